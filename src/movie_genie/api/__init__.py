@@ -1,0 +1,1 @@
+"""HTTP API: create_app(), one blueprint per resource, schemas, and services holding loaded artefacts."""

@@ -1,0 +1,156 @@
+"""Typed configuration: `params.yaml` for tunable values, the environment for secrets and URLs.
+
+Each subsystem owns the typed section it reads (e.g. `models.bert4rec`), so `Params` keeps the
+sections it does not know as plain mappings and the owning module validates them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from movie_genie.errors import MovieGenieError
+
+DEFAULT_PARAMS_FILE = Path("params.yaml")
+
+
+class ConfigError(MovieGenieError):
+    """A params.yaml or environment value is missing or invalid; the message says which and why."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetParams(_Section):
+    """Which MovieLens data set to use and where it comes from."""
+
+    name: str = "ml-100k"
+    source: str | None = None
+    metadata_csv: str | None = None
+
+
+class SplitParams(_Section):
+    """Leave-one-out split settings."""
+
+    min_interactions: int = Field(default=3, ge=3)
+
+
+class PathParams(_Section):
+    """Where pipeline outputs live, relative to the project root."""
+
+    data_dir: Path = Path("data")
+    artifacts_dir: Path = Path("artifacts")
+
+
+class Params(BaseModel):
+    """Everything in params.yaml. Unknown top-level sections are kept for the modules that own them."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    dataset: DatasetParams = DatasetParams()
+    split: SplitParams = SplitParams()
+    paths: PathParams = PathParams()
+
+    def section(self, name: str) -> dict[str, Any]:
+        """Return a top-level section not modelled here (e.g. `models`, `search`, `serving`) as a dict."""
+        value = (self.model_extra or {}).get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"params.yaml: section '{name}' must be a mapping, got {type(value).__name__}")
+        return value
+
+
+def load_params(path: Path | str = DEFAULT_PARAMS_FILE) -> Params:
+    """Read and validate params.yaml; raise ConfigError with the offending key on bad input."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path} not found: run from the project root or pass --params PATH")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping at the top level")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path} is invalid:\n{exc}") from exc
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Fixed file layout of pipeline outputs under the data and artifacts folders."""
+
+    data_dir: Path
+    artifacts_dir: Path
+
+    @classmethod
+    def from_params(cls, params: Params) -> Layout:
+        """Build the layout from the `paths` section."""
+        return cls(params.paths.data_dir, params.paths.artifacts_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Downloaded archives (checksum-verified)."""
+        return Path(os.environ.get("MOVIE_GENIE_CACHE", self.data_dir / "cache"))
+
+    @property
+    def canonical_dir(self) -> Path:
+        """Tables as read from the data set: movies/ratings/users/tags.parquet and dataset.json."""
+        return self.data_dir / "canonical"
+
+    @property
+    def processed_dir(self) -> Path:
+        """The canonical tables after metadata enrichment; everything downstream reads these."""
+        return self.data_dir / "processed"
+
+    @property
+    def split_dir(self) -> Path:
+        """train/valid/test.parquet and id_map.json."""
+        return self.data_dir / "split"
+
+    @property
+    def embeddings_dir(self) -> Path:
+        """Sentence embeddings of each movie's text (embeddings.npz): item features and semantic search."""
+        return self.artifacts_dir / "embeddings"
+
+    @property
+    def models_dir(self) -> Path:
+        """One self-describing checkpoint per model: <name>.pt."""
+        return self.artifacts_dir / "models"
+
+    @property
+    def report_dir(self) -> Path:
+        """Evaluation report: report.json, report.md, *.png."""
+        return self.artifacts_dir / "report"
+
+    @property
+    def index_dir(self) -> Path:
+        """Search index: embeddings, FAISS index, lexical index, ONNX encoder."""
+        return self.artifacts_dir / "index"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Values that come from the environment (secrets, URLs), never from params.yaml."""
+
+    database_url: str
+    redis_url: str | None
+    tmdb_api_key: str | None
+    cors_origins: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls, data_dir: Path = Path("data")) -> Settings:
+        """Read settings; the database defaults to a SQLite file in the data folder."""
+        origins = os.environ.get("CORS_ORIGINS", "")
+        return cls(
+            database_url=os.environ.get("DATABASE_URL", f"sqlite:///{data_dir / 'movie_genie.db'}"),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            tmdb_api_key=os.environ.get("TMDB_API_KEY") or None,
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        )

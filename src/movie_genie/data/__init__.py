@@ -1,0 +1,1 @@
+"""Data layer: sources (registry, download, checksums), MovieLens readers, enrichment, canonical tables, split."""

@@ -1,0 +1,1 @@
+"""Database: SQLAlchemy models, sessions, loading, Alembic migrations (SQLite by default, PostgreSQL via URL)."""

@@ -1,0 +1,1 @@
+"""Search: sentence encoder, vector index, lexical index, fusion, filters, suggestions."""

@@ -1,0 +1,24 @@
+"""Shared fixtures: where the real MovieLens files live (../shared/datasets beside the checkout)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _shared_datasets() -> Path:
+    env = os.environ.get("MOVIE_GENIE_SHARED_DATA")
+    return Path(env) if env else ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The folder with the real MovieLens copies; tests that need it fail loudly when it is missing."""
+    path = _shared_datasets()
+    if not (path / "ml-100k").is_dir():
+        pytest.fail(f"real MovieLens data not found at {path}; set MOVIE_GENIE_SHARED_DATA")
+    return path
