@@ -55,6 +55,49 @@ def cli(ctx: click.Context, params_file: Path) -> None:
 # --- subcommands: each subsystem adds its own below -------------------------------------------------------------
 
 
+@cli.command("data")
+@click.option("--dataset", default=None, help="Data set name (default: dataset.name in params.yaml).")
+@click.option(
+    "--source",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A local GroupLens zip or folder instead of downloading.",
+)
+@pass_ctx
+def data_command(ctx: _Context, dataset: str | None, source: Path | None) -> None:
+    """Read a MovieLens data set into data/canonical (downloading it into the cache when needed)."""
+    from movie_genie.data.stages import run_data
+
+    click.echo(run_data(ctx.params, ctx.layout, dataset=dataset, source=source))
+
+
+@cli.command("enrich")
+@click.option(
+    "--metadata-csv",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A TMDB-style metadata CSV (default: dataset.metadata_csv in params.yaml; none = plain copy).",
+)
+@pass_ctx
+def enrich_command(ctx: _Context, metadata_csv: Path | None) -> None:
+    """Copy data/canonical to data/processed, adding movie metadata from a CSV when one is configured."""
+    from movie_genie.data.stages import run_enrich
+
+    summary, coverage = run_enrich(ctx.params, ctx.layout, metadata_csv=metadata_csv)
+    for line in coverage:
+        click.echo(line)
+    click.echo(summary)
+
+
+@cli.command("split")
+@pass_ctx
+def split_command(ctx: _Context) -> None:
+    """Leave-one-out split by time of data/processed into data/split (train/valid/test + id_map.json)."""
+    from movie_genie.data.stages import run_split
+
+    click.echo(run_split(ctx.params, ctx.layout))
+
+
 def main() -> None:
     """Console-script entry point: run the CLI, turning user errors into a message and exit status 2."""
     try:

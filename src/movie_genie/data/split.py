@@ -1,0 +1,69 @@
+"""Leave-one-out split by time (DESIGN.md §4): per user, the last interaction is test, the one before is
+validation, the rest is training. Users with too few interactions stay in training only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from movie_genie.data.idmap import IdMap
+from movie_genie.data.movielens import sort_ratings
+from movie_genie.data.schema import RATING_COLUMNS, SPLIT_COLUMNS
+from movie_genie.errors import DataError
+
+
+@dataclass(frozen=True)
+class Split:
+    """train/valid/test frames (SPLIT_COLUMNS) and the id map they are indexed with."""
+
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    id_map: IdMap
+    duplicates_dropped: int
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Split name -> frame."""
+        return {"train": self.train, "valid": self.valid, "test": self.test}
+
+
+def leave_one_out(ratings: pd.DataFrame, movie_ids: pd.Series | np.ndarray, min_interactions: int) -> Split:
+    """Split ratings by time per user; `movie_ids` is the whole catalogue (the id map's items).
+
+    Ties in time keep file order, so "last" is the later row in the file. A user who rated the same movie twice
+    keeps only the later rating: otherwise a held-out movie could also sit in that user's training rows.
+    """
+    if min_interactions < 3:
+        raise DataError(
+            f"split.min_interactions must be at least 3 (one train, one valid, one test); got {min_interactions}"
+        )
+    ordered = sort_ratings(ratings[list(RATING_COLUMNS)])
+    deduped = ordered.loc[~ordered.duplicated(["user_id", "movie_id"], keep="last")].reset_index(drop=True)
+    id_map = IdMap.build(deduped["user_id"].unique(), movie_ids)
+    unknown = np.setdiff1d(deduped["movie_id"].unique(), np.asarray(id_map.item_ids))
+    if len(unknown):
+        raise DataError(f"ratings name {len(unknown)} movie id(s) missing from movies (e.g. {int(unknown[0])})")
+
+    users = deduped["user_id"].to_numpy()
+    per_user = deduped.groupby("user_id", sort=False)["user_id"].transform("size").to_numpy()
+    position = deduped.groupby("user_id", sort=False).cumcount().to_numpy()
+    from_end = per_user - 1 - position  # 0 = the user's last interaction
+    eligible = per_user >= min_interactions
+    is_test = eligible & (from_end == 0)
+    is_valid = eligible & (from_end == 1)
+
+    user_lookup = {u: i for i, u in enumerate(id_map.user_ids)}
+    item_lookup = {m: i for i, m in enumerate(id_map.item_ids)}
+    indexed = deduped.assign(
+        user_idx=np.fromiter((user_lookup[u] for u in users), dtype=np.int64, count=len(users)),
+        item_idx=deduped["movie_id"].map(item_lookup).to_numpy(dtype=np.int64),
+    )[list(SPLIT_COLUMNS)]
+    return Split(
+        train=indexed.loc[~(is_test | is_valid)].reset_index(drop=True),
+        valid=indexed.loc[is_valid].reset_index(drop=True),
+        test=indexed.loc[is_test].reset_index(drop=True),
+        id_map=id_map,
+        duplicates_dropped=len(ordered) - len(deduped),
+    )

@@ -1,0 +1,94 @@
+"""The three data pipeline stages behind `movie-genie data|enrich|split`; each returns a one-line summary."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from movie_genie.config import Layout, Params
+from movie_genie.data.archive import Archive
+from movie_genie.data.enrich import enrich_movies, read_metadata_csv
+from movie_genie.data.movielens import CanonicalTables, read_movielens
+from movie_genie.data.recbole import read_recbole_ml100k
+from movie_genie.data.schema import DATASET_INFO_FILE, ID_MAP_FILE, TABLES
+from movie_genie.data.sources import resolve_source
+from movie_genie.data.split import leave_one_out
+from movie_genie.data.tables import atomic_dir, read_info, read_parquet, read_tables, write_parquet, write_tables
+
+
+def load_dataset(name: str, source: Path | None, cache_dir: Path) -> tuple[CanonicalTables, str]:
+    """Resolve (download or local) and read a data set; returns the tables and a description of the source."""
+    resolved = resolve_source(name, source, cache_dir)
+    with Archive(resolved.path) as archive:
+        tables = read_recbole_ml100k(archive) if resolved.kind == "recbole" else read_movielens(archive)
+    return tables, resolved.description
+
+
+def run_data(params: Params, layout: Layout, dataset: str | None = None, source: Path | None = None) -> str:
+    """Read the configured data set into layout.canonical_dir (movies/ratings/users/tags.parquet + dataset.json)."""
+    start = time.perf_counter()
+    name = dataset or params.dataset.name
+    if source is None and dataset is None and params.dataset.source:
+        source = Path(params.dataset.source)
+    tables, description = load_dataset(name, source, layout.cache_dir)
+    counts = tables.counts()
+    info = {"name": name, "source": description, **counts, "rated_movies": int(tables.ratings["movie_id"].nunique())}
+    write_tables(layout.canonical_dir, tables.as_dict(), info)
+    return (
+        f"data: {name} from {description}: {counts['ratings']:,} ratings, {counts['users']:,} users, "
+        f"{counts['movies']:,} movies, {counts['tags']:,} tags -> {layout.canonical_dir} "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+
+
+def run_enrich(params: Params, layout: Layout, metadata_csv: Path | None = None) -> tuple[str, list[str]]:
+    """Copy canonical -> processed, enriching movies from a metadata CSV when one is configured.
+
+    Returns the summary line and the coverage lines (empty when no CSV is configured).
+    """
+    start = time.perf_counter()
+    csv_path = metadata_csv or (Path(params.dataset.metadata_csv) if params.dataset.metadata_csv else None)
+    info = read_info(layout.canonical_dir)
+    if csv_path is None:
+        with atomic_dir(layout.processed_dir) as tmp:  # a real copy, so DVC tracks its own output
+            for name in TABLES:
+                read_parquet(layout.canonical_dir / f"{name}.parquet")  # fail clearly if a table is missing
+                shutil.copy2(layout.canonical_dir / f"{name}.parquet", tmp / f"{name}.parquet")
+            (tmp / DATASET_INFO_FILE).write_text(json.dumps({**info, "metadata": None}, indent=2) + "\n")
+        return f"enrich: no metadata CSV configured; copied {info.get('name')} tables -> {layout.processed_dir} " + (
+            f"({time.perf_counter() - start:.1f} s)"
+        ), []
+    tables = read_tables(layout.canonical_dir)
+    movies, coverage = enrich_movies(tables["movies"], read_metadata_csv(csv_path))
+    write_tables(
+        layout.processed_dir,
+        {**tables, "movies": movies},
+        {**info, "metadata": {"csv": csv_path.name, **coverage.to_dict()}},
+    )
+    overview = coverage.fields.get("overview", 0)
+    summary = (
+        f"enrich: {csv_path.name} matched {sum(coverage.matched_by.values()):,} of {coverage.n_movies:,} movies, "
+        f"overview for {overview:,} ({100 * overview / max(coverage.n_movies, 1):.1f} %) -> {layout.processed_dir} "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+    return summary, coverage.lines()
+
+
+def run_split(params: Params, layout: Layout) -> str:
+    """Leave-one-out split of the processed ratings into layout.split_dir (train/valid/test.parquet, id_map.json)."""
+    start = time.perf_counter()
+    ratings = read_parquet(layout.processed_dir / "ratings.parquet")
+    movies = read_parquet(layout.processed_dir / "movies.parquet")
+    split = leave_one_out(ratings, movies["movie_id"], params.split.min_interactions)
+    with atomic_dir(layout.split_dir) as tmp:
+        for name, frame in split.frames().items():
+            write_parquet(frame, tmp / f"{name}.parquet")
+        split.id_map.save(tmp / ID_MAP_FILE)
+    dropped = f", {split.duplicates_dropped:,} repeated ratings dropped" if split.duplicates_dropped else ""
+    return (
+        f"split: train {len(split.train):,} / valid {len(split.valid):,} / test {len(split.test):,} rows; "
+        f"{split.id_map.n_users:,} users, {split.id_map.n_items:,} items{dropped} -> {layout.split_dir} "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
