@@ -98,6 +98,74 @@ def split_command(ctx: _Context) -> None:
     click.echo(run_split(ctx.params, ctx.layout))
 
 
+@cli.group()
+def db() -> None:
+    """Database: migrations, loading the processed tables, row counts (DATABASE_URL, default SQLite in data/)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to migrate to.")
+@pass_ctx
+def db_upgrade(ctx: _Context, revision: str) -> None:
+    """Create or migrate the database schema to the newest revision."""
+    from movie_genie.config import Settings
+    from movie_genie.db.config import DatabaseParams
+    from movie_genie.db.engine import describe_url, make_engine
+    from movie_genie.db.migrate import upgrade
+
+    url = Settings.from_env(ctx.layout.data_dir).database_url
+    engine = make_engine(url, DatabaseParams.from_params(ctx.params).busy_timeout_ms)
+    reached = upgrade(engine, revision)
+    engine.dispose()
+    click.echo(f"{describe_url(url)} is at revision {reached}")
+
+
+@db.command("load")
+@click.option("--force", is_flag=True, help="Rewrite the data set's rows even when the input is unchanged.")
+@click.option("--reset", is_flag=True, help="Drop every table first, app users and feedback included.")
+@pass_ctx
+def db_load(ctx: _Context, force: bool, reset: bool) -> None:
+    """Load data/processed/{movies,users,ratings}.parquet (idempotent; app users and feedback are kept)."""
+    from movie_genie.config import Settings
+    from movie_genie.db.config import DatabaseParams
+    from movie_genie.db.engine import describe_url, make_engine
+    from movie_genie.db.load import load_processed
+    from movie_genie.db.migrate import downgrade
+
+    params = DatabaseParams.from_params(ctx.params)
+    url = Settings.from_env(ctx.layout.data_dir).database_url
+    engine = make_engine(url, params.busy_timeout_ms)
+    if reset:
+        downgrade(engine, "base")
+    report = load_processed(
+        engine, ctx.layout.processed_dir, dataset_name=ctx.params.dataset.name, params=params, force=force
+    )
+    engine.dispose()
+    what = "loaded" if report.changed else "already up to date"
+    click.echo(
+        f"{describe_url(url)}: {report.dataset} {what} in {report.seconds:.1f}s - {report.movies} movies, "
+        f"{report.users} users ({report.app_users} from the app), {report.ratings} ratings, "
+        f"{report.feedback_events} feedback events"
+    )
+
+
+@db.command("stats")
+@pass_ctx
+def db_stats(ctx: _Context) -> None:
+    """Print the schema revision and the row count of every table."""
+    from movie_genie.config import Settings
+    from movie_genie.db.config import DatabaseParams
+    from movie_genie.db.engine import describe_url, make_engine
+    from movie_genie.db.migrate import current_revision, head_revision, table_counts
+
+    url = Settings.from_env(ctx.layout.data_dir).database_url
+    engine = make_engine(url, DatabaseParams.from_params(ctx.params).busy_timeout_ms)
+    click.echo(f"{describe_url(url)}: revision {current_revision(engine) or '(empty)'} (code: {head_revision()})")
+    for table, count in table_counts(engine).items():
+        click.echo(f"  {table:<16} {count:>10,}")
+    engine.dispose()
+
+
 def main() -> None:
     """Console-script entry point: run the CLI, turning user errors into a message and exit status 2."""
     try:
