@@ -1,0 +1,373 @@
+"""`movie-genie db load`: the processed Parquet tables into the database, idempotently and in one transaction.
+
+The data set's rows (movies, MovieLens users, ratings) are upserted or replaced; app users and feedback events are
+never touched. A fingerprint of the input is stored in `load_state`, so a second run with the same files changes
+nothing and returns at once; `force=True` rewrites everything and yields the very same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from tqdm import tqdm
+
+from movie_genie.data.schema import DATASET_INFO_FILE, METADATA_COLUMNS, MOVIE_COLUMNS, RATING_COLUMNS
+from movie_genie.db import migrate
+from movie_genie.db.config import DatabaseParams
+from movie_genie.db.models import MAX_RATING, MIN_RATING, FeedbackEvent, LoadState, Movie, MovieGenre, Rating, User
+from movie_genie.errors import ArtifactMissingError, DataError
+
+# Bump when the way rows are derived from the files changes, so existing databases reload on the next run.
+LOADER_VERSION = "1"
+USER_COLUMNS = ("age", "gender", "occupation", "zip_code")
+_LIST_COLUMNS = ("genres", "keywords", "cast", "directors")
+_INT_COLUMNS = ("year", "runtime", "tmdb_id")
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load did: row counts after it, whether anything was written, and how long it took."""
+
+    dataset: str
+    movies: int
+    users: int
+    ratings: int
+    app_users: int
+    feedback_events: int
+    changed: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Tables:
+    movies: pd.DataFrame
+    users: pd.DataFrame
+    ratings: pd.DataFrame
+
+
+def load_processed(
+    engine: Engine,
+    processed_dir: Path,
+    *,
+    dataset_name: str,
+    params: DatabaseParams | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> LoadReport:
+    """Migrate to head, then load movies/users/ratings.parquet from `processed_dir` (idempotent, all or nothing)."""
+    params = params or DatabaseParams()
+    start = time.perf_counter()
+    migrate.upgrade(engine)
+    name = _dataset_name(processed_dir, dataset_name)
+    tables = read_processed(processed_dir, params)
+    fingerprint = _fingerprint(tables, params)
+    with engine.begin() as conn:
+        state = dict(conn.execute(select(LoadState.key, LoadState.value)).all())
+        _guard_dataset_change(conn, state.get("dataset"), name, tables)
+        up_to_date = state.get("fingerprint") == fingerprint and _counts_match(conn, tables)
+        if force or not up_to_date:
+            _write(conn, tables, params, progress)
+            _save_state(conn, {"dataset": name, "fingerprint": fingerprint})
+        counts = _counts(conn)
+    return LoadReport(dataset=name, **counts, changed=force or not up_to_date, seconds=time.perf_counter() - start)
+
+
+# --- reading and validating the files ------------------------------------------------------------------------------
+
+
+def read_processed(processed_dir: Path, params: DatabaseParams | None = None) -> _Tables:
+    """Read and validate the processed tables; raise ArtifactMissingError/DataError saying what is wrong."""
+    params = params or DatabaseParams()
+    movies = _read(processed_dir, "movies", MOVIE_COLUMNS)
+    ratings = _read(processed_dir, "ratings", RATING_COLUMNS)
+    users_file = processed_dir / "users.parquet"
+    users = _read(processed_dir, "users", ("user_id",)) if users_file.exists() else pd.DataFrame({"user_id": []})
+
+    if movies["movie_id"].duplicated().any():
+        dup = movies.loc[movies["movie_id"].duplicated(), "movie_id"].iloc[0]
+        raise DataError(f"{processed_dir / 'movies.parquet'}: movie_id {dup} appears twice; rebuild the data stage")
+    bad = ratings[(ratings["rating"] < MIN_RATING) | (ratings["rating"] > MAX_RATING) | ratings["rating"].isna()]
+    if len(bad):
+        row = bad.iloc[0]
+        raise DataError(
+            f"{processed_dir / 'ratings.parquet'}: {len(bad)} ratings outside {MIN_RATING}..{MAX_RATING}, e.g. user "
+            f"{row.user_id} movie {row.movie_id} rating {row.rating}"
+        )
+    unknown = ~ratings["movie_id"].isin(movies["movie_id"])
+    if unknown.any():
+        raise DataError(
+            f"{processed_dir / 'ratings.parquet'}: {int(unknown.sum())} ratings of movies missing from movies.parquet "
+            f"(e.g. movie_id {int(ratings.loc[unknown, 'movie_id'].iloc[0])}); rebuild the data stage"
+        )
+    dup_pairs = ratings.duplicated(["user_id", "movie_id"])
+    if dup_pairs.any():
+        row = ratings[dup_pairs].iloc[0]
+        raise DataError(
+            f"{processed_dir / 'ratings.parquet'}: user {row.user_id} rated movie {row.movie_id} more than once; "
+            "the canonical ratings hold one rating per user and movie"
+        )
+    if users["user_id"].duplicated().any():
+        raise DataError(f"{processed_dir / 'users.parquet'}: duplicate user_id values; rebuild the data stage")
+
+    # History order: by time, ties in file order (the canonical order; a stable sort keeps it if already sorted).
+    ratings = ratings.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+    ratings["seq"] = ratings.groupby("user_id").cumcount()
+    movies = _with_rating_aggregates(movies, ratings, params.rating_prior_weight)
+    users = _with_all_rating_users(users, ratings)
+    return _Tables(movies=movies, users=users, ratings=ratings)
+
+
+def _read(processed_dir: Path, table: str, required: Sequence[str]) -> pd.DataFrame:
+    path = processed_dir / f"{table}.parquet"
+    if not path.exists():
+        raise ArtifactMissingError(f"{path} not found: run `movie-genie data` (or `dvc repro`) first")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
+        raise DataError(f"{path} cannot be read as Parquet ({exc}); rebuild it with `movie-genie data`") from exc
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} lacks columns {missing} (has {list(frame.columns)}); rebuild the data stage")
+    return frame
+
+
+def _with_rating_aggregates(movies: pd.DataFrame, ratings: pd.DataFrame, prior_weight: float) -> pd.DataFrame:
+    """Add rating_count, rating_mean and the damped mean rating_score (the browse sort keys)."""
+    grouped = ratings.groupby("movie_id")["rating"].agg(["count", "sum"])
+    counts = movies["movie_id"].map(grouped["count"]).fillna(0).astype("int64")
+    sums = movies["movie_id"].map(grouped["sum"]).fillna(0.0).astype("float64")
+    global_mean = float(ratings["rating"].mean()) if len(ratings) else 0.0
+    out = movies.copy()
+    out["rating_count"] = counts
+    # Rounded so the values are identical on every backend and every reload (float sums differ in the last bit).
+    out["rating_mean"] = (sums / counts.where(counts > 0)).round(6)
+    out["rating_score"] = ((sums + prior_weight * global_mean) / (counts + prior_weight)).where(counts > 0).round(6)
+    return out
+
+
+def _with_all_rating_users(users: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
+    """Every user who rated something, with demographics where users.parquet has them; created_at = first rating."""
+    rated = ratings.groupby("user_id")["timestamp"].min()
+    ids = pd.Index(sorted(set(users["user_id"].astype("int64")) | set(rated.index.astype("int64"))), name="user_id")
+    out = users.set_index("user_id").reindex(ids).reset_index()
+    first = out["user_id"].map(rated)
+    # A user without ratings (possible in a users file) joins when the data set starts.
+    fallback = int(ratings["timestamp"].min()) if len(ratings) else 0
+    out["created_at"] = [datetime.fromtimestamp(int(t), tz=UTC) for t in first.fillna(fallback)]
+    return out
+
+
+def _dataset_name(processed_dir: Path, default: str) -> str:
+    info = processed_dir / DATASET_INFO_FILE
+    if info.exists():
+        try:
+            name = json.loads(info.read_text(encoding="utf-8")).get("name")
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise DataError(f"{info} is not a JSON object with a 'name'; rebuild the data stage") from exc
+        if isinstance(name, str) and name:
+            return name
+    return default
+
+
+def _fingerprint(tables: _Tables, params: DatabaseParams) -> str:
+    """sha256 of every input row (and what else shapes the rows), so an unchanged input is detected."""
+    digest = hashlib.sha256(f"{LOADER_VERSION}|{migrate.head_revision()}|{params.rating_prior_weight}".encode())
+    for frame in (tables.movies, tables.users, tables.ratings):
+        digest.update(",".join(frame.columns).encode())
+        # Lists are not hashable by pandas: hash their JSON text instead.
+        hashable = frame.apply(lambda col: col.map(_json_or_value) if col.dtype == object else col)
+        digest.update(pd.util.hash_pandas_object(hashable, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _json_or_value(value: Any) -> Any:
+    if isinstance(value, np.ndarray | list | tuple):
+        return json.dumps([str(v) for v in value])
+    return value
+
+
+# --- writing -------------------------------------------------------------------------------------------------------
+
+
+def _guard_dataset_change(conn: Connection, loaded: str | None, name: str, tables: _Tables) -> None:
+    """Refuse to mix data sets under the app's users and feedback: ids would point at other people and films."""
+    app_ids = set(conn.execute(select(User.user_id).where(User.source == "app")).scalars())
+    has_feedback = conn.execute(select(func.count()).select_from(FeedbackEvent)).scalar_one() > 0
+    if loaded is not None and loaded != name and (app_ids or has_feedback):
+        raise DataError(
+            f"the database holds app users/feedback for data set '{loaded}', but the files are '{name}': their ids "
+            "do not match. Use another DATABASE_URL, or `movie-genie db load --reset` to drop the app's data."
+        )
+    clash = app_ids & set(tables.users["user_id"].astype("int64").tolist())
+    if clash:
+        raise DataError(
+            f"user ids {sorted(clash)[:5]} of the data set belong to users created in the app; "
+            "use another DATABASE_URL or `movie-genie db load --reset`"
+        )
+
+
+def _counts_match(conn: Connection, tables: _Tables) -> bool:
+    counts = _counts(conn)
+    return (counts["movies"], counts["ratings"]) == (len(tables.movies), len(tables.ratings)) and counts[
+        "users"
+    ] - counts["app_users"] == len(tables.users)
+
+
+def _counts(conn: Connection) -> dict[str, int]:
+    def count(model: Any, *where: Any) -> int:
+        return int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
+
+    return {
+        "movies": count(Movie),
+        "users": count(User),
+        "ratings": count(Rating),
+        "app_users": count(User, User.source == "app"),
+        "feedback_events": count(FeedbackEvent),
+    }
+
+
+def _write(conn: Connection, tables: _Tables, params: DatabaseParams, progress: bool) -> None:
+    movie_ids = set(tables.movies["movie_id"].astype("int64").tolist())
+    user_ids = set(tables.users["user_id"].astype("int64").tolist())
+    bar = tqdm(
+        total=len(tables.movies) * 2 + len(tables.users) + len(tables.ratings),
+        desc="db load",
+        unit="row",
+        disable=not progress,
+    )
+    with bar:
+        # Ratings are the data set's alone: replace them wholesale (also frees stale movies/users for deletion).
+        conn.execute(delete(Rating))
+        _upsert(conn, Movie.__table__, _movie_rows(tables.movies), ["movie_id"], params.load_batch_size, bar)
+        conn.execute(delete(MovieGenre))
+        _insert(conn, MovieGenre.__table__, _genre_rows(tables.movies), params.load_batch_size, bar)
+        _upsert(conn, User.__table__, _user_rows(tables.users), ["user_id"], params.load_batch_size, bar)
+        _delete_stale(conn, movie_ids, user_ids)
+        _insert(conn, Rating.__table__, _rating_rows(tables.ratings), params.load_batch_size, bar)
+
+
+def _delete_stale(conn: Connection, movie_ids: set[int], user_ids: set[int]) -> None:
+    """Drop data set rows no longer in the files, unless the app's feedback still refers to them."""
+    referenced_movies = set(conn.execute(select(FeedbackEvent.movie_id).distinct()).scalars())
+    stale_movies = set(conn.execute(select(Movie.movie_id)).scalars()) - movie_ids - referenced_movies
+    referenced_users = set(conn.execute(select(FeedbackEvent.user_id).distinct()).scalars())
+    ml_users = set(conn.execute(select(User.user_id).where(User.source == "movielens")).scalars())
+    stale_users = ml_users - user_ids - referenced_users
+    for batch in _chunks(sorted(stale_movies), 500):
+        conn.execute(delete(MovieGenre).where(MovieGenre.movie_id.in_(batch)))
+        conn.execute(delete(Movie).where(Movie.movie_id.in_(batch)))
+    for batch in _chunks(sorted(stale_users), 500):
+        conn.execute(delete(User).where(User.user_id.in_(batch)))
+
+
+def _upsert(
+    conn: Connection, table: Any, rows: Iterable[dict[str, Any]], keys: list[str], batch_size: int, bar: tqdm
+) -> None:
+    # INSERT ... ON CONFLICT DO UPDATE exists in both dialects, with the same API but separate classes.
+    stmt: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    )
+    for batch in _chunks(rows, batch_size):
+        conn.execute(stmt, batch)
+        bar.update(len(batch))
+
+
+def _insert(conn: Connection, table: Any, rows: Iterable[dict[str, Any]], batch_size: int, bar: tqdm) -> None:
+    stmt = insert(table)
+    for batch in _chunks(rows, batch_size):
+        conn.execute(stmt, batch)
+        bar.update(len(batch))
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _movie_rows(movies: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    columns = [c for c in (*MOVIE_COLUMNS, *METADATA_COLUMNS) if c in movies.columns]
+    for record in movies[[*columns, "rating_count", "rating_mean", "rating_score"]].to_dict("records"):
+        row = {c: _clean(record.get(c), c) for c in (*MOVIE_COLUMNS, *METADATA_COLUMNS)}
+        row["genres"] = row["genres"] or []
+        row["rating_count"] = int(record["rating_count"])
+        row["rating_mean"] = _clean(record["rating_mean"], "rating_mean")
+        row["rating_score"] = _clean(record["rating_score"], "rating_score")
+        yield row
+
+
+def _genre_rows(movies: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    for movie_id, genres in zip(movies["movie_id"], movies["genres"], strict=True):
+        for genre in dict.fromkeys(_clean(genres, "genres") or []):  # dedupe, keep order
+            yield {"movie_id": int(movie_id), "genre": genre}
+
+
+def _user_rows(users: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    for record in users.to_dict("records"):
+        user_id = int(record["user_id"])
+        yield {
+            "user_id": user_id,
+            "source": "movielens",
+            "display_name": f"MovieLens user {user_id}",
+            "age": _clean(record.get("age"), "age"),
+            "gender": _clean(record.get("gender"), "gender"),
+            "occupation": _clean(record.get("occupation"), "occupation"),
+            "zip_code": _clean(record.get("zip_code"), "zip_code"),
+            "created_at": record["created_at"],
+        }
+
+
+def _rating_rows(ratings: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    # Plain Python scalars: numpy types are not adaptable by every driver.
+    columns = [ratings[c].tolist() for c in ("user_id", "movie_id", "rating", "timestamp", "seq")]
+    for user_id, movie_id, rating, timestamp, seq in zip(*columns, strict=True):
+        yield {
+            "user_id": int(user_id),
+            "movie_id": int(movie_id),
+            "rating": float(rating),
+            "timestamp": int(timestamp),
+            "seq": int(seq),
+        }
+
+
+def _clean(value: Any, column: str) -> Any:
+    """Parquet/pandas values -> plain Python values (None for missing; lists of str; ints for int columns)."""
+    if column in _LIST_COLUMNS:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        return [str(v) for v in value]
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if column in _INT_COLUMNS or column == "age":
+        try:
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"movies/users column '{column}' holds {value!r}, not an integer") from exc
+    if isinstance(value, np.generic):
+        return value.item()
+    if column in ("gender", "occupation", "zip_code", "imdb_id", "language", "poster_path", "title"):
+        return str(value)
+    return value
+
+
+def _save_state(conn: Connection, values: dict[str, str]) -> None:
+    conn.execute(delete(LoadState).where(LoadState.key.in_(list(values))))
+    conn.execute(insert(LoadState), [{"key": k, "value": v} for k, v in values.items()])

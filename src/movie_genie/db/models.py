@@ -1,0 +1,179 @@
+"""SQLAlchemy 2 declarative models: the catalogue, users, the data set's ratings and live feedback.
+
+The data set's tables (movies, movielens users, ratings) are owned by `db load` and replaced from the processed
+Parquet files; app users and feedback events are owned by the app and survive every reload. Changes to this file
+need a migration: `alembic revision --autogenerate` against `movie_genie/db/migrations` (see db/migrate.py), and
+tests/db checks that the migration head matches these models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Deterministic constraint names so migrations can address them (and SQLite batch mode can recreate them).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+FEEDBACK_KINDS = ("rating", "like", "dislike", "watched")
+USER_SOURCES = ("movielens", "app")
+MIN_RATING = 0.5
+MAX_RATING = 5.0
+
+# JSON lists (genres, cast, ...): JSONB on PostgreSQL (compact, indexable), JSON text elsewhere.
+JsonList = JSON().with_variant(JSONB(), "postgresql")
+# 64-bit ids on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC (stored as such on PostgreSQL, as naive UTC on SQLite)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention above."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Movie(Base):
+    """A film of the catalogue: the canonical columns, optional metadata and its data set rating aggregates."""
+
+    __tablename__ = "movies"
+
+    movie_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(500))
+    year: Mapped[int | None] = mapped_column(Integer)
+    genres: Mapped[list[str]] = mapped_column(JsonList, default=list)
+    overview: Mapped[str | None] = mapped_column(Text)
+    tagline: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[list[str] | None] = mapped_column(JsonList)
+    cast: Mapped[list[str] | None] = mapped_column(JsonList)
+    directors: Mapped[list[str] | None] = mapped_column(JsonList)
+    runtime: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(16))
+    poster_path: Mapped[str | None] = mapped_column(String(500))
+    imdb_id: Mapped[str | None] = mapped_column(String(32))
+    tmdb_id: Mapped[int | None] = mapped_column(Integer)
+    # Aggregates of the data set's ratings, recomputed by `db load`: the sort keys of browsing (indexed, so paging
+    # by popularity or rating never aggregates the ratings table). Live figures with feedback: repository.movie_stats.
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating_mean: Mapped[float | None] = mapped_column(Float)
+    # Damped mean (global mean weighted by params database.rating_prior_weight): the key of "sort by rating".
+    rating_score: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        CheckConstraint("rating_count >= 0", name="rating_count_non_negative"),
+        Index("ix_movies_popularity", "rating_count", "movie_id"),
+        Index("ix_movies_rating_score", "rating_score", "movie_id"),
+        Index("ix_movies_year", "year", "movie_id"),
+        Index("ix_movies_title", "title"),
+    )
+
+
+class MovieGenre(Base):
+    """One (movie, genre) pair: genre filters and per-genre counts without dialect-specific JSON functions."""
+
+    __tablename__ = "movie_genres"
+
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movies.movie_id", ondelete="CASCADE"), primary_key=True)
+    genre: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_movie_genres_genre_movie_id", "genre", "movie_id"),)
+
+
+class User(Base):
+    """A MovieLens user (with demographics where the data set has them) or a user created in the app."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(100))
+    age: Mapped[int | None] = mapped_column(Integer)
+    gender: Mapped[str | None] = mapped_column(String(16))
+    occupation: Mapped[str | None] = mapped_column(String(64))
+    zip_code: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("source IN ('movielens', 'app')", name="source_known"),
+        Index("ix_users_source", "source"),
+    )
+
+
+class Rating(Base):
+    """A rating of the data set. `seq` is its position in the user's history (time order, ties in file order)."""
+
+    __tablename__ = "ratings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True)
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movies.movie_id", ondelete="CASCADE"), primary_key=True)
+    rating: Mapped[float] = mapped_column(Float)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint(f"rating >= {MIN_RATING} AND rating <= {MAX_RATING}", name="rating_range"),
+        # The user's history in order; also covers "ratings of user X".
+        UniqueConstraint("user_id", "seq"),
+        # Per-movie aggregates read only the index (movie_id, rating).
+        Index("ix_ratings_movie_id_rating", "movie_id", "rating"),
+    )
+
+
+class FeedbackEvent(Base):
+    """Something a user did in the app: a rating (value 0.5..5), a like, a dislike or 'watched' (value NULL)."""
+
+    __tablename__ = "feedback_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.user_id", ondelete="CASCADE"))
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movies.movie_id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('rating', 'like', 'dislike', 'watched')", name="kind_known"),
+        CheckConstraint(
+            f"(kind = 'rating' AND value >= {MIN_RATING} AND value <= {MAX_RATING}) "
+            "OR (kind <> 'rating' AND value IS NULL)",
+            name="value_matches_kind",
+        ),
+        # A user's events in order (history, feedback list); the id breaks ties of equal timestamps.
+        Index("ix_feedback_events_user_id_id", "user_id", "id"),
+        # Live per-movie rating stats.
+        Index("ix_feedback_events_movie_id_kind", "movie_id", "kind"),
+    )
+
+
+class LoadState(Base):
+    """What `db load` last loaded (data set name, fingerprints): lets a reload skip unchanged tables."""
+
+    __tablename__ = "load_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,597 @@
+"""The queries the API needs: small typed functions that take a Session and return plain frozen dataclasses.
+
+Reads never touch more rows than the answer needs (paging in SQL, one grouped query per page for stats, no N+1).
+Writes (`create_user`, `add_feedback`) validate everything first, then commit; on any error they roll back, so
+nothing is ever half-written. Errors are MovieGenieError subclasses from db/errors.py (NotFoundError -> 404,
+InvalidInputError -> 400, DatabaseUnavailableError -> 503).
+
+Live ratings: a user's latest 'rating' feedback on a movie replaces their data set rating of it (if any) in every
+count and mean computed here. Browse sort keys (popularity, rating) are the data set's, precomputed by `db load`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar, cast
+
+from sqlalchemy import ColumnElement, Select, func, literal, or_, select, text, tuple_, union
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from movie_genie.db.engine import describe_url
+from movie_genie.db.errors import (
+    DatabaseUnavailableError,
+    InvalidFeedbackError,
+    InvalidInputError,
+    MovieNotFoundError,
+    UserNotFoundError,
+)
+from movie_genie.db.models import (
+    FEEDBACK_KINDS,
+    MAX_RATING,
+    MIN_RATING,
+    FeedbackEvent,
+    Movie,
+    MovieGenre,
+    Rating,
+    User,
+    utcnow,
+)
+
+T = TypeVar("T")
+FeedbackKind = Literal["rating", "like", "dislike", "watched"]
+MovieSort = Literal["popularity", "rating", "year", "title"]
+MOVIE_SORTS: tuple[str, ...] = ("popularity", "rating", "year", "title")
+MAX_PER_PAGE = 100
+MAX_LIKED_MOVIES = 200
+MAX_DISPLAY_NAME = 100
+TOP_GENRES = 3
+_IN_CHUNK = 900  # ids per IN (...) list: well under SQLite's bound-parameter limit
+
+
+# --- results -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of results and the total number of matches."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True, slots=True)
+class MovieStats:
+    """Live rating figures of one movie: data set ratings with each user's latest app rating taking precedence."""
+
+    movie_id: int
+    count: int
+    mean: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MovieSummary:
+    """What a movie card shows."""
+
+    movie_id: int
+    title: str
+    year: int | None
+    genres: list[str]
+    poster_path: str | None
+    rating_count: int
+    rating_mean: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MovieDetail:
+    """Everything known about a movie, with live rating figures."""
+
+    movie_id: int
+    title: str
+    year: int | None
+    genres: list[str]
+    poster_path: str | None
+    rating_count: int
+    rating_mean: float | None
+    overview: str | None
+    tagline: str | None
+    keywords: list[str]
+    cast: list[str]
+    directors: list[str]
+    runtime: int | None
+    language: str | None
+    imdb_id: str | None
+    tmdb_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GenreCount:
+    """A genre and how many movies have it."""
+
+    genre: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserSummary:
+    """A row of the user list."""
+
+    user_id: int
+    source: str
+    display_name: str
+    n_ratings: int
+    top_genres: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    """One thing a user did: a data set rating (source 'dataset') or an app feedback event (source 'app')."""
+
+    movie_id: int
+    title: str
+    kind: str
+    value: float | None
+    at: datetime
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserDetail:
+    """A user's profile, counts, top genres and most recent activity (newest first)."""
+
+    user_id: int
+    source: str
+    display_name: str
+    age: int | None
+    gender: str | None
+    occupation: str | None
+    zip_code: str | None
+    created_at: datetime
+    n_ratings: int
+    n_likes: int
+    n_dislikes: int
+    n_watched: int
+    top_genres: list[str]
+    recent: list[HistoryItem]
+
+
+@dataclass(frozen=True, slots=True)
+class UserHistory:
+    """Input for recommenders: interacted movie ids oldest first (each once, at its latest interaction), and the
+    movies whose latest signal is a dislike (not interactions; exclude them from recommendations)."""
+
+    user_id: int
+    movie_ids: list[int]
+    disliked: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """A stored feedback event."""
+
+    id: int
+    user_id: int
+    movie_id: int
+    title: str
+    kind: str
+    value: float | None
+    created_at: datetime
+
+
+# --- health --------------------------------------------------------------------------------------------------------
+
+
+def ping(session: Session) -> None:
+    """Run SELECT 1; raise DatabaseUnavailableError when the database does not answer."""
+    try:
+        session.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError) as exc:
+        session.rollback()
+        url = describe_url(session.get_bind().engine.url)
+        raise DatabaseUnavailableError(f"database {url} does not answer: {exc.orig}") from exc
+
+
+# --- movies --------------------------------------------------------------------------------------------------------
+
+
+def movie_stats(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieStats]:
+    """Live count and mean rating for each id (count 0 and mean None for unrated or unknown ids)."""
+    ids = sorted({int(m) for m in movie_ids})
+    count: dict[int, int] = defaultdict(int)
+    total: dict[int, float] = defaultdict(float)
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(Rating.movie_id, func.count(), func.sum(Rating.rating))
+            .where(Rating.movie_id.in_(chunk))
+            .group_by(Rating.movie_id)
+        )
+        for movie_id, n, s in rows:
+            count[movie_id] += int(n)
+            total[movie_id] += float(s)
+        # Each user's latest app rating of a movie (events in id order: later ones overwrite earlier ones).
+        latest: dict[tuple[int, int], float] = {}
+        events = session.execute(
+            select(FeedbackEvent.user_id, FeedbackEvent.movie_id, FeedbackEvent.value)
+            .where(FeedbackEvent.kind == "rating", FeedbackEvent.movie_id.in_(chunk))
+            .order_by(FeedbackEvent.id)
+        )
+        for user_id, movie_id, value in events:
+            latest[(user_id, movie_id)] = float(cast(float, value))  # never NULL for kind 'rating' (check constraint)
+        for (_, movie_id), value in latest.items():
+            count[movie_id] += 1
+            total[movie_id] += value
+        # ... replacing that user's data set rating of the movie, if there is one.
+        for pairs in _chunks(sorted(latest)):
+            replaced = session.execute(
+                select(Rating.movie_id, Rating.rating).where(tuple_(Rating.user_id, Rating.movie_id).in_(pairs))
+            )
+            for movie_id, rating in replaced:
+                count[movie_id] -= 1
+                total[movie_id] -= float(rating)
+    return {m: MovieStats(m, count[m], round(total[m] / count[m], 4) if count[m] else None) for m in ids}
+
+
+def get_movie(session: Session, movie_id: int) -> MovieDetail:
+    """Every column of one movie with live rating figures; MovieNotFoundError if the id is unknown."""
+    movie = session.get(Movie, int(movie_id))
+    if movie is None:
+        raise MovieNotFoundError(f"movie {movie_id} is not in the catalogue")
+    stats = movie_stats(session, [movie.movie_id])[movie.movie_id]
+    return MovieDetail(
+        movie_id=movie.movie_id,
+        title=movie.title,
+        year=movie.year,
+        genres=list(movie.genres or []),
+        poster_path=movie.poster_path,
+        rating_count=stats.count,
+        rating_mean=stats.mean,
+        overview=movie.overview,
+        tagline=movie.tagline,
+        keywords=list(movie.keywords or []),
+        cast=list(movie.cast or []),
+        directors=list(movie.directors or []),
+        runtime=movie.runtime,
+        language=movie.language,
+        imdb_id=movie.imdb_id,
+        tmdb_id=movie.tmdb_id,
+    )
+
+
+def get_movies(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieSummary]:
+    """Summaries for many ids in a few queries (e.g. a recommendation list); unknown ids are left out."""
+    ids = list(dict.fromkeys(int(m) for m in movie_ids))
+    rows: list[tuple[int, str, int | None, list[str] | None, str | None]] = []
+    for chunk in _chunks(ids):
+        rows.extend(
+            session.execute(
+                select(Movie.movie_id, Movie.title, Movie.year, Movie.genres, Movie.poster_path).where(
+                    Movie.movie_id.in_(chunk)
+                )
+            )
+        )
+    stats = movie_stats(session, [r[0] for r in rows])
+    by_id = {
+        movie_id: MovieSummary(
+            movie_id, title, year, list(genres or []), poster, stats[movie_id].count, stats[movie_id].mean
+        )
+        for movie_id, title, year, genres, poster in rows
+    }
+    return {m: by_id[m] for m in ids if m in by_id}
+
+
+def list_genres(session: Session) -> list[GenreCount]:
+    """Every genre with its number of movies, most common first."""
+    n = func.count().label("n")
+    rows = session.execute(select(MovieGenre.genre, n).group_by(MovieGenre.genre).order_by(n.desc(), MovieGenre.genre))
+    return [GenreCount(genre, int(count)) for genre, count in rows]
+
+
+def browse_movies(
+    session: Session,
+    *,
+    genre: str | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    sort: str = "popularity",
+    page: int = 1,
+    per_page: int = 20,
+) -> Page[MovieSummary]:
+    """Filter by genre (case-insensitive) and year range, sort by popularity/rating/year/title, one page."""
+    _check_paging(page, per_page)
+    if sort not in MOVIE_SORTS:
+        raise InvalidInputError(f"unknown sort {sort!r}: use one of {', '.join(MOVIE_SORTS)}")
+    if year_min is not None and year_max is not None and year_min > year_max:
+        raise InvalidInputError(f"year_min {year_min} is after year_max {year_max}")
+    query = select(Movie.movie_id)
+    if genre is not None:
+        known = {g.genre.lower(): g.genre for g in list_genres(session)}
+        if genre.strip().lower() not in known:
+            raise InvalidInputError(f"unknown genre {genre!r}: use one of {', '.join(sorted(known.values()))}")
+        in_genre = select(MovieGenre.movie_id).where(MovieGenre.genre == known[genre.strip().lower()])
+        query = query.where(Movie.movie_id.in_(in_genre))
+    if year_min is not None:
+        query = query.where(Movie.year >= year_min)
+    if year_max is not None:
+        query = query.where(Movie.year <= year_max)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    orders: dict[str, tuple[Any, ...]] = {
+        "popularity": (Movie.rating_count.desc(), Movie.movie_id),
+        "rating": (Movie.rating_score.desc().nulls_last(), Movie.movie_id),
+        "year": (Movie.year.desc().nulls_last(), Movie.movie_id),
+        "title": (Movie.title, Movie.movie_id),
+    }
+    order = orders[sort]
+    ids = session.execute(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    movies = get_movies(session, ids)
+    return Page([movies[m] for m in ids], int(total), page, per_page)
+
+
+# --- users ---------------------------------------------------------------------------------------------------------
+
+
+def list_users(session: Session, page: int = 1, per_page: int = 20, query: str | None = None) -> Page[UserSummary]:
+    """Users by id, optionally matching `query` (an id, or text in the name or occupation), with per-user stats."""
+    _check_paging(page, per_page)
+    stmt = select(User.user_id, User.source, User.display_name)
+    if query is not None and query.strip():
+        q = query.strip()
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions: list[ColumnElement[bool]] = [
+            User.display_name.ilike(pattern, escape="\\"),
+            User.occupation.ilike(pattern, escape="\\"),
+        ]
+        if q.isdigit() and len(q) < 10:
+            conditions.append(User.user_id == int(q))
+        stmt = stmt.where(or_(*conditions))
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(stmt.order_by(User.user_id).offset((page - 1) * per_page).limit(per_page)).all()
+    ids = [r.user_id for r in rows]
+    n_ratings = _rating_counts(session, ids)
+    genres = _top_genres(session, ids)
+    items = [
+        UserSummary(r.user_id, r.source, r.display_name, n_ratings.get(r.user_id, 0), genres.get(r.user_id, []))
+        for r in rows
+    ]
+    return Page(items, int(total), page, per_page)
+
+
+def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
+    """A user's profile, counts by kind, top genres and `recent` latest history items; UserNotFoundError if absent."""
+    user = _require_user(session, user_id)
+    kinds = dict(
+        session.execute(
+            select(FeedbackEvent.kind, func.count())
+            .where(FeedbackEvent.user_id == user.user_id)
+            .group_by(FeedbackEvent.kind)
+        ).all()
+    )
+    return UserDetail(
+        user_id=user.user_id,
+        source=user.source,
+        display_name=user.display_name,
+        age=user.age,
+        gender=user.gender,
+        occupation=user.occupation,
+        zip_code=user.zip_code,
+        created_at=_aware(user.created_at),
+        n_ratings=_rating_counts(session, [user.user_id]).get(user.user_id, 0),
+        n_likes=int(kinds.get("like", 0)),
+        n_dislikes=int(kinds.get("dislike", 0)),
+        n_watched=int(kinds.get("watched", 0)),
+        top_genres=_top_genres(session, [user.user_id]).get(user.user_id, []),
+        recent=_recent(session, user.user_id, recent),
+    )
+
+
+def create_user(session: Session, display_name: str, liked_movie_ids: Sequence[int] = ()) -> UserDetail:
+    """Create an app user (id above every existing id) with their liked movies stored as 'like' feedback; commit."""
+    name = " ".join(str(display_name).split())
+    if not name or len(name) > MAX_DISPLAY_NAME:
+        raise InvalidInputError(f"display_name must have 1 to {MAX_DISPLAY_NAME} characters, got {len(name)}")
+    liked = list(dict.fromkeys(int(m) for m in liked_movie_ids))
+    if len(liked) > MAX_LIKED_MOVIES:
+        raise InvalidInputError(f"at most {MAX_LIKED_MOVIES} liked movies, got {len(liked)}")
+    _require_movies(session, liked)
+    for _attempt in range(5):
+        try:
+            # Above every id so far (MovieLens ids included); a concurrent creator may take the same id: retry.
+            user_id = int(session.execute(select(func.coalesce(func.max(User.user_id), 0))).scalar_one()) + 1
+            now = utcnow()
+            session.add(User(user_id=user_id, source="app", display_name=name, created_at=now))
+            session.flush()
+            session.add_all(
+                FeedbackEvent(user_id=user_id, movie_id=m, kind="like", value=None, created_at=now) for m in liked
+            )
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            continue
+        except BaseException:
+            session.rollback()
+            raise
+        return get_user(session, user_id)
+    raise DatabaseUnavailableError("could not allocate a new user id after 5 attempts (heavy concurrent sign-ups)")
+
+
+def user_history(session: Session, user_id: int) -> UserHistory:
+    """The user's interactions in time order for recommenders: data set ratings, then app ratings/likes/watched.
+
+    A movie appears once, at its latest interaction. A dislike removes the movie from the interactions and lists
+    it in `disliked` until a later rating/like/watched of it.
+    """
+    _require_user(session, user_id)
+    order: dict[int, None] = dict.fromkeys(
+        session.execute(select(Rating.movie_id).where(Rating.user_id == user_id).order_by(Rating.seq)).scalars()
+    )
+    disliked: dict[int, None] = {}
+    events = session.execute(
+        select(FeedbackEvent.movie_id, FeedbackEvent.kind)
+        .where(FeedbackEvent.user_id == user_id)
+        .order_by(FeedbackEvent.id)
+    )
+    for movie_id, kind in events:
+        order.pop(movie_id, None)
+        disliked.pop(movie_id, None)
+        if kind == "dislike":
+            disliked[movie_id] = None
+        else:
+            order[movie_id] = None
+    return UserHistory(user_id, list(order), list(disliked))
+
+
+# --- feedback ------------------------------------------------------------------------------------------------------
+
+
+def add_feedback(session: Session, user_id: int, movie_id: int, kind: str, value: float | None = None) -> Feedback:
+    """Validate and store one feedback event, then commit; the typed errors say what was wrong."""
+    if kind not in FEEDBACK_KINDS:
+        raise InvalidFeedbackError(f"unknown feedback kind {kind!r}: use one of {', '.join(FEEDBACK_KINDS)}")
+    if kind == "rating":
+        if value is None or isinstance(value, bool):
+            raise InvalidFeedbackError(f"a rating needs a value from {MIN_RATING} to {MAX_RATING} in steps of 0.5")
+        value = float(value)
+        if not math.isfinite(value) or not MIN_RATING <= value <= MAX_RATING or (value * 2) != round(value * 2):
+            raise InvalidFeedbackError(
+                f"rating {value} is invalid: use a value from {MIN_RATING} to {MAX_RATING} in steps of 0.5"
+            )
+    elif value is not None:
+        raise InvalidFeedbackError(f"'{kind}' feedback takes no value (only 'rating' does), got {value!r}")
+    _require_user(session, user_id)
+    title = _require_movies(session, [movie_id])[int(movie_id)]
+    event = FeedbackEvent(user_id=int(user_id), movie_id=int(movie_id), kind=kind, value=value, created_at=utcnow())
+    try:
+        session.add(event)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return Feedback(event.id, event.user_id, event.movie_id, title, kind, value, _aware(event.created_at))
+
+
+def list_feedback(session: Session, user_id: int, limit: int = 100) -> list[Feedback]:
+    """The user's feedback events, newest first (at most `limit`); UserNotFoundError if the user is unknown."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInputError(f"limit must be 1..1000, got {limit}")
+    _require_user(session, user_id)
+    rows = session.execute(
+        select(FeedbackEvent, Movie.title)
+        .join(Movie, Movie.movie_id == FeedbackEvent.movie_id)
+        .where(FeedbackEvent.user_id == user_id)
+        .order_by(FeedbackEvent.id.desc())
+        .limit(limit)
+    )
+    return [Feedback(e.id, e.user_id, e.movie_id, title, e.kind, e.value, _aware(e.created_at)) for e, title in rows]
+
+
+# --- helpers -------------------------------------------------------------------------------------------------------
+
+
+def _check_paging(page: int, per_page: int) -> None:
+    if page < 1:
+        raise InvalidInputError(f"page must be 1 or more, got {page}")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInputError(f"per_page must be 1..{MAX_PER_PAGE}, got {per_page}")
+
+
+def _require_user(session: Session, user_id: int) -> User:
+    user = session.get(User, int(user_id))
+    if user is None:
+        raise UserNotFoundError(f"user {user_id} does not exist: pick one from GET /api/users or create one")
+    return user
+
+
+def _require_movies(session: Session, movie_ids: Sequence[int]) -> dict[int, str]:
+    """Titles of the ids; MovieNotFoundError listing the unknown ones."""
+    titles: dict[int, str] = {}
+    for chunk in _chunks([int(m) for m in movie_ids]):
+        titles.update(session.execute(select(Movie.movie_id, Movie.title).where(Movie.movie_id.in_(chunk))).all())
+    missing = [m for m in movie_ids if int(m) not in titles]
+    if missing:
+        raise MovieNotFoundError(f"movie ids not in the catalogue: {missing[:10]}")
+    return titles
+
+
+def _interactions(user_ids: list[int]) -> Select[tuple[int, int]]:
+    """(user_id, movie_id) pairs the users interacted with: data set ratings plus non-dislike feedback."""
+    return union(
+        select(Rating.user_id, Rating.movie_id).where(Rating.user_id.in_(user_ids)),
+        select(FeedbackEvent.user_id, FeedbackEvent.movie_id).where(
+            FeedbackEvent.user_id.in_(user_ids), FeedbackEvent.kind != "dislike"
+        ),
+    )  # type: ignore[return-value]
+
+
+def _top_genres(session: Session, user_ids: list[int]) -> dict[int, list[str]]:
+    """The TOP_GENRES most frequent genres among each user's interactions (ties by name), one grouped query."""
+    if not user_ids:
+        return {}
+    pairs = _interactions(user_ids).subquery()
+    n = func.count().label("n")
+    rows = session.execute(
+        select(pairs.c.user_id, MovieGenre.genre, n)
+        .join(MovieGenre, MovieGenre.movie_id == pairs.c.movie_id)
+        .group_by(pairs.c.user_id, MovieGenre.genre)
+        .order_by(pairs.c.user_id, n.desc(), MovieGenre.genre)
+    )
+    top: dict[int, list[str]] = defaultdict(list)
+    for user_id, genre, _ in rows:
+        if len(top[user_id]) < TOP_GENRES:
+            top[user_id].append(genre)
+    return dict(top)
+
+
+def _rating_counts(session: Session, user_ids: list[int]) -> dict[int, int]:
+    """Number of distinct movies each user rated (data set ratings plus app ratings of other movies)."""
+    if not user_ids:
+        return {}
+    rated = union(
+        select(Rating.user_id, Rating.movie_id).where(Rating.user_id.in_(user_ids)),
+        select(FeedbackEvent.user_id, FeedbackEvent.movie_id).where(
+            FeedbackEvent.user_id.in_(user_ids), FeedbackEvent.kind == "rating"
+        ),
+    ).subquery()
+    rows = session.execute(select(rated.c.user_id, func.count()).group_by(rated.c.user_id))
+    return {int(u): int(n) for u, n in rows}
+
+
+def _recent(session: Session, user_id: int, limit: int) -> list[HistoryItem]:
+    """The latest `limit` history items, newest first: app events (always newer) before data set ratings."""
+    if limit <= 0:
+        return []
+    events = session.execute(
+        select(FeedbackEvent.movie_id, Movie.title, FeedbackEvent.kind, FeedbackEvent.value, FeedbackEvent.created_at)
+        .join(Movie, Movie.movie_id == FeedbackEvent.movie_id)
+        .where(FeedbackEvent.user_id == user_id)
+        .order_by(FeedbackEvent.id.desc())
+        .limit(limit)
+    )
+    items = [HistoryItem(m, t, k, v, _aware(at), "app") for m, t, k, v, at in events]
+    if len(items) < limit:
+        ratings = session.execute(
+            select(Rating.movie_id, Movie.title, literal("rating"), Rating.rating, Rating.timestamp)
+            .join(Movie, Movie.movie_id == Rating.movie_id)
+            .where(Rating.user_id == user_id)
+            .order_by(Rating.seq.desc())
+            .limit(limit - len(items))
+        )
+        items.extend(
+            HistoryItem(m, t, "rating", float(v), datetime.fromtimestamp(ts, tz=UTC), "dataset")
+            for m, t, _, v, ts in ratings
+        )
+    return items
+
+
+def _aware(moment: datetime) -> datetime:
+    """Timezone-aware UTC: SQLite returns naive datetimes (stored as UTC), psycopg the session's time zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _chunks(items: Sequence[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield list(items[start : start + _IN_CHUNK])

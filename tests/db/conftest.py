@@ -1,0 +1,183 @@
+"""Fixtures of the database tests: a slice of real ml-100k as processed Parquet, and databases on both backends.
+
+Every test that takes `engine`/`session` runs twice: on a SQLite file and on the PostgreSQL server on loopback
+(MOVIE_GENIE_TEST_POSTGRES_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres). Each test session
+creates uniquely named PostgreSQL databases and drops them afterwards. A PostgreSQL server that cannot be reached
+FAILS the postgres tests with instructions; it never skips them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pytest
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from movie_genie.db.engine import make_engine, make_session_factory
+from movie_genie.db.load import load_processed
+from movie_genie.db.models import FeedbackEvent, User
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MOVIE_GENIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+SLICE_USERS = 60  # users 1..60 of ml-100k with all their ratings (~6k ratings), every movie
+ML100K_GENRES = [
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
+    "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+]  # fmt: skip
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The processed tables of the slice as written to `processed_dir`."""
+
+    processed_dir: Path
+    movies: pd.DataFrame
+    users: pd.DataFrame
+    ratings: pd.DataFrame
+
+
+def _read_ml100k(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """u.item/u.user/u.data -> canonical movies/users/ratings (test-only parsing of the real files)."""
+    item = pd.read_csv(folder / "u.item", sep="|", header=None, encoding="latin-1", dtype=str, keep_default_na=False)
+    titles, years = [], []
+    for raw in item[1]:
+        match = re.match(r"^(.*?)\s*\((\d{4})\)\s*$", raw)
+        titles.append(match.group(1) if match else raw)
+        years.append(int(match.group(2)) if match else None)
+    flags = item.iloc[:, 5:24].astype(int).to_numpy()
+    genres = [[g for g, f in zip(ML100K_GENRES, row, strict=True) if f and g != "unknown"] for row in flags]
+    movies = pd.DataFrame(
+        {"movie_id": item[0].astype("int64"), "title": titles, "year": pd.array(years, dtype="Int64"), "genres": genres}
+    )
+    movies["imdb_id"] = None
+    users = pd.read_csv(
+        folder / "u.user", sep="|", header=None, names=["user_id", "age", "gender", "occupation", "zip_code"]
+    )
+    users["zip_code"] = users["zip_code"].astype(str)
+    ratings = pd.read_csv(
+        folder / "u.data", sep="\t", header=None, names=["user_id", "movie_id", "rating", "timestamp"]
+    )
+    ratings["rating"] = ratings["rating"].astype("float32")
+    ratings = ratings.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+    return movies, users, ratings
+
+
+def write_processed(target: Path, movies: pd.DataFrame, users: pd.DataFrame, ratings: pd.DataFrame, name: str) -> Path:
+    """Write the three tables and dataset.json the way the data stage does."""
+    target.mkdir(parents=True, exist_ok=True)
+    movies.to_parquet(target / "movies.parquet", index=False)
+    users.to_parquet(target / "users.parquet", index=False)
+    ratings.to_parquet(target / "ratings.parquet", index=False)
+    (target / "dataset.json").write_text(json.dumps({"name": name}), encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def ml100k_tables(shared_datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """All of real ml-100k as canonical (movies, users, ratings)."""
+    return _read_ml100k(shared_datasets / "ml-100k")
+
+
+@pytest.fixture(scope="session")
+def ml_slice(ml100k_tables: tuple[pd.DataFrame, ...], tmp_path_factory: pytest.TempPathFactory) -> Slice:
+    """Users 1..SLICE_USERS of ml-100k with all their ratings and every movie, as processed Parquet."""
+    movies, users, ratings = ml100k_tables
+    users = users[users["user_id"] <= SLICE_USERS].reset_index(drop=True)
+    ratings = ratings[ratings["user_id"] <= SLICE_USERS].reset_index(drop=True)
+    folder = write_processed(tmp_path_factory.mktemp("processed"), movies, users, ratings, "ml-100k")
+    return Slice(folder, movies, users, ratings)
+
+
+class _Databases:
+    """Fresh, empty databases of one backend, removed at the end of the test session.
+
+    PostgreSQL: one uniquely named database per test session; each fresh "database" is a schema in it, reached
+    through the connection's search_path (a schema is created and dropped far faster than a database).
+    """
+
+    def __init__(self, backend: str, tmp: pytest.TempPathFactory) -> None:
+        self.backend = backend
+        self.tmp = tmp
+        self.engines: list[Engine] = []
+        self.database: str | None = None
+
+    def new_engine(self) -> Engine:
+        if self.backend == "sqlite":
+            engine = make_engine(f"sqlite:///{self.tmp.mktemp('sqlite') / 'movie_genie.db'}")
+        else:
+            if self.database is None:
+                self.database = f"movie_genie_test_{uuid.uuid4().hex[:12]}"
+                with self._admin() as conn:
+                    conn.execute(f'CREATE DATABASE "{self.database}"')  # type: ignore[arg-type]
+            schema = f"s{len(self.engines)}"
+            url = make_url(POSTGRES_ADMIN_URL).set(database=self.database)
+            engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+            with engine.begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+        self.engines.append(engine)
+        return engine
+
+    def _admin(self) -> psycopg.Connection:
+        url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
+        try:
+            return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            pytest.fail(
+                f"PostgreSQL at {url.render_as_string(hide_password=True)} is not reachable ({exc}). The database "
+                "tests need it: start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main "
+                "start`, or point MOVIE_GENIE_TEST_POSTGRES_URL at a server with trust auth.",
+                pytrace=False,
+            )
+
+    def close(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+        if self.database is not None:
+            with self._admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
+    """A factory of fresh, empty databases on the backend of this parametrisation."""
+    factory = _Databases(request.param, tmp_path_factory)
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(scope="session")
+def engine(databases: _Databases, ml_slice: Slice) -> Engine:
+    """A database at the migration head with the slice loaded (shared by the read-only repository tests)."""
+    engine = databases.new_engine()
+    load_processed(engine, ml_slice.processed_dir, dataset_name="ml-100k", progress=False)
+    return engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the loaded database; app users and feedback written by the test are removed afterwards."""
+    factory = make_session_factory(engine)
+    with factory() as session:
+        yield session
+        session.rollback()
+        session.execute(delete(FeedbackEvent))
+        session.execute(delete(User).where(User.source == "app"))
+        session.commit()
+
+
+@pytest.fixture
+def fresh_engine(databases: _Databases) -> Callable[[], Engine]:
+    """Make an empty database of this backend (for load and migration tests that need their own)."""
+    return databases.new_engine
