@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
@@ -134,7 +135,9 @@ def read_delimited(
             data: io.BytesIO | None = io.BytesIO(archive.read_bytes(member).replace(sep.encode(encoding), b"\t"))
         else:
             data = None
-        with archive.open(member) as handle:
+        with archive.open(member) as handle, warnings.catch_warnings():
+            # A row with more fields than the header only warns in pandas; here it is a malformed row.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
                 data if data is not None else handle,
                 sep="\t" if len(sep) > 1 else sep,
@@ -146,10 +149,11 @@ def read_delimited(
                 na_values=na_values,
                 quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
                 engine="c",
+                index_col=False,
             )
     except UnicodeDecodeError as exc:
         raise _locate_bad_encoding(archive, member, encoding, exc) from exc
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise (
             _locate_bad_row(archive, member, columns, sep, header, encoding, quoted)
             or DataError(f"{member}: could not be parsed ({exc}); use an original GroupLens file")

@@ -1,0 +1,97 @@
+"""`movie-genie data|enrich|split` end to end, as a user runs them: outputs, summaries, errors, no partial output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from movie_genie.cli import main
+from movie_genie.data.idmap import IdMap
+from movie_genie.data.tables import read_parquet
+
+from .conftest import TINY_CSV, make_zip
+
+
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the console script in-process; returns (exit status, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["movie-genie", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder with default params and an empty download cache."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MOVIE_GENIE_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "params.yaml").write_text("dataset:\n  name: ml-100k\nsplit:\n  min_interactions: 3\n")
+    return tmp_path
+
+
+def test_default_pipeline_with_empty_cache(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "data")
+    assert code == 0, err
+    assert "data: ml-100k from " in out and "100,000 ratings, 943 users, 1,682 movies" in out
+    info = json.loads((project / "data" / "canonical" / "dataset.json").read_text())
+    assert (info["name"], info["ratings"], info["users"], info["movies"]) == ("ml-100k", 100_000, 943, 1_682)
+
+    code, out, err = run(monkeypatch, capsys, "enrich")
+    assert code == 0 and "no metadata CSV configured" in out, err
+    canonical, processed = project / "data" / "canonical", project / "data" / "processed"
+    for name in ("movies", "ratings", "users", "tags"):
+        assert (processed / f"{name}.parquet").read_bytes() == (canonical / f"{name}.parquet").read_bytes()
+
+    code, out, err = run(monkeypatch, capsys, "split")
+    assert code == 0, err
+    assert "split: train 98,114 / valid 943 / test 943 rows; 943 users, 1,682 items" in out
+    id_map = IdMap.load(project / "data" / "split" / "id_map.json")
+    assert id_map.n_items == 1_682 and id_map.n_users == 943
+    assert len(read_parquet(project / "data" / "split" / "test.parquet")) == 943
+    assert sorted(p.name for p in (project / "data").iterdir()) == ["canonical", "processed", "split"]
+
+
+def test_source_and_metadata_options(
+    project: Path, shared_datasets: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = str(shared_datasets / "ml-latest-small.zip")
+    code, out, err = run(monkeypatch, capsys, "data", "--dataset", "ml-latest-small", "--source", source)
+    assert code == 0, err
+    assert "100,836 ratings, 610 users, 9,742 movies, 3,683 tags" in out
+    code, out, err = run(
+        monkeypatch, capsys, "enrich", "--metadata-csv", str(shared_datasets / "ml-latest-small-tmdb.csv")
+    )
+    assert code == 0, err
+    assert "overview        9,523 / 9,742  ( 97.8 %)" in out
+    movies = read_parquet(project / "data" / "processed" / "movies.parquet")
+    assert movies["overview"].notna().sum() == 9_523
+    info = json.loads((project / "data" / "processed" / "dataset.json").read_text())
+    assert info["metadata"]["fields"]["overview"] == 9_523
+
+
+def test_errors_exit_2_and_leave_no_partial_output(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(monkeypatch, capsys, "data", "--dataset", "ml-5k")
+    assert code == 2 and "unknown data set 'ml-5k'; choose one of: ml-100k" in err and "Traceback" not in err
+
+    bad = make_zip(
+        tmp_path / "bad.zip", "ml-bad", {**TINY_CSV, "ratings.csv": "userId,movieId,rating,timestamp\n1,1,x,1\n"}
+    )
+    code, _, err = run(monkeypatch, capsys, "data", "--source", str(bad))
+    assert code == 2 and "ratings.csv, line 2: column rating should be a number" in err
+    assert not (project / "data").exists() or sorted(p.name for p in (project / "data").iterdir()) == []
+
+    code, _, err = run(monkeypatch, capsys, "enrich")
+    assert code == 2 and "run `movie-genie data` first" in err
+    code, _, err = run(monkeypatch, capsys, "split")
+    assert code == 2 and "ratings.parquet not found" in err
