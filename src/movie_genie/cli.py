@@ -166,6 +166,92 @@ def db_stats(ctx: _Context) -> None:
     engine.dispose()
 
 
+# --- search: embed, index, search (movie_genie.search) -----------------------------------------------------------
+
+
+@cli.command("embed")
+@pass_ctx
+def embed_command(ctx: _Context) -> None:
+    """Embed every movie document into artifacts/embeddings/embeddings.npz (reuses unchanged ones)."""
+    import time
+
+    from movie_genie.search.build import embed_catalogue, read_search_inputs
+    from movie_genie.search.config import SearchConfig
+    from movie_genie.search.embeddings import EMBEDDINGS_FILE
+    from movie_genie.search.encoder import load_sentence_model
+
+    start = time.perf_counter()
+    config = SearchConfig.from_params(ctx.params)
+    movies, tags, _ = read_search_inputs(ctx.layout.processed_dir)
+    model = load_sentence_model(config.encoder)
+    report = embed_catalogue(movies, tags, config, ctx.layout.embeddings_dir / EMBEDDINGS_FILE, model)
+    click.echo(
+        f"embed: {report.total:,} movies ({report.encoded:,} encoded, {report.reused:,} reused) -> {report.path} "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+
+
+@cli.command("index")
+@pass_ctx
+def index_command(ctx: _Context) -> None:
+    """Build the search index (FAISS, BM25, titles, ONNX encoder) into artifacts/index."""
+    from movie_genie.search.build import build_index, read_search_inputs
+    from movie_genie.search.config import SearchConfig
+    from movie_genie.search.embeddings import EMBEDDINGS_FILE
+    from movie_genie.search.encoder import load_sentence_model
+
+    config = SearchConfig.from_params(ctx.params)
+    movies, tags, ratings = read_search_inputs(ctx.layout.processed_dir)
+    model = load_sentence_model(config.encoder)
+    report = build_index(
+        movies, tags, ratings, ctx.layout.embeddings_dir / EMBEDDINGS_FILE, ctx.layout.index_dir, config, model
+    )
+    click.echo(
+        f"index: {report.movies:,} movies, {report.vector_index}, ONNX vs torch min cosine "
+        f"{report.onnx_min_cosine:.4f} -> {report.path} ({report.seconds:.1f} s)"
+    )
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "semantic", "lexical", "title"]),
+    default="hybrid",
+    show_default=True,
+    help="Ranking: fused, meaning only, BM25 words only, or typo-tolerant titles.",
+)
+@click.option("--genre", "genres", multiple=True, help="Keep films with any of these genres (repeatable).")
+@click.option("--year-min", type=int, default=None, help="Earliest release year.")
+@click.option("--year-max", type=int, default=None, help="Latest release year.")
+@click.option("--min-ratings", type=click.IntRange(0), default=0, show_default=True, help="Minimum number of ratings.")
+@click.option("--k", type=click.IntRange(1), default=10, show_default=True, help="Number of films to print.")
+@pass_ctx
+def search_command(
+    ctx: _Context,
+    query: str,
+    mode: str,
+    genres: tuple[str, ...],
+    year_min: int | None,
+    year_max: int | None,
+    min_ratings: int,
+    k: int,
+) -> None:
+    """Search the catalogue in plain language, e.g. `movie-genie search "action movies with robots"`."""
+    from movie_genie.search.engine import SearchEngine, SearchFilters
+
+    engine = SearchEngine.load(ctx.layout.index_dir)
+    filters = SearchFilters(genres=genres, year_min=year_min, year_max=year_max, min_ratings=min_ratings)
+    result = engine.search(query, mode=mode, k=k, filters=filters)
+    click.echo(f'{len(result.hits)} films for "{result.query}" ({result.mode}, {result.took_ms:.1f} ms)')
+    for rank, hit in enumerate(result.hits, start=1):
+        year = f" ({hit.year})" if hit.year is not None else ""
+        click.echo(
+            f"{rank:>3}. {hit.score:8.4f}  {hit.title}{year}  [{', '.join(hit.genres)}]  "
+            f"via {'+'.join(hit.matched_by) or '-'}  (id {hit.movie_id})"
+        )
+
+
 def main() -> None:
     """Console-script entry point: run the CLI, turning user errors into a message and exit status 2."""
     try:

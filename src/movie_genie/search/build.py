@@ -1,0 +1,175 @@
+"""The two pipeline stages of search: `embed` (documents -> embeddings.npz) and `index` (embeddings + documents ->
+artifacts/index/: FAISS, BM25, catalogue with rating counts, ONNX encoder, manifest).
+
+Both take DataFrames in the canonical schema (data/schema.py), so tests can pass a slice of real movies.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from movie_genie.data.tables import read_parquet
+from movie_genie.search.config import SearchConfig
+from movie_genie.search.documents import ENCODER_ID, MovieDocument, build_documents, document_hash
+from movie_genie.search.embeddings import EmbedReport, embed_documents, read_embeddings
+from movie_genie.search.encoder import OnnxEncoder, embed_texts, export_onnx
+from movie_genie.search.errors import IndexMissingError
+from movie_genie.search.lexical import LexicalIndex
+from movie_genie.search.vector import build_vector_index, save_vector_index
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+INDEX_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+CATALOGUE_FILE = "catalogue.parquet"
+VECTORS_FILE = "vectors.faiss"
+BM25_DIR = "bm25"
+# How many real titles the index stage re-embeds with ONNX to record its agreement with torch in the manifest.
+_AGREEMENT_SAMPLE = 64
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What an index run built."""
+
+    path: Path
+    movies: int
+    vector_index: str
+    onnx_min_cosine: float
+    seconds: float
+
+
+def embed_catalogue(
+    movies: pd.DataFrame,
+    tags: pd.DataFrame | None,
+    config: SearchConfig,
+    out_path: Path,
+    model: SentenceTransformer,
+    progress: bool = True,
+) -> EmbedReport:
+    """Embed every movie document into out_path (embeddings.npz), re-encoding only changed documents."""
+    docs = build_documents(movies, tags, config.encoder)
+    return embed_documents(
+        docs,
+        config.encoder,
+        out_path,
+        lambda texts: embed_texts(model, texts, config.encoder.batch_size, progress=progress),
+    )
+
+
+def read_search_inputs(processed_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """The processed tables search reads: movies, and tags and ratings where the data set has them."""
+    movies = read_parquet(processed_dir / "movies.parquet")
+    optional = {}
+    for name in ("tags", "ratings"):
+        path = processed_dir / f"{name}.parquet"
+        optional[name] = read_parquet(path) if path.exists() else None
+    return movies, optional["tags"], optional["ratings"]
+
+
+def rating_counts(ratings: pd.DataFrame | None, movie_ids: np.ndarray) -> np.ndarray:
+    """Number of ratings per movie, aligned with movie_ids: int64 [n] (zeros when there are no ratings)."""
+    if ratings is None or ratings.empty:
+        return np.zeros(len(movie_ids), dtype=np.int64)
+    counts = ratings["movie_id"].astype("int64").value_counts()
+    return counts.reindex(movie_ids, fill_value=0).to_numpy(dtype=np.int64)
+
+
+def _aligned_vectors(docs: list[MovieDocument], embeddings_path: Path, config: SearchConfig) -> np.ndarray:
+    """Rows of embeddings.npz in document order; refuse stale or partial files."""
+    if not embeddings_path.exists():
+        raise IndexMissingError(f"{embeddings_path} not found: run `movie-genie embed` first")
+    emb = read_embeddings(embeddings_path)
+    row_of = {int(m): i for i, m in enumerate(emb.movie_id)}
+    rows = np.empty(len(docs), dtype=np.int64)
+    stale = 0
+    for i, doc in enumerate(docs):
+        j = row_of.get(doc.movie_id)
+        if j is None or emb.text_hash[j] != document_hash(doc.text, config.encoder):
+            stale += 1
+            continue
+        rows[i] = j
+    if stale:
+        raise IndexMissingError(
+            f"{embeddings_path} is stale: {stale} of {len(docs)} movies are missing or changed; run `movie-genie embed`"
+        )
+    return emb.embedding[rows]
+
+
+def build_index(
+    movies: pd.DataFrame,
+    tags: pd.DataFrame | None,
+    ratings: pd.DataFrame | None,
+    embeddings_path: Path,
+    out_dir: Path,
+    config: SearchConfig,
+    model: SentenceTransformer,
+) -> IndexReport:
+    """Build every search artefact into a temporary folder, then swap it into out_dir in one rename."""
+    start = time.perf_counter()
+    docs = build_documents(movies, tags, config.encoder)
+    if not docs:
+        raise IndexMissingError("the movies table is empty: run `movie-genie data` and `movie-genie enrich`")
+    vectors = _aligned_vectors(docs, embeddings_path, config)  # [n, 384]
+    movie_ids = np.array([d.movie_id for d in docs], dtype=np.int64)
+
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+
+    catalogue = pd.DataFrame(
+        {
+            "movie_id": movie_ids,
+            "title": [d.title for d in docs],
+            "year": pd.array([d.year for d in docs], dtype="Int64"),
+            "genres": [list(d.genres) for d in docs],
+            "rating_count": rating_counts(ratings, movie_ids),
+        }
+    )
+    catalogue.to_parquet(tmp / CATALOGUE_FILE, index=False)
+
+    vector_index = build_vector_index(vectors, config.vector)
+    save_vector_index(vector_index, tmp / VECTORS_FILE)
+    LexicalIndex.build(docs, config.lexical).save(tmp / BM25_DIR)
+
+    export_onnx(model, tmp, config.onnx)
+    # Record how closely the query-time ONNX encoder reproduces the torch vectors on real titles.
+    sample = [d.display_title for d in docs[:: max(1, len(docs) // _AGREEMENT_SAMPLE)]][:_AGREEMENT_SAMPLE]
+    onnx_vectors = OnnxEncoder.load(tmp, config.encoder, config.onnx).encode(sample)
+    torch_vectors = embed_texts(model, sample, config.encoder.batch_size)
+    min_cosine = float((onnx_vectors * torch_vectors).sum(axis=1).min())
+
+    manifest = {
+        "version": INDEX_VERSION,
+        "encoder": ENCODER_ID,
+        "movies": len(docs),
+        "vector_index": type(vector_index).__name__,
+        "onnx_int8": config.onnx.quantize_int8,
+        "onnx_min_cosine_vs_torch": min_cosine,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config": config.model_dump(mode="json"),
+    }
+    (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return IndexReport(
+        path=out_dir,
+        movies=len(docs),
+        vector_index=type(vector_index).__name__,
+        onnx_min_cosine=min_cosine,
+        seconds=time.perf_counter() - start,
+    )
