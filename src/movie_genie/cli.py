@@ -98,6 +98,35 @@ def split_command(ctx: _Context) -> None:
     click.echo(run_split(ctx.params, ctx.layout))
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5001, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes [params: serving.workers].")
+@pass_ctx
+def serve(ctx: _Context, host: str, port: int, workers: int | None) -> None:
+    """Serve the API and the web app with gunicorn (migrates the database first)."""
+    from movie_genie.api.config import ServingConfig
+    from movie_genie.api.serve import options_from
+    from movie_genie.api.serve import serve as run_server
+    from movie_genie.config import Settings
+
+    config = ServingConfig.from_params(ctx.params)
+    settings = Settings.from_env(ctx.layout.data_dir)
+    click.echo(f"Movie Genie on http://{host}:{port} (API docs: /api/docs)", err=True)
+    run_server(ctx.params, settings, options_from(config, host, port, workers))
+
+
+@cli.command()
+@click.option("--indent", default=2, show_default=True, type=click.IntRange(0, 8), help="JSON indentation.")
+def openapi(indent: int) -> None:
+    """Print the API's OpenAPI 3 spec as JSON (the web client is generated from it); loads no artefacts."""
+    import json
+
+    from movie_genie.api.app import openapi_spec
+
+    click.echo(json.dumps(openapi_spec(), indent=indent or None, sort_keys=False))
+
+
 @cli.group()
 def db() -> None:
     """Database: migrations, loading the processed tables, row counts (DATABASE_URL, default SQLite in data/)."""

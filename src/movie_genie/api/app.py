@@ -1,0 +1,134 @@
+"""The application factory: `create_app()` loads every artefact once into services and wires the blueprints.
+
+    app = create_app()                      # params.yaml + environment, artefacts from the pipeline's outputs
+    app = create_app(settings, params)      # tests: a temporary database and artefact folders
+
+Requests never read artefacts from disk; they read the database (history, feedback) and the in-memory services.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import redirect, url_for
+from flask_openapi3 import Info, OpenAPI
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from movie_genie.api.config import ServingConfig
+from movie_genie.api.errors import register_error_handlers, validation_error_response
+from movie_genie.api.metrics import init_metrics
+from movie_genie.api.routes import BLUEPRINTS
+from movie_genie.api.schemas import ErrorResponse
+from movie_genie.api.security import DOCS_PREFIX, csp_nonce, init_security
+from movie_genie.api.services import EXTENSION_KEY, Services
+from movie_genie.api.web import init_web
+from movie_genie.config import Layout, Params, Settings, load_params
+
+API_TITLE = "Movie Genie API"
+API_VERSION = "1.0.0"
+
+# Swagger UI from the assets bundled in flask-openapi3-swagger (no CDN), with a CSP nonce on the inline bootstrap
+# script and style, and the online validator badge switched off (it would call a third-party host).
+_SWAGGER_HTML = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<title>Movie Genie API docs</title>
+<link rel="icon" href="swagger/images/swagger.svg">
+<link rel="stylesheet" type="text/css" href="swagger/css/swagger-ui.css">
+<style nonce="{{ csp_nonce() }}">html{box-sizing:border-box;overflow-y:scroll}*,*:before,*:after{box-sizing:inherit}
+body{margin:0;background:#fafafa}</style>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="swagger/js/swagger-ui-bundle.js"></script>
+<script src="swagger/js/swagger-ui-standalone-preset.js"></script>
+<script nonce="{{ csp_nonce() }}">
+window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: new URL("{{ doc_url }}", window.location.href).href,
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: "StandaloneLayout"
+  });
+};
+</script>
+</body>
+</html>
+"""
+
+
+def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
+    """The Flask app with routes, docs, errors, security and metrics, but no services (used for the spec too)."""
+    app = OpenAPI(
+        __name__,
+        info=Info(
+            title=API_TITLE,
+            version=API_VERSION,
+            description=(
+                "Recommendations, search and feedback over MovieLens. Success bodies are "
+                '`{"data": ..., "meta": {...}}`; errors are `{"error": {"code", "message", "details"}}`.'
+            ),
+        ),
+        doc_prefix=DOCS_PREFIX,
+        doc_url="/openapi.json",
+        validation_error_status=400,
+        validation_error_model=ErrorResponse,
+        validation_error_callback=validation_error_response,
+        responses={400: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse},
+    )
+    app.config.update(
+        SWAGGER_HTML_STRING=_SWAGGER_HTML,
+        JSON_SORT_KEYS=False,
+        # Never debug mode or exception propagation in production: errors become JSON bodies.
+        DEBUG=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    init_metrics(app)
+    limiter = init_security(app, settings, config)
+    register_error_handlers(app)
+    for blueprint in BLUEPRINTS:
+        app.register_api(blueprint)
+
+    # The spec and the docs at the short, documented paths.
+    app.add_url_rule("/api/openapi.json", endpoint="openapi_json", view_func=lambda: app.api_doc)
+    app.view_functions["openapi.openapi"] = _docs_redirect
+    app.add_url_rule(DOCS_PREFIX, endpoint="docs", view_func=_docs_redirect)
+    # Monitoring must keep working when a client is being rate limited.
+    for endpoint in ("metrics", "system.ping", "system.check_health"):
+        limiter.exempt(app.view_functions[endpoint])
+
+    init_web(app, config.web_dist)
+    return app
+
+
+def _docs_redirect() -> WerkzeugResponse:
+    return redirect(url_for("swagger.swagger"))
+
+
+def create_app(
+    settings: Settings | None = None,
+    params: Params | None = None,
+    *,
+    services: Services | None = None,
+) -> OpenAPI:
+    """Build the app and load every artefact once (database, models, search index, evaluation report)."""
+    params = params or load_params()
+    layout = Layout.from_params(params)
+    settings = settings or Settings.from_env(layout.data_dir)
+    config = ServingConfig.from_params(params)
+    app = _make_app(settings, config)
+    app.extensions[EXTENSION_KEY] = services or Services.load(settings, params, layout, config)
+    return app
+
+
+def openapi_spec() -> dict[str, Any]:
+    """The OpenAPI 3 document, built without loading any artefact."""
+    settings = Settings(database_url="sqlite://", redis_url=None, tmdb_api_key=None, cors_origins=())
+    return _make_app(settings, ServingConfig(web_dist=Path("web/dist"))).api_doc

@@ -1,0 +1,48 @@
+"""The `serving` section of params.yaml as a typed object (DESIGN.md §7.2: typed config, values in params.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from movie_genie.config import ConfigError, Params
+
+
+class ServingConfig(BaseModel):
+    """How `movie-genie serve` runs; every field is read by the api package.
+
+    The request bounds (k <= 100, q <= 200 characters, page sizes) are part of the API contract and live in
+    `api.schemas`, where the OpenAPI spec shows them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # gunicorn: one process per core; a few threads per worker overlap database I/O with inference.
+    workers: int = Field(default=2, ge=1, le=64)
+    threads: int = Field(default=4, ge=1, le=64)
+    # torch intra-op threads per worker: more than one oversubscribes the CPU when several workers run.
+    torch_threads: int = Field(default=1, ge=1, le=64)
+    timeout_s: int = Field(default=60, ge=5)
+    # Seconds a cached recommendation/search answer lives; feedback invalidates a user's entries at once.
+    cache_ttl_s: int = Field(default=300, ge=0)
+    # Entries per worker in the in-process cache (used when REDIS_URL is not set).
+    cache_max_entries: int = Field(default=20_000, ge=0)
+    # Most recent interactions a model sees (the database keeps them all).
+    history_limit: int = Field(default=200, ge=1)
+    # Largest request body accepted (bytes); bigger ones get 413.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # flask-limiter rule per client address (e.g. "600 per minute"); null switches rate limiting off.
+    rate_limit: str | None = None
+    # The built web app (`npm run build` in web/), served at / by the same server.
+    web_dist: Path = Path("web/dist")
+    # Extra image hosts allowed by the Content-Security-Policy (TMDB posters).
+    image_hosts: tuple[str, ...] = ("https://image.tmdb.org",)
+
+    @classmethod
+    def from_params(cls, params: Params) -> ServingConfig:
+        """Validate params.yaml's `serving` section; raise ConfigError naming the bad key."""
+        try:
+            return cls.model_validate(params.section("serving"))
+        except ValidationError as exc:
+            raise ConfigError(f"params.yaml: invalid `serving` section:\n{exc}") from exc

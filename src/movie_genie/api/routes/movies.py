@@ -1,0 +1,55 @@
+"""Movies: browse the catalogue, popular films, details with live rating figures, similar films, genres."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from movie_genie.api.envelope import respond
+from movie_genie.api.routes._blueprint import api_blueprint
+from movie_genie.api.schemas import (
+    ErrorResponse,
+    GenresResponse,
+    MovieListResponse,
+    MoviePath,
+    MovieResponse,
+    MoviesQuery,
+    MoviesResponse,
+    PopularQuery,
+    SimilarQuery,
+    SimilarResponse,
+)
+from movie_genie.api.services import services
+
+bp = api_blueprint("movies", "/api", "The catalogue, details, similar films and genres")
+
+
+@bp.get("/movies", responses={200: MoviesResponse})
+def browse_movies(query: MoviesQuery) -> Response:
+    """Films filtered by genre and year range, sorted by popularity, rating, year or title, paged."""
+    movies, total = services().movies.browse(query)
+    return respond(movies, page=query.page, page_size=query.page_size, total=total)
+
+
+@bp.get("/movies/popular", responses={200: MovieListResponse})
+def list_popular_movies(query: PopularQuery) -> Response:
+    """The most-rated films, optionally within one genre."""
+    return respond(services().movies.popular(query.k, query.genre))
+
+
+@bp.get("/movies/<int:movie_id>", responses={200: MovieResponse, 404: ErrorResponse})
+def read_movie(path: MoviePath) -> Response:
+    """A film's details, its data set rating figures and the live ones including app feedback."""
+    return respond(services().movies.get(path.movie_id))
+
+
+@bp.get("/movies/<int:movie_id>/similar", responses={200: SimilarResponse, 404: ErrorResponse, 503: ErrorResponse})
+def list_similar_movies(path: MoviePath, query: SimilarQuery) -> Response:
+    """Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings)."""
+    data, cached = services().movies.similar(path.movie_id, query.k, query.kind)
+    return respond(data, cached=cached)
+
+
+@bp.get("/genres", responses={200: GenresResponse})
+def list_genres() -> Response:
+    """Every genre with its number of films."""
+    return respond(services().movies.genres())

@@ -1,0 +1,25 @@
+"""Search: plain-language, title and hybrid search with filters; suggestions for the search box."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from movie_genie.api.envelope import respond
+from movie_genie.api.routes._blueprint import api_blueprint
+from movie_genie.api.schemas import ErrorResponse, SearchQuery, SearchResponse, SuggestQuery, SuggestResponse
+from movie_genie.api.services import services
+
+bp = api_blueprint("search", "/api/search", "Plain-language and title search")
+
+
+@bp.get("", responses={200: SearchResponse, 503: ErrorResponse})
+def search_movies(query: SearchQuery) -> Response:
+    """Ranked films for a query; `personalized` is true only when the user's taste was really blended in."""
+    data, cached = services().search.search(query)
+    return respond(data, cached=cached)
+
+
+@bp.get("/suggest", responses={200: SuggestResponse, 503: ErrorResponse})
+def suggest_titles(query: SuggestQuery) -> Response:
+    """Titles that complete or fuzzily match what was typed."""
+    return respond(services().search.suggest(query.q, query.k))

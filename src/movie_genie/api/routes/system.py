@@ -1,0 +1,31 @@
+"""Liveness, readiness (health of every dependency) and the models with their evaluation figures."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from movie_genie.api.envelope import respond
+from movie_genie.api.routes._blueprint import api_blueprint
+from movie_genie.api.schemas import ErrorResponse, HealthResponse, ModelsResponse, Ping, PingResponse
+from movie_genie.api.services import services
+
+bp = api_blueprint("system", "/api", "Liveness, readiness and the models")
+
+
+@bp.get("/ping", responses={200: PingResponse})
+def ping() -> Response:
+    """Liveness: the process answers (checks nothing else)."""
+    return respond(Ping())
+
+
+@bp.get("/health", responses={200: HealthResponse, 503: HealthResponse})
+def check_health() -> Response:
+    """Readiness: the database, each model, the search index and the cache; 503 when one is down."""
+    health = services().health()
+    return respond(health, status=200 if health.status == "ok" else 503)
+
+
+@bp.get("/models", responses={200: ModelsResponse, 500: ErrorResponse})
+def list_models() -> Response:
+    """Every recommender with its version and its test-split metrics from the evaluation report."""
+    return respond(services().models_info())

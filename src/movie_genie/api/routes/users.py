@@ -1,0 +1,48 @@
+"""Users: the picker's list, a profile, cold-start creation and a user's feedback."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from movie_genie.api.envelope import respond
+from movie_genie.api.routes._blueprint import api_blueprint
+from movie_genie.api.schemas import (
+    CreateUserBody,
+    ErrorResponse,
+    FeedbackListQuery,
+    FeedbackListResponse,
+    NewUserResponse,
+    UserPath,
+    UserResponse,
+    UsersQuery,
+    UsersResponse,
+)
+from movie_genie.api.services import services
+
+bp = api_blueprint("users", "/api/users", "Users, profiles and cold start")
+
+
+@bp.get("", responses={200: UsersResponse})
+def list_users(query: UsersQuery) -> Response:
+    """Users with their rating counts and top genres, paged; `q` matches the id or the name."""
+    users, total = services().users.list_users(query.q, query.page, query.page_size)
+    return respond(users, page=query.page, page_size=query.page_size, total=total)
+
+
+@bp.post("", responses={201: NewUserResponse, 404: ErrorResponse})
+def create_user(body: CreateUserBody) -> Response:
+    """Create a new user from at least 3 liked films and return their first recommendations."""
+    created = services().users.create(body.liked_movie_ids, body.display_name)
+    return respond(created, status=201)
+
+
+@bp.get("/<int:user_id>", responses={200: UserResponse, 404: ErrorResponse})
+def read_user(path: UserPath) -> Response:
+    """A user's profile: counts, top genres and the most recent history."""
+    return respond(services().users.get(path.user_id))
+
+
+@bp.get("/<int:user_id>/feedback", responses={200: FeedbackListResponse, 404: ErrorResponse})
+def list_user_feedback(path: UserPath, query: FeedbackListQuery) -> Response:
+    """The user's feedback events, newest first (at most `limit`)."""
+    return respond(services().feedback.list_events(path.user_id, query.limit))

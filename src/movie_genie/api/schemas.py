@@ -1,0 +1,472 @@
+"""Request and response schemas (pydantic): they validate every request and become the OpenAPI spec.
+
+The bounds here are the API contract the web client is generated from: k <= 100 results, queries <= 200
+characters, pages of at most 100 rows. Every success body is `{"data": ..., "meta": ...}`; every error body is
+`{"error": {"code", "message", "details"}}`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_K = 100
+DEFAULT_K = 20
+MAX_QUERY_CHARS = 200
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 24
+MAX_PAGE = 10_000
+MIN_COLD_START_LIKES = 3
+MAX_COLD_START_LIKES = 50
+MAX_SUGGESTIONS = 20
+# Ids are 32-bit in every data set; larger values can only be mistakes (and would overflow SQLite/PostgreSQL INT).
+MAX_ID = 2**31 - 1
+YEAR_MIN, YEAR_MAX = 1870, 2100
+
+ModelName = Literal["hybrid", "bert4rec", "two_tower", "popular", "ease"]
+SearchMode = Literal["hybrid", "semantic", "lexical", "title"]
+FeedbackKind = Literal["rating", "like", "dislike", "watched"]
+MovieSort = Literal["popularity", "rating", "year", "title"]
+SimilarKind = Literal["both", "collaborative", "content"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+# --- requests --------------------------------------------------------------------------------------------------
+
+
+class UserPath(_Strict):
+    """A user id in the path."""
+
+    user_id: int = Field(ge=1, le=MAX_ID, description="MovieLens or app user id")
+
+
+class MoviePath(_Strict):
+    """A movie id in the path."""
+
+    movie_id: int = Field(ge=1, le=MAX_ID, description="MovieLens movie id")
+
+
+class PageQuery(_Strict):
+    """Paging of a list."""
+
+    page: int = Field(default=1, ge=1, le=MAX_PAGE, description="1-based page number")
+    page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class UsersQuery(PageQuery):
+    """Browse users, optionally filtered by a text that matches the id or the display name."""
+
+    q: str | None = Field(default=None, max_length=MAX_QUERY_CHARS, description="user id or part of the name")
+
+
+class MoviesQuery(PageQuery):
+    """Browse the catalogue by genre and year range, sorted."""
+
+    genre: str | None = Field(default=None, max_length=64)
+    year_min: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
+    year_max: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
+    sort: MovieSort = "popularity"
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> MoviesQuery:
+        if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
+            raise ValueError(f"year_min ({self.year_min}) must not be after year_max ({self.year_max})")
+        return self
+
+
+class PopularQuery(_Strict):
+    """The most-rated films, optionally in one genre."""
+
+    k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
+    genre: str | None = Field(default=None, max_length=64)
+
+
+class SimilarQuery(_Strict):
+    """Films like a given one: collaborative (Two-Tower item vectors), content (text embeddings) or both."""
+
+    k: int = Field(default=12, ge=1, le=MAX_K)
+    kind: SimilarKind = "both"
+
+
+class SearchQuery(_Strict):
+    """Plain-language or title search with filters; `user_id` personalises the ranking when possible."""
+
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="what to look for")
+    mode: SearchMode = "hybrid"
+    genre: str | None = Field(default=None, max_length=64)
+    year_min: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
+    year_max: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
+    min_ratings: int = Field(default=0, ge=0, le=1_000_000)
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
+
+    @model_validator(mode="after")
+    def _valid(self) -> SearchQuery:
+        if not self.q:
+            raise ValueError("q must contain at least one non-space character")
+        if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
+            raise ValueError(f"year_min ({self.year_min}) must not be after year_max ({self.year_max})")
+        return self
+
+
+class SuggestQuery(_Strict):
+    """Title suggestions for the search box while typing."""
+
+    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    k: int = Field(default=8, ge=1, le=MAX_SUGGESTIONS)
+
+    @field_validator("q")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value:
+            raise ValueError("q must contain at least one non-space character")
+        return value
+
+
+class FeedbackListQuery(_Strict):
+    """How many of the newest feedback events to return."""
+
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class RecommendationsQuery(_Strict):
+    """Top-k films for a user from one model."""
+
+    user_id: int = Field(ge=1, le=MAX_ID)
+    model: ModelName = "hybrid"
+    k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
+
+
+class FeedbackBody(_Strict):
+    """One thing a user did: a rating (value 0.5..5 in half steps) or a like, dislike or watched (no value)."""
+
+    user_id: int = Field(ge=1, le=MAX_ID)
+    movie_id: int = Field(ge=1, le=MAX_ID)
+    kind: FeedbackKind
+    value: float | None = Field(default=None, ge=0.5, le=5.0, multiple_of=0.5)
+
+    @model_validator(mode="after")
+    def _value_matches_kind(self) -> FeedbackBody:
+        if self.kind == "rating" and self.value is None:
+            raise ValueError("a rating needs a value between 0.5 and 5 (half steps)")
+        if self.kind != "rating" and self.value is not None:
+            raise ValueError(f"'{self.kind}' takes no value; send value only with kind 'rating'")
+        return self
+
+
+class CreateUserBody(_Strict):
+    """A new app user from a few films they like (cold start)."""
+
+    liked_movie_ids: list[int] = Field(min_length=MIN_COLD_START_LIKES, max_length=MAX_COLD_START_LIKES)
+    display_name: str | None = Field(default=None, max_length=100)
+
+    @field_validator("liked_movie_ids")
+    @classmethod
+    def _distinct_valid_ids(cls, ids: list[int]) -> list[int]:
+        if any(i < 1 or i > MAX_ID for i in ids):
+            raise ValueError("movie ids must be positive integers")
+        distinct = list(dict.fromkeys(ids))
+        if len(distinct) < MIN_COLD_START_LIKES:
+            raise ValueError(f"like at least {MIN_COLD_START_LIKES} different films")
+        return distinct
+
+
+# --- responses -------------------------------------------------------------------------------------------------
+
+
+class MovieSummary(BaseModel):
+    """What a card shows: title, year, genres, poster (a TMDB path or null) and the data set's rating figures."""
+
+    movie_id: int
+    title: str
+    year: int | None = None
+    genres: list[str] = []
+    poster_path: str | None = None
+    rating_mean: float | None = None
+    rating_count: int = 0
+
+
+class MovieDetail(MovieSummary):
+    """Everything known about a film; its rating figures are live (app ratings included)."""
+
+    overview: str | None = None
+    tagline: str | None = None
+    keywords: list[str] = []
+    cast: list[str] = []
+    directors: list[str] = []
+    runtime: int | None = None
+    language: str | None = None
+    imdb_id: str | None = None
+    tmdb_id: int | None = None
+
+
+class ScoredMovie(BaseModel):
+    """A film in a ranked list with its score and, where the model gives one, the reason."""
+
+    rank: int
+    score: float
+    reason: str | None = None
+    movie: MovieSummary
+
+
+class SimilarMovies(BaseModel):
+    """Neighbours of a film: by who watched it (collaborative) and by what it is about (content)."""
+
+    movie_id: int
+    collaborative: list[ScoredMovie]
+    content: list[ScoredMovie]
+
+
+class Recommendations(BaseModel):
+    """A user's top-k from one model."""
+
+    user_id: int
+    model: str
+    items: list[ScoredMovie]
+
+
+class SearchHit(ScoredMovie):
+    """A search result; `matched_by` names the retrievers that found it (semantic, lexical, title, personal)."""
+
+    matched_by: list[str] = []
+
+
+class SearchResults(BaseModel):
+    """Ranked search results."""
+
+    query: str
+    mode: str
+    personalized: bool
+    items: list[SearchHit]
+
+
+class Suggestion(BaseModel):
+    """A title suggestion for the search box."""
+
+    movie_id: int
+    title: str
+    year: int | None = None
+    score: float
+
+
+class GenreCount(BaseModel):
+    """A genre and how many films have it."""
+
+    genre: str
+    count: int
+
+
+class UserSummary(BaseModel):
+    """A user in the picker: how many films they rated and their favourite genres."""
+
+    user_id: int
+    display_name: str
+    source: str = Field(description="'movielens' (from the data set) or 'app' (created here)")
+    rating_count: int = 0
+    top_genres: list[str] = []
+
+
+class HistoryItem(BaseModel):
+    """One interaction in a user's history, newest first."""
+
+    movie: MovieSummary
+    kind: str
+    value: float | None = None
+    at: datetime
+    source: str = Field(description="'dataset' (a MovieLens rating) or 'app' (feedback given here)")
+
+
+class UserDetail(UserSummary):
+    """A user's profile: counts by kind, demographics where known, genres of the recent history."""
+
+    age: int | None = None
+    gender: str | None = None
+    occupation: str | None = None
+    created_at: datetime
+    like_count: int = 0
+    dislike_count: int = 0
+    watched_count: int = 0
+    recent_genres: list[GenreCount] = []
+    recent: list[HistoryItem] = []
+
+
+class NewUser(BaseModel):
+    """The user just created and their first recommendations."""
+
+    user: UserDetail
+    recommendations: Recommendations
+
+
+class Feedback(BaseModel):
+    """A stored feedback event."""
+
+    id: int
+    user_id: int
+    movie_id: int
+    title: str
+    kind: str
+    value: float | None = None
+    created_at: datetime
+
+
+class ModelInfo(BaseModel):
+    """A loaded model: its version and its evaluation figures (test split) from the report."""
+
+    name: str
+    api_name: str
+    version: str | None = None
+    loaded: bool
+    metrics: dict[str, Any] = {}
+
+
+class ModelsInfo(BaseModel):
+    """Every model and the evaluation report's headline numbers."""
+
+    models: list[ModelInfo]
+    report: dict[str, Any] | None = None
+
+
+class Check(BaseModel):
+    """One dependency's state."""
+
+    ok: bool
+    detail: str | None = None
+
+
+class Health(BaseModel):
+    """Overall state and each dependency: database, models, search index, cache."""
+
+    status: Literal["ok", "degraded"]
+    checks: dict[str, Check]
+
+
+class Ping(BaseModel):
+    """Liveness: the process answers."""
+
+    status: Literal["ok"] = "ok"
+
+
+# --- envelopes -------------------------------------------------------------------------------------------------
+
+
+class Meta(BaseModel):
+    """What every response's meta carries."""
+
+    took_ms: float = Field(description="server time spent on this request")
+
+
+class PageMeta(Meta):
+    """Paging of a list response."""
+
+    page: int
+    page_size: int
+    total: int
+
+
+class CachedMeta(Meta):
+    """Whether the answer came from the cache."""
+
+    cached: bool = False
+
+
+class RecommendationMeta(CachedMeta):
+    """Which model answered, with which version, from how much history."""
+
+    model: str
+    model_version: str | None = None
+    k: int
+    history_size: int
+
+
+DataT = TypeVar("DataT")
+MetaT = TypeVar("MetaT", bound=Meta)
+
+
+class Envelope(BaseModel, Generic[DataT, MetaT]):
+    """`{"data": ..., "meta": ...}`."""
+
+    data: DataT
+    meta: MetaT
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: a stable code, a message for people, and details (e.g. the invalid fields)."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """`{"error": {...}}`: the body of every 4xx/5xx response."""
+
+    error: ErrorBody
+
+
+class PingResponse(Envelope[Ping, Meta]):
+    """GET /api/ping."""
+
+
+class HealthResponse(Envelope[Health, Meta]):
+    """GET /api/health."""
+
+
+class UsersResponse(Envelope[list[UserSummary], PageMeta]):
+    """GET /api/users."""
+
+
+class UserResponse(Envelope[UserDetail, Meta]):
+    """GET /api/users/{user_id}."""
+
+
+class NewUserResponse(Envelope[NewUser, Meta]):
+    """POST /api/users."""
+
+
+class MoviesResponse(Envelope[list[MovieSummary], PageMeta]):
+    """GET /api/movies."""
+
+
+class MovieListResponse(Envelope[list[MovieSummary], Meta]):
+    """GET /api/movies/popular."""
+
+
+class MovieResponse(Envelope[MovieDetail, Meta]):
+    """GET /api/movies/{movie_id}."""
+
+
+class SimilarResponse(Envelope[SimilarMovies, CachedMeta]):
+    """GET /api/movies/{movie_id}/similar."""
+
+
+class GenresResponse(Envelope[list[GenreCount], Meta]):
+    """GET /api/genres."""
+
+
+class SearchResponse(Envelope[SearchResults, CachedMeta]):
+    """GET /api/search."""
+
+
+class SuggestResponse(Envelope[list[Suggestion], Meta]):
+    """GET /api/search/suggest."""
+
+
+class RecommendationsResponse(Envelope[Recommendations, RecommendationMeta]):
+    """GET /api/recommendations."""
+
+
+class FeedbackResponse(Envelope[Feedback, Meta]):
+    """POST /api/feedback."""
+
+
+class FeedbackListResponse(Envelope[list[Feedback], Meta]):
+    """GET /api/users/{user_id}/feedback."""
+
+
+class ModelsResponse(Envelope[ModelsInfo, Meta]):
+    """GET /api/models."""

@@ -1,0 +1,100 @@
+"""Security headers (with a Content-Security-Policy), CORS for configured origins only, body size and rate limits."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from flask import Flask, Response, abort, g, request
+from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from movie_genie.api.config import ServingConfig
+from movie_genie.config import Settings
+
+# Paths of the interactive API docs (Swagger UI): their page needs a nonce for its inline bootstrap script.
+DOCS_PREFIX = "/api/docs"
+
+
+def csp_nonce() -> str:
+    """A per-request random nonce for the docs page's inline script and style (templates call this)."""
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(16)
+    return str(nonce)
+
+
+def content_security_policy(image_hosts: tuple[str, ...], nonce: str | None) -> str:
+    """The CSP for this response: scripts only from this origin (plus the docs page's nonce), no framing.
+
+    The built web app loads hashed JS/CSS from /assets and talks to /api on the same origin; poster images may
+    come from TMDB's image host; placeholder art uses data: URLs. Inline style attributes are allowed because
+    React components set them; inline scripts are not (except the docs page's, by nonce).
+    """
+    script = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    style = "'self' 'unsafe-inline'"
+    images = " ".join(("'self'", "data:", "blob:", *image_hosts))
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src {script}",
+            f"style-src {style}",
+            f"img-src {images}",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def _set_security_headers(config: ServingConfig) -> Callable[[Response], Response]:
+    def add_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        headers.setdefault("Content-Security-Policy", content_security_policy(config.image_hosts, g.get("csp_nonce")))
+        return response
+
+    return add_headers
+
+
+def init_security(app: Flask, settings: Settings, config: ServingConfig) -> Limiter:
+    """Install headers, CORS, the body size limit and (when configured) the rate limiter."""
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+
+    @app.before_request
+    def _reject_large_bodies() -> None:
+        # Werkzeug enforces MAX_CONTENT_LENGTH when the body is read; refuse early even if a view never reads it.
+        if request.content_length is not None and request.content_length > config.max_body_bytes:
+            abort(413)
+
+    app.after_request(_set_security_headers(config))
+
+    if settings.cors_origins:
+        # Only the listed origins get CORS headers; with none configured the browser's same-origin rule applies.
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": list(settings.cors_origins)}},
+            methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Content-Type"],
+            max_age=600,
+        )
+
+    limiter = Limiter(
+        key_func=get_remote_address,
+        app=app,
+        default_limits=[config.rate_limit] if config.rate_limit else [],
+        storage_uri=settings.redis_url or "memory://",
+        headers_enabled=True,
+        enabled=config.rate_limit is not None,
+        # A broken limiter store must not take the API down: let requests through and log it.
+        swallow_errors=True,
+    )
+    return limiter

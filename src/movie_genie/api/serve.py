@@ -1,0 +1,125 @@
+"""`movie-genie serve`: gunicorn with several worker processes, each holding its own loaded models.
+
+Before gunicorn starts: the database is migrated to head (so a fresh checkout serves without a separate step) and
+PROMETHEUS_MULTIPROC_DIR points at a fresh folder, so /metrics aggregates every worker. Each worker builds the app
+after the fork (models are loaded once per worker, never per request) with one torch intra-op thread: several
+workers each running torch's default thread count would oversubscribe the CPU and ruin tail latency.
+
+This module imports nothing that imports prometheus_client at module level: the multiprocess switch is read when
+prometheus_client is first imported, which must happen after the environment variable is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from movie_genie.api.config import ServingConfig
+from movie_genie.config import Params, Settings
+
+log = logging.getLogger(__name__)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Where to listen and how many processes and threads to run."""
+
+    host: str = "127.0.0.1"
+    port: int = 5001
+    workers: int = 2
+    threads: int = 4
+    timeout_s: int = 60
+    torch_threads: int = 1
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    # A dead worker's live gauges/counters files must be marked so /metrics stops summing stale processes.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+class _Gunicorn(BaseApplication):
+    """gunicorn configured in code (no config file): each worker builds the app in `load`."""
+
+    def __init__(self, params: Params, settings: Settings, options: ServeOptions) -> None:
+        self._params = params
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        o = self._options
+        config = {
+            "bind": f"{o.host}:{o.port}",
+            "workers": o.workers,
+            # gthread: keep-alive connections and a few requests in flight per worker while one waits on the DB.
+            "worker_class": "gthread",
+            "threads": o.threads,
+            "timeout": o.timeout_s,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "preload_app": False,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "child_exit": _child_exit,
+            "proc_name": "movie-genie",
+        }
+        for key, value in config.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        import torch
+
+        torch.set_num_threads(self._options.torch_threads)
+        from movie_genie.api.app import create_app
+
+        return create_app(self._settings, self._params)
+
+
+def prepare_database(settings: Settings, params: Params) -> str | None:
+    """Migrate the database to the code's head revision; return the revision reached."""
+    from movie_genie.db.config import DatabaseParams
+    from movie_genie.db.engine import make_engine
+    from movie_genie.db.migrate import upgrade
+
+    db_params = DatabaseParams.from_params(params)
+    engine = make_engine(settings.database_url, busy_timeout_ms=db_params.busy_timeout_ms)
+    try:
+        return upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def serve(params: Params, settings: Settings, options: ServeOptions) -> None:
+    """Migrate, then run gunicorn in the foreground until interrupted."""
+    revision = prepare_database(settings, params)
+    log.info("database at revision %s", revision)
+    metrics_dir = Path(tempfile.mkdtemp(prefix="movie-genie-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(metrics_dir)
+    try:
+        _Gunicorn(params, settings, options).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def options_from(config: ServingConfig, host: str, port: int, workers: int | None) -> ServeOptions:
+    """Combine params.yaml's serving section with the command line (which wins)."""
+    return ServeOptions(
+        host=host,
+        port=port,
+        workers=workers or config.workers,
+        threads=config.threads,
+        timeout_s=config.timeout_s,
+        torch_threads=config.torch_threads,
+    )

@@ -1,0 +1,653 @@
+"""Services: one object per resource, built once at start with everything loaded; routes only call them.
+
+- `Catalogue`: every movie's card data in memory (read once from the database), for building result lists without
+  a query per item.
+- `RecommendationService`: the loaded recommenders; history from the database on every cache miss.
+- `MovieService`, `UserService`, `FeedbackService`: the database repository plus the catalogue.
+- `SearchService`: the loaded search engine.
+
+Live feedback across worker processes: cached answers that depend on a user are keyed by the user's *feedback
+version* — the id of their newest feedback event, read from the database (one indexed look-up) on each request.
+A POST /api/feedback in any worker bumps it, so every worker's next request misses and recomputes from the
+database. Nothing has to be broadcast, and a Redis cache (REDIS_URL) shares the recomputed answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from movie_genie.api import schemas as s
+from movie_genie.api.cache import Cache, make_cache
+from movie_genie.api.config import ServingConfig
+from movie_genie.api.envelope import to_json_bytes
+from movie_genie.api.errors import ApiError, ResourceNotFoundError, ServiceUnavailableError
+from movie_genie.api.metrics import FEEDBACK_EVENTS, count_cache, time_inference
+from movie_genie.config import Layout, Params, Settings
+from movie_genie.db import repository as repo
+from movie_genie.db.config import DatabaseParams
+from movie_genie.db.engine import make_engine, make_session_factory, session_scope
+from movie_genie.db.migrate import ensure_schema_current
+from movie_genie.db.models import FeedbackEvent, Movie
+from movie_genie.errors import MovieGenieError
+from movie_genie.models.base import Recommendation, Recommender
+from movie_genie.search.embeddings import EMBEDDINGS_FILE, read_embeddings
+from movie_genie.search.engine import SearchEngine, SearchFilters
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "movie_genie"
+
+# API model names -> checkpoint names (the API says "popular", the checkpoint "popularity").
+API_MODELS: dict[str, str] = {
+    "hybrid": "hybrid",
+    "bert4rec": "bert4rec",
+    "two_tower": "two_tower",
+    "popular": "popularity",
+    "ease": "ease",
+}
+NEW_USER_NAME = "New viewer"
+
+
+def services() -> Services:
+    """The services of the current app."""
+    found: Services = current_app.extensions[EXTENSION_KEY]
+    return found
+
+
+# --- database --------------------------------------------------------------------------------------------------
+
+
+class Database:
+    """The engine and session factory; sessions are short (one per request)."""
+
+    def __init__(self, settings: Settings, params: Params) -> None:
+        db_params = DatabaseParams.from_params(params)
+        self.engine: Engine = make_engine(settings.database_url, busy_timeout_ms=db_params.busy_timeout_ms)
+        self._factory: sessionmaker[Session] = make_session_factory(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work (committed on success, rolled back on error)."""
+        with session_scope(self._factory) as session:
+            yield session
+
+    def feedback_version(self, session: Session, user_id: int) -> int:
+        """The id of the user's newest feedback event (0 when none): changes whenever they give feedback."""
+        stmt = select(func.max(FeedbackEvent.id)).where(FeedbackEvent.user_id == user_id)
+        return int(session.execute(stmt).scalar() or 0)
+
+
+# --- catalogue -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Catalogue:
+    """Every movie's card in memory, the genre counts and the popularity order (the data set's, static)."""
+
+    movies: dict[int, s.MovieSummary]
+    genres: list[s.GenreCount]
+    by_popularity: list[int]
+
+    @classmethod
+    def load(cls, db: Database) -> Catalogue:
+        """Read the movies table once."""
+        with db.session() as session:
+            rows = session.execute(
+                select(
+                    Movie.movie_id,
+                    Movie.title,
+                    Movie.year,
+                    Movie.genres,
+                    Movie.poster_path,
+                    Movie.rating_count,
+                    Movie.rating_mean,
+                )
+            ).all()
+            genres = [s.GenreCount(genre=g.genre, count=g.count) for g in repo.list_genres(session)]
+        movies = {
+            int(r.movie_id): s.MovieSummary(
+                movie_id=int(r.movie_id),
+                title=r.title,
+                year=r.year,
+                genres=list(r.genres or []),
+                poster_path=r.poster_path,
+                rating_count=int(r.rating_count or 0),
+                rating_mean=None if r.rating_mean is None else round(float(r.rating_mean), 3),
+            )
+            for r in rows
+        }
+        order = sorted(movies, key=lambda m: (-movies[m].rating_count, m))
+        return cls(movies, genres, order)
+
+    def summary(self, movie_id: int) -> s.MovieSummary:
+        """The card of a movie known to be in the catalogue."""
+        return self.movies[movie_id]
+
+    def canonical_genre(self, genre: str) -> str:
+        """The catalogue's spelling of a genre (case-insensitive); 400 listing the valid ones otherwise."""
+        known = {g.genre.lower(): g.genre for g in self.genres}
+        found = known.get(genre.strip().lower())
+        if found is None:
+            raise ApiError(
+                f"unknown genre {genre!r}: use one of {', '.join(sorted(known.values()))}",
+                code="invalid_input",
+            )
+        return found
+
+    def scored(self, recs: Sequence[Recommendation]) -> list[s.ScoredMovie]:
+        """Recommendations as ranked cards (ids outside the catalogue are dropped)."""
+        items: list[s.ScoredMovie] = []
+        for rec in recs:
+            movie = self.movies.get(int(rec.movie_id))
+            if movie is not None:
+                items.append(s.ScoredMovie(rank=len(items) + 1, score=float(rec.score), reason=rec.reason, movie=movie))
+        return items
+
+
+# --- models ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadedModels:
+    """The recommenders that loaded, their versions, and why the others did not."""
+
+    models: dict[str, Recommender]
+    versions: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, models_dir: Path) -> LoadedModels:
+        """Load every checkpoint in the models folder through the models registry."""
+        from movie_genie.models.registry import load_models
+
+        try:
+            models = dict(load_models(models_dir))
+        except MovieGenieError as exc:
+            log.error("no models loaded from %s: %s", models_dir, exc)
+            return cls({}, {}, {"*": str(exc)})
+        versions = {name: _file_version(models_dir / f"{name}.pt") for name in models}
+        missing = {
+            name: f"{models_dir / (name + '.pt')} not found: run `movie-genie train`" for name in API_MODELS.values()
+        }
+        errors = {name: why for name, why in missing.items() if name not in models}
+        return cls(models, versions, errors)
+
+    def get(self, api_name: str) -> Recommender:
+        """The model behind an API model name; 503 saying how to get it when it is not loaded."""
+        name = API_MODELS[api_name]
+        model = self.models.get(name)
+        if model is None:
+            raise ServiceUnavailableError(
+                f"model '{api_name}' is not loaded: {self.errors.get(name) or self.errors.get('*') or 'unknown'}",
+                code="model_unavailable",
+            )
+        return model
+
+
+def _file_version(path: Path) -> str:
+    """A short content hash of an artefact: changes whenever the file is retrained."""
+    if not path.is_file():
+        return "unknown"
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+# --- services --------------------------------------------------------------------------------------------------
+
+
+class RecommendationService:
+    """Top-k for a user from one model; answers cached per (model, user, feedback version, k)."""
+
+    def __init__(
+        self, db: Database, catalogue: Catalogue, models: LoadedModels, cache: Cache, config: ServingConfig
+    ) -> None:
+        self.db, self.catalogue, self.models, self.cache, self.config = db, catalogue, models, cache, config
+
+    def recommend(self, user_id: int, api_model: str, k: int) -> tuple[bytes, dict[str, Any]]:
+        """Serialised recommendations and their meta (model, version, history size, cached)."""
+        model = self.models.get(api_model)
+        name = API_MODELS[api_model]
+        meta: dict[str, Any] = {"model": api_model, "model_version": self.models.versions.get(name), "k": k}
+        with self.db.session() as session:
+            version = self.db.feedback_version(session, user_id)
+            key = f"rec:{name}:{user_id}:{version}:{k}"
+            cached = self.cache.get(key)
+            count_cache("recommendations", cached is not None)
+            if cached is not None:
+                header, _, body = cached.partition(b"\n")
+                return body, {**meta, **json.loads(header), "cached": True}
+            history = repo.user_history(session, user_id)
+        recs = self._run(model, name, history.movie_ids, history.disliked, k)
+        data = s.Recommendations(user_id=user_id, model=api_model, items=self.catalogue.scored(recs))
+        payload = to_json_bytes(data)
+        extra = {"history_size": len(history.movie_ids)}
+        self.cache.set(key, json.dumps(extra).encode() + b"\n" + payload)
+        return payload, {**meta, **extra, "cached": False}
+
+    def for_history(self, api_model: str, movie_ids: Sequence[int], k: int, user_id: int) -> s.Recommendations:
+        """Recommendations for a history given directly (a user created a moment ago)."""
+        name = API_MODELS[api_model]
+        recs = self._run(self.models.get(api_model), name, list(movie_ids), [], k)
+        return s.Recommendations(user_id=user_id, model=api_model, items=self.catalogue.scored(recs))
+
+    def _run(
+        self, model: Recommender, name: str, history: Sequence[int], disliked: Sequence[int], k: int
+    ) -> list[Recommendation]:
+        # The model sees the most recent interactions; everything ever seen or disliked stays excluded.
+        recent = list(history[-self.config.history_limit :])
+        exclude = set(history) | set(disliked)
+        with time_inference(name, "recommend"):
+            return model.recommend(recent, k=k, exclude=exclude)
+
+
+class MovieService:
+    """Browse, popular, details, similar and genres."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalogue: Catalogue,
+        models: LoadedModels,
+        search: SearchService,
+        cache: Cache,
+    ) -> None:
+        self.db, self.catalogue, self.models, self.search, self.cache = db, catalogue, models, search, cache
+
+    def browse(self, query: s.MoviesQuery) -> tuple[list[s.MovieSummary], int]:
+        """One page of the catalogue, filtered and sorted in SQL."""
+        with self.db.session() as session:
+            page = repo.browse_movies(
+                session,
+                genre=query.genre,
+                year_min=query.year_min,
+                year_max=query.year_max,
+                sort=query.sort,
+                page=query.page,
+                per_page=query.page_size,
+            )
+        return [self.catalogue.movies.get(m.movie_id) or _summary(m) for m in page.items], page.total
+
+    def popular(self, k: int, genre: str | None) -> list[s.MovieSummary]:
+        """The k most-rated films (optionally of one genre), from memory."""
+        wanted = self.catalogue.canonical_genre(genre) if genre else None
+        movies = (self.catalogue.movies[m] for m in self.catalogue.by_popularity)
+        picked = [m for m in movies if wanted is None or wanted in m.genres]
+        return picked[:k]
+
+    def get(self, movie_id: int) -> s.MovieDetail:
+        """Details with live rating figures (404 for an unknown id)."""
+        with self.db.session() as session:
+            detail = repo.get_movie(session, movie_id)
+        return s.MovieDetail.model_validate(detail, from_attributes=True)
+
+    def similar(self, movie_id: int, k: int, kind: str) -> tuple[bytes, bool]:
+        """Collaborative and/or content neighbours, cached per (movie, k, kind)."""
+        if movie_id not in self.catalogue.movies:
+            raise ResourceNotFoundError(f"movie {movie_id} is not in the catalogue")
+        key = f"similar:{movie_id}:{k}:{kind}"
+        cached = self.cache.get(key)
+        count_cache("similar", cached is not None)
+        if cached is not None:
+            return cached, True
+        collaborative: list[s.ScoredMovie] = []
+        content: list[s.ScoredMovie] = []
+        if kind in ("both", "collaborative"):
+            collaborative = self._collaborative(movie_id, k)
+        if kind in ("both", "content"):
+            content = self.search.similar(movie_id, k)
+        body = to_json_bytes(s.SimilarMovies(movie_id=movie_id, collaborative=collaborative, content=content))
+        self.cache.set(key, body)
+        return body, False
+
+    def _collaborative(self, movie_id: int, k: int) -> list[s.ScoredMovie]:
+        model = self.models.get("two_tower")
+        similar_items = getattr(model, "similar_items", None)
+        if similar_items is None:
+            raise ServiceUnavailableError(
+                "the loaded two_tower model cannot answer similar items", code="model_unavailable"
+            )
+        with time_inference("two_tower", "similar_items"):
+            recs = similar_items(movie_id, k)
+        return self.catalogue.scored(recs)
+
+    def genres(self) -> list[s.GenreCount]:
+        """Genres with their film counts, most common first."""
+        return self.catalogue.genres
+
+
+def _summary(movie: repo.MovieSummary) -> s.MovieSummary:
+    return s.MovieSummary.model_validate(movie, from_attributes=True)
+
+
+class UserService:
+    """The user list, profiles and cold-start creation."""
+
+    RECENT = 20
+
+    def __init__(self, db: Database, catalogue: Catalogue, recommendations: RecommendationService) -> None:
+        self.db, self.catalogue, self.recommendations = db, catalogue, recommendations
+
+    def list_users(self, q: str | None, page: int, page_size: int) -> tuple[list[s.UserSummary], int]:
+        """A page of users with their stats."""
+        with self.db.session() as session:
+            result = repo.list_users(session, page=page, per_page=page_size, query=q)
+        users = [
+            s.UserSummary(
+                user_id=u.user_id,
+                display_name=u.display_name,
+                source=u.source,
+                rating_count=u.n_ratings,
+                top_genres=list(u.top_genres),
+            )
+            for u in result.items
+        ]
+        return users, result.total
+
+    def get(self, user_id: int) -> s.UserDetail:
+        """A user's profile (404 for an unknown id)."""
+        with self.db.session() as session:
+            return self._detail(repo.get_user(session, user_id, recent=self.RECENT))
+
+    def create(self, liked_movie_ids: list[int], display_name: str | None) -> s.NewUser:
+        """Create the user with their likes stored as feedback, then recommend from those likes at once."""
+        unknown = [m for m in liked_movie_ids if m not in self.catalogue.movies]
+        if unknown:
+            raise ResourceNotFoundError(f"movie ids not in the catalogue: {unknown[:10]}")
+        with self.db.session() as session:
+            detail = repo.create_user(session, display_name or NEW_USER_NAME, liked_movie_ids)
+        recs = self.recommendations.for_history("hybrid", liked_movie_ids, s.DEFAULT_K, detail.user_id)
+        return s.NewUser(user=self._detail(detail), recommendations=recs)
+
+    def _detail(self, user: repo.UserDetail) -> s.UserDetail:
+        genre_counts: dict[str, int] = {}
+        recent = []
+        for item in user.recent:
+            movie = self.catalogue.movies.get(item.movie_id)
+            if movie is None:
+                continue
+            recent.append(s.HistoryItem(movie=movie, kind=item.kind, value=item.value, at=item.at, source=item.source))
+            for genre in movie.genres:
+                genre_counts[genre] = genre_counts.get(genre, 0) + 1
+        return s.UserDetail(
+            user_id=user.user_id,
+            display_name=user.display_name,
+            source=user.source,
+            rating_count=user.n_ratings,
+            top_genres=list(user.top_genres),
+            age=user.age,
+            gender=user.gender,
+            occupation=user.occupation,
+            created_at=user.created_at,
+            like_count=user.n_likes,
+            dislike_count=user.n_dislikes,
+            watched_count=user.n_watched,
+            recent_genres=[
+                s.GenreCount(genre=g, count=n) for g, n in sorted(genre_counts.items(), key=lambda x: (-x[1], x[0]))
+            ],
+            recent=recent,
+        )
+
+
+class FeedbackService:
+    """Store feedback (which changes the user's feedback version) and list it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, user_id: int, movie_id: int, kind: str, value: float | None) -> s.Feedback:
+        """Validate and store one event; count it in the metrics."""
+        with self.db.session() as session:
+            event = repo.add_feedback(session, user_id, movie_id, kind, value)
+        FEEDBACK_EVENTS.labels(kind=kind).inc()
+        return s.Feedback.model_validate(event, from_attributes=True)
+
+    def list_events(self, user_id: int, limit: int) -> list[s.Feedback]:
+        """The user's newest events first."""
+        with self.db.session() as session:
+            events = repo.list_feedback(session, user_id, limit=limit)
+        return [s.Feedback.model_validate(e, from_attributes=True) for e in events]
+
+
+class SearchService:
+    """The loaded search engine (search, suggestions) and the text embeddings (content neighbours)."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        catalogue: Catalogue,
+        cache: Cache,
+        db: Database,
+        models: LoadedModels,
+        config: ServingConfig,
+    ) -> None:
+        self.catalogue, self.cache, self.db, self.models, self.config = catalogue, cache, db, models, config
+        self.engine: SearchEngine | None = None
+        self.error: str | None = None
+        try:
+            self.engine = SearchEngine.load(layout.index_dir)
+        except MovieGenieError as exc:
+            self.error = str(exc)
+            log.error("search index not loaded from %s: %s", layout.index_dir, exc)
+        # Content neighbours: L2-normalised sentence vectors, float32 [n, 384], rows aligned with `_content_ids`.
+        self._content_ids: np.ndarray | None = None
+        self._content_vectors: np.ndarray | None = None
+        self._content_row: dict[int, int] = {}
+        try:
+            emb = read_embeddings(layout.embeddings_dir / EMBEDDINGS_FILE)
+            self._content_ids, self._content_vectors = emb.movie_id, emb.embedding
+            self._content_row = {int(m): i for i, m in enumerate(emb.movie_id)}
+        except (MovieGenieError, FileNotFoundError) as exc:
+            self.error = self.error or str(exc)
+            log.error("text embeddings not loaded from %s: %s", layout.embeddings_dir, exc)
+
+    @property
+    def ready(self) -> bool:
+        """Whether search and content neighbours can answer."""
+        return self.engine is not None and self._content_vectors is not None
+
+    def _engine(self) -> SearchEngine:
+        if self.engine is None:
+            raise ServiceUnavailableError(f"search is not available: {self.error}", code="search_unavailable")
+        return self.engine
+
+    def search(self, query: s.SearchQuery) -> tuple[bytes, bool]:
+        """Ranked hits, cached per query and filters (and, when personalised, the user's feedback version)."""
+        engine = self._engine()
+        version = None
+        if query.user_id is not None:
+            with self.db.session() as session:
+                version = self.db.feedback_version(session, query.user_id)
+        text = " ".join(query.q.split())
+        key_parts = [text, query.mode, query.k, query.genre, query.year_min, query.year_max, query.min_ratings]
+        key_parts += [query.user_id, version]
+        key = "search:" + hashlib.sha1(json.dumps(key_parts).encode()).hexdigest()
+        cached = self.cache.get(key)
+        count_cache("search", cached is not None)
+        if cached is not None:
+            return cached, True
+        filters = SearchFilters(
+            genres=(query.genre,) if query.genre else (),
+            year_min=query.year_min,
+            year_max=query.year_max,
+            min_ratings=query.min_ratings,
+        )
+        personal = self._affinity(query.user_id) if query.user_id is not None else None
+        with time_inference("search", query.mode):
+            result = engine.search(text, mode=query.mode, k=query.k, filters=filters, personal_scores=personal)
+        hits: list[s.SearchHit] = []
+        for hit in result.hits:
+            movie = self.catalogue.movies.get(hit.movie_id)
+            if movie is not None:
+                hits.append(
+                    s.SearchHit(rank=len(hits) + 1, score=hit.score, movie=movie, matched_by=list(hit.matched_by))
+                )
+        data = s.SearchResults(query=result.query, mode=result.mode, personalized=result.personalised, items=hits)
+        body = to_json_bytes(data)
+        self.cache.set(key, body)
+        return body, False
+
+    def _affinity(self, user_id: int) -> Callable[[Sequence[int]], dict[int, float]] | None:
+        """The user's Two-Tower scores for candidate movies (None without the model or a history)."""
+        with self.db.session() as session:
+            history = repo.user_history(session, user_id)
+        model = self.models.models.get("two_tower")
+        id_map = getattr(model, "id_map", None)
+        if model is None or id_map is None or not history.movie_ids:
+            return None
+        indices = id_map.items_to_indices(history.movie_ids[-self.config.history_limit :])
+        if not indices:
+            return None
+        with time_inference("two_tower", "score"):
+            scores = np.asarray(model.score_batch([indices]))[0]  # (n_items,)
+
+        def affinity(movie_ids: Sequence[int]) -> dict[int, float]:
+            found = ((m, id_map.item_index(m)) for m in movie_ids)
+            return {int(m): float(scores[i]) for m, i in found if i is not None}
+
+        return affinity
+
+    def suggest(self, q: str, k: int) -> list[s.Suggestion]:
+        """Title completions for the search box."""
+        engine = self._engine()
+        with time_inference("search", "suggest"):
+            found = engine.suggest(q, k)
+        return [s.Suggestion(movie_id=x.movie_id, title=x.title, year=x.year, score=x.score) for x in found]
+
+    def similar(self, movie_id: int, k: int) -> list[s.ScoredMovie]:
+        """Films whose description embedding is closest (cosine) to this one's."""
+        if self._content_vectors is None or self._content_ids is None:
+            raise ServiceUnavailableError(
+                f"content similarity is not available: {self.error}", code="search_unavailable"
+            )
+        row = self._content_row.get(movie_id)
+        if row is None:
+            return []
+        with time_inference("content", "similar_items"):
+            sims = self._content_vectors @ self._content_vectors[row]  # (n,) cosine: rows are L2-normalised
+            sims[row] = -np.inf
+            top = np.argpartition(-sims, min(k, len(sims) - 1))[: k + 1]
+            top = top[np.lexsort((top, -sims[top]))][:k]
+        recs = [Recommendation(int(self._content_ids[i]), float(sims[i]), "similar story and themes") for i in top]
+        return self.catalogue.scored([r for r in recs if np.isfinite(r.score)])
+
+
+# --- container -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Services:
+    """Everything the routes use, loaded once per process."""
+
+    config: ServingConfig
+    layout: Layout
+    db: Database
+    cache: Cache
+    catalogue: Catalogue
+    models: LoadedModels
+    recommendations: RecommendationService
+    movies: MovieService
+    users: UserService
+    feedback: FeedbackService
+    search: SearchService
+    report: dict[str, Any] | None
+    started_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def load(cls, settings: Settings, params: Params, layout: Layout, config: ServingConfig) -> Services:
+        """Connect to the database (which must be migrated), load the catalogue, models, index and report."""
+        db = Database(settings, params)
+        ensure_schema_current(db.engine)
+        cache = make_cache(settings.redis_url, config.cache_ttl_s, config.cache_max_entries)
+        catalogue = Catalogue.load(db)
+        models = LoadedModels.load(layout.models_dir)
+        search = SearchService(layout, catalogue, cache, db, models, config)
+        recommendations = RecommendationService(db, catalogue, models, cache, config)
+        return cls(
+            config=config,
+            layout=layout,
+            db=db,
+            cache=cache,
+            catalogue=catalogue,
+            models=models,
+            recommendations=recommendations,
+            movies=MovieService(db, catalogue, models, search, cache),
+            users=UserService(db, catalogue, recommendations),
+            feedback=FeedbackService(db),
+            search=search,
+            report=_read_report(layout.report_dir / "report.json"),
+        )
+
+    def health(self) -> s.Health:
+        """Each dependency's state; "degraded" when any is down."""
+        checks: dict[str, s.Check] = {}
+        try:
+            with self.db.session() as session:
+                repo.ping(session)
+            checks["database"] = s.Check(ok=bool(self.catalogue.movies), detail=f"{len(self.catalogue.movies)} movies")
+        except MovieGenieError as exc:
+            checks["database"] = s.Check(ok=False, detail=str(exc))
+        for api_name, name in API_MODELS.items():
+            loaded = name in self.models.models
+            detail = f"version {self.models.versions[name]}" if loaded else self.models.errors.get(name, "not loaded")
+            checks[f"model:{api_name}"] = s.Check(ok=loaded, detail=detail)
+        checks["search_index"] = s.Check(ok=self.search.ready, detail=self.search.error or "loaded")
+        checks["cache"] = s.Check(ok=self.cache.ping(), detail=self.cache.name)
+        healthy = all(c.ok for c in checks.values())
+        return s.Health(status="ok" if healthy else "degraded", checks=checks)
+
+    def models_info(self) -> s.ModelsInfo:
+        """Every model's version and its metrics from the evaluation report."""
+        infos = []
+        for api_name, name in API_MODELS.items():
+            infos.append(
+                s.ModelInfo(
+                    name=name,
+                    api_name=api_name,
+                    version=self.models.versions.get(name),
+                    loaded=name in self.models.models,
+                    metrics=_report_metrics(self.report, name),
+                )
+            )
+        return s.ModelsInfo(models=infos, report=self.report)
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        log.warning("no evaluation report at %s: run `movie-genie evaluate`", path)
+        return None
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        log.error("evaluation report %s is unreadable: %s", path, exc)
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def _report_metrics(report: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """The model's entry of the report (shape owned by the evaluation package)."""
+    if not report:
+        return {}
+    models = report.get("models")
+    if isinstance(models, dict) and isinstance(models.get(name), dict):
+        return dict(models[name])
+    if isinstance(models, list):
+        for entry in models:
+            if isinstance(entry, dict) and entry.get("name") == name:
+                return dict(entry)
+    return {}
