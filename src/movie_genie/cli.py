@@ -78,12 +78,17 @@ def data_command(ctx: _Context, dataset: str | None, source: Path | None) -> Non
     default=None,
     help="A TMDB-style metadata CSV (default: dataset.metadata_csv in params.yaml; none = plain copy).",
 )
+@click.option(
+    "--from-tmdb",
+    is_flag=True,
+    help="Fetch the metadata from the TMDB API first (needs TMDB_API_KEY and internet; cached in data/cache/tmdb).",
+)
 @pass_ctx
-def enrich_command(ctx: _Context, metadata_csv: Path | None) -> None:
+def enrich_command(ctx: _Context, metadata_csv: Path | None, from_tmdb: bool) -> None:
     """Copy data/canonical to data/processed, adding movie metadata from a CSV when one is configured."""
     from movie_genie.data.stages import run_enrich
 
-    summary, coverage = run_enrich(ctx.params, ctx.layout, metadata_csv=metadata_csv)
+    summary, coverage = run_enrich(ctx.params, ctx.layout, metadata_csv=metadata_csv, from_tmdb=from_tmdb)
     for line in coverage:
         click.echo(line)
     click.echo(summary)

@@ -11,6 +11,7 @@ import pytest
 from movie_genie.cli import main
 from movie_genie.data.idmap import IdMap
 from movie_genie.data.tables import read_parquet
+from movie_genie.data.tmdb import TmdbClient
 
 from .conftest import TINY_CSV, make_zip
 
@@ -39,6 +40,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_default_pipeline_with_empty_cache(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    def no_tmdb(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the default pipeline must never call the TMDB API")
+
+    monkeypatch.setattr(TmdbClient, "__init__", no_tmdb)
     code, out, err = run(monkeypatch, capsys, "data")
     assert code == 0, err
     assert "data: ml-100k from " in out and "100,000 ratings, 943 users, 1,682 movies" in out

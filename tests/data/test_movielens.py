@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from movie_genie.data import movielens
 from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import CanonicalTables, read_movielens
 from movie_genie.errors import DataError
@@ -153,3 +154,14 @@ def test_unreadable_encoding(tmp_path: Path) -> None:
     movies = TINY_CSV["movies.csv"].encode("utf-8").replace("Misérables".encode(), "Misérables".encode("latin-1"))  # type: ignore[union-attr]
     with pytest.raises(DataError, match=r"movies\.csv, line 3: not valid utf-8 text"):
         read(make_folder(tmp_path / "bad", {**TINY_CSV, "movies.csv": movies}))
+
+
+def test_progress_bar_path_reads_the_same(
+    shared_datasets: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quiet = read(shared_datasets / "ml-100k.zip")
+    monkeypatch.setattr(movielens, "PROGRESS_BYTES", 0)  # big-file path: bytes counted through a progress bar
+    shown = read(shared_datasets / "ml-100k.zip")
+    pd.testing.assert_frame_equal(quiet.ratings, shown.ratings)
+    pd.testing.assert_frame_equal(quiet.movies, shown.movies)
+    assert "u.data" in capsys.readouterr().err

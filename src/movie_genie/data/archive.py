@@ -80,6 +80,13 @@ class Archive:
                 f"{self.path}: member {member} is corrupt ({exc}); delete the file and download it again"
             ) from exc
 
+    def size(self, name: str) -> int:
+        """Uncompressed size of a member in bytes."""
+        self.require(name)
+        member = self.find(name)
+        assert member is not None
+        return (self.path / member).stat().st_size if self._zip is None else self._zip.getinfo(member).file_size
+
     def read_bytes(self, name: str) -> bytes:
         """The whole content of a member."""
         with self.open(name) as handle:

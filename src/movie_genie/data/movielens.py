@@ -11,10 +11,11 @@ import io
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from movie_genie.data.archive import Archive
 from movie_genie.data.schema import RATING_COLUMNS, TAG_COLUMNS
@@ -35,8 +36,25 @@ ML1M_OCCUPATIONS = (
     "unemployed", "writer",
 )  # fmt: skip
 
+PROGRESS_BYTES = 20_000_000  # show a progress bar only for files big enough to take a while (ml-1m and up)
 LAYOUT_FILES = {"ml-100k": ("u.data", "u.item", "u.user"), "ml-1m": ("ratings.dat", "movies.dat", "users.dat")}
 CSV_FILES = ("ratings.csv", "movies.csv")
+
+
+class _Counting(io.RawIOBase):
+    """A binary stream that advances a progress bar by the bytes read through it."""
+
+    def __init__(self, raw: IO[bytes], bar: tqdm) -> None:
+        self._raw, self._bar = raw, bar
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self._bar.update(len(data))
+        return len(data)
 
 
 @dataclass(frozen=True)
@@ -135,11 +153,17 @@ def read_delimited(
             data: io.BytesIO | None = io.BytesIO(archive.read_bytes(member).replace(sep.encode(encoding), b"\t"))
         else:
             data = None
-        with archive.open(member) as handle, warnings.catch_warnings():
+        size = archive.size(member)
+        with (
+            archive.open(member) as handle,
+            tqdm(total=size, desc=member, unit="B", unit_scale=True, disable=size < PROGRESS_BYTES) as bar,
+            warnings.catch_warnings(),
+        ):
             # A row with more fields than the header only warns in pandas; here it is a malformed row.
             warnings.simplefilter("error", pd.errors.ParserWarning)
+            stream = data if data is not None else handle
             frame = pd.read_csv(
-                data if data is not None else handle,
+                stream if bar.disable else io.BufferedReader(_Counting(stream, bar)),
                 sep="\t" if len(sep) > 1 else sep,
                 header=0 if header else None,
                 names=None if header else source_names,

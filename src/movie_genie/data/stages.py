@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
-from movie_genie.config import Layout, Params
+from movie_genie.config import Layout, Params, Settings
 from movie_genie.data.archive import Archive
 from movie_genie.data.enrich import enrich_movies, read_metadata_csv
 from movie_genie.data.movielens import CanonicalTables, read_movielens
@@ -16,6 +18,7 @@ from movie_genie.data.schema import DATASET_INFO_FILE, ID_MAP_FILE, TABLES
 from movie_genie.data.sources import resolve_source
 from movie_genie.data.split import leave_one_out
 from movie_genie.data.tables import atomic_dir, read_info, read_parquet, read_tables, write_parquet, write_tables
+from movie_genie.data.tmdb import TMDB_API, TmdbClient, fetch_metadata_csv
 
 
 def load_dataset(name: str, source: Path | None, cache_dir: Path) -> tuple[CanonicalTables, str]:
@@ -43,14 +46,31 @@ def run_data(params: Params, layout: Layout, dataset: str | None = None, source:
     )
 
 
-def run_enrich(params: Params, layout: Layout, metadata_csv: Path | None = None) -> tuple[str, list[str]]:
+def fetch_tmdb_metadata(layout: Layout) -> Path:
+    """Fetch metadata for the canonical movies from the TMDB API (TMDB_API_KEY) into a CSV in the cache."""
+    settings = Settings.from_env(layout.data_dir)
+    client = TmdbClient(
+        settings.tmdb_api_key or "", layout.cache_dir / "tmdb", base_url=os.environ.get("TMDB_API_URL", TMDB_API)
+    )
+    output = layout.cache_dir / "tmdb" / "metadata.csv"
+    found = fetch_metadata_csv(read_parquet(layout.canonical_dir / "movies.parquet"), client, output)
+    print(f"TMDB: metadata for {found:,} movies ({client.requests_made:,} API requests) -> {output}", file=sys.stderr)
+    return output
+
+
+def run_enrich(
+    params: Params, layout: Layout, metadata_csv: Path | None = None, from_tmdb: bool = False
+) -> tuple[str, list[str]]:
     """Copy canonical -> processed, enriching movies from a metadata CSV when one is configured.
 
+    With `from_tmdb` the CSV is first fetched from the TMDB API (never in the default pipeline).
     Returns the summary line and the coverage lines (empty when no CSV is configured).
     """
     start = time.perf_counter()
-    csv_path = metadata_csv or (Path(params.dataset.metadata_csv) if params.dataset.metadata_csv else None)
     info = read_info(layout.canonical_dir)
+    csv_path = metadata_csv or (Path(params.dataset.metadata_csv) if params.dataset.metadata_csv else None)
+    if from_tmdb:
+        csv_path = fetch_tmdb_metadata(layout)
     if csv_path is None:
         with atomic_dir(layout.processed_dir) as tmp:  # a real copy, so DVC tracks its own output
             for name in TABLES:
