@@ -1,0 +1,134 @@
+/** TanStack Query hooks and the query keys that feedback invalidates. */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+
+import * as api from "./endpoints";
+import type { FeedbackIn, ModelName } from "./types";
+
+export const keys = {
+  health: ["health"] as const,
+  users: (q: string, page: number) => ["users", q, page] as const,
+  user: (userId: number) => ["user", userId] as const,
+  recommendations: (userId: number, model?: ModelName) =>
+    model ? (["recommendations", userId, model] as const) : (["recommendations", userId] as const),
+  popular: (genre?: string) => ["popular", genre ?? ""] as const,
+  movie: (movieId: number) => ["movie", movieId] as const,
+  similar: (movieId: number, method: string) => ["similar", movieId, method] as const,
+  genres: ["genres"] as const,
+  search: (params: api.SearchParams) => ["search", params] as const,
+  suggest: (q: string) => ["suggest", q] as const,
+  feedback: (userId: number) => ["feedback", userId] as const,
+  models: ["models"] as const,
+};
+
+/** Backend health, polled so the banner clears by itself when the server comes back. */
+export function useHealth() {
+  return useQuery({
+    queryKey: keys.health,
+    queryFn: ({ signal }) => api.fetchHealth(signal),
+    refetchInterval: 15_000,
+    retry: false,
+  });
+}
+
+export function useUsers(q: string, page: number, perPage = 24) {
+  return useQuery({
+    queryKey: keys.users(q, page),
+    queryFn: ({ signal }) => api.fetchUsers(q, page, perPage, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useUser(userId: number | null) {
+  return useQuery({
+    queryKey: keys.user(userId ?? -1),
+    queryFn: ({ signal }) => api.fetchUser(userId ?? -1, signal),
+    enabled: userId !== null,
+  });
+}
+
+export function useRecommendations(userId: number | null, model: ModelName, k = 12) {
+  return useQuery({
+    queryKey: keys.recommendations(userId ?? -1, model),
+    queryFn: ({ signal }) => api.fetchRecommendations(userId ?? -1, model, k, signal),
+    enabled: userId !== null,
+  });
+}
+
+export function usePopular(k = 18, genre?: string) {
+  return useQuery({
+    queryKey: keys.popular(genre),
+    queryFn: ({ signal }) => api.fetchPopular(k, genre, signal),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function useMovie(movieId: number) {
+  return useQuery({
+    queryKey: keys.movie(movieId),
+    queryFn: ({ signal }) => api.fetchMovie(movieId, signal),
+    enabled: Number.isInteger(movieId) && movieId > 0,
+  });
+}
+
+export function useSimilar(movieId: number | null, method: "collaborative" | "content", k = 12) {
+  return useQuery({
+    queryKey: keys.similar(movieId ?? -1, method),
+    queryFn: ({ signal }) => api.fetchSimilar(movieId ?? -1, method, k, signal),
+    enabled: movieId !== null && movieId > 0,
+  });
+}
+
+export function useGenres() {
+  return useQuery({ queryKey: keys.genres, queryFn: ({ signal }) => api.fetchGenres(signal), staleTime: Infinity });
+}
+
+export function useSearch(params: api.SearchParams) {
+  return useQuery({
+    queryKey: keys.search(params),
+    queryFn: ({ signal }) => api.searchMovies(params, signal),
+    enabled: params.q.trim().length > 0,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useSuggestions(q: string) {
+  return useQuery({
+    queryKey: keys.suggest(q),
+    queryFn: ({ signal }) => api.fetchSuggestions(q, signal),
+    enabled: q.trim().length >= 2,
+    staleTime: 60_000,
+  });
+}
+
+export function useFeedback(userId: number | null) {
+  return useQuery({
+    queryKey: keys.feedback(userId ?? -1),
+    queryFn: ({ signal }) => api.fetchFeedback(userId ?? -1, signal),
+    enabled: userId !== null,
+  });
+}
+
+export function useModels() {
+  return useQuery({ queryKey: keys.models, queryFn: ({ signal }) => api.fetchModels(signal) });
+}
+
+/** Send feedback, then refetch everything that depends on the user's history so the rows show the new results. */
+export function useSendFeedback() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (feedback: FeedbackIn) => api.postFeedback(feedback),
+    onSuccess: async (_event, feedback) => {
+      await Promise.all([
+        client.invalidateQueries({ queryKey: keys.recommendations(feedback.user_id) }),
+        client.invalidateQueries({ queryKey: keys.user(feedback.user_id) }),
+        client.invalidateQueries({ queryKey: keys.feedback(feedback.user_id) }),
+        client.invalidateQueries({ queryKey: keys.movie(feedback.movie_id) }),
+      ]);
+    },
+  });
+}
+
+/** Create a user from liked films (cold start). */
+export function useCreateUser() {
+  return useMutation({ mutationFn: (liked: number[]) => api.createUser(liked) });
+}

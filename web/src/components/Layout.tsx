@@ -1,0 +1,66 @@
+import { Link, NavLink, Outlet } from "react-router";
+
+import { useSession } from "../lib/session";
+import { useTheme } from "../lib/theme";
+import { BackendBanner } from "./BackendBanner";
+
+const navClass = ({ isActive }: { isActive: boolean }) =>
+  `rounded-md px-2.5 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-violet-600 ${
+    isActive ? "bg-zinc-200 dark:bg-zinc-800" : "hover:bg-zinc-100 dark:hover:bg-zinc-900"
+  }`;
+
+/** The frame of every page: skip link, header with navigation, user and theme switch, the backend banner. */
+export function Layout() {
+  const { userId } = useSession();
+  const [theme, toggleTheme] = useTheme();
+  return (
+    <div className="min-h-screen">
+      <a
+        href="#main"
+        className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-black"
+      >
+        Skip to content
+      </a>
+      <BackendBanner />
+      <header className="sticky top-0 z-30 border-b border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3">
+          <Link to="/" className="flex items-center gap-2 rounded font-bold tracking-tight focus-visible:outline-2 focus-visible:outline-violet-600">
+            <img src="/favicon.svg" alt="" width={24} height={24} />
+            Movie Genie
+          </Link>
+          <nav aria-label="Main" className="flex items-center gap-1">
+            <NavLink to="/" end className={navClass}>
+              Home
+            </NavLink>
+            <NavLink to="/search" className={navClass}>
+              Search
+            </NavLink>
+            <NavLink to="/models" className={navClass}>
+              Models
+            </NavLink>
+          </nav>
+          <div className="ml-auto flex items-center gap-2">
+            <Link
+              to="/users"
+              className="rounded-md border border-zinc-300 px-2.5 py-1.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
+              data-testid="current-user"
+            >
+              {userId ? `User ${userId} · switch` : "Choose a user"}
+            </Link>
+            <button
+              type="button"
+              onClick={toggleTheme}
+              aria-label={theme === "dark" ? "Switch to light mode" : "Switch to dark mode"}
+              className="rounded-md p-2 hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:hover:bg-zinc-900"
+            >
+              <span aria-hidden="true">{theme === "dark" ? "☀" : "☾"}</span>
+            </button>
+          </div>
+        </div>
+      </header>
+      <main id="main" className="mx-auto max-w-7xl px-4 py-6">
+        <Outlet />
+      </main>
+    </div>
+  );
+}

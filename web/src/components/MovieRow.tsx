@@ -1,0 +1,61 @@
+import type { ReactNode } from "react";
+
+import { errorMessage, isBackendDown } from "../api/errors";
+import type { MovieSummary } from "../api/types";
+import { EmptyState, ErrorNote } from "./EmptyState";
+import { MovieCard } from "./MovieCard";
+import { CardRowSkeleton } from "./Skeleton";
+
+export interface RowItem {
+  movie: MovieSummary;
+  reason?: string | null;
+  note?: string | null;
+}
+
+interface MovieRowProps {
+  id: string;
+  title: string;
+  /** Which model made the row, shown as a badge. */
+  source: string;
+  description?: string;
+  items: RowItem[] | undefined;
+  isPending: boolean;
+  error: unknown;
+  empty: ReactNode;
+}
+
+/** A titled, horizontally scrolling row of films with its model badge, skeleton, empty and error states. */
+export function MovieRow({ id, title, source, description, items, isPending, error, empty }: MovieRowProps) {
+  const headingId = `row-${id}`;
+  return (
+    <section aria-labelledby={headingId} className="space-y-3" data-testid={`row-${id}`}>
+      <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
+        <h2 id={headingId} className="text-lg font-semibold tracking-tight">
+          {title}
+        </h2>
+        <span
+          className="rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-800 dark:bg-violet-900/60 dark:text-violet-200"
+          data-testid="row-model"
+        >
+          {source}
+        </span>
+        {description ? <p className="w-full text-xs text-zinc-600 dark:text-zinc-400">{description}</p> : null}
+      </div>
+      {isPending ? (
+        <CardRowSkeleton />
+      ) : error ? (
+        isBackendDown(error) ? null : <ErrorNote message={`This row could not be loaded: ${errorMessage(error)}`} />
+      ) : !items || items.length === 0 ? (
+        <EmptyState title="Nothing here yet">{empty}</EmptyState>
+      ) : (
+        <ul className="-mx-4 flex snap-x gap-4 overflow-x-auto px-4 pb-2" data-testid="row-items">
+          {items.map((item) => (
+            <li key={item.movie.movie_id} className="w-32 shrink-0 snap-start sm:w-40">
+              <MovieCard movie={item.movie} reason={item.reason ?? null} note={item.note ?? null} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,180 @@
+import { useQuery } from "@tanstack/react-query";
+
+import { fetchMetricsText } from "../api/endpoints";
+import { errorMessage, isBackendDown } from "../api/errors";
+import { useModels } from "../api/queries";
+import type { ModelInfo } from "../api/types";
+import { BarChartCI, LineChart } from "../components/charts";
+import { EmptyState, ErrorNote } from "../components/EmptyState";
+import { Skeleton } from "../components/Skeleton";
+import { modelLabel } from "../lib/models";
+import { histogramQuantile, latencyHistogramNames, parseHistograms } from "../lib/prometheus";
+
+function metricNames(models: ModelInfo[]): string[] {
+  const names = new Set<string>();
+  for (const model of models) for (const name of Object.keys(model.metrics)) names.add(name);
+  return [...names];
+}
+
+function formatCI(low: number | null | undefined, high: number | null | undefined): string {
+  return low != null && high != null ? `${low.toFixed(3)}–${high.toFixed(3)}` : "";
+}
+
+function LiveLatency() {
+  const metrics = useQuery({
+    queryKey: ["metrics-text"],
+    queryFn: ({ signal }) => fetchMetricsText(signal),
+    refetchInterval: 5_000,
+    retry: false,
+  });
+  if (metrics.isPending) return <Skeleton className="h-32 w-full" />;
+  if (metrics.error) return <ErrorNote message={errorMessage(metrics.error)} />;
+  const rows = latencyHistogramNames(metrics.data).flatMap((name) =>
+    parseHistograms(metrics.data, name).map((h) => ({
+      key: `${name}${JSON.stringify(h.labels)}`,
+      label: Object.values(h.labels).join(" ") || name,
+      count: h.count,
+      p50: histogramQuantile(h, 0.5),
+      p95: histogramQuantile(h, 0.95),
+      p99: histogramQuantile(h, 0.99),
+    })),
+  );
+  if (!rows.length) return <EmptyState title="No requests timed yet">Use the app and this table fills in.</EmptyState>;
+  const ms = (s: number | null) => (s === null ? "—" : `${(s * 1000).toFixed(1)} ms`);
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-left text-sm" data-testid="latency-table">
+        <caption className="sr-only">Request latency by endpoint, from this server process</caption>
+        <thead className="text-xs uppercase text-zinc-500">
+          <tr>
+            <th scope="col" className="py-2 pr-4">Endpoint</th>
+            <th scope="col" className="py-2 pr-4 text-right">Requests</th>
+            <th scope="col" className="py-2 pr-4 text-right">p50</th>
+            <th scope="col" className="py-2 pr-4 text-right">p95</th>
+            <th scope="col" className="py-2 text-right">p99</th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
+          {rows.map((r) => (
+            <tr key={r.key}>
+              <td className="py-1.5 pr-4 font-mono text-xs">{r.label}</td>
+              <td className="py-1.5 pr-4 text-right tabular-nums">{r.count}</td>
+              <td className="py-1.5 pr-4 text-right tabular-nums">{ms(r.p50)}</td>
+              <td className="py-1.5 pr-4 text-right tabular-nums">{ms(r.p95)}</td>
+              <td className="py-1.5 text-right tabular-nums">{ms(r.p99)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="mt-2 text-xs text-zinc-500">Estimated from the Prometheus histograms at /metrics; refreshes every 5 s.</p>
+    </div>
+  );
+}
+
+/** The evaluation report (metrics with 95% intervals, training curves) and live serving latency. */
+export default function Dashboard() {
+  const models = useModels();
+  return (
+    <div className="space-y-10">
+      <div>
+        <h1 className="text-2xl font-bold tracking-tight">Models</h1>
+        <p className="mt-1 max-w-prose text-sm text-zinc-600 dark:text-zinc-400">
+          {models.data?.protocol ??
+            "Leave-one-out by time; the held-out film is ranked against all films the user has not seen."}
+        </p>
+      </div>
+      {models.isPending ? (
+        <Skeleton className="h-64 w-full" />
+      ) : models.error ? (
+        isBackendDown(models.error) ? null : <ErrorNote message={`The report could not be loaded: ${errorMessage(models.error)}`} />
+      ) : models.data.models.length === 0 ? (
+        <EmptyState title="No evaluation report yet">Run the pipeline (`make pipeline`) to train and evaluate.</EmptyState>
+      ) : (
+        <ReportView models={models.data.models} />
+      )}
+      <section aria-labelledby="latency-heading" className="space-y-3">
+        <h2 id="latency-heading" className="text-lg font-semibold">Live latency</h2>
+        <LiveLatency />
+      </section>
+    </div>
+  );
+}
+
+function ReportView({ models }: { models: ModelInfo[] }) {
+  const names = metricNames(models);
+  const charted = names.filter((n) => models.some((m) => m.metrics[n]?.ci_low != null)).slice(0, 4);
+  const curveNames = [...new Set(models.flatMap((m) => Object.keys(m.curves ?? {})))];
+  return (
+    <>
+      <section aria-labelledby="metrics-heading" className="space-y-3">
+        <h2 id="metrics-heading" className="text-lg font-semibold">Test metrics</h2>
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm" data-testid="metrics-table">
+            <caption className="sr-only">Test-set metrics by model with 95% bootstrap intervals</caption>
+            <thead className="text-xs uppercase text-zinc-500">
+              <tr>
+                <th scope="col" className="py-2 pr-4">Model</th>
+                <th scope="col" className="py-2 pr-4">Version</th>
+                {names.map((n) => (
+                  <th key={n} scope="col" className="py-2 pr-4 text-right">{n}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
+              {models.map((m) => (
+                <tr key={m.name}>
+                  <th scope="row" className="py-2 pr-4 font-medium">{modelLabel(m.name)}</th>
+                  <td className="py-2 pr-4 font-mono text-xs">{m.version ?? "—"}</td>
+                  {names.map((n) => {
+                    const v = m.metrics[n];
+                    return (
+                      <td key={n} className="py-2 pr-4 text-right tabular-nums">
+                        {v ? v.value.toFixed(4) : "—"}
+                        {v ? <span className="block text-[10px] text-zinc-500">{formatCI(v.ci_low, v.ci_high)}</span> : null}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      {charted.length ? (
+        <section aria-labelledby="bars-heading" className="space-y-3">
+          <h2 id="bars-heading" className="text-lg font-semibold">With 95% intervals</h2>
+          <div className="grid gap-6 md:grid-cols-2">
+            {charted.map((n) => (
+              <BarChartCI
+                key={n}
+                title={n}
+                data={models
+                  .filter((m) => m.metrics[n])
+                  .map((m) => {
+                    const v = m.metrics[n];
+                    return { label: modelLabel(m.name), value: v?.value ?? 0, low: v?.ci_low ?? null, high: v?.ci_high ?? null };
+                  })}
+              />
+            ))}
+          </div>
+        </section>
+      ) : null}
+      {curveNames.length ? (
+        <section aria-labelledby="curves-heading" className="space-y-3">
+          <h2 id="curves-heading" className="text-lg font-semibold">Training curves</h2>
+          <div className="grid gap-6 md:grid-cols-2">
+            {curveNames.map((c) => (
+              <LineChart
+                key={c}
+                title={c}
+                series={models
+                  .filter((m) => m.curves?.[c]?.length)
+                  .map((m) => ({ name: modelLabel(m.name), values: m.curves?.[c] ?? [] }))}
+              />
+            ))}
+          </div>
+        </section>
+      ) : null}
+    </>
+  );
+}

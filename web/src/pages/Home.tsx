@@ -1,0 +1,114 @@
+import { Link, Navigate } from "react-router";
+
+import { usePopular, useRecommendations, useSimilar, useUser } from "../api/queries";
+import type { RecommendationList } from "../api/types";
+import { MovieRow, type RowItem } from "../components/MovieRow";
+import { Skeleton } from "../components/Skeleton";
+import { pickSeed } from "../lib/history";
+import { modelLabel } from "../lib/models";
+import { useSession } from "../lib/session";
+
+function recItems(list: RecommendationList | undefined): RowItem[] | undefined {
+  return list?.items.map((r) => ({ movie: r.movie, reason: r.reason }));
+}
+
+/** Home: the personal rows for the current user, each labelled with the model that made it. */
+export function Home() {
+  const { userId } = useSession();
+  const user = useUser(userId);
+  const forYou = useRecommendations(userId, "hybrid");
+  const upNext = useRecommendations(userId, "bert4rec");
+  const seed = pickSeed(user.data?.recent);
+  const becauseLiked = useSimilar(seed?.movie.movie_id ?? null, "collaborative");
+  const popular = usePopular(18);
+  const topGenre = user.data?.top_genres[0];
+  const genreRow = usePopular(18, topGenre);
+
+  if (userId === null) return <Navigate to="/users" replace />;
+
+  const recent: RowItem[] | undefined = user.data?.recent.map((h) => ({
+    movie: h.movie,
+    note: h.rating != null ? `You rated ${h.rating}★` : h.kind ? `You marked it ${h.kind}` : null,
+  }));
+
+  return (
+    <div className="space-y-10">
+      <div>
+        {user.isPending ? (
+          <Skeleton className="h-8 w-72" />
+        ) : (
+          <h1 className="text-2xl font-bold tracking-tight">
+            {user.data ? `Hello, ${user.data.display_name}` : `User ${userId}`}
+          </h1>
+        )}
+        {user.data ? (
+          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+            {user.data.rating_count} ratings
+            {user.data.top_genres.length ? ` · loves ${user.data.top_genres.slice(0, 3).join(", ")}` : ""} ·{" "}
+            <Link to="/users" className="underline underline-offset-2">
+              switch user
+            </Link>
+          </p>
+        ) : null}
+      </div>
+      <MovieRow
+        id="for-you"
+        title="For you"
+        source={modelLabel(forYou.data?.model ?? "hybrid")}
+        description="Blends the sequence model, the two-tower model and what is popular, weighted on validation data."
+        items={recItems(forYou.data)}
+        isPending={forYou.isPending}
+        error={forYou.error}
+        empty="Rate a few films and your recommendations appear here."
+      />
+      <MovieRow
+        id="up-next"
+        title="Up next"
+        source={modelLabel(upNext.data?.model ?? "bert4rec")}
+        description="What usually comes next after the films you watched, in order."
+        items={recItems(upNext.data)}
+        isPending={upNext.isPending}
+        error={upNext.error}
+        empty="Watch or rate films to get sequence-based picks."
+      />
+      <MovieRow
+        id="because-liked"
+        title={seed ? `Because you liked ${seed.movie.title}` : "Because you liked…"}
+        source={modelLabel(becauseLiked.data?.model ?? "two_tower")}
+        items={recItems(becauseLiked.data)}
+        isPending={user.isPending || (seed !== undefined && becauseLiked.isPending)}
+        error={becauseLiked.error}
+        empty="Like or rate a film 4★ or more to see films like it."
+      />
+      <MovieRow
+        id="popular"
+        title="Popular"
+        source={modelLabel("popular")}
+        description="The most rated films of the data set."
+        items={popular.data?.map((movie) => ({ movie }))}
+        isPending={popular.isPending}
+        error={popular.error}
+        empty="No films in the catalogue."
+      />
+      <MovieRow
+        id="your-genres"
+        title={topGenre ? `Your genres: ${topGenre}` : "Your genres"}
+        source={modelLabel("popular")}
+        description={topGenre ? `Most rated ${topGenre} films; ${topGenre} is your most rated genre.` : undefined}
+        items={topGenre ? genreRow.data?.map((movie) => ({ movie })) : []}
+        isPending={user.isPending || (topGenre !== undefined && genreRow.isPending)}
+        error={genreRow.error}
+        empty="Rate a few films so we learn your genres."
+      />
+      <MovieRow
+        id="recent"
+        title="Recently rated"
+        source="Your history"
+        items={recent}
+        isPending={user.isPending}
+        error={user.error}
+        empty="You have not rated anything yet."
+      />
+    </div>
+  );
+}

@@ -1,0 +1,173 @@
+import { Link, useParams } from "react-router";
+
+import { ApiError, errorMessage, isBackendDown } from "../api/errors";
+import { useFeedback, useMovie, useSendFeedback, useSimilar } from "../api/queries";
+import type { FeedbackKind } from "../api/types";
+import { ErrorNote } from "../components/EmptyState";
+import { MovieRow } from "../components/MovieRow";
+import { Poster } from "../components/Poster";
+import { Skeleton } from "../components/Skeleton";
+import { StarRating } from "../components/StarRating";
+import { currentFeedback } from "../lib/history";
+import { modelLabel } from "../lib/models";
+import { useSession } from "../lib/session";
+import { NotFound } from "./NotFound";
+
+function Facts({ label, values }: { label: string; values: string[] | null | undefined }) {
+  if (!values?.length) return null;
+  return (
+    <div>
+      <dt className="text-xs font-semibold uppercase tracking-wide text-zinc-500">{label}</dt>
+      <dd className="text-sm">{values.join(", ")}</dd>
+    </div>
+  );
+}
+
+/** One film: poster, facts, overview, the user's rating and marks, and similar films. */
+export default function MovieDetails() {
+  const movieId = Number(useParams().movieId);
+  const { userId } = useSession();
+  const movie = useMovie(movieId);
+  const feedback = useFeedback(userId);
+  const send = useSendFeedback();
+  const collaborative = useSimilar(movie.data ? movieId : null, "collaborative");
+  const content = useSimilar(movie.data ? movieId : null, "content");
+  const mine = currentFeedback(feedback.data, movieId);
+
+  if (!Number.isInteger(movieId) || movieId <= 0) return <NotFound what="film" />;
+  if (movie.error instanceof ApiError && movie.error.status === 404) return <NotFound what="film" />;
+  if (movie.isPending) {
+    return (
+      <div className="grid gap-6 md:grid-cols-[240px_1fr]" role="status" aria-label="Loading film">
+        <Skeleton className="aspect-[2/3] w-full max-w-60" />
+        <div className="space-y-3">
+          <Skeleton className="h-8 w-2/3" />
+          <Skeleton className="h-4 w-1/3" />
+          <Skeleton className="h-24 w-full" />
+        </div>
+      </div>
+    );
+  }
+  if (movie.error) {
+    return isBackendDown(movie.error) ? null : <ErrorNote message={errorMessage(movie.error)} />;
+  }
+
+  const m = movie.data;
+  const mark = (kind: FeedbackKind, value?: number) => {
+    if (userId === null) return;
+    send.mutate({ user_id: userId, movie_id: movieId, kind, ...(value === undefined ? {} : { value }) });
+  };
+  const markButton = (kind: "like" | "dislike" | "watched", label: string, pressed: boolean) => (
+    <button
+      type="button"
+      aria-pressed={pressed}
+      disabled={send.isPending}
+      onClick={() => {
+        mark(kind);
+      }}
+      className={`rounded-md border px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-violet-600 disabled:opacity-60 ${
+        pressed
+          ? "border-violet-600 bg-violet-600 text-white"
+          : "border-zinc-300 hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-900"
+      }`}
+    >
+      {label}
+    </button>
+  );
+
+  return (
+    <div className="space-y-10">
+      <article className="grid gap-6 md:grid-cols-[260px_1fr]">
+        <div className="mx-auto w-48 md:w-full">
+          <Poster title={m.title} year={m.year} posterPath={m.poster_path ?? null} size="large" />
+        </div>
+        <div className="space-y-4">
+          <div>
+            <h1 className="text-3xl font-bold tracking-tight" data-testid="movie-title">
+              {m.title}
+            </h1>
+            <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+              {[m.year, m.runtime ? `${m.runtime} min` : null, m.genres.join(", ")].filter(Boolean).join(" · ")}
+            </p>
+            {m.tagline ? <p className="mt-2 italic text-zinc-700 dark:text-zinc-300">{m.tagline}</p> : null}
+          </div>
+          <p className="text-sm" data-testid="movie-rating-stats">
+            {m.rating_mean != null ? (
+              <>
+                <span className="font-semibold">★ {m.rating_mean.toFixed(2)}</span> average from{" "}
+                {(m.rating_count ?? 0).toLocaleString()} ratings
+              </>
+            ) : (
+              "No ratings yet"
+            )}
+          </p>
+          {m.overview ? <p className="max-w-prose leading-relaxed">{m.overview}</p> : null}
+          <dl className="grid gap-3 sm:grid-cols-2">
+            <Facts label="Directed by" values={m.directors} />
+            <Facts label="Cast" values={m.cast?.slice(0, 8)} />
+          </dl>
+          <div className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
+            {userId === null ? (
+              <p className="text-sm">
+                <Link to="/users" className="underline">
+                  Choose a user
+                </Link>{" "}
+                to rate this film.
+              </p>
+            ) : (
+              <>
+                <StarRating
+                  value={mine.rating}
+                  disabled={send.isPending}
+                  onRate={(value) => {
+                    mark("rating", value);
+                  }}
+                />
+                <div className="flex flex-wrap gap-2" role="group" aria-label="Mark this film">
+                  {markButton("like", "👍 Like", mine.opinion === "like")}
+                  {markButton("dislike", "👎 Dislike", mine.opinion === "dislike")}
+                  {markButton("watched", "✓ Watched", mine.watched)}
+                </div>
+                <p className="text-sm" aria-live="polite" data-testid="feedback-status">
+                  {send.isPending
+                    ? "Saving…"
+                    : send.isSuccess
+                      ? "Saved. Your recommendations have been updated."
+                      : send.error && !isBackendDown(send.error)
+                        ? `Not saved: ${errorMessage(send.error)}`
+                        : ""}
+                  {send.isSuccess ? (
+                    <>
+                      {" "}
+                      <Link to="/" className="underline underline-offset-2">
+                        See them
+                      </Link>
+                    </>
+                  ) : null}
+                </p>
+              </>
+            )}
+          </div>
+        </div>
+      </article>
+      <MovieRow
+        id="similar-collaborative"
+        title="People who liked this also liked"
+        source={modelLabel(collaborative.data?.model ?? "collaborative")}
+        items={collaborative.data?.items.map((r) => ({ movie: r.movie, reason: r.reason }))}
+        isPending={collaborative.isPending}
+        error={collaborative.error}
+        empty="Not enough ratings to find films like this."
+      />
+      <MovieRow
+        id="similar-content"
+        title="Similar in story and style"
+        source={modelLabel(content.data?.model ?? "content")}
+        items={content.data?.items.map((r) => ({ movie: r.movie, reason: r.reason }))}
+        isPending={content.isPending}
+        error={content.error}
+        empty="No description to compare with."
+      />
+    </div>
+  );
+}

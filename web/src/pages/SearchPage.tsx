@@ -1,0 +1,203 @@
+import { useEffect, useState } from "react";
+import { useNavigate, useSearchParams } from "react-router";
+
+import { errorMessage, isBackendDown } from "../api/errors";
+import { useGenres, useSearch, useSuggestions } from "../api/queries";
+import type { SearchMode } from "../api/types";
+import { EmptyState, ErrorNote } from "../components/EmptyState";
+import { MovieCard } from "../components/MovieCard";
+import { SearchBox } from "../components/SearchBox";
+import { Skeleton } from "../components/Skeleton";
+import { useDebouncedValue } from "../lib/useDebouncedValue";
+
+const MODES: { value: SearchMode; label: string; hint: string }[] = [
+  { value: "hybrid", label: "Hybrid", hint: "meaning and words together" },
+  { value: "semantic", label: "Semantic", hint: "by meaning: “films about lonely robots”" },
+  { value: "title", label: "Title", hint: "by title, typo-tolerant" },
+];
+
+function toMode(value: string | null): SearchMode {
+  return value === "semantic" || value === "title" ? value : "hybrid";
+}
+
+function toYear(value: string | null): number | undefined {
+  const year = Number(value);
+  return value && Number.isInteger(year) && year > 1800 && year < 2200 ? year : undefined;
+}
+
+/** Search as you type: modes, genre and year filters, title suggestions, a results grid; state lives in the URL. */
+export default function SearchPage() {
+  const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
+  const [text, setText] = useState(params.get("q") ?? "");
+  const debounced = useDebouncedValue(text.trim(), 300);
+  const mode = toMode(params.get("mode"));
+  const genre = params.get("genre") ?? "";
+  const yearMin = toYear(params.get("year_min"));
+  const yearMax = toYear(params.get("year_max"));
+  const genres = useGenres();
+  const suggestions = useSuggestions(debounced);
+  const results = useSearch({ q: debounced, mode, genre: genre || undefined, yearMin, yearMax });
+
+  // Keep the URL in step with what was typed (shareable, back button works) without a history entry per key.
+  useEffect(() => {
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (debounced) next.set("q", debounced);
+        else next.delete("q");
+        return next;
+      },
+      { replace: true },
+    );
+  }, [debounced, setParams]);
+
+  const setParam = (key: string, value: string) => {
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        if (value) next.set(key, value);
+        else next.delete(key);
+        return next;
+      },
+      { replace: true },
+    );
+  };
+
+  return (
+    <div className="space-y-6">
+      <h1 className="text-2xl font-bold tracking-tight">Search</h1>
+      <SearchBox
+        value={text}
+        onChange={setText}
+        onSubmit={(value) => {
+          setText(value);
+        }}
+        onPick={(option) => {
+          void navigate(`/movies/${option.id}`);
+        }}
+        suggestions={(suggestions.data ?? []).map((s) => ({
+          id: s.movie_id,
+          label: s.title,
+          detail: s.year ? String(s.year) : undefined,
+        }))}
+      />
+      <div className="flex flex-wrap items-end gap-4">
+        <fieldset>
+          <legend className="mb-1 text-sm font-medium">Mode</legend>
+          <div className="inline-flex rounded-lg border border-zinc-300 p-0.5 dark:border-zinc-700">
+            {MODES.map((m) => (
+              <label
+                key={m.value}
+                title={m.hint}
+                className={`cursor-pointer rounded-md px-3 py-1.5 text-sm has-[:focus-visible]:outline-2 has-[:focus-visible]:outline-violet-600 ${
+                  mode === m.value ? "bg-violet-700 text-white" : "hover:bg-zinc-100 dark:hover:bg-zinc-800"
+                }`}
+              >
+                <input
+                  type="radio"
+                  name="mode"
+                  value={m.value}
+                  checked={mode === m.value}
+                  onChange={() => {
+                    setParam("mode", m.value === "hybrid" ? "" : m.value);
+                  }}
+                  className="sr-only"
+                />
+                {m.label}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <div>
+          <label htmlFor="genre-filter" className="mb-1 block text-sm font-medium">
+            Genre
+          </label>
+          <select
+            id="genre-filter"
+            value={genre}
+            onChange={(event) => {
+              setParam("genre", event.target.value);
+            }}
+            className="rounded-lg border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+          >
+            <option value="">Any genre</option>
+            {(genres.data ?? []).map((g) => (
+              <option key={g.name} value={g.name}>
+                {g.name} ({g.count})
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="flex items-end gap-2">
+          <div>
+            <label htmlFor="year-min" className="mb-1 block text-sm font-medium">
+              From year
+            </label>
+            <input
+              id="year-min"
+              type="number"
+              inputMode="numeric"
+              min={1900}
+              max={2100}
+              defaultValue={yearMin ?? ""}
+              onBlur={(event) => {
+                setParam("year_min", event.target.value);
+              }}
+              className="w-24 rounded-lg border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+            />
+          </div>
+          <div>
+            <label htmlFor="year-max" className="mb-1 block text-sm font-medium">
+              To year
+            </label>
+            <input
+              id="year-max"
+              type="number"
+              inputMode="numeric"
+              min={1900}
+              max={2100}
+              defaultValue={yearMax ?? ""}
+              onBlur={(event) => {
+                setParam("year_max", event.target.value);
+              }}
+              className="w-24 rounded-lg border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
+            />
+          </div>
+        </div>
+      </div>
+      <section aria-label="Results" aria-busy={results.isFetching}>
+        {!debounced ? (
+          <EmptyState title="Type to search">
+            Try “action movies with robots”, a title like “toy story”, or a mood like “feel-good comedy”.
+          </EmptyState>
+        ) : results.isPending ? (
+          <ul className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-6" role="status" aria-label="Loading results">
+            {Array.from({ length: 12 }, (_, i) => (
+              <li key={i}>
+                <Skeleton className="aspect-[2/3] w-full" />
+              </li>
+            ))}
+          </ul>
+        ) : results.error ? (
+          isBackendDown(results.error) ? null : <ErrorNote message={`Search failed: ${errorMessage(results.error)}`} />
+        ) : results.data.length === 0 ? (
+          <EmptyState title={`Nothing found for “${debounced}”`}>Try another mode or fewer filters.</EmptyState>
+        ) : (
+          <>
+            <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
+              {results.data.length} films for “{debounced}” ({mode})
+            </p>
+            <ul className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-6" data-testid="search-results">
+              {results.data.map((hit) => (
+                <li key={hit.movie.movie_id}>
+                  <MovieCard movie={hit.movie} />
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </section>
+    </div>
+  );
+}

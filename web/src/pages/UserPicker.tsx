@@ -1,0 +1,133 @@
+import { useState } from "react";
+import { Link, useNavigate } from "react-router";
+
+import { errorMessage, isBackendDown } from "../api/errors";
+import { useUsers } from "../api/queries";
+import { EmptyState, ErrorNote } from "../components/EmptyState";
+import { Skeleton } from "../components/Skeleton";
+import { useDebouncedValue } from "../lib/useDebouncedValue";
+import { useSession } from "../lib/session";
+
+const PER_PAGE = 24;
+
+/** Every user of the data set (and app users), searchable, with their stats; picking one opens their home. */
+export default function UserPicker() {
+  const [query, setQuery] = useState("");
+  const [page, setPage] = useState(1);
+  const debounced = useDebouncedValue(query.trim(), 250);
+  const users = useUsers(debounced, page, PER_PAGE);
+  const { userId, setUserId } = useSession();
+  const navigate = useNavigate();
+  const pages = users.data ? Math.max(1, Math.ceil(users.data.total / PER_PAGE)) : 1;
+
+  const choose = (id: number) => {
+    setUserId(id);
+    void navigate("/");
+  };
+
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-end justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-bold tracking-tight">Who is watching?</h1>
+          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
+            Pick a MovieLens user to see what the models recommend for them, or start fresh.
+          </p>
+        </div>
+        <Link
+          to="/onboarding"
+          className="rounded-md bg-violet-700 px-4 py-2 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700"
+        >
+          Start as a new user
+        </Link>
+      </div>
+      <div className="max-w-md">
+        <label htmlFor="user-search" className="mb-1 block text-sm font-medium">
+          Find a user (id, name or genre)
+        </label>
+        <input
+          id="user-search"
+          type="search"
+          value={query}
+          onChange={(event) => {
+            setQuery(event.target.value);
+            setPage(1);
+          }}
+          placeholder="e.g. 42 or Sci-Fi"
+          className="w-full rounded-lg border border-zinc-300 bg-white px-3 py-2 dark:border-zinc-700 dark:bg-zinc-900"
+        />
+      </div>
+      {users.isPending ? (
+        <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" role="status" aria-label="Loading users">
+          {Array.from({ length: 9 }, (_, i) => (
+            <li key={i}>
+              <Skeleton className="h-20 w-full" />
+            </li>
+          ))}
+        </ul>
+      ) : users.error ? (
+        isBackendDown(users.error) ? null : <ErrorNote message={`Users could not be loaded: ${errorMessage(users.error)}`} />
+      ) : users.data.items.length === 0 ? (
+        <EmptyState title="No user matches">Try another id or genre.</EmptyState>
+      ) : (
+        <>
+          <p className="text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
+            {users.data.total.toLocaleString()} users
+          </p>
+          <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="user-list">
+            {users.data.items.map((user) => (
+              <li key={user.user_id}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    choose(user.user_id);
+                  }}
+                  data-testid="user-option"
+                  data-user-id={user.user_id}
+                  className={`w-full rounded-lg border p-3 text-left hover:border-violet-400 hover:bg-violet-50 focus-visible:outline-2 focus-visible:outline-violet-600 dark:hover:bg-violet-950/40 ${
+                    user.user_id === userId ? "border-violet-500" : "border-zinc-200 dark:border-zinc-800"
+                  }`}
+                >
+                  <span className="block font-medium">{user.display_name}</span>
+                  <span className="block text-xs text-zinc-600 dark:text-zinc-400">
+                    {user.rating_count} ratings · {user.source === "app" ? "created here" : "MovieLens"}
+                  </span>
+                  {user.top_genres.length ? (
+                    <span className="mt-1 block truncate text-xs text-violet-700 dark:text-violet-300">
+                      {user.top_genres.slice(0, 3).join(" · ")}
+                    </span>
+                  ) : null}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <nav aria-label="Pages of users" className="flex items-center gap-3">
+            <button
+              type="button"
+              disabled={page <= 1}
+              onClick={() => {
+                setPage((p) => p - 1);
+              }}
+              className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm disabled:opacity-40 dark:border-zinc-700"
+            >
+              Previous
+            </button>
+            <span className="text-sm">
+              Page {page} of {pages}
+            </span>
+            <button
+              type="button"
+              disabled={page >= pages}
+              onClick={() => {
+                setPage((p) => p + 1);
+              }}
+              className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm disabled:opacity-40 dark:border-zinc-700"
+            >
+              Next
+            </button>
+          </nav>
+        </>
+      )}
+    </div>
+  );
+}
