@@ -69,9 +69,12 @@ def test_source_and_metadata_options(
     project: Path, shared_datasets: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = str(shared_datasets / "ml-latest-small.zip")
-    code, out, err = run(monkeypatch, capsys, "data", "--dataset", "ml-latest-small", "--source", source)
+    code, out, err = run(monkeypatch, capsys, "data", "--source", source)  # params say ml-100k; the zip names itself
     assert code == 0, err
-    assert "100,836 ratings, 610 users, 9,742 movies, 3,683 tags" in out
+    assert (
+        "data: ml-latest-small from local copy ml-latest-small.zip: 100,836 ratings, 610 users, 9,742 movies, " in out
+    )
+    assert "3,683 tags" in out
     code, out, err = run(
         monkeypatch, capsys, "enrich", "--metadata-csv", str(shared_datasets / "ml-latest-small-tmdb.csv")
     )

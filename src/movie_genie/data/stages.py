@@ -15,10 +15,11 @@ from movie_genie.data.enrich import enrich_movies, read_metadata_csv
 from movie_genie.data.movielens import CanonicalTables, read_movielens
 from movie_genie.data.recbole import read_recbole_ml100k
 from movie_genie.data.schema import DATASET_INFO_FILE, ID_MAP_FILE, TABLES
-from movie_genie.data.sources import resolve_source
+from movie_genie.data.sources import REGISTRY, resolve_source
 from movie_genie.data.split import leave_one_out
 from movie_genie.data.tables import atomic_dir, read_info, read_parquet, read_tables, write_parquet, write_tables
 from movie_genie.data.tmdb import TMDB_API, TmdbClient, fetch_metadata_csv
+from movie_genie.errors import ArtifactMissingError
 
 
 def load_dataset(name: str, source: Path | None, cache_dir: Path) -> tuple[CanonicalTables, str]:
@@ -32,9 +33,11 @@ def load_dataset(name: str, source: Path | None, cache_dir: Path) -> tuple[Canon
 def run_data(params: Params, layout: Layout, dataset: str | None = None, source: Path | None = None) -> str:
     """Read the configured data set into layout.canonical_dir (movies/ratings/users/tags.parquet + dataset.json)."""
     start = time.perf_counter()
-    name = dataset or params.dataset.name
     if source is None and dataset is None and params.dataset.source:
         source = Path(params.dataset.source)
+    # `--source .../ml-latest-small.zip` names its data set; otherwise the name comes from --dataset or params.
+    named_by_source = source.name.removesuffix(".zip") if source is not None else None
+    name = dataset or (named_by_source if named_by_source in REGISTRY else params.dataset.name)
     tables, description = load_dataset(name, source, layout.cache_dir)
     counts = tables.counts()
     info = {"name": name, "source": description, **counts, "rated_movies": int(tables.ratings["movie_id"].nunique())}
@@ -74,7 +77,10 @@ def run_enrich(
     if csv_path is None:
         with atomic_dir(layout.processed_dir) as tmp:  # a real copy, so DVC tracks its own output
             for name in TABLES:
-                read_parquet(layout.canonical_dir / f"{name}.parquet")  # fail clearly if a table is missing
+                if not (layout.canonical_dir / f"{name}.parquet").exists():
+                    raise ArtifactMissingError(
+                        f"{layout.canonical_dir / name}.parquet not found; run `movie-genie data`"
+                    )
                 shutil.copy2(layout.canonical_dir / f"{name}.parquet", tmp / f"{name}.parquet")
             (tmp / DATASET_INFO_FILE).write_text(json.dumps({**info, "metadata": None}, indent=2) + "\n")
         return f"enrich: no metadata CSV configured; copied {info.get('name')} tables -> {layout.processed_dir} " + (
