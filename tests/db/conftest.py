@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from movie_genie.data.archive import Archive
+from movie_genie.data.movielens import read_movielens
 from movie_genie.db.engine import make_engine, make_session_factory
 from movie_genie.db.load import load_processed
 from movie_genie.db.models import FeedbackEvent, User
@@ -31,10 +32,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MOVIE_GENIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 SLICE_USERS = 60  # users 1..60 of ml-100k with all their ratings (~6k ratings), every movie
-ML100K_GENRES = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-    "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
-]  # fmt: skip
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -46,32 +43,6 @@ class Slice:
     movies: pd.DataFrame
     users: pd.DataFrame
     ratings: pd.DataFrame
-
-
-def _read_ml100k(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """u.item/u.user/u.data -> canonical movies/users/ratings (test-only parsing of the real files)."""
-    item = pd.read_csv(folder / "u.item", sep="|", header=None, encoding="latin-1", dtype=str, keep_default_na=False)
-    titles, years = [], []
-    for raw in item[1]:
-        match = re.match(r"^(.*?)\s*\((\d{4})\)\s*$", raw)
-        titles.append(match.group(1) if match else raw)
-        years.append(int(match.group(2)) if match else None)
-    flags = item.iloc[:, 5:24].astype(int).to_numpy()
-    genres = [[g for g, f in zip(ML100K_GENRES, row, strict=True) if f and g != "unknown"] for row in flags]
-    movies = pd.DataFrame(
-        {"movie_id": item[0].astype("int64"), "title": titles, "year": pd.array(years, dtype="Int64"), "genres": genres}
-    )
-    movies["imdb_id"] = None
-    users = pd.read_csv(
-        folder / "u.user", sep="|", header=None, names=["user_id", "age", "gender", "occupation", "zip_code"]
-    )
-    users["zip_code"] = users["zip_code"].astype(str)
-    ratings = pd.read_csv(
-        folder / "u.data", sep="\t", header=None, names=["user_id", "movie_id", "rating", "timestamp"]
-    )
-    ratings["rating"] = ratings["rating"].astype("float32")
-    ratings = ratings.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
-    return movies, users, ratings
 
 
 def write_processed(target: Path, movies: pd.DataFrame, users: pd.DataFrame, ratings: pd.DataFrame, name: str) -> Path:
@@ -86,8 +57,10 @@ def write_processed(target: Path, movies: pd.DataFrame, users: pd.DataFrame, rat
 
 @pytest.fixture(scope="session")
 def ml100k_tables(shared_datasets: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """All of real ml-100k as canonical (movies, users, ratings)."""
-    return _read_ml100k(shared_datasets / "ml-100k")
+    """All of real ml-100k as canonical (movies, users, ratings), read by the data layer's own reader."""
+    with Archive(shared_datasets / "ml-100k") as archive:
+        tables = read_movielens(archive)
+    return tables.movies, tables.users, tables.ratings
 
 
 @pytest.fixture(scope="session")

@@ -81,6 +81,8 @@ def load_processed(
             _write(conn, tables, params, progress)
             _save_state(conn, {"dataset": name, "fingerprint": fingerprint})
         counts = _counts(conn)
+    if force or not up_to_date:
+        _refresh_planner_statistics(engine)
     return LoadReport(dataset=name, **counts, changed=force or not up_to_date, seconds=time.perf_counter() - start)
 
 
@@ -286,10 +288,25 @@ def _upsert(
 
 
 def _insert(conn: Connection, table: Any, rows: Iterable[dict[str, Any]], batch_size: int, bar: tqdm) -> None:
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, rows, batch_size, bar)
+        return
     stmt = insert(table)
     for batch in _chunks(rows, batch_size):
         conn.execute(stmt, batch)
         bar.update(len(batch))
+
+
+def _copy(conn: Connection, table: Any, rows: Iterable[dict[str, Any]], batch_size: int, bar: tqdm) -> None:
+    """PostgreSQL: COPY FROM STDIN on the load's own connection and transaction (~10x faster than INSERTs)."""
+    columns = [c.name for c in table.columns]
+    quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        for batch in _chunks(rows, batch_size):
+            for row in batch:
+                copy.write_row([row[c] for c in columns])
+            bar.update(len(batch))
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -366,6 +383,18 @@ def _clean(value: Any, column: str) -> Any:
     if column in ("gender", "occupation", "zip_code", "imdb_id", "language", "poster_path", "title"):
         return str(value)
     return value
+
+
+def _refresh_planner_statistics(engine: Engine) -> None:
+    """After a bulk load: fresh statistics for the query planner, and on PostgreSQL a VACUUM so the replaced rows'
+    dead versions are gone and per-movie aggregates can be answered from the (movie_id, rating) index alone."""
+    if engine.dialect.name == "postgresql":
+        # VACUUM cannot run inside a transaction block.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) ratings, movies, movie_genres, users")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
 
 
 def _save_state(conn: Connection, values: dict[str, str]) -> None:

@@ -203,17 +203,29 @@ def ping(session: Session) -> None:
 def movie_stats(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieStats]:
     """Live count and mean rating for each id (count 0 and mean None for unrated or unknown ids)."""
     ids = sorted({int(m) for m in movie_ids})
-    count: dict[int, int] = defaultdict(int)
-    total: dict[int, float] = defaultdict(float)
+    base: dict[int, tuple[int, float | None]] = {}
     for chunk in _chunks(ids):
         rows = session.execute(
-            select(Rating.movie_id, func.count(), func.sum(Rating.rating))
-            .where(Rating.movie_id.in_(chunk))
-            .group_by(Rating.movie_id)
+            select(Movie.movie_id, Movie.rating_count, Movie.rating_mean).where(Movie.movie_id.in_(chunk))
         )
-        for movie_id, n, s in rows:
-            count[movie_id] += int(n)
-            total[movie_id] += float(s)
+        base.update((m, (n, mean)) for m, n, mean in rows)
+    return _live_stats(session, ids, base)
+
+
+def _live_stats(
+    session: Session, ids: Sequence[int], base: dict[int, tuple[int, float | None]]
+) -> dict[int, MovieStats]:
+    """The data set aggregates stored by `db load` (count, mean per movie), adjusted by the app's ratings.
+
+    Only the movies' few feedback events are read, never their data set ratings, so a page of 100 movies costs
+    two small indexed queries however many ratings those movies have.
+    """
+    count: dict[int, int] = defaultdict(int)
+    total: dict[int, float] = defaultdict(float)
+    for movie_id, (n, mean) in base.items():
+        count[movie_id] = int(n)
+        total[movie_id] = float(mean or 0.0) * int(n)
+    for chunk in _chunks(list(ids)):
         # Each user's latest app rating of a movie (events in id order: later ones overwrite earlier ones).
         latest: dict[tuple[int, int], float] = {}
         events = session.execute(
@@ -242,7 +254,9 @@ def get_movie(session: Session, movie_id: int) -> MovieDetail:
     movie = session.get(Movie, int(movie_id))
     if movie is None:
         raise MovieNotFoundError(f"movie {movie_id} is not in the catalogue")
-    stats = movie_stats(session, [movie.movie_id])[movie.movie_id]
+    stats = _live_stats(session, [movie.movie_id], {movie.movie_id: (movie.rating_count, movie.rating_mean)})[
+        movie.movie_id
+    ]
     return MovieDetail(
         movie_id=movie.movie_id,
         title=movie.title,
@@ -266,21 +280,35 @@ def get_movie(session: Session, movie_id: int) -> MovieDetail:
 def get_movies(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieSummary]:
     """Summaries for many ids in a few queries (e.g. a recommendation list); unknown ids are left out."""
     ids = list(dict.fromkeys(int(m) for m in movie_ids))
-    rows: list[tuple[int, str, int | None, list[str] | None, str | None]] = []
+    rows: list[Any] = []
     for chunk in _chunks(ids):
         rows.extend(
             session.execute(
-                select(Movie.movie_id, Movie.title, Movie.year, Movie.genres, Movie.poster_path).where(
-                    Movie.movie_id.in_(chunk)
-                )
+                select(
+                    Movie.movie_id,
+                    Movie.title,
+                    Movie.year,
+                    Movie.genres,
+                    Movie.poster_path,
+                    Movie.rating_count,
+                    Movie.rating_mean,
+                ).where(Movie.movie_id.in_(chunk))
             )
         )
-    stats = movie_stats(session, [r[0] for r in rows])
+    stats = _live_stats(
+        session, [r.movie_id for r in rows], {r.movie_id: (r.rating_count, r.rating_mean) for r in rows}
+    )
     by_id = {
-        movie_id: MovieSummary(
-            movie_id, title, year, list(genres or []), poster, stats[movie_id].count, stats[movie_id].mean
+        r.movie_id: MovieSummary(
+            r.movie_id,
+            r.title,
+            r.year,
+            list(r.genres or []),
+            r.poster_path,
+            stats[r.movie_id].count,
+            stats[r.movie_id].mean,
         )
-        for movie_id, title, year, genres, poster in rows
+        for r in rows
     }
     return {m: by_id[m] for m in ids if m in by_id}
 
@@ -408,7 +436,7 @@ def create_user(session: Session, display_name: str, liked_movie_ids: Sequence[i
             session.add_all(
                 FeedbackEvent(user_id=user_id, movie_id=m, kind="like", value=None, created_at=now) for m in liked
             )
-            session.commit()
+            _commit(session)
         except IntegrityError:
             session.rollback()
             continue
@@ -467,7 +495,7 @@ def add_feedback(session: Session, user_id: int, movie_id: int, kind: str, value
     event = FeedbackEvent(user_id=int(user_id), movie_id=int(movie_id), kind=kind, value=value, created_at=utcnow())
     try:
         session.add(event)
-        session.commit()
+        _commit(session)
     except BaseException:
         session.rollback()
         raise
@@ -490,6 +518,17 @@ def list_feedback(session: Session, user_id: int, limit: int = 100) -> list[Feed
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
+
+
+def _commit(session: Session) -> None:
+    """Commit; a database that stays locked or drops the connection becomes DatabaseUnavailableError (503)."""
+    try:
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        raise DatabaseUnavailableError(
+            f"the database could not store the change ({str(exc.orig).strip()}); try again in a moment"
+        ) from exc
 
 
 def _check_paging(page: int, per_page: int) -> None:
