@@ -1,0 +1,316 @@
+"""The `train` stage: build TrainingData from the split, tune every model on validation, refit, save checkpoints.
+
+It lives in the evaluation layer because tuning needs the validator (metrics) and every model; models themselves
+never import evaluation. Phase 1 fits each model on the training rows, tuning/early-stopping on validation, and
+records its full validation metrics. Phase 2 refits the models whose config asks for it (popularity, EASE) on
+training + validation with the tuned hyperparameters, as the evaluation protocol in the report says. The hybrid is
+tuned with the phase-1 components (so its blend weights never see validation targets through them) and saved with
+the final ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from movie_genie.config import Layout, Params
+from movie_genie.data.idmap import IdMap
+from movie_genie.data.schema import ID_MAP_FILE
+from movie_genie.data.tables import read_parquet
+from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
+from movie_genie.evaluation.metrics import MetricReport, evaluate, make_validator, validation_set
+from movie_genie.models.base import Recommender, TrainingData, TrainingLog
+from movie_genie.models.common import with_validation_in_train
+from movie_genie.models.registry import MODEL_NAMES, ModelUnavailableError, checkpoint_path, model_class
+
+TRAINING_LOG_FILE = "training.json"
+EMBEDDINGS_FILE = "embeddings.npz"
+
+
+class TrainingError(MovieGenieError):
+    """The train stage cannot run as asked (unknown model, missing prerequisite model)."""
+
+
+@dataclass(frozen=True)
+class EvaluationParams:
+    """The `evaluation` section of params.yaml."""
+
+    seed: int = 0
+    # Validation users sampled for tuning/early stopping (null = all of them).
+    validation_users: int | None = None
+    bootstrap_resamples: int = 1000
+    batch_size: int = 256
+
+    @classmethod
+    def from_params(cls, params: Params) -> EvaluationParams:
+        """Read and check the `evaluation` section."""
+        section = params.section("evaluation")
+        try:
+            value = cls(**section)
+        except TypeError as exc:
+            raise MovieGenieError(f"params.yaml evaluation section: {exc}") from exc
+        if value.bootstrap_resamples < 0 or value.batch_size < 1:
+            raise MovieGenieError("params.yaml evaluation: bootstrap_resamples must be >= 0 and batch_size >= 1")
+        return value
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch so two training runs agree."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def align_movies(movies: pd.DataFrame, id_map: IdMap) -> pd.DataFrame:
+    """The movies table reordered so row i describes item index i; every catalogue item must be present."""
+    indexed = movies.drop_duplicates("movie_id").set_index("movie_id")
+    missing = [m for m in id_map.item_ids if m not in indexed.index]
+    if missing:
+        raise DataError(
+            f"{len(missing)} catalogue movie(s) of the split are missing from the movies table (e.g. {missing[0]}); "
+            "re-run `movie-genie split` after `movie-genie enrich`"
+        )
+    return indexed.loc[list(id_map.item_ids)].reset_index()
+
+
+def align_embeddings(path: Path, id_map: IdMap) -> np.ndarray | None:
+    """Item text embeddings (n_items, d) in item order from embeddings.npz, or None when the file is absent."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as npz:
+            movie_ids = np.asarray(npz["movie_id"], dtype=np.int64)
+            vectors = np.asarray(npz["embedding"], dtype=np.float32)
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path} is not a valid embeddings file ({exc}); re-run `movie-genie embed`") from exc
+    row_of = {int(m): i for i, m in enumerate(movie_ids)}
+    rows = [row_of.get(m) for m in id_map.item_ids]
+    if any(r is None for r in rows):
+        missing = sum(r is None for r in rows)
+        raise DataError(f"{path} lacks embeddings for {missing} catalogue movies; re-run `movie-genie embed`")
+    return vectors[np.asarray(rows, dtype=np.int64)]
+
+
+def training_data_from_frames(
+    id_map: IdMap,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    movies: pd.DataFrame,
+    users: pd.DataFrame | None = None,
+    item_text_embeddings: np.ndarray | None = None,
+) -> TrainingData:
+    """Bundle split frames and side tables into TrainingData (train sorted by user then time, ties kept)."""
+    train = train.sort_values(["user_idx", "timestamp"], kind="stable", ignore_index=True)
+    return TrainingData(
+        id_map=id_map,
+        train=train,
+        valid=valid.sort_values("user_idx", kind="stable", ignore_index=True),
+        movies=align_movies(movies, id_map),
+        users=users,
+        item_text_embeddings=item_text_embeddings,
+    )
+
+
+def load_split(layout: Layout) -> tuple[IdMap, dict[str, pd.DataFrame]]:
+    """The id map and train/valid/test frames written by `movie-genie split`."""
+    id_map_path = layout.split_dir / ID_MAP_FILE
+    if not id_map_path.is_file():
+        raise ArtifactMissingError(f"{id_map_path} not found: run `movie-genie split` first")
+    frames = {name: read_parquet(layout.split_dir / f"{name}.parquet") for name in ("train", "valid", "test")}
+    return IdMap.load(id_map_path), frames
+
+
+def load_training_data(layout: Layout) -> tuple[TrainingData, pd.DataFrame]:
+    """TrainingData from data/split, data/processed and (optional) artifacts/embeddings, plus the test frame."""
+    id_map, frames = load_split(layout)
+    movies = read_parquet(layout.processed_dir / "movies.parquet")
+    users_path = layout.processed_dir / "users.parquet"
+    users = read_parquet(users_path) if users_path.is_file() else None
+    embeddings = align_embeddings(layout.embeddings_dir / EMBEDDINGS_FILE, id_map)
+    data = training_data_from_frames(id_map, frames["train"], frames["valid"], movies, users, embeddings)
+    return data, frames["test"]
+
+
+@dataclass
+class ModelRun:
+    """What training one model produced, for training.json and the report."""
+
+    name: str
+    log: TrainingLog
+    valid: MetricReport | None
+    refit_seconds: float = 0.0
+    refit: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "seconds": self.log.seconds,
+            "refit": self.refit,
+            "refit_seconds": self.refit_seconds,
+            "total_seconds": self.log.seconds + self.refit_seconds,
+            "best_valid_ndcg10": self.log.best_valid_ndcg10,
+            "epochs": self.log.epochs,
+            "valid": None if self.valid is None else self.valid.to_dict(),
+            "config": self.config,
+        }
+
+
+def _config_dict(model: Recommender) -> dict[str, Any]:
+    config = getattr(model, "config", None)
+    if config is None:
+        return {}
+    try:
+        from dataclasses import asdict
+
+        return json.loads(json.dumps(asdict(config), default=str))
+    except TypeError:
+        return {}
+
+
+def build_model(name: str, models_section: dict[str, Any], components: dict[str, Recommender]) -> Recommender:
+    """A fresh, untrained model configured from its `models.<name>` section (the hybrid gets its components)."""
+    cls: Any = model_class(name)
+    section = models_section.get(name) or {}
+    if name == "hybrid":
+        return cls.from_params(section, components)
+    return cls.from_params(section)
+
+
+def train_models(
+    data: TrainingData,
+    models_section: dict[str, Any],
+    models_dir: Path,
+    settings: EvaluationParams,
+    names: Sequence[str] | None = None,
+    echo: Callable[[str], None] = print,
+) -> dict[str, ModelRun]:
+    """Fit, validate, refit and save each model (all available ones, in registry order, when names is None)."""
+    wanted = list(names) if names else list(MODEL_NAMES)
+    for name in wanted:
+        model_class(name)  # unknown names fail before any training
+    validate = make_validator(data, settings.validation_users, settings.seed, settings.batch_size)
+    valid_set = validation_set(data.train, data.valid)
+    refit_data = with_validation_in_train(data)
+    tuned: dict[str, Recommender] = {}  # phase-1 models (trained on train only): the hybrid is tuned on these
+    final: dict[str, Recommender] = {}
+    runs: dict[str, ModelRun] = {}
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for name in wanted:
+        if name == "hybrid" and names is None:
+            missing = [c for c in _hybrid_components(models_section) if c not in tuned]
+            if missing:
+                echo(f"train: skipping hybrid: its components {missing} were not trained in this run")
+                continue
+        try:
+            model = build_model(name, models_section, _hybrid_inputs(name, models_section, tuned, models_dir))
+        except ModelUnavailableError as exc:
+            if names is not None:
+                raise
+            # Only while a model's module is still being written; the registry lists what exists.
+            echo(f"train: skipping {name}: {exc}")
+            continue
+        seed_everything(settings.seed)
+        echo(f"train: fitting {name} ...")
+        log = model.fit(data, validate)
+        valid_report = evaluate(
+            model,
+            valid_set,
+            data.id_map.n_items,
+            n_bootstrap=settings.bootstrap_resamples,
+            seed=settings.seed,
+            batch_size=settings.batch_size,
+        )
+        run = ModelRun(name, log, valid_report, config=_config_dict(model))
+        tuned[name] = model
+        refit_fn = getattr(model, "refit", None)
+        if refit_fn is not None and getattr(getattr(model, "config", None), "refit_with_valid", False):
+            # A hybrid component keeps its phase-1 copy for tuning the blend; others are refit in place.
+            final_model = _copy_model(model) if name in _hybrid_components(models_section) else model
+            seed_everything(settings.seed)
+            refit_log = final_model.refit(refit_data)  # type: ignore[attr-defined]
+            run.refit, run.refit_seconds = True, float(refit_log.seconds)
+        else:
+            final_model = model
+        if name == "hybrid":
+            final_model.replace_components(  # type: ignore[attr-defined]
+                {c: final.get(c, tuned[c]) for c in model.components}  # type: ignore[attr-defined]
+            )
+        final_model.save(checkpoint_path(models_dir, name))
+        final[name] = final_model
+        runs[name] = run
+        echo(
+            f"train: {name}: valid NDCG@10 {valid_report.ndcg10:.4f} HR@10 {valid_report.hr10:.4f} "
+            f"({run.log.seconds + run.refit_seconds:.1f} s) -> {checkpoint_path(models_dir, name)}"
+        )
+    write_training_log(models_dir, runs)
+    return runs
+
+
+def _hybrid_components(models_section: dict[str, Any]) -> list[str]:
+    section = models_section.get("hybrid") or {}
+    return list(section.get("components", ["two_tower", "bert4rec", "popularity"]))
+
+
+def _hybrid_inputs(
+    name: str, models_section: dict[str, Any], tuned: dict[str, Recommender], models_dir: Path
+) -> dict[str, Recommender]:
+    """Components for the hybrid: trained in this run, else loaded from their checkpoints."""
+    if name != "hybrid":
+        return {}
+    components: dict[str, Recommender] = {}
+    for component in _hybrid_components(models_section):
+        if component in tuned:
+            components[component] = tuned[component]
+        else:
+            path = checkpoint_path(models_dir, component)
+            if not path.is_file():
+                raise TrainingError(
+                    f"the hybrid needs a trained '{component}' model: run `movie-genie train --model {component}` "
+                    "first, or train everything with `movie-genie train`"
+                )
+            components[component] = model_class(component).load(path)
+    return components
+
+
+def _copy_model(model: Recommender) -> Recommender:
+    """An independent copy of a fitted model, made through its own checkpoint format."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{model.name}.pt"
+        model.save(path)
+        return type(model).load(path)
+
+
+def write_training_log(models_dir: Path, runs: dict[str, ModelRun]) -> Path:
+    """Merge this run's entries into training.json (a `--model` run keeps the other models' entries)."""
+    path = models_dir / TRAINING_LOG_FILE
+    existing: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            existing = json.loads(path.read_text(encoding="utf-8")).get("models", {})
+        except (json.JSONDecodeError, AttributeError):
+            existing = {}
+    existing.update({name: run.to_dict() for name, run in runs.items()})
+    payload = {"models": existing}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def run_train(params: Params, layout: Layout, names: Sequence[str] | None = None) -> dict[str, ModelRun]:
+    """The `movie-genie train` stage."""
+    settings = EvaluationParams.from_params(params)
+    data, _ = load_training_data(layout)
+    return train_models(data, params.section("models"), layout.models_dir, settings, names)

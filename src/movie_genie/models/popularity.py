@@ -1,0 +1,100 @@
+"""Popularity baseline: score every movie by how many training users interacted with it.
+
+The weakest honest baseline (DESIGN.md §4): it ignores the user, so any personalised model must beat it. It also
+serves new users with an empty history and backs the hybrid's "popular" reasons.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from movie_genie.data.idmap import IdMap
+from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
+from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
+from movie_genie.models.common import NotFittedError, interaction_matrix, recommendations_from_scores
+
+
+@dataclass(frozen=True)
+class PopularityConfig:
+    """Popularity has nothing to tune; `refit_with_valid` counts the validation rows too in the final model."""
+
+    refit_with_valid: bool = True
+
+    @classmethod
+    def from_params(cls, section: dict[str, Any] | None) -> PopularityConfig:
+        """Build from the `models.popularity` section of params.yaml."""
+        return cls(**(section or {}))
+
+
+class Popularity:
+    """Most-interacted-with movies first, the same list for everyone (minus what they have seen)."""
+
+    name: ClassVar[str] = "popularity"
+
+    def __init__(self, config: PopularityConfig | None = None) -> None:
+        self.config = config or PopularityConfig()
+        self.id_map: IdMap | None = None
+        # (n_items,) float32: distinct training users per item.
+        self.counts: np.ndarray | None = None
+
+    @classmethod
+    def from_params(cls, section: dict[str, Any] | None) -> Self:
+        """A model configured by its params.yaml section."""
+        return cls(PopularityConfig.from_params(section))
+
+    @classmethod
+    def tiny_config(cls) -> PopularityConfig:
+        """The config the contract tests train with (popularity is already instant)."""
+        return PopularityConfig()
+
+    def _fitted(self) -> tuple[IdMap, np.ndarray]:
+        if self.id_map is None or self.counts is None:
+            raise NotFittedError("popularity model is not trained: call fit() or load a checkpoint")
+        return self.id_map, self.counts
+
+    def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
+        """Count distinct users per item in the training split."""
+        start = time.perf_counter()
+        self.id_map = data.id_map
+        matrix = interaction_matrix(data.train, data.id_map.n_users, data.id_map.n_items)
+        self.counts = np.asarray(matrix.sum(axis=0), dtype=np.float32).ravel()
+        log = TrainingLog()
+        if validate is not None:
+            log.best_valid_ndcg10 = float(validate(self))
+            log.epochs.append({"epoch": 0.0, "valid_ndcg10": log.best_valid_ndcg10})
+        log.seconds = time.perf_counter() - start
+        return log
+
+    def refit(self, data: TrainingData) -> TrainingLog:
+        """Fit again on `data` (train + validation) with nothing to tune."""
+        return self.fit(data)
+
+    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
+        """The most popular movies the user has not seen; unknown ids in the history are ignored."""
+        id_map, counts = self._fitted()
+        return recommendations_from_scores(id_map, counts, id_map.items_to_indices(history), k, exclude)
+
+    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
+        """The popularity vector repeated per history: (len(histories), n_items)."""
+        _, counts = self._fitted()
+        return np.broadcast_to(counts, (len(histories), counts.size)).copy()
+
+    def save(self, path: Path) -> None:
+        """Write the counts, config and id map."""
+        id_map, counts = self._fitted()
+        save_checkpoint(path, model=self.name, config=asdict(self.config), id_map=id_map, state={"counts": counts})
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Rebuild from a checkpoint file alone."""
+        ckpt = load_checkpoint(path, cls.name)
+        model = cls(PopularityConfig(**ckpt.config))
+        model.id_map = ckpt.id_map
+        model.counts = ckpt.array("counts").astype(np.float32)
+        return model

@@ -1,0 +1,84 @@
+"""Model name -> class, and loading every trained checkpoint for serving.
+
+Classes are imported lazily so a missing optional model never breaks the others. Every class follows the same
+conventions: `name` (ClassVar), `from_params(section: dict | None)` building it from its `models.<name>` section of
+params.yaml, `tiny_config()` (a config that trains in seconds, for the contract tests), `load(path)`, and
+optionally `refit(data)` (fit again on train + validation with the tuned hyperparameters).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from movie_genie.errors import ArtifactMissingError, MovieGenieError
+from movie_genie.models.base import Recommender
+
+# Training order matters: the hybrid blends the models trained before it.
+MODEL_NAMES: tuple[str, ...] = ("popularity", "ease", "bert4rec", "two_tower", "hybrid")
+_CLASSES: dict[str, tuple[str, str]] = {
+    "popularity": ("movie_genie.models.popularity", "Popularity"),
+    "ease": ("movie_genie.models.ease", "Ease"),
+    "bert4rec": ("movie_genie.models.bert4rec", "Bert4Rec"),
+    "two_tower": ("movie_genie.models.two_tower", "TwoTower"),
+    "hybrid": ("movie_genie.models.hybrid", "Hybrid"),
+}
+
+
+class UnknownModelError(MovieGenieError):
+    """A model name that is not in the registry."""
+
+
+class ModelUnavailableError(MovieGenieError):
+    """A registered model whose module or class cannot be imported in this installation."""
+
+
+def model_class(name: str) -> type[Recommender]:
+    """The class registered under `name`."""
+    if name not in _CLASSES:
+        raise UnknownModelError(f"unknown model '{name}'; choose one of: {', '.join(MODEL_NAMES)}")
+    module_name, class_name = _CLASSES[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise  # a real missing dependency inside the module: let it surface
+        raise ModelUnavailableError(f"model '{name}' is not available: module {module_name} does not exist") from exc
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        raise ModelUnavailableError(f"model '{name}' is not available: {module_name} has no class {class_name}")
+    return cls
+
+
+def available_models() -> list[str]:
+    """Registered model names whose classes can be imported, in training order."""
+    names = []
+    for name in MODEL_NAMES:
+        try:
+            model_class(name)
+        except ModelUnavailableError:
+            continue
+        names.append(name)
+    return names
+
+
+def checkpoint_path(models_dir: Path, name: str) -> Path:
+    """Where the checkpoint of `name` lives: <models_dir>/<name>.pt."""
+    return Path(models_dir) / f"{name}.pt"
+
+
+def load_model(models_dir: Path, name: str) -> Recommender:
+    """Load one model from its checkpoint."""
+    return model_class(name).load(checkpoint_path(models_dir, name))
+
+
+def load_models(models_dir: Path, names: tuple[str, ...] | list[str] | None = None) -> dict[str, Recommender]:
+    """Load every model with a checkpoint in `models_dir` (or exactly `names`, which must all exist)."""
+    models_dir = Path(models_dir)
+    if names is None:
+        wanted = [n for n in MODEL_NAMES if checkpoint_path(models_dir, n).is_file()]
+        if not wanted:
+            raise ArtifactMissingError(f"no model checkpoints in {models_dir}: run `movie-genie train` first")
+    else:
+        wanted = list(names)
+    return {name: load_model(models_dir, name) for name in wanted}
