@@ -165,3 +165,8 @@ def test_progress_bar_path_reads_the_same(
     pd.testing.assert_frame_equal(quiet.ratings, shown.ratings)
     pd.testing.assert_frame_equal(quiet.movies, shown.movies)
     assert "u.data" in capsys.readouterr().err
+
+
+def test_unpacked_zip_folder_one_level_down(tmp_path: Path) -> None:
+    make_folder(tmp_path / "download" / "ml-tiny", TINY_CSV)  # what unzipping a GroupLens zip gives
+    assert read(tmp_path / "download").counts() == {"movies": 4, "ratings": 8, "users": 3, "tags": 2}

@@ -13,13 +13,16 @@ from movie_genie.errors import DataError
 
 
 class Archive:
-    """A zip file or folder holding data set files; members are found by file name at any depth."""
+    """A zip file or folder holding data set files; members are found by file name (folders: up to one level down)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._zip: zipfile.ZipFile | None = None
         if self.path.is_dir():
-            members = [p.relative_to(self.path).as_posix() for p in sorted(self.path.rglob("*")) if p.is_file()]
+            # A GroupLens folder holds its files at the top or one folder down (an unpacked zip); looking no deeper
+            # keeps this cheap when the folder is, say, the one a metadata CSV happens to sit in.
+            found = [*self.path.glob("*"), *self.path.glob("*/*")]
+            members = [p.relative_to(self.path).as_posix() for p in found if p.is_file()]
         elif self.path.is_file():
             try:
                 self._zip = zipfile.ZipFile(self.path)
