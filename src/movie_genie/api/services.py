@@ -14,7 +14,9 @@ database. Nothing has to be broadcast, and a Redis cache (REDIS_URL) shares the 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import inspect
 import json
 import logging
 import time
@@ -43,6 +45,7 @@ from movie_genie.db.migrate import ensure_schema_current
 from movie_genie.db.models import FeedbackEvent, Movie
 from movie_genie.errors import MovieGenieError
 from movie_genie.models.base import Recommendation, Recommender
+from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, load_model
 from movie_genie.search.embeddings import EMBEDDINGS_FILE, read_embeddings
 from movie_genie.search.engine import SearchEngine, SearchFilters
 
@@ -59,6 +62,8 @@ API_MODELS: dict[str, str] = {
     "ease": "ease",
 }
 NEW_USER_NAME = "New viewer"
+# A new user's first recommendations come from the best model that is loaded.
+COLD_START_MODELS = ("hybrid", "two_tower", "bert4rec", "ease", "popular")
 
 
 def services() -> Services:
@@ -167,23 +172,49 @@ class LoadedModels:
     models: dict[str, Recommender]
     versions: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
+    _takes_user_id: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def load(cls, models_dir: Path) -> LoadedModels:
-        """Load every checkpoint in the models folder through the models registry."""
-        from movie_genie.models.registry import load_models
-
-        try:
-            models = dict(load_models(models_dir))
-        except MovieGenieError as exc:
-            log.error("no models loaded from %s: %s", models_dir, exc)
-            return cls({}, {}, {"*": str(exc)})
-        versions = {name: _file_version(models_dir / f"{name}.pt") for name in models}
-        missing = {
-            name: f"{models_dir / (name + '.pt')} not found: run `movie-genie train`" for name in API_MODELS.values()
-        }
-        errors = {name: why for name, why in missing.items() if name not in models}
+        """Load each checkpoint through the models registry; one broken model never hides the others."""
+        models: dict[str, Recommender] = {}
+        versions: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        for name in MODEL_NAMES:
+            path = checkpoint_path(models_dir, name)
+            if not path.is_file():
+                errors[name] = f"{path} not found: run `movie-genie train`"
+                continue
+            try:
+                with time_inference(name, "load"):
+                    model = load_model(models_dir, name)
+                    # Warm-up: lazily built tensors (item vectors, ...) are made now, not in the first request.
+                    model.recommend([], k=1)
+            except MovieGenieError as exc:
+                log.error("model %s not loaded: %s", name, exc)
+                errors[name] = str(exc)
+                continue
+            models[name] = model
+            versions[name] = _file_version(path)
         return cls(models, versions, errors)
+
+    def first_loaded(self, api_names: Sequence[str]) -> str:
+        """The first of these API model names whose model is loaded; 503 when none is."""
+        for api_name in api_names:
+            if API_MODELS[api_name] in self.models:
+                return api_name
+        raise ServiceUnavailableError(
+            f"none of the models {', '.join(api_names)} is loaded: run `movie-genie train`", code="model_unavailable"
+        )
+
+    def accepts_user_id(self, name: str) -> bool:
+        """Whether the model's recommend() takes the user id (Two-Tower adds a known user's features)."""
+        model = self.models.get(name)
+        if model is None:
+            return False
+        if name not in self._takes_user_id:
+            self._takes_user_id[name] = "user_id" in inspect.signature(model.recommend).parameters
+        return self._takes_user_id[name]
 
     def get(self, api_name: str) -> Recommender:
         """The model behind an API model name; 503 saying how to get it when it is not loaded."""
@@ -211,13 +242,70 @@ def _file_version(path: Path) -> str:
 # --- services --------------------------------------------------------------------------------------------------
 
 
+class Explainer:
+    """A short reason for each recommendation a model returned without one.
+
+    "Because you watched X": X is the recent history film closest to the recommendation in Two-Tower item space
+    (who-watched-what similarity), or in text-embedding space when Two-Tower is not loaded. Popularity's picks say
+    how many ratings they have.
+    """
+
+    RECENT = 50
+
+    def __init__(self, catalogue: Catalogue, models: LoadedModels, search: SearchService) -> None:
+        self.catalogue = catalogue
+        # Unit-norm vectors float32 [n, d] and movie id -> row.
+        self._vectors: np.ndarray | None = None
+        self._row: dict[int, int] = {}
+        two_tower = models.models.get("two_tower")
+        item_vectors = getattr(two_tower, "item_vectors", None)
+        id_map = getattr(two_tower, "id_map", None)
+        if item_vectors is not None and id_map is not None:
+            self._vectors = np.asarray(item_vectors(), dtype=np.float32)
+            self._row = {int(m): i for i, m in enumerate(id_map.item_ids)}
+        elif search.content_vectors is not None:
+            self._vectors, self._row = search.content_vectors, search.content_rows
+
+    def explain(self, api_model: str, recs: list[Recommendation], history: Sequence[int]) -> list[Recommendation]:
+        """The recommendations with every missing reason filled in."""
+        if all(r.reason for r in recs):
+            return recs
+        if api_model == "popular" or not history:
+            return [r if r.reason else dataclasses.replace(r, reason=self._popular(r.movie_id)) for r in recs]
+        recent = [m for m in history[-self.RECENT :] if m in self._row and m in self.catalogue.movies]
+        if self._vectors is None or not recent:
+            return [r if r.reason else dataclasses.replace(r, reason="matches your recent ratings") for r in recs]
+        seen = self._vectors[[self._row[m] for m in recent]]  # (h, d)
+        explained = []
+        for rec in recs:
+            row = self._row.get(rec.movie_id)
+            if rec.reason or row is None:
+                explained.append(rec)
+                continue
+            closest = recent[int(np.argmax(seen @ self._vectors[row]))]
+            title = self.catalogue.movies[closest].title
+            explained.append(dataclasses.replace(rec, reason=f"because you watched {title}"))
+        return explained
+
+    def _popular(self, movie_id: int) -> str:
+        movie = self.catalogue.movies.get(movie_id)
+        return f"popular: {movie.rating_count:,} ratings" if movie else "popular with everyone"
+
+
 class RecommendationService:
     """Top-k for a user from one model; answers cached per (model, user, feedback version, k)."""
 
     def __init__(
-        self, db: Database, catalogue: Catalogue, models: LoadedModels, cache: Cache, config: ServingConfig
+        self,
+        db: Database,
+        catalogue: Catalogue,
+        models: LoadedModels,
+        cache: Cache,
+        config: ServingConfig,
+        explainer: Explainer,
     ) -> None:
         self.db, self.catalogue, self.models, self.cache, self.config = db, catalogue, models, cache, config
+        self.explainer = explainer
 
     def recommend(self, user_id: int, api_model: str, k: int) -> tuple[bytes, dict[str, Any]]:
         """Serialised recommendations and their meta (model, version, history size, cached)."""
@@ -233,7 +321,8 @@ class RecommendationService:
                 header, _, body = cached.partition(b"\n")
                 return body, {**meta, **json.loads(header), "cached": True}
             history = repo.user_history(session, user_id)
-        recs = self._run(model, name, history.movie_ids, history.disliked, k)
+        recs = self._run(model, name, history.movie_ids, history.disliked, k, user_id)
+        recs = self.explainer.explain(api_model, recs, history.movie_ids)
         data = s.Recommendations(user_id=user_id, model=api_model, items=self.catalogue.scored(recs))
         payload = to_json_bytes(data)
         extra = {"history_size": len(history.movie_ids)}
@@ -243,17 +332,19 @@ class RecommendationService:
     def for_history(self, api_model: str, movie_ids: Sequence[int], k: int, user_id: int) -> s.Recommendations:
         """Recommendations for a history given directly (a user created a moment ago)."""
         name = API_MODELS[api_model]
-        recs = self._run(self.models.get(api_model), name, list(movie_ids), [], k)
+        recs = self._run(self.models.get(api_model), name, list(movie_ids), [], k, user_id)
+        recs = self.explainer.explain(api_model, recs, list(movie_ids))
         return s.Recommendations(user_id=user_id, model=api_model, items=self.catalogue.scored(recs))
 
     def _run(
-        self, model: Recommender, name: str, history: Sequence[int], disliked: Sequence[int], k: int
+        self, model: Recommender, name: str, history: Sequence[int], disliked: Sequence[int], k: int, user_id: int
     ) -> list[Recommendation]:
         # The model sees the most recent interactions; everything ever seen or disliked stays excluded.
         recent = list(history[-self.config.history_limit :])
         exclude = set(history) | set(disliked)
+        extra: dict[str, Any] = {"user_id": user_id} if self.models.accepts_user_id(name) else {}
         with time_inference(name, "recommend"):
-            return model.recommend(recent, k=k, exclude=exclude)
+            return model.recommend(recent, k=k, exclude=exclude, **extra)
 
 
 class MovieService:
@@ -324,7 +415,8 @@ class MovieService:
             )
         with time_inference("two_tower", "similar_items"):
             recs = similar_items(movie_id, k)
-        return self.catalogue.scored(recs)
+        reason = "liked by the same viewers"
+        return self.catalogue.scored([r if r.reason else dataclasses.replace(r, reason=reason) for r in recs])
 
     def genres(self) -> list[s.GenreCount]:
         """Genres with their film counts, most common first."""
@@ -369,9 +461,11 @@ class UserService:
         unknown = [m for m in liked_movie_ids if m not in self.catalogue.movies]
         if unknown:
             raise ResourceNotFoundError(f"movie ids not in the catalogue: {unknown[:10]}")
+        # Chosen before the user is written, so a missing model never leaves a user without an answer.
+        model = self.recommendations.models.first_loaded(COLD_START_MODELS)
         with self.db.session() as session:
             detail = repo.create_user(session, display_name or NEW_USER_NAME, liked_movie_ids)
-        recs = self.recommendations.for_history("hybrid", liked_movie_ids, s.DEFAULT_K, detail.user_id)
+        recs = self.recommendations.for_history(model, liked_movie_ids, s.DEFAULT_K, detail.user_id)
         return s.NewUser(user=self._detail(detail), recommendations=recs)
 
     def _detail(self, user: repo.UserDetail) -> s.UserDetail:
@@ -455,6 +549,16 @@ class SearchService:
         except (MovieGenieError, FileNotFoundError) as exc:
             self.error = self.error or str(exc)
             log.error("text embeddings not loaded from %s: %s", layout.embeddings_dir, exc)
+
+    @property
+    def content_vectors(self) -> np.ndarray | None:
+        """Unit-norm text embeddings float32 [n, 384] (None when not built)."""
+        return self._content_vectors
+
+    @property
+    def content_rows(self) -> dict[int, int]:
+        """Movie id -> row of `content_vectors`."""
+        return self._content_row
 
     @property
     def ready(self) -> bool:
@@ -577,7 +681,8 @@ class Services:
         catalogue = Catalogue.load(db)
         models = LoadedModels.load(layout.models_dir)
         search = SearchService(layout, catalogue, cache, db, models, config)
-        recommendations = RecommendationService(db, catalogue, models, cache, config)
+        explainer = Explainer(catalogue, models, search)
+        recommendations = RecommendationService(db, catalogue, models, cache, config, explainer)
         return cls(
             config=config,
             layout=layout,
