@@ -91,9 +91,10 @@ class _Databases:
             engine = make_engine(f"sqlite:///{self.tmp.mktemp('sqlite') / 'movie_genie.db'}")
         else:
             if self.database is None:
-                self.database = f"movie_genie_test_{uuid.uuid4().hex[:12]}"
+                name = f"movie_genie_test_{uuid.uuid4().hex[:12]}"
                 with self._admin() as conn:
-                    conn.execute(f'CREATE DATABASE "{self.database}"')  # type: ignore[arg-type]
+                    conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+                self.database = name
             schema = f"s{len(self.engines)}"
             url = make_url(POSTGRES_ADMIN_URL).set(database=self.database)
             engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
