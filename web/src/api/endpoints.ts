@@ -1,17 +1,20 @@
-/** One function per backend endpoint the app uses (issue 5's list); each returns the envelope's data. */
-import { getEnvelope, getJson, postJson } from "./http";
+/** One function per backend endpoint the app uses; each returns the envelope's data, typed from the spec. */
+import { client, envelope } from "./http";
 import type {
   FeedbackEvent,
   FeedbackIn,
-  Genre,
+  GenreCount,
+  Health,
   ModelName,
-  ModelsReport,
+  ModelsInfo,
   MovieDetail,
   MovieSummary,
+  NewUser,
   Page,
-  RecommendationList,
-  SearchHit,
+  Recommendations,
   SearchMode,
+  SearchResults,
+  SimilarMovies,
   Suggestion,
   UserDetail,
   UserSummary,
@@ -23,100 +26,100 @@ export interface SearchParams {
   genre?: string | undefined;
   yearMin?: number | undefined;
   yearMax?: number | undefined;
+  userId?: number | undefined;
   k?: number;
 }
 
-/** GET /api/health: 200 when every part is loaded. */
-export function fetchHealth(signal?: AbortSignal): Promise<unknown> {
-  return getJson<unknown>("/api/health", undefined, signal);
+/** GET /api/health: every dependency's state (a 503 "degraded" still means the server runs). */
+export async function fetchHealth(signal?: AbortSignal): Promise<Health> {
+  return (await envelope(client.GET("/api/health", { signal }))).data;
 }
 
-/** GET /api/users: one page of users matching `q`, with stats. */
-export async function fetchUsers(q: string, page: number, perPage: number, signal?: AbortSignal): Promise<Page<UserSummary>> {
-  const envelope = await getEnvelope<UserSummary[]>("/api/users", { q, page, per_page: perPage }, signal);
-  const total = typeof envelope.meta?.total === "number" ? envelope.meta.total : envelope.data.length;
-  return { items: envelope.data, total };
+/** GET /api/users: one page of users matching `q` (id or name), with stats. */
+export async function fetchUsers(q: string, page: number, pageSize: number, signal?: AbortSignal): Promise<Page<UserSummary>> {
+  const body = await envelope(
+    client.GET("/api/users", { params: { query: { q: q || undefined, page, page_size: pageSize } }, signal }),
+  );
+  return { items: body.data, total: body.meta.total };
 }
 
-/** GET /api/users/<id>: counts, top genres and recent history. */
-export function fetchUser(userId: number, signal?: AbortSignal): Promise<UserDetail> {
-  return getJson<UserDetail>(`/api/users/${userId}`, undefined, signal);
+/** GET /api/users/{id}: counts, top genres and recent history. */
+export async function fetchUser(userId: number, signal?: AbortSignal): Promise<UserDetail> {
+  return (await envelope(client.GET("/api/users/{user_id}", { params: { path: { user_id: userId } }, signal }))).data;
 }
 
-/** POST /api/users: a new user from the films they like (cold start). */
-export function createUser(likedMovieIds: number[]): Promise<UserSummary> {
-  return postJson<UserSummary>("/api/users", { liked_movie_ids: likedMovieIds });
+/** POST /api/users: a new user from the films they like, with their first recommendations. */
+export async function createUser(likedMovieIds: number[]): Promise<NewUser> {
+  return (await envelope(client.POST("/api/users", { body: { liked_movie_ids: likedMovieIds, display_name: null } }))).data;
 }
 
 /** GET /api/recommendations for one user from one model. */
-export function fetchRecommendations(
+export async function fetchRecommendations(
   userId: number,
   model: ModelName,
   k: number,
   signal?: AbortSignal,
-): Promise<RecommendationList> {
-  return getJson<RecommendationList>("/api/recommendations", { user_id: userId, model, k }, signal);
+): Promise<Recommendations> {
+  const query = { user_id: userId, model, k };
+  return (await envelope(client.GET("/api/recommendations", { params: { query }, signal }))).data;
 }
 
-/** GET /api/movies/popular. */
-export function fetchPopular(k: number, genre?: string, signal?: AbortSignal): Promise<MovieSummary[]> {
-  return getJson<MovieSummary[]>("/api/movies/popular", { k, genre }, signal);
+/** GET /api/movies/popular, optionally within one genre. */
+export async function fetchPopular(k: number, genre?: string, signal?: AbortSignal): Promise<MovieSummary[]> {
+  const query = { k, genre: genre || undefined };
+  return (await envelope(client.GET("/api/movies/popular", { params: { query }, signal }))).data;
 }
 
-/** GET /api/movies/<id>. */
-export function fetchMovie(movieId: number, signal?: AbortSignal): Promise<MovieDetail> {
-  return getJson<MovieDetail>(`/api/movies/${movieId}`, undefined, signal);
+/** GET /api/movies/{id}. */
+export async function fetchMovie(movieId: number, signal?: AbortSignal): Promise<MovieDetail> {
+  return (await envelope(client.GET("/api/movies/{movie_id}", { params: { path: { movie_id: movieId } }, signal })))
+    .data;
 }
 
-/** GET /api/movies/<id>/similar (collaborative or content). */
-export function fetchSimilar(
-  movieId: number,
-  method: "collaborative" | "content",
-  k: number,
-  signal?: AbortSignal,
-): Promise<RecommendationList> {
-  return getJson<RecommendationList>(`/api/movies/${movieId}/similar`, { method, k }, signal);
+/** GET /api/movies/{id}/similar: collaborative (Two-Tower) and content neighbours. */
+export async function fetchSimilar(movieId: number, k: number, signal?: AbortSignal): Promise<SimilarMovies> {
+  const params = { path: { movie_id: movieId }, query: { k, kind: "both" as const } };
+  return (await envelope(client.GET("/api/movies/{movie_id}/similar", { params, signal }))).data;
 }
 
 /** GET /api/genres. */
-export function fetchGenres(signal?: AbortSignal): Promise<Genre[]> {
-  return getJson<Genre[]>("/api/genres", undefined, signal);
+export async function fetchGenres(signal?: AbortSignal): Promise<GenreCount[]> {
+  return (await envelope(client.GET("/api/genres", { signal }))).data;
 }
 
 /** GET /api/search. */
-export function searchMovies(params: SearchParams, signal?: AbortSignal): Promise<SearchHit[]> {
-  return getJson<SearchHit[]>(
-    "/api/search",
-    {
-      q: params.q,
-      mode: params.mode,
-      genre: params.genre,
-      year_min: params.yearMin,
-      year_max: params.yearMax,
-      k: params.k ?? 24,
-    },
-    signal,
-  );
+export async function searchMovies(params: SearchParams, signal?: AbortSignal): Promise<SearchResults> {
+  const query = {
+    q: params.q,
+    mode: params.mode,
+    genre: params.genre || undefined,
+    year_min: params.yearMin,
+    year_max: params.yearMax,
+    user_id: params.userId,
+    k: params.k ?? 24,
+  };
+  return (await envelope(client.GET("/api/search", { params: { query }, signal }))).data;
 }
 
 /** GET /api/search/suggest: titles completing what was typed so far. */
-export function fetchSuggestions(q: string, signal?: AbortSignal): Promise<Suggestion[]> {
-  return getJson<Suggestion[]>("/api/search/suggest", { q, k: 8 }, signal);
+export async function fetchSuggestions(q: string, signal?: AbortSignal): Promise<Suggestion[]> {
+  return (await envelope(client.GET("/api/search/suggest", { params: { query: { q, k: 8 } }, signal }))).data;
 }
 
 /** POST /api/feedback. */
-export function postFeedback(feedback: FeedbackIn): Promise<FeedbackEvent> {
-  return postJson<FeedbackEvent>("/api/feedback", feedback);
+export async function postFeedback(feedback: FeedbackIn): Promise<FeedbackEvent> {
+  return (await envelope(client.POST("/api/feedback", { body: feedback }))).data;
 }
 
-/** GET /api/users/<id>/feedback: the user's events in the app, newest first. */
-export function fetchFeedback(userId: number, signal?: AbortSignal): Promise<FeedbackEvent[]> {
-  return getJson<FeedbackEvent[]>(`/api/users/${userId}/feedback`, undefined, signal);
+/** GET /api/users/{id}/feedback: the user's events in the app, newest first. */
+export async function fetchFeedback(userId: number, signal?: AbortSignal): Promise<FeedbackEvent[]> {
+  const params = { path: { user_id: userId }, query: { limit: 1000 } };
+  return (await envelope(client.GET("/api/users/{user_id}/feedback", { params, signal }))).data;
 }
 
 /** GET /api/models: models, versions and the evaluation report. */
-export function fetchModels(signal?: AbortSignal): Promise<ModelsReport> {
-  return getJson<ModelsReport>("/api/models", undefined, signal);
+export async function fetchModels(signal?: AbortSignal): Promise<ModelsInfo> {
+  return (await envelope(client.GET("/api/models", { signal }))).data;
 }
 
 /** GET /metrics: the Prometheus text exposition (not JSON, not enveloped). */

@@ -12,7 +12,7 @@ export const keys = {
     model ? (["recommendations", userId, model] as const) : (["recommendations", userId] as const),
   popular: (genre?: string) => ["popular", genre ?? ""] as const,
   movie: (movieId: number) => ["movie", movieId] as const,
-  similar: (movieId: number, method: string) => ["similar", movieId, method] as const,
+  similar: (movieId: number) => ["similar", movieId] as const,
   genres: ["genres"] as const,
   search: (params: api.SearchParams) => ["search", params] as const,
   suggest: (q: string) => ["suggest", q] as const,
@@ -70,10 +70,10 @@ export function useMovie(movieId: number) {
   });
 }
 
-export function useSimilar(movieId: number | null, method: "collaborative" | "content", k = 12) {
+export function useSimilar(movieId: number | null, k = 12) {
   return useQuery({
-    queryKey: keys.similar(movieId ?? -1, method),
-    queryFn: ({ signal }) => api.fetchSimilar(movieId ?? -1, method, k, signal),
+    queryKey: keys.similar(movieId ?? -1),
+    queryFn: ({ signal }) => api.fetchSimilar(movieId ?? -1, k, signal),
     enabled: movieId !== null && movieId > 0,
   });
 }
@@ -128,7 +128,19 @@ export function useSendFeedback() {
   });
 }
 
-/** Create a user from liked films (cold start). */
+/** Create a user from liked films (cold start); their first recommendations go straight into the cache. */
 export function useCreateUser() {
-  return useMutation({ mutationFn: (liked: number[]) => api.createUser(liked) });
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (liked: number[]) => api.createUser(liked),
+    onSuccess: (created) => {
+      client.setQueryData(keys.user(created.user.user_id), created.user);
+      const recs = created.recommendations;
+      if (isModelName(recs.model)) client.setQueryData(keys.recommendations(created.user.user_id, recs.model), recs);
+    },
+  });
+}
+
+function isModelName(name: string): name is ModelName {
+  return ["hybrid", "bert4rec", "two_tower", "popular", "ease"].includes(name);
 }

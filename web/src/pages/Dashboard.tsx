@@ -9,14 +9,9 @@ import { EmptyState, ErrorNote } from "../components/EmptyState";
 import { Skeleton } from "../components/Skeleton";
 import { modelLabel } from "../lib/models";
 import { histogramQuantile, latencyHistogramNames, parseHistograms } from "../lib/prometheus";
+import { METRIC_LABELS, type ModelFigures, readModelFigures, reportProtocol } from "../lib/report";
 
-function metricNames(models: ModelInfo[]): string[] {
-  const names = new Set<string>();
-  for (const model of models) for (const name of Object.keys(model.metrics)) names.add(name);
-  return [...names];
-}
-
-function formatCI(low: number | null | undefined, high: number | null | undefined): string {
+function formatCI(low: number | null, high: number | null): string {
   return low != null && high != null ? `${low.toFixed(3)}–${high.toFixed(3)}` : "";
 }
 
@@ -74,63 +69,87 @@ function LiveLatency() {
 /** The evaluation report (metrics with 95% intervals, training curves) and live serving latency. */
 export default function Dashboard() {
   const models = useModels();
+  const protocol = reportProtocol(models.data?.report);
   return (
     <div className="space-y-10">
       <div>
         <h1 className="text-2xl font-bold tracking-tight">Models</h1>
-        <p className="mt-1 max-w-prose text-sm text-zinc-600 dark:text-zinc-400">
-          {models.data?.protocol ??
-            "Leave-one-out by time; the held-out film is ranked against all films the user has not seen."}
-        </p>
+        {protocol ? (
+          <p className="mt-2 max-w-prose text-sm text-zinc-600 dark:text-zinc-400" data-testid="protocol">
+            {protocol}
+          </p>
+        ) : null}
       </div>
       {models.isPending ? (
         <Skeleton className="h-64 w-full" />
       ) : models.error ? (
-        isBackendDown(models.error) ? null : <ErrorNote message={`The report could not be loaded: ${errorMessage(models.error)}`} />
-      ) : models.data.models.length === 0 ? (
-        <EmptyState title="No evaluation report yet">Run the pipeline (`make pipeline`) to train and evaluate.</EmptyState>
+        isBackendDown(models.error) ? null : (
+          <ErrorNote message={`The report could not be loaded: ${errorMessage(models.error)}`} />
+        )
       ) : (
         <ReportView models={models.data.models} />
       )}
       <section aria-labelledby="latency-heading" className="space-y-3">
-        <h2 id="latency-heading" className="text-lg font-semibold">Live latency</h2>
+        <h2 id="latency-heading" className="text-lg font-semibold">
+          Live latency
+        </h2>
         <LiveLatency />
       </section>
     </div>
   );
 }
 
+interface Row {
+  info: ModelInfo;
+  figures: ModelFigures;
+}
+
 function ReportView({ models }: { models: ModelInfo[] }) {
-  const names = metricNames(models);
-  const charted = names.filter((n) => models.some((m) => m.metrics[n]?.ci_low != null)).slice(0, 4);
-  const curveNames = [...new Set(models.flatMap((m) => Object.keys(m.curves ?? {})))];
+  const rows: Row[] = models.map((info) => ({ info, figures: readModelFigures(info.metrics) }));
+  const names = Object.keys(METRIC_LABELS).filter((n) => rows.some((r) => r.figures.metrics[n]));
+  const charted = names.filter((n) => rows.some((r) => r.figures.metrics[n]?.low != null));
+  const curveNames = [...new Set(rows.flatMap((r) => Object.keys(r.figures.curves)))];
+  const split = rows.find((r) => r.figures.split)?.figures.split;
   return (
     <>
       <section aria-labelledby="metrics-heading" className="space-y-3">
-        <h2 id="metrics-heading" className="text-lg font-semibold">Test metrics</h2>
+        <h2 id="metrics-heading" className="text-lg font-semibold">
+          {split === "validation" ? "Validation metrics" : "Test metrics"}
+        </h2>
+        {!names.length ? (
+          <EmptyState title="No evaluation figures yet">
+            Run <code>make pipeline</code> (or <code>movie-genie evaluate</code>) to write the report.
+          </EmptyState>
+        ) : null}
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="metrics-table">
-            <caption className="sr-only">Test-set metrics by model with 95% bootstrap intervals</caption>
+            <caption className="sr-only">Metrics by model with 95% bootstrap intervals</caption>
             <thead className="text-xs uppercase text-zinc-500">
               <tr>
                 <th scope="col" className="py-2 pr-4">Model</th>
                 <th scope="col" className="py-2 pr-4">Version</th>
+                <th scope="col" className="py-2 pr-4">Loaded</th>
                 {names.map((n) => (
-                  <th key={n} scope="col" className="py-2 pr-4 text-right">{n}</th>
+                  <th key={n} scope="col" className="py-2 pr-4 text-right">
+                    {METRIC_LABELS[n]}
+                  </th>
                 ))}
               </tr>
             </thead>
             <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
-              {models.map((m) => (
-                <tr key={m.name}>
-                  <th scope="row" className="py-2 pr-4 font-medium">{modelLabel(m.name)}</th>
-                  <td className="py-2 pr-4 font-mono text-xs">{m.version ?? "—"}</td>
+              {rows.map(({ info, figures }) => (
+                <tr key={info.name}>
+                  <th scope="row" className="py-2 pr-4 font-medium">
+                    {modelLabel(info.name)}
+                  </th>
+                  <td className="py-2 pr-4 font-mono text-xs">{info.version ?? "—"}</td>
+                  <td className="py-2 pr-4">{info.loaded ? "yes" : "no"}</td>
                   {names.map((n) => {
-                    const v = m.metrics[n];
+                    const v = figures.metrics[n];
                     return (
                       <td key={n} className="py-2 pr-4 text-right tabular-nums">
                         {v ? v.value.toFixed(4) : "—"}
-                        {v ? <span className="block text-[10px] text-zinc-500">{formatCI(v.ci_low, v.ci_high)}</span> : null}
+                        {v ? <span className="block text-[10px] text-zinc-500">{formatCI(v.low, v.high)}</span> : null}
                       </td>
                     );
                   })}
@@ -142,18 +161,18 @@ function ReportView({ models }: { models: ModelInfo[] }) {
       </section>
       {charted.length ? (
         <section aria-labelledby="bars-heading" className="space-y-3">
-          <h2 id="bars-heading" className="text-lg font-semibold">With 95% intervals</h2>
+          <h2 id="bars-heading" className="text-lg font-semibold">
+            With 95% intervals
+          </h2>
           <div className="grid gap-6 md:grid-cols-2">
             {charted.map((n) => (
               <BarChartCI
                 key={n}
-                title={n}
-                data={models
-                  .filter((m) => m.metrics[n])
-                  .map((m) => {
-                    const v = m.metrics[n];
-                    return { label: modelLabel(m.name), value: v?.value ?? 0, low: v?.ci_low ?? null, high: v?.ci_high ?? null };
-                  })}
+                title={METRIC_LABELS[n] ?? n}
+                data={rows.flatMap(({ info, figures }) => {
+                  const v = figures.metrics[n];
+                  return v ? [{ label: modelLabel(info.name), value: v.value, low: v.low, high: v.high }] : [];
+                })}
               />
             ))}
           </div>
@@ -161,15 +180,18 @@ function ReportView({ models }: { models: ModelInfo[] }) {
       ) : null}
       {curveNames.length ? (
         <section aria-labelledby="curves-heading" className="space-y-3">
-          <h2 id="curves-heading" className="text-lg font-semibold">Training curves</h2>
+          <h2 id="curves-heading" className="text-lg font-semibold">
+            Training curves
+          </h2>
           <div className="grid gap-6 md:grid-cols-2">
             {curveNames.map((c) => (
               <LineChart
                 key={c}
                 title={c}
-                series={models
-                  .filter((m) => m.curves?.[c]?.length)
-                  .map((m) => ({ name: modelLabel(m.name), values: m.curves?.[c] ?? [] }))}
+                series={rows.flatMap(({ info, figures }) => {
+                  const values = figures.curves[c];
+                  return values?.length ? [{ name: modelLabel(info.name), values }] : [];
+                })}
               />
             ))}
           </div>

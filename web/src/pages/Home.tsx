@@ -1,15 +1,15 @@
 import { Link, Navigate } from "react-router";
 
 import { usePopular, useRecommendations, useSimilar, useUser } from "../api/queries";
-import type { RecommendationList } from "../api/types";
+import type { ScoredMovie } from "../api/types";
 import { MovieRow, type RowItem } from "../components/MovieRow";
 import { Skeleton } from "../components/Skeleton";
-import { pickSeed } from "../lib/history";
+import { historyNote, pickSeed } from "../lib/history";
 import { modelLabel } from "../lib/models";
 import { useSession } from "../lib/session";
 
-function recItems(list: RecommendationList | undefined): RowItem[] | undefined {
-  return list?.items.map((r) => ({ movie: r.movie, reason: r.reason }));
+function recItems(items: ScoredMovie[] | undefined): RowItem[] | undefined {
+  return items?.map((r) => ({ movie: r.movie, reason: r.reason }));
 }
 
 /** Home: the personal rows for the current user, each labelled with the model that made it. */
@@ -19,17 +19,14 @@ export function Home() {
   const forYou = useRecommendations(userId, "hybrid");
   const upNext = useRecommendations(userId, "bert4rec");
   const seed = pickSeed(user.data?.recent);
-  const becauseLiked = useSimilar(seed?.movie.movie_id ?? null, "collaborative");
+  const becauseLiked = useSimilar(seed?.movie.movie_id ?? null);
   const popular = usePopular(18);
   const topGenre = user.data?.top_genres[0];
   const genreRow = usePopular(18, topGenre);
 
   if (userId === null) return <Navigate to="/users" replace />;
 
-  const recent: RowItem[] | undefined = user.data?.recent.map((h) => ({
-    movie: h.movie,
-    note: h.rating != null ? `You rated ${h.rating}★` : h.kind ? `You marked it ${h.kind}` : null,
-  }));
+  const recent: RowItem[] | undefined = user.data?.recent.map((h) => ({ movie: h.movie, note: historyNote(h) }));
 
   return (
     <div className="space-y-10">
@@ -56,7 +53,7 @@ export function Home() {
         title="For you"
         source={modelLabel(forYou.data?.model ?? "hybrid")}
         description="Blends the sequence model, the two-tower model and what is popular, weighted on validation data."
-        items={recItems(forYou.data)}
+        items={recItems(forYou.data?.items)}
         isPending={forYou.isPending}
         error={forYou.error}
         empty="Rate a few films and your recommendations appear here."
@@ -66,7 +63,7 @@ export function Home() {
         title="Up next"
         source={modelLabel(upNext.data?.model ?? "bert4rec")}
         description="What usually comes next after the films you watched, in order."
-        items={recItems(upNext.data)}
+        items={recItems(upNext.data?.items)}
         isPending={upNext.isPending}
         error={upNext.error}
         empty="Watch or rate films to get sequence-based picks."
@@ -74,8 +71,9 @@ export function Home() {
       <MovieRow
         id="because-liked"
         title={seed ? `Because you liked ${seed.movie.title}` : "Because you liked…"}
-        source={modelLabel(becauseLiked.data?.model ?? "two_tower")}
-        items={recItems(becauseLiked.data)}
+        source={modelLabel("two_tower")}
+        description={seed ? "Films whose Two-Tower item vectors are closest to this one." : undefined}
+        items={seed ? recItems(becauseLiked.data?.collaborative) : []}
         isPending={user.isPending || (seed !== undefined && becauseLiked.isPending)}
         error={becauseLiked.error}
         empty="Like or rate a film 4★ or more to see films like it."

@@ -1,7 +1,7 @@
 import { Link, useParams } from "react-router";
 
 import { ApiError, errorMessage, isBackendDown } from "../api/errors";
-import { useFeedback, useMovie, useSendFeedback, useSimilar } from "../api/queries";
+import { useFeedback, useMovie, useSendFeedback, useSimilar, useUser } from "../api/queries";
 import type { FeedbackKind } from "../api/types";
 import { ErrorNote } from "../components/EmptyState";
 import { MovieRow } from "../components/MovieRow";
@@ -30,9 +30,12 @@ export default function MovieDetails() {
   const movie = useMovie(movieId);
   const feedback = useFeedback(userId);
   const send = useSendFeedback();
-  const collaborative = useSimilar(movie.data ? movieId : null, "collaborative");
-  const content = useSimilar(movie.data ? movieId : null, "content");
+  const user = useUser(userId);
+  const similar = useSimilar(movie.data ? movieId : null);
   const mine = currentFeedback(feedback.data, movieId);
+  // A MovieLens user may have rated the film in the data set: show that rating until they change it here.
+  const datasetRating = user.data?.recent.find((h) => h.movie.movie_id === movieId && h.kind === "rating")?.value;
+  const shownRating = mine.rating ?? datasetRating ?? null;
 
   if (!Number.isInteger(movieId) || movieId <= 0) return <NotFound what="film" />;
   if (movie.error instanceof ApiError && movie.error.status === 404) return <NotFound what="film" />;
@@ -55,7 +58,7 @@ export default function MovieDetails() {
   const m = movie.data;
   const mark = (kind: FeedbackKind, value?: number) => {
     if (userId === null) return;
-    send.mutate({ user_id: userId, movie_id: movieId, kind, ...(value === undefined ? {} : { value }) });
+    send.mutate({ user_id: userId, movie_id: movieId, kind, value: value ?? null });
   };
   const markButton = (kind: "like" | "dislike" | "watched", label: string, pressed: boolean) => (
     <button
@@ -95,7 +98,7 @@ export default function MovieDetails() {
             {m.rating_mean != null ? (
               <>
                 <span className="font-semibold">★ {m.rating_mean.toFixed(2)}</span> average from{" "}
-                {(m.rating_count ?? 0).toLocaleString()} ratings
+                {m.rating_count.toLocaleString()} ratings
               </>
             ) : (
               "No ratings yet"
@@ -104,7 +107,7 @@ export default function MovieDetails() {
           {m.overview ? <p className="max-w-prose leading-relaxed">{m.overview}</p> : null}
           <dl className="grid gap-3 sm:grid-cols-2">
             <Facts label="Directed by" values={m.directors} />
-            <Facts label="Cast" values={m.cast?.slice(0, 8)} />
+            <Facts label="Cast" values={m.cast.slice(0, 8)} />
           </dl>
           <div className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
             {userId === null ? (
@@ -117,7 +120,7 @@ export default function MovieDetails() {
             ) : (
               <>
                 <StarRating
-                  value={mine.rating}
+                  value={shownRating}
                   disabled={send.isPending}
                   onRate={(value) => {
                     mark("rating", value);
@@ -153,19 +156,19 @@ export default function MovieDetails() {
       <MovieRow
         id="similar-collaborative"
         title="People who liked this also liked"
-        source={modelLabel(collaborative.data?.model ?? "collaborative")}
-        items={collaborative.data?.items.map((r) => ({ movie: r.movie, reason: r.reason }))}
-        isPending={collaborative.isPending}
-        error={collaborative.error}
+        source={modelLabel("two_tower")}
+        items={similar.data?.collaborative.map((r) => ({ movie: r.movie, reason: r.reason }))}
+        isPending={similar.isPending}
+        error={similar.error}
         empty="Not enough ratings to find films like this."
       />
       <MovieRow
         id="similar-content"
         title="Similar in story and style"
-        source={modelLabel(content.data?.model ?? "content")}
-        items={content.data?.items.map((r) => ({ movie: r.movie, reason: r.reason }))}
-        isPending={content.isPending}
-        error={content.error}
+        source={modelLabel("content")}
+        items={similar.data?.content.map((r) => ({ movie: r.movie, reason: r.reason }))}
+        isPending={similar.isPending}
+        error={similar.error}
         empty="No description to compare with."
       />
     </div>

@@ -54,14 +54,14 @@ export default function Onboarding() {
 
   const submit = () => {
     create.mutate([...picked.keys()], {
-      onSuccess: (user) => {
-        setUserId(user.user_id);
+      onSuccess: (created) => {
+        setUserId(created.user.user_id);
         void navigate("/");
       },
     });
   };
 
-  const shown: MovieSummary[] | undefined = debounced ? search.data?.map((h) => h.movie) : popular.data;
+  const shown: MovieSummary[] | undefined = debounced ? search.data?.items.map((h) => h.movie) : popular.data;
   const loading = debounced ? search.isPending : popular.isPending;
   const error = debounced ? search.error : popular.error;
   const missing = Math.max(0, MIN_LIKED - picked.size);

@@ -8,16 +8,18 @@ import { EmptyState, ErrorNote } from "../components/EmptyState";
 import { MovieCard } from "../components/MovieCard";
 import { SearchBox } from "../components/SearchBox";
 import { Skeleton } from "../components/Skeleton";
+import { useSession } from "../lib/session";
 import { useDebouncedValue } from "../lib/useDebouncedValue";
 
 const MODES: { value: SearchMode; label: string; hint: string }[] = [
   { value: "hybrid", label: "Hybrid", hint: "meaning and words together" },
   { value: "semantic", label: "Semantic", hint: "by meaning: “films about lonely robots”" },
+  { value: "lexical", label: "Keywords", hint: "by the words in titles, overviews and keywords" },
   { value: "title", label: "Title", hint: "by title, typo-tolerant" },
 ];
 
 function toMode(value: string | null): SearchMode {
-  return value === "semantic" || value === "title" ? value : "hybrid";
+  return value === "semantic" || value === "title" || value === "lexical" ? value : "hybrid";
 }
 
 function toYear(value: string | null): number | undefined {
@@ -37,7 +39,8 @@ export default function SearchPage() {
   const yearMax = toYear(params.get("year_max"));
   const genres = useGenres();
   const suggestions = useSuggestions(debounced);
-  const results = useSearch({ q: debounced, mode, genre: genre || undefined, yearMin, yearMax });
+  const { userId } = useSession();
+  const results = useSearch({ q: debounced, mode, genre: genre || undefined, yearMin, yearMax, userId: userId ?? undefined });
 
   // Keep the URL in step with what was typed (shareable, back button works) without a history entry per key.
   useEffect(() => {
@@ -123,8 +126,8 @@ export default function SearchPage() {
           >
             <option value="">Any genre</option>
             {(genres.data ?? []).map((g) => (
-              <option key={g.name} value={g.name}>
-                {g.name} ({g.count})
+              <option key={g.genre} value={g.genre}>
+                {g.genre} ({g.count})
               </option>
             ))}
           </select>
@@ -181,17 +184,17 @@ export default function SearchPage() {
           </ul>
         ) : results.error ? (
           isBackendDown(results.error) ? null : <ErrorNote message={`Search failed: ${errorMessage(results.error)}`} />
-        ) : results.data.length === 0 ? (
+        ) : results.data.items.length === 0 ? (
           <EmptyState title={`Nothing found for “${debounced}”`}>Try another mode or fewer filters.</EmptyState>
         ) : (
           <>
             <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
-              {results.data.length} films for “{debounced}” ({mode})
+              {results.data.items.length} films for “{debounced}” ({mode})
             </p>
             <ul className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-6" data-testid="search-results">
-              {results.data.map((hit) => (
+              {results.data.items.map((hit) => (
                 <li key={hit.movie.movie_id}>
-                  <MovieCard movie={hit.movie} />
+                  <MovieCard movie={hit.movie} reason={hit.reason ?? (hit.matched_by.length ? `Matched by ${hit.matched_by.join(", ")}` : null)} />
                 </li>
               ))}
             </ul>
