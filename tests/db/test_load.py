@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from movie_genie.cli import cli
 from movie_genie.db import repository
 from movie_genie.db.engine import make_session_factory
-from movie_genie.db.load import load_processed
+from movie_genie.db.load import LoadReport, load_processed
 from movie_genie.db.migrate import table_counts
 from movie_genie.db.models import Base, Movie, MovieGenre, Rating, User
 from movie_genie.errors import ArtifactMissingError, DataError
@@ -34,8 +34,8 @@ def checksum(engine: Engine) -> str:
     return digest.hexdigest()
 
 
-def _load(engine: Engine, folder: Path, **kwargs: object) -> repository.Page | object:
-    return load_processed(engine, folder, dataset_name="ml-100k", progress=False, **kwargs)  # type: ignore[arg-type]
+def _load(engine: Engine, folder: Path, force: bool = False) -> LoadReport:
+    return load_processed(engine, folder, dataset_name="ml-100k", progress=False, force=force)
 
 
 def test_counts_and_aggregates_match_the_files(engine: Engine, ml_slice: Slice) -> None:
@@ -65,12 +65,12 @@ def test_loading_twice_changes_nothing_and_app_data_survives_a_forced_reload(
     first = _load(engine, ml_slice.processed_dir)
     before = checksum(engine)
     second = _load(engine, ml_slice.processed_dir)
-    assert second.changed is False  # type: ignore[attr-defined]
+    assert second.changed is False
     assert checksum(engine) == before
     # A forced reload rewrites every data set row and must produce the very same rows.
     _load(engine, ml_slice.processed_dir, force=True)
     assert checksum(engine) == before
-    assert first.changed is True  # type: ignore[attr-defined]
+    assert first.changed is True
 
     with make_session_factory(engine)() as session:
         user = repository.create_user(session, "Grace", [1, 50])
@@ -78,7 +78,7 @@ def test_loading_twice_changes_nothing_and_app_data_survives_a_forced_reload(
     with_feedback = checksum(engine)
     report = _load(engine, ml_slice.processed_dir, force=True)
     assert checksum(engine) == with_feedback
-    assert report.app_users == 1 and report.feedback_events == 3  # type: ignore[attr-defined]
+    assert report.app_users == 1 and report.feedback_events == 3
     with make_session_factory(engine)() as session:
         assert repository.user_history(session, user.user_id).movie_ids == [1, 50]
 
@@ -97,7 +97,7 @@ def test_changed_files_are_reloaded_and_stale_rows_removed_unless_feedback_needs
     users = ml_slice.users[~ml_slice.users["user_id"].isin([2, 3])]
     folder = write_processed(tmp_path / "p", movies, users, ratings, "ml-100k")
     report = _load(engine, folder)
-    assert report.changed is True  # type: ignore[attr-defined]
+    assert report.changed is True
     with engine.connect() as conn:
         movie_ids = set(conn.execute(select(Movie.movie_id)).scalars())
         user_ids = set(conn.execute(select(User.user_id)).scalars())
@@ -112,6 +112,7 @@ def test_missing_files_and_bad_rows_fail_clearly_and_write_nothing(
     engine = fresh_engine()
     with pytest.raises(ArtifactMissingError, match="movie-genie data"):
         _load(engine, tmp_path / "nowhere")
+    assert table_counts(engine) == {}  # bad input does not even create the schema
     _load(engine, ml_slice.processed_dir)
     before = checksum(engine)
     bad = ml_slice.ratings.copy()
@@ -126,6 +127,10 @@ def test_missing_files_and_bad_rows_fail_clearly_and_write_nothing(
     missing_col = ml_slice.movies.drop(columns=["genres"])
     with pytest.raises(DataError, match=r"lacks columns \['genres'\]"):
         _load(engine, write_processed(tmp_path / "col", missing_col, ml_slice.users, ml_slice.ratings, "ml-100k"))
+    long_title = ml_slice.movies.copy()
+    long_title.loc[0, "title"] = "x" * 501
+    with pytest.raises(DataError, match="'title' holds a value of 501 characters"):
+        _load(engine, write_processed(tmp_path / "long", long_title, ml_slice.users, ml_slice.ratings, "ml-100k"))
     assert checksum(engine) == before
 
 

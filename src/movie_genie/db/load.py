@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError as SQLDataError
+from sqlalchemy.exc import IntegrityError
 from tqdm import tqdm
 
 from movie_genie.data.schema import DATASET_INFO_FILE, METADATA_COLUMNS, MOVIE_COLUMNS, RATING_COLUMNS
@@ -69,16 +71,24 @@ def load_processed(
     """Migrate to head, then load movies/users/ratings.parquet from `processed_dir` (idempotent, all or nothing)."""
     params = params or DatabaseParams()
     start = time.perf_counter()
-    migrate.upgrade(engine)
+    # Read and validate the files first: bad input must not even create the database.
     name = _dataset_name(processed_dir, dataset_name)
     tables = read_processed(processed_dir, params)
     fingerprint = _fingerprint(tables, params)
+    migrate.upgrade(engine)
     with engine.begin() as conn:
         state = dict(conn.execute(select(LoadState.key, LoadState.value)).all())
         _guard_dataset_change(conn, state.get("dataset"), name, tables)
         up_to_date = state.get("fingerprint") == fingerprint and _counts_match(conn, tables)
         if force or not up_to_date:
-            _write(conn, tables, params, progress)
+            try:
+                _write(conn, tables, params, progress)
+            except (IntegrityError, SQLDataError) as exc:
+                # Everything is rolled back with the transaction; say which value the database refused.
+                raise DataError(
+                    f"the database refused a row of {processed_dir}: {str(exc.orig).strip().splitlines()[0]}; "
+                    "nothing was loaded. Fix the data stage's output (or the column limits in db/models.py)."
+                ) from exc
             _save_state(conn, {"dataset": name, "fingerprint": fingerprint})
         counts = _counts(conn)
     if force or not up_to_date:
@@ -128,7 +138,24 @@ def read_processed(processed_dir: Path, params: DatabaseParams | None = None) ->
     ratings["seq"] = ratings.groupby("user_id").cumcount()
     movies = _with_rating_aggregates(movies, ratings, params.rating_prior_weight)
     users = _with_all_rating_users(users, ratings)
+    _check_lengths(processed_dir / "movies.parquet", movies, Movie)
+    _check_lengths(processed_dir / "users.parquet", users, User)
     return _Tables(movies=movies, users=users, ratings=ratings)
+
+
+def _check_lengths(path: Path, frame: pd.DataFrame, model: Any) -> None:
+    """Text longer than its column allows: PostgreSQL would refuse it and SQLite silently keep it; refuse on both."""
+    for column in model.__table__.columns:
+        limit = getattr(column.type, "length", None)
+        if limit is None or column.name not in frame.columns:
+            continue
+        lengths = frame[column.name].map(lambda v: len(str(v)) if isinstance(v, str) else 0)
+        if len(lengths) and int(lengths.max()) > limit:
+            row = frame.iloc[int(lengths.to_numpy().argmax())]
+            raise DataError(
+                f"{path}: column '{column.name}' holds a value of {int(lengths.max())} characters (limit {limit}), "
+                f"e.g. in the row with id {row.iloc[0]}; shorten it in the data stage"
+            )
 
 
 def _read(processed_dir: Path, table: str, required: Sequence[str]) -> pd.DataFrame:
@@ -243,8 +270,9 @@ def _counts(conn: Connection) -> dict[str, int]:
 def _write(conn: Connection, tables: _Tables, params: DatabaseParams, progress: bool) -> None:
     movie_ids = set(tables.movies["movie_id"].astype("int64").tolist())
     user_ids = set(tables.users["user_id"].astype("int64").tolist())
+    genre_rows = sum(len(set(_clean(g, "genres") or [])) for g in tables.movies["genres"])
     bar = tqdm(
-        total=len(tables.movies) * 2 + len(tables.users) + len(tables.ratings),
+        total=len(tables.movies) + genre_rows + len(tables.users) + len(tables.ratings),
         desc="db load",
         unit="row",
         disable=not progress,
