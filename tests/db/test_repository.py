@@ -6,8 +6,11 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -322,3 +325,44 @@ def test_concurrent_feedback_from_several_sessions_is_all_stored(engine: Engine,
         thread.join(timeout=60)
     assert errors == []
     assert session.execute(select(func.count()).select_from(FeedbackEvent)).scalar_one() == 60
+
+
+_POOL_MOVIES = [1, 50, 100, 181, 258]  # popular in the slice: most users below rated some of them
+_POOL_USERS = [1, 2, 3]
+_events = st.lists(
+    st.tuples(
+        st.sampled_from(_POOL_USERS),
+        st.sampled_from(_POOL_MOVIES),
+        st.sampled_from(["rating", "like", "dislike", "watched"]),
+        st.integers(min_value=1, max_value=10),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=_events)
+def test_live_stats_and_counts_match_a_pandas_reference(session: Session, ml_slice: Slice, events: list) -> None:
+    """Any sequence of feedback: each (user, movie) counts once, with the latest app rating else the data set's."""
+    session.execute(delete(FeedbackEvent))
+    session.commit()
+    for user_id, movie_id, kind, half_stars in events:
+        repo.add_feedback(session, user_id, movie_id, kind, half_stars / 2 if kind == "rating" else None)
+
+    app = pd.DataFrame(
+        [(u, m, h / 2, i) for i, (u, m, k, h) in enumerate(events) if k == "rating"],
+        columns=["user_id", "movie_id", "rating", "order"],
+    )
+    latest = app.sort_values("order").groupby(["user_id", "movie_id"], as_index=False).last()
+    dataset = ml_slice.ratings[["user_id", "movie_id", "rating"]].astype({"rating": "float64"})
+    effective = pd.concat([latest[["user_id", "movie_id", "rating"]], dataset]).drop_duplicates(
+        ["user_id", "movie_id"], keep="first"
+    )
+    stats = repo.movie_stats(session, _POOL_MOVIES)
+    for movie_id in _POOL_MOVIES:
+        expected = effective.loc[effective["movie_id"] == movie_id, "rating"]
+        assert stats[movie_id].count == len(expected)
+        assert stats[movie_id].mean == pytest.approx(expected.mean(), abs=1e-4)
+    n_ratings = {u.user_id: u.n_ratings for u in repo.list_users(session, per_page=5).items}
+    for user_id in _POOL_USERS:
+        assert n_ratings[user_id] == (effective["user_id"] == user_id).sum()
