@@ -1,0 +1,390 @@
+"""BERT4Rec (Sun et al., 2019): a bidirectional transformer over each user's item sequence, trained by masking.
+
+Training: one sequence per user per batch row (the last `max_len` training items, or a random window of a long
+history), a random share of positions replaced by [MASK], and a softmax loss over the whole catalogue at every
+masked position (a sampled softmax with many shared negatives above `full_softmax_max_items`). Some rows also
+mask their last position, which is exactly the inference situation (the paper's fine-tuning trick).
+Inference: append [MASK] to the history and read the catalogue scores at that position.
+
+Item embeddings can fuse content: a projection of the genres multi-hot, the release year and the movie's text
+embedding is added to the learned id embedding, so rarely rated films borrow signal from their descriptions.
+The same item table scores the output (tied weights), which regularises well on small data sets.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
+from torch import nn
+from tqdm.auto import tqdm
+
+from movie_genie.data.idmap import IdMap
+from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
+from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
+from movie_genie.models.common import NotFittedError, recommendations_from_scores
+from movie_genie.models.sequences import (
+    PAD,
+    EarlyStopping,
+    ItemContent,
+    config_from_params,
+    length_batches,
+    pad_left,
+    seed_everything,
+    user_sequences,
+    warmup_cosine,
+)
+
+
+@dataclass(frozen=True)
+class Bert4RecConfig:
+    """Hyperparameters (params.yaml `models.bert4rec`, with per-data-set overrides)."""
+
+    max_len: int = 100  # tokens per sequence, including the [MASK] appended at inference
+    dim: int = 64
+    layers: int = 2
+    heads: int = 2
+    ff_mult: int = 4
+    dropout: float = 0.2
+    mask_prob: float = 0.2  # share of positions masked per training sequence
+    last_mask_prob: float = 0.25  # share of rows that also mask their last position (matches inference)
+    random_crop_prob: float = 0.5  # share of long histories cut at a random window instead of the latest items
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 50
+    max_epochs: int = 60
+    eval_every: int = 2
+    patience: int = 4  # validation checks without improvement before stopping
+    use_content: bool = True  # genres + year (+ text embedding when available) fused into item embeddings
+    use_text: bool = True
+    full_softmax_max_items: int = 50_000  # larger catalogues train with a sampled softmax
+    sampled_negatives: int = 4096
+    seed: int = 42
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_len < 2:
+            raise ValueError("max_len must be at least 2 (one item and the [MASK])")
+        if self.dim % self.heads:
+            raise ValueError(f"dim ({self.dim}) must be divisible by heads ({self.heads})")
+        if not 0.0 < self.mask_prob < 1.0:
+            raise ValueError("mask_prob must be in (0, 1)")
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Bert4RecConfig:
+        """Read `models.bert4rec` from params.yaml, applying `per_dataset[dataset]` overrides."""
+        return config_from_params(cls, section, dataset)
+
+
+class EncoderBlock(nn.Module):
+    """Pre-norm transformer block (self-attention + GELU feed-forward) with a key padding mask.
+
+    Written out instead of nn.TransformerEncoderLayer to skip dropout on the (B, heads, T, T) attention weights,
+    which cost as much as the matmuls on a CPU and did not help here.
+    """
+
+    def __init__(self, dim: int, heads: int, ff_dim: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ff1 = nn.Linear(dim, ff_dim)
+        self.ff2 = nn.Linear(ff_dim, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, d); keys: (B, 1, 1, T) True where attention is allowed. Returns (B, T, d)."""
+        b, t, d = x.shape
+        # (3, B, heads, T, d / heads)
+        q, k, v = self.qkv(self.norm1(x)).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=keys)
+        x = x + self.drop(self.proj(attended.transpose(1, 2).reshape(b, t, d)))
+        return x + self.drop(self.ff2(F.gelu(self.ff1(self.norm2(x)))))
+
+
+class Bert4RecNet(nn.Module):
+    """The network: item (+content) and position embeddings -> transformer encoder -> scores over items."""
+
+    def __init__(
+        self,
+        cfg: Bert4RecConfig,
+        n_items: int,
+        genres: torch.Tensor | None = None,
+        year: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        self.n_items = n_items
+        self.mask_token = n_items + 1
+        d = cfg.dim
+        # Tokens: 0 = padding, 1..n_items = items, n_items + 1 = [MASK].
+        self.item_emb = nn.Embedding(n_items + 2, d, padding_idx=PAD)
+        self.pos_emb = nn.Embedding(cfg.max_len, d)
+        # Content buffers live in the state dict, so a checkpoint rebuilds the same item table on its own.
+        self.genre_proj: nn.Linear | None = None
+        self.year_proj: nn.Linear | None = None
+        self.text_proj: nn.Linear | None = None
+        if genres is not None:
+            self.register_buffer("genres", genres)  # (n_items, n_genres)
+            self.genre_proj = nn.Linear(genres.shape[1], d, bias=False)
+        if year is not None:
+            self.register_buffer("year", year)  # (n_items, 1)
+            self.year_proj = nn.Linear(1, d, bias=False)
+        if text is not None:
+            self.register_buffer("text", text)  # (n_items, d_text)
+            self.text_proj = nn.Linear(text.shape[1], d, bias=False)
+        self.emb_norm = nn.LayerNorm(d)
+        self.emb_drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(EncoderBlock(d, cfg.heads, cfg.ff_mult * d, cfg.dropout) for _ in range(cfg.layers))
+        self.final_norm = nn.LayerNorm(d)
+        # BERT's output head: a dense layer + GELU + LayerNorm before the tied item table.
+        self.head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.LayerNorm(d))
+        self.out_bias = nn.Parameter(torch.zeros(n_items))
+        nn.init.normal_(self.item_emb.weight, std=0.02)
+        nn.init.normal_(self.pos_emb.weight, std=0.02)
+        with torch.no_grad():
+            self.item_emb.weight[PAD].zero_()
+
+    def item_table(self) -> torch.Tensor:
+        """Embedding of every token, (n_items + 2, d): id embedding plus projected content for real items."""
+        content = torch.zeros(self.n_items, self.item_emb.embedding_dim)
+        if self.genre_proj is not None:
+            content = content + self.genre_proj(self.genres)
+        if self.year_proj is not None:
+            content = content + self.year_proj(self.year)
+        if self.text_proj is not None:
+            content = content + self.text_proj(self.text)
+        pad_and_mask = torch.zeros(1, content.shape[1])
+        return self.item_emb.weight + torch.cat([pad_and_mask, content, pad_and_mask])
+
+    def encode(self, tokens: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        """Hidden states (B, T, d) for right-aligned token rows (B, T); padding never attends or is attended."""
+        length = tokens.shape[1]
+        # Right-aligned positions: the last token is always position max_len - 1, whatever the padded width.
+        positions = torch.arange(self.pos_emb.num_embeddings - length, self.pos_emb.num_embeddings)
+        x = F.embedding(tokens, table) + self.pos_emb(positions)[None]
+        x = self.emb_drop(self.emb_norm(x))
+        # (B, 1, 1, T) boolean: True where a key may be attended (real items and [MASK], never padding).
+        keys = tokens.ne(PAD)[:, None, None, :]
+        for block in self.blocks:
+            x = block(x, keys)
+        return self.final_norm(x)
+
+    def logits(self, hidden: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        """Scores over the catalogue, (N, n_items), for hidden states (N, d)."""
+        return self.head(hidden) @ table[1 : self.n_items + 1].T + self.out_bias
+
+
+class Bert4Rec:
+    """BERT4Rec recommender: fit on the training split, recommend from any history of movie ids."""
+
+    name: ClassVar[str] = "bert4rec"
+
+    def __init__(self, config: Bert4RecConfig | None = None) -> None:
+        self.config = config or Bert4RecConfig()
+        self.id_map: IdMap | None = None
+        self.net: Bert4RecNet | None = None
+        self._table: torch.Tensor | None = None  # cached item table for inference
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
+        """A model configured by its params.yaml section (with the overrides for `dataset`, when given)."""
+        return cls(Bert4RecConfig.from_params(section, dataset))
+
+    @classmethod
+    def tiny_config(cls) -> Bert4RecConfig:
+        """A config that trains in seconds, for the contract tests."""
+        return Bert4RecConfig(
+            max_len=20, dim=32, layers=1, heads=2, batch_size=32, max_epochs=2, eval_every=1, progress=False
+        )
+
+    # ----------------------------------------------------------------------------------------------- training
+    def _build_net(self, data: TrainingData) -> Bert4RecNet:
+        cfg = self.config
+        n_items = data.id_map.n_items
+        if not cfg.use_content:
+            return Bert4RecNet(cfg, n_items)
+        content = ItemContent.from_data(data, use_text=cfg.use_text)
+        text = torch.from_numpy(content.text) if content.text is not None else None
+        return Bert4RecNet(cfg, n_items, torch.from_numpy(content.genres), torch.from_numpy(content.year), text)
+
+    def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
+        """Train with masked-item prediction; early-stop on `validate` (NDCG@10) and keep the best weights."""
+        cfg = self.config
+        start = time.perf_counter()
+        generator = seed_everything(cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+        self.id_map = data.id_map
+        self.net = net = self._build_net(data)
+        self._table = None
+        n_items = data.id_map.n_items
+        # Shift item indices by one: token 0 is padding.
+        seqs = [s + 1 for s in user_sequences(data.train, data.id_map.n_users) if len(s) > 0]
+        if not seqs:
+            raise ValueError("no training interactions: the training split is empty")
+        lengths = np.array([min(len(s), cfg.max_len) for s in seqs])
+        steps_per_epoch = math.ceil(len(seqs) / cfg.batch_size)
+        total_steps = steps_per_epoch * cfg.max_epochs
+        optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine(step, cfg.warmup_steps, total_steps)
+        )
+        sampled = n_items > cfg.full_softmax_max_items
+        stopper = EarlyStopping(cfg.patience)
+        log = TrainingLog()
+        bar = tqdm(range(1, cfg.max_epochs + 1), desc="bert4rec", unit="epoch", disable=not cfg.progress)
+        for epoch in bar:
+            net.train()
+            total_loss, total_masked = 0.0, 0
+            for batch in length_batches(lengths, cfg.batch_size, rng):
+                tokens = self._training_rows([seqs[i] for i in batch], rng)
+                inputs, mask = self._mask(tokens, generator)
+                table = net.item_table()
+                hidden = net.encode(inputs, table)[mask]  # (M, d) at masked positions only
+                targets = tokens[mask] - 1  # (M,) item indices
+                if sampled:
+                    loss = self._sampled_loss(net, hidden, table, targets, generator)
+                else:
+                    loss = F.cross_entropy(net.logits(hidden, table), targets)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+                optimizer.step()
+                schedule.step()
+                total_loss += float(loss.detach()) * len(targets)
+                total_masked += len(targets)
+            row: dict[str, float] = {"epoch": float(epoch), "loss": total_loss / max(total_masked, 1)}
+            stop = False
+            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.max_epochs):
+                self._table = None
+                row["valid_ndcg10"] = float(validate(self))
+                stop = stopper.update(row["valid_ndcg10"], epoch, net)
+            row["seconds"] = time.perf_counter() - start
+            log.epochs.append(row)
+            bar.set_postfix(
+                loss=f"{row['loss']:.3f}",
+                ndcg10=f"{row.get('valid_ndcg10', float('nan')):.4f}",
+                best=f"{max(stopper.best_score, 0.0):.4f}",
+            )
+            if stop:
+                break
+        bar.close()
+        stopper.restore(net)
+        net.eval()
+        self._table = None
+        log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
+        log.seconds = time.perf_counter() - start
+        return log
+
+    def _training_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> torch.Tensor:
+        """Right-aligned token rows (B, T): the latest items, or a random window for some long histories."""
+        cfg = self.config
+        rows = []
+        for seq in seqs:
+            if len(seq) > cfg.max_len and rng.random() < cfg.random_crop_prob:
+                end = int(rng.integers(cfg.max_len, len(seq) + 1))
+                seq = seq[end - cfg.max_len : end]
+            rows.append(seq[-cfg.max_len :])
+        return torch.from_numpy(pad_left(rows))
+
+    def _mask(self, tokens: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Replace random positions by [MASK]; return (inputs, mask) with mask (B, T) True where a loss applies."""
+        assert self.net is not None
+        real = tokens.ne(PAD)
+        mask = (torch.rand(tokens.shape, generator=generator) < self.config.mask_prob) & real
+        # Some rows mask their last item too: the inference situation, where [MASK] follows the whole history.
+        last = torch.rand(tokens.shape[0], generator=generator) < self.config.last_mask_prob
+        empty = ~mask.any(dim=1)  # every row needs at least one target
+        mask[:, -1] |= last | empty
+        inputs = tokens.masked_fill(mask, self.net.mask_token)
+        return inputs, mask
+
+    def _sampled_loss(
+        self,
+        net: Bert4RecNet,
+        hidden: torch.Tensor,
+        table: torch.Tensor,
+        targets: torch.Tensor,
+        generator: torch.Generator,
+    ) -> torch.Tensor:
+        """Softmax over the target and negatives shared by the batch (uniform, so no log-Q term is needed)."""
+        negatives = torch.randint(0, net.n_items, (self.config.sampled_negatives,), generator=generator)
+        h = net.head(hidden)  # (M, d)
+        items = table[1 : net.n_items + 1]
+        pos = (h * items[targets]).sum(-1, keepdim=True) + net.out_bias[targets, None]  # (M, 1)
+        neg = h @ items[negatives].T + net.out_bias[negatives]  # (M, K)
+        neg = neg.masked_fill(negatives[None, :].eq(targets[:, None]), float("-inf"))  # a target is no negative
+        return F.cross_entropy(torch.cat([pos, neg], dim=1), torch.zeros(len(targets), dtype=torch.long))
+
+    # ---------------------------------------------------------------------------------------------- inference
+    def _require(self) -> tuple[Bert4RecNet, IdMap]:
+        if self.net is None or self.id_map is None:
+            raise NotFittedError("Bert4Rec is not trained: call fit() or load() first")
+        return self.net, self.id_map
+
+    def _item_table(self, net: Bert4RecNet) -> torch.Tensor:
+        if self._table is None:
+            with torch.inference_mode():
+                self._table = net.item_table()
+        return self._table
+
+    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
+        """Scores over the catalogue, (len(histories), n_items), from histories of item indices (oldest first)."""
+        net, id_map = self._require()
+        if len(histories) == 0:
+            return np.zeros((0, id_map.n_items), dtype=np.float32)
+        keep = self.config.max_len - 1
+        rows = []
+        for history in histories:
+            tokens = np.asarray(history, dtype=np.int64)[-keep:] + 1 if len(history) else np.empty(0, np.int64)
+            rows.append(np.append(tokens, net.mask_token))
+        was_training = net.training
+        net.eval()
+        try:
+            with torch.inference_mode():
+                table = self._item_table(net)
+                batch = torch.from_numpy(pad_left(rows))
+                hidden = net.encode(batch, table)[:, -1]  # (B, d) at the appended [MASK]
+                scores = net.logits(hidden, table)
+        finally:
+            net.train(was_training)
+        return scores.numpy()
+
+    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
+        """Top-k movie ids after `history` (movie ids, oldest first); unknown ids ignored, seen ids never returned."""
+        _, id_map = self._require()
+        history_idx = id_map.items_to_indices(history)
+        scores = self.score_batch([history_idx])[0]
+        return recommendations_from_scores(id_map, scores, history_idx, k, exclude)
+
+    # ------------------------------------------------------------------------------------------- persistence
+    def save(self, path: Path) -> None:
+        """Write weights, config, id map and format version to one checkpoint file."""
+        net, id_map = self._require()
+        extra = {"has_content": net.genre_proj is not None, "has_text": net.text_proj is not None}
+        save_checkpoint(
+            path, model=self.name, config=asdict(self.config), id_map=id_map, state=net.state_dict(), extra=extra
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Rebuild the model from a checkpoint file alone."""
+        ckpt = load_checkpoint(path, expected_model=cls.name)
+        model = cls(Bert4RecConfig(**ckpt.config))
+        state = ckpt.state
+        n_items = ckpt.id_map.n_items
+        net = Bert4RecNet(model.config, n_items, state.get("genres"), state.get("year"), state.get("text"))
+        net.load_state_dict(state)
+        net.eval()
+        model.net, model.id_map = net, ckpt.id_map
+        return model

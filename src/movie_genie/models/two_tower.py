@@ -1,0 +1,434 @@
+"""Two-Tower retrieval model: a user tower over the history, an item tower over ids and content, dot-product scores.
+
+User tower: the history's item embeddings pooled by attention with a learned recency bias per position (the latest
+items count most), plus the last item on its own and, where the data set has them, user features (age, gender,
+occupation; a user the model never saw simply has none). Item tower: id embedding + genres + year + the text
+embedding of the description. Both outputs are L2-normalised, so a score is a cosine divided by a temperature.
+
+Training samples (history prefix -> next item) pairs uniformly from all training positions, a fresh share each
+epoch, and uses an in-batch softmax with log-Q correction: popular items appear as negatives more often than rare
+ones, so their logit is lowered by log(frequency) during training (Yi et al., 2019) to keep scores unbiased.
+The item vectors also answer "similar movies" and the stored training-user vectors "similar users".
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
+from torch import nn
+from tqdm.auto import tqdm
+
+from movie_genie.data.idmap import IdMap
+from movie_genie.errors import MovieGenieError
+from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
+from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
+from movie_genie.models.common import NotFittedError, check_k, recommendations_from_scores, top_k_indices
+from movie_genie.models.sequences import (
+    PAD,
+    EarlyStopping,
+    ItemContent,
+    config_from_params,
+    pad_left,
+    seed_everything,
+    user_sequences,
+    warmup_cosine,
+)
+
+USER_FEATURES = ("age", "gender", "occupation")  # categorical user columns used when the users table has them
+AGE_BINS = (18, 25, 35, 45, 50, 56)  # MovieLens 1M age groups; ml-100k ages are bucketed the same way
+
+
+class UnknownMovieError(MovieGenieError):
+    """A movie id that is not in the model's catalogue was asked about."""
+
+
+@dataclass(frozen=True)
+class SimilarUser:
+    """A training user whose taste vector is close to the query's."""
+
+    user_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class TwoTowerConfig:
+    """Hyperparameters (params.yaml `models.two_tower`, with per-data-set overrides)."""
+
+    max_len: int = 50  # history items the user tower reads
+    dim: int = 64
+    dropout: float = 0.1  # share of history items dropped from each training row
+    temperature: float = 0.07
+    batch_size: int = 512
+    sample_frac: float = 0.5  # share of all training positions drawn as (prefix -> next) pairs each epoch
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 20
+    max_epochs: int = 30
+    eval_every: int = 1
+    patience: int = 4
+    logq_correction: bool = True
+    use_content: bool = True
+    use_text: bool = True
+    use_user_features: bool = True
+    feature_dropout: float = 0.5  # share of training rows without user features, so new users work too
+    seed: int = 42
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_len < 1 or self.dim < 1 or self.batch_size < 2:
+            raise ValueError("max_len and dim must be >= 1 and batch_size >= 2")
+        if self.temperature <= 0:
+            raise ValueError("temperature must be positive")
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> TwoTowerConfig:
+        """Read `models.two_tower` from params.yaml, applying `per_dataset[dataset]` overrides."""
+        return config_from_params(cls, section, dataset)
+
+
+def _age_bucket(age: float) -> int:
+    return int(np.searchsorted(AGE_BINS, age, side="right")) + 1  # 1..len(AGE_BINS)+1; 0 = unknown
+
+
+def encode_user_features(users: pd.DataFrame | None, id_map: IdMap) -> tuple[np.ndarray, list[int]]:
+    """Categorical user features as (n_users, n_features) codes (0 = unknown) and each feature's vocabulary size."""
+    columns = [c for c in USER_FEATURES if users is not None and c in users.columns]
+    codes = np.zeros((id_map.n_users, len(columns)), dtype=np.int64)
+    sizes: list[int] = []
+    if users is None or not columns:
+        return codes, sizes
+    rows = users.assign(_idx=users["user_id"].map(lambda u: id_map.user_index(int(u)))).dropna(subset=["_idx"])
+    index = rows["_idx"].to_numpy(dtype=np.int64)
+    for j, column in enumerate(columns):
+        values = rows[column]
+        if column == "age":
+            codes[index, j] = [0 if pd.isna(a) else _age_bucket(float(a)) for a in values]
+            sizes.append(len(AGE_BINS) + 2)
+        else:
+            vocab = {v: i + 1 for i, v in enumerate(sorted(values.dropna().astype(str).unique()))}
+            codes[index, j] = [vocab.get(str(v), 0) if not pd.isna(v) else 0 for v in values]
+            sizes.append(len(vocab) + 1)
+    return codes, sizes
+
+
+class TwoTowerNet(nn.Module):
+    """Both towers. Item tokens are item index + 1 (0 = padding)."""
+
+    def __init__(
+        self,
+        cfg: TwoTowerConfig,
+        n_items: int,
+        genres: torch.Tensor | None = None,
+        year: torch.Tensor | None = None,
+        text: torch.Tensor | None = None,
+        feature_sizes: Sequence[int] = (),
+    ) -> None:
+        super().__init__()
+        d = cfg.dim
+        self.n_items = n_items
+        self.max_len = cfg.max_len
+        self.inv_temperature = 1.0 / cfg.temperature
+        # Item tower inputs.
+        self.item_id = nn.Embedding(n_items, d)
+        self.genre_proj: nn.Linear | None = None
+        self.year_proj: nn.Linear | None = None
+        self.text_proj: nn.Linear | None = None
+        if genres is not None:
+            self.register_buffer("genres", genres)  # (n_items, n_genres)
+            self.genre_proj = nn.Linear(genres.shape[1], d, bias=False)
+        if year is not None:
+            self.register_buffer("year", year)  # (n_items, 1)
+            self.year_proj = nn.Linear(1, d, bias=False)
+        if text is not None:
+            self.register_buffer("text", text)  # (n_items, d_text)
+            self.text_proj = nn.Linear(text.shape[1], d, bias=False)
+        self.item_mlp = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        # User tower: its own history embeddings, a learned [USER] slot (so an empty history still pools), recency
+        # bias per right-aligned position, attention scores, and optional categorical user features.
+        self.hist_emb = nn.Embedding(n_items + 1, d, padding_idx=PAD)
+        self.user_slot = nn.Parameter(torch.zeros(1, 1, d))
+        self.recency = nn.Parameter(torch.zeros(cfg.max_len + 1))
+        self.attn = nn.Linear(d, 1)
+        self.features = nn.ModuleList(nn.Embedding(size, d, padding_idx=0) for size in feature_sizes)
+        self.item_dropout = cfg.dropout
+        self.generator: torch.Generator | None = None  # set by fit() for seeded item dropout
+        self.user_mlp = nn.Sequential(nn.LayerNorm(2 * d), nn.Linear(2 * d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        nn.init.normal_(self.item_id.weight, std=0.05)
+        nn.init.normal_(self.hist_emb.weight, std=0.05)
+        with torch.no_grad():
+            self.hist_emb.weight[PAD].zero_()
+            # Start with a recency preference (later positions higher), which training then adjusts.
+            self.recency.copy_(torch.linspace(-1.0, 0.0, cfg.max_len + 1))
+
+    def item_vectors(self) -> torch.Tensor:
+        """L2-normalised item tower output for the whole catalogue, (n_items, d)."""
+        x = self.item_id.weight
+        if self.genre_proj is not None:
+            x = x + self.genre_proj(self.genres)
+        if self.year_proj is not None:
+            x = x + self.year_proj(self.year)
+        if self.text_proj is not None:
+            x = x + self.text_proj(self.text)
+        return F.normalize(x + self.item_mlp(x), dim=-1)
+
+    def user_vectors(self, tokens: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
+        """L2-normalised user tower output (B, d) from right-aligned history tokens (B, T) and codes (B, F)."""
+        b, t = tokens.shape
+        if self.training and self.item_dropout > 0:
+            # Drop whole history items (not embedding elements): cheaper on a CPU and a useful augmentation.
+            dropped = torch.rand(tokens.shape, generator=self.generator) < self.item_dropout
+            tokens = tokens.masked_fill(dropped, PAD)
+        h = self.hist_emb(tokens)  # (B, T, d)
+        h = torch.cat([h, self.user_slot.expand(b, 1, -1)], dim=1)  # (B, T + 1, d); the slot is the newest
+        real = torch.cat([tokens.ne(PAD), torch.ones(b, 1, dtype=torch.bool)], dim=1)
+        logits = self.attn(h).squeeze(-1) + self.recency[-(t + 1) :]  # (B, T + 1)
+        weights = torch.softmax(logits.masked_fill(~real, float("-inf")), dim=1)
+        pooled = (weights.unsqueeze(-1) * h).sum(1)  # (B, d)
+        last = h[:, -2] if t > 0 else torch.zeros_like(pooled)  # the most recent item (zeros when padding)
+        if features is not None and len(self.features):
+            pooled = pooled + sum(emb(features[:, j]) for j, emb in enumerate(self.features))
+        return F.normalize(self.user_mlp(torch.cat([pooled, last], dim=-1)), dim=-1)
+
+
+class TwoTower:
+    """Two-Tower recommender with similar-movie and similar-user look-ups."""
+
+    name: ClassVar[str] = "two_tower"
+
+    def __init__(self, config: TwoTowerConfig | None = None) -> None:
+        self.config = config or TwoTowerConfig()
+        self.id_map: IdMap | None = None
+        self.net: TwoTowerNet | None = None
+        self.user_features: np.ndarray | None = None  # (n_users, n_features) codes for training users
+        self.user_table: np.ndarray | None = None  # (n_users, d) normalised vectors of the training users
+        self._items: np.ndarray | None = None  # cached (n_items, d) item vectors for inference
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
+        """A model configured by its params.yaml section (with the overrides for `dataset`, when given)."""
+        return cls(TwoTowerConfig.from_params(section, dataset))
+
+    @classmethod
+    def tiny_config(cls) -> TwoTowerConfig:
+        """A config that trains in seconds, for the contract tests."""
+        return TwoTowerConfig(max_len=20, dim=32, batch_size=256, sample_frac=0.2, max_epochs=2, progress=False)
+
+    # ----------------------------------------------------------------------------------------------- training
+    def _build_net(self, data: TrainingData) -> TwoTowerNet:
+        cfg = self.config
+        sizes: list[int] = []
+        codes = np.zeros((data.id_map.n_users, 0), dtype=np.int64)
+        if cfg.use_user_features:
+            codes, sizes = encode_user_features(data.users, data.id_map)
+        self.user_features = codes
+        if not cfg.use_content:
+            return TwoTowerNet(cfg, data.id_map.n_items, feature_sizes=sizes)
+        content = ItemContent.from_data(data, use_text=cfg.use_text)
+        text = torch.from_numpy(content.text) if content.text is not None else None
+        genres, year = torch.from_numpy(content.genres), torch.from_numpy(content.year)
+        return TwoTowerNet(cfg, data.id_map.n_items, genres, year, text, feature_sizes=sizes)
+
+    def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
+        """Train on sampled (prefix -> next item) pairs with an in-batch softmax; early-stop on `validate`."""
+        cfg = self.config
+        start = time.perf_counter()
+        generator = seed_everything(cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+        self.id_map = data.id_map
+        self.net = net = self._build_net(data)
+        net.generator = generator
+        self._items = None
+        seqs = user_sequences(data.train, data.id_map.n_users)
+        # Every (user, position >= 1) is a candidate pair: history = items before it, target = the item there.
+        pair_user = np.concatenate([np.full(max(len(s) - 1, 0), u, dtype=np.int64) for u, s in enumerate(seqs)])
+        pair_pos = np.concatenate([np.arange(1, len(s), dtype=np.int64) for s in seqs])
+        if len(pair_user) == 0:
+            raise ValueError("no training pairs: every user needs at least two training interactions")
+        counts = np.bincount(data.train["item_idx"].to_numpy(dtype=np.int64), minlength=data.id_map.n_items)
+        log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum()).astype(np.float32))
+        per_epoch = max(cfg.batch_size, int(len(pair_user) * cfg.sample_frac))
+        steps_per_epoch = math.ceil(per_epoch / cfg.batch_size)
+        optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine(step, cfg.warmup_steps, steps_per_epoch * cfg.max_epochs)
+        )
+        features = torch.from_numpy(self.user_features) if self.user_features is not None else None
+        stopper = EarlyStopping(cfg.patience)
+        log = TrainingLog()
+        bar = tqdm(range(1, cfg.max_epochs + 1), desc="two_tower", unit="epoch", disable=not cfg.progress)
+        for epoch in bar:
+            net.train()
+            chosen = rng.choice(len(pair_user), size=per_epoch, replace=False)
+            total = 0.0
+            for s in range(0, per_epoch, cfg.batch_size):
+                rows = chosen[s : s + cfg.batch_size]
+                if len(rows) < 2:
+                    continue
+                users, positions = pair_user[rows], pair_pos[rows]
+                hist = [seqs[u][max(0, p - cfg.max_len) : p] + 1 for u, p in zip(users, positions, strict=True)]
+                targets = torch.from_numpy(np.array([seqs[u][p] for u, p in zip(users, positions, strict=True)]))
+                feats = None
+                if features is not None and features.shape[1]:
+                    feats = features[users]
+                    keep = torch.rand(len(rows), generator=generator) >= cfg.feature_dropout
+                    feats = feats * keep[:, None]
+                user_vec = net.user_vectors(torch.from_numpy(pad_left(hist)), feats)  # (B, d)
+                item_vec = net.item_vectors()[targets]  # (B, d)
+                logits = user_vec @ item_vec.T * net.inv_temperature  # (B, B): column j = row j's target
+                if cfg.logq_correction:
+                    logits = logits - log_q[targets][None, :]
+                # Another row with the same target is not a negative.
+                same = targets[None, :].eq(targets[:, None]) & ~torch.eye(len(rows), dtype=torch.bool)
+                loss = F.cross_entropy(logits.masked_fill(same, float("-inf")), torch.arange(len(rows)))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                total += float(loss.detach()) * len(rows)
+            row: dict[str, float] = {"epoch": float(epoch), "loss": total / per_epoch}
+            stop = False
+            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.max_epochs):
+                self._items = None
+                row["valid_ndcg10"] = float(validate(self))
+                stop = stopper.update(row["valid_ndcg10"], epoch, net)
+            row["seconds"] = time.perf_counter() - start
+            log.epochs.append(row)
+            bar.set_postfix(
+                loss=f"{row['loss']:.3f}",
+                ndcg10=f"{row.get('valid_ndcg10', float('nan')):.4f}",
+                best=f"{max(stopper.best_score, 0.0):.4f}",
+            )
+            if stop:
+                break
+        bar.close()
+        stopper.restore(net)
+        net.eval()
+        self._items = None
+        # From histories alone, like the queries of similar_users (which come without user features).
+        self.user_table = self._user_vectors([s.tolist() for s in seqs])
+        log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
+        log.seconds = time.perf_counter() - start
+        return log
+
+    # ---------------------------------------------------------------------------------------------- inference
+    def _require(self) -> tuple[TwoTowerNet, IdMap]:
+        if self.net is None or self.id_map is None:
+            raise NotFittedError("TwoTower is not trained: call fit() or load() first")
+        return self.net, self.id_map
+
+    def item_vectors(self) -> np.ndarray:
+        """Normalised item-tower vectors, (n_items, d), computed once and cached."""
+        net, _ = self._require()
+        if self._items is None:
+            was_training = net.training
+            net.eval()
+            with torch.inference_mode():
+                self._items = net.item_vectors().numpy()
+            net.train(was_training)
+        return self._items
+
+    def _user_vectors(self, histories: Sequence[Sequence[int]], features: np.ndarray | None = None) -> np.ndarray:
+        """Normalised user vectors (B, d) from histories of item indices (and optional feature codes)."""
+        net, _ = self._require()
+        rows = [np.asarray(h, dtype=np.int64)[-net.max_len :] + 1 for h in histories]
+        was_training = net.training
+        net.eval()
+        try:
+            with torch.inference_mode():
+                tokens = torch.from_numpy(pad_left(rows, length=max(1, max((len(r) for r in rows), default=1))))
+                feats = torch.from_numpy(features) if features is not None and features.shape[1] else None
+                return net.user_vectors(tokens, feats).numpy()
+        finally:
+            net.train(was_training)
+
+    def _features_for(self, user_ids: Sequence[int | None] | None, count: int) -> np.ndarray | None:
+        if user_ids is None or self.user_features is None or self.user_features.shape[1] == 0:
+            return None
+        _, id_map = self._require()
+        out = np.zeros((count, self.user_features.shape[1]), dtype=np.int64)
+        for row, user in enumerate(user_ids):
+            index = id_map.user_index(user) if user is not None else None
+            if index is not None:
+                out[row] = self.user_features[index]
+        return out
+
+    def score_batch(
+        self, histories: Sequence[Sequence[int]], user_ids: Sequence[int | None] | None = None
+    ) -> np.ndarray:
+        """Scores (len(histories), n_items) from histories of item indices; `user_ids` adds known users' features."""
+        _, id_map = self._require()
+        if len(histories) == 0:
+            return np.zeros((0, id_map.n_items), dtype=np.float32)
+        users = self._user_vectors(histories, self._features_for(user_ids, len(histories)))
+        return users @ self.item_vectors().T
+
+    def recommend(
+        self, history: Sequence[int], k: int = 10, exclude: Collection[int] = (), user_id: int | None = None
+    ) -> list[Recommendation]:
+        """Top-k movie ids for a history of movie ids (oldest first); `user_id` adds that user's features if known."""
+        _, id_map = self._require()
+        history_idx = id_map.items_to_indices(history)
+        scores = self.score_batch([history_idx], None if user_id is None else [user_id])[0]
+        return recommendations_from_scores(id_map, scores, history_idx, k, exclude)
+
+    def similar_items(self, movie_id: int, k: int = 10) -> list[Recommendation]:
+        """The k movies closest to `movie_id` by cosine in item-tower space (never the movie itself)."""
+        _, id_map = self._require()
+        index = id_map.item_index(movie_id)
+        if index is None:
+            raise UnknownMovieError(f"movie {movie_id} is not in the catalogue of this model")
+        items = self.item_vectors()
+        scores = items @ items[index]
+        return recommendations_from_scores(id_map, scores, [index], k)
+
+    def similar_users(self, history: Sequence[int], k: int = 10) -> list[SimilarUser]:
+        """Training users whose vectors are closest (cosine) to the user vector of `history` (movie ids)."""
+        _, id_map = self._require()
+        k = check_k(k)
+        if self.user_table is None:
+            raise NotFittedError("TwoTower has no stored user vectors: call fit() or load() first")
+        query = self._user_vectors([id_map.items_to_indices(history)])[0]
+        scores = self.user_table @ query
+        return [SimilarUser(id_map.user_ids[int(i)], float(scores[int(i)])) for i in top_k_indices(scores, k)]
+
+    # ------------------------------------------------------------------------------------------- persistence
+    def save(self, path: Path) -> None:
+        """Write weights, config, id map, user vectors and features, and format version to one checkpoint."""
+        net, id_map = self._require()
+        state: dict[str, torch.Tensor | np.ndarray] = {f"net.{k}": v for k, v in net.state_dict().items()}
+        if self.user_table is not None:
+            state["user_table"] = self.user_table
+        if self.user_features is not None:
+            state["user_features"] = self.user_features
+        extra = {"feature_sizes": [int(e.weight.shape[0]) for e in net.features if isinstance(e, nn.Embedding)]}
+        save_checkpoint(path, model=self.name, config=asdict(self.config), id_map=id_map, state=state, extra=extra)
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Rebuild the model from a checkpoint file alone."""
+        ckpt = load_checkpoint(path, expected_model=cls.name)
+        model = cls(TwoTowerConfig(**ckpt.config))
+        weights = {k[len("net.") :]: v for k, v in ckpt.state.items() if k.startswith("net.")}
+        net = TwoTowerNet(
+            model.config,
+            ckpt.id_map.n_items,
+            weights.get("genres"),
+            weights.get("year"),
+            weights.get("text"),
+            feature_sizes=[int(s) for s in ckpt.extra.get("feature_sizes", [])],
+        )
+        net.load_state_dict(weights)
+        net.eval()
+        model.net, model.id_map = net, ckpt.id_map
+        model.user_table = ckpt.array("user_table") if "user_table" in ckpt.state else None
+        model.user_features = ckpt.array("user_features") if "user_features" in ckpt.state else None
+        return model

@@ -1,0 +1,32 @@
+"""Fixtures for model tests: a real ml-100k slice, split leave-one-out by time exactly as the pipeline does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from movie_genie.data.archive import Archive
+from movie_genie.data.movielens import CanonicalTables, read_movielens
+from movie_genie.data.split import leave_one_out
+from movie_genie.evaluation.training import training_data_from_frames
+from movie_genie.models.base import TrainingData
+
+
+@pytest.fixture(scope="session")
+def ml100k_tables(shared_datasets: Path) -> CanonicalTables:
+    """The real ml-100k tables (movies, ratings, users)."""
+    with Archive(shared_datasets / "ml-100k") as archive:
+        return read_movielens(archive)
+
+
+@pytest.fixture(scope="session")
+def ml100k_slice(ml100k_tables: CanonicalTables) -> TrainingData:
+    """The first 300 users of ml-100k (every movie stays in the catalogue), split leave-one-out by time."""
+    ratings = ml100k_tables.ratings
+    users = sorted(ratings["user_id"].unique())[:300]
+    sliced = ratings[ratings["user_id"].isin(users)].reset_index(drop=True)
+    split = leave_one_out(sliced, ml100k_tables.movies["movie_id"], min_interactions=3)
+    user_table: pd.DataFrame | None = ml100k_tables.users
+    return training_data_from_frames(split.id_map, split.train, split.valid, ml100k_tables.movies, user_table)
