@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, func, literal, or_, select, text, tuple_, union
+from sqlalchemy import ColumnElement, Subquery, exists, func, literal, or_, select, text, tuple_, union_all
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -556,21 +556,27 @@ def _require_movies(session: Session, movie_ids: Sequence[int]) -> dict[int, str
     return titles
 
 
-def _interactions(user_ids: list[int]) -> Select[tuple[int, int]]:
-    """(user_id, movie_id) pairs the users interacted with: data set ratings plus non-dislike feedback."""
-    return union(
-        select(Rating.user_id, Rating.movie_id).where(Rating.user_id.in_(user_ids)),
-        select(FeedbackEvent.user_id, FeedbackEvent.movie_id).where(
-            FeedbackEvent.user_id.in_(user_ids), FeedbackEvent.kind != "dislike"
-        ),
-    )  # type: ignore[return-value]
+def _interactions(user_ids: list[int], *, ratings_only: bool = False) -> Subquery:
+    """Distinct (user_id, movie_id) pairs: the users' data set ratings plus their app feedback on other movies
+    (ratings only, or every kind but dislikes). UNION ALL with NOT EXISTS: no sort to deduplicate the big side."""
+    kind = FeedbackEvent.kind == "rating" if ratings_only else FeedbackEvent.kind != "dislike"
+    app = (
+        select(FeedbackEvent.user_id, FeedbackEvent.movie_id)
+        .where(
+            FeedbackEvent.user_id.in_(user_ids),
+            kind,
+            ~exists().where(Rating.user_id == FeedbackEvent.user_id, Rating.movie_id == FeedbackEvent.movie_id),
+        )
+        .distinct()
+    )
+    return union_all(select(Rating.user_id, Rating.movie_id).where(Rating.user_id.in_(user_ids)), app).subquery()
 
 
 def _top_genres(session: Session, user_ids: list[int]) -> dict[int, list[str]]:
     """The TOP_GENRES most frequent genres among each user's interactions (ties by name), one grouped query."""
     if not user_ids:
         return {}
-    pairs = _interactions(user_ids).subquery()
+    pairs = _interactions(user_ids)
     n = func.count().label("n")
     rows = session.execute(
         select(pairs.c.user_id, MovieGenre.genre, n)
@@ -589,12 +595,7 @@ def _rating_counts(session: Session, user_ids: list[int]) -> dict[int, int]:
     """Number of distinct movies each user rated (data set ratings plus app ratings of other movies)."""
     if not user_ids:
         return {}
-    rated = union(
-        select(Rating.user_id, Rating.movie_id).where(Rating.user_id.in_(user_ids)),
-        select(FeedbackEvent.user_id, FeedbackEvent.movie_id).where(
-            FeedbackEvent.user_id.in_(user_ids), FeedbackEvent.kind == "rating"
-        ),
-    ).subquery()
+    rated = _interactions(user_ids, ratings_only=True)
     rows = session.execute(select(rated.c.user_id, func.count()).group_by(rated.c.user_id))
     return {int(u): int(n) for u, n in rows}
 
