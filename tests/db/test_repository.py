@@ -62,6 +62,10 @@ def test_movie_detail_and_bulk_summaries(session: Session, ml_slice: Slice) -> N
     assert list(summaries) == [50, 1]  # request order, unknown ids left out, duplicates once
     with pytest.raises(MovieNotFoundError, match="999999"):
         repo.get_movie(session, 999_999)
+    with pytest.raises(MovieNotFoundError):
+        repo.get_movie(session, 2**63)  # beyond the id column: not found, not a driver overflow
+    assert repo.get_movies(session, [2**63, 1]).keys() == {1}
+    assert repo.movie_stats(session, [2**40]) == {}
 
 
 def test_movie_stats_equal_pandas_on_the_data_set(session: Session, ml_slice: Slice) -> None:
@@ -122,6 +126,8 @@ def test_browse_rejects_bad_input_clearly(session: Session) -> None:
         repo.browse_movies(session, per_page=1000)
     with pytest.raises(InvalidInputError, match="year_min"):
         repo.browse_movies(session, year_min=2000, year_max=1990)
+    with pytest.raises(InvalidInputError, match="page must be"):
+        repo.browse_movies(session, page=10**20)
     assert repo.browse_movies(session, page=10_000).items == []
 
 
@@ -261,6 +267,10 @@ def test_add_feedback_rejects_unknown_user_or_movie(session: Session) -> None:
         repo.add_feedback(session, 10_000_000, 1, "like")
     with pytest.raises(MovieNotFoundError):
         repo.add_feedback(session, 1, 999_999, "like")
+    with pytest.raises(UserNotFoundError):
+        repo.add_feedback(session, 2**64, 1, "like")
+    with pytest.raises(MovieNotFoundError):
+        repo.add_feedback(session, 1, -(2**64), "like")
     assert issubclass(UserNotFoundError, NotFoundError) and issubclass(MovieNotFoundError, NotFoundError)
     assert session.execute(select(func.count()).select_from(FeedbackEvent)).scalar_one() == 0
 

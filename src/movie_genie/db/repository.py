@@ -47,6 +47,9 @@ FeedbackKind = Literal["rating", "like", "dislike", "watched"]
 MovieSort = Literal["popularity", "rating", "year", "title"]
 MOVIE_SORTS: tuple[str, ...] = ("popularity", "rating", "year", "title")
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000  # keeps OFFSET within 64-bit integers on every backend
+MAX_RECENT = 200
+MIN_ID, MAX_ID = -(2**31), 2**31 - 1  # the INTEGER id columns (32-bit on PostgreSQL)
 MAX_LIKED_MOVIES = 200
 MAX_DISPLAY_NAME = 100
 TOP_GENRES = 3
@@ -201,8 +204,8 @@ def ping(session: Session) -> None:
 
 
 def movie_stats(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieStats]:
-    """Live count and mean rating for each id (count 0 and mean None for unrated or unknown ids)."""
-    ids = sorted({int(m) for m in movie_ids})
+    """Live count and mean rating per id: count 0 and mean None when unrated or unknown (out-of-range ids left out)."""
+    ids = sorted(set(_storable(movie_ids)))
     base: dict[int, tuple[int, float | None]] = {}
     for chunk in _chunks(ids):
         rows = session.execute(
@@ -251,7 +254,7 @@ def _live_stats(
 
 def get_movie(session: Session, movie_id: int) -> MovieDetail:
     """Every column of one movie with live rating figures; MovieNotFoundError if the id is unknown."""
-    movie = session.get(Movie, int(movie_id))
+    movie = session.get(Movie, int(movie_id)) if _storable([movie_id]) else None
     if movie is None:
         raise MovieNotFoundError(f"movie {movie_id} is not in the catalogue")
     stats = _live_stats(session, [movie.movie_id], {movie.movie_id: (movie.rating_count, movie.rating_mean)})[
@@ -279,7 +282,7 @@ def get_movie(session: Session, movie_id: int) -> MovieDetail:
 
 def get_movies(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieSummary]:
     """Summaries for many ids in a few queries (e.g. a recommendation list); unknown ids are left out."""
-    ids = list(dict.fromkeys(int(m) for m in movie_ids))
+    ids = list(dict.fromkeys(_storable(movie_ids)))
     rows: list[Any] = []
     for chunk in _chunks(ids):
         rows.extend(
@@ -391,6 +394,8 @@ def list_users(session: Session, page: int = 1, per_page: int = 20, query: str |
 
 def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
     """A user's profile, counts by kind, top genres and `recent` latest history items; UserNotFoundError if absent."""
+    if not 0 <= recent <= MAX_RECENT:
+        raise InvalidInputError(f"recent must be 0..{MAX_RECENT}, got {recent}")
     user = _require_user(session, user_id)
     kinds = dict(
         session.execute(
@@ -532,14 +537,19 @@ def _commit(session: Session) -> None:
 
 
 def _check_paging(page: int, per_page: int) -> None:
-    if page < 1:
-        raise InvalidInputError(f"page must be 1 or more, got {page}")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInputError(f"page must be 1..{MAX_PAGE}, got {page}")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInputError(f"per_page must be 1..{MAX_PER_PAGE}, got {per_page}")
 
 
+def _storable(ids: Iterable[int]) -> list[int]:
+    """The ids that fit the INTEGER id columns; others cannot exist (and would overflow the driver)."""
+    return [i for i in (int(x) for x in ids) if MIN_ID <= i <= MAX_ID]
+
+
 def _require_user(session: Session, user_id: int) -> User:
-    user = session.get(User, int(user_id))
+    user = session.get(User, int(user_id)) if _storable([user_id]) else None
     if user is None:
         raise UserNotFoundError(f"user {user_id} does not exist: pick one from GET /api/users or create one")
     return user
@@ -548,7 +558,7 @@ def _require_user(session: Session, user_id: int) -> User:
 def _require_movies(session: Session, movie_ids: Sequence[int]) -> dict[int, str]:
     """Titles of the ids; MovieNotFoundError listing the unknown ones."""
     titles: dict[int, str] = {}
-    for chunk in _chunks([int(m) for m in movie_ids]):
+    for chunk in _chunks(_storable(movie_ids)):
         titles.update(session.execute(select(Movie.movie_id, Movie.title).where(Movie.movie_id.in_(chunk))).all())
     missing = [m for m in movie_ids if int(m) not in titles]
     if missing:
