@@ -1,0 +1,1 @@
+"""Benchmarks: each bench_*.py prints a table and writes JSON under benchmarks/results/."""
