@@ -17,7 +17,7 @@ from movie_genie.cli import cli
 from movie_genie.db import repository
 from movie_genie.db.engine import make_session_factory
 from movie_genie.db.load import LoadReport, load_processed
-from movie_genie.db.migrate import table_counts
+from movie_genie.db.migrate import schema_diff, table_counts
 from movie_genie.db.models import Base, Movie, MovieGenre, Rating, User
 from movie_genie.errors import ArtifactMissingError, DataError
 
@@ -70,6 +70,7 @@ def test_loading_twice_changes_nothing_and_app_data_survives_a_forced_reload(
     # A forced reload rewrites every data set row and must produce the very same rows.
     _load(engine, ml_slice.processed_dir, force=True)
     assert checksum(engine) == before
+    assert schema_diff(engine) == []  # PostgreSQL's load drops and re-adds the ratings' foreign keys
     assert first.changed is True
 
     with make_session_factory(engine)() as session:
