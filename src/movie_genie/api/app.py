@@ -8,10 +8,11 @@ Requests never read artefacts from disk; they read the database (history, feedba
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import redirect, url_for
+from flask import Response, redirect, url_for
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -79,6 +80,8 @@ def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
         validation_error_model=ErrorResponse,
         validation_error_callback=validation_error_response,
         responses={400: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse},
+        # An empty object rather than null: the API has no authentication and OpenAPI forbids null here.
+        security_schemes={},
     )
     app.config.update(
         SWAGGER_HTML_STRING=_SWAGGER_HTML,
@@ -125,6 +128,15 @@ def create_app(
     config = ServingConfig.from_params(params)
     app = _make_app(settings, config)
     app.extensions[EXTENSION_KEY] = services or Services.load(settings, params, layout, config)
+    # An opaque id of this process (not its pid): shows which worker answered, e.g. when checking that every
+    # worker sees the same feedback.
+    instance = secrets.token_hex(4)
+
+    @app.after_request
+    def _tag_instance(response: Response) -> Response:
+        response.headers["X-Instance"] = instance
+        return response
+
     return app
 
 

@@ -12,7 +12,7 @@ from movie_genie.api.services import services
 bp = api_blueprint("search", "/api/search", "Plain-language and title search")
 
 
-@bp.get("", responses={200: SearchResponse, 503: ErrorResponse})
+@bp.get("", responses={200: SearchResponse, 404: ErrorResponse, 503: ErrorResponse})
 def search_movies(query: SearchQuery) -> Response:
     """Ranked films for a query; `personalized` is true only when the user's taste was really blended in."""
     data, cached = services().search.search(query)
