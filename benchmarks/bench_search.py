@@ -16,9 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import platform
+import statistics
+import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import yaml
 
 from movie_genie.data.enrich import enrich_movies, read_metadata_csv
@@ -26,8 +32,10 @@ from movie_genie.data.stages import load_dataset
 from movie_genie.data.tables import read_tables, write_tables
 from movie_genie.search.build import MANIFEST_FILE, build_index, embed_catalogue
 from movie_genie.search.config import SearchConfig
+from movie_genie.search.documents import build_documents
 from movie_genie.search.embeddings import EMBEDDINGS_FILE
-from movie_genie.search.encoder import load_sentence_model
+from movie_genie.search.encoder import embed_texts, load_sentence_model
+from movie_genie.search.engine import SearchEngine
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKDIR = ROOT / "artifacts" / "bench" / "search-ml-latest-small"
@@ -70,9 +78,152 @@ def prepare(config: SearchConfig, rebuild: bool) -> Path:
     return index_dir
 
 
-if __name__ == "__main__":
+def load_queries(path: Path = QUERIES) -> list[dict[str, Any]]:
+    """The judged query set: [{query, relevant: [movie_id...], judged: how}]."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    queries = data["queries"]
+    for item in queries:
+        if not item.get("relevant"):
+            raise ValueError(f"query {item.get('query')!r} has no judged relevant movies")
+    return queries
+
+
+def ndcg_at(ranked: list[int], relevant: set[int], k: int = K) -> float:
+    """Binary-relevance nDCG@k: DCG of the ranking over the DCG of a perfect one."""
+    dcg = sum(1.0 / math.log2(i + 2) for i, m in enumerate(ranked[:k]) if m in relevant)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(relevant), k)))
+    return dcg / ideal if ideal else 0.0
+
+
+def recall_at(ranked: list[int], relevant: set[int], k: int = K) -> float:
+    """Share of the judged relevant movies found in the top k."""
+    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
+
+
+def quality(engine: SearchEngine, queries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean nDCG@10 and recall@10 per mode, plus per-query nDCG for the record."""
+    out: dict[str, Any] = {}
+    for mode in QUALITY_MODES:
+        ndcgs, recalls, per_query = [], [], {}
+        for item in queries:
+            relevant = {int(m) for m in item["relevant"]}
+            ranked = [h.movie_id for h in engine.search(item["query"], mode=mode, k=K).hits]
+            ndcgs.append(ndcg_at(ranked, relevant))
+            recalls.append(recall_at(ranked, relevant))
+            per_query[item["query"]] = round(ndcgs[-1], 4)
+        out[mode] = {
+            "ndcg@10": round(statistics.fmean(ndcgs), 4),
+            "recall@10": round(statistics.fmean(recalls), 4),
+            "per_query_ndcg@10": per_query,
+        }
+    return out
+
+
+def _percentiles(samples_s: list[float]) -> dict[str, float]:
+    ms = np.array(samples_s) * 1000
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3)}
+
+
+def _timed(fn: Any, inputs: list[Any], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        for x in inputs:
+            start = time.perf_counter()
+            fn(x)
+            samples.append(time.perf_counter() - start)
+    return samples
+
+
+def latency(engine: SearchEngine, config: SearchConfig, texts: list[str], movies: Any, tags: Any, repeat: int) -> dict:
+    """p50/p95 of query embedding and whole searches (cache cleared: every query is embedded), with baselines."""
+    encoder = engine.encoder
+    for text in texts[:5]:  # warm up onnxruntime's arenas
+        encoder.encode([text])
+
+    def uncached_embed(text: str) -> None:
+        encoder.cache_clear()
+        encoder.embed_query(text)
+
+    def search(mode: str) -> Any:
+        def run(text: str) -> None:
+            encoder.cache_clear()
+            engine.search(text, mode=mode, k=K)
+
+        return run
+
+    results: dict[str, Any] = {"queries": len(texts), "repeat": repeat}
+    results["embed_onnx"] = _percentiles(_timed(uncached_embed, texts, repeat))
+    for mode in QUALITY_MODES:
+        results[f"search_{mode}"] = _percentiles(_timed(search(mode), texts, repeat))
+    results["search_hybrid_cached_embedding"] = _percentiles(
+        _timed(lambda t: engine.search(t, mode="hybrid", k=K), texts, repeat)
+    )
+
+    # Baselines, same queries, same process.
+    model = load_sentence_model(config.encoder)
+    results["baseline_embed_torch"] = _percentiles(_timed(lambda t: embed_texts(model, [t], 1), texts, 1))
+    documents = [d.text.lower() for d in build_documents(movies, tags, config.encoder)]
+
+    def substring_scan(text: str) -> None:
+        needle = text.lower()
+        [i for i, doc in enumerate(documents) if needle in doc][:K]
+
+    results["baseline_substring_scan"] = _percentiles(_timed(substring_scan, texts, repeat))
+    return results
+
+
+def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def main() -> None:
+    """Build (or reuse) the index, measure quality and latency, print tables, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="Rebuild the index even when it is current.")
     parser.add_argument("--prepare-only", action="store_true", help="Build the index and stop.")
+    parser.add_argument("--repeat", type=int, default=5, help="Passes over the query set for latency.")
     args = parser.parse_args()
-    prepare(_config(), args.rebuild)
+    config = _config()
+    index_dir = prepare(config, args.rebuild)
+    if args.prepare_only:
+        return
+    engine = SearchEngine.load(index_dir)
+    queries = load_queries()
+    tables = read_tables(WORKDIR / "processed")
+
+    qual = quality(engine, queries)
+    print(f"\nQuality on {len(queries)} judged queries, ml-latest-small + TMDB metadata ({len(engine):,} movies)")
+    print(_table([(m, f"{qual[m]['ndcg@10']:.3f}", f"{qual[m]['recall@10']:.3f}") for m in QUALITY_MODES],
+                 ("mode", "nDCG@10", "recall@10")))  # fmt: skip
+
+    lat = latency(engine, config, [q["query"] for q in queries], tables["movies"], tables["tags"], args.repeat)
+    base_embed, base_search = lat["baseline_embed_torch"]["p50_ms"], lat["baseline_substring_scan"]["p50_ms"]
+    rows = [
+        ("query embedding, ONNX (target <= 5 ms)", lat["embed_onnx"], base_embed, "torch encode"),
+        *[(f"search {m}", lat[f"search_{m}"], base_search, "substring scan") for m in QUALITY_MODES],
+        ("search hybrid, cached embedding", lat["search_hybrid_cached_embedding"], base_search, "substring scan"),
+        ("baseline: torch query encode", lat["baseline_embed_torch"], base_embed, "torch encode"),
+        ("baseline: substring scan of documents", lat["baseline_substring_scan"], base_search, "substring scan"),
+    ]
+    print(f"\nLatency in process, {lat['queries']} queries x {lat['repeat']} (query cache cleared before each)")
+    print(_table([(name, f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['p50_ms'] / b:.2f}x {what}")
+                  for name, r, b, what in rows], ("measure", "p50 ms", "p95 ms", "p50 vs baseline")))  # fmt: skip
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "dataset": "ml-latest-small + ml-latest-small-tmdb.csv",
+        "movies": len(engine),
+        "index": {k: engine.manifest[k] for k in ("vector_index", "onnx_int8", "onnx_min_cosine_vs_torch")},
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()},
+        "quality": qual,
+        "latency": lat,
+        "config": config.model_dump(mode="json"),
+    }
+    RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
