@@ -200,6 +200,60 @@ def db_stats(ctx: _Context) -> None:
     engine.dispose()
 
 
+# --- models: train, evaluate, recommend (movie_genie.models via movie_genie.evaluation) ------------------------------
+
+
+@cli.command("train")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help="Train only this model (repeatable; default: popularity, ease, bert4rec, two_tower, hybrid in order).",
+)
+@pass_ctx
+def train_command(ctx: _Context, models: tuple[str, ...]) -> None:
+    """Tune on validation, train and save every model to artifacts/models (<name>.pt + training.json)."""
+    from movie_genie.evaluation.training import run_train
+
+    runs = run_train(ctx.params, ctx.layout, list(models) or None, echo=click.echo)
+    click.echo(f"train: {len(runs)} model(s) -> {ctx.layout.models_dir}")
+
+
+@cli.command("evaluate")
+@pass_ctx
+def evaluate_command(ctx: _Context) -> None:
+    """Evaluate every trained model on validation and test into artifacts/report (JSON, Markdown, PNG)."""
+    from movie_genie.evaluation.report import run_evaluate
+
+    files = run_evaluate(ctx.params, ctx.layout, echo=click.echo)
+    click.echo(files.markdown.read_text(encoding="utf-8"))
+    click.echo(f"evaluate: report -> {files.json}, {files.markdown}, {', '.join(str(p) for p in files.plots)}")
+
+
+def _parse_history(value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"expected comma-separated movie ids like 1,50,181; got {value!r}") from exc
+
+
+@cli.command("recommend")
+@click.option("--user-id", type=int, default=None, help="A MovieLens user id: their rated movies are the history.")
+@click.option("--history", default=None, help="Comma-separated movie ids (oldest first), e.g. 1,50,181.")
+@click.option("--model", default="hybrid", show_default=True, help="Which trained model to ask.")
+@click.option("-k", "k", type=click.IntRange(1), default=10, show_default=True, help="Number of films.")
+@pass_ctx
+def recommend_command(ctx: _Context, user_id: int | None, history: str | None, model: str, k: int) -> None:
+    """Print a ranked table of recommendations with reasons, for a known user or a given history."""
+    from movie_genie.evaluation.recommend import recommend_table
+
+    if (user_id is None) == (history is None):
+        raise click.UsageError("give exactly one of --user-id N or --history 1,2,3")
+    click.echo(recommend_table(ctx.layout, model, k, user_id=user_id, history=_parse_history(history)))
+
+
 # --- search: embed, index, search (movie_genie.search) -----------------------------------------------------------
 
 

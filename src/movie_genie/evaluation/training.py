@@ -26,14 +26,16 @@ import torch
 from movie_genie.config import Layout, Params
 from movie_genie.data.idmap import IdMap
 from movie_genie.data.schema import ID_MAP_FILE
-from movie_genie.data.tables import read_parquet
+from movie_genie.data.tables import read_info, read_parquet
 from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
 from movie_genie.evaluation.metrics import MetricReport, evaluate, make_validator, validation_set
 from movie_genie.models.base import Recommender, TrainingData, TrainingLog
 from movie_genie.models.common import with_validation_in_train
-from movie_genie.models.registry import MODEL_NAMES, ModelUnavailableError, checkpoint_path, model_class
+from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, model_class
 
 TRAINING_LOG_FILE = "training.json"
+# Phase-1 copies (fit on training rows only) of refit hybrid components, so the hybrid can be re-tuned honestly.
+TUNING_DIR = "tuning"
 EMBEDDINGS_FILE = "embeddings.npz"
 
 
@@ -179,13 +181,15 @@ def _config_dict(model: Recommender) -> dict[str, Any]:
         return {}
 
 
-def build_model(name: str, models_section: dict[str, Any], components: dict[str, Recommender]) -> Recommender:
+def build_model(
+    name: str, models_section: dict[str, Any], components: dict[str, Recommender], dataset: str | None = None
+) -> Recommender:
     """A fresh, untrained model configured from its `models.<name>` section (the hybrid gets its components)."""
     cls: Any = model_class(name)
     section = models_section.get(name) or {}
     if name == "hybrid":
-        return cls.from_params(section, components)
-    return cls.from_params(section)
+        return cls.from_params(section, dataset, components)
+    return cls.from_params(section, dataset)
 
 
 def train_models(
@@ -195,8 +199,9 @@ def train_models(
     settings: EvaluationParams,
     names: Sequence[str] | None = None,
     echo: Callable[[str], None] = print,
+    dataset: str | None = None,
 ) -> dict[str, ModelRun]:
-    """Fit, validate, refit and save each model (all available ones, in registry order, when names is None)."""
+    """Fit, validate, refit and save each model (every registered one, in registry order, when names is None)."""
     wanted = list(names) if names else list(MODEL_NAMES)
     for name in wanted:
         model_class(name)  # unknown names fail before any training
@@ -208,19 +213,10 @@ def train_models(
     runs: dict[str, ModelRun] = {}
     models_dir.mkdir(parents=True, exist_ok=True)
     for name in wanted:
-        if name == "hybrid" and names is None:
-            missing = [c for c in _hybrid_components(models_section) if c not in tuned]
-            if missing:
-                echo(f"train: skipping hybrid: its components {missing} were not trained in this run")
-                continue
-        try:
-            model = build_model(name, models_section, _hybrid_inputs(name, models_section, tuned, models_dir))
-        except ModelUnavailableError as exc:
-            if names is not None:
-                raise
-            # Only while a model's module is still being written; the registry lists what exists.
-            echo(f"train: skipping {name}: {exc}")
-            continue
+        tuning_components, final_components = (
+            _hybrid_inputs(models_section, tuned, final, models_dir) if name == "hybrid" else ({}, {})
+        )
+        model = build_model(name, models_section, tuning_components, dataset)
         seed_everything(settings.seed)
         echo(f"train: fitting {name} ...")
         log = model.fit(data, validate)
@@ -236,25 +232,28 @@ def train_models(
         tuned[name] = model
         refit_fn = getattr(model, "refit", None)
         if refit_fn is not None and getattr(getattr(model, "config", None), "refit_with_valid", False):
-            # A hybrid component keeps its phase-1 copy for tuning the blend; others are refit in place.
-            final_model = _copy_model(model) if name in _hybrid_components(models_section) else model
+            if name in _hybrid_components(models_section):
+                # The hybrid must be tuned on models that never saw validation targets: keep the phase-1 model
+                # in memory and on disk (a later `train --model hybrid` loads it), refit a copy.
+                model.save(checkpoint_path(models_dir / TUNING_DIR, name))
+                final_model = _copy_model(model)
+            else:
+                final_model = model
             seed_everything(settings.seed)
             refit_log = final_model.refit(refit_data)  # type: ignore[attr-defined]
             run.refit, run.refit_seconds = True, float(refit_log.seconds)
         else:
             final_model = model
         if name == "hybrid":
-            final_model.replace_components(  # type: ignore[attr-defined]
-                {c: final.get(c, tuned[c]) for c in model.components}  # type: ignore[attr-defined]
-            )
+            final_model.replace_components(final_components)  # type: ignore[attr-defined]
         final_model.save(checkpoint_path(models_dir, name))
         final[name] = final_model
         runs[name] = run
+        write_training_log(models_dir, {name: run})
         echo(
             f"train: {name}: valid NDCG@10 {valid_report.ndcg10:.4f} HR@10 {valid_report.hr10:.4f} "
             f"({run.log.seconds + run.refit_seconds:.1f} s) -> {checkpoint_path(models_dir, name)}"
         )
-    write_training_log(models_dir, runs)
     return runs
 
 
@@ -264,24 +263,33 @@ def _hybrid_components(models_section: dict[str, Any]) -> list[str]:
 
 
 def _hybrid_inputs(
-    name: str, models_section: dict[str, Any], tuned: dict[str, Recommender], models_dir: Path
-) -> dict[str, Recommender]:
-    """Components for the hybrid: trained in this run, else loaded from their checkpoints."""
-    if name != "hybrid":
-        return {}
-    components: dict[str, Recommender] = {}
+    models_section: dict[str, Any],
+    tuned: dict[str, Recommender],
+    final: dict[str, Recommender],
+    models_dir: Path,
+) -> tuple[dict[str, Recommender], dict[str, Recommender]]:
+    """The hybrid's components twice: as tuned on training rows only (for the blend search) and as finally saved.
+
+    Components trained in this run come from memory; otherwise from their checkpoints, the phase-1 copy in
+    `tuning/` when the component was refit on validation rows.
+    """
+    tuning: dict[str, Recommender] = {}
+    finals: dict[str, Recommender] = {}
     for component in _hybrid_components(models_section):
         if component in tuned:
-            components[component] = tuned[component]
-        else:
-            path = checkpoint_path(models_dir, component)
-            if not path.is_file():
-                raise TrainingError(
-                    f"the hybrid needs a trained '{component}' model: run `movie-genie train --model {component}` "
-                    "first, or train everything with `movie-genie train`"
-                )
-            components[component] = model_class(component).load(path)
-    return components
+            tuning[component], finals[component] = tuned[component], final[component]
+            continue
+        path = checkpoint_path(models_dir, component)
+        if not path.is_file():
+            raise TrainingError(
+                f"the hybrid needs a trained '{component}' model: run `movie-genie train --model {component}` "
+                "first, or train everything with `movie-genie train`"
+            )
+        cls = model_class(component)
+        finals[component] = cls.load(path)
+        phase1 = checkpoint_path(models_dir / TUNING_DIR, component)
+        tuning[component] = cls.load(phase1) if phase1.is_file() else finals[component]
+    return tuning, finals
 
 
 def _copy_model(model: Recommender) -> Recommender:
@@ -309,8 +317,14 @@ def write_training_log(models_dir: Path, runs: dict[str, ModelRun]) -> Path:
     return path
 
 
-def run_train(params: Params, layout: Layout, names: Sequence[str] | None = None) -> dict[str, ModelRun]:
+def run_train(
+    params: Params, layout: Layout, names: Sequence[str] | None = None, echo: Callable[[str], None] = print
+) -> dict[str, ModelRun]:
     """The `movie-genie train` stage."""
     settings = EvaluationParams.from_params(params)
     data, _ = load_training_data(layout)
-    return train_models(data, params.section("models"), layout.models_dir, settings, names)
+    try:
+        dataset = str(read_info(layout.processed_dir).get("name") or params.dataset.name)
+    except (ArtifactMissingError, OSError, ValueError):
+        dataset = params.dataset.name
+    return train_models(data, params.section("models"), layout.models_dir, settings, names, echo, dataset)

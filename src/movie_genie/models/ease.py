@@ -9,7 +9,7 @@ issue were measured.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
@@ -26,6 +26,7 @@ from movie_genie.models.common import (
     interaction_matrix,
     recommendations_from_scores,
 )
+from movie_genie.models.sequences import config_from_params
 
 
 @dataclass(frozen=True)
@@ -39,16 +40,14 @@ class EaseConfig:
     chosen_lambda: float | None = field(default=None)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "lambdas", tuple(float(v) for v in self.lambdas))  # params.yaml gives a list
         if not self.lambdas or any(lam <= 0 for lam in self.lambdas):
             raise ValueError(f"models.ease.lambdas must be a non-empty list of positive numbers, got {self.lambdas}")
 
     @classmethod
-    def from_params(cls, section: dict[str, Any] | None) -> EaseConfig:
-        """Build from the `models.ease` section of params.yaml."""
-        values = dict(section or {})
-        if "lambdas" in values:
-            values["lambdas"] = tuple(float(v) for v in values["lambdas"])
-        return cls(**values)
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> EaseConfig:
+        """Build from the `models.ease` section of params.yaml (with its `per_dataset` overrides for `dataset`)."""
+        return config_from_params(cls, section, dataset)
 
 
 def ease_weights(gram: np.ndarray, lam: float, dtype: torch.dtype = torch.float32) -> np.ndarray:
@@ -74,9 +73,9 @@ class Ease:
         self.weights: np.ndarray | None = None  # (n_items, n_items) float32
 
     @classmethod
-    def from_params(cls, section: dict[str, Any] | None) -> Self:
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
         """A model configured by its params.yaml section."""
-        return cls(EaseConfig.from_params(section))
+        return cls(EaseConfig.from_params(section, dataset))
 
     @classmethod
     def tiny_config(cls) -> EaseConfig:
@@ -162,9 +161,7 @@ class Ease:
     def load(cls, path: Path) -> Self:
         """Rebuild from a checkpoint file alone."""
         ckpt = load_checkpoint(path, cls.name)
-        config = dict(ckpt.config)
-        config["lambdas"] = tuple(config["lambdas"])
-        model = cls(EaseConfig(**config))
+        model = cls(EaseConfig(**ckpt.config))
         model.id_map = ckpt.id_map
         model.weights = ckpt.array("weights")
         return model

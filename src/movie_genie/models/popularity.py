@@ -7,7 +7,7 @@ serves new users with an empty history and backs the hybrid's "popular" reasons.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -18,6 +18,7 @@ from movie_genie.data.idmap import IdMap
 from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import NotFittedError, interaction_matrix, recommendations_from_scores
+from movie_genie.models.sequences import config_from_params
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class PopularityConfig:
     refit_with_valid: bool = True
 
     @classmethod
-    def from_params(cls, section: dict[str, Any] | None) -> PopularityConfig:
-        """Build from the `models.popularity` section of params.yaml."""
-        return cls(**(section or {}))
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> PopularityConfig:
+        """Build from the `models.popularity` section of params.yaml (with `per_dataset` overrides)."""
+        return config_from_params(cls, section, dataset)
 
 
 class Popularity:
@@ -44,9 +45,9 @@ class Popularity:
         self.counts: np.ndarray | None = None
 
     @classmethod
-    def from_params(cls, section: dict[str, Any] | None) -> Self:
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
         """A model configured by its params.yaml section."""
-        return cls(PopularityConfig.from_params(section))
+        return cls(PopularityConfig.from_params(section, dataset))
 
     @classmethod
     def tiny_config(cls) -> PopularityConfig:

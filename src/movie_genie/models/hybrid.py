@@ -1,0 +1,359 @@
+"""Hybrid: blend the candidate lists of several trained models, with fallbacks and a reason per recommendation.
+
+Each component (by default Two-Tower, BERT4Rec and popularity; any models under the protocol work) scores the whole
+catalogue; its top-`candidates` unseen items get a rank-normalised score 1 - r/C (r = 0-based rank), every other
+item 0. The blend is the weighted sum, plus a tiny popularity term that only orders items no component proposed.
+Weights are tuned on validation over a simplex grid. Histories shorter than `short_history` use a second weight
+vector tuned on validation users whose histories are cut to their last `short_history - 1` items (a simulated new
+user); an empty history gets popularity alone. Reasons come from the component that contributed most: a
+personalised one gives "Because you watched <most similar history title>" (cosine of SVD item factors of the
+training matrix), popularity gives "Popular in <the user's favourite genre of that film>" or "Popular right now".
+The checkpoint embeds the component checkpoints and a title/genre table, so it loads from the file alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar, Self, cast
+
+import numpy as np
+from scipy.sparse.linalg import svds
+
+from movie_genie.data.idmap import IdMap
+from movie_genie.errors import MovieGenieError
+from movie_genie.models.base import Recommendation, Recommender, TrainingData, TrainingLog, Validator
+from movie_genie.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from movie_genie.models.common import (
+    NotFittedError,
+    check_k,
+    interaction_matrix,
+    top_k_indices,
+)
+from movie_genie.models.sequences import config_from_params
+
+POPULARITY = "popularity"
+# Weight of the popularity tie-breaker: far below the smallest rank-normalised step (1/candidates).
+TIE_BREAK = 1e-6
+
+
+class HybridConfigError(MovieGenieError):
+    """The hybrid's components or weights are inconsistent (e.g. a component model is missing)."""
+
+
+@dataclass(frozen=True)
+class HybridConfig:
+    """Components to blend, candidate depth, weight grid step and the short-history threshold."""
+
+    components: tuple[str, ...] = ("two_tower", "bert4rec", POPULARITY)
+    candidates: int = 200
+    weight_step: float = 0.1
+    short_history: int = 5
+    factors: int = 32
+    seed: int = 0
+    # Tuned by `fit` (component -> weight); None before fitting.
+    weights: dict[str, float] | None = None
+    short_weights: dict[str, float] | None = None
+    tuning: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "components", tuple(self.components))  # params.yaml gives a list
+        if POPULARITY not in self.components:
+            raise HybridConfigError("models.hybrid.components must include 'popularity' (the empty-history fallback)")
+        if len(set(self.components)) != len(self.components) or "hybrid" in self.components:
+            raise HybridConfigError(f"models.hybrid.components must be distinct models, got {self.components}")
+        if not 0 < self.weight_step <= 1 or self.candidates < 1 or self.short_history < 1:
+            raise HybridConfigError("models.hybrid: weight_step in (0, 1], candidates >= 1, short_history >= 1")
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> HybridConfig:
+        """Build from the `models.hybrid` section of params.yaml (with `per_dataset` overrides)."""
+        return config_from_params(cls, section, dataset)
+
+
+def weight_grid(names: Sequence[str], step: float) -> list[dict[str, float]]:
+    """Every weight vector on the simplex with the given step (weights >= 0 summing to 1)."""
+    units = round(1 / step)
+    grid = []
+    for combo in itertools.product(range(units + 1), repeat=len(names)):
+        if sum(combo) == units:
+            grid.append({n: c / units for n, c in zip(names, combo, strict=True)})
+    return grid
+
+
+def rank_normalise(scores: np.ndarray, histories: Sequence[Sequence[int]], depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-`depth` unseen items per row and their scores 1 - r/depth: indices (B, C) and values (B, C).
+
+    `scores` has shape (B, n_items); an unseen-item shortage leaves trailing values at 0.
+    """
+    masked = np.array(scores, dtype=np.float64)
+    for row, history in enumerate(histories):
+        if len(history):
+            masked[row, np.asarray(history, dtype=np.int64)] = -np.inf
+    masked[np.isnan(masked)] = -np.inf
+    depth = min(depth, masked.shape[1])
+    part = np.argpartition(-masked, depth - 1, axis=1)[:, :depth]
+    part_scores = np.take_along_axis(masked, part, axis=1)
+    # Order candidates by score, then by item index, so ties are broken the same way on every run.
+    order = np.lexsort((part, -part_scores), axis=1)
+    idx = np.take_along_axis(part, order, axis=1)
+    values = np.broadcast_to(1.0 - np.arange(depth) / depth, idx.shape).copy()
+    values[~np.isfinite(np.take_along_axis(masked, idx, axis=1))] = 0.0
+    return idx, values
+
+
+class Hybrid:
+    """A weighted blend of rank-normalised component candidates, with reasons."""
+
+    name: ClassVar[str] = "hybrid"
+
+    def __init__(self, config: HybridConfig | None = None, components: Mapping[str, Recommender] | None = None):
+        self.config = config or HybridConfig()
+        self.components: dict[str, Recommender] = {}
+        if components is not None:
+            self.replace_components(components)
+        self.id_map: IdMap | None = None
+        self.titles: list[str] = []
+        self.genres: list[list[str]] = []
+        self.popularity: np.ndarray | None = None  # (n_items,) training interaction counts, for reasons/tie-breaks
+        self.item_factors: np.ndarray | None = None  # (n_items, f) L2-normalised, for "because you watched"
+        # During fit only: component candidates per history tuple, so the weight search scores each user once.
+        self._cache: dict[tuple[int, ...], dict[str, tuple[np.ndarray, np.ndarray]]] | None = None
+
+    @classmethod
+    def from_params(
+        cls, section: Mapping[str, Any] | None, dataset: str | None = None, components: Mapping[str, Recommender] = {}
+    ) -> Self:
+        """A hybrid configured by its params.yaml section, blending already-trained `components`."""
+        return cls(HybridConfig.from_params(section, dataset), components or None)
+
+    @classmethod
+    def tiny_config(cls) -> HybridConfig:
+        """The config the contract tests use (components popularity + EASE, a coarse grid)."""
+        return HybridConfig(components=("ease", POPULARITY), candidates=50, weight_step=0.25, factors=8)
+
+    def replace_components(self, components: Mapping[str, Recommender]) -> None:
+        """Use these models as components (e.g. the refit final models after tuning on the phase-1 ones)."""
+        missing = [c for c in self.config.components if c not in components]
+        if missing:
+            raise HybridConfigError(f"the hybrid needs trained models for {missing}; train them first")
+        self.components = {c: components[c] for c in self.config.components}
+
+    # --- fitting -------------------------------------------------------------------------------------------------
+
+    def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
+        """Build the title/genre table and item factors, then tune blend weights on validation."""
+        start = time.perf_counter()
+        if not self.components:
+            raise HybridConfigError("the hybrid has no components: pass trained models to Hybrid(config, components)")
+        self.id_map = data.id_map
+        self.titles = [str(t) for t in data.movies["title"]]
+        self.genres = [[str(g) for g in gs] for gs in data.movies["genres"]]
+        matrix = interaction_matrix(data.train, data.id_map.n_users, data.id_map.n_items)
+        self.popularity = np.asarray(matrix.sum(axis=0), dtype=np.float32).ravel()
+        self.item_factors = self._item_factors(matrix)
+        names = list(self.config.components)
+        log = TrainingLog()
+        if validate is None:
+            equal = {n: 1.0 / len(names) for n in names}
+            self.config = replace(self.config, weights=equal, short_weights=equal)
+        else:
+            self._cache = {}
+            try:
+                weights, best, tuning = self._search(names, validate, short=False)
+                self.config = replace(self.config, weights=weights)
+                short_weights, short_best, short_tuning = self._search(names, validate, short=True)
+                self.config = replace(self.config, short_weights=short_weights, tuning=tuning + short_tuning)
+            finally:
+                self._cache = None
+            log.best_valid_ndcg10 = best
+            log.epochs = [{"short_history_valid_ndcg10": short_best, "valid_ndcg10": best}]
+        log.seconds = time.perf_counter() - start
+        return log
+
+    def _item_factors(self, matrix: Any) -> np.ndarray:
+        n_users, n_items = matrix.shape
+        rank = min(self.config.factors, min(n_users, n_items) - 1)
+        if rank < 1:
+            return np.zeros((n_items, 1), dtype=np.float32)
+        rng = np.random.default_rng(self.config.seed)
+        v0 = rng.random(min(n_users, n_items))
+        _, sing, vt = svds(matrix.astype(np.float64), k=rank, v0=v0)
+        factors = (vt.T * np.sqrt(sing)).astype(np.float32)  # (n_items, rank)
+        norms = np.linalg.norm(factors, axis=1, keepdims=True)
+        return np.divide(factors, norms, out=np.zeros_like(factors), where=norms > 0)
+
+    def _search(
+        self, names: list[str], validate: Validator, short: bool
+    ) -> tuple[dict[str, float], float, list[dict[str, Any]]]:
+        """Try every simplex weight vector; return the best, its validation NDCG@10 and the whole table."""
+        # The validator only calls score_batch, which is all the short-history view offers.
+        target = cast(Recommender, _ShortHistoryView(self)) if short else self
+        best: tuple[float, dict[str, float]] | None = None
+        table = []
+        for weights in weight_grid(names, self.config.weight_step):
+            self._trial = weights
+            score = float(validate(target))
+            table.append({"short": short, "weights": weights, "valid_ndcg10": score})
+            if best is None or score > best[0] + 1e-12:
+                best = (score, weights)
+        del self._trial
+        assert best is not None
+        return best[1], best[0], table
+
+    # --- scoring -------------------------------------------------------------------------------------------------
+
+    def _fitted(self) -> tuple[IdMap, np.ndarray, np.ndarray]:
+        if self.id_map is None or self.popularity is None or self.item_factors is None or not self.components:
+            raise NotFittedError("hybrid model is not trained: call fit() or load a checkpoint")
+        return self.id_map, self.popularity, self.item_factors
+
+    def _candidates(self, histories: Sequence[Sequence[int]]) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Per history: component -> (candidate indices (C,), rank-normalised values (C,))."""
+        keys = [tuple(int(i) for i in h) for h in histories]
+        cache = self._cache
+        todo = [i for i, key in enumerate(keys) if cache is None or key not in cache]
+        fresh: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {i: {} for i in todo}
+        if todo:
+            todo_histories = [list(keys[i]) for i in todo]
+            for name, model in self.components.items():
+                idx, values = rank_normalise(model.score_batch(todo_histories), todo_histories, self.config.candidates)
+                for row, i in enumerate(todo):
+                    fresh[i][name] = (idx[row], values[row])
+            if cache is not None:
+                cache.update({keys[i]: fresh[i] for i in todo})
+        return [fresh[i] if i in fresh else cache[keys[i]] for i, _ in enumerate(keys)]  # type: ignore[index]
+
+    def _weights_for(self, history_length: int, short: bool = False) -> dict[str, float]:
+        trial: dict[str, float] | None = getattr(self, "_trial", None)
+        if history_length == 0:
+            return {POPULARITY: 1.0}
+        if trial is not None:
+            return trial
+        if short or history_length < self.config.short_history:
+            return self.config.short_weights or {}
+        return self.config.weights or {}
+
+    def _blend(self, histories: Sequence[Sequence[int]], short: bool = False) -> tuple[np.ndarray, list[Any]]:
+        """Blended scores (B, n_items) and the per-row candidates they came from."""
+        id_map, popularity, _ = self._fitted()
+        candidates = self._candidates(histories)
+        tie_break = TIE_BREAK * popularity / max(float(popularity.max()), 1.0)
+        out = np.broadcast_to(tie_break, (len(histories), id_map.n_items)).astype(np.float64)
+        for row, (history, parts) in enumerate(zip(histories, candidates, strict=True)):
+            for name, weight in self._weights_for(len(history), short).items():
+                if weight > 0:
+                    idx, values = parts[name]
+                    out[row, idx] += weight * values
+        return out, candidates
+
+    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
+        """Blended scores over the catalogue: (len(histories), n_items)."""
+        return self._blend(histories)[0]
+
+    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
+        """Top-k unseen movies for any history, each with a short reason."""
+        id_map, _, _ = self._fitted()
+        k = check_k(k)
+        idx = id_map.items_to_indices(history)
+        scores, candidates = self._blend([idx])
+        top = top_k_indices(scores[0], k, list(idx) + id_map.items_to_indices(exclude))
+        weights = self._weights_for(len(idx))
+        favourite = Counter(g for i in idx for g in self.genres[i])
+        out = []
+        for j in top:
+            reason = self._reason(int(j), idx, candidates[0], weights, favourite)
+            out.append(Recommendation(id_map.item_ids[int(j)], float(scores[0, j]), reason))
+        return out
+
+    def _reason(
+        self,
+        item: int,
+        history: Sequence[int],
+        parts: Mapping[str, tuple[np.ndarray, np.ndarray]],
+        weights: Mapping[str, float],
+        favourite: Counter[str],
+    ) -> str:
+        """Why `item` was recommended: the strongest contributor decides the kind of reason."""
+        _, _, factors = self._fitted()
+        contribution = {
+            name: weights.get(name, 0.0) * float(values[idx == item].sum()) for name, (idx, values) in parts.items()
+        }
+        top = max(contribution, key=lambda n: contribution[n]) if contribution else POPULARITY
+        if history and top != POPULARITY and contribution[top] > 0:
+            recent = np.asarray(list(dict.fromkeys(reversed(history)))[:50], dtype=np.int64)  # newest first
+            similarity = factors[recent] @ factors[item]
+            source = int(recent[int(np.argmax(similarity))])
+            return f"Because you watched {self.titles[source]}"
+        liked = [g for g in self.genres[item] if favourite.get(g, 0) > 0]
+        if liked:
+            return f"Popular in {max(liked, key=lambda g: (favourite[g], g))}"
+        return "Popular right now"
+
+    # --- persistence ---------------------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write weights, tables, item factors and every component's own checkpoint (as bytes) in one file."""
+        id_map, popularity, factors = self._fitted()
+        embedded = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, model in self.components.items():
+                file = Path(tmp) / f"{name}.pt"
+                model.save(file)
+                embedded[name] = file.read_bytes()
+        config = asdict(self.config)
+        config["components"] = list(self.config.components)
+        save_checkpoint(
+            path,
+            model=self.name,
+            config=config,
+            id_map=id_map,
+            state={"popularity": popularity, "item_factors": factors},
+            extra={"titles": self.titles, "genres": self.genres, "components": embedded},
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Rebuild the hybrid and its components from the checkpoint file alone."""
+        from movie_genie.models.registry import model_class  # the registry imports this module
+
+        ckpt = load_checkpoint(path, cls.name)
+        config = dict(ckpt.config)
+        components: dict[str, Recommender] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, blob in dict(ckpt.extra.get("components", {})).items():
+                file = Path(tmp) / f"{name}.pt"
+                file.write_bytes(blob)
+                components[name] = model_class(name).load(file)
+        missing = [c for c in config["components"] if c not in components]
+        if missing:
+            raise CheckpointError(f"{path} lacks embedded components {missing}; re-run `movie-genie train`")
+        model = cls(HybridConfig(**config), components)
+        model.id_map = ckpt.id_map
+        model.titles = list(ckpt.extra["titles"])
+        model.genres = [list(g) for g in ckpt.extra["genres"]]
+        model.popularity = ckpt.array("popularity").astype(np.float32)
+        model.item_factors = ckpt.array("item_factors").astype(np.float32)
+        return model
+
+
+class _ShortHistoryView:
+    """The hybrid as a simulated new user sees it: histories cut to their last `short_history - 1` items.
+
+    Used only while tuning the short-history weights; the validator still masks the full history.
+    """
+
+    name: ClassVar[str] = "hybrid"
+
+    def __init__(self, hybrid: Hybrid) -> None:
+        self.hybrid = hybrid
+        self.keep = max(hybrid.config.short_history - 1, 1)
+
+    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
+        """Blend with the trial weights on the last `keep` items of each history."""
+        return self.hybrid._blend([list(h)[-self.keep :] for h in histories], short=True)[0]
