@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from movie_genie.cli import cli
 from movie_genie.db import repository
@@ -177,3 +177,14 @@ def test_genre_table_matches_the_files(engine: Engine, ml_slice: Slice) -> None:
         (m, g) for m, gs in zip(ml_slice.movies["movie_id"], ml_slice.movies["genres"], strict=True) for g in gs
     }
     assert pairs == expected
+
+
+def test_rows_changed_behind_the_loaders_back_are_restored(fresh_engine: Callable[[], Engine], ml_slice: Slice) -> None:
+    engine = fresh_engine()
+    _load(engine, ml_slice.processed_dir)
+    before = checksum(engine)
+    with engine.begin() as conn:
+        conn.execute(delete(Rating).where(Rating.user_id == 1))
+    report = _load(engine, ml_slice.processed_dir)
+    assert report.changed is True
+    assert checksum(engine) == before
