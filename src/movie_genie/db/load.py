@@ -36,7 +36,7 @@ from movie_genie.errors import ArtifactMissingError, DataError
 
 # Bump when the way rows are derived from the files changes, so existing databases reload on the next run.
 LOADER_VERSION = "1"
-USER_COLUMNS = ("age", "gender", "occupation", "zip_code")
+USER_COLUMNS = ("age", "gender", "occupation", "zip_code")  # demographics kept where the layout has them
 _LIST_COLUMNS = ("genres", "keywords", "cast", "directors")
 _INT_COLUMNS = ("year", "runtime", "tmdb_id")
 
@@ -56,7 +56,9 @@ class LoadReport:
 
 
 @dataclass(frozen=True)
-class _Tables:
+class ProcessedTables:
+    """The validated tables a load writes: movies with rating aggregates, every rating user, ratings with seq."""
+
     movies: pd.DataFrame
     users: pd.DataFrame
     ratings: pd.DataFrame
@@ -143,7 +145,7 @@ def _data_counts(counts: dict[str, int]) -> str:
 # --- reading and validating the files ------------------------------------------------------------------------------
 
 
-def read_processed(processed_dir: Path, params: DatabaseParams | None = None) -> _Tables:
+def read_processed(processed_dir: Path, params: DatabaseParams | None = None) -> ProcessedTables:
     """Read and validate the processed tables; raise ArtifactMissingError/DataError saying what is wrong."""
     params = params or DatabaseParams()
     movies = _read(processed_dir, "movies", MOVIE_COLUMNS)
@@ -184,7 +186,7 @@ def read_processed(processed_dir: Path, params: DatabaseParams | None = None) ->
     users = _with_all_rating_users(users, ratings)
     _check_lengths(processed_dir / "movies.parquet", movies, Movie)
     _check_lengths(processed_dir / "users.parquet", users, User)
-    return _Tables(movies=movies, users=users, ratings=ratings)
+    return ProcessedTables(movies=movies, users=users, ratings=ratings)
 
 
 def _check_lengths(path: Path, frame: pd.DataFrame, model: Any) -> None:
@@ -257,7 +259,7 @@ def _dataset_name(processed_dir: Path, default: str) -> str:
 # --- writing -------------------------------------------------------------------------------------------------------
 
 
-def _guard_dataset_change(conn: Connection, loaded: str | None, name: str, tables: _Tables) -> None:
+def _guard_dataset_change(conn: Connection, loaded: str | None, name: str, tables: ProcessedTables) -> None:
     """Refuse to mix data sets under the app's users and feedback: ids would point at other people and films."""
     app_ids = set(conn.execute(select(User.user_id).where(User.source == "app")).scalars())
     has_feedback = conn.execute(select(func.count()).select_from(FeedbackEvent)).scalar_one() > 0
@@ -287,7 +289,7 @@ def _counts(conn: Connection) -> dict[str, int]:
     }
 
 
-def _write(conn: Connection, tables: _Tables, params: DatabaseParams, progress: bool) -> None:
+def _write(conn: Connection, tables: ProcessedTables, params: DatabaseParams, progress: bool) -> None:
     movie_ids = set(tables.movies["movie_id"].astype("int64").tolist())
     user_ids = set(tables.users["user_id"].astype("int64").tolist())
     genre_rows = sum(len(set(_clean(g, "genres") or [])) for g in tables.movies["genres"])
@@ -434,10 +436,7 @@ def _user_rows(users: pd.DataFrame) -> Iterator[dict[str, Any]]:
             "user_id": user_id,
             "source": "movielens",
             "display_name": f"MovieLens user {user_id}",
-            "age": _clean(record.get("age"), "age"),
-            "gender": _clean(record.get("gender"), "gender"),
-            "occupation": _clean(record.get("occupation"), "occupation"),
-            "zip_code": _clean(record.get("zip_code"), "zip_code"),
+            **{c: _clean(record.get(c), c) for c in USER_COLUMNS},
             "created_at": record["created_at"],
         }
 
