@@ -107,6 +107,11 @@ def serve(params: Params, settings: Settings, options: ServeOptions) -> None:
     log.info("database at revision %s", revision)
     metrics_dir = Path(tempfile.mkdtemp(prefix="movie-genie-metrics-"))
     os.environ[MULTIPROC_ENV] = str(metrics_dir)
+    # Import (not load) the app's modules once in the master: forked workers start without re-importing torch,
+    # pandas, SQLAlchemy... Artefacts are still loaded after the fork (ONNX Runtime and torch thread pools must be
+    # created in the process that uses them).
+    import movie_genie.api.app  # noqa: F401
+
     try:
         _Gunicorn(params, settings, options).run()
     finally:
