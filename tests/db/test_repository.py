@@ -211,13 +211,13 @@ def test_concurrent_sign_ups_get_distinct_ids(engine: Engine, session: Session) 
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
     assert errors == []
-    assert len(ids) == len(set(ids)) == 4
+    assert len(ids) == len(set(ids)) == 8
 
 
 # --- history and feedback ------------------------------------------------------------------------------------------

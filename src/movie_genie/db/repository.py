@@ -12,6 +12,8 @@ count and mean computed here. Browse sort keys (popularity, rating) are the data
 from __future__ import annotations
 
 import math
+import random
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -53,6 +55,7 @@ MIN_ID, MAX_ID = -(2**31), 2**31 - 1  # the INTEGER id columns (32-bit on Postgr
 MAX_LIKED_MOVIES = 200
 MAX_DISPLAY_NAME = 100
 TOP_GENRES = 3
+_SIGN_UP_ATTEMPTS = 20
 _IN_CHUNK = 900  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
 
@@ -431,10 +434,11 @@ def create_user(session: Session, display_name: str, liked_movie_ids: Sequence[i
     if len(liked) > MAX_LIKED_MOVIES:
         raise InvalidInputError(f"at most {MAX_LIKED_MOVIES} liked movies, got {len(liked)}")
     _require_movies(session, liked)
-    for _attempt in range(5):
+    for attempt in range(_SIGN_UP_ATTEMPTS):
+        # Above every id so far (MovieLens ids included). Another worker may take the same id between our read and
+        # our insert: then the primary key refuses ours and we try the next one.
+        user_id = int(session.execute(select(func.coalesce(func.max(User.user_id), 0))).scalar_one()) + 1
         try:
-            # Above every id so far (MovieLens ids included); a concurrent creator may take the same id: retry.
-            user_id = int(session.execute(select(func.coalesce(func.max(User.user_id), 0))).scalar_one()) + 1
             now = utcnow()
             session.add(User(user_id=user_id, source="app", display_name=name, created_at=now))
             session.flush()
@@ -444,12 +448,17 @@ def create_user(session: Session, display_name: str, liked_movie_ids: Sequence[i
             _commit(session)
         except IntegrityError:
             session.rollback()
+            if session.get(User, user_id) is None:
+                raise  # not a lost race for the id: a real constraint violation
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # de-synchronise the contenders
             continue
         except BaseException:
             session.rollback()
             raise
         return get_user(session, user_id)
-    raise DatabaseUnavailableError("could not allocate a new user id after 5 attempts (heavy concurrent sign-ups)")
+    raise DatabaseUnavailableError(
+        f"could not allocate a new user id after {_SIGN_UP_ATTEMPTS} attempts (heavy concurrent sign-ups); try again"
+    )
 
 
 def user_history(session: Session, user_id: int) -> UserHistory:
