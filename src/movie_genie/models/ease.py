@@ -9,7 +9,8 @@ issue were measured.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
@@ -36,6 +37,8 @@ class EaseConfig:
     lambdas: tuple[float, ...] = (100.0, 200.0, 500.0, 1000.0)
     refit_with_valid: bool = True
     dtype: Literal["float32", "float64"] = "float32"
+    # torch threads for the inverse: 1 is fastest on a small shared CPU (more threads thrash when cores are busy).
+    threads: int | None = 1
     # Chosen by `fit` (the grid's best on validation); None before fitting.
     chosen_lambda: float | None = field(default=None)
 
@@ -50,8 +53,27 @@ class EaseConfig:
         return config_from_params(cls, section, dataset)
 
 
-def ease_weights(gram: np.ndarray, lam: float, dtype: torch.dtype = torch.float32) -> np.ndarray:
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run a block with `threads` torch intra-op threads (None = leave as is), then restore the old count."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def ease_weights(
+    gram: np.ndarray, lam: float, dtype: torch.dtype = torch.float32, threads: int | None = 1
+) -> np.ndarray:
     """B = I - P diag(1/diag(P)) with P = (G + lam I)^-1, G = X^T X of shape (n_items, n_items)."""
+    with torch_threads(threads):
+        return _ease_weights(gram, lam, dtype)
+
+
+def _ease_weights(gram: np.ndarray, lam: float, dtype: torch.dtype) -> np.ndarray:
     g = torch.from_numpy(gram).to(dtype)
     g.diagonal().add_(lam)
     # G + lam I is symmetric positive definite, so a Cholesky inverse is exact and about twice as fast as LU.
@@ -108,7 +130,7 @@ class Ease:
         grid = self.config.lambdas if validate is not None else (self.lam,)
         best: tuple[float, float, np.ndarray] | None = None
         for lam in grid:
-            self.weights = ease_weights(gram, lam, self._torch_dtype())
+            self.weights = ease_weights(gram, lam, self._torch_dtype(), self.config.threads)
             if validate is None:
                 best = (lam, float("nan"), self.weights)
                 break
@@ -123,6 +145,7 @@ class Ease:
             lambdas=self.config.lambdas,
             refit_with_valid=self.config.refit_with_valid,
             dtype=self.config.dtype,
+            threads=self.config.threads,
             chosen_lambda=best[0],
         )
         self.weights = best[2]
@@ -134,7 +157,7 @@ class Ease:
         """Fit again on `data` (train + validation) with the lambda chosen by `fit`, no tuning."""
         start = time.perf_counter()
         self.id_map = data.id_map
-        self.weights = ease_weights(self._gram(data), self.lam, self._torch_dtype())
+        self.weights = ease_weights(self._gram(data), self.lam, self._torch_dtype(), self.config.threads)
         return TrainingLog(seconds=time.perf_counter() - start)
 
     def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:

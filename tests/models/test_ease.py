@@ -1,0 +1,64 @@
+"""EASE: the closed form on a hand-checkable matrix, lambda tuning on validation, and refit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movie_genie.data.idmap import IdMap
+from movie_genie.evaluation.metrics import make_validator
+from movie_genie.models.base import TrainingData
+from movie_genie.models.ease import Ease, EaseConfig, ease_weights
+
+
+def test_weights_match_the_closed_form_and_have_zero_diagonal() -> None:
+    x = np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1], [1, 0, 0, 1]], dtype=np.float64)
+    gram = x.T @ x
+    b = ease_weights(gram, 2.0, threads=1)
+    p = np.linalg.inv(gram + 2.0 * np.eye(4))
+    expected = np.eye(4) - p / np.diag(p)[None, :]
+    np.testing.assert_allclose(b, expected, atol=1e-5)
+    assert np.all(np.diag(b) == 0)
+    # B is the ridge solution of X ~ X B with diag(B) = 0: co-rated items get positive weight
+    assert b[0, 1] > 0 and b[2, 3] > 0
+
+
+def test_bad_lambda_grid_is_rejected() -> None:
+    with pytest.raises(ValueError, match="lambdas"):
+        EaseConfig(lambdas=())
+    with pytest.raises(ValueError, match="lambdas"):
+        EaseConfig(lambdas=(10.0, -1.0))
+
+
+def _two_cluster_data() -> TrainingData:
+    """Users 0-19 like items 0-4, users 20-39 like items 5-9; each user's validation item is in their cluster."""
+    rng = np.random.default_rng(0)
+    rows, valid = [], []
+    for user in range(40):
+        cluster = range(0, 5) if user < 20 else range(5, 10)
+        items = rng.permutation(list(cluster))
+        rows += [(user, int(i), t) for t, i in enumerate(items[:3])]
+        valid.append((user, int(items[3]), 3))
+    id_map = IdMap.build(range(40), range(10))
+    columns = ["user_idx", "item_idx", "timestamp"]
+    train = pd.DataFrame(rows, columns=columns).assign(user_id=lambda f: f.user_idx, movie_id=lambda f: f.item_idx)
+    valid_frame = pd.DataFrame(valid, columns=columns).assign(
+        user_id=lambda f: f.user_idx, movie_id=lambda f: f.item_idx
+    )
+    movies = pd.DataFrame({"movie_id": range(10), "title": [f"m{i}" for i in range(10)], "genres": [[]] * 10})
+    return TrainingData(id_map=id_map, train=train, valid=valid_frame, movies=movies)
+
+
+def test_fit_tunes_lambda_on_validation_and_recommends_within_the_cluster() -> None:
+    data = _two_cluster_data()
+    model = Ease(EaseConfig(lambdas=(0.5, 5.0, 5000.0)))
+    log = model.fit(data, make_validator(data))
+    assert [e["lambda"] for e in log.epochs] == [0.5, 5.0, 5000.0]
+    assert model.config.chosen_lambda in (0.5, 5.0, 5000.0)
+    best = max(log.epochs, key=lambda e: e["valid_ndcg10"])
+    assert model.config.chosen_lambda == best["lambda"]
+    assert log.best_valid_ndcg10 == best["valid_ndcg10"]
+    top = [r.movie_id for r in model.recommend([0, 1], k=3)]
+    assert set(top) == {2, 3, 4}
+    assert model.recommend([0, 1], k=3)[0].score > 0
