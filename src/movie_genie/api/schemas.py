@@ -32,8 +32,23 @@ MovieSort = Literal["popularity", "rating", "year", "title"]
 SimilarKind = Literal["both", "collaborative", "content"]
 
 
+# JSON schemas of the request models, made once: flask-openapi3 asks for a query model's JSON schema on every
+# request (to find list-valued fields), and building it costs milliseconds.
+_REQUEST_SCHEMAS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The model's JSON schema; the argument-less form (the per-request one) is computed once and shared."""
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        schema = _REQUEST_SCHEMAS.get(cls)
+        if schema is None:
+            schema = _REQUEST_SCHEMAS[cls] = super().model_json_schema()
+        return schema
 
 
 # --- requests --------------------------------------------------------------------------------------------------

@@ -52,6 +52,9 @@ def content_security_policy(image_hosts: tuple[str, ...], nonce: str | None) -> 
 
 
 def _set_security_headers(config: ServingConfig) -> Callable[[Response], Response]:
+    # The CSP is the same for every response except the docs page (which carries a nonce): build it once.
+    default_csp = content_security_policy(config.image_hosts, None)
+
     def add_headers(response: Response) -> Response:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -59,7 +62,9 @@ def _set_security_headers(config: ServingConfig) -> Callable[[Response], Respons
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-        headers.setdefault("Content-Security-Policy", content_security_policy(config.image_hosts, g.get("csp_nonce")))
+        nonce = g.get("csp_nonce")
+        csp = default_csp if nonce is None else content_security_policy(config.image_hosts, nonce)
+        headers.setdefault("Content-Security-Policy", csp)
         return response
 
     return add_headers

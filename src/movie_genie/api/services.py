@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from movie_genie.api import schemas as s
@@ -75,6 +75,12 @@ def services() -> Services:
 # --- database --------------------------------------------------------------------------------------------------
 
 
+# Built once; SQLAlchemy caches its compiled form.
+_VERSION_QUERY = select(func.max(FeedbackEvent.__table__.c.id)).where(
+    FeedbackEvent.__table__.c.user_id == bindparam("user_id")
+)
+
+
 class Database:
     """The engine and session factory; sessions are short (one per request)."""
 
@@ -89,10 +95,14 @@ class Database:
         with session_scope(self._factory) as session:
             yield session
 
-    def feedback_version(self, session: Session, user_id: int) -> int:
-        """The id of the user's newest feedback event (0 when none): changes whenever they give feedback."""
-        stmt = select(func.max(FeedbackEvent.id)).where(FeedbackEvent.user_id == user_id)
-        return int(session.execute(stmt).scalar() or 0)
+    def feedback_version(self, user_id: int) -> int:
+        """The id of the user's newest feedback event (0 when none): changes whenever they give feedback.
+
+        One index look-up (feedback_events(user_id, id)) on a plain connection: this runs on every cached request,
+        so it skips the ORM session.
+        """
+        with self.engine.connect() as connection:
+            return int(connection.execute(_VERSION_QUERY, {"user_id": user_id}).scalar() or 0)
 
 
 # --- catalogue -------------------------------------------------------------------------------------------------
@@ -312,14 +322,14 @@ class RecommendationService:
         model = self.models.get(api_model)
         name = API_MODELS[api_model]
         meta: dict[str, Any] = {"model": api_model, "model_version": self.models.versions.get(name), "k": k}
+        version = self.db.feedback_version(user_id)
+        key = f"rec:{name}:{user_id}:{version}:{k}"
+        cached = self.cache.get(key)
+        count_cache("recommendations", cached is not None)
+        if cached is not None:
+            header, _, body = cached.partition(b"\n")
+            return body, {**meta, **json.loads(header), "cached": True}
         with self.db.session() as session:
-            version = self.db.feedback_version(session, user_id)
-            key = f"rec:{name}:{user_id}:{version}:{k}"
-            cached = self.cache.get(key)
-            count_cache("recommendations", cached is not None)
-            if cached is not None:
-                header, _, body = cached.partition(b"\n")
-                return body, {**meta, **json.loads(header), "cached": True}
             history = repo.user_history(session, user_id)
         recs = self._run(model, name, history.movie_ids, history.disliked, k, user_id)
         recs = self.explainer.explain(api_model, recs, history.movie_ids)
@@ -573,10 +583,7 @@ class SearchService:
     def search(self, query: s.SearchQuery) -> tuple[bytes, bool]:
         """Ranked hits, cached per query and filters (and, when personalised, the user's feedback version)."""
         engine = self._engine()
-        version = None
-        if query.user_id is not None:
-            with self.db.session() as session:
-                version = self.db.feedback_version(session, query.user_id)
+        version = self.db.feedback_version(query.user_id) if query.user_id is not None else None
         text = " ".join(query.q.split())
         key_parts = [text, query.mode, query.k, query.genre, query.year_min, query.year_max, query.min_ratings]
         key_parts += [query.user_id, version]
