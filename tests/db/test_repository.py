@@ -376,3 +376,13 @@ def test_live_stats_and_counts_match_a_pandas_reference(session: Session, ml_sli
     n_ratings = {u.user_id: u.n_ratings for u in repo.list_users(session, per_page=5).items}
     for user_id in _POOL_USERS:
         assert n_ratings[user_id] == (effective["user_id"] == user_id).sum()
+
+
+def test_stored_user_figures_equal_the_live_computation(session: Session) -> None:
+    """What `db load` stores per user is exactly what the repository computes live after feedback."""
+    users = session.execute(select(User).where(User.source == "movielens")).scalars().all()
+    ids = [u.user_id for u in users]
+    live_counts, live_genres = repo._rating_counts(session, ids), repo._top_genres(session, ids)
+    assert {u.user_id: (u.rating_count, u.top_genres) for u in users} == {
+        i: (live_counts.get(i, 0), live_genres.get(i, [])) for i in ids
+    }

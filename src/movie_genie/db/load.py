@@ -31,11 +31,21 @@ from tqdm import tqdm
 from movie_genie.data.schema import DATASET_INFO_FILE, METADATA_COLUMNS, MOVIE_COLUMNS, RATING_COLUMNS
 from movie_genie.db import migrate
 from movie_genie.db.config import DatabaseParams
-from movie_genie.db.models import MAX_RATING, MIN_RATING, FeedbackEvent, LoadState, Movie, MovieGenre, Rating, User
+from movie_genie.db.models import (
+    MAX_RATING,
+    MIN_RATING,
+    TOP_GENRES,
+    FeedbackEvent,
+    LoadState,
+    Movie,
+    MovieGenre,
+    Rating,
+    User,
+)
 from movie_genie.errors import ArtifactMissingError, DataError
 
 # Bump when the way rows are derived from the files changes, so existing databases reload on the next run.
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 USER_COLUMNS = ("age", "gender", "occupation", "zip_code")  # demographics kept where the layout has them
 _LIST_COLUMNS = ("genres", "keywords", "cast", "directors")
 _INT_COLUMNS = ("year", "runtime", "tmdb_id")
@@ -183,7 +193,7 @@ def read_processed(processed_dir: Path, params: DatabaseParams | None = None) ->
     ratings = ratings.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
     ratings["seq"] = ratings.groupby("user_id").cumcount()
     movies = _with_rating_aggregates(movies, ratings, params.rating_prior_weight)
-    users = _with_all_rating_users(users, ratings)
+    users = _with_user_aggregates(_with_all_rating_users(users, ratings), movies, ratings)
     _check_lengths(processed_dir / "movies.parquet", movies, Movie)
     _check_lengths(processed_dir / "users.parquet", users, User)
     return ProcessedTables(movies=movies, users=users, ratings=ratings)
@@ -241,6 +251,20 @@ def _with_all_rating_users(users: pd.DataFrame, ratings: pd.DataFrame) -> pd.Dat
     # A user without ratings (possible in a users file) joins when the data set starts.
     fallback = int(ratings["timestamp"].min()) if len(ratings) else 0
     out["created_at"] = [datetime.fromtimestamp(int(t), tz=UTC) for t in first.fillna(fallback)]
+    return out
+
+
+def _with_user_aggregates(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
+    """Add each user's number of ratings and their TOP_GENRES most rated genres (ties by name), as the repository
+    computes them live for users with app feedback."""
+    genres = movies[["movie_id", "genres"]].explode("genres").dropna().drop_duplicates()
+    pairs = ratings[["user_id", "movie_id"]].merge(genres, on="movie_id")
+    counts = pairs.groupby(["user_id", "genres"]).size().reset_index(name="n")
+    counts = counts.sort_values(["user_id", "n", "genres"], ascending=[True, False, True], kind="stable")
+    top = counts.groupby("user_id").head(TOP_GENRES).groupby("user_id")["genres"].agg(list)
+    out = users.copy()
+    out["rating_count"] = out["user_id"].map(ratings.groupby("user_id").size()).fillna(0).astype("int64")
+    out["top_genres"] = [list(top.get(u, [])) for u in out["user_id"]]
     return out
 
 
@@ -438,6 +462,8 @@ def _user_rows(users: pd.DataFrame) -> Iterator[dict[str, Any]]:
             "display_name": f"MovieLens user {user_id}",
             **{c: _clean(record.get(c), c) for c in USER_COLUMNS},
             "created_at": record["created_at"],
+            "rating_count": int(record["rating_count"]),
+            "top_genres": [str(g) for g in record["top_genres"]],
         }
 
 

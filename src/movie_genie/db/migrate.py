@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -52,11 +53,8 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Migrate the database to `revision` (default: head) in one transaction; return the revision reached."""
     check_connection(engine)
-    config = alembic_config()
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        _run(engine, command.upgrade, revision)
     except (OperationalError, DBAPIError) as exc:
         raise DatabaseUnavailableError(f"migrating {describe_url(engine.url)} failed: {exc.orig}") from exc
     return current_revision(engine)
@@ -64,10 +62,34 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     """Migrate the database down to `revision` (default: base, i.e. drop every table of the app)."""
+    _run(engine, command.downgrade, revision)
+
+
+def _run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command in one transaction on one connection.
+
+    SQLite: foreign keys are switched off around it. Batch migrations rebuild a table (copy, DROP, rename), and
+    dropping `users` with foreign keys on would cascade-delete every rating and feedback event. The PRAGMA only
+    works outside a transaction; violations are checked before commit and the setting is restored after.
+    """
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise SchemaOutOfDateError(f"migration to {revision} would break foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def ensure_schema_current(engine: Engine) -> None:

@@ -40,6 +40,7 @@ FEEDBACK_KINDS = ("rating", "like", "dislike", "watched")
 USER_SOURCES = ("movielens", "app")
 MIN_RATING = 0.5
 MAX_RATING = 5.0
+TOP_GENRES = 3  # genres shown per user (stored by `db load`, computed live after app feedback)
 
 # JSON lists (genres, cast, ...): JSONB on PostgreSQL (compact, indexable), JSON text elsewhere.
 JsonList = JSON().with_variant(JSONB(), "postgresql")
@@ -117,6 +118,10 @@ class User(Base):
     occupation: Mapped[str | None] = mapped_column(String(64))
     zip_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The data set's ratings of this user, summarised by `db load` (NULL for app users and before the first load):
+    # the user list shows them without aggregating ratings; users with app feedback get live figures instead.
+    rating_count: Mapped[int | None] = mapped_column(Integer)
+    top_genres: Mapped[list[str] | None] = mapped_column(JsonList)
 
     __table_args__ = (
         CheckConstraint("source IN ('movielens', 'app')", name="source_known"),

@@ -36,6 +36,7 @@ from movie_genie.db.models import (
     FEEDBACK_KINDS,
     MAX_RATING,
     MIN_RATING,
+    TOP_GENRES,
     FeedbackEvent,
     Movie,
     MovieGenre,
@@ -54,7 +55,6 @@ MAX_RECENT = 200
 MIN_ID, MAX_ID = -(2**31), 2**31 - 1  # the INTEGER id columns (32-bit on PostgreSQL)
 MAX_LIKED_MOVIES = 200
 MAX_DISPLAY_NAME = 100
-TOP_GENRES = 3
 _SIGN_UP_ATTEMPTS = 20
 _IN_CHUNK = 900  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
@@ -372,7 +372,7 @@ def browse_movies(
 def list_users(session: Session, page: int = 1, per_page: int = 20, query: str | None = None) -> Page[UserSummary]:
     """Users by id, optionally matching `query` (an id, or text in the name or occupation), with per-user stats."""
     _check_paging(page, per_page)
-    stmt = select(User.user_id, User.source, User.display_name)
+    stmt = select(User.user_id, User.source, User.display_name, User.rating_count, User.top_genres)
     if query is not None and query.strip():
         q = query.strip()
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -385,13 +385,8 @@ def list_users(session: Session, page: int = 1, per_page: int = 20, query: str |
         stmt = stmt.where(or_(*conditions))
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(stmt.order_by(User.user_id).offset((page - 1) * per_page).limit(per_page)).all()
-    ids = [r.user_id for r in rows]
-    n_ratings = _rating_counts(session, ids)
-    genres = _top_genres(session, ids)
-    items = [
-        UserSummary(r.user_id, r.source, r.display_name, n_ratings.get(r.user_id, 0), genres.get(r.user_id, []))
-        for r in rows
-    ]
+    stats = _user_stats(session, rows)
+    items = [UserSummary(r.user_id, r.source, r.display_name, *stats[r.user_id]) for r in rows]
     return Page(items, int(total), page, per_page)
 
 
@@ -400,6 +395,7 @@ def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
     if not 0 <= recent <= MAX_RECENT:
         raise InvalidInputError(f"recent must be 0..{MAX_RECENT}, got {recent}")
     user = _require_user(session, user_id)
+    n_ratings, top_genres = _user_stats(session, [user])[user.user_id]
     kinds = dict(
         session.execute(
             select(FeedbackEvent.kind, func.count())
@@ -416,11 +412,11 @@ def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
         occupation=user.occupation,
         zip_code=user.zip_code,
         created_at=_aware(user.created_at),
-        n_ratings=_rating_counts(session, [user.user_id]).get(user.user_id, 0),
+        n_ratings=n_ratings,
         n_likes=int(kinds.get("like", 0)),
         n_dislikes=int(kinds.get("dislike", 0)),
         n_watched=int(kinds.get("watched", 0)),
-        top_genres=_top_genres(session, [user.user_id]).get(user.user_id, []),
+        top_genres=top_genres,
         recent=_recent(session, user.user_id, recent),
     )
 
@@ -597,17 +593,36 @@ def _top_genres(session: Session, user_ids: list[int]) -> dict[int, list[str]]:
         return {}
     pairs = _interactions(user_ids)
     n = func.count().label("n")
-    rows = session.execute(
+    result = session.execute(
         select(pairs.c.user_id, MovieGenre.genre, n)
         .join(MovieGenre, MovieGenre.movie_id == pairs.c.movie_id)
         .group_by(pairs.c.user_id, MovieGenre.genre)
-        .order_by(pairs.c.user_id, n.desc(), MovieGenre.genre)
     )
+    # Ties by code point in Python: SQL collations differ (PostgreSQL's locale order is not SQLite's nor pandas').
+    rows = sorted(result, key=lambda r: (r[0], -r[2], r[1]))
     top: dict[int, list[str]] = defaultdict(list)
     for user_id, genre, _ in rows:
         if len(top[user_id]) < TOP_GENRES:
             top[user_id].append(genre)
     return dict(top)
+
+
+def _user_stats(session: Session, users: Sequence[Any]) -> dict[int, tuple[int, list[str]]]:
+    """(number of ratings, top genres) per user row: stored by `db load` for users without app feedback, computed
+    live (two grouped queries for the whole page) for the others and wherever nothing is stored yet."""
+    ids = [u.user_id for u in users]
+    with_feedback = set(
+        session.execute(select(FeedbackEvent.user_id).where(FeedbackEvent.user_id.in_(ids)).distinct()).scalars()
+    )
+    stats = {
+        u.user_id: (int(u.rating_count), list(u.top_genres))
+        for u in users
+        if u.user_id not in with_feedback and u.rating_count is not None and u.top_genres is not None
+    }
+    live = [i for i in ids if i not in stats]
+    counts, genres = _rating_counts(session, live), _top_genres(session, live)
+    stats.update({i: (counts.get(i, 0), genres.get(i, [])) for i in live})
+    return stats
 
 
 def _rating_counts(session: Session, user_ids: list[int]) -> dict[int, int]:
