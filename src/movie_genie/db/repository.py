@@ -321,9 +321,9 @@ def get_movies(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieSum
 
 def list_genres(session: Session) -> list[GenreCount]:
     """Every genre with its number of movies, most common first."""
-    n = func.count().label("n")
-    rows = session.execute(select(MovieGenre.genre, n).group_by(MovieGenre.genre).order_by(n.desc(), MovieGenre.genre))
-    return [GenreCount(genre, int(count)) for genre, count in rows]
+    rows = session.execute(select(MovieGenre.genre, func.count()).group_by(MovieGenre.genre))
+    # Ties by code point in Python, identical on every backend (SQL collations differ).
+    return [GenreCount(genre, int(count)) for genre, count in sorted(rows, key=lambda r: (-r[1], r[0]))]
 
 
 def browse_movies(
