@@ -103,8 +103,8 @@ class RedisCache:
             return False
 
 
-def make_cache(redis_url: str | None, ttl_s: int, max_entries: int) -> Cache:
+def make_cache(redis_url: str | None, ttl_s: int, max_entries: int, namespace: str = "") -> Cache:
     """Redis when a URL is configured, else the in-process cache."""
     if redis_url:
-        return RedisCache(redis_url, ttl_s)
+        return RedisCache(redis_url, ttl_s, prefix=f"movie-genie:{namespace}:")
     return LocalCache(ttl_s, max_entries)

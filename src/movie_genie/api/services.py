@@ -323,7 +323,7 @@ class RecommendationService:
         name = API_MODELS[api_model]
         meta: dict[str, Any] = {"model": api_model, "model_version": self.models.versions.get(name), "k": k}
         version = self.db.feedback_version(user_id)
-        key = f"rec:{name}:{user_id}:{version}:{k}"
+        key = f"rec:{name}:{self.models.versions.get(name)}:{user_id}:{version}:{k}"
         cached = self.cache.get(key)
         count_cache("recommendations", cached is not None)
         if cached is not None:
@@ -401,7 +401,7 @@ class MovieService:
         """Collaborative and/or content neighbours, cached per (movie, k, kind)."""
         if movie_id not in self.catalogue.movies:
             raise ResourceNotFoundError(f"movie {movie_id} is not in the catalogue")
-        key = f"similar:{movie_id}:{k}:{kind}"
+        key = f"similar:{self.models.versions.get('two_tower')}:{self.search.version}:{movie_id}:{k}:{kind}"
         cached = self.cache.get(key)
         count_cache("similar", cached is not None)
         if cached is not None:
@@ -561,6 +561,11 @@ class SearchService:
             log.error("text embeddings not loaded from %s: %s", layout.embeddings_dir, exc)
 
     @property
+    def version(self) -> str:
+        """When the index was built (part of cache keys, so a rebuilt index never serves old answers)."""
+        return str(self.engine.manifest.get("built_at")) if self.engine is not None else "none"
+
+    @property
     def content_vectors(self) -> np.ndarray | None:
         """Unit-norm text embeddings float32 [n, 384] (None when not built)."""
         return self._content_vectors
@@ -586,7 +591,7 @@ class SearchService:
         version = self.db.feedback_version(query.user_id) if query.user_id is not None else None
         text = " ".join(query.q.split())
         key_parts = [text, query.mode, query.k, query.genre, query.year_min, query.year_max, query.min_ratings]
-        key_parts += [query.user_id, version]
+        key_parts += [query.user_id, version, self.version, self.models.versions.get("two_tower")]
         key = "search:" + hashlib.sha1(json.dumps(key_parts).encode()).hexdigest()
         cached = self.cache.get(key)
         count_cache("search", cached is not None)
@@ -684,7 +689,9 @@ class Services:
         """Connect to the database (which must be migrated), load the catalogue, models, index and report."""
         db = Database(settings, params)
         ensure_schema_current(db.engine)
-        cache = make_cache(settings.redis_url, config.cache_ttl_s, config.cache_max_entries)
+        # Entries are namespaced by database, so two deployments sharing one Redis never see each other's answers.
+        namespace = hashlib.sha1(settings.database_url.encode()).hexdigest()[:8]
+        cache = make_cache(settings.redis_url, config.cache_ttl_s, config.cache_max_entries, namespace)
         catalogue = Catalogue.load(db)
         models = LoadedModels.load(layout.models_dir)
         search = SearchService(layout, catalogue, cache, db, models, config)
