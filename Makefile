@@ -55,5 +55,8 @@ format: install
 bench: install ## run the benchmarks (tables on stdout, JSON in benchmarks/results/)
 	$(BIN)/python -m benchmarks
 
+docs: install ## build the documentation site offline into site/ (warnings fail; open site/index.html)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 clean: ## remove build outputs (keeps data/ and the download cache)
 	rm -rf artifacts web/dist site .pytest_cache .mypy_cache .ruff_cache

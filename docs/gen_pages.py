@@ -1,0 +1,735 @@
+"""Generate the parts of the docs that must never drift from the project (run by mkdocs-gen-files at build time).
+
+Whole generated pages:
+  reference/api.md        from the OpenAPI spec (movie_genie.api.app.openapi_spec(); loads no artefacts)
+  reference/cli.md        from the click command tree of `movie-genie`
+  reference/params.md     from params.yaml (values and their comments)
+  reference/code/**.md    one page per module of src/movie_genie: public symbols, docstrings and the source
+
+Markers expanded inside hand-written pages (a marker is an HTML comment, so the page still reads as Markdown):
+  <!-- gen:stages -->            the DVC stage table from dvc.yaml (+ the params each stage reads)
+  <!-- gen:params SECTION -->    the params.yaml section (dotted path) as a table with its comments
+  <!-- gen:report -->            the evaluation results table and plots from artifacts/report/report.json
+  <!-- gen:compose -->           the services of deploy/docker-compose.yml
+  [[src:PATH#SYMBOL]]            a link to SYMBOL on the code page of src/movie_genie/PATH (checked: must exist)
+
+Every generator is a plain function of its inputs so tests/docs can call it directly.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import posixpath
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+SRC = ROOT / "src"
+PACKAGE = SRC / "movie_genie"
+CODE_PAGES = "reference/code"
+REPORT_ASSETS = "assets/report"
+
+_MARKER = re.compile(r"<!--\s*gen:(?P<name>[a-z-]+)(?P<args>[^>]*?)\s*-->")
+_SRC_LINK = re.compile(r"\[\[src:(?P<path>[\w/.]+?\.py)(?:#(?P<symbol>[\w.]+))?\]\]")
+
+
+class GenerationError(RuntimeError):
+    """A marker or link in a page names something that does not exist (the build fails with this message)."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# params.yaml: values from PyYAML, the comment of each key from a line scan (PyYAML drops comments)
+# --------------------------------------------------------------------------------------------------------------
+
+_KEY_LINE = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w-]*):(?P<rest>.*)$")
+
+
+def params_comments(text: str) -> dict[str, str]:
+    """Dotted key -> the comment on its line (or on the comment lines right above it) in a block-style YAML file."""
+    comments: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []  # (indent, key) of the enclosing mappings
+    pending: list[str] = []  # full-line comments waiting for the key below them
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            pending = []
+            continue
+        if stripped.startswith("#"):
+            pending.append(stripped.lstrip("#").strip())
+            continue
+        match = _KEY_LINE.match(line)
+        if match is None:
+            pending = []
+            continue
+        indent = len(match.group("indent"))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        dotted = ".".join([k for _, k in stack] + [match.group("key")])
+        rest = match.group("rest")
+        # The comment starts at " #" outside the value; values here never hold " #" themselves.
+        inline = rest.split(" #", 1)[1].strip() if " #" in rest else ""
+        text_parts = [p for p in (*(pending if indent > 0 else []), inline) if p]
+        if text_parts:
+            comments[dotted] = " ".join(text_parts)
+        pending = []
+        stack.append((indent, match.group("key")))
+    return comments
+
+
+def _format_value(value: Any) -> str:
+    """A params value as it reads in YAML (null, true, lists inline)."""
+    return "`" + json.dumps(value).replace("`", "'") + "`" if not isinstance(value, str) else f"`{value}`"
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    """The value at a dotted path of nested mappings; KeyError when any part is missing."""
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise KeyError(dotted)
+        node = node[part]
+    return node
+
+
+def params_table(params_text: str, section: str) -> str:
+    """A Markdown table of every leaf under `section` of params.yaml: key, value, what it does."""
+    data = yaml.safe_load(params_text) or {}
+    comments = params_comments(params_text)
+    try:
+        node = _lookup(data, section)
+    except KeyError:
+        return (
+            f'!!! warning "`{section}` is not in params.yaml"\n\n'
+            f"    This version of params.yaml has no `{section}` section, so the model or stage that reads it "
+            "uses its built-in defaults (see its config class).\n"
+        )
+    rows = ["| parameter | value | what it does |", "| --- | --- | --- |"]
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping) and value:
+            if prefix in comments:
+                rows.append(f"| `{prefix}` | | *{_cell(comments[prefix])}* |")
+            for key, child in value.items():
+                walk(f"{prefix}.{key}", child)
+            return
+        rows.append(f"| `{prefix}` | {_cell(_format_value(value))} | {_cell(comments.get(prefix, ''))} |")
+
+    if isinstance(node, Mapping):
+        if section in comments:
+            rows.append(f"| `{section}` | | *{_cell(comments[section])}* |")
+        for key, child in node.items():
+            walk(f"{section}.{key}", child)
+    else:
+        walk(section, node)
+    return "\n".join(rows) + "\n"
+
+
+def params_reference(params_text: str) -> str:
+    """The whole params.yaml as one page: a section per top-level key."""
+    data = yaml.safe_load(params_text) or {}
+    parts = [
+        "# Parameters",
+        "",
+        "*Generated from `params.yaml` at build time.* Every tunable value lives in `params.yaml`; DVC re-runs "
+        "the stages that read a value when it changes (see [the data pipeline](../pipeline.md)). Secrets and URLs "
+        "(`DATABASE_URL`, `REDIS_URL`, `TMDB_API_KEY`, `CORS_ORIGINS`) come from the environment instead.",
+        "",
+    ]
+    for section in data:
+        parts += [f"## `{section}` {{#{section}}}", "", params_table(params_text, section), ""]
+    return "\n".join(parts)
+
+
+def _cell(text: str) -> str:
+    """Escape a value for a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# dvc.yaml: the stage table
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[str]:
+    """A dvc.yaml field (string, list of strings or of one-key mappings) as a list of names."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, Mapping):  # e.g. {params.yaml: [a, b]} or {out: {cache: false}}
+            for key, inner in item.items():
+                names.extend(str(v) for v in inner) if isinstance(inner, list) else names.append(str(key))
+        else:
+            names.append(str(item))
+    return names
+
+
+def stage_table(dvc_text: str, params_text: str, page: str) -> str:
+    """The DVC stages in order: command, inputs, outputs, parameters (linked to the parameter reference)."""
+    stages = (yaml.safe_load(dvc_text) or {}).get("stages", {})
+    data = yaml.safe_load(params_text) or {}
+    link = posixpath.relpath("reference/params.md", posixpath.dirname(page) or ".")
+    rows = ["| stage | command | reads | writes | parameters |", "| --- | --- | --- | --- | --- |"]
+    for name, stage in stages.items():
+        params = []
+        for p in _as_list(stage.get("params")):
+            top = p.split(".")[0]
+            try:
+                _lookup(data, p)
+                params.append(f"[`{p}`]({link}#{top})")
+            except KeyError:
+                params.append(f"`{p}` (not in params.yaml)")
+        rows.append(
+            f"| **{name}** | `{_cell(str(stage.get('cmd', '')))}` | "
+            + "<br>".join(f"`{d}`" for d in _as_list(stage.get("deps")))
+            + " | "
+            + "<br>".join(f"`{o}`" for o in _as_list(stage.get("outs")))
+            + " | "
+            + "<br>".join(params)
+            + " |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def stage_diagram(dvc_text: str) -> str:
+    """A Mermaid flowchart of the stages: an edge wherever a stage reads a path another stage writes."""
+    stages = (yaml.safe_load(dvc_text) or {}).get("stages", {})
+    writers = {out: name for name, st in stages.items() for out in _as_list(st.get("outs"))}
+    lines = ["```mermaid", "flowchart LR"]
+    for name, stage in stages.items():
+        lines.append(f"  {name}([{name}])")
+        for dep in _as_list(stage.get("deps")):
+            if dep in writers:
+                lines.append(f"  {writers[dep]} -- {dep} --> {name}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def compose_table(compose_text: str) -> str:
+    """The services of deploy/docker-compose.yml: image or build, published ports, dependencies, volumes."""
+    services = (yaml.safe_load(compose_text) or {}).get("services", {})
+    rows = ["| service | image | ports | starts after | volumes |", "| --- | --- | --- | --- | --- |"]
+    for name, svc in services.items():
+        image = f"`{svc['image']}`" if "image" in svc else ""
+        if "build" in svc:
+            build = svc["build"]
+            dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, Mapping) else "Dockerfile"
+            image = f"{image} built from `{dockerfile}`".strip()
+        depends = svc.get("depends_on", [])
+        after = [
+            f"{dep} ({cond.get('condition', '').replace('service_', '')})" if isinstance(cond, Mapping) else str(dep)
+            for dep, cond in (depends.items() if isinstance(depends, Mapping) else ((d, None) for d in depends))
+        ]
+        rows.append(
+            f"| **{name}** | {image} | "
+            + "<br>".join(f"`{p}`" for p in svc.get("ports", []))
+            + " | "
+            + "<br>".join(after)
+            + " | "
+            + "<br>".join(f"`{v}`" for v in svc.get("volumes", []))
+            + " |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The evaluation report
+# --------------------------------------------------------------------------------------------------------------
+
+_METRICS = (("hr10", "HR@10"), ("ndcg10", "NDCG@10"), ("mrr", "MRR"))
+
+
+def _metric_cell(metrics: Mapping[str, Any], key: str) -> str:
+    """'value [low, high]' from a split's metrics ({"ndcg10": 0.07, "ci": {"ndcg10": [lo, hi]}})."""
+    value = metrics.get(key)
+    if not isinstance(value, int | float):
+        return "–"
+    interval = (metrics.get("ci") or {}).get(key)
+    if isinstance(interval, list | tuple) and len(interval) == 2:
+        return f"{value:.4f} [{interval[0]:.4f}, {interval[1]:.4f}]"
+    return f"{value:.4f}"
+
+
+def report_markdown(report: Mapping[str, Any], images: Iterable[str]) -> str:
+    """The results section from report.json (movie_genie.evaluation.report): tables per split, verdicts, plots."""
+    try:
+        models: Mapping[str, Mapping[str, Any]] = report["models"]
+        n_users = report["n_users"]
+        baseline = report.get("baseline", "ease")
+        parts = [
+            "*Generated at build time from `artifacts/report/report.json`; never edited by hand.*",
+            "",
+            f"**Data set** {report['dataset']} · **catalogue** {report['n_items']:,} items · "
+            f"**test users** {n_users['test']:,} · **validation users** {n_users['valid']:,} · "
+            f"**95% intervals** from {report['bootstrap_resamples']:,} bootstrap resamples (seed {report['seed']})",
+            "",
+        ]
+        for split in ("test", "valid"):
+            if split == "test":
+                parts += ["### Test split (the reported numbers)", ""]
+            else:
+                parts += ["### Validation split (models fit on training rows only; used for tuning)", ""]
+            header = "| model | " + " | ".join(f"{label} [95% CI]" for _, label in _METRICS) + " | coverage |"
+            if split == "test":
+                header += f" NDCG@10 / {baseline.upper()} | training s |"
+            parts += [header, "| --- " * header.count(" | ") + "|"]
+            for name, entry in models.items():
+                metrics = entry.get(split) or {}
+                cells = [_metric_cell(metrics, key) for key, _ in _METRICS]
+                coverage = metrics.get("coverage")
+                cells.append(f"{coverage:.3f}" if isinstance(coverage, int | float) else "–")
+                if split == "test":
+                    ratio, seconds = entry.get("ndcg10_vs_ease"), entry.get("training_seconds")
+                    cells.append(f"{ratio:.2f}×" if isinstance(ratio, int | float) else "–")
+                    cells.append(f"{seconds:.1f}" if isinstance(seconds, int | float) else "–")
+                bold = "**" if name == report.get("best_model") else ""
+                parts.append(f"| {bold}{name}{bold} | " + " | ".join(cells) + " |")
+            parts.append("")
+        verdicts = []
+        for name, entry in models.items():
+            if entry.get("beats_ease") is None:
+                continue
+            ratio = entry.get("ndcg10_vs_ease")
+            times = f" ({ratio:.2f}× its NDCG@10)" if isinstance(ratio, int | float) else ""
+            verdicts.append(f"- **{name}** {'beats' if entry['beats_ease'] else 'does NOT beat'} EASE{times}")
+        if verdicts:
+            parts += [f"### Against the {baseline.upper()} baseline (test NDCG@10)", "", *verdicts, ""]
+        if report.get("best_model"):
+            parts += [f"Best model on test NDCG@10: **{report['best_model']}** (in bold above).", ""]
+        if report.get("protocol"):
+            parts += ['??? note "The protocol as the report states it"', "", "    " + str(report["protocol"]), ""]
+    except (KeyError, TypeError) as exc:
+        raise GenerationError(
+            f"report.json does not have the shape movie_genie.evaluation.report writes ({exc!r}); "
+            "run `dvc repro evaluate` again, or update docs/gen_pages.py if the report format changed"
+        ) from exc
+    image_list = list(images)
+    if image_list:
+        parts += ["### Plots", ""]
+        parts += [f"![{Path(i).stem.replace('_', ' ')}]({i})\n" for i in image_list]
+    return "\n".join(parts)
+
+
+def report_section(report_dir: Path, page: str) -> tuple[str, dict[str, Path]]:
+    """(markdown, {site path: PNG to copy}) for the evaluation page; instructions when there is no report yet."""
+    report_file = report_dir / "report.json"
+    if not report_file.is_file():
+        return (
+            '!!! info "No evaluation report in this checkout yet"\n\n'
+            "    The results table and plots are generated from `artifacts/report/report.json` when the site is "
+            "built. Produce the report, then rebuild the docs:\n\n"
+            "    ```bash\n    .venv/bin/dvc repro evaluate   # trains what is missing, then evaluates\n"
+            "    make docs\n    ```\n",
+            {},
+        )
+    try:
+        report = json.loads(report_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise GenerationError(f"{report_file} is not valid JSON ({exc}); run `dvc repro evaluate` again") from exc
+    images = {f"{REPORT_ASSETS}/{png.name}": png for png in sorted(report_dir.glob("*.png"))}
+    base = posixpath.dirname(page) or "."
+    return report_markdown(report, [posixpath.relpath(p, base) for p in images]), images
+
+
+# --------------------------------------------------------------------------------------------------------------
+# OpenAPI -> Markdown
+# --------------------------------------------------------------------------------------------------------------
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+_LENGTH_KEYS = (
+    ("minLength", "min length"),
+    ("maxLength", "max length"),
+    ("minItems", "min items"),
+    ("maxItems", "max items"),
+    ("multipleOf", "multiple of"),
+    ("pattern", "pattern"),
+)
+
+
+def _schema_anchor(name: str) -> str:
+    return f"schema-{name.lower()}"
+
+
+def schema_type(schema: Mapping[str, Any]) -> str:
+    """A short Markdown rendering of a JSON schema's type: refs become links to the schema section."""
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return f"[{name}](#{_schema_anchor(name)})"
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        if combinator in schema:
+            joiner = " & " if combinator == "allOf" else " \\| "
+            return joiner.join(schema_type(s) for s in schema[combinator])
+    if "enum" in schema:
+        return " \\| ".join(f"`{json.dumps(v)}`" for v in schema["enum"])
+    kind = schema.get("type")
+    if kind == "array":
+        return f"array of {schema_type(schema.get('items', {}))}"
+    if isinstance(kind, list):
+        return " \\| ".join(str(k) for k in kind)
+    if kind == "object" and isinstance(schema.get("additionalProperties"), Mapping):
+        return f"object of {schema_type(schema['additionalProperties'])}"
+    return str(kind or "any")
+
+
+def _constraints(schema: Mapping[str, Any]) -> str:
+    """Bounds, lengths and patterns of a schema (and of its non-null anyOf branch)."""
+    found = []
+    branches = [schema, *[s for s in schema.get("anyOf", []) if s.get("type") != "null"]]
+    for branch in branches:
+        for key, label in (("minimum", "≥"), ("maximum", "≤"), ("exclusiveMinimum", ">"), ("exclusiveMaximum", "<")):
+            if key in branch:
+                found.append(f"{label} {branch[key]:g}" if isinstance(branch[key], float) else f"{label} {branch[key]}")
+        for key, label in _LENGTH_KEYS:
+            if key in branch:
+                found.append(f"{label} `{branch[key]}`")
+    return ", ".join(found)
+
+
+def _default(schema: Mapping[str, Any]) -> str:
+    return f"`{json.dumps(schema['default'])}`" if "default" in schema else ""
+
+
+def openapi_markdown(spec: Mapping[str, Any]) -> str:
+    """The REST API reference: every operation (grouped by tag) with parameters and responses, then every schema."""
+    info = spec.get("info", {})
+    parts = [
+        "# REST API",
+        "",
+        f"*Generated at build time from the OpenAPI {spec.get('openapi', '3')} spec of {info.get('title', 'the API')} "
+        f"{info.get('version', '')}* — the same spec the server publishes at `/api/openapi.json` (interactive docs at "
+        "`/api/docs`) and `movie-genie openapi` prints; the web app's typed client is generated from it too.",
+        "",
+        str(info.get("description", "")),
+        "",
+    ]
+    paths: Mapping[str, Any] = spec.get("paths", {})
+    tags = [t["name"] for t in spec.get("tags", [])]
+    tag_text = {t["name"]: t.get("description", "") for t in spec.get("tags", [])}
+    operations: list[tuple[str, str, str, Mapping[str, Any]]] = []
+    for path, item in paths.items():
+        for method in _METHODS:
+            if method in item:
+                op = item[method]
+                tag = (op.get("tags") or ["other"])[0]
+                if tag not in tags:
+                    tags.append(tag)
+                operations.append((tag, path, method, op))
+
+    parts += ["## Endpoints", "", "| method | path | what it does |", "| --- | --- | --- |"]
+    for tag in tags:
+        for t, path, method, op in operations:
+            if t == tag:
+                anchor = f"op-{op.get('operationId', method + path).lower().replace('_', '-')}"
+                parts.append(f"| `{method.upper()}` | [`{path}`](#{anchor}) | {_cell(op.get('summary', ''))} |")
+    parts.append("")
+
+    for tag in tags:
+        ops = [(p, m, o) for t, p, m, o in operations if t == tag]
+        if not ops:
+            continue
+        parts += [f"## {tag.capitalize()} {{#tag-{tag}}}", "", tag_text.get(tag, ""), ""]
+        for path, method, op in ops:
+            anchor = f"op-{op.get('operationId', method + path).lower().replace('_', '-')}"
+            parts += [f"### `{method.upper()} {path}` {{#{anchor}}}", "", op.get("summary", ""), ""]
+            if op.get("description"):
+                parts += [op["description"], ""]
+            params = op.get("parameters", [])
+            if params:
+                parts += ["| parameter | in | type | required | default | constraints | description |"]
+                parts += ["| --- | --- | --- | --- | --- | --- | --- |"]
+                for p in params:
+                    schema = p.get("schema", {})
+                    parts.append(
+                        f"| `{p['name']}` | {p.get('in', '')} | {schema_type(schema)} | "
+                        f"{'yes' if p.get('required') else 'no'} | {_default(schema)} | {_constraints(schema)} | "
+                        f"{_cell(p.get('description', schema.get('description', '')))} |"
+                    )
+                parts.append("")
+            body = op.get("requestBody")
+            if body:
+                for media, content in body.get("content", {}).items():
+                    parts += [f"**Request body** (`{media}`): {schema_type(content.get('schema', {}))}", ""]
+            parts += ["| status | meaning | body |", "| --- | --- | --- |"]
+            for status in sorted(op.get("responses", {})):
+                response = op["responses"][status]
+                bodies = [schema_type(c.get("schema", {})) for c in response.get("content", {}).values()]
+                parts.append(f"| {status} | {_cell(response.get('description', ''))} | {', '.join(bodies) or '-'} |")
+            parts.append("")
+
+    schemas: Mapping[str, Any] = spec.get("components", {}).get("schemas", {})
+    if schemas:
+        parts += ["## Schemas", ""]
+        for name in sorted(schemas):
+            schema = schemas[name]
+            parts += [f"### {name} {{#{_schema_anchor(name)}}}", "", _cell(schema.get("description", "")), ""]
+            props: Mapping[str, Any] = schema.get("properties", {})
+            required = set(schema.get("required", []))
+            if props:
+                parts += ["| field | type | required | default | constraints | description |"]
+                parts += ["| --- | --- | --- | --- | --- | --- |"]
+                for field_name, prop in props.items():
+                    parts.append(
+                        f"| `{field_name}` | {schema_type(prop)} | {'yes' if field_name in required else 'no'} | "
+                        f"{_default(prop)} | {_constraints(prop)} | {_cell(prop.get('description', ''))} |"
+                    )
+                parts.append("")
+            elif "enum" in schema or "type" in schema:
+                parts += [f"Type: {schema_type(schema)}", ""]
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The CLI reference (click introspection)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def cli_markdown(group: Any) -> str:
+    """Every `movie-genie` command with its help and options, from the click command tree itself."""
+    import click
+
+    parts = [
+        "# Command line",
+        "",
+        "*Generated at build time from the click commands of `movie_genie.cli`.* Run any command with `--help` for "
+        "the same text. Errors a user can fix are printed as one line and exit with status 2.",
+        "",
+    ]
+
+    def visit(command: click.Command, path: list[str]) -> None:
+        name = " ".join(path)
+        anchor = "cmd-" + "-".join(path[1:] or ["root"])
+        parts.extend([f"## `{name}` {{#{anchor}}}", "", (command.help or "").strip(), ""])
+        ctx = click.Context(command, info_name=path[-1])
+        usage = " ".join(command.collect_usage_pieces(ctx))
+        parts.extend([f"```text\n{name} {usage}\n```", ""])
+        rows = []
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                default = "" if param.default in (None, False, ()) or callable(param.default) else f"`{param.default}`"
+                rows.append(f"| `{', '.join(param.opts)}` | {_cell(param.help or '')} | {default} |")
+            elif isinstance(param, click.Argument):
+                rows.append(f"| `{param.name.upper() if param.name else ''}` | argument | |")
+        if rows:
+            parts.extend(["| option | what it does | default |", "| --- | --- | --- |", *rows, ""])
+        if isinstance(command, click.Group):
+            for sub_name in sorted(command.commands):
+                visit(command.commands[sub_name], [*path, sub_name])
+
+    visit(group, ["movie-genie"])
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Source code pages
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A documented top-level function/class (or method) of a module."""
+
+    name: str  # "ease_weights", "Ease", "Ease.fit"
+    kind: str  # "function" | "class" | "method"
+    line: int
+    summary: str
+
+    @property
+    def anchor(self) -> str:
+        """The HTML id of the symbol on its code page (dots are not safe in attr_list ids)."""
+        return self.name.replace(".", "-")
+
+
+def module_symbols(source: str) -> tuple[str, list[Symbol]]:
+    """(module docstring, public top-level functions and classes plus their public methods) of a source file."""
+    tree = ast.parse(source)
+    symbols: list[Symbol] = []
+
+    def summary(node: ast.AST) -> str:
+        doc = ast.get_docstring(node) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) else ""
+        return (doc or "").strip().split("\n\n")[0].replace("\n", " ")
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
+            symbols.append(Symbol(node.name, "function", node.lineno, summary(node)))
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            symbols.append(Symbol(node.name, "class", node.lineno, summary(node)))
+            for child in node.body:
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) and not child.name.startswith("_"):
+                    symbols.append(Symbol(f"{node.name}.{child.name}", "method", child.lineno, summary(child)))
+    return ast.get_docstring(tree) or "", symbols
+
+
+def code_page_path(module_file: Path) -> str:
+    """docs path of the code page of a source file: src/movie_genie/models/ease.py -> reference/code/models/ease.md."""
+    rel = module_file.relative_to(PACKAGE).with_suffix(".md").as_posix()
+    return f"{CODE_PAGES}/{rel}"
+
+
+def code_page(module_file: Path) -> str:
+    """One module's page: docstring, a table of its public symbols (each an anchor) and its full source."""
+    source = module_file.read_text(encoding="utf-8")
+    dotted = ".".join(module_file.relative_to(SRC).with_suffix("").parts)
+    try:
+        doc, symbols = module_symbols(source)
+    except SyntaxError:
+        doc, symbols = "", []  # a file mid-edit still gets its page; the test suite catches real syntax errors
+    rel = module_file.relative_to(ROOT).as_posix()
+    lines = source.count("\n") + 1
+    parts = [f"# `{dotted}`", "", f"`{rel}` · {lines} lines", ""]
+    if doc:
+        parts += ["```text", doc.strip(), "```", ""]
+    if symbols:
+        # Line-number anchors inside highlighted code are invisible to MkDocs' anchor check, so the table gives
+        # the line as text and each symbol its own checked anchor.
+        parts += ["| name | kind | line | what it does |", "| --- | --- | --- | --- |"]
+        parts += [f'| <a id="{s.anchor}"></a>`{s.name}` | {s.kind} | {s.line} | {_cell(s.summary)} |' for s in symbols]
+        parts.append("")
+    # The source is left out of the search index (Material's data-search-exclude): it would bury the prose.
+    parts += ["## Source { data-search-exclude }", "", '```python linenums="1"', source.rstrip("\n"), "```", ""]
+    return "\n".join(parts)
+
+
+def code_index(module_files: list[Path]) -> str:
+    """The index of all code pages, grouped by layer (sub-package)."""
+    parts = [
+        "# Source code",
+        "",
+        "*Generated at build time from `src/movie_genie`.* Each page shows a module's docstring, its public "
+        "functions and classes with their one-line docstrings, and the full source with line numbers. Pages "
+        "elsewhere in these docs link here, so a renamed function breaks the docs build instead of the reader.",
+        "",
+        "| module | what it holds |",
+        "| --- | --- |",
+    ]
+    for f in module_files:
+        try:
+            doc = module_symbols(f.read_text(encoding="utf-8"))[0]
+        except SyntaxError:
+            doc = ""
+        target = posixpath.relpath(code_page_path(f), CODE_PAGES)
+        dotted = ".".join(f.relative_to(SRC).with_suffix("").parts)
+        parts.append(f"| [`{dotted}`]({target}) | {_cell(doc.strip().split(chr(10))[0])} |")
+    return "\n".join(parts) + "\n"
+
+
+def module_files() -> list[Path]:
+    """Every Python file of the package, in path order (migrations' env and versions included)."""
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def expand_src_links(text: str, page: str) -> str:
+    """Replace [[src:PATH#SYMBOL]] by a relative link to the symbol's code page; fail on unknown files/symbols."""
+
+    def replace(match: re.Match[str]) -> str:
+        path, symbol = match.group("path"), match.group("symbol")
+        module_file = PACKAGE / path
+        if not module_file.is_file():
+            raise GenerationError(f"{page}: [[src:{path}]] names no file src/movie_genie/{path}")
+        target = posixpath.relpath(code_page_path(module_file), posixpath.dirname(page) or ".")
+        if symbol is None:
+            return f"[`{path}`]({target})"
+        names = {s.name: s for s in module_symbols(module_file.read_text(encoding="utf-8"))[1]}
+        if symbol not in names:
+            raise GenerationError(f"{page}: [[src:{path}#{symbol}]]: src/movie_genie/{path} defines no {symbol}")
+        return f"[`{symbol}`]({target}#{names[symbol].anchor})"
+
+    return _SRC_LINK.sub(replace, text)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Putting it together
+# --------------------------------------------------------------------------------------------------------------
+
+
+def report_dir() -> Path:
+    """Where the evaluation report is: $MOVIE_GENIE_DOCS_REPORT, else paths.artifacts_dir in params.yaml."""
+    override = os.environ.get("MOVIE_GENIE_DOCS_REPORT")
+    if override:
+        return Path(override)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")) or {}
+    artifacts = Path((params.get("paths") or {}).get("artifacts_dir", "artifacts"))
+    return (artifacts if artifacts.is_absolute() else ROOT / artifacts) / "report"
+
+
+def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, dict[str, Path]]:
+    """Expand the markers and source links of one hand-written page; returns (text, files to copy)."""
+    copies: dict[str, Path] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        name, args = match.group("name"), match.group("args").strip()
+        if name == "stages":
+            return stage_table(inputs["dvc"], inputs["params"], page)
+        if name == "stage-diagram":
+            return stage_diagram(inputs["dvc"])
+        if name == "params":
+            if not args:
+                raise GenerationError(f"{page}: <!-- gen:params --> needs a section, e.g. models.ease")
+            return params_table(inputs["params"], args)
+        if name == "compose":
+            return compose_table(inputs["compose"])
+        if name == "report":
+            text, images = report_section(report_dir(), page)
+            copies.update(images)
+            return text
+        raise GenerationError(f"{page}: unknown marker <!-- gen:{name} -->")
+
+    return expand_src_links(_MARKER.sub(replace, text), page), copies
+
+
+def main() -> None:
+    """Write every generated page into the build (never into docs/ itself)."""
+    import mkdocs_gen_files
+
+    inputs = {
+        "dvc": (ROOT / "dvc.yaml").read_text(encoding="utf-8"),
+        "params": (ROOT / "params.yaml").read_text(encoding="utf-8"),
+        "compose": (ROOT / "deploy" / "docker-compose.yml").read_text(encoding="utf-8"),
+    }
+    for md in sorted(DOCS.rglob("*.md")):
+        page = md.relative_to(DOCS).as_posix()
+        original = md.read_text(encoding="utf-8")
+        expanded, copies = expand_page(original, page, inputs)
+        if expanded != original:
+            with mkdocs_gen_files.open(page, "w") as out:
+                out.write(expanded)
+            mkdocs_gen_files.set_edit_path(page, page)
+        for target, source in copies.items():
+            with mkdocs_gen_files.open(target, "wb") as out_bin:
+                shutil.copyfileobj(source.open("rb"), out_bin)
+
+    with mkdocs_gen_files.open("reference/params.md", "w") as out:
+        out.write(params_reference(inputs["params"]))
+
+    from movie_genie.api.app import openapi_spec  # the spec as the server builds it; loads no artefacts
+
+    with mkdocs_gen_files.open("reference/api.md", "w") as out:
+        out.write(openapi_markdown(openapi_spec()))
+
+    from movie_genie.cli import cli
+
+    with mkdocs_gen_files.open("reference/cli.md", "w") as out:
+        out.write(cli_markdown(cli))
+
+    files = module_files()
+    with mkdocs_gen_files.open(f"{CODE_PAGES}/index.md", "w") as out:
+        out.write(code_index(files))
+    for f in files:
+        with mkdocs_gen_files.open(code_page_path(f), "w") as out:
+            out.write(code_page(f))
+
+
+if __name__ in {"__main__", "<run_path>"}:
+    try:
+        main()
+    except GenerationError as exc:  # a message, not a traceback: mkdocs reports it and the build fails
+        raise SystemExit(f"docs/gen_pages.py: {exc}") from exc

@@ -1,0 +1,297 @@
+"""The documentation site: its examples run, its generators read the real project files, and it builds strict.
+
+`mkdocs build --strict` turns every warning into a failure: a broken link or anchor, a page missing from the nav,
+a `[[src:...]]` link to a function that was renamed, a formula that cannot be converted, a generator that fails.
+The build is offline: no plugin or page fetches anything.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.rglob("*.md"))
+# A fenced ```pycon block, possibly indented (inside an admonition or a list item).
+_PYCON = re.compile(r"^(?P<indent>[ \t]*)```pycon[^\n]*\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL)
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", DOCS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _load("gen_pages")
+hooks = _load("hooks")
+
+
+# --- the examples on the pages ---------------------------------------------------------------------------------
+
+
+def _examples(page: Path) -> list[tuple[int, str]]:
+    """(line number, dedented source) of each pycon block of a page."""
+    text = page.read_text(encoding="utf-8")
+    return [
+        (text.count("\n", 0, m.start()) + 2, textwrap.dedent(m.group("body")))
+        for m in _PYCON.finditer(text)
+        if ">>>" in m.group("body")
+    ]
+
+
+PAGES_WITH_EXAMPLES = [p for p in PAGES if _examples(p)]
+
+
+def test_the_docs_have_examples() -> None:
+    """The pages that teach the data layer, the metrics and the protocol carry runnable examples."""
+    names = {p.relative_to(DOCS).as_posix() for p in PAGES_WITH_EXAMPLES}
+    assert {"pipeline.md", "evaluation.md"} <= names, names
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_EXAMPLES, ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_page_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every >>> example on the page gives exactly the output shown (blocks on a page share their names)."""
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    globs: dict[str, object] = {"__name__": f"docs.{page.stem}"}
+    rel = page.relative_to(DOCS).as_posix()
+    for line, source in _examples(page):
+        test = parser.get_doctest(source, globs, f"{rel}:{line}", str(page), line)
+        runner.run(test, out=lambda text: print(text, end=""), clear_globs=False)
+        globs.update(test.globs)  # DocTest copies its globals: carry this block's names to the next block
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples on docs/{rel} failed (see output)"
+
+
+# --- the generators on the real project files -------------------------------------------------------------------
+
+
+def test_stage_table_lists_every_dvc_stage_with_its_params() -> None:
+    """Each stage of dvc.yaml gets a row with its command, outputs and (linked) parameters."""
+    dvc_text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    params_text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    table = gen.stage_table(dvc_text, params_text, "pipeline.md")
+    stages = yaml.safe_load(dvc_text)["stages"]
+    for name, stage in stages.items():
+        row = next(line for line in table.splitlines() if line.startswith(f"| **{name}** |"))
+        assert f"`{stage['cmd']}`" in row
+        for out in stage.get("outs", []):
+            assert f"`{out}`" in row
+        for param in stage.get("params", []):
+            assert f"[`{param}`](reference/params.md#{param.split('.')[0]})" in row
+
+
+def test_params_table_keeps_values_and_comments() -> None:
+    """Values come from YAML and each key's comment from its line or the comment lines above it."""
+    text = textwrap.dedent(
+        """\
+        models:                # one section per model
+          ease:
+            lambdas: [50, 100] # grid tried on validation
+            # float32 halves the memory
+            dtype: float32
+          name: "a # not a comment"
+        """
+    )
+    table = gen.params_table(text, "models.ease")
+    assert "| `models.ease.lambdas` | `[50, 100]` | grid tried on validation |" in table
+    assert "| `models.ease.dtype` | `float32` | float32 halves the memory |" in table
+    assert gen.params_comments(text)["models"] == "one section per model"
+    assert "is not in params.yaml" in gen.params_table(text, "models.bert4rec")
+
+
+def test_every_params_section_is_on_the_reference_page() -> None:
+    """The parameter reference has a section (with an anchor) for every top-level key of params.yaml."""
+    params_text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    page = gen.params_reference(params_text)
+    for section in yaml.safe_load(params_text):
+        assert f"## `{section}` {{#{section}}}" in page
+
+
+def test_missing_report_gives_instructions_not_a_failure(tmp_path: Path) -> None:
+    """Without artifacts/report/report.json the evaluation page says how to produce it."""
+    text, images = gen.report_section(tmp_path, "evaluation.md")
+    assert "dvc repro evaluate" in text and images == {}
+
+
+def _fixture_report() -> dict[str, object]:
+    """A report with the shape movie_genie.evaluation.report writes (two models, hand-picked numbers)."""
+
+    def split(ndcg: float) -> dict[str, object]:
+        return {
+            "n_users": 943,
+            "hr10": 2 * ndcg,
+            "ndcg10": ndcg,
+            "mrr": ndcg * 0.9,
+            "coverage": 0.25,
+            "ci": {"hr10": [2 * ndcg - 0.01, 2 * ndcg + 0.01], "ndcg10": [ndcg - 0.005, ndcg + 0.005]},
+            "seconds": 0.5,
+        }
+
+    return {
+        "dataset": "ml-100k",
+        "protocol": "Leave-one-out by time ...",
+        "n_items": 1682,
+        "n_users": {"valid": 943, "test": 943},
+        "cutoff": 10,
+        "bootstrap_resamples": 1000,
+        "seed": 0,
+        "baseline": "ease",
+        "best_model": "bert4rec",
+        "models": {
+            "ease": {"valid": split(0.07), "test": split(0.0737), "training_seconds": 3.2, "ndcg10_vs_ease": 1.0,
+                     "beats_ease": None},
+            "bert4rec": {"valid": split(0.10), "test": split(0.1106), "training_seconds": 170.0,
+                         "ndcg10_vs_ease": 1.5, "beats_ease": True},
+        },
+    }  # fmt: skip
+
+
+def test_report_table_is_generated_from_the_report(tmp_path: Path) -> None:
+    """Every model's test numbers with their intervals, the ratio to EASE, the verdict and the plots."""
+    (tmp_path / "report.json").write_text(json.dumps(_fixture_report()), encoding="utf-8")
+    (tmp_path / "metrics.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    text, images = gen.report_section(tmp_path, "evaluation.md")
+    bert4rec = "| **bert4rec** | 0.2212 [0.2112, 0.2312] | 0.1106 [0.1056, 0.1156] | 0.0995 | 0.250 | 1.50× | 170.0 |"
+    assert bert4rec in text
+    assert "| ease | 0.1474 [0.1374, 0.1574] | 0.0737 [0.0687, 0.0787] | 0.0663 | 0.250 | 1.00× | 3.2 |" in text
+    assert "- **bert4rec** beats EASE (1.50× its NDCG@10)" in text
+    assert "![metrics](assets/report/metrics.png)" in text
+    assert images == {"assets/report/metrics.png": tmp_path / "metrics.png"}
+
+
+def test_report_of_another_shape_fails_with_a_clear_message(tmp_path: Path) -> None:
+    """A report the generator does not understand stops the build and says what to do, never a silent page."""
+    (tmp_path / "report.json").write_text(json.dumps({"models": []}), encoding="utf-8")
+    with pytest.raises(gen.GenerationError, match="dvc repro evaluate"):
+        gen.report_section(tmp_path, "evaluation.md")
+
+
+def test_real_report_renders_when_present() -> None:
+    """The report of this checkout (when the pipeline has run) renders with every model it holds."""
+    report_dir = gen.report_dir()
+    if not (report_dir / "report.json").is_file():
+        pytest.skip(f"no evaluation report at {report_dir} (run `dvc repro evaluate`)")
+    report = json.loads((report_dir / "report.json").read_text(encoding="utf-8"))
+    text, _ = gen.report_section(report_dir, "evaluation.md")
+    for name in report["models"]:
+        assert f"| {name} |" in text or f"| **{name}** |" in text
+
+
+def test_api_reference_covers_every_operation_and_schema() -> None:
+    """Every path and method of the live OpenAPI spec, and every schema, appears in the API reference."""
+    from movie_genie.api.app import openapi_spec
+
+    spec = openapi_spec()
+    page = gen.openapi_markdown(spec)
+    for path, item in spec["paths"].items():
+        for method in item:
+            if method in gen._METHODS:
+                assert f"### `{method.upper()} {path}`" in page
+    for name in spec["components"]["schemas"]:
+        assert f"### {name} {{#schema-{name.lower()}}}" in page
+
+
+def test_openapi_types_render_refs_unions_and_arrays() -> None:
+    """$ref becomes a link, nullable unions and arrays read naturally, bounds are listed."""
+    nullable = {"anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}]}
+    assert gen.schema_type(nullable) == "string \\| null"
+    assert gen._constraints(nullable) == "max length `200`"
+    assert gen.schema_type({"type": "array", "items": {"$ref": "#/components/schemas/MovieSummary"}}) == (
+        "array of [MovieSummary](#schema-moviesummary)"
+    )
+    assert gen.schema_type({"enum": ["hybrid", "ease"], "type": "string"}) == '`"hybrid"` \\| `"ease"`'
+
+
+def test_source_links_are_checked() -> None:
+    """[[src:...]] links point at the symbol's code page; unknown files or symbols fail the build."""
+    link = gen.expand_src_links("see [[src:data/idmap.py#IdMap.item_index]]", "models/ease.md")
+    assert link == "see [`IdMap.item_index`](../reference/code/data/idmap.md#IdMap-item_index)"
+    with pytest.raises(gen.GenerationError, match="defines no no_such_function"):
+        gen.expand_src_links("[[src:data/idmap.py#no_such_function]]", "index.md")
+    with pytest.raises(gen.GenerationError, match="names no file"):
+        gen.expand_src_links("[[src:data/nowhere.py]]", "index.md")
+
+
+def test_formulas_become_mathml() -> None:
+    """LaTeX becomes MathML at build time, so no maths script is fetched from a CDN."""
+    mathml = hooks.tex_to_mathml(r"\frac{1}{\log_2(r+2)}", "inline")
+    assert mathml.startswith("<math") and "<mfrac>" in mathml
+
+
+# --- the whole site ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the site once with --strict (warnings fail) into a temporary folder."""
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    return out
+
+
+def test_site_builds_with_every_page(site: Path) -> None:
+    """Every Markdown page and every generated reference page is in the built site."""
+    for page in PAGES:
+        assert (site / page.relative_to(DOCS).with_suffix(".html")).is_file(), page
+    for generated in ("reference/api.html", "reference/cli.html", "reference/params.html", "reference/code/index.html"):
+        assert (site / generated).is_file(), generated
+    assert (site / "reference/code/models/ease.html").is_file()
+
+
+def test_site_has_the_generated_content(site: Path) -> None:
+    """The stage table, the API reference and the maths are in the HTML (not the raw markers)."""
+    pipeline = (site / "pipeline.html").read_text(encoding="utf-8")
+    for name in yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]:
+        assert f"<strong>{name}</strong>" in pipeline
+    assert "gen:stages" not in pipeline
+    assert "/api/recommendations" in (site / "reference/api.html").read_text(encoding="utf-8")
+    ease = (site / "models/ease.html").read_text(encoding="utf-8")
+    assert "<math" in ease and 'class="arithmatex"' not in ease
+
+
+def test_site_fetches_nothing_at_build_time(site: Path) -> None:
+    """No Google Fonts link is emitted: the theme's fonts are the system's."""
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "fonts.googleapis.com" not in index
+
+
+def test_distributed_training_page_matches_the_code() -> None:
+    """The page says DDP is not available exactly as long as no training code uses it."""
+    uses_ddp = any("DistributedDataParallel" in f.read_text(encoding="utf-8") for f in (ROOT / "src").rglob("*.py"))
+    says_missing = "Not yet available" in (DOCS / "how-to" / "distributed-training.md").read_text(encoding="utf-8")
+    assert uses_ddp != says_missing, "update docs/how-to/distributed-training.md: DDP support changed"
+
+
+def test_compose_table_lists_every_service() -> None:
+    """The deploy page's service table is generated from deploy/docker-compose.yml."""
+    text = (ROOT / "deploy" / "docker-compose.yml").read_text(encoding="utf-8")
+    table = gen.compose_table(text)
+    for name in yaml.safe_load(text)["services"]:
+        assert f"| **{name}** |" in table
