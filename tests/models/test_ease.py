@@ -62,3 +62,15 @@ def test_fit_tunes_lambda_on_validation_and_recommends_within_the_cluster() -> N
     top = [r.movie_id for r in model.recommend([0, 1], k=3)]
     assert set(top) == {2, 3, 4}
     assert model.recommend([0, 1], k=3)[0].score > 0
+
+
+def test_empty_or_unknown_history_gets_the_most_popular_items() -> None:
+    data = _two_cluster_data()
+    extra = data.train.iloc[[0]].assign(user_idx=39, user_id=39, timestamp=9)  # item of user 0 gets one more user
+    data.train = pd.concat([data.train, extra], ignore_index=True)
+    model = Ease(EaseConfig(lambdas=(5.0,)))
+    model.fit(data)
+    counts = np.bincount(data.train.drop_duplicates(["user_idx", "item_idx"])["item_idx"], minlength=10)
+    top = [r.movie_id for r in model.recommend([12345], k=1)]
+    assert top == [int(np.argmax(counts))]
+    np.testing.assert_array_equal(model.score_batch([[]])[0], counts.astype(np.float32))

@@ -93,6 +93,8 @@ class Ease:
         self.config = config or EaseConfig()
         self.id_map: IdMap | None = None
         self.weights: np.ndarray | None = None  # (n_items, n_items) float32
+        # (n_items,) users per item (the Gram diagonal): the ranking for an empty or all-unknown history.
+        self.item_counts: np.ndarray | None = None
 
     @classmethod
     def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
@@ -109,10 +111,10 @@ class Ease:
         """The lambda in use: the tuned one after fit, else the grid's only/first value."""
         return self.config.chosen_lambda if self.config.chosen_lambda is not None else self.config.lambdas[0]
 
-    def _fitted(self) -> tuple[IdMap, np.ndarray]:
-        if self.id_map is None or self.weights is None:
+    def _fitted(self) -> tuple[IdMap, np.ndarray, np.ndarray]:
+        if self.id_map is None or self.weights is None or self.item_counts is None:
             raise NotFittedError("EASE model is not trained: call fit() or load a checkpoint")
-        return self.id_map, self.weights
+        return self.id_map, self.weights, self.item_counts
 
     def _torch_dtype(self) -> torch.dtype:
         return torch.float64 if self.config.dtype == "float64" else torch.float32
@@ -126,6 +128,7 @@ class Ease:
         start = time.perf_counter()
         self.id_map = data.id_map
         gram = self._gram(data)
+        self.item_counts = np.diag(gram).astype(np.float32)
         log = TrainingLog()
         grid = self.config.lambdas if validate is not None else (self.lam,)
         best: tuple[float, float, np.ndarray] | None = None
@@ -157,28 +160,39 @@ class Ease:
         """Fit again on `data` (train + validation) with the lambda chosen by `fit`, no tuning."""
         start = time.perf_counter()
         self.id_map = data.id_map
-        self.weights = ease_weights(self._gram(data), self.lam, self._torch_dtype(), self.config.threads)
+        gram = self._gram(data)
+        self.item_counts = np.diag(gram).astype(np.float32)
+        self.weights = ease_weights(gram, self.lam, self._torch_dtype(), self.config.threads)
         return TrainingLog(seconds=time.perf_counter() - start)
 
     def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
-        """Top-k unseen movies for any history; unknown ids are ignored, an empty history scores all zero."""
-        id_map, weights = self._fitted()
+        """Top-k unseen movies for any history; unknown ids are ignored, an empty history gets the most popular."""
+        id_map, weights, counts = self._fitted()
         idx = sorted(set(id_map.items_to_indices(history)))
-        scores = weights[idx].sum(axis=0) if idx else np.zeros(id_map.n_items, dtype=np.float32)
+        scores = weights[idx].sum(axis=0) if idx else counts
         return recommendations_from_scores(id_map, scores, idx, k, exclude)
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
-        """x B for each history: (len(histories), n_items) float32."""
-        id_map, weights = self._fitted()
+        """x B for each history: (len(histories), n_items) float32 (popularity counts for an empty history)."""
+        id_map, weights, counts = self._fitted()
         x = histories_matrix(histories, id_map.n_items)
-        return np.asarray(x @ weights, dtype=np.float32)
+        scores = np.asarray(x @ weights, dtype=np.float32)
+        empty = np.flatnonzero(np.diff(x.indptr) == 0)
+        scores[empty] = counts
+        return scores
 
     def save(self, path: Path) -> None:
         """Write B, the config (with the chosen lambda) and the id map."""
-        id_map, weights = self._fitted()
+        id_map, weights, counts = self._fitted()
         config = asdict(self.config)
         config["lambdas"] = list(self.config.lambdas)
-        save_checkpoint(path, model=self.name, config=config, id_map=id_map, state={"weights": weights})
+        save_checkpoint(
+            path,
+            model=self.name,
+            config=config,
+            id_map=id_map,
+            state={"weights": weights, "item_counts": counts},
+        )
 
     @classmethod
     def load(cls, path: Path) -> Self:
@@ -187,4 +201,5 @@ class Ease:
         model = cls(EaseConfig(**ckpt.config))
         model.id_map = ckpt.id_map
         model.weights = ckpt.array("weights")
+        model.item_counts = ckpt.array("item_counts")
         return model
