@@ -43,6 +43,7 @@ def describe_url(url: str | URL) -> str:
 
 def _set_sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        """Configure each new SQLite connection (the PRAGMAs are per connection)."""
         cursor = dbapi_connection.cursor()
         # WAL: readers never block the writer and vice versa, so API workers read while feedback is written.
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -302,6 +302,7 @@ def _guard_dataset_change(conn: Connection, loaded: str | None, name: str, table
 
 def _counts(conn: Connection) -> dict[str, int]:
     def count(model: Any, *where: Any) -> int:
+        """Rows of `model` matching `where`."""
         return int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
 
     return {
