@@ -9,6 +9,7 @@ Whole generated pages:
 Markers expanded inside hand-written pages (a marker is an HTML comment, so the page still reads as Markdown):
   <!-- gen:stages -->            the DVC stage table from dvc.yaml (+ the params each stage reads)
   <!-- gen:params SECTION -->    the params.yaml section (dotted path) as a table with its comments
+  <!-- gen:params SECTION module:Class -->   every field of a config dataclass: default, params.yaml value, comment
   <!-- gen:report -->            the evaluation results table and plots from artifacts/report/report.json
   <!-- gen:compose -->           the services of deploy/docker-compose.yml
   [[src:PATH#SYMBOL]]            a link to SYMBOL on the code page of src/movie_genie/PATH (checked: must exist)
@@ -19,11 +20,19 @@ Every generator is a plain function of its inputs so tests/docs can call it dire
 from __future__ import annotations
 
 import ast
+import dataclasses
+import enum
+import html
+import importlib
+import inspect
+import io
 import json
 import os
 import posixpath
 import re
 import shutil
+import textwrap
+import tokenize
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,6 +142,73 @@ def params_table(params_text: str, section: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _field_comments(cls: type) -> dict[str, str]:
+    """Field name -> the comment on its line (or the comment lines right above it) in a dataclass's source."""
+    source = textwrap.dedent(inspect.getsource(cls))
+    comments_by_line: dict[int, str] = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            comments_by_line[token.start[0]] = token.string.lstrip("#").strip()
+    lines = source.splitlines()
+    found: dict[str, str] = {}
+    for node in ast.parse(source).body[0].body:  # type: ignore[attr-defined]
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            parts = []
+            above = node.lineno - 1
+            while above >= 1 and lines[above - 1].strip().startswith("#"):
+                parts.insert(0, comments_by_line.get(above, ""))
+                above -= 1
+            if node.lineno in comments_by_line:
+                parts.append(comments_by_line[node.lineno])
+            if parts:
+                found[node.target.id] = " ".join(p for p in parts if p)
+    return found
+
+
+def config_table(params_text: str, section: str, config_path: str) -> str:
+    """Every field of a config dataclass: its default in code, its value in params.yaml, and what it does.
+
+    `config_path` is "module:Class". The params.yaml comment wins over the code comment; `per_dataset`
+    overrides are listed per data set. A params.yaml key the config does not know fails the build (the code
+    would reject it too).
+    """
+    module_name, _, class_name = config_path.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    data = yaml.safe_load(params_text) or {}
+    yaml_comments = params_comments(params_text)
+    try:
+        values = _lookup(data, section) or {}
+    except KeyError:
+        values = {}
+    overrides: Mapping[str, Mapping[str, Any]] = values.get("per_dataset") or {}
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(values) - set(names) - {"per_dataset"})
+    unknown += sorted({k for o in overrides.values() for k in o} - set(names))
+    if unknown:
+        raise GenerationError(f"params.yaml `{section}` sets {unknown}, which {class_name} does not have")
+    code_comments = _field_comments(cls)
+    rows = [
+        f"*From [`{class_name}`]({{code_link}}) and the `{section}` section of `params.yaml`; a blank params.yaml cell "
+        "means the default in code is used.*",
+        "",
+        "| parameter | default in code | params.yaml | what it does |",
+        "| --- | --- | --- | --- |",
+    ]
+    for field in dataclasses.fields(cls):
+        if field.default is not dataclasses.MISSING:
+            default = _format_value(field.default)
+        elif field.default_factory is not dataclasses.MISSING:
+            default = _format_value(field.default_factory())
+        else:
+            default = "required"
+        setting = [_format_value(values[field.name])] if field.name in values else []
+        setting += [f"{name}: {_format_value(o[field.name])}" for name, o in overrides.items() if field.name in o]
+        what = yaml_comments.get(f"{section}.{field.name}") or code_comments.get(field.name, "")
+        cells = "<br>".join(_cell(x) for x in setting)
+        rows.append(f"| `{field.name}` | {_cell(default)} | {cells} | {_cell(what)} |")
+    return "\n".join(rows) + "\n"
+
+
 def params_reference(params_text: str) -> str:
     """The whole params.yaml as one page: a section per top-level key."""
     data = yaml.safe_load(params_text) or {}
@@ -150,8 +226,8 @@ def params_reference(params_text: str) -> str:
 
 
 def _cell(text: str) -> str:
-    """Escape a value for a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Escape a value for a Markdown table cell (pipes, newlines, and < > that would read as HTML tags)."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -515,7 +591,10 @@ def cli_markdown(group: Any) -> str:
         rows = []
         for param in command.params:
             if isinstance(param, click.Option) and not param.hidden:
-                default = "" if param.default in (None, False, ()) or callable(param.default) else f"`{param.default}`"
+                value = param.get_default(ctx, call=False)
+                # Flags, unset values (click's UNSET sentinel is an Enum member) and callables show no default.
+                shown = value not in (None, False, ()) and not callable(value) and not isinstance(value, enum.Enum)
+                default = f"`{value}`" if shown else ""
                 rows.append(f"| `{', '.join(param.opts)}` | {_cell(param.help or '')} | {default} |")
             elif isinstance(param, click.Argument):
                 rows.append(f"| `{param.name.upper() if param.name else ''}` | argument | |")
@@ -674,7 +753,14 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
         if name == "params":
             if not args:
                 raise GenerationError(f"{page}: <!-- gen:params --> needs a section, e.g. models.ease")
-            return params_table(inputs["params"], args)
+            section, _, config = args.partition(" ")
+            if not config.strip():
+                return params_table(inputs["params"], section)
+            module_name, _, class_name = config.strip().partition(":")
+            module_file = SRC / (module_name.replace(".", "/") + ".py")
+            link = f"[[src:{module_file.relative_to(PACKAGE).as_posix()}#{class_name}]]"
+            table = config_table(inputs["params"], section, config.strip())
+            return table.replace(f"[`{class_name}`]({{code_link}})", link)
         if name == "compose":
             return compose_table(inputs["compose"])
         if name == "report":

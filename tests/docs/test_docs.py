@@ -295,3 +295,37 @@ def test_compose_table_lists_every_service() -> None:
     table = gen.compose_table(text)
     for name in yaml.safe_load(text)["services"]:
         assert f"| **{name}** |" in table
+
+
+def test_config_table_shows_code_defaults_params_values_and_comments() -> None:
+    """A model's table lists every config field, its default, the params.yaml value and what it does."""
+    params_text = textwrap.dedent(
+        """\
+        models:
+          ease:
+            lambdas: [50, 500]     # grid tried on validation
+            per_dataset:
+              ml-latest-small:
+                dtype: float64
+        """
+    )
+    table = gen.config_table(params_text, "models.ease", "movie_genie.models.ease:EaseConfig")
+    assert "| `lambdas` | `[100.0, 200.0, 500.0, 1000.0]` | `[50, 500]` | grid tried on validation |" in table
+    assert "| `dtype` | `float32` | ml-latest-small: `float64` |" in table
+    with pytest.raises(gen.GenerationError, match="does not have"):
+        gen.config_table("models:\n  ease:\n    lambda: 5\n", "models.ease", "movie_genie.models.ease:EaseConfig")
+
+
+def test_cli_reference_lists_every_command() -> None:
+    """Every click command and subcommand has a section; no internal sentinel leaks into the defaults."""
+    import click
+
+    from movie_genie.cli import cli
+
+    page = gen.cli_markdown(cli)
+    for name, command in cli.commands.items():
+        assert f"## `movie-genie {name}`" in page
+        if isinstance(command, click.Group):
+            for sub in command.commands:
+                assert f"## `movie-genie {name} {sub}`" in page
+    assert "Sentinel" not in page
