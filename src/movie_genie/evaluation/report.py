@@ -17,6 +17,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, never a window; must precede pyplot
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 
 from movie_genie.config import Layout, Params
 from movie_genie.data.tables import read_info
@@ -198,20 +199,24 @@ def plot_training_curves(report: dict[str, Any], path: Path) -> Path:
     for ax, (name, epochs) in zip(axes[0], curves.items(), strict=False):
         x_key = next((k for k in ("epoch", "lambda") if all(k in e for e in epochs)), None)
         xs = [e[x_key] for e in epochs] if x_key else list(range(len(epochs)))
-        valid = [e.get("valid_ndcg10") for e in epochs]
-        if any(v is not None for v in valid):
-            ax.plot(xs, valid, marker="o", color="tab:blue", label="valid NDCG@10")
+        # Neural models validate every few epochs only: plot the epochs that have a validation score.
+        points = [(x, e["valid_ndcg10"]) for x, e in zip(xs, epochs, strict=True) if e.get("valid_ndcg10") is not None]
+        if points:
+            ax.plot([x for x, _ in points], [v for _, v in points], marker="o", color="tab:blue", label="valid NDCG@10")
         ax.set_xlabel(x_key or "step")
         if x_key == "lambda":
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor log labels overlap on a short range
         loss_keys = sorted({k for e in epochs for k in e if "loss" in k})
         if loss_keys:
             twin = ax.twinx()
             for key in loss_keys:
-                twin.plot(xs, [e.get(key) for e in epochs], linestyle="--", label=key)
+                pairs = [(x, e[key]) for x, e in zip(xs, epochs, strict=True) if e.get(key) is not None]
+                twin.plot([x for x, _ in pairs], [v for _, v in pairs], linestyle="--", color="tab:orange", label=key)
             twin.set_ylabel("loss")
             twin.legend(loc="upper right", fontsize=7)
         ax.set_title(name)
+        ax.set_ylabel("valid NDCG@10")
         ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
