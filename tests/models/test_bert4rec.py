@@ -12,7 +12,7 @@ import torch
 from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import TrainingData
 from movie_genie.models.bert4rec import Bert4Rec, Bert4RecConfig
-from movie_genie.models.common import RecommendRequestError
+from movie_genie.models.common import RecommendRequestError, with_validation_in_train
 from movie_genie.models.popularity import Popularity
 from movie_genie.models.sequences import ModelConfigError
 
@@ -124,3 +124,28 @@ def test_config_from_params_applies_dataset_overrides() -> None:
         Bert4RecConfig.from_params({"hidden_size": 64})
     with pytest.raises(ModelConfigError, match="divisible"):
         Bert4RecConfig.from_params({"dim": 30, "heads": 4})
+
+
+def test_refit_fine_tunes_on_validation_rows(trained: tuple[Bert4Rec, float], ml100k_slice: TrainingData, tmp_path):
+    model, _ = trained
+    model.save(tmp_path / "b.pt")
+    copy = Bert4Rec.load(tmp_path / "b.pt")
+    copy.config = replace(copy.config, refit_epochs=1)
+    log = copy.refit(with_validation_in_train(ml100k_slice))
+    assert len(log.epochs) == 1 and np.isfinite(log.epochs[0]["loss"])
+    histories = [[0, 5, 9]]
+    assert not np.allclose(copy.score_batch(histories), model.score_batch(histories))
+
+
+def test_recency_masking_prefers_recent_positions(trained: tuple[Bert4Rec, float]) -> None:
+    model, _ = trained
+    uniform = model.config
+    model.config = replace(uniform, mask_recency=0.8, mask_prob=0.2, last_mask_prob=0.0)
+    try:
+        tokens = torch.arange(1, 31).repeat(2000, 1)  # (2000, 30): full rows
+        _, mask = model._mask(tokens, torch.Generator().manual_seed(0))
+    finally:
+        model.config = uniform
+    rate = mask.float().mean(dim=0)  # (30,) masking rate per position, oldest first
+    assert rate[-1] > 0.5 > rate[0] and rate[0] < 0.01
+    assert mask.float().sum(dim=1).mean().item() == pytest.approx(0.2 * 30, rel=0.15)

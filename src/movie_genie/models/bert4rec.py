@@ -38,6 +38,7 @@ from movie_genie.models.sequences import (
     length_batches,
     pad_left,
     seed_everything,
+    torch_threads,
     user_sequences,
     warmup_cosine,
 )
@@ -54,8 +55,12 @@ class Bert4RecConfig:
     ff_mult: int = 4
     dropout: float = 0.2
     mask_prob: float = 0.2  # share of positions masked per training sequence
+    mask_recency: float = 1.0  # < 1: mask recent positions more (weight mask_recency**distance_from_end); 1: uniform
+    mask_max_prob: float = 0.8  # cap on any one position's masking probability under recency weighting
     last_mask_prob: float = 0.25  # share of rows that also mask their last position (matches inference)
     random_crop_prob: float = 0.5  # share of long histories cut at a random window instead of the latest items
+    all_windows: bool = False  # train on every max_len window of long histories each epoch (more rows per epoch)
+    min_window: int = 5  # shortest older window kept when all_windows cuts a history
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 0.01
@@ -63,11 +68,15 @@ class Bert4RecConfig:
     max_epochs: int = 60
     eval_every: int = 2
     patience: int = 4  # validation checks without improvement before stopping
+    refit_with_valid: bool = True  # the train stage then calls refit(train + validation) before the test
+    refit_epochs: int = 3  # fine-tuning epochs of refit (0 = keep the tuned weights)
+    refit_lr_scale: float = 0.3  # refit learning rate = lr * refit_lr_scale (cosine-decayed, no warm-up)
     use_content: bool = True  # genres + year (+ text embedding when available) fused into item embeddings
     use_text: bool = True
     full_softmax_max_items: int = 50_000  # larger catalogues train with a sampled softmax
     sampled_negatives: int = 4096
     seed: int = 42
+    torch_threads: int = 0  # intra-op threads while training (0 = torch's default); 1 is faster on a busy CPU
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -77,6 +86,8 @@ class Bert4RecConfig:
             raise ValueError(f"dim ({self.dim}) must be divisible by heads ({self.heads})")
         if not 0.0 < self.mask_prob < 1.0:
             raise ValueError("mask_prob must be in (0, 1)")
+        if not 0.0 < self.mask_recency <= 1.0:
+            raise ValueError("mask_recency must be in (0, 1]")
 
     @classmethod
     def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Bert4RecConfig:
@@ -223,31 +234,77 @@ class Bert4Rec:
         cfg = self.config
         start = time.perf_counter()
         generator = seed_everything(cfg.seed)
-        rng = np.random.default_rng(cfg.seed)
         self.id_map = data.id_map
-        self.net = net = self._build_net(data)
+        self.net = self._build_net(data)
+        with torch_threads(cfg.torch_threads):
+            log = self._train(data, validate, cfg.max_epochs, cfg.lr, cfg.warmup_steps, generator, cfg.seed, "bert4rec")
+        log.seconds = time.perf_counter() - start
+        return log
+
+    def refit(self, data: TrainingData) -> TrainingLog:
+        """Fine-tune the fitted model for `refit_epochs` on `data` (train + validation rows) before the test.
+
+        The tuned model never saw each user's validation item; a short fine-tune at a lower learning rate teaches
+        it those latest transitions without a full retrain (a retrain would double the training time).
+        """
+        cfg = self.config
+        start = time.perf_counter()
+        if self.net is None:
+            return self.fit(data)
+        if data.id_map.item_ids != self._require()[1].item_ids:
+            raise ValueError("refit data has another catalogue than the fitted model: fit a new model instead")
+        log = TrainingLog()
+        if cfg.refit_epochs > 0:
+            generator = seed_everything(cfg.seed + 1)
+            with torch_threads(cfg.torch_threads):
+                log = self._train(
+                    data,
+                    None,
+                    cfg.refit_epochs,
+                    cfg.lr * cfg.refit_lr_scale,
+                    0,
+                    generator,
+                    cfg.seed + 1,
+                    "bert4rec refit",
+                )
+        log.seconds = time.perf_counter() - start
+        return log
+
+    def _train(
+        self,
+        data: TrainingData,
+        validate: Validator | None,
+        epochs: int,
+        lr: float,
+        warmup: int,
+        generator: torch.Generator,
+        seed: int,
+        desc: str,
+    ) -> TrainingLog:
+        """The training loop: one sequence per user per row, a loss at every masked position, early stopping."""
+        cfg = self.config
+        net, id_map = self._require()
+        start = time.perf_counter()
+        rng = np.random.default_rng(seed)
         self._table = None
-        n_items = data.id_map.n_items
         # Shift item indices by one: token 0 is padding.
-        seqs = [s + 1 for s in user_sequences(data.train, data.id_map.n_users) if len(s) > 0]
+        seqs = [s + 1 for s in user_sequences(data.train, id_map.n_users) if len(s) > 0]
         if not seqs:
             raise ValueError("no training interactions: the training split is empty")
-        lengths = np.array([min(len(s), cfg.max_len) for s in seqs])
-        steps_per_epoch = math.ceil(len(seqs) / cfg.batch_size)
-        total_steps = steps_per_epoch * cfg.max_epochs
-        optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, cfg.warmup_steps, total_steps)
-        )
-        sampled = n_items > cfg.full_softmax_max_items
+        total_steps = math.ceil(len(self._epoch_rows(seqs, np.random.default_rng(seed))) / cfg.batch_size) * epochs
+        optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg.weight_decay, foreach=True)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total_steps))
+        sampled = id_map.n_items > cfg.full_softmax_max_items
         stopper = EarlyStopping(cfg.patience)
         log = TrainingLog()
-        bar = tqdm(range(1, cfg.max_epochs + 1), desc="bert4rec", unit="epoch", disable=not cfg.progress)
+        bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not cfg.progress)
         for epoch in bar:
             net.train()
             total_loss, total_masked = 0.0, 0
+            rows = self._epoch_rows(seqs, rng)
+            lengths = np.array([len(r) for r in rows])
             for batch in length_batches(lengths, cfg.batch_size, rng):
-                tokens = self._training_rows([seqs[i] for i in batch], rng)
+                tokens = torch.from_numpy(pad_left([rows[i] for i in batch]))  # (B, T) right-aligned
                 inputs, mask = self._mask(tokens, generator)
                 table = net.item_table()
                 hidden = net.encode(inputs, table)[mask]  # (M, d) at masked positions only
@@ -265,7 +322,7 @@ class Bert4Rec:
                 total_masked += len(targets)
             row: dict[str, float] = {"epoch": float(epoch), "loss": total_loss / max(total_masked, 1)}
             stop = False
-            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.max_epochs):
+            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == epochs):
                 self._table = None
                 row["valid_ndcg10"] = float(validate(self))
                 stop = stopper.update(row["valid_ndcg10"], epoch, net)
@@ -283,27 +340,52 @@ class Bert4Rec:
         net.eval()
         self._table = None
         log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
-        log.seconds = time.perf_counter() - start
         return log
 
-    def _training_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> torch.Tensor:
-        """Right-aligned token rows (B, T): the latest items, or a random window for some long histories."""
+    def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+        """This epoch's training rows (token arrays of at most max_len items).
+
+        Default: one row per user, the latest `max_len` items (or, for `random_crop_prob` of long histories, a random
+        window). With `all_windows`, a long history is cut into consecutive windows ending at its latest item, the
+        older cuts shifted by a random offset each epoch, so every item is trained on once per epoch.
+        """
         cfg = self.config
         rows = []
         for seq in seqs:
-            if len(seq) > cfg.max_len and rng.random() < cfg.random_crop_prob:
+            if len(seq) <= cfg.max_len:
+                rows.append(seq)
+            elif cfg.all_windows:
+                rows.append(seq[-cfg.max_len :])
+                end = len(seq) - cfg.max_len - int(rng.integers(0, cfg.max_len))
+                while end >= cfg.min_window:
+                    rows.append(seq[max(0, end - cfg.max_len) : end])
+                    end -= cfg.max_len
+            elif rng.random() < cfg.random_crop_prob:
                 end = int(rng.integers(cfg.max_len, len(seq) + 1))
-                seq = seq[end - cfg.max_len : end]
-            rows.append(seq[-cfg.max_len :])
-        return torch.from_numpy(pad_left(rows))
+                rows.append(seq[end - cfg.max_len : end])
+            else:
+                rows.append(seq[-cfg.max_len :])
+        return rows
 
     def _mask(self, tokens: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """Replace random positions by [MASK]; return (inputs, mask) with mask (B, T) True where a loss applies."""
         assert self.net is not None
+        cfg = self.config
         real = tokens.ne(PAD)
-        mask = (torch.rand(tokens.shape, generator=generator) < self.config.mask_prob) & real
+        if cfg.mask_recency < 1.0:
+            # Recency-weighted masking (Petrov & Macdonald, 2022): position j from the end is masked with probability
+            # proportional to mask_recency**j, scaled so a row still masks about mask_prob of its items. Targets near
+            # the end look like next-item prediction, which is what inference asks, so training converges sooner.
+            from_end = torch.arange(tokens.shape[1] - 1, -1, -1, dtype=torch.float32)  # (T,)
+            weight = cfg.mask_recency**from_end  # (T,)
+            lengths = real.sum(dim=1, keepdim=True).float()  # (B, 1)
+            totals = (1 - cfg.mask_recency**lengths) / (1 - cfg.mask_recency)  # (B, 1): sum of weights per row
+            prob = (cfg.mask_prob * lengths * weight / totals).clamp(max=cfg.mask_max_prob)  # (B, T)
+        else:
+            prob = torch.full(tokens.shape, cfg.mask_prob)
+        mask = (torch.rand(tokens.shape, generator=generator) < prob) & real
         # Some rows mask their last item too: the inference situation, where [MASK] follows the whole history.
-        last = torch.rand(tokens.shape[0], generator=generator) < self.config.last_mask_prob
+        last = torch.rand(tokens.shape[0], generator=generator) < cfg.last_mask_prob
         empty = ~mask.any(dim=1)  # every row needs at least one target
         mask[:, -1] |= last | empty
         inputs = tokens.masked_fill(mask, self.net.mask_token)

@@ -39,6 +39,7 @@ from movie_genie.models.sequences import (
     config_from_params,
     pad_left,
     seed_everything,
+    torch_threads,
     user_sequences,
     warmup_cosine,
 )
@@ -76,11 +77,15 @@ class TwoTowerConfig:
     eval_every: int = 1
     patience: int = 4
     logq_correction: bool = True
+    refit_with_valid: bool = True  # the train stage then calls refit(train + validation) before the test
+    refit_epochs: int = 2  # fine-tuning epochs of refit (0 = keep the tuned weights)
+    refit_lr_scale: float = 0.3  # refit learning rate = lr * refit_lr_scale (cosine-decayed, no warm-up)
     use_content: bool = True
     use_text: bool = True
     use_user_features: bool = True
     feature_dropout: float = 0.5  # share of training rows without user features, so new users work too
     seed: int = 42
+    torch_threads: int = 0  # intra-op threads while training (0 = torch's default); 1 is faster on a busy CPU
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -242,9 +247,60 @@ class TwoTower:
         cfg = self.config
         start = time.perf_counter()
         generator = seed_everything(cfg.seed)
-        rng = np.random.default_rng(cfg.seed)
         self.id_map = data.id_map
-        self.net = net = self._build_net(data)
+        self.net = self._build_net(data)
+        with torch_threads(cfg.torch_threads):
+            log = self._train(
+                data, validate, cfg.max_epochs, cfg.lr, cfg.warmup_steps, generator, cfg.seed, "two_tower"
+            )
+        log.seconds = time.perf_counter() - start
+        return log
+
+    def refit(self, data: TrainingData) -> TrainingLog:
+        """Fine-tune the fitted model for `refit_epochs` on `data` (train + validation rows) before the test.
+
+        A short fine-tune at a lower learning rate teaches the tuned model each user's latest (validation)
+        transition without a full retrain.
+        """
+        cfg = self.config
+        start = time.perf_counter()
+        if self.net is None:
+            return self.fit(data)
+        if data.id_map.item_ids != self._require()[1].item_ids:
+            raise ValueError("refit data has another catalogue than the fitted model: fit a new model instead")
+        log = TrainingLog()
+        if cfg.refit_epochs > 0:
+            generator = seed_everything(cfg.seed + 1)
+            with torch_threads(cfg.torch_threads):
+                log = self._train(
+                    data,
+                    None,
+                    cfg.refit_epochs,
+                    cfg.lr * cfg.refit_lr_scale,
+                    0,
+                    generator,
+                    cfg.seed + 1,
+                    "two_tower refit",
+                )
+        log.seconds = time.perf_counter() - start
+        return log
+
+    def _train(
+        self,
+        data: TrainingData,
+        validate: Validator | None,
+        epochs: int,
+        lr: float,
+        warmup: int,
+        generator: torch.Generator,
+        seed: int,
+        desc: str,
+    ) -> TrainingLog:
+        """The training loop over sampled pairs, with early stopping; stores the training users' vectors at the end."""
+        cfg = self.config
+        net, _ = self._require()
+        start = time.perf_counter()
+        rng = np.random.default_rng(seed)
         net.generator = generator
         self._items = None
         seqs = user_sequences(data.train, data.id_map.n_users)
@@ -257,14 +313,14 @@ class TwoTower:
         log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum()).astype(np.float32))
         per_epoch = max(cfg.batch_size, int(len(pair_user) * cfg.sample_frac))
         steps_per_epoch = math.ceil(per_epoch / cfg.batch_size)
-        optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+        optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg.weight_decay, foreach=True)
         schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, cfg.warmup_steps, steps_per_epoch * cfg.max_epochs)
+            optimizer, lambda step: warmup_cosine(step, warmup, steps_per_epoch * epochs)
         )
         features = torch.from_numpy(self.user_features) if self.user_features is not None else None
         stopper = EarlyStopping(cfg.patience)
         log = TrainingLog()
-        bar = tqdm(range(1, cfg.max_epochs + 1), desc="two_tower", unit="epoch", disable=not cfg.progress)
+        bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not cfg.progress)
         for epoch in bar:
             net.train()
             chosen = rng.choice(len(pair_user), size=per_epoch, replace=False)
@@ -296,7 +352,7 @@ class TwoTower:
                 total += float(loss.detach()) * len(rows)
             row: dict[str, float] = {"epoch": float(epoch), "loss": total / per_epoch}
             stop = False
-            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.max_epochs):
+            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == epochs):
                 self._items = None
                 row["valid_ndcg10"] = float(validate(self))
                 stop = stopper.update(row["valid_ndcg10"], epoch, net)
@@ -316,7 +372,6 @@ class TwoTower:
         # From histories alone, like the queries of similar_users (which come without user features).
         self.user_table = self._user_vectors([s.tolist() for s in seqs])
         log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
-        log.seconds = time.perf_counter() - start
         return log
 
     # ---------------------------------------------------------------------------------------------- inference
