@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
@@ -39,6 +40,7 @@ class EaseConfig:
     dtype: Literal["float32", "float64"] = "float32"
     # torch threads for the inverse: 1 is fastest on a small shared CPU (more threads thrash when cores are busy).
     threads: int | None = 1
+    progress: bool = True  # a progress bar over the lambda grid with each validation score
     # Chosen by `fit` (the grid's best on validation); None before fitting.
     chosen_lambda: float | None = field(default=None)
 
@@ -104,7 +106,7 @@ class Ease:
     @classmethod
     def tiny_config(cls) -> EaseConfig:
         """The config the contract tests train with: a two-value grid so tuning runs too."""
-        return EaseConfig(lambdas=(50.0, 200.0))
+        return EaseConfig(lambdas=(50.0, 200.0), progress=False)
 
     @property
     def lam(self) -> float:
@@ -132,25 +134,21 @@ class Ease:
         log = TrainingLog()
         grid = self.config.lambdas if validate is not None else (self.lam,)
         best: tuple[float, float, np.ndarray] | None = None
-        for lam in grid:
+        bar = tqdm(grid, desc="ease lambda", unit="solve", disable=not self.config.progress or len(grid) < 2)
+        for lam in bar:
             self.weights = ease_weights(gram, lam, self._torch_dtype(), self.config.threads)
             if validate is None:
                 best = (lam, float("nan"), self.weights)
                 break
             score = float(validate(self))
             log.epochs.append({"lambda": float(lam), "valid_ndcg10": score})
+            bar.set_postfix(lam=f"{lam:g}", ndcg10=f"{score:.4f}")
             if best is None or score > best[1]:
                 best = (lam, score, self.weights)
             else:
                 self.weights = None  # free the losing matrix before the next solve
         assert best is not None
-        self.config = EaseConfig(
-            lambdas=self.config.lambdas,
-            refit_with_valid=self.config.refit_with_valid,
-            dtype=self.config.dtype,
-            threads=self.config.threads,
-            chosen_lambda=best[0],
-        )
+        self.config = replace(self.config, chosen_lambda=best[0])
         self.weights = best[2]
         log.best_valid_ndcg10 = None if validate is None else best[1]
         log.seconds = time.perf_counter() - start
