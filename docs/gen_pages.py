@@ -355,10 +355,10 @@ def report_markdown(report: Mapping[str, Any], images: Iterable[str]) -> str:
                 parts += ["### Test split (the reported numbers)", ""]
             else:
                 parts += ["### Validation split (models fit on training rows only; used for tuning)", ""]
-            header = "| model | " + " | ".join(f"{label} [95% CI]" for _, label in _METRICS) + " | coverage |"
+            columns = ["model", *(f"{label} [95% CI]" for _, label in _METRICS), "coverage"]
             if split == "test":
-                header += f" NDCG@10 / {baseline.upper()} | training s |"
-            parts += [header, "| --- " * header.count(" | ") + "|"]
+                columns += [f"NDCG@10 / {baseline.upper()}", "training s"]
+            parts += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
             for name, entry in models.items():
                 metrics = entry.get(split) or {}
                 cells = [_metric_cell(metrics, key) for key, _ in _METRICS]

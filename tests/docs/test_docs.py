@@ -172,6 +172,8 @@ def test_report_table_is_generated_from_the_report(tmp_path: Path) -> None:
     assert bert4rec in text
     assert "| ease | 0.1474 [0.1374, 0.1574] | 0.0737 [0.0687, 0.0787] | 0.0663 | 0.250 | 1.00× | 3.2 |" in text
     assert "- **bert4rec** beats EASE (1.50× its NDCG@10)" in text
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    assert {line.count("|") for line in rows[:4]} == {8}, "test table: header, separator and rows must agree"
     assert "![metrics](assets/report/metrics.png)" in text
     assert images == {"assets/report/metrics.png": tmp_path / "metrics.png"}
 
