@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install pipeline run serve test test-py lint format bench docs clean
+.PHONY: help install pipeline run serve test test-py test-web web web-api lint format bench docs clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,16 +32,39 @@ install: $(STAMP) ## create .venv and install pinned dependencies
 pipeline: install ## data -> split -> train -> evaluate -> index -> db (skips up-to-date stages)
 	$(BIN)/dvc repro
 
-run: pipeline ## set up, run the pipeline and serve on http://127.0.0.1:5001
+# --- web app (web/: React + TypeScript + Vite) ---------------------------------------------------------------
+# `npm ci` runs when the lock file changed, the build when any source changed (make compares timestamps).
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json \
+	web/vite.config.ts web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json
+WEB_DEPS := web/node_modules/.package-lock.json
+
+$(WEB_DEPS): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run build
+
+web: web/dist/index.html ## build the web app into web/dist (npm ci + vite build when sources changed)
+
+web-api: install $(WEB_DEPS) ## refresh web/openapi.json from the API and regenerate the typed client
+	$(BIN)/movie-genie openapi > web/openapi.json
+	cd web && npm run gen:api
+
+run: pipeline web ## set up, run the pipeline and serve on http://127.0.0.1:5001
 	$(BIN)/movie-genie serve --host $(HOST) --port $(PORT)
 
-serve: install ## serve the already-built artefacts
+serve: install web ## serve the already-built artefacts
 	$(BIN)/movie-genie serve --host $(HOST) --port $(PORT)
 
-test: test-py ## run every test
+test: test-py test-web ## run every test
 
 test-py: install
-	$(BIN)/pytest
+	$(BIN)/pytest --ignore=tests/e2e
+
+# Web: ESLint, Vitest unit tests, then the browser tests (tests/e2e: the built app on the real server, Chromium).
+test-web: install web
+	cd web && npm run lint && npm test && npm run size --silent
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest tests/e2e
 
 lint: install ## ruff (lint + format check) and mypy on src/
 	$(BIN)/ruff check src tests benchmarks

@@ -1,38 +1,50 @@
-import { lazy, Suspense } from "react";
+import { lazy, useEffect } from "react";
 import { Route, Routes } from "react-router";
 
 import { Layout } from "./components/Layout";
-import { Skeleton } from "./components/Skeleton";
+import { RouteBoundary } from "./components/RouteBoundary";
 import { Home } from "./pages/Home";
 import { NotFound } from "./pages/NotFound";
 
-// Home is in the main chunk (first paint of the rows); the other screens load when first visited.
-const UserPicker = lazy(() => import("./pages/UserPicker"));
-const Onboarding = lazy(() => import("./pages/Onboarding"));
-const SearchPage = lazy(() => import("./pages/SearchPage"));
-const MovieDetails = lazy(() => import("./pages/MovieDetails"));
-const Dashboard = lazy(() => import("./pages/Dashboard"));
+// Home is in the main chunk (first paint of the rows); the other screens are split out and fetched while the
+// browser is idle after the first render, so later navigation is instant and still works if the server goes away.
+const screens = {
+  users: () => import("./pages/UserPicker"),
+  onboarding: () => import("./pages/Onboarding"),
+  search: () => import("./pages/SearchPage"),
+  movie: () => import("./pages/MovieDetails"),
+  models: () => import("./pages/Dashboard"),
+};
+const UserPicker = lazy(screens.users);
+const Onboarding = lazy(screens.onboarding);
+const SearchPage = lazy(screens.search);
+const MovieDetails = lazy(screens.movie);
+const Dashboard = lazy(screens.models);
 
-function PageFallback() {
-  return (
-    <div role="status" aria-label="Loading page" className="space-y-4">
-      <Skeleton className="h-8 w-64" />
-      <Skeleton className="h-48 w-full" />
-    </div>
-  );
+function usePrefetchScreens(): void {
+  useEffect(() => {
+    const prefetch = () => {
+      for (const load of Object.values(screens)) load().catch(() => undefined); // a failure shows on navigation
+    };
+    const timer = window.setTimeout(prefetch, 300);
+    return () => {
+      window.clearTimeout(timer);
+    };
+  }, []);
 }
 
 /** The routes; client-side paths fall back to index.html on the server. */
 export function App() {
+  usePrefetchScreens();
   return (
     <Routes>
       <Route element={<Layout />}>
         <Route index element={<Home />} />
-        <Route path="users" element={<Suspense fallback={<PageFallback />}><UserPicker /></Suspense>} />
-        <Route path="onboarding" element={<Suspense fallback={<PageFallback />}><Onboarding /></Suspense>} />
-        <Route path="search" element={<Suspense fallback={<PageFallback />}><SearchPage /></Suspense>} />
-        <Route path="movies/:movieId" element={<Suspense fallback={<PageFallback />}><MovieDetails /></Suspense>} />
-        <Route path="models" element={<Suspense fallback={<PageFallback />}><Dashboard /></Suspense>} />
+        <Route path="users" element={<RouteBoundary><UserPicker /></RouteBoundary>} />
+        <Route path="onboarding" element={<RouteBoundary><Onboarding /></RouteBoundary>} />
+        <Route path="search" element={<RouteBoundary><SearchPage /></RouteBoundary>} />
+        <Route path="movies/:movieId" element={<RouteBoundary><MovieDetails /></RouteBoundary>} />
+        <Route path="models" element={<RouteBoundary><Dashboard /></RouteBoundary>} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

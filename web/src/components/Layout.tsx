@@ -1,5 +1,6 @@
 import { Link, NavLink, Outlet } from "react-router";
 
+import { useHealth } from "../api/queries";
 import { useSession } from "../lib/session";
 import { useTheme } from "../lib/theme";
 import { BackendBanner } from "./BackendBanner";
@@ -13,6 +14,7 @@ const navClass = ({ isActive }: { isActive: boolean }) =>
 export function Layout() {
   const { userId } = useSession();
   const [theme, toggleTheme] = useTheme();
+  useHealth(); // polled: raises the banner when the server stops, lowers it when it is back
   return (
     <div className="min-h-screen">
       <a
@@ -45,7 +47,14 @@ export function Layout() {
               className="rounded-md border border-zinc-300 px-2.5 py-1.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
               data-testid="current-user"
             >
-              {userId ? `User ${userId} · switch` : "Choose a user"}
+              {userId ? (
+                <>
+                  User {userId}
+                  <span className="hidden sm:inline"> · switch</span>
+                </>
+              ) : (
+                "Choose a user"
+              )}
             </Link>
             <button
               type="button"

@@ -32,6 +32,8 @@ describe("readModelFigures", () => {
     expect(figures.split).toBeNull();
     expect(figures.metrics.ndcg10?.value).toBe(0.11);
     expect(figures.curves).toEqual({ loss: [7.1, 6.4], valid_ndcg10: [0.05, 0.08] });
+    // A grid search logged as "epochs" (no loss) is not a training curve.
+    expect(readModelFigures({ epochs: [{ epoch: 1, lambda: 50, valid_ndcg10: 0.1 }] }).curves).toEqual({});
   });
 
   it("falls back to validation figures and says so", () => {

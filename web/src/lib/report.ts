@@ -54,9 +54,11 @@ function readCurves(entry: Record<string, unknown>): Record<string, number[]> {
   const log = isObject(entry.training) ? entry.training : entry;
   const epochs = Array.isArray(log.epochs) ? log.epochs.filter(isObject) : [];
   const curves: Record<string, number[]> = {};
+  // Only gradient training has curves over epochs; other models log grid searches (e.g. EASE's lambda) there.
+  if (!epochs.some((e) => typeof e.loss === "number")) return curves;
   for (const epoch of epochs) {
     for (const [key, value] of Object.entries(epoch)) {
-      if (key === "epoch" || typeof value !== "number") continue;
+      if (key === "epoch" || key === "seconds" || typeof value !== "number") continue;
       (curves[key] ??= []).push(value);
     }
   }

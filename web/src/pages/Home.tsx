@@ -52,7 +52,7 @@ export function Home() {
         id="for-you"
         title="For you"
         source={modelLabel(forYou.data?.model ?? "hybrid")}
-        description="Blends the sequence model, the two-tower model and what is popular, weighted on validation data."
+        description="Blends Two-Tower, BERT4Rec and popularity, with weights tuned on validation data."
         items={recItems(forYou.data?.items)}
         isPending={forYou.isPending}
         error={forYou.error}

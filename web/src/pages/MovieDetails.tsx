@@ -13,6 +13,22 @@ import { modelLabel } from "../lib/models";
 import { useSession } from "../lib/session";
 import { NotFound } from "./NotFound";
 
+const ICON_PATHS = {
+  like: "M7 10v11H3V10h4zm2 11h8.3a2 2 0 0 0 2-1.6l1.3-7A2 2 0 0 0 18.6 10H14l.8-4.2a1.5 1.5 0 0 0-2.7-1.2L9 10v11z",
+  dislike: "M7 14V3H3v11h4zm2-11h8.3a2 2 0 0 1 2 1.6l1.3 7a2 2 0 0 1-2 2.4H14l.8 4.2a1.5 1.5 0 0 1-2.7 1.2L9 14V3z",
+  watched: "M4 12.5l5 5L20 6.5",
+} as const;
+
+/** Inline SVG icons: emoji fonts are missing on many Linux machines and would show as empty boxes. */
+function MarkIcon({ kind }: { kind: keyof typeof ICON_PATHS }) {
+  const stroke = kind === "watched";
+  return (
+    <svg viewBox="0 0 24 24" aria-hidden="true" className="h-4 w-4" fill={stroke ? "none" : "currentColor"} stroke={stroke ? "currentColor" : "none"} strokeWidth={2.5} strokeLinecap="round" strokeLinejoin="round">
+      <path d={ICON_PATHS[kind]} />
+    </svg>
+  );
+}
+
 function Facts({ label, values }: { label: string; values: string[] | null | undefined }) {
   if (!values?.length) return null;
   return (
@@ -35,7 +51,11 @@ export default function MovieDetails() {
   const mine = currentFeedback(feedback.data, movieId);
   // A MovieLens user may have rated the film in the data set: show that rating until they change it here.
   const datasetRating = user.data?.recent.find((h) => h.movie.movie_id === movieId && h.kind === "rating")?.value;
-  const shownRating = mine.rating ?? datasetRating ?? null;
+  // Show what was just sent at once (optimistic); the refetched feedback confirms it, an error reverts it.
+  const sent = send.isError ? undefined : send.variables;
+  const shownRating = (sent?.kind === "rating" ? sent.value : null) ?? mine.rating ?? datasetRating ?? null;
+  const opinion = sent?.kind === "like" || sent?.kind === "dislike" ? sent.kind : mine.opinion;
+  const watched = mine.watched || sent?.kind === "watched";
 
   if (!Number.isInteger(movieId) || movieId <= 0) return <NotFound what="film" />;
   if (movie.error instanceof ApiError && movie.error.status === 404) return <NotFound what="film" />;
@@ -74,7 +94,10 @@ export default function MovieDetails() {
           : "border-zinc-300 hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-900"
       }`}
     >
-      {label}
+      <span className="inline-flex items-center gap-1.5">
+        <MarkIcon kind={kind} />
+        {label}
+      </span>
     </button>
   );
 
@@ -127,9 +150,9 @@ export default function MovieDetails() {
                   }}
                 />
                 <div className="flex flex-wrap gap-2" role="group" aria-label="Mark this film">
-                  {markButton("like", "👍 Like", mine.opinion === "like")}
-                  {markButton("dislike", "👎 Dislike", mine.opinion === "dislike")}
-                  {markButton("watched", "✓ Watched", mine.watched)}
+                  {markButton("like", "Like", opinion === "like")}
+                  {markButton("dislike", "Dislike", opinion === "dislike")}
+                  {markButton("watched", "Watched", watched)}
                 </div>
                 <p className="text-sm" aria-live="polite" data-testid="feedback-status">
                   {send.isPending

@@ -169,7 +169,10 @@ export default function SearchPage() {
           </div>
         </div>
       </div>
-      <section aria-label="Results" aria-busy={results.isFetching}>
+      <section aria-labelledby="results-heading" aria-busy={results.isFetching}>
+        <h2 id="results-heading" className="sr-only">
+          Results
+        </h2>
         {!debounced ? (
           <EmptyState title="Type to search">
             Try “action movies with robots”, a title like “toy story”, or a mood like “feel-good comedy”.

@@ -1,0 +1,199 @@
+"""End-to-end fixtures: the BUILT web app served by the REAL backend (`movie-genie serve`, gunicorn) over the small
+real artefact set the API tests build, driven by Debian's Chromium through Playwright (which never downloads a
+browser here).
+
+The artefact set is the API suite's `artefacts` fixture (tests/api/conftest.py: a real ml-100k slice through the
+real pipeline stages), imported rather than rebuilt by a second pipeline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+DIST = WEB / "dist"
+# Screenshots, timings and accessibility results: build output, git-ignored.
+RESULTS = WEB / "test-results"
+CHROMIUM = Path(os.environ.get("MOVIE_GENIE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT_S = 120
+
+
+def _load_api_fixtures() -> Any:
+    """tests/api/conftest.py as a module, so its session fixture `artefacts` can be reused here."""
+    path = ROOT / "tests" / "api" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("movie_genie_api_test_fixtures", path)
+    assert spec is not None and spec.loader is not None, f"cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+artefacts = _load_api_fixtures().artefacts
+
+
+@dataclass
+class Server:
+    """A running `movie-genie serve` on a free loopback port."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        """SIGTERM to the gunicorn master, then wait (kill if it hangs)."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _check_build() -> None:
+    """The e2e suite tests the production build: it must exist and be newer than every web source file."""
+    index = DIST / "index.html"
+    if not index.is_file():
+        pytest.fail("web/dist is missing: build the web app first with `make web`")
+    sources = [p for p in (WEB / "src").rglob("*") if p.is_file()] + [WEB / "index.html", WEB / "package-lock.json"]
+    newest = max(p.stat().st_mtime for p in sources)
+    if newest > index.stat().st_mtime:
+        stale = max(sources, key=lambda p: p.stat().st_mtime).relative_to(ROOT)
+        pytest.fail(f"web/dist is older than {stale}: rebuild it with `make web`")
+
+
+@dataclass(frozen=True)
+class ReusedArtefacts:
+    """An artefact folder built earlier by the `artefacts` fixture (params.yaml + data/movie_genie.db)."""
+
+    params_file: Path
+    database_url: str
+
+
+@pytest.fixture(scope="module")
+def e2e_artefacts(request: pytest.FixtureRequest) -> Any:
+    """The API suite's artefacts; MOVIE_GENIE_E2E_ARTEFACTS=<folder> reuses a copy of one (UI iteration only)."""
+    reuse = os.environ.get("MOVIE_GENIE_E2E_ARTEFACTS")
+    if reuse:
+        folder = Path(reuse)
+        if not (folder / "params.yaml").is_file() or not (folder / "data" / "movie_genie.db").is_file():
+            pytest.fail(f"MOVIE_GENIE_E2E_ARTEFACTS={reuse} has no params.yaml and data/movie_genie.db")
+        return ReusedArtefacts(folder / "params.yaml", f"sqlite:///{folder / 'data' / 'movie_genie.db'}")
+    return request.getfixturevalue("artefacts")
+
+
+@pytest.fixture(scope="module")
+def server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`movie-genie serve` (one gunicorn worker) on the artefacts, serving web/dist at / like `make run`."""
+    _check_build()
+    artefacts = e2e_artefacts
+    port = _free_port()
+    log = tmp_path_factory.mktemp("e2e-serve") / "gunicorn.log"
+    env = {**os.environ, "DATABASE_URL": artefacts.database_url, "HF_HUB_OFFLINE": "1"}
+    env.pop("REDIS_URL", None)
+    command = [
+        str(Path(sys.executable).with_name("movie-genie")),
+        "--params",
+        str(artefacts.params_file),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    # cwd = the checkout: params' serving.web_dist (web/dist) is relative to it, as with `make run`.
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    running = Server(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    try:
+        while not _answers(f"{running.base}/api/ping"):
+            if process.poll() is not None:
+                pytest.fail(f"movie-genie serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                tail = log.read_text()[-3000:]
+                pytest.fail(f"movie-genie serve did not answer within {STARTUP_TIMEOUT_S} s:\n{tail}")
+            time.sleep(0.5)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    """Playwright's driver (bundled in the Python package; no browser download)."""
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} not found: `apt-get install -y chromium` (or set MOVIE_GENIE_CHROMIUM)")
+    launched = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture()
+def new_page(browser: Browser) -> Iterator[Any]:
+    """A factory of pages in fresh browser contexts (own storage) at a given viewport width."""
+    contexts = []
+
+    def make(width: int = 1440, height: int = 900, color_scheme: str = "light") -> Page:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, color_scheme=color_scheme, service_workers="block"
+        )
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
