@@ -163,8 +163,26 @@ def render_markdown(report: dict[str, Any]) -> str:
             continue
         verdict = "beats EASE" if entry["beats_ease"] else "does NOT beat EASE"
         lines.append(f"- **{name}** {verdict} ({entry['ndcg10_vs_ease']:.2f}× EASE's NDCG@10)")
+    tuned = _tuned_lines(report)
+    if tuned:
+        lines += ["", "## Chosen on validation", "", *tuned]
     lines += ["", f"Best model on test NDCG@10: **{report['best_model']}**.", ""]
     return "\n".join(lines)
+
+
+def _tuned_lines(report: dict[str, Any]) -> list[str]:
+    """Hyperparameters the train stage picked on validation (EASE's lambda, the hybrid's blend weights)."""
+    lines = []
+    for name, entry in report["models"].items():
+        config = entry.get("config") or {}
+        if config.get("chosen_lambda") is not None:
+            grid = ", ".join(f"{v:g}" for v in config.get("lambdas", []))
+            lines.append(f"- **{name}**: lambda = {config['chosen_lambda']:g} (grid: {grid})")
+        if config.get("weights"):
+            weights = ", ".join(f"{k} {v:.2f}" for k, v in config["weights"].items())
+            short = ", ".join(f"{k} {v:.2f}" for k, v in (config.get("short_weights") or {}).items())
+            lines.append(f"- **{name}**: blend weights {weights}; short histories: {short}")
+    return lines
 
 
 def plot_metrics(report: dict[str, Any], path: Path) -> Path:
