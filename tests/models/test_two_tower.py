@@ -7,21 +7,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import TrainingData
-from movie_genie.models.common import RecommendRequestError
+from movie_genie.models.common import RecommendRequestError, with_validation_in_train
 from movie_genie.models.popularity import Popularity
 from movie_genie.models.two_tower import TwoTower, TwoTowerConfig, UnknownMovieError
 
-SMALL = TwoTowerConfig(max_len=30, dim=32, batch_size=256, sample_frac=0.5, max_epochs=8, patience=2, progress=False)
+SMALL = TwoTowerConfig(
+    max_len=30, dim=32, batch_size=256, sample_frac=0.3, max_epochs=4, patience=2, torch_threads=1, progress=False
+)
 
 
 @pytest.fixture(scope="module")
 def trained(ml100k_slice: TrainingData) -> tuple[TwoTower, float]:
     """A small Two-Tower trained with early stopping on the slice, and its best validation NDCG@10."""
-    torch.set_num_threads(2)
     model = TwoTower(SMALL)
     log = model.fit(ml100k_slice, make_validator(ml100k_slice))
     assert log.best_valid_ndcg10 is not None
@@ -40,7 +40,7 @@ def test_training_beats_popularity(trained: tuple[TwoTower, float], ml100k_slice
 
 
 def test_training_is_deterministic(ml100k_slice: TrainingData) -> None:
-    config = replace(SMALL, max_epochs=1)
+    config = replace(SMALL, max_epochs=1, sample_frac=0.1)
     first, second = TwoTower(config), TwoTower(config)
     log_a, log_b = first.fit(ml100k_slice), second.fit(ml100k_slice)
     assert log_a.epochs[0]["loss"] == log_b.epochs[0]["loss"]
@@ -102,3 +102,16 @@ def test_checkpoint_round_trip(trained: tuple[TwoTower, float], tmp_path: Path) 
     np.testing.assert_array_equal(model.score_batch(histories), loaded.score_batch(histories))
     np.testing.assert_array_equal(model.score_batch([[4, 5]], user_ids=[3]), loaded.score_batch([[4, 5]], user_ids=[3]))
     assert loaded.similar_users([50, 172], k=3) == model.similar_users([50, 172], k=3)
+
+
+def test_refit_fine_tunes_and_updates_user_vectors(
+    trained: tuple[TwoTower, float], ml100k_slice: TrainingData, tmp_path: Path
+) -> None:
+    model, _ = trained
+    model.save(tmp_path / "t.pt")
+    copy = TwoTower.load(tmp_path / "t.pt")
+    copy.config = replace(copy.config, refit_epochs=1, sample_frac=0.1)
+    log = copy.refit(with_validation_in_train(ml100k_slice))
+    assert len(log.epochs) == 1 and np.isfinite(log.epochs[0]["loss"])
+    assert not np.allclose(copy.score_batch([[0, 5, 9]]), model.score_batch([[0, 5, 9]]))
+    assert copy.user_table is not None and copy.user_table.shape == model.user_table.shape  # type: ignore[union-attr]

@@ -128,6 +128,11 @@ def encode_user_features(users: pd.DataFrame | None, id_map: IdMap) -> tuple[np.
 class TwoTowerNet(nn.Module):
     """Both towers. Item tokens are item index + 1 (0 = padding)."""
 
+    # Content buffers (registered only when the data has them).
+    genres: torch.Tensor
+    year: torch.Tensor
+    text: torch.Tensor
+
     def __init__(
         self,
         cfg: TwoTowerConfig,
@@ -174,15 +179,15 @@ class TwoTowerNet(nn.Module):
             # Start with a recency preference (later positions higher), which training then adjusts.
             self.recency.copy_(torch.linspace(-1.0, 0.0, cfg.max_len + 1))
 
-    def item_vectors(self) -> torch.Tensor:
-        """L2-normalised item tower output for the whole catalogue, (n_items, d)."""
-        x = self.item_id.weight
+    def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """L2-normalised item tower output, (n_items, d), or (len(items), d) for the given item indices only."""
+        x = self.item_id.weight if items is None else self.item_id(items)
         if self.genre_proj is not None:
-            x = x + self.genre_proj(self.genres)
+            x = x + self.genre_proj(self.genres if items is None else self.genres[items])
         if self.year_proj is not None:
-            x = x + self.year_proj(self.year)
+            x = x + self.year_proj(self.year if items is None else self.year[items])
         if self.text_proj is not None:
-            x = x + self.text_proj(self.text)
+            x = x + self.text_proj(self.text if items is None else self.text[items])
         return F.normalize(x + self.item_mlp(x), dim=-1)
 
     def user_vectors(self, tokens: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
@@ -338,7 +343,7 @@ class TwoTower:
                     keep = torch.rand(len(rows), generator=generator) >= cfg.feature_dropout
                     feats = feats * keep[:, None]
                 user_vec = net.user_vectors(torch.from_numpy(pad_left(hist)), feats)  # (B, d)
-                item_vec = net.item_vectors()[targets]  # (B, d)
+                item_vec = net.item_vectors(targets)  # (B, d): only the batch targets pass the tower
                 logits = user_vec @ item_vec.T * net.inv_temperature  # (B, B): column j = row j's target
                 if cfg.logq_correction:
                     logits = logits - log_q[targets][None, :]
