@@ -33,6 +33,7 @@ import re
 import shutil
 import textwrap
 import tokenize
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -475,6 +476,47 @@ def _default(schema: Mapping[str, Any]) -> str:
     return f"`{json.dumps(schema['default'])}`" if "default" in schema else ""
 
 
+# (method, path, query, JSON body) of the quick examples; one whose names the spec does not have is left out.
+_EXAMPLES: tuple[tuple[str, str, dict[str, Any], dict[str, Any] | None], ...] = (
+    ("get", "/api/health", {}, None),
+    ("get", "/api/recommendations", {"user_id": 1, "model": "hybrid", "k": 5}, None),
+    ("get", "/api/search", {"q": "action movies with robots", "k": 5}, None),
+    ("post", "/api/feedback", {}, {"user_id": 1, "movie_id": 50, "kind": "rating", "value": 4.5}),
+)
+
+
+def _example_fits(spec: Mapping[str, Any], method: str, path: str, query: Mapping[str, Any], body: Any) -> bool:
+    """Whether the spec has this operation, these query parameters and these body fields."""
+    op = spec.get("paths", {}).get(path, {}).get(method)
+    if op is None:
+        return False
+    names = {p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}
+    if not set(query) <= names:
+        return False
+    if body is None:
+        return True
+    schema = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = spec.get("components", {}).get("schemas", {}).get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+    return set(body) <= set(schema.get("properties", {}))
+
+
+def curl_examples(spec: Mapping[str, Any], base: str = "http://127.0.0.1:5001") -> str:
+    """A few curl commands against a local server, each checked against the spec."""
+    lines = []
+    for method, path, query, body in _EXAMPLES:
+        if not _example_fits(spec, method, path, query, body):
+            continue
+        url = base + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        if body is None:
+            lines.append(f"curl -s '{url}'")
+        else:
+            lines.append(f"curl -s -X POST '{url}' -H 'Content-Type: application/json' -d '{json.dumps(body)}'")
+    if not lines:
+        return ""
+    return "## Try it\n\nWith `make run` serving on port 5001:\n\n```bash\n" + "\n".join(lines) + "\n```\n"
+
+
 def openapi_markdown(spec: Mapping[str, Any]) -> str:
     """The REST API reference: every operation (grouped by tag) with parameters and responses, then every schema."""
     info = spec.get("info", {})
@@ -488,6 +530,7 @@ def openapi_markdown(spec: Mapping[str, Any]) -> str:
         str(info.get("description", "")),
         "",
     ]
+    parts.append(curl_examples(spec))
     paths: Mapping[str, Any] = spec.get("paths", {})
     tags = [t["name"] for t in spec.get("tags", [])]
     tag_text = {t["name"]: t.get("description", "") for t in spec.get("tags", [])}

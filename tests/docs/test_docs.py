@@ -331,3 +331,14 @@ def test_cli_reference_lists_every_command() -> None:
             for sub in command.commands:
                 assert f"## `movie-genie {name} {sub}`" in page
     assert "Sentinel" not in page
+
+
+def test_curl_examples_match_the_spec() -> None:
+    """The API page's examples use only operations, query parameters and body fields the spec has."""
+    from movie_genie.api.app import openapi_spec
+
+    spec = openapi_spec()
+    text = gen.curl_examples(spec)
+    assert text.count("curl -s") == len(gen._EXAMPLES), "an example no longer fits the API: update _EXAMPLES"
+    assert not gen._example_fits(spec, "get", "/api/recommendations", {"no_such_parameter": 1}, None)
+    assert not gen._example_fits(spec, "post", "/api/feedback", {}, {"no_such_field": 1})
