@@ -87,3 +87,18 @@ def test_index_refuses_stale_embeddings(small_index, latest_small, sentence_mode
     with pytest.raises(IndexMissingError, match="run `movie-genie embed`"):
         build_index(changed, None, None, tmp_path / "none.npz", tmp_path / "i", SearchConfig(), sentence_model)
     assert not (tmp_path / "i").exists()  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Action movies with ROBOTS", "a heist that goes wrong", "the of and", "Amélie's café", "日本 robots 🤖", ""],
+)
+def test_query_tokens_match_the_indexing_tokenizer(query) -> None:
+    import bm25s
+    import Stemmer
+
+    index = LexicalIndex.build([MovieDocument(1, "Robots", None, (), "Robots. A heist.")], LexicalConfig())
+    expected = bm25s.tokenize(
+        query, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False, show_progress=False
+    )
+    assert index.tokens(query) == (list(expected[0]) if expected else [])

@@ -28,7 +28,7 @@ class OnnxConfig(_Section):
     """The ONNX copy of the encoder used at query time."""
 
     quantize_int8: bool = False  # int8 is ~2x faster but only ~0.99 mean / 0.97 min cosine to torch
-    threads: int = Field(default=1, ge=1)  # intra-op threads per process; >1 oversubscribes a small CPU
+    threads: int = Field(default=1, ge=1)  # onnxruntime + FAISS threads per process at query time
     query_cache_size: int = Field(default=2048, ge=0)  # LRU entries of query embeddings (0 disables)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, cast
 
+import faiss
 import numpy as np
 import pandas as pd
 
@@ -134,6 +135,9 @@ class SearchEngine:
                 f"{index_dir} was built by another version ({manifest.get('version')}): run `movie-genie index`"
             )
         config = config or SearchConfig.from_dict(manifest["config"])
+        # One query is too small to split across cores; OpenMP workers spinning beside other processes (web
+        # workers, training) cost more than they give. Process-wide setting, like torch.set_num_threads.
+        faiss.omp_set_num_threads(config.onnx.threads)
         catalogue = pd.read_parquet(index_dir / CATALOGUE_FILE)
         return cls(
             catalogue=catalogue,

@@ -7,18 +7,24 @@ single-field BM25 index, so a query word in the title counts more than the same 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 from movie_genie.search.config import LexicalConfig
 from movie_genie.search.documents import MovieDocument
 from movie_genie.search.errors import IndexMissingError
 
 _META = "lexical.json"
+# bm25s.tokenize's defaults, repeated for queries: its tokenizer builds progress bars and a vocabulary per call
+# (~2 ms); this does the same lower-case -> split -> drop stop words -> stem in microseconds.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 def lexical_text(doc: MovieDocument, title_boost: int) -> str:
@@ -61,8 +67,8 @@ class LexicalIndex:
 
     def tokens(self, query: str) -> list[str]:
         """The query's stemmed, stop-word-free tokens (may be empty, e.g. for emoji)."""
-        out = bm25s.tokenize(query, stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)
-        return list(out[0]) if out else []
+        words = [w for w in _TOKEN.findall(query.lower()) if w not in _STOPWORDS]
+        return list(self._stemmer.stemWords(words))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document: float32 [n] (all zero when no query token is in the vocabulary)."""

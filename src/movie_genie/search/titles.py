@@ -85,7 +85,7 @@ class TitleMatcher:
     def suggest(
         self, prefix: str, k: int, min_fuzzy: float, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """Up to k (row, score) for a typed prefix: title starts, then word starts, then fuzzy (>= min_fuzzy)."""
+        """Up to k (row, score) for a typed prefix: title starts, word starts, then fuzzy (>= min_fuzzy; >100 skips)."""
         p = normalise(prefix)
         if not p or k <= 0:
             return []
@@ -98,7 +98,7 @@ class TitleMatcher:
             best_kind[row] = min(kind, best_kind.get(row, kind))
         ranked = sorted(best_kind, key=lambda r: (best_kind[r], -self._popularity[r], r))
         out = [(r, 100.0 if best_kind[r] == 0 else 90.0) for r in ranked[:k]]
-        if len(out) < k:
+        if len(out) < k and min_fuzzy <= 100:
             # Typo in the prefix: compare it with the first len(prefix) characters of each title form.
             cut = [v[: len(p)] for v in self._variants]
             raw = process.cdist([p], cut, scorer=fuzz.ratio, dtype=np.float32, workers=1)[0]
