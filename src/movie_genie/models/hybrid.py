@@ -52,7 +52,8 @@ class HybridConfig:
 
     components: tuple[str, ...] = ("two_tower", "bert4rec", POPULARITY)
     candidates: int = 200
-    weight_step: float = 0.1
+    weight_step: float = 0.25
+    refine_step: float = 0.05  # hill-climbing step after the coarse grid (0 = grid only)
     short_history: int = 5
     factors: int = 32
     seed: int = 0
@@ -67,13 +68,19 @@ class HybridConfig:
             raise HybridConfigError("models.hybrid.components must include 'popularity' (the empty-history fallback)")
         if len(set(self.components)) != len(self.components) or "hybrid" in self.components:
             raise HybridConfigError(f"models.hybrid.components must be distinct models, got {self.components}")
-        if not 0 < self.weight_step <= 1 or self.candidates < 1 or self.short_history < 1:
-            raise HybridConfigError("models.hybrid: weight_step in (0, 1], candidates >= 1, short_history >= 1")
+        if not 0 < self.weight_step <= 1 or not 0 <= self.refine_step < 1:
+            raise HybridConfigError("models.hybrid: weight_step must be in (0, 1] and refine_step in [0, 1)")
+        if self.candidates < 1 or self.short_history < 1:
+            raise HybridConfigError("models.hybrid: candidates and short_history must be at least 1")
 
     @classmethod
     def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> HybridConfig:
         """Build from the `models.hybrid` section of params.yaml (with `per_dataset` overrides)."""
         return config_from_params(cls, section, dataset)
+
+
+def _first(pair: tuple[float, dict[str, float]]) -> float:
+    return pair[0]
 
 
 def weight_grid(names: Sequence[str], step: float) -> list[dict[str, float]]:
@@ -135,7 +142,7 @@ class Hybrid:
     @classmethod
     def tiny_config(cls) -> HybridConfig:
         """The config the contract tests use (components popularity + EASE, a coarse grid)."""
-        return HybridConfig(components=("ease", POPULARITY), candidates=50, weight_step=0.25, factors=8)
+        return HybridConfig(components=("ease", POPULARITY), candidates=50, weight_step=0.25, refine_step=0, factors=8)
 
     def replace_components(self, components: Mapping[str, Recommender]) -> None:
         """Use these models as components (e.g. the refit final models after tuning on the phase-1 ones)."""
@@ -191,20 +198,39 @@ class Hybrid:
     def _search(
         self, names: list[str], validate: Validator, short: bool
     ) -> tuple[dict[str, float], float, list[dict[str, Any]]]:
-        """Try every simplex weight vector; return the best, its validation NDCG@10 and the whole table."""
+        """Coarse simplex grid, then hill-climb in `refine_step` moves; return best weights, NDCG@10, all trials."""
         # The validator only calls score_batch, which is all the short-history view offers.
         target = cast(Recommender, _ShortHistoryView(self)) if short else self
-        best: tuple[float, dict[str, float]] | None = None
-        table = []
-        for weights in weight_grid(names, self.config.weight_step):
-            self._trial = weights
-            score = float(validate(target))
-            table.append({"short": short, "weights": weights, "valid_ndcg10": score})
-            if best is None or score > best[0] + 1e-12:
-                best = (score, weights)
-        del self._trial
-        assert best is not None
-        return best[1], best[0], table
+        seen: dict[tuple[float, ...], float] = {}
+        table: list[dict[str, Any]] = []
+
+        def score(weights: dict[str, float]) -> float:
+            key = tuple(round(weights[n], 6) for n in names)
+            if key not in seen:
+                self._trial = weights
+                seen[key] = float(validate(target))
+                table.append({"short": short, "weights": weights, "valid_ndcg10": seen[key]})
+            return seen[key]
+
+        try:
+            best_score, best = max(((score(w), w) for w in weight_grid(names, self.config.weight_step)), key=_first)
+            # Move `refine_step` of weight from one component to another while validation improves.
+            step = self.config.refine_step
+            improved = step > 0
+            while improved:
+                improved = False
+                for source, sink in itertools.permutations(names, 2):
+                    if best[source] < step - 1e-9:
+                        continue
+                    trial = dict(best)
+                    trial[source] = round(trial[source] - step, 6)
+                    trial[sink] = round(trial[sink] + step, 6)
+                    trial_score = score(trial)
+                    if trial_score > best_score + 1e-12:
+                        best_score, best, improved = trial_score, trial, True
+        finally:
+            del self._trial
+        return best, best_score, table
 
     # --- scoring -------------------------------------------------------------------------------------------------
 
