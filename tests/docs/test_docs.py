@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import doctest
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -342,3 +343,16 @@ def test_curl_examples_match_the_spec() -> None:
     assert text.count("curl -s") == len(gen._EXAMPLES), "an example no longer fits the API: update _EXAMPLES"
     assert not gen._example_fits(spec, "get", "/api/recommendations", {"no_such_parameter": 1}, None)
     assert not gen._example_fits(spec, "post", "/api/feedback", {}, {"no_such_field": 1})
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_no_list_item_is_swallowed_by_the_paragraph_above(page: Path) -> None:
+    """A list item right after an indented continuation line renders as text of the item above: keep a blank line."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    in_fence = False
+    for number, (above, line) in enumerate(itertools.pairwise(lines), start=2):
+        if above.strip().startswith("```"):
+            in_fence = not in_fence
+            continue
+        if not in_fence and above.startswith("    ") and above.strip() and re.match(r"(- |\d+\. )", line):
+            pytest.fail(f"docs/{page.relative_to(DOCS).as_posix()}:{number}: add a blank line before this list item")
