@@ -12,6 +12,7 @@ Markers expanded inside hand-written pages (a marker is an HTML comment, so the 
   <!-- gen:params SECTION module:Class -->   every field of a config dataclass: default, params.yaml value, comment
   <!-- gen:report -->            the evaluation results table and plots from artifacts/report/report.json
   <!-- gen:compose -->           the services of deploy/docker-compose.yml
+  <!-- gen:metrics -->           the Prometheus metrics of movie_genie.api.metrics
   [[src:PATH#SYMBOL]]            a link to SYMBOL on the code page of src/movie_genie/PATH (checked: must exist)
 
 Every generator is a plain function of its inputs so tests/docs can call it directly.
@@ -316,6 +317,26 @@ def compose_table(compose_text: str) -> str:
             + "<br>".join(f"`{v}`" for v in svc.get("volumes", []))
             + " |"
         )
+    return "\n".join(rows) + "\n"
+
+
+def metrics_table() -> str:
+    """The Prometheus metrics the API exports, read from the metric objects in movie_genie.api.metrics."""
+    from prometheus_client.metrics import MetricWrapperBase
+
+    import movie_genie.api.metrics as api_metrics
+
+    rows = ["| metric | type | labels | what it measures |", "| --- | --- | --- | --- |"]
+    for value in vars(api_metrics).values():
+        if not isinstance(value, MetricWrapperBase):
+            continue
+        family = value.describe()[0]
+        # The exposition names: counters get _total, histograms _bucket/_sum/_count (PromQL sees these).
+        name = f"{family.name}_total" if family.type == "counter" else family.name
+        labels = ", ".join(f"`{label}`" for label in getattr(value, "_labelnames", ()))
+        rows.append(f"| `{name}` | {family.type} | {labels} | {_cell(family.documentation)} |")
+    if len(rows) == 2:
+        raise GenerationError("movie_genie.api.metrics defines no Prometheus metric")
     return "\n".join(rows) + "\n"
 
 
@@ -804,6 +825,8 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
             link = f"[[src:{module_file.relative_to(PACKAGE).as_posix()}#{class_name}]]"
             table = config_table(inputs["params"], section, config.strip())
             return table.replace(f"[`{class_name}`]({{code_link}})", link)
+        if name == "metrics":
+            return metrics_table()
         if name == "compose":
             return compose_table(inputs["compose"])
         if name == "report":

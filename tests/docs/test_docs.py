@@ -356,3 +356,10 @@ def test_no_list_item_is_swallowed_by_the_paragraph_above(page: Path) -> None:
             continue
         if not in_fence and above.startswith("    ") and above.strip() and re.match(r"(- |\d+\. )", line):
             pytest.fail(f"docs/{page.relative_to(DOCS).as_posix()}:{number}: add a blank line before this list item")
+
+
+def test_metrics_table_lists_the_api_metrics() -> None:
+    """The deploy page's metric table comes from the metric objects the API registers."""
+    table = gen.metrics_table()
+    assert "`movie_genie_http_request_duration_seconds` | histogram | `route`, `method`, `status`" in table
+    assert "_total` | counter |" in table
