@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,22 @@ def test_training_is_deterministic(project: Path, tmp_path: Path) -> None:
     for name in ("popularity", "ease", "hybrid"):
         assert first[name]["valid"]["ndcg10"] == second[name]["valid"]["ndcg10"]
         assert first[name]["config"] == second[name]["config"]
+
+
+@pytest.mark.slow
+def test_hybrid_alone_is_tuned_on_training_only_copies(project: Path, tmp_path: Path) -> None:
+    """`train --model hybrid` reuses the saved components: the phase-1 copies, never the refit (leaky) ones."""
+    raw = yaml.safe_load((project / "params.yaml").read_text())
+    raw["paths"]["artifacts_dir"] = str(tmp_path / "artifacts")
+    other = tmp_path / "params.yaml"
+    other.write_text(yaml.safe_dump(raw))
+    shutil.copytree(project / "artifacts" / "models", tmp_path / "artifacts" / "models")
+    result = _run(other, "train", "--model", "hybrid")
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    first = json.loads((project / "artifacts" / "models" / "training.json").read_text())["models"]["hybrid"]
+    again = json.loads((tmp_path / "artifacts" / "models" / "training.json").read_text())["models"]["hybrid"]
+    assert again["valid"]["ndcg10"] == first["valid"]["ndcg10"]
+    (tmp_path / "artifacts" / "models" / "tuning" / "ease.pt").unlink()
+    result = _run(other, "train", "--model", "hybrid")
+    assert isinstance(result.exception, MovieGenieError)
+    assert "refit on validation rows" in str(result.exception)

@@ -288,7 +288,16 @@ def _hybrid_inputs(
         cls = model_class(component)
         finals[component] = cls.load(path)
         phase1 = checkpoint_path(models_dir / TUNING_DIR, component)
-        tuning[component] = cls.load(phase1) if phase1.is_file() else finals[component]
+        if phase1.is_file():
+            tuning[component] = cls.load(phase1)
+        elif getattr(getattr(finals[component], "config", None), "refit_with_valid", False):
+            # The saved model was refit on validation rows: tuning the blend on it would leak the targets.
+            raise TrainingError(
+                f"{path} was refit on validation rows and has no training-only copy in {models_dir / TUNING_DIR}; "
+                f"retrain it with the hybrid: `movie-genie train --model {component} --model hybrid`"
+            )
+        else:
+            tuning[component] = finals[component]
     return tuning, finals
 
 
