@@ -1,0 +1,170 @@
+"""The deploy/ files without a Docker engine: linters, the compose-spec schema, and agreement between the files.
+
+What no test here can do is build the image or start the stack (no Docker engine on this machine or in CI);
+deploy/README.md lists the commands that do.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from docker.utils.build import exclude_paths
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+DOCKERFILE = DEPLOY / "Dockerfile"
+COMPOSE = DEPLOY / "docker-compose.yml"
+HOST_MODELS = DEPLOY / "docker-compose.host-models.yml"
+ENTRYPOINT = DEPLOY / "docker-entrypoint.sh"
+DASHBOARD = DEPLOY / "grafana" / "dashboards" / "movie-genie.json"
+BIN = Path(sys.executable).parent
+
+
+def _tool(name: str) -> str:
+    """A linter from the dev extras (next to this interpreter, or on PATH)."""
+    path = BIN / name if (BIN / name).exists() else shutil.which(name)
+    if path is None:
+        pytest.fail(f"`{name}` is not installed: it is pinned in the dev extras, run `pip install -e '.[dev]'`")
+    return str(path)
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _compose() -> dict[str, Any]:
+    return dict(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")))
+
+
+def _instructions() -> list[tuple[str, str]]:
+    """The Dockerfile as (INSTRUCTION, arguments) with continuation lines joined."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return [(ln.split(None, 1)[0].upper(), ln.split(None, 1)[1] if " " in ln else "") for ln in lines]
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    result = _run([_tool("hadolint"), "--no-color", str(DOCKERFILE)])
+    assert result.returncode == 0, f"hadolint:\n{result.stdout}{result.stderr}"
+
+
+def test_entrypoint_passes_shellcheck() -> None:
+    result = _run([_tool("shellcheck"), "--shell=sh", str(ENTRYPOINT)])
+    assert result.returncode == 0, f"shellcheck:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.parametrize("path", [COMPOSE, HOST_MODELS], ids=lambda p: p.name)
+def test_compose_files_match_the_compose_spec(path: Path) -> None:
+    # check-jsonschema ships the official compose-spec JSON schema (vendor.compose-spec), so this runs offline.
+    result = _run([_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)])
+    assert result.returncode == 0, f"{path.name} breaks the compose spec:\n{result.stdout}{result.stderr}"
+
+
+def test_docker_compose_config_accepts_the_stack(tmp_path: Path) -> None:
+    """`docker compose config` where a compose CLI exists (v2 plugin, else Debian's docker-compose v1)."""
+    files = ["-f", str(COMPOSE), "-f", str(HOST_MODELS)]
+    v2 = shutil.which("docker") and _run(["docker", "compose", "version"]).returncode == 0
+    if v2:
+        for args in (["-f", str(COMPOSE)], files):
+            result = _run(["docker", "compose", *args, "config", "--quiet"])
+            assert result.returncode == 0, result.stderr
+        return
+    if not shutil.which("docker-compose"):
+        pytest.skip("no compose CLI here (docker compose v2 or docker-compose); the compose-spec schema test covers it")
+    # docker-compose v1 predates the spec's top-level `name:` and rejects it; everything else it still checks
+    # (interpolation, depends_on conditions, volumes), on a copy beside the original so relative paths resolve.
+    copy = DEPLOY / f".compose-v1-check-{tmp_path.name}.yml"
+    copy.write_text(re.sub(r"(?m)^name:.*\n", "", COMPOSE.read_text(encoding="utf-8")), encoding="utf-8")
+    try:
+        for args in (["-f", str(copy)], ["-f", str(copy), "-f", str(HOST_MODELS)]):
+            result = _run(["docker-compose", *args, "config", "--quiet"])
+            assert result.returncode == 0, result.stderr
+        merged = yaml.safe_load(_run(["docker-compose", "-f", str(copy), "-f", str(HOST_MODELS), "config"]).stdout)
+    finally:
+        copy.unlink()
+    app = merged["services"]["app"]
+    assert app["build"]["args"]["TRAIN_AT_BUILD"] == "0"
+    assert {v.split(":", 1)[1] for v in app["volumes"]} == {"/app/data:ro", "/app/artifacts:ro"}
+
+
+def test_every_file_the_dockerfile_copies_is_in_the_build_context() -> None:
+    patterns = [ln.strip() for ln in (ROOT / ".dockerignore").read_text().splitlines()]
+    patterns = [p for p in patterns if p and not p.startswith("#")]
+    # docker-py's implementation of .dockerignore matching, as the Docker CLI applies it to the context.
+    included = set(exclude_paths(str(ROOT), patterns, dockerfile="deploy/Dockerfile"))
+    sources = []
+    for instruction, args in _instructions():
+        if instruction == "COPY" and "--from=" not in args:
+            parts = [p for p in args.split() if not p.startswith("--")]
+            sources += parts[:-1]
+    assert {"src", "pyproject.toml", ".dvc/config", "deploy/docker-entrypoint.sh"} <= set(sources)
+    for source in sources:
+        path = source.rstrip("/")
+        assert (ROOT / path).exists(), f"COPY {source}: not in the repository"
+        assert path in included, f"COPY {source}: excluded from the build context by .dockerignore"
+    tracked = _run(["git", "ls-files", "src"]).stdout.split()
+    missing = [f for f in tracked if f not in included]
+    assert not missing, f".dockerignore drops package files: {missing[:10]}"
+    assert not {"data", "artifacts", ".venv", ".git", ".env", "web/node_modules"} & included
+
+
+def test_image_serves_on_the_port_prometheus_scrapes() -> None:
+    instructions = _instructions()
+    exposed = {args for instr, args in instructions if instr == "EXPOSE"}
+    cmd = next(args for instr, args in instructions if instr == "CMD")
+    healthcheck = next(args for instr, args in instructions if instr == "HEALTHCHECK")
+    assert exposed == {"5001"} and '"--port", "5001"' in cmd and "127.0.0.1:5001/api/health" in healthcheck
+    user = next(args for instr, args in reversed(instructions) if instr == "USER")
+    assert user.split(":")[0] not in {"0", "root"}, "the image must not run as root"
+
+    compose = _compose()
+    assert "5001:5001" in compose["services"]["app"]["ports"]
+    prometheus = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    job = next(j for j in prometheus["scrape_configs"] if j["job_name"] == "movie-genie")
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == ["app:5001"]
+    mounts = compose["services"]["prometheus"]["volumes"]
+    assert "./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in mounts
+
+
+def test_app_reaches_the_compose_database_and_cache() -> None:
+    services = _compose()["services"]
+    env = services["app"]["environment"]
+    pg = services["postgres"]["environment"]
+    assert env["DATABASE_URL"].startswith(f"postgresql+psycopg://{pg['POSTGRES_USER']}:")
+    assert env["DATABASE_URL"].endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")
+    assert env["REDIS_URL"].startswith("redis://redis:6379/")
+    assert services["app"]["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+
+
+def test_grafana_provisioning_finds_the_dashboard_and_datasource() -> None:
+    import json
+
+    grafana = _compose()["services"]["grafana"]
+    mounts = dict(v.rsplit(":", 1)[0].split(":", 1) for v in grafana["volumes"] if v.startswith("./"))
+    provider = yaml.safe_load((DEPLOY / "grafana/provisioning/dashboards/movie-genie.yml").read_text())
+    folder = provider["providers"][0]["options"]["path"]
+    assert mounts["./grafana/dashboards"] == folder
+    assert mounts["./grafana/provisioning"] == "/etc/grafana/provisioning"
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == f"{folder}/{DASHBOARD.name}" and DASHBOARD.is_file()
+
+    datasources = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yml").read_text())
+    uid = datasources["datasources"][0]["uid"]
+    assert datasources["datasources"][0]["url"] == "http://prometheus:9090"
+    dashboard = json.loads(DASHBOARD.read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert panels and all(p["datasource"]["uid"] == uid for p in panels)
+    assert all(t["datasource"]["uid"] == uid for p in panels for t in p["targets"])
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
