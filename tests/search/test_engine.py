@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from movie_genie.errors import MovieGenieError
 from movie_genie.search.engine import SearchEngine, SearchFilters
@@ -141,3 +143,15 @@ def test_load_reports_a_missing_index(tmp_path: Path) -> None:
 
 def test_genres_lists_the_catalogue_genres(engine) -> None:
     assert "Animation" in engine.genres and "(no genres listed)" not in engine.genres
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=80), mode=st.sampled_from(["hybrid", "semantic", "lexical", "title"]))
+def test_any_text_gives_a_result_or_a_validation_error(engine, query, mode) -> None:
+    try:
+        result = engine.search(query, mode=mode, k=5)
+    except SearchInputError as exc:
+        assert str(exc)
+    else:
+        assert len(result.hits) <= 5
+    assert isinstance(engine.suggest(query[:40], k=3), list)
