@@ -239,8 +239,13 @@ class Hybrid:
             raise NotFittedError("hybrid model is not trained: call fit() or load a checkpoint")
         return self.id_map, self.popularity, self.item_factors
 
-    def _candidates(self, histories: Sequence[Sequence[int]]) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
-        """Per history: component -> (candidate indices (C,), rank-normalised values (C,))."""
+    def _candidates(
+        self, histories: Sequence[Sequence[int]], needed: Collection[str] | None = None
+    ) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Per history: component -> (candidate indices (C,), rank-normalised values (C,)).
+
+        Only `needed` components are run (all while tuning, when every weight vector is tried on cached output).
+        """
         keys = [tuple(int(i) for i in h) for h in histories]
         cache = self._cache
         todo = [i for i, key in enumerate(keys) if cache is None or key not in cache]
@@ -248,6 +253,8 @@ class Hybrid:
         if todo:
             todo_histories = [list(keys[i]) for i in todo]
             for name, model in self.components.items():
+                if cache is None and needed is not None and name not in needed:
+                    continue  # weight 0 for every row: skip the model (BERT4Rec/Two-Tower inference is not free)
                 idx, values = rank_normalise(model.score_batch(todo_histories), todo_histories, self.config.candidates)
                 for row, i in enumerate(todo):
                     fresh[i][name] = (idx[row], values[row])
@@ -268,11 +275,13 @@ class Hybrid:
     def _blend(self, histories: Sequence[Sequence[int]], short: bool = False) -> tuple[np.ndarray, list[Any]]:
         """Blended scores (B, n_items) and the per-row candidates they came from."""
         id_map, popularity, _ = self._fitted()
-        candidates = self._candidates(histories)
+        row_weights = [self._weights_for(len(history), short) for history in histories]
+        needed = {name for weights in row_weights for name, weight in weights.items() if weight > 0}
+        candidates = self._candidates(histories, needed)
         tie_break = TIE_BREAK * popularity / max(float(popularity.max()), 1.0)
         out = np.broadcast_to(tie_break, (len(histories), id_map.n_items)).astype(np.float64)
-        for row, (history, parts) in enumerate(zip(histories, candidates, strict=True)):
-            for name, weight in self._weights_for(len(history), short).items():
+        for row, (weights, parts) in enumerate(zip(row_weights, candidates, strict=True)):
+            for name, weight in weights.items():
                 if weight > 0:
                     idx, values = parts[name]
                     out[row, idx] += weight * values
