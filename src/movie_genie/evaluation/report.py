@@ -198,6 +198,9 @@ def plot_metrics(report: dict[str, Any], path: Path) -> Path:
         ]
         colours = ["tab:gray" if n in ("popularity", BASELINE) else "tab:blue" for n in names]
         ax.bar(names, values, yerr=errors, capsize=4, color=colours)
+        if BASELINE in names:  # the bar every model is judged against
+            ax.axhline(values[names.index(BASELINE)], linestyle="--", linewidth=1, color="tab:red", label="EASE")
+            ax.legend(loc="upper left", fontsize=7)
         ax.set_title(f"test {label}")
         ax.tick_params(axis="x", rotation=30)
     fig.suptitle(f"{report['dataset']}: full ranking, 95% bootstrap intervals")
