@@ -15,7 +15,7 @@ import os
 import random
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from movie_genie.config import Layout, Params
+from movie_genie.config import ConfigError, Layout, Params
 from movie_genie.data.idmap import IdMap
 from movie_genie.data.schema import ID_MAP_FILE
 from movie_genie.data.tables import read_info, read_parquet
@@ -60,9 +60,9 @@ class EvaluationParams:
         try:
             value = cls(**section)
         except TypeError as exc:
-            raise MovieGenieError(f"params.yaml evaluation section: {exc}") from exc
+            raise ConfigError(f"params.yaml evaluation section: {exc}") from exc
         if value.bootstrap_resamples < 0 or value.batch_size < 1:
-            raise MovieGenieError("params.yaml evaluation: bootstrap_resamples must be >= 0 and batch_size >= 1")
+            raise ConfigError("params.yaml evaluation: bootstrap_resamples must be >= 0 and batch_size >= 1")
         return value
 
 
@@ -174,10 +174,8 @@ def _config_dict(model: Recommender) -> dict[str, Any]:
     if config is None:
         return {}
     try:
-        from dataclasses import asdict
-
         return json.loads(json.dumps(asdict(config), default=str))
-    except TypeError:
+    except TypeError:  # not a dataclass: nothing to record
         return {}
 
 
