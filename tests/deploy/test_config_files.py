@@ -79,19 +79,21 @@ def test_docker_compose_config_accepts_the_stack(tmp_path: Path) -> None:
     if not shutil.which("docker-compose"):
         pytest.skip("no compose CLI here (docker compose v2 or docker-compose); the compose-spec schema test covers it")
     # docker-compose v1 predates the spec's top-level `name:` and rejects it; everything else it still checks
-    # (interpolation, depends_on conditions, volumes), on a copy beside the original so relative paths resolve.
-    copy = DEPLOY / f".compose-v1-check-{tmp_path.name}.yml"
+    # (interpolation, depends_on conditions, volumes) on a copy, with relative paths resolved from deploy/.
+    copy = tmp_path / "docker-compose.yml"
     copy.write_text(re.sub(r"(?m)^name:.*\n", "", COMPOSE.read_text(encoding="utf-8")), encoding="utf-8")
-    try:
-        for args in (["-f", str(copy)], ["-f", str(copy), "-f", str(HOST_MODELS)]):
-            result = _run(["docker-compose", *args, "config", "--quiet"])
-            assert result.returncode == 0, result.stderr
-        merged = yaml.safe_load(_run(["docker-compose", "-f", str(copy), "-f", str(HOST_MODELS), "config"]).stdout)
-    finally:
-        copy.unlink()
+    base = ["docker-compose", "--project-directory", str(DEPLOY), "-f", str(copy)]
+    for extra in ([], ["-f", str(HOST_MODELS)]):
+        result = _run([*base, *extra, "config", "--quiet"])
+        assert result.returncode == 0, result.stderr
+    merged = yaml.safe_load(_run([*base, "-f", str(HOST_MODELS), "config"]).stdout)
     app = merged["services"]["app"]
     assert app["build"]["args"]["TRAIN_AT_BUILD"] == "0"
     assert {v.split(":", 1)[1] for v in app["volumes"]} == {"/app/data:ro", "/app/artifacts:ro"}
+    # Every file or folder the stack bind-mounts from deploy/ exists (data/ and artifacts/ come from the pipeline).
+    for service in merged["services"].values():
+        for source in (v.split(":", 1)[0] for v in service.get("volumes", []) if v.startswith("/")):
+            assert Path(source).exists() or Path(source).name in {"data", "artifacts"}, source
 
 
 def test_every_file_the_dockerfile_copies_is_in_the_build_context() -> None:
