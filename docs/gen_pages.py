@@ -13,6 +13,7 @@ Markers expanded inside hand-written pages (a marker is an HTML comment, so the 
   <!-- gen:report -->            the evaluation results table and plots from artifacts/report/report.json
   <!-- gen:compose -->           the services of deploy/docker-compose.yml
   <!-- gen:metrics -->           the Prometheus metrics of movie_genie.api.metrics
+  <!-- gen:ddp-status -->        whether any module uses PyTorch DDP (the distributed-training how-to)
   [[src:PATH#SYMBOL]]            a link to SYMBOL on the code page of src/movie_genie/PATH (checked: must exist)
 
 Every generator is a plain function of its inputs so tests/docs can call it directly.
@@ -338,6 +339,25 @@ def metrics_table() -> str:
     if len(rows) == 2:
         raise GenerationError("movie_genie.api.metrics defines no Prometheus metric")
     return "\n".join(rows) + "\n"
+
+
+def ddp_status(page: str) -> str:
+    """Whether multi-process training (PyTorch DDP) exists in the code: a notice either way, never a stale claim."""
+    users = [f for f in module_files() if "DistributedDataParallel" in f.read_text(encoding="utf-8")]
+    if not users:
+        return (
+            '!!! warning "Not yet available"\n'
+            "    Multi-process training (PyTorch DDP under `torchrun`) is planned for BERT4Rec and Two-Tower but is\n"
+            "    **not in this version**: no module of `src/movie_genie` uses `DistributedDataParallel`, and the\n"
+            "    training loops run in one process. This notice is generated from the code at build time, so it\n"
+            "    disappears as soon as such support lands.\n"
+        )
+    links = ", ".join(f"[[src:{f.relative_to(PACKAGE).as_posix()}]]" for f in users)
+    return (
+        '!!! info "Multi-process training is in the code"\n'
+        f"    These modules use PyTorch `DistributedDataParallel`: {links}. Their docstrings describe how to launch\n"
+        "    them with `torchrun`; the rest of this page describes the single-process path.\n"
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -825,6 +845,8 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
             link = f"[[src:{module_file.relative_to(PACKAGE).as_posix()}#{class_name}]]"
             table = config_table(inputs["params"], section, config.strip())
             return table.replace(f"[`{class_name}`]({{code_link}})", link)
+        if name == "ddp-status":
+            return ddp_status(page)
         if name == "metrics":
             return metrics_table()
         if name == "compose":
