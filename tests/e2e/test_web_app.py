@@ -106,12 +106,15 @@ def test_pick_user_search_open_rate_and_rows_change(server: Any, new_page: Any) 
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Home").click()
     _wait_rows(page)
-    # The history row shows the new rating at once, and at least one model row reflects it.
+    # The history row shows the new rating, the rated film leaves the model rows, and at least one row changed.
     expect(page.locator(f"[data-testid=row-recent] {CARD}").first).to_have_attribute("data-movie-id", str(movie_id))
+    for row in MODEL_ROWS:
+        expect(page.locator(f"[data-testid=row-{row}][aria-busy=false]")).to_have_count(1)
+    for row in ("for-you", "up-next"):
+        expect(page.locator(f"[data-testid=row-{row}] {CARD}[data-movie-id='{movie_id}']")).to_have_count(0)
     after = {row: _row_ids(page, row) for row in MODEL_ROWS}
     changed = [row for row in MODEL_ROWS if after[row] != before[row]]
     assert changed, f"no recommendation row changed after rating movie {movie_id}: {before}"
-    assert all(movie_id not in after[row] for row in ("for-you", "up-next")), "a rated film is still recommended"
 
 
 def test_new_user_onboarding(server: Any, new_page: Any) -> None:
@@ -152,6 +155,22 @@ def test_screens_at_375_px_and_dark_mode(server: Any, new_page: Any) -> None:
     expect(dark.get_by_test_id("user-option").first).to_be_visible()
     assert dark.evaluate("document.documentElement.classList.contains('dark')")
     screenshot(dark, "users-dark-1440")
+
+
+def test_keyboard_only_search_with_suggestions(server: Any, new_page: Any) -> None:
+    page = new_page(1440)
+    page.goto(f"{server.base}/search")
+    page.keyboard.press("Tab")  # the first stop is the skip link
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    box = page.get_by_role("combobox", name="Search films")
+    box.focus()
+    page.keyboard.type("star", delay=40)
+    expect(page.get_by_role("option").first).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("option").first).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/movies/\d+$"))
+    expect(page.get_by_test_id("movie-title")).to_contain_text(re.compile("star", re.IGNORECASE))
 
 
 def test_dashboard_and_not_found(server: Any, new_page: Any) -> None:

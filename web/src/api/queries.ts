@@ -118,9 +118,10 @@ export function useSendFeedback() {
   return useMutation({
     mutationFn: (feedback: FeedbackIn) => api.postFeedback(feedback),
     onSuccess: async (_event, feedback) => {
+      // refetchType "all": the home rows are not on screen now; refetch them at once so they are fresh on return.
       await Promise.all([
-        client.invalidateQueries({ queryKey: keys.recommendations(feedback.user_id) }),
-        client.invalidateQueries({ queryKey: keys.user(feedback.user_id) }),
+        client.invalidateQueries({ queryKey: keys.recommendations(feedback.user_id), refetchType: "all" }),
+        client.invalidateQueries({ queryKey: keys.user(feedback.user_id), refetchType: "all" }),
         client.invalidateQueries({ queryKey: keys.feedback(feedback.user_id) }),
         client.invalidateQueries({ queryKey: keys.movie(feedback.movie_id) }),
       ]);

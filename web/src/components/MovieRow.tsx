@@ -20,15 +20,22 @@ interface MovieRowProps {
   description?: string;
   items: RowItem[] | undefined;
   isPending: boolean;
+  /** Refetching after feedback: the old items stay visible, marked as updating. */
+  isUpdating?: boolean;
   error: unknown;
   empty: ReactNode;
 }
 
 /** A titled, horizontally scrolling row of films with its model badge, skeleton, empty and error states. */
-export function MovieRow({ id, title, source, description, items, isPending, error, empty }: MovieRowProps) {
+export function MovieRow({ id, title, source, description, items, isPending, isUpdating, error, empty }: MovieRowProps) {
   const headingId = `row-${id}`;
   return (
-    <section aria-labelledby={headingId} className="space-y-3" data-testid={`row-${id}`}>
+    <section
+      aria-labelledby={headingId}
+      aria-busy={isPending || isUpdating}
+      className="space-y-3"
+      data-testid={`row-${id}`}
+    >
       <div className="flex flex-wrap items-baseline gap-x-3 gap-y-1">
         <h2 id={headingId} className="text-lg font-semibold tracking-tight">
           {title}
@@ -39,6 +46,11 @@ export function MovieRow({ id, title, source, description, items, isPending, err
         >
           {source}
         </span>
+        {isUpdating && !isPending ? (
+          <span className="text-xs text-zinc-500" role="status">
+            Updating…
+          </span>
+        ) : null}
         {description ? <p className="w-full text-xs text-zinc-600 dark:text-zinc-400">{description}</p> : null}
       </div>
       {isPending ? (

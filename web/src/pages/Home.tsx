@@ -55,6 +55,7 @@ export function Home() {
         description="Blends Two-Tower, BERT4Rec and popularity, with weights tuned on validation data."
         items={recItems(forYou.data?.items)}
         isPending={forYou.isPending}
+        isUpdating={forYou.isFetching}
         error={forYou.error}
         empty="Rate a few films and your recommendations appear here."
       />
@@ -65,6 +66,7 @@ export function Home() {
         description="What usually comes next after the films you watched, in order."
         items={recItems(upNext.data?.items)}
         isPending={upNext.isPending}
+        isUpdating={upNext.isFetching}
         error={upNext.error}
         empty="Watch or rate films to get sequence-based picks."
       />
@@ -75,6 +77,7 @@ export function Home() {
         description={seed ? "Films whose Two-Tower item vectors are closest to this one." : undefined}
         items={seed ? recItems(becauseLiked.data?.collaborative) : []}
         isPending={user.isPending || (seed !== undefined && becauseLiked.isPending)}
+        isUpdating={user.isFetching || becauseLiked.isFetching}
         error={becauseLiked.error}
         empty="Like or rate a film 4★ or more to see films like it."
       />
@@ -85,6 +88,7 @@ export function Home() {
         description="The most rated films of the data set."
         items={popular.data?.map((movie) => ({ movie }))}
         isPending={popular.isPending}
+        isUpdating={popular.isFetching}
         error={popular.error}
         empty="No films in the catalogue."
       />
@@ -95,6 +99,7 @@ export function Home() {
         description={topGenre ? `Most rated ${topGenre} films; ${topGenre} is your most rated genre.` : undefined}
         items={topGenre ? genreRow.data?.map((movie) => ({ movie })) : []}
         isPending={user.isPending || (topGenre !== undefined && genreRow.isPending)}
+        isUpdating={genreRow.isFetching}
         error={genreRow.error}
         empty="Rate a few films so we learn your genres."
       />
@@ -104,6 +109,7 @@ export function Home() {
         source="Your history"
         items={recent}
         isPending={user.isPending}
+        isUpdating={user.isFetching}
         error={user.error}
         empty="You have not rated anything yet."
       />
