@@ -74,6 +74,20 @@ def torch_threads(count: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextmanager
+def evaluating(module: torch.nn.Module) -> Iterator[None]:
+    """Eval mode and no autograd for the block; training mode comes back after (a free no-op when already in eval)."""
+    was_training = module.training
+    if was_training:
+        module.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        if was_training:
+            module.train()
+
+
 def user_sequences(frame: pd.DataFrame, n_users: int) -> list[np.ndarray]:
     """Each user's item indices in time order (the frame is sorted by user then time); index = user_idx."""
     users = frame["user_idx"].to_numpy(dtype=np.int64)

@@ -37,6 +37,7 @@ from movie_genie.models.sequences import (
     EarlyStopping,
     ItemContent,
     config_from_params,
+    evaluating,
     pad_left,
     seed_everything,
     torch_threads,
@@ -389,26 +390,18 @@ class TwoTower:
         """Normalised item-tower vectors, (n_items, d), computed once and cached."""
         net, _ = self._require()
         if self._items is None:
-            was_training = net.training
-            net.eval()
-            with torch.inference_mode():
+            with evaluating(net):
                 self._items = net.item_vectors().numpy()
-            net.train(was_training)
         return self._items
 
     def _user_vectors(self, histories: Sequence[Sequence[int]], features: np.ndarray | None = None) -> np.ndarray:
         """Normalised user vectors (B, d) from histories of item indices (and optional feature codes)."""
         net, _ = self._require()
         rows = [np.asarray(h, dtype=np.int64)[-net.max_len :] + 1 for h in histories]
-        was_training = net.training
-        net.eval()
-        try:
-            with torch.inference_mode():
-                tokens = torch.from_numpy(pad_left(rows, length=max(1, max((len(r) for r in rows), default=1))))
-                feats = torch.from_numpy(features) if features is not None and features.shape[1] else None
-                return net.user_vectors(tokens, feats).numpy()
-        finally:
-            net.train(was_training)
+        with evaluating(net):
+            tokens = torch.from_numpy(pad_left(rows, length=max(1, max((len(r) for r in rows), default=1))))
+            feats = torch.from_numpy(features) if features is not None and features.shape[1] else None
+            return net.user_vectors(tokens, feats).numpy()
 
     def _features_for(self, user_ids: Sequence[int | None] | None, count: int) -> np.ndarray | None:
         if user_ids is None or self.user_features is None or self.user_features.shape[1] == 0:
@@ -429,7 +422,8 @@ class TwoTower:
         if len(histories) == 0:
             return np.zeros((0, id_map.n_items), dtype=np.float32)
         users = self._user_vectors(histories, self._features_for(user_ids, len(histories)))
-        return users @ self.item_vectors().T
+        # torch, not numpy: numpy's BLAS starts its own threads, which stall on a busy CPU; torch keeps to its setting.
+        return (torch.from_numpy(users) @ torch.from_numpy(self.item_vectors()).T).numpy()
 
     def recommend(
         self, history: Sequence[int], k: int = 10, exclude: Collection[int] = (), user_id: int | None = None
@@ -447,7 +441,7 @@ class TwoTower:
         if index is None:
             raise UnknownMovieError(f"movie {movie_id} is not in the catalogue of this model")
         items = self.item_vectors()
-        scores = items @ items[index]
+        scores = (torch.from_numpy(items) @ torch.from_numpy(items[index])).numpy()
         return recommendations_from_scores(id_map, scores, [index], k)
 
     def similar_users(self, history: Sequence[int], k: int = 10) -> list[SimilarUser]:
@@ -457,7 +451,7 @@ class TwoTower:
         if self.user_table is None:
             raise NotFittedError("TwoTower has no stored user vectors: call fit() or load() first")
         query = self._user_vectors([id_map.items_to_indices(history)])[0]
-        scores = self.user_table @ query
+        scores = (torch.from_numpy(self.user_table) @ torch.from_numpy(query)).numpy()
         return [SimilarUser(id_map.user_ids[int(i)], float(scores[int(i)])) for i in top_k_indices(scores, k)]
 
     # ------------------------------------------------------------------------------------------- persistence
