@@ -27,6 +27,7 @@ SMALL = Bert4RecConfig(
     eval_every=3,
     patience=2,
     warmup_steps=10,
+    torch_threads=1,
     progress=False,
 )
 
@@ -34,7 +35,6 @@ SMALL = Bert4RecConfig(
 @pytest.fixture(scope="module")
 def trained(ml100k_slice: TrainingData) -> tuple[Bert4Rec, float]:
     """A small BERT4Rec trained with early stopping on the slice, and its best validation NDCG@10."""
-    torch.set_num_threads(2)
     model = Bert4Rec(SMALL)
     log = model.fit(ml100k_slice, make_validator(ml100k_slice))
     assert log.best_valid_ndcg10 is not None
