@@ -161,6 +161,8 @@ def _start(backend: str, built: Artefacts, database_url: str, redis_url: str | N
     env = server_env(database_url, redis_url)
     # The container finds `movie-genie` on PATH and params.yaml in its working directory; so does this process.
     env["PATH"] = f"{Path(MOVIE_GENIE).parent}{os.pathsep}{env.get('PATH', '')}"
+    # gunicorn's control socket goes to $XDG_RUNTIME_DIR (else ~/.gunicorn, shared by every server on the host).
+    env["XDG_RUNTIME_DIR"] = str(log.parent)
     port = _free_port()
     command = ["sh", str(ENTRYPOINT), "movie-genie", "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(WORKERS)]
