@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 import yaml
 from click.testing import CliRunner
 from flask import Flask
@@ -55,14 +56,23 @@ class Artefacts:
 
 
 def _tiny_models_section() -> dict[str, Any]:
-    """Each model's `tiny_config()` (trains in seconds) as its params.yaml section."""
+    """Each model's `tiny_config()` (trains in seconds) as its params.yaml section.
+
+    The API needs working checkpoints, not good ones: no refit fine-tuning, one torch thread (faster than torch's
+    default on a shared 2-core machine).
+    """
     section: dict[str, Any] = {}
     for name in available_models():
         cls: Any = model_class(name)
         tiny = getattr(cls, "tiny_config", None)
         if tiny is not None:
             config = tiny()
-            section[name] = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+            values = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+            if "refit_epochs" in values:
+                values["refit_epochs"] = 0
+            if "torch_threads" in values:
+                values["torch_threads"] = 1
+            section[name] = values
     return section
 
 
@@ -109,10 +119,16 @@ def artefacts(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory) -
     env = {"DATABASE_URL": database_url, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     base = ["--params", str(params_file)]
 
-    _run([*base, "data", "--source", str(shared_datasets / "ml-100k")], env)
-    _slice_canonical(layout)
-    for stage in ("enrich", "split", "embed", "train", "evaluate", "index", "db load"):
-        _run([*base, *stage.split()], env)
+    # One intra-op thread while the stages run in this process: torch's default oversubscribes a shared 2-core box.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _run([*base, "data", "--source", str(shared_datasets / "ml-100k")], env)
+        _slice_canonical(layout)
+        for stage in ("enrich", "split", "embed", "train", "evaluate", "index", "db load"):
+            _run([*base, *stage.split()], env)
+    finally:
+        torch.set_num_threads(threads)
     (root / "done").touch()
     return Artefacts(root, params_file, params, layout, database_url)
 
