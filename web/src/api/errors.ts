@@ -17,7 +17,7 @@ export class ApiError extends Error {
 
 /** The request never got an answer from the backend (server stopped, proxy 502/504, network error). */
 export class BackendUnavailableError extends Error {
-  constructor(message = "The Movie Genie server cannot be reached.") {
+  constructor(message = "The connection was refused or dropped.") {
     super(message);
     this.name = "BackendUnavailableError";
   }

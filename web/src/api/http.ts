@@ -34,7 +34,7 @@ export function toError(response: Response, body: unknown): Error {
     return new ApiError(response.status, err.code ?? "error", err.message ?? response.statusText, err.details);
   }
   if (GATEWAY_STATUSES.has(response.status)) {
-    return new BackendUnavailableError(`The Movie Genie server did not answer (HTTP ${response.status}).`);
+    return new BackendUnavailableError(`The proxy in front of it answered HTTP ${response.status}.`);
   }
   return new ApiError(response.status, "bad_response", `Unexpected answer from the server (HTTP ${response.status}).`);
 }
