@@ -43,7 +43,7 @@ export default function UserPicker() {
       </div>
       <div className="max-w-md">
         <label htmlFor="user-search" className="mb-1 block text-sm font-medium">
-          Find a user (id, name or genre)
+          Find a user (id or name)
         </label>
         <input
           id="user-search"
@@ -53,7 +53,7 @@ export default function UserPicker() {
             setQuery(event.target.value);
             setPage(1);
           }}
-          placeholder="e.g. 42 or Sci-Fi"
+          placeholder="e.g. 42"
           className="w-full rounded-lg border border-zinc-300 bg-white px-3 py-2 dark:border-zinc-700 dark:bg-zinc-900"
         />
       </div>
@@ -68,7 +68,7 @@ export default function UserPicker() {
       ) : users.error ? (
         isBackendDown(users.error) ? null : <ErrorNote message={`Users could not be loaded: ${errorMessage(users.error)}`} />
       ) : users.data.items.length === 0 ? (
-        <EmptyState title="No user matches">Try another id or genre.</EmptyState>
+        <EmptyState title="No user matches">Try another id or name.</EmptyState>
       ) : (
         <>
           <p className="text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
