@@ -137,6 +137,8 @@ class TestRecommenderContract:
 
     def test_short_training_run_beats_popularity(self, trained: tuple[str, Recommender, TrainingData]) -> None:
         name, _, data = trained
+        if name == "popularity":
+            pytest.skip("popularity is the bar the others must clear")
         if name not in QUICK_LEARNERS:
             pytest.skip(f"{name}: its tiny config only checks the protocol; its own tests train it to beat popularity")
         _, score = _TRAINED[name]
