@@ -134,6 +134,9 @@ def test_image_serves_on_the_port_prometheus_scrapes() -> None:
     assert job["static_configs"][0]["targets"] == ["app:5001"]
     mounts = compose["services"]["prometheus"]["volumes"]
     assert "./prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in mounts
+    for rule_file in prometheus["rule_files"]:  # each rule file is mounted where prometheus.yml names it
+        assert f"./prometheus/{Path(rule_file).name}:{rule_file}:ro" in mounts
+        assert (DEPLOY / "prometheus" / Path(rule_file).name).is_file()
 
 
 def test_app_reaches_the_compose_database_and_cache() -> None:

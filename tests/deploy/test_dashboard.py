@@ -1,20 +1,25 @@
-"""The Grafana dashboard cannot drift from the app: every PromQL query parses, and every metric and label it names
-exists on the live /metrics of the production server (tests/deploy/conftest.py), after real traffic."""
+"""The Grafana dashboard and the Prometheus alert rules cannot drift from the app: every PromQL query parses, and
+every metric, label and matched label value it names exists on the live /metrics of the production server
+(tests/deploy/conftest.py), after real traffic."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import promql_parser
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.deploy.conftest import Server
 
-DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards" / "movie-genie.json"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+DASHBOARD = DEPLOY / "grafana" / "dashboards" / "movie-genie.json"
+ALERTS = DEPLOY / "prometheus" / "alerts.yml"
 # Grafana's variables, replaced by values of the same type before parsing (a new variable must be added here).
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h", "$route": ".*"}
 # Series Prometheus itself adds to every scrape, and the labels it attaches to every series it stores.
@@ -51,22 +56,39 @@ def _substitute(expr: str) -> str:
     return expr
 
 
-def _names_and_labels(expr: str) -> tuple[set[str], set[str]]:
-    """The metric names a query selects and every label name it matches on or groups by."""
-    names: set[str] = set()
-    labels: set[str] = set()
+def _alert_queries() -> list[tuple[str, str]]:
+    """(where, PromQL) for every alerting rule."""
+    groups = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))["groups"]
+    return [(f"alert {r['alert']}", r["expr"]) for g in groups for r in g["rules"]]
+
+
+@dataclass
+class _Used:
+    """What a query refers to: metric names, label names, and label values it matches exactly."""
+
+    names: set[str] = field(default_factory=set)
+    labels: set[str] = field(default_factory=set)
+    values: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _used(expr: str) -> _Used:
+    """Walk the parsed query for selectors (names, matchers) and aggregation labels (by/without)."""
+    used = _Used()
 
     def visit(node: Any) -> bool:
         if isinstance(node, promql_parser.VectorSelector):
             if node.name:
-                names.add(node.name)
-            labels.update(m.name for m in node.matchers.matchers if m.name != "__name__")
+                used.names.add(node.name)
+            for matcher in node.matchers.matchers:
+                used.labels.add(matcher.name)
+                if matcher.op == promql_parser.MatchOp.Equal:
+                    used.values.add((matcher.name, matcher.value))
         elif isinstance(node, promql_parser.AggregateExpr) and node.modifier is not None:
-            labels.update(node.modifier.labels)
+            used.labels.update(node.modifier.labels)
         return True
 
     promql_parser.walk(promql_parser.parse(expr), visit)
-    return names, labels
+    return used
 
 
 @pytest.fixture(scope="module")
@@ -76,37 +98,43 @@ def dashboard() -> dict[str, Any]:
 
 
 def test_dashboard_covers_the_issue(dashboard: dict[str, Any]) -> None:
-    used = set().union(*(_names_and_labels(_substitute(e))[0] for _, e in _queries(dashboard)))
+    used = set().union(*(_used(_substitute(e)).names for _, e in _queries(dashboard)))
     assert used >= REQUIRED, f"missing from the dashboard: {REQUIRED - used}"
     exprs = " ".join(e for _, e in _queries(dashboard))
     for quantile in ("0.5", "0.95", "0.99"):
         assert f"histogram_quantile({quantile}, sum by (route, le)" in exprs
 
 
-def _live_series(server: Server) -> dict[str, set[str]]:
-    """Drive every kind of request, then {sample name: label names} from the live /metrics."""
+def _live_series(server: Server) -> dict[str, dict[str, set[str]]]:
+    """Drive every kind of request, then {sample name: {label: values}} from the live /metrics."""
     assert server.get("/api/recommendations?user_id=31&model=ease&k=5")[0] == 200
     assert server.get("/api/recommendations?user_id=31&model=ease&k=5")[0] == 200  # a cache hit
     assert server.get("/api/search?q=space+adventure&k=5")[0] == 200
     assert server.get("/api/movies/1/similar?k=5")[0] == 200
     assert server.get("/api/movies/99999999")[0] == 404
     assert server.post("/api/feedback", {"user_id": 31, "movie_id": 2, "kind": "watched"})[0] == 201
-    series: dict[str, set[str]] = {}
+    series: dict[str, dict[str, set[str]]] = {}
     for family in text_string_to_metric_families(server.text("/metrics")):
         for sample in family.samples:
-            series.setdefault(sample.name, set()).update(sample.labels)
+            for label, value in sample.labels.items():
+                series.setdefault(sample.name, {}).setdefault(label, set()).add(value)
     return series
 
 
-def test_every_dashboard_metric_exists_on_the_live_server(server: Server, dashboard: dict[str, Any]) -> None:
+def test_every_query_refers_to_what_the_live_server_exports(server: Server, dashboard: dict[str, Any]) -> None:
     series = _live_series(server)
     problems = []
-    for where, expr in _queries(dashboard):
-        names, labels = _names_and_labels(_substitute(expr))
-        app_names = names - PROMETHEUS_SERIES
-        for name in sorted(app_names - set(series)):
-            problems.append(f"{where}: metric {name} is not exported by the app")
-        known = set().union(*(series.get(n, set()) for n in app_names)) | PROMETHEUS_LABELS
-        for label in sorted(labels - known):
-            problems.append(f"{where}: label {label!r} is on none of {sorted(names)}")
+    for where, expr in [*_queries(dashboard), *_alert_queries()]:
+        used = _used(_substitute(expr))
+        app_names = used.names - PROMETHEUS_SERIES
+        problems += [f"{where}: metric {n} is not exported by the app" for n in sorted(app_names - set(series))]
+        exported: dict[str, set[str]] = {}
+        for name in app_names:
+            for label, values in series.get(name, {}).items():
+                exported.setdefault(label, set()).update(values)
+        for label in sorted(used.labels - set(exported) - PROMETHEUS_LABELS):
+            problems.append(f"{where}: label {label!r} is on none of {sorted(used.names)}")
+        for label, value in sorted(used.values):
+            if label in exported and value not in exported[label]:
+                problems.append(f"{where}: {label}={value!r} never occurs (seen: {sorted(exported[label])})")
     assert not problems, "\n".join(problems)
