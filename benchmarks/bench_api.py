@@ -237,6 +237,8 @@ def main() -> None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian) and run again")
 
     serving = (yaml.safe_load(args.params.read_text(encoding="utf-8")) or {}).get("serving") or {}
+    # Other processes on the machine skew tail latencies: record how busy it was around the run.
+    load_before = os.getloadavg()
     configs: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         workdir = Path(tmp)
@@ -247,6 +249,10 @@ def main() -> None:
 
     rows = []
     print(f"\nAPI load test: wrk, {args.connections} connections, {args.duration} s per endpoint, loopback")
+    print(
+        f"machine load average (1/5/15 min) before: {load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f}, "
+        f"after: {'/'.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     print(
         "saturated = every connection sends its next request as soon as the answer arrives (max throughput);\n"
         f"paced = each connection waits {args.pace_ms} ms between requests "
@@ -301,6 +307,8 @@ def main() -> None:
         "serving": serving,
         "workers": args.workers or serving.get("workers"),
         "cpus": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "machine": platform.platform(),
         "python": platform.python_version(),
         "health": health.get("data", {}).get("checks"),
