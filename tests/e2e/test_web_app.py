@@ -160,9 +160,10 @@ def test_screens_at_375_px_and_dark_mode(server: Any, new_page: Any) -> None:
 def test_keyboard_only_search_with_suggestions(server: Any, new_page: Any) -> None:
     page = new_page(1440)
     page.goto(f"{server.base}/search")
+    box = page.get_by_role("combobox", name="Search films")
+    expect(box).to_be_visible()  # rendered: Tab now moves through the page, not the browser chrome
     page.keyboard.press("Tab")  # the first stop is the skip link
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
-    box = page.get_by_role("combobox", name="Search films")
     box.focus()
     page.keyboard.type("star", delay=40)
     expect(page.get_by_role("option").first).to_be_visible()
@@ -184,6 +185,11 @@ def test_dashboard_and_not_found(server: Any, new_page: Any) -> None:
     expect(page.get_by_test_id("not-found")).to_be_visible()
     page.goto(f"{server.base}/movies/999999")
     expect(page.get_by_test_id("not-found")).to_contain_text("film")
+    # A remembered user that the server no longer has sends the visitor back to the picker, saying why.
+    page.evaluate("localStorage.setItem('movie-genie.user', '999999')")
+    page.goto(f"{server.base}/")
+    expect(page).to_have_url(f"{server.base}/users")
+    expect(page.get_by_role("status").filter(has_text="no longer exists")).to_be_visible()
 
 
 def test_accessibility_has_no_critical_violations(server: Any, new_page: Any) -> None:

@@ -1,5 +1,6 @@
 import { Link, Navigate } from "react-router";
 
+import { ApiError } from "../api/errors";
 import { usePopular, useRecommendations, useSimilar, useUser } from "../api/queries";
 import type { ScoredMovie } from "../api/types";
 import { MovieRow, type RowItem } from "../components/MovieRow";
@@ -16,15 +17,22 @@ function recItems(items: ScoredMovie[] | undefined): RowItem[] | undefined {
 export function Home() {
   const { userId } = useSession();
   const user = useUser(userId);
+  // The stored user is gone (e.g. the database was rebuilt): back to the picker, which forgets it and says why.
+  const unknownUser = user.error instanceof ApiError && user.error.status === 404;
   const forYou = useRecommendations(userId, "hybrid");
   const upNext = useRecommendations(userId, "bert4rec");
   const seed = pickSeed(user.data?.recent);
   const becauseLiked = useSimilar(seed?.movie.movie_id ?? null);
   const popular = usePopular(18);
   const topGenre = user.data?.top_genres[0];
-  const genreRow = usePopular(18, topGenre);
+  const genreRow = usePopular(30, topGenre);
 
+  if (unknownUser) return <Navigate to="/users" replace state={{ missingUser: userId }} />;
   if (userId === null) return <Navigate to="/users" replace />;
+
+  // "Your genres" shows popular films of the user's top genre that are not in their recent history.
+  const seen = new Set(user.data?.recent.map((h) => h.movie.movie_id));
+  const genreItems = genreRow.data?.filter((m) => !seen.has(m.movie_id)).map((movie) => ({ movie }));
 
   const recent: RowItem[] | undefined = user.data?.recent.map((h) => ({ movie: h.movie, note: historyNote(h) }));
 
@@ -97,7 +105,7 @@ export function Home() {
         title={topGenre ? `Your genres: ${topGenre}` : "Your genres"}
         source={modelLabel("popular")}
         description={topGenre ? `Most rated ${topGenre} films; ${topGenre} is your most rated genre.` : undefined}
-        items={topGenre ? genreRow.data?.map((movie) => ({ movie })) : []}
+        items={topGenre ? genreItems : []}
         isPending={user.isPending || (topGenre !== undefined && genreRow.isPending)}
         isUpdating={genreRow.isFetching}
         error={genreRow.error}

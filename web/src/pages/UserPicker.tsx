@@ -1,5 +1,5 @@
-import { useState } from "react";
-import { Link, useNavigate } from "react-router";
+import { useEffect, useState } from "react";
+import { Link, useLocation, useNavigate } from "react-router";
 
 import { errorMessage, isBackendDown } from "../api/errors";
 import { useUsers } from "../api/queries";
@@ -18,6 +18,10 @@ export default function UserPicker() {
   const users = useUsers(debounced, page, PER_PAGE);
   const { userId, setUserId } = useSession();
   const navigate = useNavigate();
+  const missingUser = (useLocation().state as { missingUser?: number } | null)?.missingUser;
+  useEffect(() => {
+    if (missingUser !== undefined && userId === missingUser) setUserId(null);
+  }, [missingUser, userId, setUserId]);
   const pages = users.data ? Math.max(1, Math.ceil(users.data.total / PER_PAGE)) : 1;
 
   const choose = (id: number) => {
@@ -41,6 +45,11 @@ export default function UserPicker() {
           Start as a new user
         </Link>
       </div>
+      {missingUser !== undefined ? (
+        <p role="status" className="rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
+          User {missingUser} no longer exists on this server (the database may have been rebuilt). Pick another one.
+        </p>
+      ) : null}
       <div className="max-w-md">
         <label htmlFor="user-search" className="mb-1 block text-sm font-medium">
           Find a user (id or name)
