@@ -13,6 +13,7 @@ Markers expanded inside hand-written pages (a marker is an HTML comment, so the 
   <!-- gen:report -->            the evaluation results table and plots from artifacts/report/report.json
   <!-- gen:compose -->           the services of deploy/docker-compose.yml
   <!-- gen:metrics -->           the Prometheus metrics of movie_genie.api.metrics
+  <!-- gen:alerts -->            the alerting rules of deploy/prometheus/alerts.yml
   <!-- gen:ddp-status -->        whether any module uses PyTorch DDP (the distributed-training how-to)
   [[src:PATH#SYMBOL]]            a link to SYMBOL on the code page of src/movie_genie/PATH (checked: must exist)
 
@@ -358,6 +359,22 @@ def ddp_status(page: str) -> str:
         f"    These modules use PyTorch `DistributedDataParallel`: {links}. Their docstrings describe how to launch\n"
         "    them with `torchrun`; the rest of this page describes the single-process path.\n"
     )
+
+
+def alerts_table(alerts_text: str) -> str:
+    """The Prometheus alerting rules (deploy/prometheus/alerts.yml): name, severity, wait, summary, expression."""
+    rows = ["| alert | severity | after | when |", "| --- | --- | --- | --- |"]
+    for group in (yaml.safe_load(alerts_text) or {}).get("groups", []):
+        for rule in group.get("rules", []):
+            if "alert" not in rule:
+                continue
+            summary = (rule.get("annotations") or {}).get("summary", "")
+            expr = " ".join(str(rule.get("expr", "")).split())
+            rows.append(
+                f"| **{rule['alert']}** | {(rule.get('labels') or {}).get('severity', '')} | {rule.get('for', '')} | "
+                f"{_cell(summary)}<br>`{_cell(expr)}` |"
+            )
+    return "\n".join(rows) + "\n"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -851,6 +868,8 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
             return metrics_table()
         if name == "compose":
             return compose_table(inputs["compose"])
+        if name == "alerts":
+            return alerts_table(inputs["alerts"])
         if name == "report":
             text, images = report_section(report_dir(), page)
             copies.update(images)
@@ -858,6 +877,11 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
         raise GenerationError(f"{page}: unknown marker <!-- gen:{name} -->")
 
     return expand_src_links(_MARKER.sub(replace, text), page), copies
+
+
+def _read_optional(path: Path) -> str:
+    """A file's text, or "" when it does not exist (the generated section is then empty)."""
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def main() -> None:
@@ -868,6 +892,7 @@ def main() -> None:
         "dvc": (ROOT / "dvc.yaml").read_text(encoding="utf-8"),
         "params": (ROOT / "params.yaml").read_text(encoding="utf-8"),
         "compose": (ROOT / "deploy" / "docker-compose.yml").read_text(encoding="utf-8"),
+        "alerts": _read_optional(ROOT / "deploy" / "prometheus" / "alerts.yml"),
     }
     for md in sorted(DOCS.rglob("*.md")):
         page = md.relative_to(DOCS).as_posix()

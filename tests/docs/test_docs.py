@@ -364,3 +364,15 @@ def test_metrics_table_lists_the_api_metrics() -> None:
     table = gen.metrics_table()
     assert "`movie_genie_http_request_duration_seconds` | histogram | `route`, `method`, `status`" in table
     assert "_total` | counter |" in table
+
+
+def test_alerts_table_lists_every_rule() -> None:
+    """The deploy page's alert table is generated from deploy/prometheus/alerts.yml."""
+    path = ROOT / "deploy" / "prometheus" / "alerts.yml"
+    if not path.is_file():
+        pytest.skip("no alerting rules in deploy/prometheus")
+    text = path.read_text(encoding="utf-8")
+    table = gen.alerts_table(text)
+    for group in yaml.safe_load(text)["groups"]:
+        for rule in group["rules"]:
+            assert f"| **{rule['alert']}** |" in table
