@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -215,8 +216,8 @@ def test_accessibility_has_no_critical_violations(server: Any, new_page: Any) ->
 
 
 def test_time_to_first_recommendation_row(server: Any, new_page: Any) -> None:
-    """Navigation start -> first 'For you' card in the page, cold (new context) and warm; printed, not asserted."""
-    timings: dict[str, float] = {}
+    """Navigation start -> first 'For you' card in the DOM: cold (empty cache, first request for this user) and
+    warm (reload: bundle cached by the browser, answers by the server); printed and saved, not asserted."""
     page = new_page(1440)
     # Records, in the page's own clock (0 = navigation start), when the first "For you" card enters the DOM.
     page.context.add_init_script(
@@ -225,14 +226,18 @@ def test_time_to_first_recommendation_row(server: Any, new_page: Any) -> None:
         "    window.__firstRowMs = performance.now(); observer.disconnect(); }"
         "}).observe(document, { childList: true, subtree: true });"
     )
-    page.goto(f"{server.base}/users")
-    page.evaluate("localStorage.setItem('movie-genie.user', '9')")
-    for label in ("cold", "warm"):
+    # The user is chosen before the first navigation, so "cold" also downloads the bundle (empty browser cache).
+    page.context.add_init_script("localStorage.setItem('movie-genie.user', '9')")
+    runs: list[float] = []
+    for _ in range(6):  # the first run is cold, the other five warm
         page.goto(f"{server.base}/")
         page.locator(f"[data-testid=row-for-you] {CARD}").first.wait_for()
-        timings[label] = page.evaluate("window.__firstRowMs")
-    write_result("timing", {"first_row_ms": timings, "target_ms": 1500})
-    print(f"\ntime to first recommendation row: cold {timings['cold']:.0f} ms, warm {timings['warm']:.0f} ms")
+        runs.append(float(page.evaluate("window.__firstRowMs")))
+    cold, warm = runs[0], statistics.median(runs[1:])
+    write_result(
+        "timing", {"first_row_ms": {"cold": cold, "warm_median": warm, "warm_runs": runs[1:]}, "target_ms": 1500}
+    )
+    print(f"\ntime to first recommendation row: cold {cold:.0f} ms, warm median {warm:.0f} ms (target <= 1500 ms)")
 
 
 def test_backend_down_banner(server: Any, new_page: Any) -> None:
