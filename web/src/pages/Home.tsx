@@ -49,6 +49,7 @@ export function Home() {
         {user.data ? (
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
             {user.data.rating_count} ratings
+            {user.data.like_count ? `, ${user.data.like_count} likes` : ""}
             {user.data.top_genres.length ? ` · loves ${user.data.top_genres.slice(0, 3).join(", ")}` : ""} ·{" "}
             <Link to="/users" className="underline underline-offset-2">
               switch user
