@@ -74,6 +74,9 @@ class _Gunicorn(BaseApplication):
             "loglevel": "info",
             "child_exit": _child_exit,
             "proc_name": "movie-genie",
+            # gunicorn's control socket defaults to one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn), which two
+            # servers on one host would fight over; nothing here uses gunicornc.
+            "control_socket_disable": True,
         }
         for key, value in config.items():
             self.cfg.set(key, value)
