@@ -14,7 +14,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install pipeline run serve test test-py test-web web web-api lint format bench docs clean
+.PHONY: help install pipeline run serve test test-py test-web test-web-unit web web-api lint format bench docs clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,14 +56,17 @@ run: pipeline web ## set up, run the pipeline and serve on http://127.0.0.1:5001
 serve: install web ## serve the already-built artefacts
 	$(BIN)/movie-genie serve --host $(HOST) --port $(PORT)
 
-test: test-py test-web ## run every test
+# One pytest session for everything (the e2e suite included), so the shared artefact set is built once.
+test: install web test-web-unit ## run every test: web lint + unit tests, then pytest (Python, API, e2e in Chromium)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest
 
-test-py: install
+test-py: install ## the Python tests without the browser
 	$(BIN)/pytest --ignore=tests/e2e
 
-# Web: ESLint, Vitest unit tests, then the browser tests (tests/e2e: the built app on the real server, Chromium).
-test-web: install web
+test-web-unit: web ## ESLint, Vitest unit tests and the bundle-size report
 	cd web && npm run lint && npm test && npm run size --silent
+
+test-web: install web test-web-unit ## the web app: unit tests, then the browser tests on the real server
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest tests/e2e
 
 lint: install ## ruff (lint + format check) and mypy on src/

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.artefacts import Artefacts, build_artefacts
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,3 +24,9 @@ def shared_datasets() -> Path:
     if not (path / "ml-100k").is_dir():
         pytest.fail(f"real MovieLens data not found at {path}; set MOVIE_GENIE_SHARED_DATA")
     return path
+
+
+@pytest.fixture(scope="session")
+def artefacts(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory) -> Artefacts:
+    """The real pipeline run once per session on a slice of ml-100k; shared by the API, deploy and e2e suites."""
+    return build_artefacts(shared_datasets, tmp_path_factory.mktemp("artefacts"))

@@ -11,7 +11,7 @@ Two configurations, each a real server process driven over HTTP:
 The server is started by the container's own entry point (deploy/docker-entrypoint.sh: `movie-genie db upgrade`,
 `movie-genie db load`, then exec `movie-genie serve`) in a folder holding params.yaml, as /app does in the image.
 The artefacts (data, models, index, report) are the API tests' session set: a real ml-100k slice through every
-pipeline stage (tests/api/conftest.py).
+pipeline stage (tests/artefacts.py).
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-# The API tests' fixture builds the artefacts; reused, not rebuilt by a second pipeline.
-from tests.api.conftest import Artefacts, artefacts  # noqa: F401
+from tests.artefacts import Artefacts
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MOVIE_GENIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -202,7 +201,7 @@ def _stop(server: Server) -> None:
 )
 def server(
     request: pytest.FixtureRequest,
-    artefacts: Artefacts,  # noqa: F811 - the API tests' fixture, imported above
+    artefacts: Artefacts,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
     """`movie-genie serve` with 2 gunicorn workers on a freshly prepared database of this configuration."""

@@ -15,7 +15,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.conftest import Artefacts
+from tests.artefacts import Artefacts
 from tests.deploy.conftest import MOVIE_GENIE, WORKERS, Server, server_env
 
 

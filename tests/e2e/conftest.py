@@ -2,13 +2,12 @@
 real artefact set the API tests build, driven by Debian's Chromium through Playwright (which never downloads a
 browser here).
 
-The artefact set is the API suite's `artefacts` fixture (tests/api/conftest.py: a real ml-100k slice through the
-real pipeline stages), imported rather than rebuilt by a second pipeline.
+The artefact set is the session's shared `artefacts` fixture (tests/conftest.py: a real ml-100k slice through the
+real pipeline stages), not rebuilt by a second pipeline.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -42,20 +41,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT_S = 120
-
-
-def _load_api_fixtures() -> Any:
-    """tests/api/conftest.py as a module, so its session fixture `artefacts` can be reused here."""
-    path = ROOT / "tests" / "api" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("movie_genie_api_test_fixtures", path)
-    assert spec is not None and spec.loader is not None, f"cannot import {path}"
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-artefacts = _load_api_fixtures().artefacts
 
 
 @dataclass
