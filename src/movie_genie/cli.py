@@ -121,6 +121,21 @@ def serve(ctx: _Context, host: str, port: int, workers: int | None) -> None:
     run_server(ctx.params, settings, options_from(config, host, port, workers))
 
 
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5001, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.pass_context
+def run_all(click_ctx: click.Context, host: str, port: int) -> None:
+    """Run the DVC pipeline (every stage not up to date), then serve (what `make run` does after setup)."""
+    import subprocess
+
+    # dvc sits next to this interpreter in the virtual environment; it skips stages whose inputs are unchanged.
+    dvc = Path(sys.executable).with_name("dvc")
+    if subprocess.run([str(dvc), "repro"], check=False).returncode != 0:
+        raise click.ClickException("the pipeline failed (see the stage output above); fix it and run again")
+    click_ctx.invoke(serve, host=host, port=port, workers=None)
+
+
 @cli.command()
 @click.option("--indent", default=2, show_default=True, type=click.IntRange(0, 8), help="JSON indentation.")
 def openapi(indent: int) -> None:
