@@ -67,9 +67,7 @@ class Recommender(Protocol):
         """Learn from the training split; neural models early-stop on `validate` and restore the best weights."""
         ...
 
-    def recommend(
-        self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()
-    ) -> list[Recommendation]:
+    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
         """Top-k movie ids for a user given only their history (movie ids, oldest first).
 
         Items in `history` and `exclude` are never returned; unknown movie ids in the history are ignored.
