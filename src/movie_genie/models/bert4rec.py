@@ -34,12 +34,11 @@ from movie_genie.models.sequences import (
     PAD,
     EarlyStopping,
     ItemContent,
+    TorchRecommender,
     config_from_params,
     evaluating,
     length_batches,
     pad_left,
-    seed_everything,
-    torch_threads,
     user_sequences,
     warmup_cosine,
 )
@@ -198,7 +197,7 @@ class Bert4RecNet(nn.Module):
         return F.linear(self.head(hidden), table[1 : self.n_items + 1], self.out_bias)
 
 
-class Bert4Rec:
+class Bert4Rec(TorchRecommender):
     """BERT4Rec recommender: fit on the training split, recommend from any history of movie ids."""
 
     name: ClassVar[str] = "bert4rec"
@@ -230,47 +229,6 @@ class Bert4Rec:
         content = ItemContent.from_data(data, use_text=cfg.use_text)
         text = torch.from_numpy(content.text) if content.text is not None else None
         return Bert4RecNet(cfg, n_items, torch.from_numpy(content.genres), torch.from_numpy(content.year), text)
-
-    def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
-        """Train with masked-item prediction; early-stop on `validate` (NDCG@10) and keep the best weights."""
-        cfg = self.config
-        start = time.perf_counter()
-        generator = seed_everything(cfg.seed)
-        self.id_map = data.id_map
-        self.net = self._build_net(data)
-        with torch_threads(cfg.torch_threads):
-            log = self._train(data, validate, cfg.max_epochs, cfg.lr, cfg.warmup_steps, generator, cfg.seed, "bert4rec")
-        log.seconds = time.perf_counter() - start
-        return log
-
-    def refit(self, data: TrainingData) -> TrainingLog:
-        """Fine-tune the fitted model for `refit_epochs` on `data` (train + validation rows) before the test.
-
-        The tuned model never saw each user's validation item; a short fine-tune at a lower learning rate teaches
-        it those latest transitions without a full retrain (a retrain would double the training time).
-        """
-        cfg = self.config
-        start = time.perf_counter()
-        if self.net is None:
-            return self.fit(data)
-        if data.id_map.item_ids != self._require()[1].item_ids:
-            raise ValueError("refit data has another catalogue than the fitted model: fit a new model instead")
-        log = TrainingLog()
-        if cfg.refit_epochs > 0:
-            generator = seed_everything(cfg.seed + 1)
-            with torch_threads(cfg.torch_threads):
-                log = self._train(
-                    data,
-                    None,
-                    cfg.refit_epochs,
-                    cfg.lr * cfg.refit_lr_scale,
-                    0,
-                    generator,
-                    cfg.seed + 1,
-                    "bert4rec refit",
-                )
-        log.seconds = time.perf_counter() - start
-        return log
 
     def _train(
         self,

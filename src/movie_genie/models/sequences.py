@@ -1,4 +1,4 @@
-"""Torch helpers the neural recommenders share: seeding, per-user sequences, item content, batching, early stopping.
+"""What the neural recommenders share: the fit/refit recipe, seeding, sequences, item content, batching, early stopping.
 
 Item indices are the dense `item_idx` of the id map (0..n_items-1). Sequence models shift them by one so that
 token 0 can mean padding.
@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import copy
 import random
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
 import torch
 
+from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
-from movie_genie.models.base import TrainingData
+from movie_genie.models.base import TrainingData, TrainingLog, Validator
 
 PAD = 0  # token id of padding in sequence models; item index i is token i + 1
 
@@ -195,3 +197,67 @@ def warmup_cosine(step: int, warmup: int, total: int, floor: float = 0.1) -> flo
         return (step + 1) / max(warmup, 1)
     progress = min(1.0, (step - warmup) / max(total - warmup, 1))
     return floor + (1.0 - floor) * 0.5 * (1.0 + float(np.cos(np.pi * progress)))
+
+
+class TorchRecommender:
+    """The fit/refit recipe BERT4Rec and Two-Tower share; each subclass builds its network and owns its loop.
+
+    Subclass configs carry seed, lr, max_epochs, warmup_steps, torch_threads, refit_epochs and refit_lr_scale.
+    """
+
+    name: ClassVar[str]
+    config: Any
+    id_map: IdMap | None
+    net: torch.nn.Module | None
+
+    def _build_net(self, data: TrainingData) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _require(self) -> tuple[torch.nn.Module, IdMap]:
+        raise NotImplementedError
+
+    def _train(
+        self,
+        data: TrainingData,
+        validate: Validator | None,
+        epochs: int,
+        lr: float,
+        warmup: int,
+        generator: torch.Generator,
+        seed: int,
+        desc: str,
+    ) -> TrainingLog:
+        raise NotImplementedError
+
+    def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
+        """Build the network and train it; early-stop on `validate` (NDCG@10) and keep the best weights."""
+        cfg = self.config
+        start = time.perf_counter()
+        generator = seed_everything(cfg.seed)
+        self.id_map = data.id_map
+        self.net = self._build_net(data)
+        with torch_threads(cfg.torch_threads):
+            log = self._train(data, validate, cfg.max_epochs, cfg.lr, cfg.warmup_steps, generator, cfg.seed, self.name)
+        log.seconds = time.perf_counter() - start
+        return log
+
+    def refit(self, data: TrainingData) -> TrainingLog:
+        """Fine-tune the fitted model for `refit_epochs` on `data` (train + validation rows) before the test.
+
+        The tuned model never saw each user's validation item; a short fine-tune at a lower learning rate teaches
+        it those latest transitions without a full retrain (a retrain would double the training time).
+        """
+        cfg = self.config
+        start = time.perf_counter()
+        if self.net is None:
+            return self.fit(data)
+        if data.id_map.item_ids != self._require()[1].item_ids:
+            raise ValueError("refit data has another catalogue than the fitted model: fit a new model instead")
+        log = TrainingLog()
+        if cfg.refit_epochs > 0:
+            generator = seed_everything(cfg.seed + 1)
+            lr = cfg.lr * cfg.refit_lr_scale
+            with torch_threads(cfg.torch_threads):
+                log = self._train(data, None, cfg.refit_epochs, lr, 0, generator, cfg.seed + 1, f"{self.name} refit")
+        log.seconds = time.perf_counter() - start
+        return log

@@ -36,11 +36,10 @@ from movie_genie.models.sequences import (
     PAD,
     EarlyStopping,
     ItemContent,
+    TorchRecommender,
     config_from_params,
     evaluating,
     pad_left,
-    seed_everything,
-    torch_threads,
     user_sequences,
     warmup_cosine,
 )
@@ -210,7 +209,7 @@ class TwoTowerNet(nn.Module):
         return F.normalize(self.user_mlp(torch.cat([pooled, last], dim=-1)), dim=-1)
 
 
-class TwoTower:
+class TwoTower(TorchRecommender):
     """Two-Tower recommender with similar-movie and similar-user look-ups."""
 
     name: ClassVar[str] = "two_tower"
@@ -247,49 +246,6 @@ class TwoTower:
         text = torch.from_numpy(content.text) if content.text is not None else None
         genres, year = torch.from_numpy(content.genres), torch.from_numpy(content.year)
         return TwoTowerNet(cfg, data.id_map.n_items, genres, year, text, feature_sizes=sizes)
-
-    def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
-        """Train on sampled (prefix -> next item) pairs with an in-batch softmax; early-stop on `validate`."""
-        cfg = self.config
-        start = time.perf_counter()
-        generator = seed_everything(cfg.seed)
-        self.id_map = data.id_map
-        self.net = self._build_net(data)
-        with torch_threads(cfg.torch_threads):
-            log = self._train(
-                data, validate, cfg.max_epochs, cfg.lr, cfg.warmup_steps, generator, cfg.seed, "two_tower"
-            )
-        log.seconds = time.perf_counter() - start
-        return log
-
-    def refit(self, data: TrainingData) -> TrainingLog:
-        """Fine-tune the fitted model for `refit_epochs` on `data` (train + validation rows) before the test.
-
-        A short fine-tune at a lower learning rate teaches the tuned model each user's latest (validation)
-        transition without a full retrain.
-        """
-        cfg = self.config
-        start = time.perf_counter()
-        if self.net is None:
-            return self.fit(data)
-        if data.id_map.item_ids != self._require()[1].item_ids:
-            raise ValueError("refit data has another catalogue than the fitted model: fit a new model instead")
-        log = TrainingLog()
-        if cfg.refit_epochs > 0:
-            generator = seed_everything(cfg.seed + 1)
-            with torch_threads(cfg.torch_threads):
-                log = self._train(
-                    data,
-                    None,
-                    cfg.refit_epochs,
-                    cfg.lr * cfg.refit_lr_scale,
-                    0,
-                    generator,
-                    cfg.seed + 1,
-                    "two_tower refit",
-                )
-        log.seconds = time.perf_counter() - start
-        return log
 
     def _train(
         self,
