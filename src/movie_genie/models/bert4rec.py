@@ -221,6 +221,9 @@ class Bert4Rec(TorchRecommender):
         )
 
     # ----------------------------------------------------------------------------------------------- training
+    def _clear_cache(self) -> None:
+        self._table = None
+
     def _build_net(self, data: TrainingData) -> Bert4RecNet:
         cfg = self.config
         n_items = data.id_map.n_items
@@ -280,26 +283,11 @@ class Bert4Rec(TorchRecommender):
                 schedule.step()
                 total_loss += float(loss.detach()) * len(targets)
                 total_masked += len(targets)
-            row: dict[str, float] = {"epoch": float(epoch), "loss": total_loss / max(total_masked, 1)}
-            stop = False
-            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == epochs):
-                self._table = None
-                row["valid_ndcg10"] = float(validate(self))
-                stop = stopper.update(row["valid_ndcg10"], epoch, net)
-            row["seconds"] = time.perf_counter() - start
-            log.epochs.append(row)
-            bar.set_postfix(
-                loss=f"{row['loss']:.3f}",
-                ndcg10=f"{row.get('valid_ndcg10', float('nan')):.4f}",
-                best=f"{max(stopper.best_score, 0.0):.4f}",
-            )
-            if stop:
+            row = {"epoch": float(epoch), "loss": total_loss / max(total_masked, 1)}
+            due = epoch % cfg.eval_every == 0 or epoch == epochs
+            if self._close_epoch(row, validate, due, stopper, log, bar, start):
                 break
-        bar.close()
-        stopper.restore(net)
-        net.eval()
-        self._table = None
-        log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
+        self._finish_training(stopper, log, bar)
         return log
 
     def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ import torch
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
-from movie_genie.models.base import TrainingData, TrainingLog, Validator
+from movie_genie.models.base import Recommender, TrainingData, TrainingLog, Validator
 
 PAD = 0  # token id of padding in sequence models; item index i is token i + 1
 
@@ -228,6 +228,45 @@ class TorchRecommender:
         desc: str,
     ) -> TrainingLog:
         raise NotImplementedError
+
+    def _clear_cache(self) -> None:
+        """Drop cached inference tensors (item table or vectors): the weights just changed."""
+        raise NotImplementedError
+
+    def _close_epoch(
+        self,
+        row: dict[str, float],
+        validate: Validator | None,
+        due: bool,
+        stopper: EarlyStopping,
+        log: TrainingLog,
+        bar: Any,
+        start: float,
+    ) -> bool:
+        """Validate when `due`, log the epoch's row and show it on the progress bar; True when early stopping fires."""
+        stop = False
+        if validate is not None and due:
+            self._clear_cache()
+            # Subclasses implement the whole Recommender protocol; this base only holds their shared recipe.
+            row["valid_ndcg10"] = float(validate(cast(Recommender, self)))
+            stop = stopper.update(row["valid_ndcg10"], int(row["epoch"]), self._require()[0])
+        row["seconds"] = time.perf_counter() - start
+        log.epochs.append(row)
+        bar.set_postfix(
+            loss=f"{row['loss']:.3f}",
+            ndcg10=f"{row.get('valid_ndcg10', float('nan')):.4f}",
+            best=f"{max(stopper.best_score, 0.0):.4f}",
+        )
+        return stop
+
+    def _finish_training(self, stopper: EarlyStopping, log: TrainingLog, bar: Any) -> None:
+        """Close the bar, restore the best weights (when validated) and leave the network in eval mode."""
+        bar.close()
+        net = self._require()[0]
+        stopper.restore(net)
+        net.eval()
+        self._clear_cache()
+        log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
 
     def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
         """Build the network and train it; early-stop on `validate` (NDCG@10) and keep the best weights."""

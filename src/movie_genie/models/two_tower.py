@@ -233,6 +233,9 @@ class TwoTower(TorchRecommender):
         return TwoTowerConfig(max_len=20, dim=32, batch_size=256, sample_frac=0.2, max_epochs=2, progress=False)
 
     # ----------------------------------------------------------------------------------------------- training
+    def _clear_cache(self) -> None:
+        self._items = None
+
     def _build_net(self, data: TrainingData) -> TwoTowerNet:
         cfg = self.config
         sizes: list[int] = []
@@ -312,28 +315,13 @@ class TwoTower(TorchRecommender):
                 optimizer.step()
                 schedule.step()
                 total += float(loss.detach()) * len(rows)
-            row: dict[str, float] = {"epoch": float(epoch), "loss": total / per_epoch}
-            stop = False
-            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == epochs):
-                self._items = None
-                row["valid_ndcg10"] = float(validate(self))
-                stop = stopper.update(row["valid_ndcg10"], epoch, net)
-            row["seconds"] = time.perf_counter() - start
-            log.epochs.append(row)
-            bar.set_postfix(
-                loss=f"{row['loss']:.3f}",
-                ndcg10=f"{row.get('valid_ndcg10', float('nan')):.4f}",
-                best=f"{max(stopper.best_score, 0.0):.4f}",
-            )
-            if stop:
+            row = {"epoch": float(epoch), "loss": total / per_epoch}
+            due = epoch % cfg.eval_every == 0 or epoch == epochs
+            if self._close_epoch(row, validate, due, stopper, log, bar, start):
                 break
-        bar.close()
-        stopper.restore(net)
-        net.eval()
-        self._items = None
+        self._finish_training(stopper, log, bar)
         # From histories alone, like the queries of similar_users (which come without user features).
         self.user_table = self._user_vectors([s.tolist() for s in seqs])
-        log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
         return log
 
     # ---------------------------------------------------------------------------------------------- inference
