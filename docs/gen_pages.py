@@ -356,8 +356,8 @@ def ddp_status(page: str) -> str:
     links = ", ".join(f"[[src:{f.relative_to(PACKAGE).as_posix()}]]" for f in users)
     return (
         '!!! info "Multi-process training is in the code"\n'
-        f"    These modules use PyTorch `DistributedDataParallel`: {links}. Their docstrings describe how to launch\n"
-        "    them with `torchrun`; the rest of this page describes the single-process path.\n"
+        f"    These modules use PyTorch `DistributedDataParallel`: {links}. This page says how to launch them with\n"
+        "    `torchrun` and what changes; this notice is generated from the code at build time.\n"
     )
 
 

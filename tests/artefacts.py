@@ -76,7 +76,7 @@ def _run(args: list[str], env: dict[str, str]) -> None:
     assert result.exit_code == 0, f"movie-genie {' '.join(args)} failed:\n{result.output}"
 
 
-def _slice_canonical(layout: Layout) -> None:
+def slice_canonical(layout: Layout) -> None:
     """Keep movies 1..MAX_MOVIE_ID and users 1..MAX_USER_ID of the canonical tables (real rows, fewer of them)."""
     tables = read_tables(layout.canonical_dir)
     movies = tables["movies"][tables["movies"]["movie_id"] <= MAX_MOVIE_ID]
@@ -118,7 +118,7 @@ def build_artefacts(shared_datasets: Path, scratch: Path) -> Artefacts:
     torch.set_num_threads(1)
     try:
         _run([*base, "data", "--source", str(shared_datasets / "ml-100k")], env)
-        _slice_canonical(layout)
+        slice_canonical(layout)
         for stage in ("enrich", "split", "embed", "train", "evaluate", "index", "db load"):
             _run([*base, *stage.split()], env)
     finally:

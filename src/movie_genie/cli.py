@@ -220,7 +220,12 @@ def db_stats(ctx: _Context) -> None:
 # --- models: train, evaluate, recommend (movie_genie.models via movie_genie.evaluation) ------------------------------
 
 
-@cli.command("train")
+@cli.command(
+    "train",
+    # \b keeps click from re-wrapping the command line.
+    epilog="\b\nSeveral processes (PyTorch DDP, gloo on the CPU; rank 0 writes the files):\n"
+    "  torchrun --standalone --nproc-per-node 2 -m movie_genie.cli train --model bert4rec --model two_tower",
+)
 @click.option(
     "--model",
     "models",
@@ -229,11 +234,14 @@ def db_stats(ctx: _Context) -> None:
 )
 @pass_ctx
 def train_command(ctx: _Context, models: tuple[str, ...]) -> None:
-    """Tune on validation, train and save every model to artifacts/models (<name>.pt + training.json)."""
+    """Tune on validation, train and save every model to artifacts/models (<name>.pt); multi-process under torchrun."""
     from movie_genie.evaluation.training import run_train
+    from movie_genie.models.distributed import is_main, process_group
 
-    runs = run_train(ctx.params, ctx.layout, list(models) or None, echo=click.echo)
-    click.echo(f"train: {len(runs)} model(s) -> {ctx.layout.models_dir}")
+    with process_group():
+        runs = run_train(ctx.params, ctx.layout, list(models) or None, echo=click.echo)
+        if is_main():
+            click.echo(f"train: {len(runs)} model(s) -> {ctx.layout.models_dir}")
 
 
 @cli.command("evaluate")

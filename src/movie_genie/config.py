@@ -143,6 +143,9 @@ class Settings:
     redis_url: str | None
     tmdb_api_key: str | None
     cors_origins: tuple[str, ...]
+    # Experiment tracking is on only when a tracking URI is set (movie_genie.evaluation.tracking).
+    mlflow_tracking_uri: str | None = None
+    mlflow_experiment: str = "movie-genie"
 
     @classmethod
     def from_env(cls, data_dir: Path = Path("data")) -> Settings:
@@ -153,4 +156,6 @@ class Settings:
             redis_url=os.environ.get("REDIS_URL") or None,
             tmdb_api_key=os.environ.get("TMDB_API_KEY") or None,
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", "").strip() or None,
+            mlflow_experiment=os.environ.get("MLFLOW_EXPERIMENT_NAME", "").strip() or "movie-genie",
         )

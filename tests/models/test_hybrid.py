@@ -10,8 +10,9 @@ import pytest
 
 from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import TrainingData
+from movie_genie.models.checkpoint import CheckpointError
 from movie_genie.models.ease import Ease, EaseConfig
-from movie_genie.models.hybrid import Hybrid, HybridConfig, HybridConfigError, rank_normalise, weight_grid
+from movie_genie.models.hybrid import Hybrid, HybridConfig, HybridConfigError, standardise, weight_grid
 from movie_genie.models.popularity import Popularity
 
 
@@ -22,12 +23,20 @@ def test_weight_grid_covers_the_simplex() -> None:
     assert {"a": 1.0, "b": 0.0, "c": 0.0} in grid and {"a": 0.0, "b": 0.5, "c": 0.5} in grid
 
 
-def test_rank_normalise_skips_history_and_breaks_ties_by_index() -> None:
+def test_standardise_skips_history_and_breaks_ties_by_index() -> None:
     scores = np.array([[0.9, 0.1, 0.5, 0.5, 0.7]])
-    idx, values = rank_normalise(scores, [[0]], depth=3)
+    idx, values = standardise(scores, [[0]], depth=3)
     # item 0 is seen; then 0.7 (4), a tie at 0.5 broken by index (2 before 3)
     assert idx.tolist() == [[4, 2, 3]]
-    np.testing.assert_allclose(values, [[1.0, 2 / 3, 1 / 3]])
+    # Unseen scores 0.1, 0.5, 0.5, 0.7: mean 0.45, population std sqrt(0.0475); the 3rd candidate (0.5) is the zero.
+    np.testing.assert_allclose(values, [[0.2 / np.sqrt(0.0475), 0.0, 0.0]])
+
+
+def test_standardise_puts_models_on_one_scale() -> None:
+    scores = np.array([[1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0], [5.0, 5.0, 5.0, 5.0]])
+    _, values = standardise(scores, [[], [], []], depth=2)
+    np.testing.assert_allclose(values[0], values[1])  # a scaled copy of a model blends the same
+    np.testing.assert_allclose(values[2], [0.0, 0.0])  # a flat row adds nothing
 
 
 def test_config_requires_popularity_and_known_components() -> None:
@@ -117,11 +126,31 @@ def test_popularity_reason_names_the_users_favourite_genre(
     assert set(parts) == {"ease", "popularity"}
 
 
-def test_checkpoint_embeds_components_and_reasons(fitted: tuple[Hybrid, dict[str, float]], tmp_path: Path) -> None:
+def test_checkpoint_references_component_files(fitted: tuple[Hybrid, dict[str, float]], tmp_path: Path) -> None:
     hybrid, _ = fitted
     path = tmp_path / "hybrid.pt"
     hybrid.save(path)
+    assert {p.name for p in tmp_path.iterdir()} == {"hybrid.pt", "ease.pt", "popularity.pt"}
     loaded = Hybrid.load(path)
     assert loaded.config == hybrid.config
     assert set(loaded.components) == {"ease", "popularity"}
     assert loaded.recommend([50, 181, 172], k=5) == hybrid.recommend([50, 181, 172], k=5)
+    # Components already in memory are shared, not read again.
+    ease = Ease.load(tmp_path / "ease.pt")
+    assert Hybrid.load(path, components={"ease": ease}).components["ease"] is ease
+
+
+def test_checkpoint_refuses_a_component_changed_or_missing(
+    fitted: tuple[Hybrid, dict[str, float]], ml100k_slice: TrainingData, tmp_path: Path
+) -> None:
+    hybrid, _ = fitted
+    path = tmp_path / "hybrid.pt"
+    hybrid.save(path)
+    other = Ease(EaseConfig(lambdas=(10.0,)))
+    other.fit(ml100k_slice)
+    other.save(tmp_path / "ease.pt")  # retrained after the hybrid
+    with pytest.raises(CheckpointError, match="retrain the hybrid"):
+        Hybrid.load(path)
+    (tmp_path / "ease.pt").unlink()
+    with pytest.raises(CheckpointError, match="needs its component checkpoint"):
+        Hybrid.load(path)

@@ -197,7 +197,7 @@ class LoadedModels:
                 continue
             try:
                 with time_inference(name, "load"):
-                    model = load_model(models_dir, name)
+                    model = load_model(models_dir, name, models)
                     # Warm-up: lazily built tensors (item vectors, ...) are made now, not in the first request.
                     model.recommend([], k=1)
             except MovieGenieError as exc:

@@ -28,6 +28,7 @@ from movie_genie.evaluation.metrics import (
     test_set,
     validation_set,
 )
+from movie_genie.evaluation.tracking import Tracker
 from movie_genie.evaluation.training import TRAINING_LOG_FILE, EvaluationParams, load_split
 from movie_genie.models.registry import load_models
 
@@ -262,6 +263,12 @@ def write_report(report: dict[str, Any], report_dir: Path) -> ReportFiles:
 
 
 def run_evaluate(params: Params, layout: Layout, echo: Any = print) -> ReportFiles:
-    """The `movie-genie evaluate` stage."""
+    """The `movie-genie evaluate` stage (the report is also logged to MLflow when MLFLOW_TRACKING_URI is set)."""
+    tracker = Tracker.from_env(layout.data_dir, echo)
     report = build_report(params, layout, echo)
-    return write_report(report, layout.report_dir)
+    files = write_report(report, layout.report_dir)
+    if tracker is not None:
+        training = _read_training_log(layout.models_dir)
+        runs = {name: str(entry["mlflow_run_id"]) for name, entry in training.items() if entry.get("mlflow_run_id")}
+        tracker.log_report(report, files, runs)
+    return files

@@ -29,6 +29,8 @@ from movie_genie.data.schema import ID_MAP_FILE
 from movie_genie.data.tables import read_info, read_parquet
 from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
 from movie_genie.evaluation.metrics import MetricReport, evaluate, make_validator, validation_set
+from movie_genie.evaluation.tracking import Tracker
+from movie_genie.models import distributed
 from movie_genie.models.base import Recommender, TrainingData, TrainingLog
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, model_class
@@ -153,9 +155,11 @@ class ModelRun:
     refit_seconds: float = 0.0
     refit: bool = False
     config: dict[str, Any] = field(default_factory=dict)
+    mlflow_run_id: str | None = None  # set when the run was tracked (evaluate adds the test figures to it)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
+        tracked = {} if self.mlflow_run_id is None else {"mlflow_run_id": self.mlflow_run_id}
         return {
             "name": self.name,
             "seconds": self.log.seconds,
@@ -166,6 +170,7 @@ class ModelRun:
             "epochs": self.log.epochs,
             "valid": None if self.valid is None else self.valid.to_dict(),
             "config": self.config,
+            **tracked,
         }
 
 
@@ -198,9 +203,17 @@ def train_models(
     names: Sequence[str] | None = None,
     echo: Callable[[str], None] = print,
     dataset: str | None = None,
+    tracker: Tracker | None = None,
 ) -> dict[str, ModelRun]:
-    """Fit, validate, refit and save each model (every registered one, in registry order, when names is None)."""
+    """Fit, validate, refit and save each model (every registered one, in registry order, when names is None).
+
+    With a `tracker`, each model's run is also logged to MLflow as soon as its checkpoint is saved.
+    """
     wanted = list(names) if names else list(MODEL_NAMES)
+    # Under torchrun every rank runs this stage (BERT4Rec and Two-Tower train as one DDP job); only rank 0 writes.
+    main = distributed.is_main()
+    if not main:
+        echo = _quiet
     for name in wanted:
         model_class(name)  # unknown names fail before any training
     validate = make_validator(data, settings.validation_users, settings.seed, settings.batch_size)
@@ -209,7 +222,8 @@ def train_models(
     tuned: dict[str, Recommender] = {}  # phase-1 models (trained on train only): the hybrid is tuned on these
     final: dict[str, Recommender] = {}
     runs: dict[str, ModelRun] = {}
-    models_dir.mkdir(parents=True, exist_ok=True)
+    if main:
+        models_dir.mkdir(parents=True, exist_ok=True)
     for name in wanted:
         tuning_components, final_components = (
             _hybrid_inputs(models_section, tuned, final, models_dir) if name == "hybrid" else ({}, {})
@@ -233,7 +247,8 @@ def train_models(
             if name in _hybrid_components(models_section):
                 # The hybrid must be tuned on models that never saw validation targets: keep the phase-1 model
                 # in memory and on disk (a later `train --model hybrid` loads it), refit a copy.
-                model.save(checkpoint_path(models_dir / TUNING_DIR, name))
+                if main:
+                    model.save(checkpoint_path(models_dir / TUNING_DIR, name))
                 final_model = _copy_model(model)
             else:
                 final_model = model
@@ -244,15 +259,23 @@ def train_models(
             final_model = model
         if name == "hybrid":
             final_model.replace_components(final_components)  # type: ignore[attr-defined]
-        final_model.save(checkpoint_path(models_dir, name))
+        if main:
+            final_model.save(checkpoint_path(models_dir, name))
         final[name] = final_model
         runs[name] = run
-        write_training_log(models_dir, {name: run})
+        if tracker is not None:
+            run.mlflow_run_id = tracker.log_model_run(run, dataset or "unknown", settings)
+        if main:
+            write_training_log(models_dir, {name: run})
         echo(
             f"train: {name}: valid NDCG@10 {valid_report.ndcg10:.4f} HR@10 {valid_report.hr10:.4f} "
             f"({run.log.seconds + run.refit_seconds:.1f} s) -> {checkpoint_path(models_dir, name)}"
         )
     return runs
+
+
+def _quiet(_: str) -> None:
+    """An echo that prints nothing (ranks other than 0 under torchrun)."""
 
 
 def _hybrid_components(models_section: dict[str, Any]) -> list[str]:
@@ -327,11 +350,12 @@ def write_training_log(models_dir: Path, runs: dict[str, ModelRun]) -> Path:
 def run_train(
     params: Params, layout: Layout, names: Sequence[str] | None = None, echo: Callable[[str], None] = print
 ) -> dict[str, ModelRun]:
-    """The `movie-genie train` stage."""
+    """The `movie-genie train` stage (tracked in MLflow when MLFLOW_TRACKING_URI is set)."""
     settings = EvaluationParams.from_params(params)
+    tracker = Tracker.from_env(layout.data_dir, echo)
     data, _ = load_training_data(layout)
     try:
         dataset = str(read_info(layout.processed_dir).get("name") or params.dataset.name)
     except (ArtifactMissingError, OSError, ValueError):
         dataset = params.dataset.name
-    return train_models(data, params.section("models"), layout.models_dir, settings, names, echo, dataset)
+    return train_models(data, params.section("models"), layout.models_dir, settings, names, echo, dataset, tracker)

@@ -27,6 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
+from movie_genie.models import distributed
 from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import NotFittedError, recommendations_from_scores
@@ -254,41 +255,52 @@ class Bert4Rec(TorchRecommender):
         seqs = [s + 1 for s in user_sequences(data.train, id_map.n_users) if len(s) > 0]
         if not seqs:
             raise ValueError("no training interactions: the training split is empty")
-        total_steps = math.ceil(len(self._epoch_rows(seqs, np.random.default_rng(seed))) / cfg.batch_size) * epochs
+        # Under DDP each rank takes its share of every epoch's batches (the same batch order on every rank).
+        n_batches = math.ceil(len(self._epoch_rows(seqs, np.random.default_rng(seed))) / cfg.batch_size)
+        total_steps = distributed.steps(n_batches) * epochs
         optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg.weight_decay, foreach=True)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total_steps))
-        sampled = id_map.n_items > cfg.full_softmax_max_items
+        step_loss = distributed.training_step(net, self._loss)
+        distributed.seed_rank(generator, seed)
         stopper = EarlyStopping(cfg.patience)
         log = TrainingLog()
-        bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not cfg.progress)
+        bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not (cfg.progress and distributed.is_main()))
         for epoch in bar:
             net.train()
             total_loss, total_masked = 0.0, 0
             rows = self._epoch_rows(seqs, rng)
             lengths = np.array([len(r) for r in rows])
-            for batch in length_batches(lengths, cfg.batch_size, rng):
+            for batch in distributed.shard(length_batches(lengths, cfg.batch_size, rng)):
                 tokens = torch.from_numpy(pad_left([rows[i] for i in batch]))  # (B, T) right-aligned
                 inputs, mask = self._mask(tokens, generator)
-                table = net.item_table()
-                hidden = net.encode(inputs, table)[mask]  # (M, d) at masked positions only
-                targets = tokens[mask] - 1  # (M,) item indices
-                if sampled:
-                    loss = self._sampled_loss(net, hidden, table, targets, generator)
-                else:
-                    loss = F.cross_entropy(net.logits(hidden, table), targets)
+                loss = step_loss(tokens, inputs, mask, generator)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 nn.utils.clip_grad_norm_(net.parameters(), 5.0)
                 optimizer.step()
                 schedule.step()
-                total_loss += float(loss.detach()) * len(targets)
-                total_masked += len(targets)
-            row = {"epoch": float(epoch), "loss": total_loss / max(total_masked, 1)}
+                masked = int(mask.sum())
+                total_loss += float(loss.detach()) * masked
+                total_masked += masked
+            loss_sum, masked_sum = distributed.summed(total_loss, total_masked)  # over all ranks
+            row = {"epoch": float(epoch), "loss": loss_sum / max(masked_sum, 1)}
             due = epoch % cfg.eval_every == 0 or epoch == epochs
             if self._close_epoch(row, validate, due, stopper, log, bar, start):
                 break
         self._finish_training(stopper, log, bar)
         return log
+
+    def _loss(
+        self, tokens: torch.Tensor, inputs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        """Mean cross-entropy at the masked positions of one batch: tokens/inputs/mask (B, T) -> scalar."""
+        net, id_map = self._require()
+        table = net.item_table()
+        hidden = net.encode(inputs, table)[mask]  # (M, d) at masked positions only
+        targets = tokens[mask] - 1  # (M,) item indices
+        if id_map.n_items > self.config.full_softmax_max_items:
+            return self._sampled_loss(net, hidden, table, targets, generator)
+        return F.cross_entropy(net.logits(hidden, table), targets)
 
     def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
         """This epoch's training rows (token arrays of at most max_len items).

@@ -13,6 +13,7 @@ Writes are atomic (temp file, then rename), so a crash never leaves a half-writt
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Mapping
@@ -118,3 +119,9 @@ def load_checkpoint(path: Path, expected_model: str | None = None) -> Checkpoint
         extra=dict(raw.get("extra", {})),
         version=version,
     )
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a checkpoint file, hex: how a model that builds on another pins the exact file it was made with."""
+    with Path(path).open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

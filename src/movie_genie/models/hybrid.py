@@ -1,20 +1,22 @@
 """Hybrid: blend the candidate lists of several trained models, with fallbacks and a reason per recommendation.
 
 Each component (by default Two-Tower, BERT4Rec and popularity; any models under the protocol work) scores the whole
-catalogue; its top-`candidates` unseen items get a rank-normalised score 1 - r/C (r = 0-based rank), every other
-item 0. The blend is the weighted sum, plus a tiny popularity term that only orders items no component proposed.
-Weights are tuned on validation over a simplex grid. Histories shorter than `short_history` use a second weight
-vector tuned on validation users whose histories are cut to their last `short_history - 1` items (a simulated new
-user); an empty history gets popularity alone. Reasons come from the component that contributed most: a
-personalised one gives "Because you watched <most similar history title>" (cosine of SVD item factors of the
-training matrix), popularity gives "Popular in <the user's favourite genre of that film>" or "Popular right now".
-The checkpoint embeds the component checkpoints and a title/genre table, so it loads from the file alone.
+catalogue; its scores are z-scored over the user's unseen items and its top-`candidates` items keep that value
+(shifted so the last candidate is 0), every other item 0. The blend is the weighted sum, plus a tiny popularity term
+that only orders items no component proposed. Weights are tuned on validation over a simplex grid. Histories
+shorter than `short_history` use a second weight vector tuned on validation users whose histories are cut to their
+last `short_history - 1` items (a simulated new user); an empty history gets popularity alone. Reasons come from the
+component that contributed most: a personalised one gives "Because you watched <most similar history title>" (cosine
+of SVD item factors of the training matrix), popularity gives "Popular in <the user's favourite genre of that film>"
+or "Popular right now".
+The checkpoint holds the blend, a title/genre table and the SHA-256 of each component's checkpoint, which `save`
+writes beside it (<folder>/<component>.pt, where the train stage keeps them anyway): components are stored and
+loaded once, and a component retrained after the hybrid is caught instead of silently blended with old weights.
 """
 
 from __future__ import annotations
 
 import itertools
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
@@ -28,17 +30,18 @@ from scipy.sparse.linalg import svds
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
 from movie_genie.models.base import Recommendation, Recommender, TrainingData, TrainingLog, Validator
-from movie_genie.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from movie_genie.models.checkpoint import CheckpointError, file_digest, load_checkpoint, save_checkpoint
 from movie_genie.models.common import (
     NotFittedError,
     check_k,
     interaction_matrix,
     top_k_indices,
 )
+from movie_genie.models.registry import checkpoint_path, model_class
 from movie_genie.models.sequences import config_from_params
 
 POPULARITY = "popularity"
-# Weight of the popularity tie-breaker: far below the smallest rank-normalised step (1/candidates).
+# Weight of the popularity tie-breaker: far below any real difference between standardised scores.
 TIE_BREAK = 1e-6
 
 
@@ -93,9 +96,13 @@ def weight_grid(names: Sequence[str], step: float) -> list[dict[str, float]]:
     return grid
 
 
-def rank_normalise(scores: np.ndarray, histories: Sequence[Sequence[int]], depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-`depth` unseen items per row and their scores 1 - r/depth: indices (B, C) and values (B, C).
+def standardise(scores: np.ndarray, histories: Sequence[Sequence[int]], depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-`depth` unseen items per row and their standardised scores: indices (B, C) and values (B, C).
 
+    Each row's scores are z-scored over the user's unseen catalogue, so models with different score scales blend
+    on one scale and a confident model (one far-out favourite) counts for more than a flat one. Values are shifted
+    so the row's `depth`-th candidate sits at 0: an item outside a component's candidates then counts as "no
+    better than its last candidate", which keeps the blend of top lists close to a blend of whole rankings.
     `scores` has shape (B, n_items); an unseen-item shortage leaves trailing values at 0.
     """
     masked = np.array(scores, dtype=np.float64)
@@ -103,19 +110,24 @@ def rank_normalise(scores: np.ndarray, histories: Sequence[Sequence[int]], depth
         if len(history):
             masked[row, np.asarray(history, dtype=np.int64)] = -np.inf
     masked[np.isnan(masked)] = -np.inf
+    finite = np.isfinite(masked)
+    count = np.maximum(finite.sum(axis=1, keepdims=True), 1)
+    mean = np.where(finite, masked, 0.0).sum(axis=1, keepdims=True) / count
+    spread = np.sqrt(np.where(finite, (masked - mean) ** 2, 0.0).sum(axis=1, keepdims=True) / count)
     depth = min(depth, masked.shape[1])
     part = np.argpartition(-masked, depth - 1, axis=1)[:, :depth]
     part_scores = np.take_along_axis(masked, part, axis=1)
     # Order candidates by score, then by item index, so ties are broken the same way on every run.
     order = np.lexsort((part, -part_scores), axis=1)
     idx = np.take_along_axis(part, order, axis=1)
-    values = np.broadcast_to(1.0 - np.arange(depth) / depth, idx.shape).copy()
-    values[~np.isfinite(np.take_along_axis(masked, idx, axis=1))] = 0.0
-    return idx, values
+    z = (np.take_along_axis(masked, idx, axis=1) - mean) / np.maximum(spread, 1e-12)
+    valid = np.isfinite(z)
+    floor = np.where(valid, z, np.inf).min(axis=1, keepdims=True)
+    return idx, np.where(valid, z - np.where(np.isfinite(floor), floor, 0.0), 0.0)
 
 
 class Hybrid:
-    """A weighted blend of rank-normalised component candidates, with reasons."""
+    """A weighted blend of standardised component candidates, with reasons."""
 
     name: ClassVar[str] = "hybrid"
 
@@ -242,7 +254,7 @@ class Hybrid:
     def _candidates(
         self, histories: Sequence[Sequence[int]], needed: Collection[str] | None = None
     ) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
-        """Per history: component -> (candidate indices (C,), rank-normalised values (C,)).
+        """Per history: component -> (candidate indices (C,), standardised values (C,)).
 
         Only `needed` components are run (all while tuning, when every weight vector is tried on cached output).
         """
@@ -255,7 +267,7 @@ class Hybrid:
             for name, model in self.components.items():
                 if cache is None and needed is not None and name not in needed:
                     continue  # weight 0 for every row: skip the model (BERT4Rec/Two-Tower inference is not free)
-                idx, values = rank_normalise(model.score_batch(todo_histories), todo_histories, self.config.candidates)
+                idx, values = standardise(model.score_batch(todo_histories), todo_histories, self.config.candidates)
                 for row, i in enumerate(todo):
                     fresh[i][name] = (idx[row], values[row])
             if cache is not None:
@@ -333,14 +345,13 @@ class Hybrid:
     # --- persistence ---------------------------------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
-        """Write weights, tables, item factors and every component's own checkpoint (as bytes) in one file."""
+        """Write the blend and tables to `path` and each component's checkpoint beside it, recording their digests."""
         id_map, popularity, factors = self._fitted()
-        embedded = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, model in self.components.items():
-                file = Path(tmp) / f"{name}.pt"
-                model.save(file)
-                embedded[name] = file.read_bytes()
+        digests = {}
+        for name, model in self.components.items():
+            component_path = checkpoint_path(Path(path).parent, name)
+            model.save(component_path)
+            digests[name] = file_digest(component_path)
         config = asdict(self.config)
         config["components"] = list(self.config.components)
         save_checkpoint(
@@ -349,26 +360,34 @@ class Hybrid:
             config=config,
             id_map=id_map,
             state={"popularity": popularity, "item_factors": factors},
-            extra={"titles": self.titles, "genres": self.genres, "components": embedded},
+            extra={"titles": self.titles, "genres": self.genres, "component_sha256": digests},
         )
 
     @classmethod
-    def load(cls, path: Path) -> Self:
-        """Rebuild the hybrid and its components from the checkpoint file alone."""
-        from movie_genie.models.registry import model_class  # the registry imports this module
+    def load(cls, path: Path, components: Mapping[str, Recommender] | None = None) -> Self:
+        """Rebuild the hybrid from its checkpoint and the component checkpoints beside it.
 
+        `components` may hold models already loaded from those files (the API loads each model once); the rest are
+        read from disk. Either way each file must still have the digest recorded when the hybrid was trained.
+        """
         ckpt = load_checkpoint(path, cls.name)
         config = dict(ckpt.config)
-        components: dict[str, Recommender] = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, blob in dict(ckpt.extra.get("components", {})).items():
-                file = Path(tmp) / f"{name}.pt"
-                file.write_bytes(blob)
-                components[name] = model_class(name).load(file)
-        missing = [c for c in config["components"] if c not in components]
-        if missing:
-            raise CheckpointError(f"{path} lacks embedded components {missing}; re-run `movie-genie train`")
-        model = cls(HybridConfig(**config), components)
+        digests = dict(ckpt.extra.get("component_sha256", {}))
+        loaded: dict[str, Recommender] = {}
+        for name in config["components"]:
+            component_path = checkpoint_path(Path(path).parent, name)
+            if not component_path.is_file() or name not in digests:
+                raise CheckpointError(
+                    f"the hybrid {path} needs its component checkpoint {component_path}; re-run `movie-genie train`"
+                )
+            if file_digest(component_path) != digests[name]:
+                raise CheckpointError(
+                    f"{component_path} changed after the hybrid {path} was trained on it; retrain the hybrid: "
+                    "`movie-genie train --model hybrid`"
+                )
+            given = (components or {}).get(name)
+            loaded[name] = given if given is not None else model_class(name).load(component_path)
+        model = cls(HybridConfig(**config), loaded)
         model.id_map = ckpt.id_map
         model.titles = list(ckpt.extra["titles"])
         model.genres = [list(g) for g in ckpt.extra["genres"]]

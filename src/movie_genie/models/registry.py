@@ -9,7 +9,9 @@ optionally `refit(data)` (fit again on train + validation with the tuned hyperpa
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from movie_genie.errors import ArtifactMissingError, MovieGenieError
 from movie_genie.models.base import Recommender
@@ -67,9 +69,11 @@ def checkpoint_path(models_dir: Path, name: str) -> Path:
     return Path(models_dir) / f"{name}.pt"
 
 
-def load_model(models_dir: Path, name: str) -> Recommender:
-    """Load one model from its checkpoint."""
-    return model_class(name).load(checkpoint_path(models_dir, name))
+def load_model(models_dir: Path, name: str, loaded: Mapping[str, Recommender] | None = None) -> Recommender:
+    """Load one model from its checkpoint; the hybrid reuses components already `loaded` from the same folder."""
+    cls: Any = model_class(name)  # Any: only the hybrid's load takes the extra argument
+    path = checkpoint_path(models_dir, name)
+    return cls.load(path, components=loaded or {}) if name == "hybrid" else cls.load(path)
 
 
 def load_models(models_dir: Path, names: tuple[str, ...] | list[str] | None = None) -> dict[str, Recommender]:
@@ -81,4 +85,7 @@ def load_models(models_dir: Path, names: tuple[str, ...] | list[str] | None = No
             raise ArtifactMissingError(f"no model checkpoints in {models_dir}: run `movie-genie train` first")
     else:
         wanted = list(names)
-    return {name: load_model(models_dir, name) for name in wanted}
+    models: dict[str, Recommender] = {}
+    for name in wanted:  # registry order: the hybrid comes after its components and shares them
+        models[name] = load_model(models_dir, name, models)
+    return models

@@ -20,6 +20,7 @@ import torch
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
+from movie_genie.models import distributed
 from movie_genie.models.base import Recommender, TrainingData, TrainingLog, Validator
 
 PAD = 0  # token id of padding in sequence models; item index i is token i + 1
@@ -248,7 +249,9 @@ class TorchRecommender:
         if validate is not None and due:
             self._clear_cache()
             # Subclasses implement the whole Recommender protocol; this base only holds their shared recipe.
-            row["valid_ndcg10"] = float(validate(cast(Recommender, self)))
+            # Under DDP rank 0 validates and every rank takes its score, so all ranks stop (and restore) together.
+            score = float(validate(cast(Recommender, self))) if distributed.is_main() else 0.0
+            row["valid_ndcg10"] = distributed.from_main(score)
             stop = stopper.update(row["valid_ndcg10"], int(row["epoch"]), self._require()[0])
         row["seconds"] = time.perf_counter() - start
         log.epochs.append(row)

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
+from movie_genie.models import distributed
 from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import NotFittedError, check_k, recommendations_from_scores, top_k_indices
@@ -277,23 +278,25 @@ class TwoTower(TorchRecommender):
         counts = np.bincount(data.train["item_idx"].to_numpy(dtype=np.int64), minlength=data.id_map.n_items)
         log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum()).astype(np.float32))
         per_epoch = max(cfg.batch_size, int(len(pair_user) * cfg.sample_frac))
-        steps_per_epoch = math.ceil(per_epoch / cfg.batch_size)
+        # Under DDP each rank takes its share of every epoch's batches (the same draw on every rank).
+        steps_per_epoch = distributed.steps(math.ceil(per_epoch / cfg.batch_size))
         optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg.weight_decay, foreach=True)
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: warmup_cosine(step, warmup, steps_per_epoch * epochs)
         )
+        step_loss = distributed.training_step(net, self._loss)
+        distributed.seed_rank(generator, seed)
         features = torch.from_numpy(self.user_features) if self.user_features is not None else None
         stopper = EarlyStopping(cfg.patience)
         log = TrainingLog()
-        bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not cfg.progress)
+        bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not (cfg.progress and distributed.is_main()))
         for epoch in bar:
             net.train()
             chosen = rng.choice(len(pair_user), size=per_epoch, replace=False)
-            total = 0.0
-            for s in range(0, per_epoch, cfg.batch_size):
-                rows = chosen[s : s + cfg.batch_size]
-                if len(rows) < 2:
-                    continue
+            batches = [chosen[s : s + cfg.batch_size] for s in range(0, per_epoch, cfg.batch_size)]
+            total, count = 0.0, 0
+            # A one-row batch has no in-batch negative: skipped (before sharding, so every rank agrees).
+            for rows in distributed.shard([b for b in batches if len(b) >= 2]):
                 users, positions = pair_user[rows], pair_pos[rows]
                 hist = [seqs[u][max(0, p - cfg.max_len) : p] + 1 for u, p in zip(users, positions, strict=True)]
                 targets = torch.from_numpy(np.array([seqs[u][p] for u, p in zip(users, positions, strict=True)]))
@@ -302,20 +305,15 @@ class TwoTower(TorchRecommender):
                     feats = features[users]
                     keep = torch.rand(len(rows), generator=generator) >= cfg.feature_dropout
                     feats = feats * keep[:, None]
-                user_vec = net.user_vectors(torch.from_numpy(pad_left(hist)), feats)  # (B, d)
-                item_vec = net.item_vectors(targets)  # (B, d): only the batch targets pass the tower
-                logits = user_vec @ item_vec.T * net.inv_temperature  # (B, B): column j = row j's target
-                if cfg.logq_correction:
-                    logits = logits - log_q[targets][None, :]
-                # Another row with the same target is not a negative.
-                same = targets[None, :].eq(targets[:, None]) & ~torch.eye(len(rows), dtype=torch.bool)
-                loss = F.cross_entropy(logits.masked_fill(same, float("-inf")), torch.arange(len(rows)))
+                loss = step_loss(torch.from_numpy(pad_left(hist)), feats, targets, log_q)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 schedule.step()
                 total += float(loss.detach()) * len(rows)
-            row = {"epoch": float(epoch), "loss": total / per_epoch}
+                count += len(rows)
+            loss_sum, rows_sum = distributed.summed(total, count)  # over all ranks
+            row = {"epoch": float(epoch), "loss": loss_sum / max(rows_sum, 1)}
             due = epoch % cfg.eval_every == 0 or epoch == epochs
             if self._close_epoch(row, validate, due, stopper, log, bar, start):
                 break
@@ -323,6 +321,20 @@ class TwoTower(TorchRecommender):
         # From histories alone, like the queries of similar_users (which come without user features).
         self.user_table = self._user_vectors([s.tolist() for s in seqs])
         return log
+
+    def _loss(
+        self, tokens: torch.Tensor, features: torch.Tensor | None, targets: torch.Tensor, log_q: torch.Tensor
+    ) -> torch.Tensor:
+        """In-batch softmax loss of one batch: histories (B, T), feature codes (B, F) or None, targets (B,)."""
+        net, _ = self._require()
+        user_vec = net.user_vectors(tokens, features)  # (B, d)
+        item_vec = net.item_vectors(targets)  # (B, d): only the batch targets pass the tower
+        logits = user_vec @ item_vec.T * net.inv_temperature  # (B, B): column j = row j's target
+        if self.config.logq_correction:
+            logits = logits - log_q[targets][None, :]
+        # Another row with the same target is not a negative.
+        same = targets[None, :].eq(targets[:, None]) & ~torch.eye(len(targets), dtype=torch.bool)
+        return F.cross_entropy(logits.masked_fill(same, float("-inf")), torch.arange(len(targets)))
 
     # ---------------------------------------------------------------------------------------------- inference
     def _require(self) -> tuple[TwoTowerNet, IdMap]:
