@@ -16,21 +16,12 @@ pipeline stage (tests/artefacts.py).
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -38,13 +29,13 @@ import redis
 from sqlalchemy.engine import make_url
 
 from tests.artefacts import Artefacts
+from tests.live_server import LiveServer, free_port
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MOVIE_GENIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 # Database 14: the API's own Redis tests use 15; this suite flushes only its own number.
 REDIS_URL = os.environ.get("MOVIE_GENIE_TEST_REDIS_DEPLOY_URL", "redis://127.0.0.1:6379/14")
-STARTUP_TIMEOUT_S = 180
 WORKERS = 2
 MOVIE_GENIE = str(Path(sys.executable).with_name("movie-genie"))
 ENTRYPOINT = Path(__file__).resolve().parents[2] / "deploy" / "docker-entrypoint.sh"
@@ -57,64 +48,12 @@ START_REDIS = (
 
 
 @dataclass
-class Server:
-    """A running `movie-genie serve` and the HTTP calls the tests make to it."""
+class Server(LiveServer):
+    """The production server of one configuration (`backend`), and the database and cache it uses."""
 
-    backend: str
-    base: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    database_url: str
-    redis_url: str | None
-
-    def get(self, path: str, timeout: float = 15.0) -> tuple[int, dict[str, str], Any]:
-        """GET a JSON endpoint: status, headers, decoded body (errors too)."""
-        return self._call(urllib.request.Request(self.base + path, headers={"Connection": "close"}), timeout)
-
-    def post(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-        """POST a JSON body: status, headers, decoded body."""
-        request = urllib.request.Request(
-            self.base + path,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "Connection": "close"},
-            method="POST",
-        )
-        return self._call(request, 15.0)
-
-    def text(self, path: str) -> str:
-        """GET a text endpoint (/metrics)."""
-        with urllib.request.urlopen(self.base + path, timeout=15) as response:
-            return str(response.read().decode())
-
-    def from_every_worker(self, path: str, max_bursts: int = 40) -> dict[str, list[Any]]:
-        """Concurrent bursts of GETs until every worker (X-Instance) has answered; 200 bodies per worker."""
-        seen: dict[str, list[Any]] = {}
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            for _ in range(max_bursts):
-                for status, headers, body in pool.map(lambda _: self.get(path), range(8)):
-                    assert status == 200, body
-                    seen.setdefault(headers["X-Instance"], []).append(body)
-                if len(seen) >= WORKERS:
-                    return seen
-        pytest.fail(f"only {len(seen)} of {WORKERS} workers answered {max_bursts * 8} requests to {path}")
-
-    def log_tail(self) -> str:
-        """The last lines of the server's log (for failure messages)."""
-        return self.log.read_text(errors="replace")[-4000:]
-
-    @staticmethod
-    def _call(request: urllib.request.Request, timeout: float) -> tuple[int, dict[str, str], Any]:
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, dict(response.headers), json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), json.loads(exc.read() or b"null")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    backend: str = ""
+    database_url: str = ""
+    redis_url: str | None = None
 
 
 def _postgres_admin() -> psycopg.Connection:
@@ -160,39 +99,20 @@ def _start(backend: str, built: Artefacts, database_url: str, redis_url: str | N
     env = server_env(database_url, redis_url)
     # The container finds `movie-genie` on PATH and params.yaml in its working directory; so does this process.
     env["PATH"] = f"{Path(MOVIE_GENIE).parent}{os.pathsep}{env.get('PATH', '')}"
-    # gunicorn's control socket goes to $XDG_RUNTIME_DIR (else ~/.gunicorn, shared by every server on the host).
-    env["XDG_RUNTIME_DIR"] = str(log.parent)
-    port = _free_port()
+    port = free_port()
     command = ["sh", str(ENTRYPOINT), "movie-genie", "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(WORKERS)]
-    with log.open("wb") as out:
-        # A new session: the entry point execs gunicorn, so SIGTERM reaches the master, which stops its workers.
-        process = subprocess.Popen(
-            command, cwd=built.root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(backend, f"http://127.0.0.1:{port}", process, log, database_url, redis_url)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"the entry point exited with {process.returncode}:\n{server.log_tail()}")
-        try:
-            if server.get("/api/ping", timeout=2)[0] == 200:
-                return server
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if time.monotonic() > deadline:
-            _stop(server)
-            pytest.fail(f"movie-genie serve did not answer within {STARTUP_TIMEOUT_S} s:\n{server.log_tail()}")
-        time.sleep(0.5)
-
-
-def _stop(server: Server) -> None:
-    server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait()
+    return Server.start(
+        command,
+        port=port,
+        workers=WORKERS,
+        env=env,
+        log=log,
+        cwd=built.root,
+        backend=backend,
+        database_url=database_url,
+        redis_url=redis_url,
+    )
 
 
 @pytest.fixture(
@@ -212,7 +132,7 @@ def server(
         try:
             yield server
         finally:
-            _stop(server)
+            server.stop()
         return
 
     cache = _redis_client()
@@ -225,7 +145,7 @@ def server(
         try:
             yield server
         finally:
-            _stop(server)
+            server.stop()
     finally:
         cache.flushdb()
         cache.close()

@@ -128,10 +128,12 @@ def test_new_user_is_known_to_every_worker(server: Server) -> None:
     assert not set(liked) & set(_items(next(iter(answers.values()))[0]))
 
 
-def test_errors_are_json_under_gunicorn(server: Server) -> None:
+def test_errors_are_json_with_security_headers_under_gunicorn(server: Server) -> None:
     status, headers, body = server.get("/api/recommendations?user_id=99999999&model=ease&k=5")
     assert status == 404 and body["error"]["code"] == "not_found", body
     assert headers["Content-Type"].startswith("application/json")
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
     status, _, body = server.post("/api/feedback", {"user_id": 1, "movie_id": 1, "kind": "nonsense"})
     assert status == 400 and body["error"]["message"], body
 

@@ -9,13 +9,7 @@ real pipeline stages), not rebuilt by a second pipeline.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +17,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from tests.live_server import LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -40,41 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_TIMEOUT_S = 120
-
-
-@dataclass
-class Server:
-    """A running `movie-genie serve` on a free loopback port."""
-
-    base: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        """SIGTERM to the gunicorn master, then wait (kill if it hangs)."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 def _check_build() -> None:
@@ -110,39 +71,18 @@ def e2e_artefacts(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(scope="module")
-def server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`movie-genie serve` (one gunicorn worker) on the artefacts, serving web/dist at / like `make run`."""
     _check_build()
-    artefacts = e2e_artefacts
-    port = _free_port()
-    log = tmp_path_factory.mktemp("e2e-serve") / "gunicorn.log"
-    env = {**os.environ, "DATABASE_URL": artefacts.database_url, "HF_HUB_OFFLINE": "1"}
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": e2e_artefacts.database_url, "HF_HUB_OFFLINE": "1"}
     env.pop("REDIS_URL", None)
-    command = [
-        str(Path(sys.executable).with_name("movie-genie")),
-        "--params",
-        str(artefacts.params_file),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
+    command = [str(Path(sys.executable).with_name("movie-genie")), "--params", str(e2e_artefacts.params_file)]
+    command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    log = tmp_path_factory.mktemp("e2e-serve") / "gunicorn.log"
     # cwd = the checkout: params' serving.web_dist (web/dist) is relative to it, as with `make run`.
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    running = Server(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    running = LiveServer.start(command, port=port, workers=1, env=env, log=log, cwd=ROOT)
     try:
-        while not _answers(f"{running.base}/api/ping"):
-            if process.poll() is not None:
-                pytest.fail(f"movie-genie serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                tail = log.read_text()[-3000:]
-                pytest.fail(f"movie-genie serve did not answer within {STARTUP_TIMEOUT_S} s:\n{tail}")
-            time.sleep(0.5)
         yield running
     finally:
         running.stop()

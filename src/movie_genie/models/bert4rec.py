@@ -36,6 +36,7 @@ from movie_genie.models.sequences import (
     EarlyStopping,
     ItemContent,
     TorchRecommender,
+    TrainRun,
     config_from_params,
     evaluating,
     length_batches,
@@ -234,37 +235,31 @@ class Bert4Rec(TorchRecommender):
         text = torch.from_numpy(content.text) if content.text is not None else None
         return Bert4RecNet(cfg, n_items, torch.from_numpy(content.genres), torch.from_numpy(content.year), text)
 
-    def _train(
-        self,
-        data: TrainingData,
-        validate: Validator | None,
-        epochs: int,
-        lr: float,
-        warmup: int,
-        generator: torch.Generator,
-        seed: int,
-        desc: str,
-    ) -> TrainingLog:
+    def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
         """The training loop: one sequence per user per row, a loss at every masked position, early stopping."""
         cfg = self.config
         net, id_map = self._require()
         start = time.perf_counter()
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(run.seed)
         self._table = None
         # Shift item indices by one: token 0 is padding.
         seqs = [s + 1 for s in user_sequences(data.train, id_map.n_users) if len(s) > 0]
         if not seqs:
             raise ValueError("no training interactions: the training split is empty")
         # Under DDP each rank takes its share of every epoch's batches (the same batch order on every rank).
-        n_batches = math.ceil(len(self._epoch_rows(seqs, np.random.default_rng(seed))) / cfg.batch_size)
-        total_steps = distributed.steps(n_batches) * epochs
-        optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg.weight_decay, foreach=True)
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total_steps))
+        n_batches = math.ceil(len(self._epoch_rows(seqs, np.random.default_rng(run.seed))) / cfg.batch_size)
+        total_steps = distributed.steps(n_batches) * run.epochs
+        optimizer = torch.optim.AdamW(net.parameters(), lr=run.lr, weight_decay=cfg.weight_decay, foreach=True)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine(step, run.warmup, total_steps)
+        )
         step_loss = distributed.training_step(net, self._loss)
-        distributed.seed_rank(generator, seed)
+        distributed.seed_rank(run.generator, run.seed)
         stopper = EarlyStopping(cfg.patience)
         log = TrainingLog()
-        bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not (cfg.progress and distributed.is_main()))
+        bar = tqdm(
+            range(1, run.epochs + 1), desc=run.desc, unit="epoch", disable=not (cfg.progress and distributed.is_main())
+        )
         for epoch in bar:
             net.train()
             total_loss, total_masked = 0.0, 0
@@ -272,8 +267,8 @@ class Bert4Rec(TorchRecommender):
             lengths = np.array([len(r) for r in rows])
             for batch in distributed.shard(length_batches(lengths, cfg.batch_size, rng)):
                 tokens = torch.from_numpy(pad_left([rows[i] for i in batch]))  # (B, T) right-aligned
-                inputs, mask = self._mask(tokens, generator)
-                loss = step_loss(tokens, inputs, mask, generator)
+                inputs, mask = self._mask(tokens, run.generator)
+                loss = step_loss(tokens, inputs, mask, run.generator)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 nn.utils.clip_grad_norm_(net.parameters(), 5.0)
@@ -284,7 +279,7 @@ class Bert4Rec(TorchRecommender):
                 total_masked += masked
             loss_sum, masked_sum = distributed.summed(total_loss, total_masked)  # over all ranks
             row = {"epoch": float(epoch), "loss": loss_sum / max(masked_sum, 1)}
-            due = epoch % cfg.eval_every == 0 or epoch == epochs
+            due = epoch % cfg.eval_every == 0 or epoch == run.epochs
             if self._close_epoch(row, validate, due, stopper, log, bar, start):
                 break
         self._finish_training(stopper, log, bar)

@@ -200,6 +200,18 @@ def warmup_cosine(step: int, warmup: int, total: int, floor: float = 0.1) -> flo
     return floor + (1.0 - floor) * 0.5 * (1.0 + float(np.cos(np.pi * progress)))
 
 
+@dataclass(frozen=True)
+class TrainRun:
+    """One training run's schedule: `fit` (validated, the full schedule) or `refit` (a short fine-tune)."""
+
+    epochs: int
+    lr: float
+    warmup: int
+    seed: int  # seeds the run's numpy draws (batch order, sampling); `generator` drives torch's
+    generator: torch.Generator
+    desc: str  # the progress bar's label
+
+
 class TorchRecommender:
     """The fit/refit recipe BERT4Rec and Two-Tower share; each subclass builds its network and owns its loop.
 
@@ -217,17 +229,7 @@ class TorchRecommender:
     def _require(self) -> tuple[torch.nn.Module, IdMap]:
         raise NotImplementedError
 
-    def _train(
-        self,
-        data: TrainingData,
-        validate: Validator | None,
-        epochs: int,
-        lr: float,
-        warmup: int,
-        generator: torch.Generator,
-        seed: int,
-        desc: str,
-    ) -> TrainingLog:
+    def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
         raise NotImplementedError
 
     def _clear_cache(self) -> None:
@@ -279,7 +281,8 @@ class TorchRecommender:
         self.id_map = data.id_map
         self.net = self._build_net(data)
         with torch_threads(cfg.torch_threads):
-            log = self._train(data, validate, cfg.max_epochs, cfg.lr, cfg.warmup_steps, generator, cfg.seed, self.name)
+            run = TrainRun(cfg.max_epochs, cfg.lr, cfg.warmup_steps, cfg.seed, generator, self.name)
+            log = self._train(data, validate, run)
         log.seconds = time.perf_counter() - start
         return log
 
@@ -299,7 +302,8 @@ class TorchRecommender:
         if cfg.refit_epochs > 0:
             generator = seed_everything(cfg.seed + 1)
             lr = cfg.lr * cfg.refit_lr_scale
+            run = TrainRun(cfg.refit_epochs, lr, 0, cfg.seed + 1, generator, f"{self.name} refit")
             with torch_threads(cfg.torch_threads):
-                log = self._train(data, None, cfg.refit_epochs, lr, 0, generator, cfg.seed + 1, f"{self.name} refit")
+                log = self._train(data, None, run)
         log.seconds = time.perf_counter() - start
         return log

@@ -38,6 +38,7 @@ from movie_genie.models.sequences import (
     EarlyStopping,
     ItemContent,
     TorchRecommender,
+    TrainRun,
     config_from_params,
     evaluating,
     pad_left,
@@ -251,23 +252,13 @@ class TwoTower(TorchRecommender):
         genres, year = torch.from_numpy(content.genres), torch.from_numpy(content.year)
         return TwoTowerNet(cfg, data.id_map.n_items, genres, year, text, feature_sizes=sizes)
 
-    def _train(
-        self,
-        data: TrainingData,
-        validate: Validator | None,
-        epochs: int,
-        lr: float,
-        warmup: int,
-        generator: torch.Generator,
-        seed: int,
-        desc: str,
-    ) -> TrainingLog:
+    def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
         """The training loop over sampled pairs, with early stopping; stores the training users' vectors at the end."""
         cfg = self.config
         net, _ = self._require()
         start = time.perf_counter()
-        rng = np.random.default_rng(seed)
-        net.generator = generator
+        rng = np.random.default_rng(run.seed)
+        net.generator = run.generator
         self._items = None
         seqs = user_sequences(data.train, data.id_map.n_users)
         # Every (user, position >= 1) is a candidate pair: history = items before it, target = the item there.
@@ -280,16 +271,18 @@ class TwoTower(TorchRecommender):
         per_epoch = max(cfg.batch_size, int(len(pair_user) * cfg.sample_frac))
         # Under DDP each rank takes its share of every epoch's batches (the same draw on every rank).
         steps_per_epoch = distributed.steps(math.ceil(per_epoch / cfg.batch_size))
-        optimizer = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=cfg.weight_decay, foreach=True)
+        optimizer = torch.optim.AdamW(net.parameters(), lr=run.lr, weight_decay=cfg.weight_decay, foreach=True)
         schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, warmup, steps_per_epoch * epochs)
+            optimizer, lambda step: warmup_cosine(step, run.warmup, steps_per_epoch * run.epochs)
         )
         step_loss = distributed.training_step(net, self._loss)
-        distributed.seed_rank(generator, seed)
+        distributed.seed_rank(run.generator, run.seed)
         features = torch.from_numpy(self.user_features) if self.user_features is not None else None
         stopper = EarlyStopping(cfg.patience)
         log = TrainingLog()
-        bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not (cfg.progress and distributed.is_main()))
+        bar = tqdm(
+            range(1, run.epochs + 1), desc=run.desc, unit="epoch", disable=not (cfg.progress and distributed.is_main())
+        )
         for epoch in bar:
             net.train()
             chosen = rng.choice(len(pair_user), size=per_epoch, replace=False)
@@ -303,7 +296,7 @@ class TwoTower(TorchRecommender):
                 feats = None
                 if features is not None and features.shape[1]:
                     feats = features[users]
-                    keep = torch.rand(len(rows), generator=generator) >= cfg.feature_dropout
+                    keep = torch.rand(len(rows), generator=run.generator) >= cfg.feature_dropout
                     feats = feats * keep[:, None]
                 loss = step_loss(torch.from_numpy(pad_left(hist)), feats, targets, log_q)
                 optimizer.zero_grad(set_to_none=True)
@@ -314,7 +307,7 @@ class TwoTower(TorchRecommender):
                 count += len(rows)
             loss_sum, rows_sum = distributed.summed(total, count)  # over all ranks
             row = {"epoch": float(epoch), "loss": loss_sum / max(rows_sum, 1)}
-            due = epoch % cfg.eval_every == 0 or epoch == epochs
+            due = epoch % cfg.eval_every == 0 or epoch == run.epochs
             if self._close_epoch(row, validate, due, stopper, log, bar, start):
                 break
         self._finish_training(stopper, log, bar)
