@@ -9,14 +9,12 @@ FAILS the postgres tests with instructions; it never skips them.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import psycopg
 import pytest
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.engine import make_url
@@ -27,10 +25,8 @@ from movie_genie.data.movielens import read_movielens
 from movie_genie.db.engine import make_engine, make_session_factory
 from movie_genie.db.load import load_processed
 from movie_genie.db.models import FeedbackEvent, User
+from tests.postgres import POSTGRES_ADMIN_URL, postgres_admin
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "MOVIE_GENIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SLICE_USERS = 60  # users 1..60 of ml-100k with all their ratings (~6k ratings), every movie
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -92,7 +88,7 @@ class _Databases:
         else:
             if self.database is None:
                 name = f"movie_genie_test_{uuid.uuid4().hex[:12]}"
-                with self._admin() as conn:
+                with postgres_admin("database tests") as conn:
                     conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
                 self.database = name
             schema = f"s{len(self.engines)}"
@@ -103,23 +99,11 @@ class _Databases:
         self.engines.append(engine)
         return engine
 
-    def _admin(self) -> psycopg.Connection:
-        url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
-        try:
-            return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5)
-        except psycopg.OperationalError as exc:
-            pytest.fail(
-                f"PostgreSQL at {url.render_as_string(hide_password=True)} is not reachable ({exc}). The database "
-                "tests need it: start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main "
-                "start`, or point MOVIE_GENIE_TEST_POSTGRES_URL at a server with trust auth.",
-                pytrace=False,
-            )
-
     def close(self) -> None:
         for engine in self.engines:
             engine.dispose()
         if self.database is not None:
-            with self._admin() as conn:
+            with postgres_admin("database tests") as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')  # type: ignore[arg-type]
 
 

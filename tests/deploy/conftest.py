@@ -23,24 +23,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 from sqlalchemy.engine import make_url
 
 from tests.artefacts import Artefacts
 from tests.live_server import LiveServer, free_port
+from tests.postgres import POSTGRES_ADMIN_URL, postgres_admin
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "MOVIE_GENIE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 # Database 14: the API's own Redis tests use 15; this suite flushes only its own number.
 REDIS_URL = os.environ.get("MOVIE_GENIE_TEST_REDIS_DEPLOY_URL", "redis://127.0.0.1:6379/14")
 WORKERS = 2
 MOVIE_GENIE = str(Path(sys.executable).with_name("movie-genie"))
 ENTRYPOINT = Path(__file__).resolve().parents[2] / "deploy" / "docker-entrypoint.sh"
 
-START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
     'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no '
     "--dir /var/lib/redis --logfile /var/log/redis/ci.log"
@@ -54,19 +50,6 @@ class Server(LiveServer):
     backend: str = ""
     database_url: str = ""
     redis_url: str | None = None
-
-
-def _postgres_admin() -> psycopg.Connection:
-    url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql")
-    try:
-        return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL at {url.render_as_string(hide_password=True)} is not reachable ({exc}). The production "
-            f"configuration tests need it: start it with `{START_POSTGRES}`, or point MOVIE_GENIE_TEST_POSTGRES_URL "
-            "at a server with trust auth.",
-            pytrace=False,
-        )
 
 
 def _redis_client() -> redis.Redis:
@@ -137,7 +120,7 @@ def server(
 
     cache = _redis_client()
     name = f"movie_genie_deploy_{uuid.uuid4().hex[:12]}"
-    with _postgres_admin() as conn:
+    with postgres_admin("production configuration tests") as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     database_url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
@@ -149,7 +132,7 @@ def server(
     finally:
         cache.flushdb()
         cache.close()
-        with _postgres_admin() as conn:
+        with postgres_admin("production configuration tests") as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
