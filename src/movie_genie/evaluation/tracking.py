@@ -14,7 +14,6 @@ Without the variable nothing here imports mlflow (the import alone takes seconds
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from movie_genie.config import Settings
+from movie_genie.models import distributed
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -60,7 +60,7 @@ class Tracker:
         settings = Settings.from_env(data_dir)
         if settings.mlflow_tracking_uri is None:
             return None
-        if os.environ.get("RANK", "0") != "0":
+        if not distributed.is_main():
             return None  # under torchrun only rank 0 records, as only rank 0 writes files
         return cls.open(settings.mlflow_tracking_uri, settings.mlflow_experiment, echo)
 

@@ -241,7 +241,7 @@ class Bert4Rec(TorchRecommender):
         net, id_map = self._require()
         start = time.perf_counter()
         rng = np.random.default_rng(run.seed)
-        self._table = None
+        self._clear_cache()
         # Shift item indices by one: token 0 is padding.
         seqs = [s + 1 for s in user_sequences(data.train, id_map.n_users) if len(s) > 0]
         if not seqs:

@@ -63,11 +63,11 @@ def _env_int(name: str) -> int:
         raise DistributedError(f"{name}={value!r} is not an integer; launch with `{LAUNCH}`") from None
 
 
-def init_from_env(device: torch.device | None = None, timeout: timedelta | None = None) -> bool:
-    """Join torchrun's process group when WORLD_SIZE > 1 (gloo on CPU, nccl on CUDA); False for one process.
+def init_from_env(timeout: timedelta | None = None) -> bool:
+    """Join torchrun's process group when WORLD_SIZE > 1; False for one process.
 
-    The models of this version train on the CPU, so the train stage joins with gloo. `timeout` bounds the wait
-    for the other ranks (torch's default when None).
+    The backend is gloo: the models of this version train on the CPU (nccl would need CUDA tensors). `timeout`
+    bounds the wait for the other ranks (torch's default when None).
     """
     if "WORLD_SIZE" not in os.environ:
         return False
@@ -79,12 +79,11 @@ def init_from_env(device: torch.device | None = None, timeout: timedelta | None 
         return False
     if not dist.is_available():
         raise DistributedError("this torch build has no torch.distributed: train with one process")
-    backend = "nccl" if device is not None and device.type == "cuda" else "gloo"
     try:
-        dist.init_process_group(backend, init_method="env://", rank=me, world_size=world, timeout=timeout)
+        dist.init_process_group("gloo", init_method="env://", rank=me, world_size=world, timeout=timeout)
     except (RuntimeError, ValueError) as exc:  # DistStoreError/DistNetworkError are RuntimeErrors
         raise DistributedError(
-            f"could not join the {backend} process group as rank {me} of {world}: {exc}. "
+            f"could not join the gloo process group as rank {me} of {world}: {exc}. "
             f"Launch every rank together with `{LAUNCH}`"
         ) from exc
     return True

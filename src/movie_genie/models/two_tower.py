@@ -259,7 +259,7 @@ class TwoTower(TorchRecommender):
         start = time.perf_counter()
         rng = np.random.default_rng(run.seed)
         net.generator = run.generator
-        self._items = None
+        self._clear_cache()
         seqs = user_sequences(data.train, data.id_map.n_users)
         # Every (user, position >= 1) is a candidate pair: history = items before it, target = the item there.
         pair_user = np.concatenate([np.full(max(len(s) - 1, 0), u, dtype=np.int64) for u, s in enumerate(seqs)])
