@@ -50,7 +50,7 @@ class Artefacts:
         return Params.model_validate(raw)
 
 
-def _tiny_models_section() -> dict[str, Any]:
+def tiny_models_section() -> dict[str, Any]:
     """Each model's `tiny_config()` (trains in seconds) as its params.yaml section.
 
     The API needs working checkpoints, not good ones: no refit fine-tuning, one torch thread (faster than torch's
@@ -103,7 +103,7 @@ def build_artefacts(shared_datasets: Path, scratch: Path) -> Artefacts:
     raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     raw["paths"] = {"data_dir": str(root / "data"), "artifacts_dir": str(root / "artifacts")}
     raw["dataset"] = {**raw.get("dataset", {}), "name": "ml-100k", "source": None, "metadata_csv": None}
-    raw["models"] = {**(raw.get("models") or {}), **_tiny_models_section()}
+    raw["models"] = {**(raw.get("models") or {}), **tiny_models_section()}
     raw["evaluation"] = {**(raw.get("evaluation") or {}), "validation_users": 100, "bootstrap_resamples": 20}
     params_file = root / "params.yaml"
     params_file.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.artefacts import Artefacts, build_artefacts
+from tests.fresh_clone import FreshClone, build_fresh_clone
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,3 +31,9 @@ def shared_datasets() -> Path:
 def artefacts(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory) -> Artefacts:
     """The real pipeline run once per session on a slice of ml-100k; shared by the API, deploy and e2e suites."""
     return build_artefacts(shared_datasets, tmp_path_factory.mktemp("artefacts"))
+
+
+@pytest.fixture(scope="session")
+def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> FreshClone:
+    """A clean clone of the repository through `dvc repro` (tiny models); its test and the e2e suite share it."""
+    return build_fresh_clone(tmp_path_factory.mktemp("fresh-clone"))

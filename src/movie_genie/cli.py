@@ -71,12 +71,22 @@ def data_command(ctx: _Context, dataset: str | None, source: Path | None) -> Non
     click.echo(run_data(ctx.params, ctx.layout, dataset=dataset, source=source))
 
 
+@cli.command("tmdb")
+@pass_ctx
+def tmdb_command(ctx: _Context) -> None:
+    """Fetch movie metadata from the TMDB API into data/tmdb.csv when TMDB_API_KEY is set (else a header only)."""
+    from movie_genie.data.stages import run_tmdb
+
+    click.echo(run_tmdb(ctx.params, ctx.layout))
+
+
 @cli.command("enrich")
 @click.option(
     "--metadata-csv",
     type=click.Path(path_type=Path),
     default=None,
-    help="A TMDB-style metadata CSV (default: dataset.metadata_csv in params.yaml; none = plain copy).",
+    help="A TMDB-style metadata CSV (default: dataset.metadata_csv in params.yaml, else data/tmdb.csv from the "
+    "`tmdb` stage when it has rows; none = plain copy).",
 )
 @click.option(
     "--from-tmdb",

@@ -30,7 +30,7 @@ class _Section(BaseModel):
 class DatasetParams(_Section):
     """Which MovieLens data set to use and where it comes from."""
 
-    name: str = "ml-100k"
+    name: str = "ml-latest-small"
     source: str | None = None
     metadata_csv: str | None = None
 
@@ -103,6 +103,11 @@ class Layout:
     def canonical_dir(self) -> Path:
         """Tables as read from the data set: movies/ratings/users/tags.parquet and dataset.json."""
         return self.data_dir / "canonical"
+
+    @property
+    def tmdb_csv(self) -> Path:
+        """The `tmdb` stage's metadata CSV fetched from the TMDB API (header only when TMDB_API_KEY is not set)."""
+        return self.data_dir / "tmdb.csv"
 
     @property
     def processed_dir(self) -> Path:

@@ -103,3 +103,45 @@ def test_errors_exit_2_and_leave_no_partial_output(
     assert code == 2 and "run `movie-genie data` first" in err
     code, _, err = run(monkeypatch, capsys, "split")
     assert code == 2 and "ratings.parquet not found" in err
+
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = Path("datasets/ml-latest-small/ml-latest-small.zip")
+
+
+@pytest.fixture
+def shipped_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder with the repository's default params and a copy of the shipped data set, no network."""
+    (tmp_path / SHIPPED.parent).mkdir(parents=True)
+    (tmp_path / SHIPPED).write_bytes((REPO / SHIPPED).read_bytes())
+    (tmp_path / "params.yaml").write_bytes((REPO / "params.yaml").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MOVIE_GENIE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("pooch.retrieve", lambda *a, **k: pytest.fail("the default data set must not be downloaded"))
+    return tmp_path
+
+
+def test_default_data_set_is_the_shipped_ml_latest_small(
+    shipped_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(monkeypatch, capsys, "data")
+    assert code == 0, err
+    assert f"data: ml-latest-small from the copy shipped in {SHIPPED}: 100,836 ratings, 610 users, 9,742 movies" in out
+    assert "3,683 tags" in out
+    assert not (shipped_project / "cache").exists()
+
+
+def test_a_tampered_shipped_zip_stops_with_a_message_and_is_kept(
+    shipped_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zip_path = shipped_project / SHIPPED
+    tampered = bytearray(zip_path.read_bytes())
+    tampered[-100] ^= 0xFF  # one flipped byte in the zip's directory
+    zip_path.write_bytes(bytes(tampered))
+    code, _, err = run(monkeypatch, capsys, "data")
+    assert code == 2
+    assert "does not match the copy shipped with Movie Genie (sha256 expected d97e25cd" in err
+    assert "git checkout -- datasets/ml-latest-small" in err
+    assert "Traceback" not in err
+    assert zip_path.read_bytes() == bytes(tampered)  # a tracked file is never deleted
+    assert not (shipped_project / "data").exists()  # nothing half-written

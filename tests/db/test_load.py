@@ -14,7 +14,10 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, delete, func, select
 
 from movie_genie.cli import cli
+from movie_genie.data.archive import Archive
+from movie_genie.data.movielens import read_movielens
 from movie_genie.db import repository
+from movie_genie.db.config import DatabaseParams
 from movie_genie.db.engine import make_session_factory
 from movie_genie.db.load import LoadReport, load_processed
 from movie_genie.db.migrate import head_revision, schema_diff, table_counts
@@ -182,3 +185,38 @@ def test_genre_table_matches_the_files(engine: Engine, ml_slice: Slice) -> None:
         (m, g) for m, gs in zip(ml_slice.movies["movie_id"], ml_slice.movies["genres"], strict=True) for g in gs
     }
     assert pairs == expected
+
+
+def test_each_movie_keeps_its_most_frequent_user_tags(
+    fresh_engine: Callable[[], Engine], shared_datasets: Path, tmp_path: Path
+) -> None:
+    """Real ml-latest-small tags (movies 1..300): each film's tags by how many users gave them, reloaded on change."""
+    with Archive(shared_datasets / "ml-latest-small.zip") as archive:
+        tables = read_movielens(archive)
+    ratings = tables.ratings[tables.ratings["movie_id"] <= 300]
+    movies = tables.movies[tables.movies["movie_id"] <= 300]
+    folder = write_processed(tmp_path / "processed", movies, tables.users, ratings, "ml-latest-small")
+    tags = tables.tags[tables.tags["movie_id"] <= 300]
+    tags.to_parquet(folder / "tags.parquet", index=False)
+    # The reference, counted independently: (movie, lower-cased tag) -> users, most first, ties alphabetical.
+    counted = tags.assign(tag=tags["tag"].str.strip().str.lower()).groupby(["movie_id", "tag"]).size()
+    expected = {
+        int(m): [t for t, _ in sorted(group.droplevel(0).items(), key=lambda kv: (-kv[1], kv[0]))][:10]
+        for m, group in counted.groupby(level=0)
+    }
+    engine = fresh_engine()
+    load_processed(engine, folder, dataset_name="ml-latest-small", progress=False)
+    with make_session_factory(engine)() as session:
+        stored = {m: repository.get_movie(session, m).tags for m in movies["movie_id"]}
+    assert stored == {int(m): expected.get(int(m), []) for m in movies["movie_id"]}
+    assert stored[1] == ["pixar", "fun"]  # two users tagged Toy Story "pixar", one "fun"
+    assert len(stored[296]) == 10 and stored[296][0] == "cult film" and stored[4] == []  # Pulp Fiction: 181
+
+    params = DatabaseParams(movie_tags=2)
+    report = load_processed(engine, folder, dataset_name="ml-latest-small", params=params, progress=False)
+    assert report.changed  # the number of tags shapes the rows: a new value reloads
+    tags[tags["movie_id"] != 1].to_parquet(folder / "tags.parquet", index=False)  # so do changed tags
+    assert load_processed(engine, folder, dataset_name="ml-latest-small", params=params, progress=False).changed
+    with make_session_factory(engine)() as session:
+        assert repository.get_movie(session, 1).tags == []
+        assert repository.get_movie(session, 296).tags == expected[296][:2]

@@ -1,9 +1,9 @@
-"""End-to-end fixtures: the BUILT web app served by the REAL backend (`movie-genie serve`, gunicorn) over the small
-real artefact set the API tests build, driven by Debian's Chromium through Playwright (which never downloads a
-browser here).
+"""End-to-end fixtures: the BUILT web app served by the REAL backend (`movie-genie serve`, gunicorn) over what a new
+user's first run produces, driven by Debian's Chromium through Playwright (which never downloads a browser here).
 
-The artefact set is the session's shared `artefacts` fixture (tests/conftest.py: a real ml-100k slice through the
-real pipeline stages), not rebuilt by a second pipeline.
+The artefacts are the session's `fresh_clone` fixture (tests/fresh_clone.py: a clean clone of the repository
+through `dvc repro` on the default data set, ml-latest-small with its 610 users and 9,742 films, tiny model
+configs), so the browser sees the default catalogue, not a slice.
 """
 
 from __future__ import annotations
@@ -60,14 +60,14 @@ class ReusedArtefacts:
 
 @pytest.fixture(scope="module")
 def e2e_artefacts(request: pytest.FixtureRequest) -> Any:
-    """The API suite's artefacts; MOVIE_GENIE_E2E_ARTEFACTS=<folder> reuses a copy of one (UI iteration only)."""
+    """The fresh clone's artefacts; MOVIE_GENIE_E2E_ARTEFACTS=<folder> reuses a copy of one (UI iteration only)."""
     reuse = os.environ.get("MOVIE_GENIE_E2E_ARTEFACTS")
     if reuse:
         folder = Path(reuse)
         if not (folder / "params.yaml").is_file() or not (folder / "data" / "movie_genie.db").is_file():
             pytest.fail(f"MOVIE_GENIE_E2E_ARTEFACTS={reuse} has no params.yaml and data/movie_genie.db")
         return ReusedArtefacts(folder / "params.yaml", f"sqlite:///{folder / 'data' / 'movie_genie.db'}")
-    return request.getfixturevalue("artefacts")
+    return request.getfixturevalue("fresh_clone")
 
 
 @pytest.fixture(scope="module")

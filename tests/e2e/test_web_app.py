@@ -8,8 +8,10 @@ onboarding; the dashboard; a 404; accessibility (axe-core, no critical violation
 from __future__ import annotations
 
 import json
+import random
 import re
 import statistics
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +240,64 @@ def test_time_to_first_recommendation_row(server: Any, new_page: Any) -> None:
         "timing", {"first_row_ms": {"cold": cold, "warm_median": warm, "warm_runs": runs[1:]}, "target_ms": 1500}
     )
     print(f"\ntime to first recommendation row: cold {cold:.0f} ms, warm median {warm:.0f} ms (target <= 1500 ms)")
+
+
+def _api(server: Any, path: str) -> Any:
+    status, _, body = server.get(path)
+    assert status == 200, f"GET {path}: {status} {body}"
+    return body["data"]
+
+
+def _film_of_title(server: Any, title: str) -> int:
+    """The id of the film with exactly this title (title suggestions, then an exact match)."""
+    found = _api(server, "/api/search/suggest?" + urllib.parse.urlencode({"q": title, "k": 20}))
+    ids = [s["movie_id"] for s in found if s["title"] == title]
+    assert ids, f"no film titled {title!r}"
+    return int(ids[0])
+
+
+def test_home_of_20_random_users_shows_none_of_their_films_no_bad_reason_no_duplicate(
+    server: Any, new_page: Any
+) -> None:
+    """What a person sees on Home, per user: no card of a film they rated or marked (history row aside), no reason
+    naming a film they rated 2★ or less or disliked, no film twice. Their history is read through the API."""
+    status, _, first = server.get("/api/users?page_size=100")
+    assert status == 200
+    ids = [u["user_id"] for u in first["data"]]
+    for number in range(2, -(-first["meta"]["total"] // 100) + 1):
+        ids += [u["user_id"] for u in _api(server, f"/api/users?page_size=100&page={number}")]
+    users = random.Random(20).sample(ids, min(20, len(ids)))
+    page = new_page(1440)
+    page.goto(f"{server.base}/users")
+    found: dict[str, list[str]] = {"rated_cards": [], "negative_reasons": [], "duplicates": []}
+    cards_seen = reasons_seen = 0
+    for user_id in users:
+        page.evaluate(f"localStorage.setItem('movie-genie.user', '{user_id}')")
+        page.goto(f"{server.base}/")
+        expect(page.locator(f"[data-testid=row-for-you] {CARD}").first).to_be_visible()
+        expect(page.locator("[data-testid^=row-][aria-busy=true]")).to_have_count(0)
+        shown = page.locator(f"section[data-testid^=row-]:not([data-testid=row-recent]) {CARD}").evaluate_all(
+            "els => els.map(e => ({id: Number(e.dataset.movieId),"
+            " reason: e.querySelector('[data-testid=reason]')?.textContent ?? null}))"
+        )
+        cards_seen += len(shown)
+        movie_ids = [card["id"] for card in shown]
+        found["duplicates"] += [f"user {user_id}: film {m}" for m in set(movie_ids) if movie_ids.count(m) > 1]
+        for card in shown:
+            mark = _api(server, f"/api/users/{user_id}/movies/{card['id']}")
+            if mark["rating"] is not None or mark["liked"] or mark["disliked"] or mark["watched"] or mark["dismissed"]:
+                found["rated_cards"].append(f"user {user_id}: film {card['id']} ({mark})")
+            reason = card["reason"] or ""
+            if reason.startswith("Because you"):
+                reasons_seen += 1
+                title = reason.split(" ", 3)[3]  # "Because you liked <title>"
+                cited = _api(server, f"/api/users/{user_id}/movies/{_film_of_title(server, title)}")
+                if cited["disliked"] or (cited["rating"] is not None and cited["rating"] <= 2):
+                    found["negative_reasons"].append(f"user {user_id}: {reason!r} ({cited})")
+    write_result("home_rules", {"users": users, "cards": cards_seen, "reasons_naming_a_film": reasons_seen, **found})
+    screenshot(page, "home-last-random-user-1440")
+    assert cards_seen >= 20 * len(users) and reasons_seen > 0
+    assert found == {"rated_cards": [], "negative_reasons": [], "duplicates": []}
 
 
 def test_backend_down_banner(server: Any, new_page: Any) -> None:

@@ -27,7 +27,7 @@ YEAR_MIN, YEAR_MAX = 1870, 2100
 
 ModelName = Literal["hybrid", "bert4rec", "two_tower", "popular", "ease"]
 SearchMode = Literal["hybrid", "semantic", "lexical", "title"]
-FeedbackKind = Literal["rating", "like", "dislike", "watched"]
+FeedbackKind = Literal["rating", "like", "dislike", "watched", "dismiss"]
 MovieSort = Literal["popularity", "rating", "year", "title"]
 SimilarKind = Literal["both", "collaborative", "content"]
 
@@ -99,6 +99,7 @@ class PopularQuery(_Strict):
 
     k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
     genre: str | None = Field(default=None, max_length=64)
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="leave out the films this user touched")
 
 
 class SimilarQuery(_Strict):
@@ -106,6 +107,7 @@ class SimilarQuery(_Strict):
 
     k: int = Field(default=12, ge=1, le=MAX_K)
     kind: SimilarKind = "both"
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="leave out the films this user touched")
 
 
 class SearchQuery(_Strict):
@@ -157,8 +159,24 @@ class RecommendationsQuery(_Strict):
     k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
 
 
+class UserMoviePath(_Strict):
+    """A user id and a movie id in the path."""
+
+    user_id: int = Field(ge=1, le=MAX_ID, description="MovieLens or app user id")
+    movie_id: int = Field(ge=1, le=MAX_ID, description="MovieLens movie id")
+
+
+class FeedbackRemoveQuery(_Strict):
+    """A mark to take back: the user's event of this kind on this film."""
+
+    user_id: int = Field(ge=1, le=MAX_ID)
+    movie_id: int = Field(ge=1, le=MAX_ID)
+    kind: FeedbackKind
+
+
 class FeedbackBody(_Strict):
-    """One thing a user did: a rating (value 0.5..5 in half steps) or a like, dislike or watched (no value)."""
+    """One thing a user did: a rating (value 0.5..5 in half steps) or a like, dislike, watched or dismiss ("not
+    interested"; no value). The same mark twice is stored once."""
 
     user_id: int = Field(ge=1, le=MAX_ID)
     movie_id: int = Field(ge=1, le=MAX_ID)
@@ -218,6 +236,7 @@ class MovieDetail(MovieSummary):
     language: str | None = None
     imdb_id: str | None = None
     tmdb_id: int | None = None
+    tags: list[str] = Field(default=[], description="the data set's most frequent user tags, most frequent first")
 
 
 class ScoredMovie(BaseModel):
@@ -329,6 +348,56 @@ class Feedback(BaseModel):
     created_at: datetime
 
 
+class RemovedFeedback(BaseModel):
+    """A mark taken back: how many events were deleted (0 when the mark was not set)."""
+
+    user_id: int
+    movie_id: int
+    kind: str
+    removed: int
+
+
+class MovieMark(BaseModel):
+    """What one user did with one film, from their whole history: their rating (the latest app rating, else the
+    data set's) and their marks."""
+
+    movie_id: int
+    rating: float | None = None
+    rating_source: Literal["dataset", "app"] | None = None
+    liked: bool = False
+    disliked: bool = False
+    watched: bool = False
+    dismissed: bool = False
+
+
+class HomeItem(BaseModel):
+    """A card of a home row: the film, why it is there (recommendation rows) or what the user did (history)."""
+
+    movie: MovieSummary
+    reason: str | None = None
+    note: str | None = None
+
+
+class HomeRow(BaseModel):
+    """One row of the home page: what it is for and the model that made it (after any fallback)."""
+
+    id: str = Field(description="stable row id: for-you, up-next, because-liked, your-genres, popular, recent")
+    title: str
+    purpose: str = Field(description="what the row is for, in a sentence")
+    model: str | None = Field(description="the model that made the row (API name, or 'content'); null: history")
+    requested_model: str | None = Field(default=None, description="the model the row asks for first")
+    history: bool = Field(default=False, description="the user's own films (the only row that shows them)")
+    items: list[HomeItem]
+
+
+class HomePage(BaseModel):
+    """A user's home page: rows in priority order; no film twice, none the user touched (history row aside)."""
+
+    user_id: int
+    excluded: int = Field(description="how many films the user touched (left out of every row but history)")
+    rows: list[HomeRow]
+
+
 class ModelInfo(BaseModel):
     """A loaded model: its version and its evaluation figures (test split) from the report."""
 
@@ -358,6 +427,14 @@ class Health(BaseModel):
 
     status: Literal["ok", "degraded"]
     checks: dict[str, Check]
+
+
+class CatalogueInfo(BaseModel):
+    """How much of the catalogue has metadata: with none, films have no plot summaries, posters or cast."""
+
+    movies: int
+    with_overview: int = Field(description="films with a plot summary; 0 = no metadata (set TMDB_API_KEY and rerun)")
+    with_poster: int = Field(description="films with a poster")
 
 
 class Ping(BaseModel):
@@ -479,9 +556,25 @@ class FeedbackResponse(Envelope[Feedback, Meta]):
     """POST /api/feedback."""
 
 
+class RemovedFeedbackResponse(Envelope[RemovedFeedback, Meta]):
+    """DELETE /api/feedback."""
+
+
+class MovieMarkResponse(Envelope[MovieMark, Meta]):
+    """GET /api/users/{user_id}/movies/{movie_id}."""
+
+
+class HomeResponse(Envelope[HomePage, CachedMeta]):
+    """GET /api/users/{user_id}/home."""
+
+
 class FeedbackListResponse(Envelope[list[Feedback], Meta]):
     """GET /api/users/{user_id}/feedback."""
 
 
 class ModelsResponse(Envelope[ModelsInfo, Meta]):
     """GET /api/models."""
+
+
+class CatalogueResponse(Envelope[CatalogueInfo, Meta]):
+    """GET /api/catalogue."""

@@ -95,7 +95,7 @@ def init_security(app: Flask, settings: Settings, config: ServingConfig) -> Limi
         CORS(
             app,
             resources={r"/api/*": {"origins": list(settings.cors_origins)}},
-            methods=["GET", "POST", "OPTIONS"],
+            methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=["Content-Type"],
             max_age=600,
         )

@@ -91,15 +91,23 @@ class _Gunicorn(BaseApplication):
 
 
 def prepare_database(settings: Settings, params: Params) -> str | None:
-    """Migrate the database to the code's head revision; return the revision reached."""
+    """Migrate the database to the code's head revision and return it; ConfigError when it holds no movies.
+
+    An app without a catalogue is no app: refusing to start says what to run, where serving would show 0 films.
+    """
+    from movie_genie.config import ConfigError
     from movie_genie.db.config import DatabaseParams
-    from movie_genie.db.engine import make_engine
-    from movie_genie.db.migrate import upgrade
+    from movie_genie.db.engine import describe_url, make_engine
+    from movie_genie.db.load import EMPTY_CATALOGUE_HELP
+    from movie_genie.db.migrate import table_counts, upgrade
 
     db_params = DatabaseParams.from_params(params)
     engine = make_engine(settings.database_url, busy_timeout_ms=db_params.busy_timeout_ms)
     try:
-        return upgrade(engine)
+        revision = upgrade(engine)
+        if table_counts(engine).get("movies", 0) == 0:
+            raise ConfigError(f"{describe_url(settings.database_url)} holds no movies: {EMPTY_CATALOGUE_HELP}")
+        return revision
     finally:
         engine.dispose()
 

@@ -20,7 +20,7 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +37,12 @@ from movie_genie.api.config import ServingConfig
 from movie_genie.api.envelope import to_json_bytes
 from movie_genie.api.errors import ApiError, ResourceNotFoundError, ServiceUnavailableError
 from movie_genie.api.metrics import FEEDBACK_EVENTS, count_cache, time_inference
+from movie_genie.api.product import HomeService, UserView
 from movie_genie.config import Layout, Params, Settings
 from movie_genie.db import repository as repo
 from movie_genie.db.config import DatabaseParams
 from movie_genie.db.engine import make_engine, make_session_factory, session_scope
+from movie_genie.db.load import EMPTY_CATALOGUE_HELP
 from movie_genie.db.migrate import ensure_schema_current
 from movie_genie.db.models import FeedbackEvent, Movie
 from movie_genie.errors import MovieGenieError
@@ -76,7 +78,7 @@ def services() -> Services:
 
 
 # Built once; SQLAlchemy caches its compiled form.
-_VERSION_QUERY = select(func.max(FeedbackEvent.__table__.c.id)).where(
+_VERSION_QUERY = select(func.max(FeedbackEvent.__table__.c.id), func.count()).where(
     FeedbackEvent.__table__.c.user_id == bindparam("user_id")
 )
 
@@ -95,14 +97,16 @@ class Database:
         with session_scope(self._factory) as session:
             yield session
 
-    def feedback_version(self, user_id: int) -> int:
-        """The id of the user's newest feedback event (0 when none): changes whenever they give feedback.
+    def feedback_version(self, user_id: int) -> str:
+        """The id of the user's newest feedback event and their number of events ("0.0" when none): changes with
+        every write, a mark taken back (deleted) included, because ids are never reused.
 
-        One index look-up (feedback_events(user_id, id)) on a plain connection: this runs on every cached request,
-        so it skips the ORM session.
+        One index range scan (feedback_events(user_id, id)) on a plain connection: this runs on every cached
+        request, so it skips the ORM session.
         """
         with self.engine.connect() as connection:
-            return int(connection.execute(_VERSION_QUERY, {"user_id": user_id}).scalar() or 0)
+            newest, count = connection.execute(_VERSION_QUERY, {"user_id": user_id}).one()
+        return f"{int(newest or 0)}.{int(count or 0)}"
 
 
 # --- catalogue -------------------------------------------------------------------------------------------------
@@ -253,11 +257,13 @@ def _file_version(path: Path) -> str:
 
 
 class Explainer:
-    """A short reason for each recommendation a model returned without one.
+    """A short reason for each recommendation, in one wording style (sentence case, no full stop).
 
-    "Because you watched X": X is the recent history film closest to the recommendation in Two-Tower item space
-    (who-watched-what similarity), or in text-embedding space when Two-Tower is not loaded. Popularity's picks say
-    how many ratings they have.
+    "Because you liked X": X is the film the user liked (product.is_liking: never a rating <= 2★ or a dislike) that
+    is closest to the recommendation in Two-Tower item space (who-watched-what similarity), or in text-embedding
+    space when Two-Tower is not loaded. A model's own reason that cites a film ("Because ...") is replaced: models
+    see every rating, the product layer decides what counts as a liking. Popularity's picks say how many ratings
+    they have.
     """
 
     RECENT = 50
@@ -276,30 +282,32 @@ class Explainer:
         elif search.content_vectors is not None:
             self._vectors, self._row = search.content_vectors, search.content_rows
 
-    def explain(self, api_model: str, recs: list[Recommendation], history: Sequence[int]) -> list[Recommendation]:
-        """The recommendations with every missing reason filled in."""
-        if all(r.reason for r in recs):
-            return recs
-        if api_model == "popular" or not history:
-            return [r if r.reason else dataclasses.replace(r, reason=self._popular(r.movie_id)) for r in recs]
-        recent = [m for m in history[-self.RECENT :] if m in self._row and m in self.catalogue.movies]
+    def explain(self, api_model: str, recs: list[Recommendation], liked: Sequence[int]) -> list[Recommendation]:
+        """The recommendations with a reason each; `liked` = the user's likings, oldest first."""
+        # A model's reason that cites a film may cite one the user disliked: only the product layer names films.
+        recs = [
+            r if r.reason and not r.reason.startswith("Because") else dataclasses.replace(r, reason=None) for r in recs
+        ]
+        if api_model == "popular":
+            return [dataclasses.replace(r, reason=self._popular(r.movie_id)) for r in recs]
+        recent = [m for m in liked[-self.RECENT :] if m in self._row and m in self.catalogue.movies]
         if self._vectors is None or not recent:
-            return [r if r.reason else dataclasses.replace(r, reason="matches your recent ratings") for r in recs]
+            return [r if r.reason else dataclasses.replace(r, reason="Matches your ratings") for r in recs]
         seen = self._vectors[[self._row[m] for m in recent]]  # (h, d)
         explained = []
         for rec in recs:
             row = self._row.get(rec.movie_id)
-            if rec.reason or row is None:
-                explained.append(rec)
+            if row is None:
+                explained.append(rec if rec.reason else dataclasses.replace(rec, reason="Matches your ratings"))
                 continue
             closest = recent[int(np.argmax(seen @ self._vectors[row]))]
             title = self.catalogue.movies[closest].title
-            explained.append(dataclasses.replace(rec, reason=f"because you watched {title}"))
+            explained.append(dataclasses.replace(rec, reason=f"Because you liked {title}"))
         return explained
 
     def _popular(self, movie_id: int) -> str:
         movie = self.catalogue.movies.get(movie_id)
-        return f"popular: {movie.rating_count:,} ratings" if movie else "popular with everyone"
+        return f"Popular: {movie.rating_count:,} ratings" if movie else "Popular with everyone"
 
 
 class RecommendationService:
@@ -319,7 +327,7 @@ class RecommendationService:
 
     def recommend(self, user_id: int, api_model: str, k: int) -> tuple[bytes, dict[str, Any]]:
         """Serialised recommendations and their meta (model, version, history size, cached)."""
-        model = self.models.get(api_model)
+        self.models.get(api_model)  # 503 before any work when the model is not loaded
         name = API_MODELS[api_model]
         meta: dict[str, Any] = {"model": api_model, "model_version": self.models.versions.get(name), "k": k}
         version = self.db.feedback_version(user_id)
@@ -330,14 +338,19 @@ class RecommendationService:
             header, _, body = cached.partition(b"\n")
             return body, {**meta, **json.loads(header), "cached": True}
         with self.db.session() as session:
-            history = repo.user_history(session, user_id)
-        recs = self._run(model, name, history.movie_ids, history.disliked, k, user_id)
-        recs = self.explainer.explain(api_model, recs, history.movie_ids)
+            view = UserView.read(session, user_id)
+        recs = self.ranked(api_model, view, k)
         data = s.Recommendations(user_id=user_id, model=api_model, items=self.catalogue.scored(recs))
         payload = to_json_bytes(data)
-        extra = {"history_size": len(history.movie_ids)}
+        extra = {"history_size": len(view.history)}
         self.cache.set(key, json.dumps(extra).encode() + b"\n" + payload)
         return payload, {**meta, **extra, "cached": False}
+
+    def ranked(self, api_model: str, view: UserView, k: int) -> list[Recommendation]:
+        """The model's top-k for the user, none of the films they touched, each with a reason from their likings."""
+        model, name = self.models.get(api_model), API_MODELS[api_model]
+        recs = self._run(model, name, view.history, view.excluded, k, view.user_id)
+        return self.explainer.explain(api_model, recs, view.liked)
 
     def for_history(self, api_model: str, movie_ids: Sequence[int], k: int, user_id: int) -> s.Recommendations:
         """Recommendations for a history given directly (a user created a moment ago)."""
@@ -347,11 +360,11 @@ class RecommendationService:
         return s.Recommendations(user_id=user_id, model=api_model, items=self.catalogue.scored(recs))
 
     def _run(
-        self, model: Recommender, name: str, history: Sequence[int], disliked: Sequence[int], k: int, user_id: int
+        self, model: Recommender, name: str, history: Sequence[int], excluded: Iterable[int], k: int, user_id: int
     ) -> list[Recommendation]:
-        # The model sees the most recent interactions; everything ever seen or disliked stays excluded.
+        # The model sees the most recent interactions; every film the user ever touched stays excluded.
         recent = list(history[-self.config.history_limit :])
-        exclude = set(history) | set(disliked)
+        exclude = set(history) | set(excluded)
         extra: dict[str, Any] = {"user_id": user_id} if self.models.accepts_user_id(name) else {}
         with time_inference(name, "recommend"):
             return model.recommend(recent, k=k, exclude=exclude, **extra)
@@ -384,12 +397,15 @@ class MovieService:
             )
         return [self.catalogue.movies.get(m.movie_id) or _summary(m) for m in page.items], page.total
 
-    def popular(self, k: int, genre: str | None) -> list[s.MovieSummary]:
-        """The k most-rated films (optionally of one genre), from memory."""
+    def popular(self, k: int, genre: str | None, user_id: int | None = None) -> list[s.MovieSummary]:
+        """The k most-rated films (optionally of one genre), from memory; for a user, none they touched."""
         wanted = self.catalogue.canonical_genre(genre) if genre else None
-        movies = (self.catalogue.movies[m] for m in self.catalogue.by_popularity)
-        picked = [m for m in movies if wanted is None or wanted in m.genres]
-        return picked[:k]
+        ids = (m for m in self.catalogue.by_popularity if wanted is None or wanted in self.catalogue.movies[m].genres)
+        if user_id is None:
+            return [self.catalogue.movies[m] for _, m in zip(range(k), ids, strict=False)]
+        with self.db.session() as session:
+            view = UserView.read(session, user_id)
+        return [self.catalogue.movies[m] for m in view.keep(ids, k)]
 
     def get(self, movie_id: int) -> s.MovieDetail:
         """Details with live rating figures (404 for an unknown id)."""
@@ -397,24 +413,54 @@ class MovieService:
             detail = repo.get_movie(session, movie_id)
         return s.MovieDetail.model_validate(detail, from_attributes=True)
 
-    def similar(self, movie_id: int, k: int, kind: str) -> tuple[bytes, bool]:
-        """Collaborative and/or content neighbours, cached per (movie, k, kind)."""
+    def similar(self, movie_id: int, k: int, kind: str, user_id: int | None = None) -> tuple[bytes, bool]:
+        """Collaborative and/or content neighbours, cached per (movie, k, kind); for a user (cached per feedback
+        version), none of the films they touched."""
         if movie_id not in self.catalogue.movies:
             raise ResourceNotFoundError(f"movie {movie_id} is not in the catalogue")
-        key = f"similar:{self.models.versions.get('two_tower')}:{self.search.version}:{movie_id}:{k}:{kind}"
+        view: UserView | None = None
+        who = ""
+        if user_id is not None:
+            with self.db.session() as session:
+                view = UserView.read(session, user_id)
+            who = f":{user_id}:{self.db.feedback_version(user_id)}"
+        key = f"similar:{self.models.versions.get('two_tower')}:{self.search.version}:{movie_id}:{k}:{kind}{who}"
         cached = self.cache.get(key)
         count_cache("similar", cached is not None)
         if cached is not None:
             return cached, True
+        # Asked for enough neighbours that k remain after the user's films are dropped.
+        want = k + (len(view.excluded) if view is not None else 0)
         collaborative: list[s.ScoredMovie] = []
         content: list[s.ScoredMovie] = []
         if kind in ("both", "collaborative"):
-            collaborative = self._collaborative(movie_id, k)
+            collaborative = self._for_user(view, self._collaborative(movie_id, want), k)
         if kind in ("both", "content"):
-            content = self.search.similar(movie_id, k)
+            content = self._for_user(view, self.search.similar(movie_id, want), k)
         body = to_json_bytes(s.SimilarMovies(movie_id=movie_id, collaborative=collaborative, content=content))
         self.cache.set(key, body)
         return body, False
+
+    @staticmethod
+    def _for_user(view: UserView | None, items: list[s.ScoredMovie], k: int) -> list[s.ScoredMovie]:
+        """The first k items the user never touched, ranked again from 1."""
+        if view is None:
+            return items[:k]
+        by_id = {i.movie.movie_id: i for i in items}
+        kept = view.keep((i.movie.movie_id for i in items), k)
+        return [by_id[m].model_copy(update={"rank": rank}) for rank, m in enumerate(kept, start=1)]
+
+    def neighbours(self, movie_id: int, k: int) -> tuple[str, list[Recommendation]]:
+        """Films like this one and the model that found them: Two-Tower, else the text embeddings ("content")."""
+        if "two_tower" in self.models.models:
+            return "two_tower", [
+                Recommendation(i.movie.movie_id, i.score, i.reason) for i in self._collaborative(movie_id, k)
+            ]
+        if self.search.content_vectors is not None:
+            return "content", [
+                Recommendation(i.movie.movie_id, i.score, i.reason) for i in self.search.similar(movie_id, k)
+            ]
+        return "popular", [Recommendation(m, 0.0, None) for m in self.catalogue.by_popularity[:k]]
 
     def _collaborative(self, movie_id: int, k: int) -> list[s.ScoredMovie]:
         model = self.models.get("two_tower")
@@ -425,7 +471,7 @@ class MovieService:
             )
         with time_inference("two_tower", "similar_items"):
             recs = similar_items(movie_id, k)
-        reason = "liked by the same viewers"
+        reason = "Liked by the same viewers"
         return self.catalogue.scored([r if r.reason else dataclasses.replace(r, reason=reason) for r in recs])
 
     def genres(self) -> list[s.GenreCount]:
@@ -514,12 +560,25 @@ class FeedbackService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, user_id: int, movie_id: int, kind: str, value: float | None) -> s.Feedback:
-        """Validate and store one event; count it in the metrics."""
+    def add(self, user_id: int, movie_id: int, kind: str, value: float | None) -> tuple[s.Feedback, bool]:
+        """Validate and store one mark (the same mark twice is stored once); whether it was new."""
         with self.db.session() as session:
             event = repo.add_feedback(session, user_id, movie_id, kind, value)
-        FEEDBACK_EVENTS.labels(kind=kind).inc()
-        return s.Feedback.model_validate(event, from_attributes=True)
+        if event.created:
+            FEEDBACK_EVENTS.labels(kind=kind).inc()
+        return s.Feedback.model_validate(event, from_attributes=True), event.created
+
+    def remove(self, user_id: int, movie_id: int, kind: str) -> s.RemovedFeedback:
+        """Take a mark back (un-like, un-watch, interested again, clear a rating)."""
+        with self.db.session() as session:
+            removed = repo.remove_feedback(session, user_id, movie_id, kind)
+        return s.RemovedFeedback(user_id=user_id, movie_id=movie_id, kind=kind, removed=removed)
+
+    def mark(self, user_id: int, movie_id: int) -> s.MovieMark:
+        """What the user did with one film, from their whole history (their data set rating included)."""
+        with self.db.session() as session:
+            mark = repo.movie_mark(session, user_id, movie_id)
+        return s.MovieMark.model_validate(mark, from_attributes=True)
 
     def list_events(self, user_id: int, limit: int) -> list[s.Feedback]:
         """The user's newest events first."""
@@ -659,7 +718,7 @@ class SearchService:
             sims[row] = -np.inf
             top = np.argpartition(-sims, min(k, len(sims) - 1))[: k + 1]
             top = top[np.lexsort((top, -sims[top]))][:k]
-        recs = [Recommendation(int(self._content_ids[i]), float(sims[i]), "similar story and themes") for i in top]
+        recs = [Recommendation(int(self._content_ids[i]), float(sims[i]), "Similar story and themes") for i in top]
         return self.catalogue.scored([r for r in recs if np.isfinite(r.score)])
 
 
@@ -681,7 +740,9 @@ class Services:
     users: UserService
     feedback: FeedbackService
     search: SearchService
+    home: HomeService
     report: dict[str, Any] | None
+    catalogue_info: s.CatalogueInfo
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -697,6 +758,7 @@ class Services:
         search = SearchService(layout, catalogue, cache, db, models, config)
         explainer = Explainer(catalogue, models, search)
         recommendations = RecommendationService(db, catalogue, models, cache, config, explainer)
+        movies = MovieService(db, catalogue, models, search, cache)
         return cls(
             config=config,
             layout=layout,
@@ -705,11 +767,13 @@ class Services:
             catalogue=catalogue,
             models=models,
             recommendations=recommendations,
-            movies=MovieService(db, catalogue, models, search, cache),
+            movies=movies,
             users=UserService(db, catalogue, recommendations),
             feedback=FeedbackService(db),
             search=search,
+            home=HomeService(db, catalogue, models, recommendations, movies, cache),
             report=_read_report(layout.report_dir / "report.json"),
+            catalogue_info=count_catalogue_metadata(db),
         )
 
     def health(self) -> s.Health:
@@ -718,7 +782,9 @@ class Services:
         try:
             with self.db.session() as session:
                 repo.ping(session)
-            checks["database"] = s.Check(ok=bool(self.catalogue.movies), detail=f"{len(self.catalogue.movies)} movies")
+            n_movies = len(self.catalogue.movies)
+            detail = f"{n_movies} movies" if n_movies else f"0 movies: the catalogue is empty; {EMPTY_CATALOGUE_HELP}"
+            checks["database"] = s.Check(ok=n_movies > 0, detail=detail)
         except MovieGenieError as exc:
             checks["database"] = s.Check(ok=False, detail=str(exc))
         for api_name, name in API_MODELS.items():
@@ -744,6 +810,16 @@ class Services:
                 )
             )
         return s.ModelsInfo(models=infos, report=self.report)
+
+
+def count_catalogue_metadata(db: Database) -> s.CatalogueInfo:
+    """Count the films with a plot summary and a poster, once at start (what the database serves, whatever
+    dataset.json says; `db load` changes it only together with a restart)."""
+    with db.session() as session:
+        movies, overviews, posters = session.execute(
+            select(func.count(), func.count(Movie.overview), func.count(Movie.poster_path))
+        ).one()
+    return s.CatalogueInfo(movies=int(movies), with_overview=int(overviews), with_poster=int(posters))
 
 
 def _read_report(path: Path) -> dict[str, Any] | None:

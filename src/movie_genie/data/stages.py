@@ -1,11 +1,10 @@
-"""The three data pipeline stages behind `movie-genie data|enrich|split`; each returns a one-line summary."""
+"""The data pipeline stages behind `movie-genie data|tmdb|enrich|split`; each returns a one-line summary."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from movie_genie.data.schema import DATASET_INFO_FILE, ID_MAP_FILE, TABLES
 from movie_genie.data.sources import REGISTRY, resolve_source
 from movie_genie.data.split import leave_one_out
 from movie_genie.data.tables import atomic_dir, read_info, read_parquet, read_tables, write_parquet, write_tables
-from movie_genie.data.tmdb import TMDB_API, TmdbClient, fetch_metadata_csv
+from movie_genie.data.tmdb import TMDB_API, TmdbClient, fetch_metadata_csv, has_metadata_rows, write_metadata_csv
 from movie_genie.errors import ArtifactMissingError
 
 
@@ -49,31 +48,60 @@ def run_data(params: Params, layout: Layout, dataset: str | None = None, source:
     )
 
 
-def fetch_tmdb_metadata(layout: Layout) -> Path:
-    """Fetch metadata for the canonical movies from the TMDB API (TMDB_API_KEY) into a CSV in the cache."""
-    settings = Settings.from_env(layout.data_dir)
-    client = TmdbClient(
-        settings.tmdb_api_key or "", layout.cache_dir / "tmdb", base_url=os.environ.get("TMDB_API_URL", TMDB_API)
+def fetch_tmdb_metadata(layout: Layout, api_key: str) -> tuple[int, int]:
+    """Fetch metadata for the canonical movies from the TMDB API into layout.tmdb_csv; (rows found, requests made).
+
+    Every answer is cached as one JSON file under <cache>/tmdb, so a second run (or one resumed after an
+    interruption) asks TMDB only for the movies it has not seen yet.
+    """
+    client = TmdbClient(api_key, layout.cache_dir / "tmdb", base_url=os.environ.get("TMDB_API_URL", TMDB_API))
+    movies = read_parquet(layout.canonical_dir / "movies.parquet")
+    found = fetch_metadata_csv(movies, client, layout.tmdb_csv)
+    return found, client.requests_made
+
+
+def run_tmdb(params: Params, layout: Layout) -> str:
+    """The `tmdb` stage: metadata from the TMDB API into layout.tmdb_csv when TMDB_API_KEY is set, else a header.
+
+    dvc.yaml runs this stage on every `dvc repro` (`always_changed`), because DVC cannot see an environment
+    variable. Without the key (or with dataset.metadata_csv set, which `enrich` uses instead) the output is the same
+    header-only CSV every time, so its hash never changes and nothing downstream reruns; no request is made.
+    With the key, cached answers make a repeated run cheap, and `enrich` reruns only if what was fetched changed.
+    """
+    start = time.perf_counter()
+    api_key = Settings.from_env(layout.data_dir).tmdb_api_key
+    if params.dataset.metadata_csv or not api_key:
+        write_metadata_csv([], layout.tmdb_csv)
+        reason = (
+            f"dataset.metadata_csv ({params.dataset.metadata_csv}) is used instead"
+            if params.dataset.metadata_csv
+            else "TMDB_API_KEY is not set (set it for overviews, posters and cast)"
+        )
+        return f"tmdb: {reason}; nothing fetched -> {layout.tmdb_csv} (header only)"
+    found, requests_made = fetch_tmdb_metadata(layout, api_key)
+    return (
+        f"tmdb: metadata for {found:,} movies ({requests_made:,} API requests, the rest from the cache "
+        f"{layout.cache_dir / 'tmdb'}) -> {layout.tmdb_csv} ({time.perf_counter() - start:.1f} s)"
     )
-    output = layout.cache_dir / "tmdb" / "metadata.csv"
-    found = fetch_metadata_csv(read_parquet(layout.canonical_dir / "movies.parquet"), client, output)
-    print(f"TMDB: metadata for {found:,} movies ({client.requests_made:,} API requests) -> {output}", file=sys.stderr)
-    return output
 
 
 def run_enrich(
     params: Params, layout: Layout, metadata_csv: Path | None = None, from_tmdb: bool = False
 ) -> tuple[str, list[str]]:
-    """Copy canonical -> processed, enriching movies from a metadata CSV when one is configured.
+    """Copy canonical -> processed, enriching movies from a metadata CSV when there is one.
 
-    With `from_tmdb` the CSV is first fetched from the TMDB API (never in the default pipeline).
-    Returns the summary line and the coverage lines (empty when no CSV is configured).
+    The CSV is, in this order: `metadata_csv`, dataset.metadata_csv in params.yaml, then the `tmdb` stage's
+    layout.tmdb_csv when it holds rows. With `from_tmdb` that file is first fetched from the TMDB API.
+    Returns the summary line and the coverage lines (empty when there is no CSV).
     """
     start = time.perf_counter()
     info = read_info(layout.canonical_dir)
     csv_path = metadata_csv or (Path(params.dataset.metadata_csv) if params.dataset.metadata_csv else None)
     if from_tmdb:
-        csv_path = fetch_tmdb_metadata(layout)
+        fetch_tmdb_metadata(layout, Settings.from_env(layout.data_dir).tmdb_api_key or "")
+        csv_path = layout.tmdb_csv
+    elif csv_path is None and has_metadata_rows(layout.tmdb_csv):
+        csv_path = layout.tmdb_csv
     if csv_path is None:
         with atomic_dir(layout.processed_dir) as tmp:  # a real copy, so DVC tracks its own output
             for name in TABLES:

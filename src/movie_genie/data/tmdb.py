@@ -1,8 +1,9 @@
 """A small TMDB API client (https://developer.themoviedb.org) for movie metadata, with rate limiting and an
 on-disk JSON cache, plus `fetch_metadata_csv` that writes what it finds as a TMDB-style metadata CSV for `enrich`.
 
-Never used by the default pipeline (there is no internet here); `movie-genie enrich --from-tmdb` opts in and needs
-TMDB_API_KEY (a v3 API key, or a v4 read access token).
+The pipeline's `tmdb` stage (`movie-genie tmdb`, data/stages.py `run_tmdb`) uses it when TMDB_API_KEY (a v3 API
+key, or a v4 read access token) is set in the environment; without the key nothing here touches the network.
+One JSON file per request in the cache means an interrupted fetch resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -71,13 +72,19 @@ class TmdbClient:
                 )
             except requests.RequestException as exc:
                 if attempt == self.max_retries:
-                    raise DataError(f"TMDB request {path} failed ({exc}); check the network and try again") from exc
+                    raise DataError(
+                        f"TMDB request {path} failed ({exc}); check the network and try again "
+                        "(answers so far are cached), or unset TMDB_API_KEY to run without metadata"
+                    ) from exc
                 time.sleep(2**attempt * 0.5)
                 continue
             if response.status_code == 404:
                 return None
             if response.status_code == 401:
-                raise DataError("TMDB rejected the API key (401); check TMDB_API_KEY")
+                raise DataError(
+                    "TMDB rejected the API key (HTTP 401): check TMDB_API_KEY (a v3 API key or v4 read access token "
+                    "from themoviedb.org/settings/api), or unset it to run without metadata"
+                )
             if response.status_code == 429 or response.status_code >= 500:
                 if attempt == self.max_retries:
                     raise DataError(f"TMDB kept answering {response.status_code} for {path}; try again later")
@@ -145,6 +152,11 @@ def fetch_metadata_csv(movies: pd.DataFrame, client: TmdbClient, output: Path) -
         if details is not None:
             rows.append({"movieId": int(movie_id), "tmdbId": int(tmdb_id), "imdbId": details.get("imdb_id") or imdb_id,
                          **metadata_row(details)})  # fmt: skip
+    return write_metadata_csv(rows, output)
+
+
+def write_metadata_csv(rows: list[dict[str, Any]], output: Path) -> int:
+    """Write rows as a TMDB-style CSV atomically (never a half-written file); no rows gives the header alone."""
     frame = pd.DataFrame(rows, columns=list(CSV_HEADER))
     frame["runtime"] = frame["runtime"].astype("Int64")
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -152,3 +164,12 @@ def fetch_metadata_csv(movies: pd.DataFrame, client: TmdbClient, output: Path) -
     frame.to_csv(tmp, index=False)
     tmp.replace(output)
     return len(frame)
+
+
+def has_metadata_rows(path: Path) -> bool:
+    """Whether a metadata CSV exists and holds at least one row below its header."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        handle.readline()  # the header
+        return bool(handle.readline().strip())

@@ -20,6 +20,8 @@ class DatabaseParams(BaseModel):
     # Weight (in ratings) of the global mean in the damped mean used to sort movies by rating, so a film with two
     # 5-star ratings does not outrank one with hundreds of 4.5s.
     rating_prior_weight: float = Field(default=10.0, ge=0.0)
+    # Most frequent user tags stored per movie (the film's page shows them); 0 stores none.
+    movie_tags: int = Field(default=10, ge=0, le=100)
 
     @classmethod
     def from_params(cls, params: Params) -> DatabaseParams:

@@ -29,6 +29,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 from tqdm import tqdm
 
 from movie_genie.data.schema import DATASET_INFO_FILE, METADATA_COLUMNS, MOVIE_COLUMNS, RATING_COLUMNS
+from movie_genie.data.tags import top_tags
 from movie_genie.db import migrate
 from movie_genie.db.config import DatabaseParams
 from movie_genie.db.models import (
@@ -46,8 +47,10 @@ from movie_genie.errors import ArtifactMissingError, DataError
 
 # Bump when the way rows are derived from the files changes, so existing databases reload on the next run.
 LOADER_VERSION = "2"
+# What to tell someone whose database holds no catalogue (the server refuses to start, and health says it).
+EMPTY_CATALOGUE_HELP = "run `movie-genie db load` (`make run` runs the whole pipeline, loading included)"
 USER_COLUMNS = ("age", "gender", "occupation", "zip_code")  # demographics kept where the layout has them
-_LIST_COLUMNS = ("genres", "keywords", "cast", "directors")
+_LIST_COLUMNS = ("genres", "keywords", "cast", "directors", "tags")
 _INT_COLUMNS = ("year", "runtime", "tmdb_id")
 
 
@@ -116,8 +119,9 @@ def load_processed(
 
 def _fingerprint(processed_dir: Path, params: DatabaseParams) -> str:
     """sha256 of the input files' bytes and of what else shapes the rows: equal means nothing to do."""
-    digest = hashlib.sha256(f"{LOADER_VERSION}|{migrate.head_revision()}|{params.rating_prior_weight}".encode())
-    for name in ("movies.parquet", "ratings.parquet", "users.parquet", DATASET_INFO_FILE):
+    shaping = f"{LOADER_VERSION}|{migrate.head_revision()}|{params.rating_prior_weight}|{params.movie_tags}"
+    digest = hashlib.sha256(shaping.encode())
+    for name in ("movies.parquet", "ratings.parquet", "users.parquet", "tags.parquet", DATASET_INFO_FILE):
         path = processed_dir / name
         if not path.exists():
             if name in ("movies.parquet", "ratings.parquet"):
@@ -193,6 +197,7 @@ def read_processed(processed_dir: Path, params: DatabaseParams | None = None) ->
     ratings = ratings.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
     ratings["seq"] = ratings.groupby("user_id").cumcount()
     movies = _with_rating_aggregates(movies, ratings, params.rating_prior_weight)
+    movies = _with_top_tags(movies, processed_dir, params.movie_tags)
     users = _with_user_aggregates(_with_all_rating_users(users, ratings), movies, ratings)
     _check_lengths(processed_dir / "movies.parquet", movies, Movie)
     _check_lengths(processed_dir / "users.parquet", users, User)
@@ -239,6 +244,16 @@ def _with_rating_aggregates(movies: pd.DataFrame, ratings: pd.DataFrame, prior_w
     # Rounded so the values are identical on every backend and every reload (float sums differ in the last bit).
     out["rating_mean"] = (sums / counts.where(counts > 0)).round(6)
     out["rating_score"] = ((sums + prior_weight * global_mean) / (counts + prior_weight)).where(counts > 0).round(6)
+    return out
+
+
+def _with_top_tags(movies: pd.DataFrame, processed_dir: Path, max_tags: int) -> pd.DataFrame:
+    """Add `tags`: each movie's `max_tags` most frequent user tags from tags.parquet (empty where there are none)."""
+    tags_file = processed_dir / "tags.parquet"
+    tags = _read(processed_dir, "tags", ("movie_id", "tag")) if tags_file.exists() else None
+    by_movie = top_tags(tags, max_tags)
+    out = movies.copy()
+    out["tags"] = [by_movie.get(int(m), []) for m in out["movie_id"]]
     return out
 
 
@@ -438,9 +453,9 @@ def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _movie_rows(movies: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    columns = [c for c in (*MOVIE_COLUMNS, *METADATA_COLUMNS) if c in movies.columns]
+    columns = [c for c in (*MOVIE_COLUMNS, *METADATA_COLUMNS, "tags") if c in movies.columns]
     for record in movies[[*columns, "rating_count", "rating_mean", "rating_score"]].to_dict("records"):
-        row = {c: _clean(record.get(c), c) for c in (*MOVIE_COLUMNS, *METADATA_COLUMNS)}
+        row = {c: _clean(record.get(c), c) for c in (*MOVIE_COLUMNS, *METADATA_COLUMNS, "tags")}
         row["genres"] = row["genres"] or []
         row["rating_count"] = int(record["rating_count"])
         row["rating_mean"] = _clean(record["rating_mean"], "rating_mean")

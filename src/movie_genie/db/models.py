@@ -36,7 +36,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-FEEDBACK_KINDS = ("rating", "like", "dislike", "watched")
+FEEDBACK_KINDS = ("rating", "like", "dislike", "watched", "dismiss")
 USER_SOURCES = ("movielens", "app")
 MIN_RATING = 0.5
 MAX_RATING = 5.0
@@ -78,6 +78,9 @@ class Movie(Base):
     poster_path: Mapped[str | None] = mapped_column(String(500))
     imdb_id: Mapped[str | None] = mapped_column(String(32))
     tmdb_id: Mapped[int | None] = mapped_column(Integer)
+    # The data set's most frequent user tags, most frequent first (params database.movie_tags of them), from `db
+    # load`; NULL until a load after migration 0003, empty where the data set has no tags (ml-100k, ml-1m).
+    tags: Mapped[list[str] | None] = mapped_column(JsonList)
     # Aggregates of the data set's ratings, recomputed by `db load`: the sort keys of browsing (indexed, so paging
     # by popularity or rating never aggregates the ratings table). Live figures with feedback: repository.movie_stats.
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -150,7 +153,9 @@ class Rating(Base):
 
 
 class FeedbackEvent(Base):
-    """Something a user did in the app: a rating (value 0.5..5), a like, a dislike or 'watched' (value NULL)."""
+    """A mark a user set in the app: a rating (value 0.5..5), a like, a dislike, 'watched' or 'dismiss' ("not
+    interested"; value NULL). At most one per (user, movie, kind): the same action twice is one event, a changed
+    rating replaces the old one, and taking a mark back deletes it (repository.add_feedback / remove_feedback)."""
 
     __tablename__ = "feedback_events"
 
@@ -162,16 +167,20 @@ class FeedbackEvent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (
-        CheckConstraint("kind IN ('rating', 'like', 'dislike', 'watched')", name="kind_known"),
+        CheckConstraint("kind IN ('rating', 'like', 'dislike', 'watched', 'dismiss')", name="kind_known"),
         CheckConstraint(
             f"(kind = 'rating' AND value >= {MIN_RATING} AND value <= {MAX_RATING}) "
             "OR (kind <> 'rating' AND value IS NULL)",
             name="value_matches_kind",
         ),
+        UniqueConstraint("user_id", "movie_id", "kind"),
         # A user's events in order (history, feedback list); the id breaks ties of equal timestamps.
         Index("ix_feedback_events_user_id_id", "user_id", "id"),
         # Live per-movie rating stats.
         Index("ix_feedback_events_movie_id_kind", "movie_id", "kind"),
+        # Ids are never reused (SQLite would reuse a deleted maximum): the feedback version (newest id, count)
+        # must change with every write, deletions included.
+        {"sqlite_autoincrement": True},
     )
 
 

@@ -11,6 +11,7 @@ count and mean computed here. Browse sort keys (popularity, rating) are the data
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import time
@@ -20,7 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Subquery, exists, func, literal, or_, select, text, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -46,7 +59,9 @@ from movie_genie.db.models import (
 )
 
 T = TypeVar("T")
-FeedbackKind = Literal["rating", "like", "dislike", "watched"]
+FeedbackKind = Literal["rating", "like", "dislike", "watched", "dismiss"]
+# Marks that exclude each other: setting one deletes the other.
+_OPPOSITE = {"like": "dislike", "dislike": "like"}
 MovieSort = Literal["popularity", "rating", "year", "title"]
 MOVIE_SORTS: tuple[str, ...] = ("popularity", "rating", "year", "title")
 MAX_PER_PAGE = 100
@@ -114,6 +129,7 @@ class MovieDetail:
     language: str | None
     imdb_id: str | None
     tmdb_id: int | None
+    tags: list[str]  # the data set's most frequent user tags, most frequent first
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +186,35 @@ class UserDetail:
 @dataclass(frozen=True, slots=True)
 class UserHistory:
     """Input for recommenders: interacted movie ids oldest first (each once, at its latest interaction), and the
-    movies whose latest signal is a dislike (not interactions; exclude them from recommendations)."""
+    movies whose latest signal is a dislike or a "not interested" (not interactions; exclude them)."""
 
     user_id: int
     movie_ids: list[int]
     disliked: list[int]
+    dismissed: list[int] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Everything one user did with one film: their rating (the latest app rating, else the data set's), and the
+    like / dislike / watched / not-interested marks they set in the app."""
+
+    movie_id: int
+    rating: float | None = None
+    rating_source: str | None = None  # 'dataset' or 'app'
+    liked: bool = False
+    disliked: bool = False
+    watched: bool = False
+    dismissed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UserMarks:
+    """A user's marks of every film they touched, oldest first (a film at its latest touch): their whole history,
+    not a recent slice."""
+
+    user_id: int
+    marks: dict[int, Mark]
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +228,7 @@ class Feedback:
     kind: str
     value: float | None
     created_at: datetime
+    created: bool = True  # False when the same mark was already stored (nothing was written)
 
 
 # --- health --------------------------------------------------------------------------------------------------------
@@ -280,6 +321,7 @@ def get_movie(session: Session, movie_id: int) -> MovieDetail:
         language=movie.language,
         imdb_id=movie.imdb_id,
         tmdb_id=movie.tmdb_id,
+        tags=list(movie.tags or []),
     )
 
 
@@ -473,21 +515,83 @@ def user_history(session: Session, user_id: int) -> UserHistory:
         .where(FeedbackEvent.user_id == user_id)
         .order_by(FeedbackEvent.id)
     )
+    dismissed: dict[int, None] = {}
     for movie_id, kind in events:
+        if kind == "dismiss":  # "not interested": excluded, but says nothing about taste
+            dismissed[movie_id] = None
+            continue
         order.pop(movie_id, None)
         disliked.pop(movie_id, None)
         if kind == "dislike":
             disliked[movie_id] = None
         else:
             order[movie_id] = None
-    return UserHistory(user_id, list(order), list(disliked))
+    return UserHistory(user_id, list(order), list(disliked), [m for m in dismissed if m not in order])
+
+
+def user_marks(session: Session, user_id: int) -> UserMarks:
+    """Every film the user rated (data set or app), liked, disliked, watched or dismissed, oldest first; two
+    indexed queries. UserNotFoundError if the user is unknown."""
+    _require_user(session, user_id)
+    marks: dict[int, Mark] = {
+        int(m): Mark(int(m), float(r), "dataset")
+        for m, r in session.execute(
+            select(Rating.movie_id, Rating.rating).where(Rating.user_id == user_id).order_by(Rating.seq)
+        )
+    }
+    events = session.execute(
+        select(FeedbackEvent.movie_id, FeedbackEvent.kind, FeedbackEvent.value)
+        .where(FeedbackEvent.user_id == user_id)
+        .order_by(FeedbackEvent.id)
+    )
+    for movie_id, kind, value in events:
+        mark = marks.pop(int(movie_id), None) or Mark(int(movie_id))
+        marks[int(movie_id)] = _with_event(mark, kind, value)  # re-inserted: the film moves to its latest touch
+    return UserMarks(user_id, marks)
+
+
+def movie_mark(session: Session, user_id: int, movie_id: int) -> Mark:
+    """What the user did with one film (an empty mark when nothing); 404 errors for an unknown user or film."""
+    _require_user(session, user_id)
+    _require_movies(session, [movie_id])
+    mark = Mark(int(movie_id))
+    rating = session.execute(
+        select(Rating.rating).where(Rating.user_id == user_id, Rating.movie_id == movie_id)
+    ).scalar_one_or_none()
+    if rating is not None:
+        mark = Mark(int(movie_id), float(rating), "dataset")
+    events = session.execute(
+        select(FeedbackEvent.kind, FeedbackEvent.value)
+        .where(FeedbackEvent.user_id == user_id, FeedbackEvent.movie_id == movie_id)
+        .order_by(FeedbackEvent.id)
+    )
+    for kind, value in events:
+        mark = _with_event(mark, kind, value)
+    return mark
+
+
+def _with_event(mark: Mark, kind: str, value: float | None) -> Mark:
+    """The mark after one app event (events in id order; like and dislike exclude each other)."""
+    if kind == "rating":
+        return dataclasses.replace(mark, rating=float(cast(float, value)), rating_source="app")
+    if kind == "like":
+        return dataclasses.replace(mark, liked=True, disliked=False)
+    if kind == "dislike":
+        return dataclasses.replace(mark, liked=False, disliked=True)
+    if kind == "watched":
+        return dataclasses.replace(mark, watched=True)
+    return dataclasses.replace(mark, dismissed=True)
 
 
 # --- feedback ------------------------------------------------------------------------------------------------------
 
 
 def add_feedback(session: Session, user_id: int, movie_id: int, kind: str, value: float | None = None) -> Feedback:
-    """Validate and store one feedback event, then commit; the typed errors say what was wrong."""
+    """Validate and store one mark, then commit; the typed errors say what was wrong.
+
+    One event per (user, movie, kind): the same action twice returns the stored event (`created` False), a new
+    rating value replaces the old event, and a like deletes the user's dislike of the film (and vice versa).
+    """
     if kind not in FEEDBACK_KINDS:
         raise InvalidFeedbackError(f"unknown feedback kind {kind!r}: use one of {', '.join(FEEDBACK_KINDS)}")
     if kind == "rating":
@@ -502,14 +606,59 @@ def add_feedback(session: Session, user_id: int, movie_id: int, kind: str, value
         raise InvalidFeedbackError(f"'{kind}' feedback takes no value (only 'rating' does), got {value!r}")
     _require_user(session, user_id)
     title = _require_movies(session, [movie_id])[int(movie_id)]
+    kinds = [kind, *([_OPPOSITE[kind]] if kind in _OPPOSITE else [])]
+    mine = (FeedbackEvent.user_id == int(user_id), FeedbackEvent.movie_id == int(movie_id))
+    existing = session.execute(select(FeedbackEvent).where(*mine, FeedbackEvent.kind.in_(kinds))).scalars().all()
+    same = next((e for e in existing if e.kind == kind), None)
+    if same is not None and len(existing) == 1 and (kind != "rating" or same.value == value):
+        unchanged = _feedback(same, title, created=False)
+        session.rollback()  # nothing changes: the feedback version stays, cached answers stay valid
+        return unchanged
     event = FeedbackEvent(user_id=int(user_id), movie_id=int(movie_id), kind=kind, value=value, created_at=utcnow())
     try:
+        # Deleted before the insert (the unique constraint); the new row gets a new id, which bumps the version.
+        session.execute(delete(FeedbackEvent).where(FeedbackEvent.id.in_([e.id for e in existing])))
         session.add(event)
+        _commit(session)
+    except IntegrityError:
+        # The same click arrived twice at once and the other request stored it first: that one is the answer.
+        session.rollback()
+        stored = session.execute(select(FeedbackEvent).where(*mine, FeedbackEvent.kind == kind)).scalar_one_or_none()
+        if stored is None or (kind == "rating" and stored.value != value):
+            raise
+        return _feedback(stored, title, created=False)
+    except BaseException:
+        session.rollback()
+        raise
+    return _feedback(event, title, created=True)
+
+
+def remove_feedback(session: Session, user_id: int, movie_id: int, kind: str) -> int:
+    """Take a mark back (un-like, un-watch, interested again, clear a rating): delete the user's event of that
+    kind on that film, then commit; the number of events deleted (0 when there was none)."""
+    if kind not in FEEDBACK_KINDS:
+        raise InvalidFeedbackError(f"unknown feedback kind {kind!r}: use one of {', '.join(FEEDBACK_KINDS)}")
+    _require_user(session, user_id)
+    _require_movies(session, [movie_id])
+    try:
+        result = session.execute(
+            delete(FeedbackEvent).where(
+                FeedbackEvent.user_id == int(user_id),
+                FeedbackEvent.movie_id == int(movie_id),
+                FeedbackEvent.kind == kind,
+            )
+        )
         _commit(session)
     except BaseException:
         session.rollback()
         raise
-    return Feedback(event.id, event.user_id, event.movie_id, title, kind, value, _aware(event.created_at))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _feedback(event: FeedbackEvent, title: str, *, created: bool) -> Feedback:
+    return Feedback(
+        event.id, event.user_id, event.movie_id, title, event.kind, event.value, _aware(event.created_at), created
+    )
 
 
 def list_feedback(session: Session, user_id: int, limit: int = 100) -> list[Feedback]:
@@ -573,8 +722,9 @@ def _require_movies(session: Session, movie_ids: Sequence[int]) -> dict[int, str
 
 def _interactions(user_ids: list[int], *, ratings_only: bool = False) -> Subquery:
     """Distinct (user_id, movie_id) pairs: the users' data set ratings plus their app feedback on other movies
-    (ratings only, or every kind but dislikes). UNION ALL with NOT EXISTS: no sort to deduplicate the big side."""
-    kind = FeedbackEvent.kind == "rating" if ratings_only else FeedbackEvent.kind != "dislike"
+    (ratings only, or every kind but dislikes and dismissals). UNION ALL with NOT EXISTS: no sort to deduplicate
+    the big side."""
+    kind = FeedbackEvent.kind == "rating" if ratings_only else FeedbackEvent.kind.not_in(("dislike", "dismiss"))
     app = (
         select(FeedbackEvent.user_id, FeedbackEvent.movie_id)
         .where(

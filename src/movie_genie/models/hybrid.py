@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Self, cast
 
 import numpy as np
 from scipy.sparse.linalg import svds
+from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
@@ -215,6 +216,8 @@ class Hybrid:
         target = cast(Recommender, _ShortHistoryView(self)) if short else self
         seen: dict[tuple[float, ...], float] = {}
         table: list[dict[str, Any]] = []
+        # The number of hill-climbing trials is not known in advance: the bar counts them and shows the best so far.
+        bar = tqdm(desc="hybrid weights" + (" (short histories)" if short else ""), unit="trial")
 
         def score(weights: dict[str, float]) -> float:
             key = tuple(round(weights[n], 6) for n in names)
@@ -222,6 +225,8 @@ class Hybrid:
                 self._trial = weights
                 seen[key] = float(validate(target))
                 table.append({"short": short, "weights": weights, "valid_ndcg10": seen[key]})
+                bar.update()
+                bar.set_postfix(best_ndcg10=f"{max(seen.values()):.4f}")
             return seen[key]
 
         try:
@@ -242,6 +247,7 @@ class Hybrid:
                         best_score, best, improved = trial_score, trial, True
         finally:
             del self._trial
+            bar.close()
         return best, best_score, table
 
     # --- scoring -------------------------------------------------------------------------------------------------

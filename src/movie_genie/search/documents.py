@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from movie_genie.data.tags import top_tags  # shared with the database's per-movie tags
 from movie_genie.search.config import EncoderConfig
 
 # MovieLens writes this placeholder where a film has no genre; it is not a genre a user can search or filter by.
@@ -58,22 +59,6 @@ def _as_year(value: Any) -> int | None:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return int(value)
-
-
-def top_tags(tags: pd.DataFrame | None, max_tags: int) -> dict[int, list[str]]:
-    """Per movie, the `max_tags` user tags given by the most users (lower-cased, ties alphabetical)."""
-    if tags is None or tags.empty or max_tags == 0:
-        return {}
-    frame = pd.DataFrame({"movie_id": tags["movie_id"].astype("int64"), "tag": tags["tag"].astype(str)})
-    frame["tag"] = frame["tag"].str.strip().str.lower()
-    frame = frame[frame["tag"] != ""]
-    counts = frame.groupby(["movie_id", "tag"]).size().reset_index(name="n")
-    counts = counts.sort_values(["movie_id", "n", "tag"], ascending=[True, False, True])
-    top = counts.groupby("movie_id").head(max_tags)
-    out: dict[int, list[str]] = {}
-    for mid, tag in zip(top["movie_id"].tolist(), top["tag"].tolist(), strict=True):
-        out.setdefault(int(mid), []).append(str(tag))
-    return out
 
 
 def _sentence(label: str, items: Iterable[str]) -> str:

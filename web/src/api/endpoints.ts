@@ -1,13 +1,16 @@
 /** One function per backend endpoint the app uses; each returns the envelope's data, typed from the spec. */
 import { client, envelope } from "./http";
 import type {
+  CatalogueInfo,
   FeedbackEvent,
   FeedbackIn,
   GenreCount,
   Health,
+  HomePage,
   ModelName,
   ModelsInfo,
   MovieDetail,
+  MovieMark,
   MovieSummary,
   NewUser,
   Page,
@@ -64,9 +67,21 @@ export async function fetchRecommendations(
   return (await envelope(client.GET("/api/recommendations", { params: { query }, signal }))).data;
 }
 
-/** GET /api/movies/popular, optionally within one genre. */
-export async function fetchPopular(k: number, genre?: string, signal?: AbortSignal): Promise<MovieSummary[]> {
-  const query = { k, genre: genre || undefined };
+/** GET /api/users/{id}/home: the user's rows, built on the server (none shows a film they touched). */
+export async function fetchHome(userId: number, signal?: AbortSignal): Promise<HomePage> {
+  return (await envelope(client.GET("/api/users/{user_id}/home", { params: { path: { user_id: userId } }, signal })))
+    .data;
+}
+
+/** GET /api/users/{id}/movies/{movie_id}: the user's rating (data set or app) and marks of one film. */
+export async function fetchMovieMark(userId: number, movieId: number, signal?: AbortSignal): Promise<MovieMark> {
+  const params = { path: { user_id: userId, movie_id: movieId } };
+  return (await envelope(client.GET("/api/users/{user_id}/movies/{movie_id}", { params, signal }))).data;
+}
+
+/** GET /api/movies/popular, optionally within one genre (and without the films a user touched). */
+export async function fetchPopular(k: number, genre?: string, signal?: AbortSignal, userId?: number): Promise<MovieSummary[]> {
+  const query = { k, genre: genre || undefined, user_id: userId };
   return (await envelope(client.GET("/api/movies/popular", { params: { query }, signal }))).data;
 }
 
@@ -76,9 +91,9 @@ export async function fetchMovie(movieId: number, signal?: AbortSignal): Promise
     .data;
 }
 
-/** GET /api/movies/{id}/similar: collaborative (Two-Tower) and content neighbours. */
-export async function fetchSimilar(movieId: number, k: number, signal?: AbortSignal): Promise<SimilarMovies> {
-  const params = { path: { movie_id: movieId }, query: { k, kind: "both" as const } };
+/** GET /api/movies/{id}/similar: collaborative (Two-Tower) and content neighbours (none the user touched). */
+export async function fetchSimilar(movieId: number, k: number, signal?: AbortSignal, userId?: number): Promise<SimilarMovies> {
+  const params = { path: { movie_id: movieId }, query: { k, kind: "both" as const, user_id: userId } };
   return (await envelope(client.GET("/api/movies/{movie_id}/similar", { params, signal }))).data;
 }
 
@@ -111,6 +126,12 @@ export async function postFeedback(feedback: FeedbackIn): Promise<FeedbackEvent>
   return (await envelope(client.POST("/api/feedback", { body: feedback }))).data;
 }
 
+/** DELETE /api/feedback: take a mark back (un-like, un-watch, interested again). */
+export async function removeFeedback(feedback: Pick<FeedbackIn, "user_id" | "movie_id" | "kind">): Promise<void> {
+  const query = { user_id: feedback.user_id, movie_id: feedback.movie_id, kind: feedback.kind };
+  await envelope(client.DELETE("/api/feedback", { params: { query } }));
+}
+
 /** GET /api/users/{id}/feedback: the user's events in the app, newest first. */
 export async function fetchFeedback(userId: number, signal?: AbortSignal): Promise<FeedbackEvent[]> {
   const params = { path: { user_id: userId }, query: { limit: 1000 } };
@@ -120,6 +141,11 @@ export async function fetchFeedback(userId: number, signal?: AbortSignal): Promi
 /** GET /api/models: models, versions and the evaluation report. */
 export async function fetchModels(signal?: AbortSignal): Promise<ModelsInfo> {
   return (await envelope(client.GET("/api/models", { signal }))).data;
+}
+
+/** GET /api/catalogue: how many films have a plot summary and a poster (0: no metadata was added). */
+export async function fetchCatalogue(signal?: AbortSignal): Promise<CatalogueInfo> {
+  return (await envelope(client.GET("/api/catalogue", { signal }))).data;
 }
 
 /** GET /metrics: the Prometheus text exposition (not JSON, not enveloped). */

@@ -12,12 +12,16 @@ export const keys = {
     model ? (["recommendations", userId, model] as const) : (["recommendations", userId] as const),
   popular: (genre?: string) => ["popular", genre ?? ""] as const,
   movie: (movieId: number) => ["movie", movieId] as const,
-  similar: (movieId: number) => ["similar", movieId] as const,
+  similar: (movieId: number, userId?: number | null) => ["similar", movieId, userId ?? null] as const,
+  home: (userId: number) => ["home", userId] as const,
+  mark: (userId: number, movieId?: number) =>
+    movieId === undefined ? (["mark", userId] as const) : (["mark", userId, movieId] as const),
   genres: ["genres"] as const,
   search: (params: api.SearchParams) => ["search", params] as const,
   suggest: (q: string) => ["suggest", q] as const,
   feedback: (userId: number) => ["feedback", userId] as const,
   models: ["models"] as const,
+  catalogue: ["catalogue"] as const,
 };
 
 /** Backend health, polled so the banner clears by itself when the server comes back. */
@@ -70,11 +74,30 @@ export function useMovie(movieId: number) {
   });
 }
 
-export function useSimilar(movieId: number | null, k = 12) {
+/** Films like this one; with a user, none of the films they touched. */
+export function useSimilar(movieId: number | null, userId: number | null = null, k = 12) {
   return useQuery({
-    queryKey: keys.similar(movieId ?? -1),
-    queryFn: ({ signal }) => api.fetchSimilar(movieId ?? -1, k, signal),
+    queryKey: keys.similar(movieId ?? -1, userId),
+    queryFn: ({ signal }) => api.fetchSimilar(movieId ?? -1, k, signal, userId ?? undefined),
     enabled: movieId !== null && movieId > 0,
+  });
+}
+
+/** The user's home page, built on the server. */
+export function useHome(userId: number | null) {
+  return useQuery({
+    queryKey: keys.home(userId ?? -1),
+    queryFn: ({ signal }) => api.fetchHome(userId ?? -1, signal),
+    enabled: userId !== null,
+  });
+}
+
+/** The user's rating and marks of one film (from their whole history). */
+export function useMovieMark(userId: number | null, movieId: number) {
+  return useQuery({
+    queryKey: keys.mark(userId ?? -1, movieId),
+    queryFn: ({ signal }) => api.fetchMovieMark(userId ?? -1, movieId, signal),
+    enabled: userId !== null && Number.isInteger(movieId) && movieId > 0,
   });
 }
 
@@ -108,22 +131,36 @@ export function useFeedback(userId: number | null) {
   });
 }
 
+/** How much metadata the catalogue has; it changes only when the server restarts on new data. */
+export function useCatalogue() {
+  return useQuery({ queryKey: keys.catalogue, queryFn: ({ signal }) => api.fetchCatalogue(signal), staleTime: Infinity });
+}
+
 export function useModels() {
   return useQuery({ queryKey: keys.models, queryFn: ({ signal }) => api.fetchModels(signal) });
 }
+
+/** A mark to set, or (remove: true) to take back. */
+export type FeedbackChange = FeedbackIn & { remove?: boolean };
 
 /** Send feedback, then refetch everything that depends on the user's history so the rows show the new results. */
 export function useSendFeedback() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (feedback: FeedbackIn) => api.postFeedback(feedback),
+    mutationFn: async (feedback: FeedbackChange) => {
+      if (feedback.remove) await api.removeFeedback(feedback);
+      else await api.postFeedback({ user_id: feedback.user_id, movie_id: feedback.movie_id, kind: feedback.kind, value: feedback.value ?? null });
+    },
     onSuccess: async (_event, feedback) => {
       // refetchType "all": the home rows are not on screen now; refetch them at once so they are fresh on return.
       await Promise.all([
+        client.invalidateQueries({ queryKey: keys.home(feedback.user_id), refetchType: "all" }),
         client.invalidateQueries({ queryKey: keys.recommendations(feedback.user_id), refetchType: "all" }),
         client.invalidateQueries({ queryKey: keys.user(feedback.user_id), refetchType: "all" }),
         client.invalidateQueries({ queryKey: keys.feedback(feedback.user_id) }),
+        client.invalidateQueries({ queryKey: keys.mark(feedback.user_id) }),
         client.invalidateQueries({ queryKey: keys.movie(feedback.movie_id) }),
+        client.invalidateQueries({ queryKey: ["similar"] }),
       ]);
     },
   });

@@ -55,6 +55,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many films have a plot summary and a poster (none: the app says how to add metadata). */
+        get: operations["read_catalogue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -107,6 +124,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{user_id}/home": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's home page: ordered rows (purpose, model, cards with reasons), none showing a film they touched. */
+        get: operations["read_user_home"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}/movies/{movie_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the user did with one film: their rating (data set or app) and like, dislike, watched, dismiss marks. */
+        get: operations["read_user_movie"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/movies": {
         parameters: {
             query?: never;
@@ -131,7 +182,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The most-rated films, optionally within one genre. */
+        /** The most-rated films, optionally within one genre; with `user_id`, none of the films that user touched. */
         get: operations["list_popular_movies"];
         put?: never;
         post?: never;
@@ -165,7 +216,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings). */
+        /**
+         * Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings); with `user_id`,
+         * @description none of the films that user touched.
+         */
         get: operations["list_similar_movies"];
         put?: never;
         post?: never;
@@ -252,9 +306,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Store a feedback event; the user's cached recommendations are invalidated in every worker. */
+        /** Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere. */
         post: operations["record_feedback"];
-        delete?: never;
+        /** Take a mark back (un-like, un-watch, interested again, clear a rating); `removed` is 0 when it was not set. */
+        delete: operations["remove_feedback"];
         options?: never;
         head?: never;
         patch?: never;
@@ -399,6 +454,32 @@ export interface components {
             report: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * CatalogueResponse
+         * @description GET /api/catalogue.
+         */
+        CatalogueResponse: {
+            data: components["schemas"]["CatalogueInfo"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * CatalogueInfo
+         * @description How much of the catalogue has metadata: with none, films have no plot summaries, posters or cast.
+         */
+        CatalogueInfo: {
+            /** Movies */
+            movies: number;
+            /**
+             * With Overview
+             * @description films with a plot summary; 0 = no metadata (set TMDB_API_KEY and rerun)
+             */
+            with_overview: number;
+            /**
+             * With Poster
+             * @description films with a poster
+             */
+            with_poster: number;
         };
         /**
          * UsersResponse
@@ -691,6 +772,146 @@ export interface components {
             created_at: string;
         };
         /**
+         * HomeResponse
+         * @description GET /api/users/{user_id}/home.
+         */
+        HomeResponse: {
+            data: components["schemas"]["HomePage"];
+            meta: components["schemas"]["CachedMeta"];
+        };
+        /**
+         * CachedMeta
+         * @description Whether the answer came from the cache.
+         */
+        CachedMeta: {
+            /**
+             * Took Ms
+             * @description server time spent on this request
+             */
+            took_ms: number;
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
+        };
+        /**
+         * HomeItem
+         * @description A card of a home row: the film, why it is there (recommendation rows) or what the user did (history).
+         */
+        HomeItem: {
+            movie: components["schemas"]["MovieSummary"];
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+        };
+        /**
+         * HomePage
+         * @description A user's home page: rows in priority order; no film twice, none the user touched (history row aside).
+         */
+        HomePage: {
+            /** User Id */
+            user_id: number;
+            /**
+             * Excluded
+             * @description how many films the user touched (left out of every row but history)
+             */
+            excluded: number;
+            /** Rows */
+            rows: components["schemas"]["HomeRow"][];
+        };
+        /**
+         * HomeRow
+         * @description One row of the home page: what it is for and the model that made it (after any fallback).
+         */
+        HomeRow: {
+            /**
+             * Id
+             * @description stable row id: for-you, up-next, because-liked, your-genres, popular, recent
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /**
+             * Purpose
+             * @description what the row is for, in a sentence
+             */
+            purpose: string;
+            /**
+             * Model
+             * @description the model that made the row (API name, or 'content'); null: history
+             */
+            model: string | null;
+            /**
+             * Requested Model
+             * @description the model the row asks for first
+             * @default null
+             */
+            requested_model: string | null;
+            /**
+             * History
+             * @description the user's own films (the only row that shows them)
+             * @default false
+             */
+            history: boolean;
+            /** Items */
+            items: components["schemas"]["HomeItem"][];
+        };
+        /**
+         * MovieMarkResponse
+         * @description GET /api/users/{user_id}/movies/{movie_id}.
+         */
+        MovieMarkResponse: {
+            data: components["schemas"]["MovieMark"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * MovieMark
+         * @description What one user did with one film, from their whole history: their rating (the latest app rating, else the
+         *     data set's) and their marks.
+         */
+        MovieMark: {
+            /** Movie Id */
+            movie_id: number;
+            /**
+             * Rating
+             * @default null
+             */
+            rating: number | null;
+            /**
+             * Rating Source
+             * @default null
+             */
+            rating_source: ("dataset" | "app") | null;
+            /**
+             * Liked
+             * @default false
+             */
+            liked: boolean;
+            /**
+             * Disliked
+             * @default false
+             */
+            disliked: boolean;
+            /**
+             * Watched
+             * @default false
+             */
+            watched: boolean;
+            /**
+             * Dismissed
+             * @default false
+             */
+            dismissed: boolean;
+        };
+        /**
          * MoviesResponse
          * @description GET /api/movies.
          */
@@ -795,6 +1016,12 @@ export interface components {
              * @default null
              */
             tmdb_id: number | null;
+            /**
+             * Tags
+             * @description the data set's most frequent user tags, most frequent first
+             * @default []
+             */
+            tags: string[];
         };
         /**
          * SimilarResponse
@@ -803,22 +1030,6 @@ export interface components {
         SimilarResponse: {
             data: components["schemas"]["SimilarMovies"];
             meta: components["schemas"]["CachedMeta"];
-        };
-        /**
-         * CachedMeta
-         * @description Whether the answer came from the cache.
-         */
-        CachedMeta: {
-            /**
-             * Took Ms
-             * @description server time spent on this request
-             */
-            took_ms: number;
-            /**
-             * Cached
-             * @default false
-             */
-            cached: boolean;
         };
         /**
          * SimilarMovies
@@ -955,7 +1166,8 @@ export interface components {
         };
         /**
          * FeedbackBody
-         * @description One thing a user did: a rating (value 0.5..5 in half steps) or a like, dislike or watched (no value).
+         * @description One thing a user did: a rating (value 0.5..5 in half steps) or a like, dislike, watched or dismiss ("not
+         *     interested"; no value). The same mark twice is stored once.
          */
         FeedbackBody: {
             /** User Id */
@@ -966,12 +1178,34 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "rating" | "like" | "dislike" | "watched";
+            kind: "rating" | "like" | "dislike" | "watched" | "dismiss";
             /**
              * Value
              * @default null
              */
             value: number | null;
+        };
+        /**
+         * RemovedFeedbackResponse
+         * @description DELETE /api/feedback.
+         */
+        RemovedFeedbackResponse: {
+            data: components["schemas"]["RemovedFeedback"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * RemovedFeedback
+         * @description A mark taken back: how many events were deleted (0 when the mark was not set).
+         */
+        RemovedFeedback: {
+            /** User Id */
+            user_id: number;
+            /** Movie Id */
+            movie_id: number;
+            /** Kind */
+            kind: string;
+            /** Removed */
+            removed: number;
         };
     };
     responses: never;
@@ -1119,6 +1353,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    read_catalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogueResponse"];
                 };
             };
             /** @description Bad Request */
@@ -1428,6 +1718,153 @@ export interface operations {
             };
         };
     };
+    read_user_home: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description MovieLens or app user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HomeResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    read_user_movie: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description MovieLens or app user id */
+                user_id: number;
+                /** @description MovieLens movie id */
+                movie_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MovieMarkResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     browse_movies: {
         parameters: {
             query?: {
@@ -1497,6 +1934,8 @@ export interface operations {
             query?: {
                 k?: number;
                 genre?: string | null;
+                /** @description leave out the films this user touched */
+                user_id?: number | null;
             };
             header?: never;
             path?: never;
@@ -1624,6 +2063,8 @@ export interface operations {
             query?: {
                 k?: number;
                 kind?: "both" | "collaborative" | "content";
+                /** @description leave out the films this user touched */
+                user_id?: number | null;
             };
             header?: never;
             path: {
@@ -1998,6 +2439,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackResponse"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -2005,6 +2455,75 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FeedbackResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    remove_feedback: {
+        parameters: {
+            query: {
+                user_id: number;
+                movie_id: number;
+                kind: "rating" | "like" | "dislike" | "watched" | "dismiss";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemovedFeedbackResponse"];
                 };
             };
             /** @description Bad Request */

@@ -24,6 +24,11 @@ export type FeedbackIn = Schemas["FeedbackBody"];
 export type ModelInfo = Schemas["ModelInfo"];
 export type ModelsInfo = Schemas["ModelsInfo"];
 export type Health = Schemas["Health"];
+export type HomePage = Schemas["HomePage"];
+export type HomeRow = Schemas["HomeRow"];
+export type HomeItem = Schemas["HomeItem"];
+export type MovieMark = Schemas["MovieMark"];
+export type CatalogueInfo = Schemas["CatalogueInfo"];
 
 export type ModelName = NonNullable<NonNullable<operations["recommend_movies"]["parameters"]["query"]>["model"]>;
 export type SearchMode = NonNullable<NonNullable<operations["search_movies"]["parameters"]["query"]>["mode"]>;

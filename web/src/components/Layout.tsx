@@ -1,6 +1,7 @@
-import { Link, NavLink, Outlet } from "react-router";
+import { Link, Navigate, NavLink, Outlet, useLocation } from "react-router";
 
-import { useHealth } from "../api/queries";
+import { ApiError } from "../api/errors";
+import { useHealth, useUser } from "../api/queries";
 import { useSession } from "../lib/session";
 import { useTheme } from "../lib/theme";
 import { BackendBanner } from "./BackendBanner";
@@ -15,6 +16,14 @@ export function Layout() {
   const { userId } = useSession();
   const [theme, toggleTheme] = useTheme();
   useHealth(); // polled: raises the banner when the server stops, lowers it when it is back
+  const user = useUser(userId);
+  const { pathname } = useLocation();
+  // The stored user is gone (e.g. the database was rebuilt): every page sends them back to the picker, which
+  // forgets the id and says why. The picker and onboarding work without a user.
+  const userGone = userId !== null && user.error instanceof ApiError && user.error.status === 404;
+  if (userGone && pathname !== "/users" && pathname !== "/onboarding") {
+    return <Navigate to="/users" replace state={{ missingUser: userId }} />;
+  }
   return (
     <div className="min-h-screen">
       <a

@@ -9,10 +9,12 @@ interface MovieCardProps {
   reason?: string | null;
   /** Extra line under the title (e.g. "you rated 4★"). */
   note?: string | null;
+  /** "Not interested": hides the film from every row of this user. */
+  onDismiss?: (() => void) | undefined;
 }
 
 /** A film as a poster with title and year, linking to its page; "Why?" reveals the model's reason. */
-export function MovieCard({ movie, reason, note }: MovieCardProps) {
+export function MovieCard({ movie, reason, note, onDismiss }: MovieCardProps) {
   const [showReason, setShowReason] = useState(false);
   const reasonId = useId();
   return (
@@ -48,6 +50,17 @@ export function MovieCard({ movie, reason, note }: MovieCardProps) {
             {reason}
           </p>
         </div>
+      ) : null}
+      {onDismiss ? (
+        <button
+          type="button"
+          onClick={onDismiss}
+          aria-label={`Not interested in ${movie.title}`}
+          data-testid="dismiss"
+          className="mt-1 block rounded text-xs text-zinc-500 underline-offset-2 hover:text-zinc-800 hover:underline focus-visible:outline-2 focus-visible:outline-violet-600 dark:hover:text-zinc-200"
+        >
+          Not interested
+        </button>
       ) : null}
     </article>
   );

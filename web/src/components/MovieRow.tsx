@@ -24,10 +24,12 @@ interface MovieRowProps {
   isUpdating?: boolean;
   error: unknown;
   empty: ReactNode;
+  /** When set, each card offers "Not interested" (never on the user's own history). */
+  onDismiss?: ((movieId: number) => void) | undefined;
 }
 
 /** A titled, horizontally scrolling row of films with its model badge, skeleton, empty and error states. */
-export function MovieRow({ id, title, source, description, items, isPending, isUpdating, error, empty }: MovieRowProps) {
+export function MovieRow({ id, title, source, description, items, isPending, isUpdating, error, empty, onDismiss }: MovieRowProps) {
   const headingId = `row-${id}`;
   return (
     <section
@@ -63,7 +65,18 @@ export function MovieRow({ id, title, source, description, items, isPending, isU
         <ul className="-mx-4 flex snap-x gap-4 overflow-x-auto px-4 pb-2" data-testid="row-items">
           {items.map((item) => (
             <li key={item.movie.movie_id} className="w-32 shrink-0 snap-start sm:w-40">
-              <MovieCard movie={item.movie} reason={item.reason ?? null} note={item.note ?? null} />
+              <MovieCard
+                movie={item.movie}
+                reason={item.reason ?? null}
+                note={item.note ?? null}
+                onDismiss={
+                  onDismiss
+                    ? () => {
+                        onDismiss(item.movie.movie_id);
+                      }
+                    : undefined
+                }
+              />
             </li>
           ))}
         </ul>

@@ -1,40 +1,64 @@
+import { useState } from "react";
 import { Link, Navigate } from "react-router";
 
-import { ApiError } from "../api/errors";
-import { usePopular, useRecommendations, useSimilar, useUser } from "../api/queries";
-import type { ScoredMovie } from "../api/types";
-import { MovieRow, type RowItem } from "../components/MovieRow";
+import { errorMessage, isBackendDown } from "../api/errors";
+import { useHome, useSendFeedback, useUser } from "../api/queries";
+import type { HomeRow } from "../api/types";
+import { ErrorNote } from "../components/EmptyState";
+import { MovieRow } from "../components/MovieRow";
 import { Skeleton } from "../components/Skeleton";
-import { historyNote, pickSeed } from "../lib/history";
 import { modelLabel } from "../lib/models";
 import { useSession } from "../lib/session";
 
-function recItems(items: ScoredMovie[] | undefined): RowItem[] | undefined {
-  return items?.map((r) => ({ movie: r.movie, reason: r.reason }));
+// Shown while the page loads: the server's rows, in its order, have these ids and titles.
+const PENDING_ROWS = [
+  { id: "for-you", title: "Top picks for you" },
+  { id: "up-next", title: "Up next" },
+  { id: "because-liked", title: "Because you liked…" },
+];
+
+const EMPTY: Record<string, string> = {
+  "for-you": "Rate a few films and your recommendations appear here.",
+  "up-next": "Watch or rate films to get sequence-based picks.",
+  "because-liked": "Like a film or rate it 4★ or more to see films like it.",
+  "your-genres": "Like or rate a few films so we learn your favourite genre.",
+  popular: "You have seen every popular film.",
+  recent: "You have not rated anything yet.",
+};
+
+function rowSource(row: HomeRow): string {
+  return row.history || row.model === null ? "Your history" : modelLabel(row.model);
 }
 
-/** Home: the personal rows for the current user, each labelled with the model that made it. */
+/**
+ * Home: the user's rows as the server built them (GET /api/users/{id}/home): each says what it is for and which
+ * model made it; none shows a film the user rated or marked (their history row aside), no film appears twice.
+ */
 export function Home() {
   const { userId } = useSession();
   const user = useUser(userId);
-  // The stored user is gone (e.g. the database was rebuilt): back to the picker, which forgets it and says why.
-  const unknownUser = user.error instanceof ApiError && user.error.status === 404;
-  const forYou = useRecommendations(userId, "hybrid");
-  const upNext = useRecommendations(userId, "bert4rec");
-  const seed = pickSeed(user.data?.recent);
-  const becauseLiked = useSimilar(seed?.movie.movie_id ?? null);
-  const popular = usePopular(18);
-  const topGenre = user.data?.top_genres[0];
-  const genreRow = usePopular(30, topGenre);
+  const home = useHome(userId);
+  const send = useSendFeedback();
+  // Dismissed here: hidden at once, before the refetched page (which leaves them out) arrives.
+  const [dismissed, setDismissed] = useState<ReadonlySet<number>>(new Set());
 
-  if (unknownUser) return <Navigate to="/users" replace state={{ missingUser: userId }} />;
   if (userId === null) return <Navigate to="/users" replace />;
 
-  // "Your genres" shows popular films of the user's top genre that are not in their recent history.
-  const seen = new Set(user.data?.recent.map((h) => h.movie.movie_id));
-  const genreItems = genreRow.data?.filter((m) => !seen.has(m.movie_id)).map((movie) => ({ movie }));
-
-  const recent: RowItem[] | undefined = user.data?.recent.map((h) => ({ movie: h.movie, note: historyNote(h) }));
+  const dismiss = (movieId: number) => {
+    setDismissed((before) => new Set(before).add(movieId));
+    send.mutate(
+      { user_id: userId, movie_id: movieId, kind: "dismiss", value: null },
+      {
+        onError: () => {
+          setDismissed((before) => {
+            const after = new Set(before);
+            after.delete(movieId);
+            return after;
+          });
+        },
+      },
+    );
+  };
 
   return (
     <div className="space-y-10">
@@ -56,72 +80,35 @@ export function Home() {
             </Link>
           </p>
         ) : null}
+        {send.isError && !isBackendDown(send.error) ? (
+          <ErrorNote message={`Not saved: ${errorMessage(send.error)}`} />
+        ) : null}
       </div>
-      <MovieRow
-        id="for-you"
-        title="For you"
-        source={modelLabel(forYou.data?.model ?? "hybrid")}
-        description="Blends Two-Tower, BERT4Rec and popularity, with weights tuned on validation data."
-        items={recItems(forYou.data?.items)}
-        isPending={forYou.isPending}
-        isUpdating={forYou.isFetching}
-        error={forYou.error}
-        empty="Rate a few films and your recommendations appear here."
-      />
-      <MovieRow
-        id="up-next"
-        title="Up next"
-        source={modelLabel(upNext.data?.model ?? "bert4rec")}
-        description="What usually comes next after the films you watched, in order."
-        items={recItems(upNext.data?.items)}
-        isPending={upNext.isPending}
-        isUpdating={upNext.isFetching}
-        error={upNext.error}
-        empty="Watch or rate films to get sequence-based picks."
-      />
-      <MovieRow
-        id="because-liked"
-        title={seed ? `Because you liked ${seed.movie.title}` : "Because you liked…"}
-        source={modelLabel("two_tower")}
-        description={seed ? "Films whose Two-Tower item vectors are closest to this one." : undefined}
-        items={seed ? recItems(becauseLiked.data?.collaborative) : []}
-        isPending={user.isPending || (seed !== undefined && becauseLiked.isPending)}
-        isUpdating={user.isFetching || becauseLiked.isFetching}
-        error={becauseLiked.error}
-        empty="Like or rate a film 4★ or more to see films like it."
-      />
-      <MovieRow
-        id="popular"
-        title="Popular"
-        source={modelLabel("popular")}
-        description="The most rated films of the data set."
-        items={popular.data?.map((movie) => ({ movie }))}
-        isPending={popular.isPending}
-        isUpdating={popular.isFetching}
-        error={popular.error}
-        empty="No films in the catalogue."
-      />
-      <MovieRow
-        id="your-genres"
-        title={topGenre ? `Your genres: ${topGenre}` : "Your genres"}
-        source={modelLabel("popular")}
-        description={topGenre ? `Most rated ${topGenre} films; ${topGenre} is your most rated genre.` : undefined}
-        items={topGenre ? genreItems : []}
-        isPending={user.isPending || (topGenre !== undefined && genreRow.isPending)}
-        isUpdating={genreRow.isFetching}
-        error={genreRow.error}
-        empty="Rate a few films so we learn your genres."
-      />
-      <MovieRow
-        id="recent"
-        title="Recently rated"
-        source="Your history"
-        items={recent}
-        isPending={user.isPending}
-        isUpdating={user.isFetching}
-        error={user.error}
-        empty="You have not rated anything yet."
-      />
+      {home.isPending ? (
+        PENDING_ROWS.map((row) => (
+          <MovieRow key={row.id} id={row.id} title={row.title} source="…" items={undefined} isPending error={null} empty="" />
+        ))
+      ) : home.error ? (
+        isBackendDown(home.error) ? null : <ErrorNote message={`Your rows could not be loaded: ${errorMessage(home.error)}`} />
+      ) : (
+        home.data.rows.map((row) => (
+          <MovieRow
+            key={row.id}
+            id={row.id}
+            title={row.title}
+            source={rowSource(row)}
+            description={row.purpose}
+            items={row.items
+              .filter((item) => row.history || !dismissed.has(item.movie.movie_id))
+              .map((item) => ({ movie: item.movie, reason: item.reason ?? null, note: item.note ?? null }))}
+            isPending={false}
+            isUpdating={home.isFetching}
+            error={null}
+            empty={EMPTY[row.id] ?? "Nothing here yet."}
+            onDismiss={row.history ? undefined : dismiss}
+          />
+        ))
+      )}
     </div>
   );
 }

@@ -1,27 +1,31 @@
 import { Link, useParams } from "react-router";
 
 import { ApiError, errorMessage, isBackendDown } from "../api/errors";
-import { useFeedback, useMovie, useSendFeedback, useSimilar, useUser } from "../api/queries";
+import { useMovie, useMovieMark, useSendFeedback, useSimilar } from "../api/queries";
 import type { FeedbackKind } from "../api/types";
 import { ErrorNote } from "../components/EmptyState";
+import { MetadataNotice } from "../components/MetadataNotice";
 import { MovieRow } from "../components/MovieRow";
 import { Poster } from "../components/Poster";
 import { Skeleton } from "../components/Skeleton";
 import { StarRating } from "../components/StarRating";
-import { currentFeedback } from "../lib/history";
 import { modelLabel } from "../lib/models";
 import { useSession } from "../lib/session";
 import { NotFound } from "./NotFound";
 
 const ICON_PATHS = {
+  dismiss: "M6 6l12 12M18 6L6 18",
   like: "M7 10v11H3V10h4zm2 11h8.3a2 2 0 0 0 2-1.6l1.3-7A2 2 0 0 0 18.6 10H14l.8-4.2a1.5 1.5 0 0 0-2.7-1.2L9 10v11z",
   dislike: "M7 14V3H3v11h4zm2-11h8.3a2 2 0 0 1 2 1.6l1.3 7a2 2 0 0 1-2 2.4H14l.8 4.2a1.5 1.5 0 0 1-2.7 1.2L9 14V3z",
   watched: "M4 12.5l5 5L20 6.5",
 } as const;
 
+// Marks that exclude each other (the server keeps at most one of them).
+const OPPOSITE: Partial<Record<FeedbackKind, FeedbackKind>> = { like: "dislike", dislike: "like" };
+
 /** Inline SVG icons: emoji fonts are missing on many Linux machines and would show as empty boxes. */
 function MarkIcon({ kind }: { kind: keyof typeof ICON_PATHS }) {
-  const stroke = kind === "watched";
+  const stroke = kind === "watched" || kind === "dismiss";
   return (
     <svg viewBox="0 0 24 24" aria-hidden="true" className="h-4 w-4" fill={stroke ? "none" : "currentColor"} stroke={stroke ? "currentColor" : "none"} strokeWidth={2.5} strokeLinecap="round" strokeLinejoin="round">
       <path d={ICON_PATHS[kind]} />
@@ -39,23 +43,52 @@ function Facts({ label, values }: { label: string; values: string[] | null | und
   );
 }
 
+/** The film's most frequent viewer tags as chips; each searches for films like it. */
+function TagChips({ tags }: { tags: string[] }) {
+  if (!tags.length) return null;
+  return (
+    <section aria-labelledby="tags-heading">
+      <h2 id="tags-heading" className="text-xs font-semibold uppercase tracking-wide text-zinc-500">
+        Tagged by viewers
+      </h2>
+      <ul className="mt-1.5 flex flex-wrap gap-1.5" data-testid="movie-tags">
+        {tags.map((tag) => (
+          <li key={tag}>
+            <Link
+              to={`/search?q=${encodeURIComponent(tag)}`}
+              className="inline-block rounded-full border border-zinc-300 px-2.5 py-0.5 text-xs hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
+            >
+              {tag}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 /** One film: poster, facts, overview, the user's rating and marks, and similar films. */
 export default function MovieDetails() {
   const movieId = Number(useParams().movieId);
   const { userId } = useSession();
   const movie = useMovie(movieId);
-  const feedback = useFeedback(userId);
   const send = useSendFeedback();
-  const user = useUser(userId);
-  const similar = useSimilar(movie.data ? movieId : null);
-  const mine = currentFeedback(feedback.data, movieId);
-  // A MovieLens user may have rated the film in the data set: show that rating until they change it here.
-  const datasetRating = user.data?.recent.find((h) => h.movie.movie_id === movieId && h.kind === "rating")?.value;
-  // Show what was just sent at once (optimistic); the refetched feedback confirms it, an error reverts it.
-  const sent = send.isError ? undefined : send.variables;
-  const shownRating = (sent?.kind === "rating" ? sent.value : null) ?? mine.rating ?? datasetRating ?? null;
-  const opinion = sent?.kind === "like" || sent?.kind === "dislike" ? sent.kind : mine.opinion;
-  const watched = mine.watched || sent?.kind === "watched";
+  // The user's own rating (data set or app, from their whole history) and marks of this film.
+  const mark = useMovieMark(userId, movieId);
+  // Similar films leave out every film this user rated or marked.
+  const similar = useSimilar(movie.data ? movieId : null, userId);
+  // Show what is being sent at once (optimistic); the refetched mark confirms it, an error reverts it.
+  const sent = send.isPending && send.variables.movie_id === movieId ? send.variables : undefined;
+  const isOn = (kind: FeedbackKind, stored: boolean | undefined) => {
+    if (sent?.kind === kind) return !sent.remove;
+    if (sent && !sent.remove && OPPOSITE[kind] === sent.kind) return false; // a like clears the dislike
+    return Boolean(stored);
+  };
+  const shownRating = sent?.kind === "rating" && !sent.remove ? (sent.value ?? null) : (mark.data?.rating ?? null);
+  const liked = isOn("like", mark.data?.liked);
+  const disliked = isOn("dislike", mark.data?.disliked);
+  const watched = isOn("watched", mark.data?.watched);
+  const dismissed = isOn("dismiss", mark.data?.dismissed);
 
   if (!Number.isInteger(movieId) || movieId <= 0) return <NotFound what="film" />;
   if (movie.error instanceof ApiError && movie.error.status === 404) return <NotFound what="film" />;
@@ -76,17 +109,18 @@ export default function MovieDetails() {
   }
 
   const m = movie.data;
-  const mark = (kind: FeedbackKind, value?: number) => {
+  const setMark = (kind: FeedbackKind, value?: number, remove = false) => {
     if (userId === null) return;
-    send.mutate({ user_id: userId, movie_id: movieId, kind, value: value ?? null });
+    send.mutate({ user_id: userId, movie_id: movieId, kind, value: value ?? null, remove });
   };
-  const markButton = (kind: "like" | "dislike" | "watched", label: string, pressed: boolean) => (
+  // Each mark toggles: pressed again, it is taken back.
+  const markButton = (kind: "like" | "dislike" | "watched" | "dismiss", label: string, pressed: boolean) => (
     <button
       type="button"
       aria-pressed={pressed}
       disabled={send.isPending}
       onClick={() => {
-        mark(kind);
+        setMark(kind, undefined, pressed);
       }}
       className={`rounded-md border px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-violet-600 disabled:opacity-60 ${
         pressed
@@ -127,11 +161,12 @@ export default function MovieDetails() {
               "No ratings yet"
             )}
           </p>
-          {m.overview ? <p className="max-w-prose leading-relaxed">{m.overview}</p> : null}
+          {m.overview ? <p className="max-w-prose leading-relaxed">{m.overview}</p> : <MetadataNotice where="details" />}
           <dl className="grid gap-3 sm:grid-cols-2">
             <Facts label="Directed by" values={m.directors} />
             <Facts label="Cast" values={m.cast.slice(0, 8)} />
           </dl>
+          <TagChips tags={m.tags} />
           <div className="space-y-3 rounded-lg border border-zinc-200 p-4 dark:border-zinc-800">
             {userId === null ? (
               <p className="text-sm">
@@ -146,13 +181,14 @@ export default function MovieDetails() {
                   value={shownRating}
                   disabled={send.isPending}
                   onRate={(value) => {
-                    mark("rating", value);
+                    setMark("rating", value);
                   }}
                 />
                 <div className="flex flex-wrap gap-2" role="group" aria-label="Mark this film">
-                  {markButton("like", "Like", opinion === "like")}
-                  {markButton("dislike", "Dislike", opinion === "dislike")}
+                  {markButton("like", "Like", liked)}
+                  {markButton("dislike", "Dislike", disliked)}
                   {markButton("watched", "Watched", watched)}
+                  {markButton("dismiss", "Not interested", dismissed)}
                 </div>
                 <p className="text-sm" aria-live="polite" data-testid="feedback-status">
                   {send.isPending

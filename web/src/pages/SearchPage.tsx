@@ -5,6 +5,7 @@ import { errorMessage, isBackendDown } from "../api/errors";
 import { useGenres, useSearch, useSuggestions } from "../api/queries";
 import type { SearchMode } from "../api/types";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
+import { MetadataNotice } from "../components/MetadataNotice";
 import { MovieCard } from "../components/MovieCard";
 import { SearchBox } from "../components/SearchBox";
 import { Skeleton } from "../components/Skeleton";
@@ -70,6 +71,7 @@ export default function SearchPage() {
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-bold tracking-tight">Search</h1>
+      <MetadataNotice where="search" />
       <SearchBox
         value={text}
         onChange={setText}

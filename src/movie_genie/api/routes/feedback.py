@@ -6,14 +6,26 @@ from flask import Response
 
 from movie_genie.api.envelope import respond
 from movie_genie.api.routes._blueprint import api_blueprint
-from movie_genie.api.schemas import ErrorResponse, FeedbackBody, FeedbackResponse
+from movie_genie.api.schemas import (
+    ErrorResponse,
+    FeedbackBody,
+    FeedbackRemoveQuery,
+    FeedbackResponse,
+    RemovedFeedbackResponse,
+)
 from movie_genie.api.services import services
 
 bp = api_blueprint("feedback", "/api/feedback", "Ratings, likes, dislikes and watched")
 
 
-@bp.post("", responses={201: FeedbackResponse, 404: ErrorResponse})
+@bp.post("", responses={201: FeedbackResponse, 200: FeedbackResponse, 404: ErrorResponse})
 def record_feedback(body: FeedbackBody) -> Response:
-    """Store a feedback event; the user's cached recommendations are invalidated in every worker."""
-    event = services().feedback.add(body.user_id, body.movie_id, body.kind, body.value)
-    return respond(event, status=201)
+    """Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere."""
+    event, created = services().feedback.add(body.user_id, body.movie_id, body.kind, body.value)
+    return respond(event, status=201 if created else 200)
+
+
+@bp.delete("", responses={200: RemovedFeedbackResponse, 404: ErrorResponse})
+def remove_feedback(query: FeedbackRemoveQuery) -> Response:
+    """Take a mark back (un-like, un-watch, interested again, clear a rating); `removed` is 0 when it was not set."""
+    return respond(services().feedback.remove(query.user_id, query.movie_id, query.kind))

@@ -32,8 +32,8 @@ def browse_movies(query: MoviesQuery) -> Response:
 
 @bp.get("/movies/popular", responses={200: MovieListResponse})
 def list_popular_movies(query: PopularQuery) -> Response:
-    """The most-rated films, optionally within one genre."""
-    return respond(services().movies.popular(query.k, query.genre))
+    """The most-rated films, optionally within one genre; with `user_id`, none of the films that user touched."""
+    return respond(services().movies.popular(query.k, query.genre, query.user_id))
 
 
 @bp.get("/movies/<int:movie_id>", responses={200: MovieResponse, 404: ErrorResponse})
@@ -44,8 +44,9 @@ def read_movie(path: MoviePath) -> Response:
 
 @bp.get("/movies/<int:movie_id>/similar", responses={200: SimilarResponse, 404: ErrorResponse, 503: ErrorResponse})
 def list_similar_movies(path: MoviePath, query: SimilarQuery) -> Response:
-    """Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings)."""
-    data, cached = services().movies.similar(path.movie_id, query.k, query.kind)
+    """Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings); with `user_id`,
+    none of the films that user touched."""
+    data, cached = services().movies.similar(path.movie_id, query.k, query.kind, query.user_id)
     return respond(data, cached=cached)
 
 

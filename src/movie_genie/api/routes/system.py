@@ -1,4 +1,5 @@
-"""Liveness, readiness (health of every dependency) and the models with their evaluation figures."""
+"""Liveness, readiness (health of every dependency), the models with their evaluation figures, and how much
+metadata the catalogue has."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ from flask import Response
 
 from movie_genie.api.envelope import respond
 from movie_genie.api.routes._blueprint import api_blueprint
-from movie_genie.api.schemas import ErrorResponse, HealthResponse, ModelsResponse, Ping, PingResponse
+from movie_genie.api.schemas import (
+    CatalogueResponse,
+    ErrorResponse,
+    HealthResponse,
+    ModelsResponse,
+    Ping,
+    PingResponse,
+)
 from movie_genie.api.services import services
 
-bp = api_blueprint("system", "/api", "Liveness, readiness and the models")
+bp = api_blueprint("system", "/api", "Liveness, readiness, the models and the catalogue's metadata")
 
 
 @bp.get("/ping", responses={200: PingResponse})
@@ -29,3 +37,9 @@ def check_health() -> Response:
 def list_models() -> Response:
     """Every recommender with its version and its test-split metrics from the evaluation report."""
     return respond(services().models_info())
+
+
+@bp.get("/catalogue", responses={200: CatalogueResponse})
+def read_catalogue() -> Response:
+    """How many films have a plot summary and a poster (none: the app says how to add metadata)."""
+    return respond(services().catalogue_info)

@@ -11,7 +11,10 @@ from movie_genie.api.schemas import (
     ErrorResponse,
     FeedbackListQuery,
     FeedbackListResponse,
+    HomeResponse,
+    MovieMarkResponse,
     NewUserResponse,
+    UserMoviePath,
     UserPath,
     UserResponse,
     UsersQuery,
@@ -46,3 +49,16 @@ def read_user(path: UserPath) -> Response:
 def list_user_feedback(path: UserPath, query: FeedbackListQuery) -> Response:
     """The user's feedback events, newest first (at most `limit`)."""
     return respond(services().feedback.list_events(path.user_id, query.limit))
+
+
+@bp.get("/<int:user_id>/home", responses={200: HomeResponse, 404: ErrorResponse, 503: ErrorResponse})
+def read_user_home(path: UserPath) -> Response:
+    """The user's home page: ordered rows (purpose, model, cards with reasons), none showing a film they touched."""
+    data, cached = services().home.home(path.user_id)
+    return respond(data, cached=cached)
+
+
+@bp.get("/<int:user_id>/movies/<int:movie_id>", responses={200: MovieMarkResponse, 404: ErrorResponse})
+def read_user_movie(path: UserMoviePath) -> Response:
+    """What the user did with one film: their rating (data set or app) and like, dislike, watched, dismiss marks."""
+    return respond(services().feedback.mark(path.user_id, path.movie_id))

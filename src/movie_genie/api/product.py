@@ -1,0 +1,270 @@
+"""The product layer: the rules of what a person sees, each in one place, for every row and list of the API.
+
+- Exclusion: nothing the user rated, liked, disliked, marked watched or dismissed ("not interested") appears in any
+  row or list made for them, their own history row aside: `UserView.keep`, over the user's whole history read from
+  the database (never a recent slice).
+- Liking: `is_liking` decides which films say what the user likes: a like, or a rating of LIKING_MIN_RATING or
+  more, never together with a dislike or a dismissal. Only those become reasons ("Because you liked X") and seeds
+  of a "Because you liked X" row. The models still see every rating as an interaction (the offline protocol).
+- Models: every list says which model made it; a missing model falls back along FALLBACK.
+- The home page (`HomeService`): rows in a fixed priority, each saying what it is for; a film appears once on the
+  page (the history row aside), in the highest row that wants it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from movie_genie.api import schemas as s
+from movie_genie.db import repository as repo
+from movie_genie.models.base import Recommendation
+
+if TYPE_CHECKING:
+    from movie_genie.api.cache import Cache
+    from movie_genie.api.services import Catalogue, Database, LoadedModels, MovieService, RecommendationService
+
+# A rating at or above this is a liking; at or below NEGATIVE_MAX_RATING it is a dislike (never a reason).
+LIKING_MIN_RATING = 4.0
+NEGATIVE_MAX_RATING = 2.0
+# The order in which a personalised list falls back when its model is not loaded.
+FALLBACK = ("hybrid", "two_tower", "ease", "popular")
+ROW_SIZE = 12
+HISTORY_ROW_SIZE = 20
+NO_GENRE = "(no genres listed)"
+
+
+def is_liking(mark: repo.Mark) -> bool:
+    """Whether a mark says the user liked the film: a like or a rating >= 4★, and no dislike or dismissal."""
+    if mark.disliked or mark.dismissed:
+        return False
+    return mark.liked or (mark.rating is not None and mark.rating >= LIKING_MIN_RATING)
+
+
+def fallback_chain(first: str) -> tuple[str, ...]:
+    """`first`, then the FALLBACK models after it (BERT4Rec falls back to the whole chain)."""
+    return (first, *(m for m in FALLBACK if m != first))
+
+
+def history_note(mark: repo.Mark) -> str:
+    """A history card's line, in the cards' wording style: "You rated 4★ and liked it"."""
+    parts = []
+    if mark.rating is not None:
+        parts.append(f"rated {mark.rating:g}★")
+    if mark.liked:
+        parts.append("liked it")
+    if mark.disliked:
+        parts.append("disliked it")
+    if mark.watched and not parts:
+        parts.append("watched it")
+    if mark.dismissed:
+        parts.append("are not interested")
+    return "You " + " and ".join(parts) if parts else "You saw it"
+
+
+@dataclass(frozen=True)
+class UserView:
+    """What the product layer knows of a user, read once per request from their whole history."""
+
+    user_id: int
+    history: list[int]  # model input: interactions oldest first (every rating counts, as in the offline protocol)
+    excluded: frozenset[int]  # every film the user touched: never shown to them again
+    liked: list[int]  # the films that count as likings (is_liking), oldest first
+    marks: dict[int, repo.Mark]  # every touched film, oldest first (a film at its latest touch)
+
+    @classmethod
+    def read(cls, session: Session, user_id: int) -> UserView:
+        """The user's marks and model history (UserNotFoundError -> 404 for an unknown user)."""
+        marks = repo.user_marks(session, user_id).marks
+        history = repo.user_history(session, user_id)
+        liked = [m for m, mark in marks.items() if is_liking(mark)]
+        return cls(user_id, history.movie_ids, frozenset(marks), liked, marks)
+
+    def keep(self, movie_ids: Iterable[int], k: int, claimed: Iterable[int] = ()) -> list[int]:
+        """The first k ids that the user never touched and that no higher row claimed (the one exclusion rule)."""
+        blocked = self.excluded | set(claimed)
+        kept: list[int] = []
+        for movie_id in movie_ids:
+            if movie_id not in blocked:
+                kept.append(movie_id)
+                blocked |= {movie_id}
+                if len(kept) == k:
+                    break
+        return kept
+
+    def top_genre(self, catalogue: Catalogue) -> str | None:
+        """The genre of most films the user liked (ties by name), or None without likings."""
+        counts = Counter(
+            g for m in self.liked if m in catalogue.movies for g in catalogue.movies[m].genres if g != NO_GENRE
+        )
+        return min(counts, key=lambda g: (-counts[g], g)) if counts else None
+
+
+class HomeService:
+    """The user's whole home page, built on the server: ordered rows, each with its purpose, model and items."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalogue: Catalogue,
+        models: LoadedModels,
+        recommendations: RecommendationService,
+        movies: MovieService,
+        cache: Cache,
+    ) -> None:
+        self.db, self.catalogue, self.models = db, catalogue, models
+        self.recommendations, self.movies, self.cache = recommendations, movies, cache
+
+    def home(self, user_id: int) -> tuple[bytes, bool]:
+        """The serialised page, cached per (user, feedback version, model versions)."""
+        version = self.db.feedback_version(user_id)
+        parts = [user_id, version, sorted(self.models.versions.items()), self.movies.search.version]
+        key = "home:" + hashlib.sha1(json.dumps(parts).encode()).hexdigest()
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached, True
+        with self.db.session() as session:
+            view = UserView.read(session, user_id)
+        body = s.HomePage(user_id=user_id, excluded=len(view.excluded), rows=self._rows(view)).model_dump_json()
+        self.cache.set(key, body.encode())
+        return body.encode(), False
+
+    def _rows(self, view: UserView) -> list[s.HomeRow]:
+        claimed: set[int] = set()
+        rows = [
+            self._model_row(view, claimed, "for-you", "hybrid", "Top picks for you"),
+            self._model_row(view, claimed, "up-next", "bert4rec", "Up next"),
+            self._because_liked(view, claimed),
+            self._genre_row(view, claimed),
+            self._popular_row(view, claimed),
+        ]
+        return [*rows, self._history_row(view)]
+
+    def _model_row(self, view: UserView, claimed: set[int], row_id: str, first: str, title: str) -> s.HomeRow:
+        """A personalised row from `first` or the first loaded model after it; never a claimed film."""
+        model = self.models.first_loaded(fallback_chain(first))
+        recs = self.recommendations.ranked(model, view, ROW_SIZE + len(claimed))
+        picked = _pick(view, recs, claimed)
+        return s.HomeRow(
+            id=row_id,
+            title=title,
+            purpose=PURPOSES[model] if model == first else f"{PURPOSES[model]} ({first} is not loaded)",
+            model=model,
+            requested_model=first,
+            items=[self._item(r) for r in picked],
+        )
+
+    def _because_liked(self, view: UserView, claimed: set[int]) -> s.HomeRow:
+        """Films like the user's most recent liking: Two-Tower neighbours, else text-embedding neighbours."""
+        seed = next((m for m in reversed(view.liked) if m in self.catalogue.movies), None)
+        if seed is None:
+            return s.HomeRow(
+                id="because-liked",
+                title="Because you liked…",
+                purpose="Like a film or rate it 4★ or more to see films like it here.",
+                model=None,
+                requested_model="two_tower",
+                items=[],
+            )
+        seed_title = self.catalogue.movies[seed].title
+        want = ROW_SIZE + len(claimed) + len(view.excluded)
+        model, recs = self.movies.neighbours(seed, want)
+        picked = _pick(view, recs, claimed)
+        how = "who watched what (Two-Tower item vectors)" if model == "two_tower" else "plot and themes (MiniLM)"
+        return s.HomeRow(
+            id="because-liked",
+            title=f"Because you liked {seed_title}",
+            purpose=f"Films closest to {seed_title}, your most recent liking, by {how}.",
+            model=model,
+            requested_model="two_tower",
+            items=[
+                s.HomeItem(movie=self.catalogue.movies[r.movie_id], reason=f"Because you liked {seed_title}")
+                for r in picked
+            ],
+        )
+
+    def _genre_row(self, view: UserView, claimed: set[int]) -> s.HomeRow:
+        """The most rated films of the genre the user likes most."""
+        genre = view.top_genre(self.catalogue)
+        if genre is None:
+            return s.HomeRow(
+                id="your-genres",
+                title="Your genre",
+                purpose="Like or rate films 4★ or more so we learn the genre you like most.",
+                model="popular",
+                requested_model="popular",
+                items=[],
+            )
+        ids = (m for m in self.catalogue.by_popularity if genre in self.catalogue.movies[m].genres)
+        picked = view.keep(ids, ROW_SIZE, claimed)
+        claimed.update(picked)
+        return s.HomeRow(
+            id="your-genres",
+            title=f"Most rated {genre}",
+            purpose=f"{genre} is the genre of most films you liked; these are its most rated films you have not seen.",
+            model="popular",
+            requested_model="popular",
+            items=[self._popular_item(m, f"Popular in {genre}") for m in picked],
+        )
+
+    def _popular_row(self, view: UserView, claimed: set[int]) -> s.HomeRow:
+        picked = view.keep(self.catalogue.by_popularity, ROW_SIZE, claimed)
+        claimed.update(picked)
+        return s.HomeRow(
+            id="popular",
+            title="Popular with everyone",
+            purpose="The most rated films of the data set that you have not rated or marked yet.",
+            model="popular",
+            requested_model="popular",
+            items=[self._popular_item(m, "Popular") for m in picked],
+        )
+
+    def _history_row(self, view: UserView) -> s.HomeRow:
+        """The user's own latest films, newest first, each once: the one row that shows films they touched."""
+        recent = list(reversed(view.marks.values()))[:HISTORY_ROW_SIZE]
+        return s.HomeRow(
+            id="recent",
+            title="Your recent activity",
+            purpose="What you rated or marked most recently (the only row that shows films you know).",
+            model=None,
+            requested_model=None,
+            history=True,
+            items=[
+                s.HomeItem(movie=self.catalogue.movies[m.movie_id], note=history_note(m))
+                for m in recent
+                if m.movie_id in self.catalogue.movies
+            ],
+        )
+
+    def _item(self, rec: Recommendation) -> s.HomeItem:
+        return s.HomeItem(movie=self.catalogue.movies[rec.movie_id], reason=rec.reason)
+
+    def _popular_item(self, movie_id: int, what: str) -> s.HomeItem:
+        movie = self.catalogue.movies[movie_id]
+        return s.HomeItem(movie=movie, reason=f"{what}: {movie.rating_count:,} ratings")
+
+
+def _pick(view: UserView, recs: Sequence[Recommendation], claimed: set[int]) -> list[Recommendation]:
+    """The recommendations the exclusion rule keeps (first ROW_SIZE), claimed for this row."""
+    by_id = {r.movie_id: r for r in recs}
+    kept = view.keep((r.movie_id for r in recs), ROW_SIZE, claimed)
+    claimed.update(kept)
+    return [by_id[m] for m in kept]
+
+
+# What each model's row is for, in the words a person reads under the row title.
+PURPOSES: dict[str, str] = {
+    "hybrid": "Your strongest matches: Two-Tower, BERT4Rec and popularity blended, with weights tuned on "
+    "validation data.",
+    "bert4rec": "What viewers usually watch next after the films you watched most recently (BERT4Rec reads your "
+    "history in order).",
+    "two_tower": "Films whose Two-Tower vectors are closest to your taste vector.",
+    "ease": "Films that co-occur with yours across all viewers (EASE).",
+    "popular": "The most rated films you have not seen yet.",
+}

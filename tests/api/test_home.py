@@ -1,0 +1,255 @@
+"""The product layer's rules, end to end through the API on the real ml-100k slice.
+
+Nothing a user rated, liked, disliked, watched or dismissed appears in any row or list made for them (their history
+row aside); ratings <= 2★ and dislikes are never reasons or seeds; marks toggle and the same mark twice is one event;
+the home page's rows say what they are for and which model made them, and never share a film.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from movie_genie.api.services import Services
+from movie_genie.db.models import FeedbackEvent, Rating
+
+USERS = list(range(1, 31))
+CITES = ("Because you liked ", "Because you watched ", "because you watched ")
+
+
+def _ok(client: FlaskClient, url: str, status: int = 200) -> Any:
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    return body["data"] if status < 400 else body["error"]
+
+
+def _services(app: Flask) -> Services:
+    found: Services = app.extensions["movie_genie"]
+    return found
+
+
+def _touched(app: Flask, user_id: int) -> dict[int, float | None]:
+    """Every film the user touched (read straight from the tables): movie id -> their rating (None: a mark)."""
+    with _services(app).db.session() as session:
+        ratings = session.execute(select(Rating.movie_id, Rating.rating).where(Rating.user_id == user_id))
+        touched: dict[int, float | None] = {int(m): float(r) for m, r in ratings}
+        events = session.execute(
+            select(FeedbackEvent.movie_id, FeedbackEvent.kind, FeedbackEvent.value)
+            .where(FeedbackEvent.user_id == user_id)
+            .order_by(FeedbackEvent.id)
+        )
+        for movie_id, kind, value in events:
+            touched[movie_id] = value if kind == "rating" else touched.get(movie_id)
+    return touched
+
+
+def _disliked(app: Flask, user_id: int) -> set[int]:
+    with _services(app).db.session() as session:
+        rows = session.execute(
+            select(FeedbackEvent.movie_id).where(FeedbackEvent.user_id == user_id, FeedbackEvent.kind == "dislike")
+        )
+        return set(rows.scalars())
+
+
+def _title_ids(app: Flask) -> dict[str, int]:
+    return {m.title: m.movie_id for m in _services(app).catalogue.movies.values()}
+
+
+def _cited(reason: str | None, titles: dict[str, int]) -> int | None:
+    """The film a reason names ("Because you liked X"), if any."""
+    for prefix in CITES:
+        if reason and reason.startswith(prefix):
+            return titles[reason.removeprefix(prefix)]
+    return None
+
+
+def _page_ids(home: dict[str, Any]) -> list[int]:
+    return [i["movie"]["movie_id"] for row in home["rows"] if not row["history"] for i in row["items"]]
+
+
+# --- one exclusion rule ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("user_id", USERS[:12])
+def test_home_shows_no_film_the_user_touched_and_no_film_twice(app: Flask, client: FlaskClient, user_id: int) -> None:
+    home = _ok(client, f"/api/users/{user_id}/home")
+    touched = _touched(app, user_id)
+    shown = _page_ids(home)
+    assert shown, "the home page is empty"
+    assert [m for m in shown if m in touched] == []
+    assert len(shown) == len(set(shown)), "a film appears twice on the page"
+    assert home["excluded"] == len(touched)
+    history = next(row for row in home["rows"] if row["history"])
+    assert history["id"] == "recent" and {i["movie"]["movie_id"] for i in history["items"]} <= set(touched)
+
+
+def test_popular_and_similar_for_a_user_leave_out_their_films(app: Flask, client: FlaskClient) -> None:
+    user_id = 13  # rated several of the slice's most popular films
+    touched = _touched(app, user_id)
+    anyone = [m["movie_id"] for m in _ok(client, "/api/movies/popular?k=20")]
+    assert set(anyone) & set(touched), "choose a user who rated popular films: the test would prove nothing"
+    mine = [m["movie_id"] for m in _ok(client, f"/api/movies/popular?k=20&user_id={user_id}")]
+    assert len(mine) == 20 and not set(mine) & set(touched)
+    genre = _ok(client, f"/api/movies/popular?k=10&genre=Drama&user_id={user_id}")
+    assert genre and all("Drama" in m["genres"] and m["movie_id"] not in touched for m in genre)
+
+    seed = anyone[0]
+    plain = _ok(client, f"/api/movies/{seed}/similar?k=30")
+    assert {i["movie"]["movie_id"] for i in plain["collaborative"] + plain["content"]} & set(touched)
+    similar = _ok(client, f"/api/movies/{seed}/similar?k=12&user_id={user_id}")
+    for kind in ("collaborative", "content"):
+        ids = [i["movie"]["movie_id"] for i in similar[kind]]
+        assert len(ids) == 12 and not set(ids) & set(touched)
+        assert [i["rank"] for i in similar[kind]] == list(range(1, 13))
+
+
+# --- negative feedback is negative ---------------------------------------------------------------------------------
+
+
+def test_reasons_and_seeds_never_cite_a_low_rating_or_a_dislike(app: Flask, client: FlaskClient) -> None:
+    titles = _title_ids(app)
+    cited = 0
+    for user_id in USERS:
+        touched, disliked = _touched(app, user_id), _disliked(app, user_id)
+        lists = [
+            _ok(client, f"/api/recommendations?user_id={user_id}&model={model}&k=20")["items"]
+            for model in ("hybrid", "ease")
+        ]
+        home = _ok(client, f"/api/users/{user_id}/home")
+        lists += [row["items"] for row in home["rows"] if not row["history"]]
+        for items in lists:
+            for item in items:
+                film = _cited(item["reason"], titles)
+                if film is None:
+                    continue
+                cited += 1
+                assert film not in disliked, f"user {user_id}: {item['reason']!r} cites a disliked film"
+                rating = touched.get(film)
+                assert rating is None or rating >= 4, f"user {user_id}: {item['reason']!r} cites a {rating}★ film"
+        row = next(r for r in home["rows"] if r["id"] == "because-liked")
+        if row["items"]:
+            seed = titles[row["title"].removeprefix("Because you liked ")]
+            assert seed not in disliked and (touched.get(seed) or 5) >= 4
+    assert cited > 100, "too few reasons name a film to check the rule"
+
+
+def test_a_dislike_takes_a_film_out_of_every_reason_and_seed(app: Flask, client: FlaskClient) -> None:
+    user_id = 21
+    titles = _title_ids(app)
+    home = _ok(client, f"/api/users/{user_id}/home")
+    row = next(r for r in home["rows"] if r["id"] == "because-liked")
+    seed = titles[row["title"].removeprefix("Because you liked ")]
+    dislike = {"user_id": user_id, "movie_id": seed, "kind": "dislike"}
+    assert client.post("/api/feedback", json=dislike).status_code == 201
+    after = _ok(client, f"/api/users/{user_id}/home")
+    row = next(r for r in after["rows"] if r["id"] == "because-liked")
+    assert row["title"] != f"Because you liked {_services(app).catalogue.movies[seed].title}"
+    reasons = [i["reason"] for r in after["rows"] for i in r["items"] if not r["history"]]
+    assert all(_cited(reason, titles) != seed for reason in reasons)
+
+
+# --- marks: one event each, toggled off, "not interested" hides -------------------------------------------------
+
+
+def test_the_same_mark_twice_is_one_event_and_it_toggles_off(app: Flask, client: FlaskClient) -> None:
+    user_id, before = 22, _ok(client, "/api/users/22/home")
+    movie_id = before["rows"][0]["items"][0]["movie"]["movie_id"]
+    body = {"user_id": user_id, "movie_id": movie_id, "kind": "like"}
+    first, second = client.post("/api/feedback", json=body), client.post("/api/feedback", json=body)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.get_json()["data"]["id"] == second.get_json()["data"]["id"]
+    events = [e for e in _ok(client, f"/api/users/{user_id}/feedback") if e["movie_id"] == movie_id]
+    assert [e["kind"] for e in events] == ["like"]
+    assert _ok(client, f"/api/users/{user_id}")["like_count"] == 1
+    recent = [h["movie"]["movie_id"] for h in _ok(client, f"/api/users/{user_id}")["recent"]]
+    assert recent.count(movie_id) == 1
+    assert movie_id not in _page_ids(_ok(client, f"/api/users/{user_id}/home"))
+    assert _ok(client, f"/api/users/{user_id}/movies/{movie_id}")["liked"] is True
+
+    removed = client.delete(f"/api/feedback?user_id={user_id}&movie_id={movie_id}&kind=like")
+    assert removed.status_code == 200 and removed.get_json()["data"]["removed"] == 1
+    assert _ok(client, f"/api/users/{user_id}")["like_count"] == 0
+    assert _ok(client, f"/api/users/{user_id}/movies/{movie_id}")["liked"] is False
+    # Back to the state before the like, so back to that page (the feedback version says so too).
+    assert _ok(client, f"/api/users/{user_id}/home") == before
+    again = client.delete(f"/api/feedback?user_id={user_id}&movie_id={movie_id}&kind=like")
+    assert again.get_json()["data"]["removed"] == 0
+
+    # Watched toggles the same way; a like then a dislike leaves only the dislike.
+    for kind in ("watched", "like", "dislike"):
+        assert client.post("/api/feedback", json={**body, "kind": kind}).status_code == 201
+    mark = _ok(client, f"/api/users/{user_id}/movies/{movie_id}")
+    assert (mark["watched"], mark["liked"], mark["disliked"]) == (True, False, True)
+    assert client.delete(f"/api/feedback?user_id={user_id}&movie_id={movie_id}&kind=watched").status_code == 200
+    assert _ok(client, f"/api/users/{user_id}/movies/{movie_id}")["watched"] is False
+
+
+def test_not_interested_hides_a_film_from_every_list(client: FlaskClient) -> None:
+    user_id = 23
+    top = _ok(client, f"/api/users/{user_id}/home")["rows"][0]["items"][0]["movie"]["movie_id"]
+    body = {"user_id": user_id, "movie_id": top, "kind": "dismiss"}
+    assert client.post("/api/feedback", json=body).status_code == 201
+    assert top not in _page_ids(_ok(client, f"/api/users/{user_id}/home"))
+    for model in ("hybrid", "ease", "popular"):
+        items = _ok(client, f"/api/recommendations?user_id={user_id}&model={model}&k=50")["items"]
+        assert top not in [i["movie"]["movie_id"] for i in items]
+    assert _ok(client, f"/api/users/{user_id}/movies/{top}")["dismissed"] is True
+    assert client.delete(f"/api/feedback?user_id={user_id}&movie_id={top}&kind=dismiss").status_code == 200
+    assert _ok(client, f"/api/users/{user_id}/movies/{top}")["dismissed"] is False
+
+
+def test_the_movie_page_mark_has_the_users_oldest_rating(app: Flask, client: FlaskClient) -> None:
+    user_id = 24
+    with _services(app).db.session() as session:
+        oldest, rating = session.execute(
+            select(Rating.movie_id, Rating.rating).where(Rating.user_id == user_id).order_by(Rating.seq).limit(1)
+        ).one()
+    recent = [h["movie"]["movie_id"] for h in _ok(client, f"/api/users/{user_id}")["recent"]]
+    assert oldest not in recent, "the oldest rating must lie outside the recent slice for this test to mean much"
+    mark = _ok(client, f"/api/users/{user_id}/movies/{oldest}")
+    assert (mark["rating"], mark["rating_source"]) == (rating, "dataset")
+    assert _ok(client, f"/api/users/{user_id}/movies/{next(iter(_unrated(app, user_id)))}")["rating"] is None
+    _ok(client, f"/api/users/99999999/movies/{oldest}", status=404)
+
+
+def _unrated(app: Flask, user_id: int) -> set[int]:
+    return set(_services(app).catalogue.movies) - set(_touched(app, user_id))
+
+
+# --- rows that differ and say what they are for ------------------------------------------------------------------
+
+
+def test_rows_say_what_they_are_for_and_which_model_made_them(client: FlaskClient) -> None:
+    homes = [_ok(client, f"/api/users/{u}/home") for u in (2, 3)]
+    for home in homes:
+        ids = [row["id"] for row in home["rows"]]
+        assert ids == ["for-you", "up-next", "because-liked", "your-genres", "popular", "recent"]
+        for row in home["rows"]:
+            assert row["title"] and row["purpose"]
+            assert row["history"] or row["model"] in ("hybrid", "bert4rec", "two_tower", "ease", "popular", "content")
+        rows = {row["id"]: row for row in home["rows"]}
+        assert (rows["for-you"]["model"], rows["up-next"]["model"]) == ("hybrid", "bert4rec")
+        for row in home["rows"]:
+            if not row["history"]:
+                assert all(i["reason"] and i["reason"][0].isupper() for i in row["items"]), row["id"]
+    popular = [[i["movie"]["movie_id"] for i in {r["id"]: r for r in h["rows"]}["popular"]["items"]] for h in homes]
+    assert popular[0] != popular[1], "'Popular' should leave out each user's own films"
+
+
+def test_a_missing_model_falls_back_along_the_chain(app: Flask, client: FlaskClient, monkeypatch: Any) -> None:
+    models = _services(app).models
+    monkeypatch.delitem(models.models, "hybrid")
+    monkeypatch.delitem(models.versions, "hybrid")
+    home = _ok(client, "/api/users/25/home")
+    row = home["rows"][0]
+    assert (row["id"], row["model"], row["requested_model"]) == ("for-you", "two_tower", "hybrid")
+    assert "hybrid is not loaded" in row["purpose"] and row["items"]
+
+
+def test_home_of_an_unknown_user_is_404(client: FlaskClient) -> None:
+    _ok(client, "/api/users/99999999/home", status=404)

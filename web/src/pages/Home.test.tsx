@@ -1,0 +1,103 @@
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { HomePage, MovieSummary, UserDetail } from "../api/types";
+import { renderAt, stubApi } from "../test/api";
+import { Home } from "./Home";
+
+const movie = (id: number, title: string): MovieSummary => ({
+  movie_id: id,
+  title,
+  year: 1999,
+  genres: ["Drama"],
+  poster_path: null,
+  rating_mean: 4,
+  rating_count: 10,
+});
+
+const USER: UserDetail = {
+  user_id: 7,
+  display_name: "MovieLens user 7",
+  source: "movielens",
+  rating_count: 3,
+  top_genres: ["Drama"],
+  age: null,
+  gender: null,
+  occupation: null,
+  created_at: "2026-01-01T00:00:00Z",
+  like_count: 0,
+  dislike_count: 0,
+  watched_count: 0,
+  recent_genres: [],
+  recent: [],
+};
+
+const HOME: HomePage = {
+  user_id: 7,
+  excluded: 1,
+  rows: [
+    {
+      id: "for-you",
+      title: "Top picks for you",
+      purpose: "Your strongest matches.",
+      model: "two_tower",
+      requested_model: "hybrid",
+      history: false,
+      items: [{ movie: movie(10, "Heat"), reason: "Because you liked Ronin", note: null }],
+    },
+    {
+      id: "popular",
+      title: "Popular with everyone",
+      purpose: "The most rated films you have not seen.",
+      model: "popular",
+      requested_model: "popular",
+      history: false,
+      items: [{ movie: movie(11, "Fargo"), reason: "Popular: 10 ratings", note: null }],
+    },
+    {
+      id: "recent",
+      title: "Your recent activity",
+      purpose: "What you rated most recently.",
+      model: null,
+      requested_model: null,
+      history: true,
+      items: [{ movie: movie(12, "Ronin"), reason: null, note: "You rated 5★" }],
+    },
+  ],
+};
+
+describe("Home", () => {
+  beforeEach(() => {
+    window.localStorage.setItem("movie-genie.user", "7");
+  });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    window.localStorage.clear();
+  });
+
+  it("renders the server's rows in order, each with its purpose and the model that made it", async () => {
+    stubApi({ "/api/users/7": USER, "/api/users/7/home": HOME });
+    renderAt(<Home />, "/");
+    await screen.findByRole("button", { name: "Not interested in Heat" });
+    const forYou = screen.getByTestId("row-for-you");
+    expect(within(forYou).getByTestId("row-model")).toHaveTextContent("Two-Tower");
+    expect(forYou).toHaveTextContent("Your strongest matches.");
+    expect(within(screen.getByTestId("row-recent")).getByTestId("row-model")).toHaveTextContent("Your history");
+    const ids = screen.getAllByRole("region").map((section) => section.getAttribute("data-testid"));
+    expect(ids).toEqual(["row-for-you", "row-popular", "row-recent"]);
+  });
+
+  it("hides a card at once on 'Not interested' and sends a dismiss; history cards have no such button", async () => {
+    const fetch = stubApi({ "/api/users/7": USER, "/api/users/7/home": HOME, "/api/feedback": {} });
+    renderAt(<Home />, "/");
+    const button = await screen.findByRole("button", { name: "Not interested in Heat" });
+    fireEvent.click(button);
+    expect(within(screen.getByTestId("row-for-you")).queryByText("Heat")).not.toBeInTheDocument();
+    await waitFor(() => {
+      expect(fetch.mock.calls.some(([request]) => request.method === "POST")).toBe(true);
+    });
+    const post = fetch.mock.calls.find(([request]) => request.method === "POST")?.[0];
+    expect(await post?.clone().json()).toEqual({ user_id: 7, movie_id: 10, kind: "dismiss", value: null });
+    expect(within(screen.getByTestId("row-recent")).queryByTestId("dismiss")).not.toBeInTheDocument();
+  });
+});

@@ -1,0 +1,41 @@
+/** Test helpers: a fetch that answers API paths with envelopes, and a render with the app's providers. */
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { render } from "@testing-library/react";
+import type { ReactNode } from "react";
+import { MemoryRouter, Route, Routes } from "react-router";
+import { vi } from "vitest";
+
+import { SessionProvider } from "../lib/session";
+
+/** Stub the global fetch: each request's path (without the query) is answered with `{data, meta}` from `routes`. */
+export function stubApi(routes: Record<string, unknown>) {
+  const fetch = vi.fn((request: Request) => {
+    const path = new URL(request.url).pathname;
+    const known = Object.prototype.hasOwnProperty.call(routes, path);
+    const body = known
+      ? { data: routes[path], meta: { took_ms: 1 } }
+      : { error: { code: "not_found", message: `no stub for ${path}`, details: null } };
+    return Promise.resolve(
+      new Response(JSON.stringify(body), { status: known ? 200 : 404, headers: { "content-type": "application/json" } }),
+    );
+  });
+  vi.stubGlobal("fetch", fetch);
+  return fetch;
+}
+
+/** Render `element` at `url` (matched by `path`) inside a fresh query client (returned), session and router. */
+export function renderAt(element: ReactNode, url: string, path = "*") {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  render(
+    <QueryClientProvider client={client}>
+      <SessionProvider>
+        <MemoryRouter initialEntries={[url]}>
+          <Routes>
+            <Route path={path} element={element} />
+          </Routes>
+        </MemoryRouter>
+      </SessionProvider>
+    </QueryClientProvider>,
+  );
+  return client;
+}
