@@ -64,7 +64,7 @@ def history_note(mark: repo.Mark) -> str:
     if mark.watched and not parts:
         parts.append("watched it")
     if mark.dismissed:
-        parts.append("are not interested")
+        parts.append("marked it not interested")
     return "You " + " and ".join(parts) if parts else "You saw it"
 
 
