@@ -17,6 +17,8 @@ import pytest
 import yaml
 from docker.utils.build import exclude_paths
 
+from tests.deploy.nginx import check_config, write_config
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile"
@@ -24,6 +26,7 @@ COMPOSE = DEPLOY / "docker-compose.yml"
 HOST_MODELS = DEPLOY / "docker-compose.host-models.yml"
 ENTRYPOINT = DEPLOY / "docker-entrypoint.sh"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "movie-genie.json"
+NGINX_SITE = DEPLOY / "nginx" / "movie-genie.conf"
 BIN = Path(sys.executable).parent
 
 
@@ -127,7 +130,8 @@ def test_image_serves_on_the_port_prometheus_scrapes() -> None:
     assert user.split(":")[0] not in {"0", "root"}, "the image must not run as root"
 
     compose = _compose()
-    assert "5001:5001" in compose["services"]["app"]["ports"]
+    app = compose["services"]["app"]
+    assert "ports" not in app and app["expose"] == ["5001"], "gunicorn is reached through the proxy only"
     prometheus = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     job = next(j for j in prometheus["scrape_configs"] if j["job_name"] == "movie-genie")
     assert job["metrics_path"] == "/metrics"
@@ -137,6 +141,47 @@ def test_image_serves_on_the_port_prometheus_scrapes() -> None:
     for rule_file in prometheus["rule_files"]:  # each rule file is mounted where prometheus.yml names it
         assert f"./prometheus/{Path(rule_file).name}:{rule_file}:ro" in mounts
         assert (DEPLOY / "prometheus" / Path(rule_file).name).is_file()
+
+
+def test_the_proxy_is_the_only_door_to_the_app() -> None:
+    services = _compose()["services"]
+    proxy = services["proxy"]
+    assert proxy["ports"] == ["${PUBLISH_ADDRESS:-127.0.0.1}:${APP_PORT:-5001}:8080"]
+    assert proxy["volumes"] == ["./nginx/movie-genie.conf:/etc/nginx/conf.d/default.conf:ro"]
+    assert proxy["depends_on"] == {"app": {"condition": "service_healthy"}}
+    site = NGINX_SITE.read_text(encoding="utf-8")
+    assert re.search(r"^\s*listen 8080;", site, re.M) and re.search(r"^\s*server app:5001;", site, re.M)
+    # Every published port is on loopback unless PUBLISH_ADDRESS says otherwise.
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert port.startswith("${PUBLISH_ADDRESS:-127.0.0.1}:"), (name, port)
+
+
+def max_body_bytes() -> int:
+    """serving.max_body_bytes of params.yaml."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    return int(params["serving"]["max_body_bytes"])
+
+
+def test_the_proxy_body_limit_is_the_apps() -> None:
+    site = NGINX_SITE.read_text(encoding="utf-8")
+    size = re.search(r"^\s*client_max_body_size (\d+)([km]?);", site, re.M)
+    buffer = re.search(r"^\s*client_body_buffer_size (\d+)([km]?);", site, re.M)
+    assert size and buffer
+    units = {"": 1, "k": 1024, "m": 1024 * 1024}
+    limit = int(size.group(1)) * units[size.group(2)]
+    assert limit == max_body_bytes(), "client_max_body_size must be serving.max_body_bytes of params.yaml"
+    assert int(buffer.group(1)) * units[buffer.group(2)] >= limit, "bodies must be buffered in memory whole"
+    assert f"request body too large (limit {limit} bytes)" in site  # the app's own 413 message
+
+
+def test_the_shipped_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
+    """`nginx -t` (Debian's nginx) on the shipped file, its upstream host pointed at loopback (`app` resolves only
+    on the compose network)."""
+    config = write_config(tmp_path / "nginx", "127.0.0.1:5001", 8080)
+    result = check_config(config)
+    assert result.returncode == 0, f"nginx -t:\n{result.stderr}"
+    assert "warn" not in result.stderr, result.stderr
 
 
 def test_app_reaches_the_compose_database_and_cache() -> None:
