@@ -1,14 +1,20 @@
-"""Search benchmark on ml-latest-small with its TMDB metadata: quality (nDCG@10, recall@10 per mode on the judged
-query set in benchmarks/data/search_queries.yaml) and in-process latency (query embedding, whole search).
+"""Search benchmark on ml-latest-small, with and without its TMDB metadata: quality (nDCG@10, recall@10 and
+recall@20 per mode on the judged query set in benchmarks/data/search_queries.yaml) and in-process latency (query
+embedding, whole search).
+
+Two catalogues ("variants"), judged with the same relevance lists:
+- `metadata`: ml-latest-small enriched with ml-latest-small-tmdb.csv (overviews, keywords, cast...);
+- `plain`:    ml-latest-small as shipped (titles, genres, years, user tags): what a user without a TMDB key has.
+Results may be shorter than 20: search stops where relevance stops, so recall@20 counts what it returned.
 
 Baselines measured in the same run:
 - query embedding: the torch sentence-transformers model encoding the same queries one at a time;
 - whole search: a trivial scan, lower-cased substring match of the query over every movie document in Python.
 
 The index is built from the shared data with the project's own pipeline functions (data layer reader + enrichment,
-`embed`, `index`) into artifacts/bench/search-ml-latest-small/; embeddings are reused between runs.
+`embed`, `index`) into artifacts/bench/search-ml-latest-small[-plain]/; embeddings are reused between runs.
 
-Run: .venv/bin/python benchmarks/bench_search.py [--repeat N] [--rebuild]
+Run: .venv/bin/python benchmarks/bench_search.py [--variant metadata|plain|both] [--repeat N] [--rebuild] [--no-latency]
 Prints tables and writes benchmarks/results/search.json.
 """
 
@@ -38,11 +44,15 @@ from movie_genie.search.encoder import embed_texts, load_sentence_model
 from movie_genie.search.engine import SearchEngine
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKDIR = ROOT / "artifacts" / "bench" / "search-ml-latest-small"
+WORKDIRS = {
+    "metadata": ROOT / "artifacts" / "bench" / "search-ml-latest-small",
+    "plain": ROOT / "artifacts" / "bench" / "search-ml-latest-small-plain",
+}
 QUERIES = ROOT / "benchmarks" / "data" / "search_queries.yaml"
 RESULTS = ROOT / "benchmarks" / "results" / "search.json"
 QUALITY_MODES = ("semantic", "lexical", "title", "hybrid")
 K = 10
+RECALL_K = 20
 
 
 def _shared() -> Path:
@@ -56,21 +66,25 @@ def _config() -> SearchConfig:
     return SearchConfig.from_dict(params.get("search", {}))
 
 
-def prepare(config: SearchConfig, rebuild: bool) -> Path:
-    """Processed ml-latest-small + TMDB tables, embeddings and index under WORKDIR; returns the index folder."""
-    processed = WORKDIR / "processed"
+def prepare(config: SearchConfig, rebuild: bool, variant: str = "metadata") -> Path:
+    """Processed ml-latest-small (+ TMDB for `metadata`) tables, embeddings and index; returns the index folder."""
+    workdir = WORKDIRS[variant]
+    processed = workdir / "processed"
     if not (processed / "movies.parquet").exists():
         shared = _shared()
-        tables, _ = load_dataset("ml-latest-small", shared / "ml-latest-small.zip", WORKDIR / "cache")
-        movies, _ = enrich_movies(tables.movies, read_metadata_csv(shared / "ml-latest-small-tmdb.csv"))
-        write_tables(processed, {**tables.as_dict(), "movies": movies}, {"name": "ml-latest-small", "metadata": True})
+        tables, _ = load_dataset("ml-latest-small", shared / "ml-latest-small.zip", workdir / "cache")
+        movies = tables.movies
+        if variant == "metadata":
+            movies, _ = enrich_movies(movies, read_metadata_csv(shared / "ml-latest-small-tmdb.csv"))
+        meta = {"name": "ml-latest-small", "metadata": variant == "metadata"}
+        write_tables(processed, {**tables.as_dict(), "movies": movies}, meta)
     tables = read_tables(processed)
-    index_dir = WORKDIR / "index"
+    index_dir = workdir / "index"
     manifest = index_dir / MANIFEST_FILE
     current = manifest.exists() and json.loads(manifest.read_text())["config"] == config.model_dump(mode="json")
     if rebuild or not current:
         model = load_sentence_model(config.encoder)
-        embeddings = WORKDIR / "embeddings" / EMBEDDINGS_FILE
+        embeddings = workdir / "embeddings" / EMBEDDINGS_FILE
         report = embed_catalogue(tables["movies"], tables["tags"], config, embeddings, model)
         print(f"embed: {report.encoded} encoded, {report.reused} reused")
         built = build_index(tables["movies"], tables["tags"], tables["ratings"], embeddings, index_dir, config, model)
@@ -78,10 +92,10 @@ def prepare(config: SearchConfig, rebuild: bool) -> Path:
     return index_dir
 
 
-def load_queries(path: Path = QUERIES) -> list[dict[str, Any]]:
-    """The judged query set: [{query, relevant: [movie_id...], judged: how}]."""
+def load_queries(path: Path = QUERIES, section: str = "queries") -> list[dict[str, Any]]:
+    """A judged query set: [{query, relevant: [movie_id...], judged: how}] (`queries` or `title_queries`)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    queries = data["queries"]
+    queries = data[section]
     for item in queries:
         if not item.get("relevant"):
             raise ValueError(f"query {item.get('query')!r} has no judged relevant movies")
@@ -96,27 +110,44 @@ def ndcg_at(ranked: list[int], relevant: set[int], k: int = K) -> float:
 
 
 def recall_at(ranked: list[int], relevant: set[int], k: int = K) -> float:
-    """Share of the judged relevant movies found in the top k."""
-    return len(set(ranked[:k]) & relevant) / len(relevant) if relevant else 0.0
+    """Judged relevant movies found in the top k over the most that k results can hold, min(|relevant|, k).
+
+    Capped like the ideal DCG of nDCG: a topic with 38 relevant films ("feel-good family animation") can reach 1
+    at k = 20 instead of at most 20/38, so recall@20 says how full the first 20 are of good answers.
+    """
+    return len(set(ranked[:k]) & relevant) / min(len(relevant), k) if relevant else 0.0
 
 
 def quality(engine: SearchEngine, queries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean nDCG@10 and recall@10 per mode, plus per-query nDCG for the record."""
+    """Mean nDCG@10, recall@10 and recall@20 per mode, plus per-query nDCG and result counts for the record."""
     out: dict[str, Any] = {}
     for mode in QUALITY_MODES:
-        ndcgs, recalls, per_query = [], [], {}
+        ndcgs, recalls, recalls20, lengths, per_query = [], [], [], [], {}
         for item in queries:
             relevant = {int(m) for m in item["relevant"]}
-            ranked = [h.movie_id for h in engine.search(item["query"], mode=mode, k=K).hits]
+            ranked = [h.movie_id for h in engine.search(item["query"], mode=mode, k=RECALL_K).hits]
             ndcgs.append(ndcg_at(ranked, relevant))
             recalls.append(recall_at(ranked, relevant))
+            recalls20.append(recall_at(ranked, relevant, RECALL_K))
+            lengths.append(len(ranked))
             per_query[item["query"]] = round(ndcgs[-1], 4)
         out[mode] = {
             "ndcg@10": round(statistics.fmean(ndcgs), 4),
             "recall@10": round(statistics.fmean(recalls), 4),
+            "recall@20": round(statistics.fmean(recalls20), 4),
+            "mean_results": round(statistics.fmean(lengths), 1),
             "per_query_ndcg@10": per_query,
         }
     return out
+
+
+def _quality_table(qual: dict[str, Any]) -> str:
+    rows = [
+        (m, f"{qual[m]['ndcg@10']:.3f}", f"{qual[m]['recall@10']:.3f}", f"{qual[m]['recall@20']:.3f}",
+         f"{qual[m]['mean_results']:.1f}")
+        for m in QUALITY_MODES
+    ]  # fmt: skip
+    return _table(rows, ("mode", "nDCG@10", "recall@10", "recall@20", "results (k=20)"))
 
 
 def _percentiles(samples: list[tuple[float, float]]) -> dict[str, float]:
@@ -186,9 +217,9 @@ def int8_variant(engine: SearchEngine, config: SearchConfig, texts: list[str], r
 
     from movie_genie.search.encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
 
-    folder = WORKDIR / "int8"
+    folder = WORKDIRS["metadata"] / "int8"
     folder.mkdir(parents=True, exist_ok=True)
-    index_dir = WORKDIR / "index"
+    index_dir = WORKDIRS["metadata"] / "index"
     quantize_dynamic(index_dir / ONNX_FILE, folder / ONNX_FILE, per_channel=True, weight_type=QuantType.QInt8)
     (folder / TOKENIZER_FILE).write_bytes((index_dir / TOKENIZER_FILE).read_bytes())
     int8 = OnnxEncoder.load(folder, config.encoder, config.onnx)
@@ -215,28 +246,60 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 
 def main() -> None:
-    """Build (or reuse) the index, measure quality and latency, print tables, write JSON."""
+    """Build (or reuse) the indexes, measure quality (and latency), print tables, write JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", choices=("metadata", "plain", "both"), default="both")
     parser.add_argument("--rebuild", action="store_true", help="Rebuild the index even when it is current.")
     parser.add_argument("--prepare-only", action="store_true", help="Build the index and stop.")
+    parser.add_argument("--no-latency", action="store_true", help="Measure quality only.")
     parser.add_argument("--repeat", type=int, default=5, help="Passes over the query set for latency.")
     args = parser.parse_args()
     config = _config()
-    index_dir = prepare(config, args.rebuild)
+    variants = ("metadata", "plain") if args.variant == "both" else (args.variant,)
+    index_dirs = {v: prepare(config, args.rebuild, v) for v in variants}
     if args.prepare_only:
         return
-    start = time.perf_counter()
-    engine = SearchEngine.load(index_dir)
-    load_s = time.perf_counter() - start
     queries = load_queries()
-    tables = read_tables(WORKDIR / "processed")
+    title_queries = load_queries(section="title_queries")
+    report: dict[str, Any] = {
+        "dataset": "ml-latest-small (metadata: + ml-latest-small-tmdb.csv)",
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()},
+        "config": config.model_dump(mode="json"),
+        "variants": {},
+    }
+    for variant in variants:
+        start = time.perf_counter()
+        engine = SearchEngine.load(index_dirs[variant])
+        load_s = time.perf_counter() - start
+        qual = quality(engine, queries)
+        title_qual = quality(engine, title_queries)
+        print(f"\n[{variant}] quality on {len(queries)} judged plain-language queries ({len(engine):,} movies)")
+        print(_quality_table(qual))
+        print(f"\n[{variant}] quality on {len(title_queries)} judged title queries (franchises, typos)")
+        print(_quality_table(title_qual))
+        report["variants"][variant] = {
+            "movies": len(engine),
+            "quality": qual,
+            "title_quality": title_qual,
+            "engine_load_s": round(load_s, 3),
+        }
+        if args.no_latency or variant != "metadata":
+            continue
+        tables = read_tables(WORKDIRS[variant] / "processed")
+        lat = latency(engine, config, [q["query"] for q in queries], tables["movies"], tables["tags"], args.repeat)
+        report["variants"][variant]["latency"] = lat
+        report["variants"][variant]["index"] = {
+            k: engine.manifest[k] for k in ("vector_index", "onnx_int8", "onnx_min_cosine_vs_torch")
+        }
+        _print_latency(lat)
+        print(f"SearchEngine.load (ONNX encoder, FAISS, BM25, titles): {load_s:.2f} s")
+    print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
-    qual = quality(engine, queries)
-    print(f"\nQuality on {len(queries)} judged queries, ml-latest-small + TMDB metadata ({len(engine):,} movies)")
-    print(_table([(m, f"{qual[m]['ndcg@10']:.3f}", f"{qual[m]['recall@10']:.3f}") for m in QUALITY_MODES],
-                 ("mode", "nDCG@10", "recall@10")))  # fmt: skip
 
-    lat = latency(engine, config, [q["query"] for q in queries], tables["movies"], tables["tags"], args.repeat)
+def _print_latency(lat: dict[str, Any]) -> None:
     base_embed, base_search = lat["baseline_embed_torch"]["p50_ms"], lat["baseline_substring_scan"]["p50_ms"]
     rows = [
         ("query embedding, ONNX (target <= 5 ms)", lat["embed_onnx"], base_embed, "torch encode"),
@@ -252,28 +315,11 @@ def main() -> None:
         for name, r, b, what in rows
     ]
     print(_table(table, ("measure", "p50 ms", "p95 ms", "CPU p50 ms", "p50 vs baseline")))
-
     drift = lat["onnx_int8"]
     print(
         f"ONNX vs torch cosine on the queries: fp32 min {drift['fp32_min_cosine_vs_torch']:.4f}; "
         f"int8 min {drift['min_cosine_vs_torch']:.4f}, mean {drift['mean_cosine_vs_torch']:.4f}"
     )
-    print(f"SearchEngine.load (ONNX encoder, FAISS, BM25, titles): {load_s:.2f} s")
-    print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    report = {
-        "dataset": "ml-latest-small + ml-latest-small-tmdb.csv",
-        "movies": len(engine),
-        "index": {k: engine.manifest[k] for k in ("vector_index", "onnx_int8", "onnx_min_cosine_vs_torch")},
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()},
-        "quality": qual,
-        "latency": lat,
-        "engine_load_s": round(load_s, 3),
-        "config": config.model_dump(mode="json"),
-    }
-    RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

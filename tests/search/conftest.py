@@ -20,6 +20,16 @@ from movie_genie.search.engine import SearchEngine
 
 # Films the tests ask about by name (Terminator films, robots, Toy Story, Star Wars), plus the most rated ones.
 NAMED_IDS = (1, 3114, 260, 1196, 589, 1240, 6537, 519, 2985, 60069, 2761, 8644, 32031, 53996, 4006)
+# Films the relevance tests need: the Godfather and Star Wars franchises with Star Trek beside them, one-rating
+# robot films, haunted-house horror and the title-word strangers plain-language search used to return
+# (The House of the Spirits, House Party 3), the page-fillers seen under "godfather" and a children's film.
+RELEVANCE_IDS = (
+    858, 1221, 2023, 172591, 8607,  # The Godfather I-III, the trilogy cut, Tokyo Godfathers
+    1210, 2628, 5378, 33493, 122886, 166528, 1356, 1371, 1374, 1375,  # Star Wars films, Star Trek films
+    136800, 7986,  # Robot Overlords, Robot Jox (one rating each)
+    1258, 1994, 1327, 2550, 2719, 4720, 103688, 469, 470,  # haunted houses; House of the Spirits, House Party 3
+    23, 532, 585, 239,  # Assassins, Serial Mom, The Brady Bunch Movie, A Goofy Movie
+)  # fmt: skip
 SLICE_POPULAR = 80
 
 
@@ -57,7 +67,7 @@ def latest_small(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory
 def movie_slice(latest_small: Tables) -> pd.DataFrame:
     """About 90 real movies: the named ones plus the most rated."""
     counts = latest_small.ratings["movie_id"].value_counts()
-    keep = set(NAMED_IDS) | set(counts.index[:SLICE_POPULAR].tolist())
+    keep = set(NAMED_IDS) | set(RELEVANCE_IDS) | set(counts.index[:SLICE_POPULAR].tolist())
     movies = latest_small.movies
     return movies[movies["movie_id"].isin(keep)].reset_index(drop=True)
 
@@ -93,6 +103,29 @@ def small_index(
         path=root / "index",
         embeddings=embeddings,
         movies=movie_slice,
+        engine=SearchEngine.load(root / "index"),
+        config=search_config,
+    )
+
+
+@pytest.fixture(scope="session")
+def plain_index(
+    latest_small: Tables,
+    movie_slice: pd.DataFrame,
+    search_config: SearchConfig,
+    sentence_model: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> BuiltIndex:
+    """The same slice without TMDB metadata (titles, genres, years, tags): the default app without a TMDB key."""
+    root = tmp_path_factory.mktemp("search-plain")
+    movies = movie_slice[["movie_id", "title", "year", "genres"]].copy()
+    embeddings = root / "embeddings" / EMBEDDINGS_FILE
+    embed_catalogue(movies, latest_small.tags, search_config, embeddings, sentence_model, progress=False)
+    build_index(movies, latest_small.tags, latest_small.ratings, embeddings, root / "index", search_config, sentence_model)
+    return BuiltIndex(
+        path=root / "index",
+        embeddings=embeddings,
+        movies=movies,
         engine=SearchEngine.load(root / "index"),
         config=search_config,
     )

@@ -34,7 +34,7 @@ def test_typo_in_a_title_still_finds_it(engine) -> None:
 @pytest.mark.parametrize("mode", ["semantic", "lexical", "hybrid"])
 def test_plain_language_query_finds_robot_films(engine, mode) -> None:
     result = engine.search("action movies with robots", mode=mode, k=10)
-    assert len(result.hits) == 10 and result.mode == mode
+    assert 3 <= len(result.hits) <= 10 and result.mode == mode  # results stop where relevance stops
     assert len(ROBOT_FILMS & set(_ids(result))) >= 3, [h.title for h in result.hits]
     scores = [h.score for h in result.hits]
     assert scores == sorted(scores, reverse=True)

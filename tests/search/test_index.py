@@ -101,4 +101,6 @@ def test_query_tokens_match_the_indexing_tokenizer(query) -> None:
     expected = bm25s.tokenize(
         query, stopwords="en", stemmer=Stemmer.Stemmer("english"), return_ids=False, show_progress=False
     )
-    assert index.tokens(query) == (list(expected[0]) if expected else [])
+    # Queries also drop the words that describe the request ("movies"), never the indexed text.
+    request_words = {"movi", "film", "flick", "about"}
+    assert index.tokens(query) == [t for t in (list(expected[0]) if expected else []) if t not in request_words]

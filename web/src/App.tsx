@@ -10,12 +10,14 @@ import { NotFound } from "./pages/NotFound";
 // browser is idle after the first render, so later navigation is instant and still works if the server goes away.
 const screens = {
   users: () => import("./pages/UserPicker"),
+  profile: () => import("./pages/UserProfile"),
   onboarding: () => import("./pages/Onboarding"),
   search: () => import("./pages/SearchPage"),
   movie: () => import("./pages/MovieDetails"),
   models: () => import("./pages/Dashboard"),
 };
 const UserPicker = lazy(screens.users);
+const UserProfile = lazy(screens.profile);
 const Onboarding = lazy(screens.onboarding);
 const SearchPage = lazy(screens.search);
 const MovieDetails = lazy(screens.movie);
@@ -41,6 +43,7 @@ export function App() {
       <Route element={<Layout />}>
         <Route index element={<Home />} />
         <Route path="users" element={<RouteBoundary><UserPicker /></RouteBoundary>} />
+        <Route path="users/:userId" element={<RouteBoundary><UserProfile /></RouteBoundary>} />
         <Route path="onboarding" element={<RouteBoundary><Onboarding /></RouteBoundary>} />
         <Route path="search" element={<RouteBoundary><SearchPage /></RouteBoundary>} />
         <Route path="movies/:movieId" element={<RouteBoundary><MovieDetails /></RouteBoundary>} />

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, redirect, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import Info, OpenAPI
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from movie_genie.api.config import ServingConfig
@@ -62,6 +64,17 @@ window.onload = function () {
 """
 
 
+class _JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested too deeply for the parser is a 400, not a RecursionError (500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse JSON; too deep a nesting raises BadRequest (request bodies are the only JSON parsed here)."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise BadRequest("the JSON body is nested too deeply: send a flat object as the spec shows") from None
+
+
 def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
     """The Flask app with routes, docs, errors, security and metrics, but no services (used for the spec too)."""
     app = OpenAPI(
@@ -88,6 +101,7 @@ def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
         DEBUG=False,
         PROPAGATE_EXCEPTIONS=False,
     )
+    app.json = _JsonProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 

@@ -7,8 +7,9 @@ characters, pages of at most 100 rows. Every success body is `{"data": ..., "met
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -21,6 +22,7 @@ MAX_PAGE = 10_000
 MIN_COLD_START_LIKES = 3
 MAX_COLD_START_LIKES = 50
 MAX_SUGGESTIONS = 20
+MAX_IDEMPOTENCY_KEY = 255
 # Ids are 32-bit in every data set; larger values can only be mistakes (and would overflow SQLite/PostgreSQL INT).
 MAX_ID = 2**31 - 1
 YEAR_MIN, YEAR_MAX = 1870, 2100
@@ -30,6 +32,20 @@ SearchMode = Literal["hybrid", "semantic", "lexical", "title"]
 FeedbackKind = Literal["rating", "like", "dislike", "watched", "dismiss"]
 MovieSort = Literal["popularity", "rating", "year", "title"]
 SimilarKind = Literal["both", "collaborative", "content"]
+# Every genre a MovieLens data set uses (ml-100k and ml-1m spell it "Children's", ml-latest "Children" and adds
+# IMAX). A catalogue has some of them; a genre it lacks gives an empty list, not an error.
+Genre = Literal[
+    "Action", "Adventure", "Animation", "Children", "Children's", "Comedy", "Crime", "Documentary", "Drama",
+    "Fantasy", "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+]  # fmt: skip
+# JSON ids and numbers are taken as they are: `true` is not 1 and "3" is not 3 (strict mode), in request bodies.
+StrictId = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
+# What a display name may not contain: control characters (C0, DEL, C1) and lone surrogates. The JSON schema
+# states the same set as a pattern, so the spec promises exactly what the server accepts.
+_NAME_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\ud800-\udfff"
+# A search query: blank (browse) or with at least one letter or digit (Python's isalnum, as the engine checks).
+_QUERY_PATTERN = r"^\s*$|[^\W_]"
+DisplayName = Annotated[str, Field(max_length=100, json_schema_extra={"pattern": f"^[^{_NAME_FORBIDDEN}]*$"})]
 
 
 # JSON schemas of the request models, made once: flask-openapi3 asks for a query model's JSON schema on every
@@ -74,15 +90,29 @@ class PageQuery(_Strict):
 
 
 class UsersQuery(PageQuery):
-    """Browse users, optionally filtered by a text that matches the id or the display name."""
+    """Browse users, optionally filtered by an exact id, part of a name, or a taste word (a genre or tag)."""
 
-    q: str | None = Field(default=None, max_length=MAX_QUERY_CHARS, description="user id or part of the name")
+    q: str | None = Field(
+        default=None,
+        max_length=MAX_QUERY_CHARS,
+        description="a user id (matched exactly, first), part of a name, or a distinctive genre/tag such as 'horror'",
+    )
+
+
+class UserRatingsQuery(PageQuery):
+    """A page of a user's ratings, newest first."""
+
+
+class SimilarUsersQuery(_Strict):
+    """How many people with similar taste."""
+
+    k: int = Field(default=8, ge=1, le=50)
 
 
 class MoviesQuery(PageQuery):
     """Browse the catalogue by genre and year range, sorted."""
 
-    genre: str | None = Field(default=None, max_length=64)
+    genre: Genre | None = None
     year_min: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
     year_max: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
     sort: MovieSort = "popularity"
@@ -98,7 +128,7 @@ class PopularQuery(_Strict):
     """The most-rated films, optionally in one genre."""
 
     k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
-    genre: str | None = Field(default=None, max_length=64)
+    genre: Genre | None = None
     user_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="leave out the films this user touched")
 
 
@@ -111,11 +141,16 @@ class SimilarQuery(_Strict):
 
 
 class SearchQuery(_Strict):
-    """Plain-language or title search with filters; `user_id` personalises the ranking when possible."""
+    """Plain-language or title search with filters (an empty `q` with a filter browses); `user_id` personalises."""
 
-    q: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="what to look for")
+    q: str = Field(
+        default="",
+        max_length=MAX_QUERY_CHARS,
+        description="what to look for, with at least one letter or digit; empty browses, and then needs a filter",
+        json_schema_extra={"pattern": _QUERY_PATTERN},
+    )
     mode: SearchMode = "hybrid"
-    genre: str | None = Field(default=None, max_length=64)
+    genre: Genre | None = None
     year_min: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
     year_max: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
     min_ratings: int = Field(default=0, ge=0, le=1_000_000)
@@ -124,8 +159,9 @@ class SearchQuery(_Strict):
 
     @model_validator(mode="after")
     def _valid(self) -> SearchQuery:
-        if not self.q:
-            raise ValueError("q must contain at least one non-space character")
+        browsing = self.genre or self.year_min is not None or self.year_max is not None or self.min_ratings > 0
+        if not self.q.strip() and not browsing:
+            raise ValueError("q must contain at least one non-space character, or set a filter to browse")
         if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
             raise ValueError(f"year_min ({self.year_min}) must not be after year_max ({self.year_max})")
         return self
@@ -152,10 +188,13 @@ class FeedbackListQuery(_Strict):
 
 
 class RecommendationsQuery(_Strict):
-    """Top-k films for a user from one model."""
+    """Top-k films for a user from one model (named: that model or 503; omitted: the best loaded one)."""
 
     user_id: int = Field(ge=1, le=MAX_ID)
-    model: ModelName = "hybrid"
+    model: ModelName | None = Field(
+        default=None,
+        description="omitted: the first loaded of hybrid, two_tower, ease, popular (meta.model says which answered)",
+    )
     k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
 
 
@@ -164,6 +203,22 @@ class UserMoviePath(_Strict):
 
     user_id: int = Field(ge=1, le=MAX_ID, description="MovieLens or app user id")
     movie_id: int = Field(ge=1, le=MAX_ID, description="MovieLens movie id")
+
+
+class IdempotencyHeader(BaseModel):
+    """An optional key that makes a write safe to retry: the same key with the same body answers what the first
+    request answered (and writes nothing again); with another body it is a 409."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    idempotency_key: str | None = Field(
+        default=None,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_IDEMPOTENCY_KEY,
+        pattern=r"^[!-~]+$",
+        description="a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces",
+    )
 
 
 class FeedbackRemoveQuery(_Strict):
@@ -176,12 +231,12 @@ class FeedbackRemoveQuery(_Strict):
 
 class FeedbackBody(_Strict):
     """One thing a user did: a rating (value 0.5..5 in half steps) or a like, dislike, watched or dismiss ("not
-    interested"; no value). The same mark twice is stored once."""
+    interested"; value absent or null). The same mark twice is stored once."""
 
-    user_id: int = Field(ge=1, le=MAX_ID)
-    movie_id: int = Field(ge=1, le=MAX_ID)
+    user_id: StrictId
+    movie_id: StrictId
     kind: FeedbackKind
-    value: float | None = Field(default=None, ge=0.5, le=5.0, multiple_of=0.5)
+    value: float | None = Field(default=None, ge=0.5, le=5.0, multiple_of=0.5, strict=True)
 
     @model_validator(mode="after")
     def _value_matches_kind(self) -> FeedbackBody:
@@ -195,18 +250,33 @@ class FeedbackBody(_Strict):
 class CreateUserBody(_Strict):
     """A new app user from a few films they like (cold start)."""
 
-    liked_movie_ids: list[int] = Field(min_length=MIN_COLD_START_LIKES, max_length=MAX_COLD_START_LIKES)
-    display_name: str | None = Field(default=None, max_length=100)
+    liked_movie_ids: list[StrictId] = Field(
+        min_length=MIN_COLD_START_LIKES,
+        max_length=MAX_COLD_START_LIKES,
+        description=f"at least {MIN_COLD_START_LIKES} different films (repeats count once)",
+    )
+    display_name: DisplayName | None = Field(
+        default=None, description="shown in the picker; no control characters (null or blank: a default name)"
+    )
 
     @field_validator("liked_movie_ids")
     @classmethod
     def _distinct_valid_ids(cls, ids: list[int]) -> list[int]:
-        if any(i < 1 or i > MAX_ID for i in ids):
-            raise ValueError("movie ids must be positive integers")
         distinct = list(dict.fromkeys(ids))
         if len(distinct) < MIN_COLD_START_LIKES:
             raise ValueError(f"like at least {MIN_COLD_START_LIKES} different films")
         return distinct
+
+    @field_validator("display_name", mode="before")
+    @classmethod
+    def _printable(cls, name: Any) -> Any:
+        # A NUL would be cut off or refused by the database; other controls (escapes, bells, line breaks) would
+        # end up in every page and log line that shows the name.
+        bad = [c for c in name if unicodedata.category(c) in ("Cc", "Cs")] if isinstance(name, str) else []
+        if bad:
+            shown = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
+            raise ValueError(f"display_name must not contain control characters (found {shown})")
+        return name
 
 
 # --- responses -------------------------------------------------------------------------------------------------
@@ -277,6 +347,7 @@ class SearchResults(BaseModel):
     mode: str
     personalized: bool
     items: list[SearchHit]
+    did_you_mean: str | None = Field(default=None, description="the corrected query the results used, if any")
 
 
 class Suggestion(BaseModel):
@@ -295,14 +366,27 @@ class GenreCount(BaseModel):
     count: int
 
 
+class Trait(BaseModel):
+    """A genre or tag the user likes markedly more than everyone does: `lift` times the population's share."""
+
+    kind: Literal["genre", "tag"]
+    name: str
+    count: int = Field(description="the user's liked films carrying it")
+    lift: float = Field(description="the user's (smoothed) share over the population's; 2.0 = twice as much")
+
+
 class UserSummary(BaseModel):
-    """A user in the picker: how many films they rated and their favourite genres."""
+    """A user in the picker: what is distinctive in their taste, their favourite films and their activity."""
 
     user_id: int
     display_name: str
     source: str = Field(description="'movielens' (from the data set) or 'app' (created here)")
     rating_count: int = 0
-    top_genres: list[str] = []
+    top_genres: list[str] = Field(default=[], description="their most rated genres (common to most users)")
+    taste: list[Trait] = Field(default=[], description="distinctive genres, then tags, highest lift first")
+    favourites: list[MovieSummary] = Field(default=[], description="their highest-rated films, best first")
+    first_rated_at: datetime | None = None
+    last_rated_at: datetime | None = None
 
 
 class HistoryItem(BaseModel):
@@ -327,6 +411,32 @@ class UserDetail(UserSummary):
     watched_count: int = 0
     recent_genres: list[GenreCount] = []
     recent: list[HistoryItem] = []
+
+
+class UserRating(BaseModel):
+    """A film the user rated and their rating of it."""
+
+    movie: MovieSummary
+    rating: float
+    at: datetime
+    source: str = Field(description="'dataset' (a MovieLens rating) or 'app' (given here)")
+
+
+class SimilarUser(BaseModel):
+    """A person with similar taste and how close (cosine for Two-Tower, shared traits for 'taste')."""
+
+    score: float
+    user: UserSummary
+
+
+class SimilarUsers(BaseModel):
+    """People with similar taste, and which model found them ('two_tower', else 'taste': shared distinctive
+    genres/tags) with a note when it fell back."""
+
+    user_id: int
+    model: Literal["two_tower", "taste"]
+    note: str | None = None
+    items: list[SimilarUser]
 
 
 class NewUser(BaseModel):
@@ -469,7 +579,10 @@ class CachedMeta(Meta):
 class RecommendationMeta(CachedMeta):
     """Which model answered, with which version, from how much history."""
 
-    model: str
+    model: str = Field(description="the model that answered (after any fallback)")
+    requested_model: str | None = Field(
+        default=None, description="the model asked for first when none was named; differs from `model` after a fallback"
+    )
     model_version: str | None = None
     k: int
     history_size: int
@@ -510,6 +623,14 @@ class HealthResponse(Envelope[Health, Meta]):
 
 class UsersResponse(Envelope[list[UserSummary], PageMeta]):
     """GET /api/users."""
+
+
+class UserRatingsResponse(Envelope[list[UserRating], PageMeta]):
+    """A page of the user's ratings."""
+
+
+class SimilarUsersResponse(Envelope[SimilarUsers, Meta]):
+    """People with similar taste."""
 
 
 class UserResponse(Envelope[UserDetail, Meta]):

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from movie_genie.api import schemas as s
@@ -37,17 +37,18 @@ from movie_genie.api.config import ServingConfig
 from movie_genie.api.envelope import to_json_bytes
 from movie_genie.api.errors import ApiError, ResourceNotFoundError, ServiceUnavailableError
 from movie_genie.api.metrics import FEEDBACK_EVENTS, count_cache, time_inference
-from movie_genie.api.product import HomeService, UserView
+from movie_genie.api.product import FALLBACK, HomeService, UserView
 from movie_genie.config import Layout, Params, Settings
 from movie_genie.db import repository as repo
 from movie_genie.db.config import DatabaseParams
-from movie_genie.db.engine import make_engine, make_session_factory, session_scope
+from movie_genie.db.engine import SqliteFileGuard, make_engine, make_session_factory, session_scope
 from movie_genie.db.load import EMPTY_CATALOGUE_HELP
 from movie_genie.db.migrate import ensure_schema_current
 from movie_genie.db.models import FeedbackEvent, Movie
 from movie_genie.errors import MovieGenieError
 from movie_genie.models.base import Recommendation, Recommender
 from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, load_model
+from movie_genie.models.two_tower import TwoTower
 from movie_genie.search.embeddings import EMBEDDINGS_FILE, read_embeddings
 from movie_genie.search.engine import SearchEngine, SearchFilters
 
@@ -90,10 +91,15 @@ class Database:
         db_params = DatabaseParams.from_params(params)
         self.engine: Engine = make_engine(settings.database_url, busy_timeout_ms=db_params.busy_timeout_ms)
         self._factory: sessionmaker[Session] = make_session_factory(self.engine)
+        # A SQLite file deleted under the server: every session refuses to start (503), and a commit that went to
+        # the deleted file is reported as failed (503) instead of acknowledged and lost.
+        self.file_guard = SqliteFileGuard(self.engine)
+        event.listen(self._factory, "after_commit", lambda _session: self.file_guard.check())
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One unit of work (committed on success, rolled back on error)."""
+        """One unit of work (committed on success, rolled back on error); 503 when the database file vanished."""
+        self.file_guard.check()
         with session_scope(self._factory) as session:
             yield session
 
@@ -104,6 +110,7 @@ class Database:
         One index range scan (feedback_events(user_id, id)) on a plain connection: this runs on every cached
         request, so it skips the ORM session.
         """
+        self.file_guard.check()
         with self.engine.connect() as connection:
             newest, count = connection.execute(_VERSION_QUERY, {"user_id": user_id}).one()
         return f"{int(newest or 0)}.{int(count or 0)}"
@@ -151,6 +158,11 @@ class Catalogue:
         order = sorted(movies, key=lambda m: (-movies[m].rating_count, m))
         return cls(movies, genres, order)
 
+    @property
+    def genre_names(self) -> set[str]:
+        """The genres the catalogue's films have."""
+        return {g.genre for g in self.genres}
+
     def summary(self, movie_id: int) -> s.MovieSummary:
         """The card of a movie known to be in the catalogue."""
         return self.movies[movie_id]
@@ -159,6 +171,8 @@ class Catalogue:
         """The catalogue's spelling of a genre (case-insensitive); 400 listing the valid ones otherwise."""
         known = {g.genre.lower(): g.genre for g in self.genres}
         found = known.get(genre.strip().lower())
+        if found is None and genre in get_args(s.Genre):
+            return genre  # a MovieLens genre this data set does not have: no films, not an error
         if found is None:
             raise ApiError(
                 f"unknown genre {genre!r}: use one of {', '.join(sorted(known.values()))}",
@@ -204,9 +218,9 @@ class LoadedModels:
                     model = load_model(models_dir, name, models)
                     # Warm-up: lazily built tensors (item vectors, ...) are made now, not in the first request.
                     model.recommend([], k=1)
-            except MovieGenieError as exc:
+            except Exception as exc:  # an unreadable checkpoint of any kind is reported, never fatal
                 log.error("model %s not loaded: %s", name, exc)
-                errors[name] = str(exc)
+                errors[name] = str(exc) if isinstance(exc, MovieGenieError) else _unreadable(path, exc, "train")
                 continue
             models[name] = model
             versions[name] = _file_version(path)
@@ -240,6 +254,12 @@ class LoadedModels:
                 code="model_unavailable",
             )
         return model
+
+
+def _unreadable(path: Path, exc: BaseException, stage: str) -> str:
+    """What /api/health says about an artefact that failed to load with an unexpected error."""
+    reason = (str(exc).strip().splitlines() or [""])[0][:300]
+    return f"{path} is unreadable ({type(exc).__name__}: {reason}): re-run `movie-genie {stage}`"
 
 
 def _file_version(path: Path) -> str:
@@ -325,11 +345,19 @@ class RecommendationService:
         self.db, self.catalogue, self.models, self.cache, self.config = db, catalogue, models, cache, config
         self.explainer = explainer
 
-    def recommend(self, user_id: int, api_model: str, k: int) -> tuple[bytes, dict[str, Any]]:
-        """Serialised recommendations and their meta (model, version, history size, cached)."""
+    def recommend(self, user_id: int, api_model: str | None, k: int) -> tuple[bytes, dict[str, Any]]:
+        """Serialised recommendations and their meta (model, version, history size, cached). A named model
+        answers or it is a 503; with none named, the first loaded along FALLBACK answers and meta says which."""
+        requested = api_model or FALLBACK[0]
+        api_model = api_model or self.models.first_loaded(FALLBACK)
         self.models.get(api_model)  # 503 before any work when the model is not loaded
         name = API_MODELS[api_model]
-        meta: dict[str, Any] = {"model": api_model, "model_version": self.models.versions.get(name), "k": k}
+        meta: dict[str, Any] = {
+            "model": api_model,
+            "requested_model": requested,
+            "model_version": self.models.versions.get(name),
+            "k": k,
+        }
         version = self.db.feedback_version(user_id)
         key = f"rec:{name}:{self.models.versions.get(name)}:{user_id}:{version}:{k}"
         cached = self.cache.get(key)
@@ -385,6 +413,8 @@ class MovieService:
 
     def browse(self, query: s.MoviesQuery) -> tuple[list[s.MovieSummary], int]:
         """One page of the catalogue, filtered and sorted in SQL."""
+        if query.genre is not None and self.catalogue.canonical_genre(query.genre) not in self.catalogue.genre_names:
+            return [], 0  # a MovieLens genre this data set does not have
         with self.db.session() as session:
             page = repo.browse_movies(
                 session,
@@ -495,17 +525,61 @@ class UserService:
         """A page of users with their stats."""
         with self.db.session() as session:
             result = repo.list_users(session, page=page, per_page=page_size, query=q)
-        users = [
-            s.UserSummary(
-                user_id=u.user_id,
-                display_name=u.display_name,
-                source=u.source,
-                rating_count=u.n_ratings,
-                top_genres=list(u.top_genres),
-            )
-            for u in result.items
+        return [self._summary(u) for u in result.items], result.total
+
+    def _summary(self, user: repo.UserSummary) -> s.UserSummary:
+        """A user as the picker shows them: distinctive taste, favourite films, activity."""
+        return s.UserSummary(
+            user_id=user.user_id,
+            display_name=user.display_name,
+            source=user.source,
+            rating_count=user.n_ratings,
+            top_genres=list(user.top_genres),
+            **self._profile(user.profile),
+        )
+
+    def _profile(self, profile: repo.TasteProfile) -> dict[str, Any]:
+        favourites = [self.catalogue.movies[m] for m in profile.favourite_ids if m in self.catalogue.movies]
+        return {
+            "taste": [s.Trait(kind=t.kind, name=t.name, count=t.count, lift=t.lift) for t in profile.taste],
+            "favourites": favourites,
+            "first_rated_at": profile.first_rated_at,
+            "last_rated_at": profile.last_rated_at,
+        }
+
+    def ratings(self, user_id: int, page: int, page_size: int) -> tuple[list[s.UserRating], int]:
+        """A page of every film the user rated, newest first (404 for an unknown id)."""
+        with self.db.session() as session:
+            result = repo.user_ratings(session, user_id, page=page, per_page=page_size)
+        items = [
+            s.UserRating(movie=self.catalogue.movies[r.movie_id], rating=r.value or 0.0, at=r.at, source=r.source)
+            for r in result.items
+            if r.movie_id in self.catalogue.movies
         ]
-        return users, result.total
+        return items, result.total
+
+    def similar(self, user_id: int, k: int) -> s.SimilarUsers:
+        """People with similar taste: the Two-Tower model's nearest user vectors to this user's history, else (not
+        loaded) the users sharing most of their distinctive genres and tags, saying so."""
+        model = self.recommendations.models.models.get("two_tower")
+        with self.db.session() as session:
+            history = repo.user_history(session, user_id)
+            if isinstance(model, TwoTower) and model.user_table is not None and history.movie_ids:
+                with time_inference("two_tower", "similar_users"):
+                    found = model.similar_users(history.movie_ids, k + 1)
+                scored = [(u.user_id, u.score) for u in found if u.user_id != user_id][:k]
+                name: Literal["two_tower", "taste"] = "two_tower"
+                note = None
+            else:
+                scored = repo.taste_neighbours(session, user_id, k)
+                name = "taste"
+                why = "it is not loaded" if model is None else "it has no vectors for this user's history"
+                note = f"Two-Tower could not answer ({why}): people who share this user's distinctive genres and tags"
+            users = repo.users_by_id(session, [u for u, _ in scored])
+        items = [
+            s.SimilarUser(score=round(score, 4), user=self._summary(users[u])) for u, score in scored if u in users
+        ]
+        return s.SimilarUsers(user_id=user_id, model=name, note=note, items=items)
 
     def get(self, user_id: int) -> s.UserDetail:
         """A user's profile (404 for an unknown id)."""
@@ -544,6 +618,7 @@ class UserService:
             gender=user.gender,
             occupation=user.occupation,
             created_at=user.created_at,
+            **self._profile(user.profile),
             like_count=user.n_likes,
             dislike_count=user.n_dislikes,
             watched_count=user.n_watched,
@@ -604,8 +679,8 @@ class SearchService:
         self.error: str | None = None
         try:
             self.engine = SearchEngine.load(layout.index_dir)
-        except MovieGenieError as exc:
-            self.error = str(exc)
+        except Exception as exc:  # a truncated or corrupt file of any kind is reported, never fatal
+            self.error = str(exc) if isinstance(exc, MovieGenieError) else _unreadable(layout.index_dir, exc, "index")
             log.error("search index not loaded from %s: %s", layout.index_dir, exc)
         # Content neighbours: L2-normalised sentence vectors, float32 [n, 384], rows aligned with `_content_ids`.
         self._content_ids: np.ndarray | None = None
@@ -615,8 +690,10 @@ class SearchService:
             emb = read_embeddings(layout.embeddings_dir / EMBEDDINGS_FILE)
             self._content_ids, self._content_vectors = emb.movie_id, emb.embedding
             self._content_row = {int(m): i for i, m in enumerate(emb.movie_id)}
-        except (MovieGenieError, FileNotFoundError) as exc:
-            self.error = self.error or str(exc)
+        except Exception as exc:  # missing, truncated or corrupt: reported, never fatal
+            path = layout.embeddings_dir / EMBEDDINGS_FILE
+            known = isinstance(exc, MovieGenieError | FileNotFoundError)
+            self.error = self.error or (str(exc) if known else _unreadable(path, exc, "embed"))
             log.error("text embeddings not loaded from %s: %s", layout.embeddings_dir, exc)
 
     @property
@@ -647,6 +724,10 @@ class SearchService:
     def search(self, query: s.SearchQuery) -> tuple[bytes, bool]:
         """Ranked hits, cached per query and filters (and, when personalised, the user's feedback version)."""
         engine = self._engine()
+        if query.genre is not None and query.genre.lower() not in {g.lower() for g in engine.genres}:
+            # A MovieLens genre (the spec's enum) this data set does not have: no films, not an error.
+            empty = s.SearchResults(query=" ".join(query.q.split()), mode=query.mode, personalized=False, items=[])
+            return to_json_bytes(empty), False
         version = self.db.feedback_version(query.user_id) if query.user_id is not None else None
         text = " ".join(query.q.split())
         key_parts = [text, query.mode, query.k, query.genre, query.year_min, query.year_max, query.min_ratings]
@@ -672,7 +753,13 @@ class SearchService:
                 hits.append(
                     s.SearchHit(rank=len(hits) + 1, score=hit.score, movie=movie, matched_by=list(hit.matched_by))
                 )
-        data = s.SearchResults(query=result.query, mode=result.mode, personalized=result.personalised, items=hits)
+        data = s.SearchResults(
+            query=result.query,
+            mode=result.mode,
+            personalized=result.personalised,
+            items=hits,
+            did_you_mean=result.did_you_mean,
+        )
         body = to_json_bytes(data)
         self.cache.set(key, body)
         return body, False
@@ -780,13 +867,14 @@ class Services:
         """Each dependency's state; "degraded" when any is down."""
         checks: dict[str, s.Check] = {}
         try:
+            # The database itself, not the catalogue in memory: a query on the movies table.
             with self.db.session() as session:
-                repo.ping(session)
-            n_movies = len(self.catalogue.movies)
+                n_movies = int(session.execute(select(func.count()).select_from(Movie)).scalar_one())
             detail = f"{n_movies} movies" if n_movies else f"0 movies: the catalogue is empty; {EMPTY_CATALOGUE_HELP}"
             checks["database"] = s.Check(ok=n_movies > 0, detail=detail)
-        except MovieGenieError as exc:
-            checks["database"] = s.Check(ok=False, detail=str(exc))
+        except Exception as exc:  # unreachable, locked, file gone, tables missing: all mean "not ready"
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            checks["database"] = s.Check(ok=False, detail=reason)
         for api_name, name in API_MODELS.items():
             loaded = name in self.models.models
             detail = f"version {self.models.versions[name]}" if loaded else self.models.errors.get(name, "not loaded")

@@ -103,3 +103,38 @@ def check_connection(engine: Engine) -> None:
             f"cannot reach the database {describe_url(engine.url)}: {reason}. "
             "Check DATABASE_URL and that the server is running."
         ) from exc
+
+
+class SqliteFileGuard:
+    """Notices a SQLite database file deleted or replaced under a running server.
+
+    SQLite keeps writing through open connections to a deleted (unlinked) file, so every write would be
+    acknowledged and then lost, and a new connection silently creates an empty database in its place. `check`
+    compares the file's identity (device, inode) with the one seen at start and raises DatabaseUnavailableError
+    (503) when it is gone or another file. For PostgreSQL and in-memory SQLite it checks nothing.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        url = engine.url
+        database = url.database if url.get_backend_name() == "sqlite" else None
+        self.path = Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
+        self._identity = self._stat() if self.path is not None else None
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            found = self.path.stat() if self.path is not None else None
+        except OSError:
+            return None
+        return (found.st_dev, found.st_ino) if found is not None else None
+
+    def check(self) -> None:
+        """Raise DatabaseUnavailableError when the database file is no longer the one the server opened."""
+        if self.path is None:
+            return
+        now = self._stat()
+        if now is None or now != self._identity:
+            what = "was deleted" if now is None else "was replaced by another file"
+            raise DatabaseUnavailableError(
+                f"the database file {self.path} {what} while the server was running: nothing can be stored; "
+                "restore it (or run `movie-genie db load`) and restart the server"
+            )

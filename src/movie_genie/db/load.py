@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from movie_genie.data.schema import DATASET_INFO_FILE, METADATA_COLUMNS, MOVIE_COLUMNS, RATING_COLUMNS
 from movie_genie.data.tags import top_tags
-from movie_genie.db import migrate
+from movie_genie.db import migrate, taste
 from movie_genie.db.config import DatabaseParams
 from movie_genie.db.models import (
     MAX_RATING,
@@ -46,7 +46,7 @@ from movie_genie.db.models import (
 from movie_genie.errors import ArtifactMissingError, DataError
 
 # Bump when the way rows are derived from the files changes, so existing databases reload on the next run.
-LOADER_VERSION = "2"
+LOADER_VERSION = "3"
 # What to tell someone whose database holds no catalogue (the server refuses to start, and health says it).
 EMPTY_CATALOGUE_HELP = "run `movie-genie db load` (`make run` runs the whole pipeline, loading included)"
 USER_COLUMNS = ("age", "gender", "occupation", "zip_code")  # demographics kept where the layout has them
@@ -75,6 +75,8 @@ class ProcessedTables:
     movies: pd.DataFrame
     users: pd.DataFrame
     ratings: pd.DataFrame
+    # Everyone's genre and tag shares, stored in load_state: live taste of users with feedback is measured on it.
+    population: taste.Population = field(default_factory=lambda: taste.Population({}, {}))
 
 
 def load_processed(
@@ -112,7 +114,15 @@ def load_processed(
                 "nothing was loaded. Fix the data stage's output (or the column limits in db/models.py)."
             ) from exc
         counts = _counts(conn)
-        _save_state(conn, {"dataset": name, "fingerprint": fingerprint, "counts": _data_counts(counts)})
+        _save_state(
+            conn,
+            {
+                "dataset": name,
+                "fingerprint": fingerprint,
+                "counts": _data_counts(counts),
+                taste.POPULATION_KEY: json.dumps(tables.population.as_json(), sort_keys=True),
+            },
+        )
     _refresh_planner_statistics(engine)
     return LoadReport(dataset=name, **counts, changed=True, seconds=time.perf_counter() - start)
 
@@ -198,10 +208,11 @@ def read_processed(processed_dir: Path, params: DatabaseParams | None = None) ->
     ratings["seq"] = ratings.groupby("user_id").cumcount()
     movies = _with_rating_aggregates(movies, ratings, params.rating_prior_weight)
     movies = _with_top_tags(movies, processed_dir, params.movie_tags)
-    users = _with_user_aggregates(_with_all_rating_users(users, ratings), movies, ratings)
+    shared = _shared_tags(processed_dir)
+    users, pop = _with_user_aggregates(_with_all_rating_users(users, ratings), movies, ratings, shared)
     _check_lengths(processed_dir / "movies.parquet", movies, Movie)
     _check_lengths(processed_dir / "users.parquet", users, User)
-    return ProcessedTables(movies=movies, users=users, ratings=ratings)
+    return ProcessedTables(movies=movies, users=users, ratings=ratings, population=pop)
 
 
 def _check_lengths(path: Path, frame: pd.DataFrame, model: Any) -> None:
@@ -269,9 +280,23 @@ def _with_all_rating_users(users: pd.DataFrame, ratings: pd.DataFrame) -> pd.Dat
     return out
 
 
-def _with_user_aggregates(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
-    """Add each user's number of ratings and their TOP_GENRES most rated genres (ties by name), as the repository
-    computes them live for users with app feedback."""
+def _shared_tags(processed_dir: Path) -> set[str]:
+    """Tags (lower-cased, as movies.tags holds them) given by at least taste.MIN_TAGGERS people: one person's
+    bookkeeping ("in netflix queue" on 131 films by one user) says nothing about anyone else's taste."""
+    if not (processed_dir / "tags.parquet").exists():
+        return set()
+    tags = _read(processed_dir, "tags", ("user_id", "tag"))
+    names = tags["tag"].astype(str).str.strip().str.lower()
+    taggers = tags.assign(tag=names).groupby("tag")["user_id"].nunique()
+    return {str(t) for t in taggers[taggers >= taste.MIN_TAGGERS].index}
+
+
+def _with_user_aggregates(
+    users: pd.DataFrame, movies: pd.DataFrame, ratings: pd.DataFrame, shared_tags: set[str] | None = None
+) -> tuple[pd.DataFrame, taste.Population]:
+    """Add each user's number of ratings, their TOP_GENRES most rated genres (ties by name), their distinctive
+    taste (db/taste.py), favourite films and first/last rating time, as the repository computes them live for
+    users with app feedback; also return the population's shares the taste is measured against."""
     genres = movies[["movie_id", "genres"]].explode("genres").dropna().drop_duplicates()
     pairs = ratings[["user_id", "movie_id"]].merge(genres, on="movie_id")
     counts = pairs.groupby(["user_id", "genres"]).size().reset_index(name="n")
@@ -280,7 +305,77 @@ def _with_user_aggregates(users: pd.DataFrame, movies: pd.DataFrame, ratings: pd
     out = users.copy()
     out["rating_count"] = out["user_id"].map(ratings.groupby("user_id").size()).fillna(0).astype("int64")
     out["top_genres"] = [list(top.get(u, [])) for u in out["user_id"]]
-    return out
+    traits, pop = _distinctive_traits(movies, ratings, shared_tags or set())
+    out["taste"] = pd.Series([traits.get(int(u), []) for u in out["user_id"]], index=out.index, dtype=object)
+    favourites = _favourites(movies, ratings)
+    out["favourite_movie_ids"] = [favourites.get(int(u), []) for u in out["user_id"]]
+    span = ratings.groupby("user_id")["timestamp"].agg(["min", "max"])
+    out["first_rated_at"] = [_moment(span["min"].get(u)) for u in out["user_id"]]
+    out["last_rated_at"] = [_moment(span["max"].get(u)) for u in out["user_id"]]
+    return out, pop
+
+
+def _moment(timestamp: Any) -> datetime | None:
+    """A Unix timestamp as an aware UTC datetime (None for a user without ratings)."""
+    if timestamp is None or (isinstance(timestamp, float) and math.isnan(timestamp)):
+        return None
+    return datetime.fromtimestamp(int(timestamp), tz=UTC)
+
+
+def _distinctive_traits(
+    movies: pd.DataFrame, ratings: pd.DataFrame, shared_tags: set[str]
+) -> tuple[dict[int, list[taste.Trait]], taste.Population]:
+    """Every user's distinctive genres and tags (taste.distinctive), and the population's shares.
+
+    The basis of each user (taste.basis) in one vectorised pass: their films rated LIKED_RATING or more, or all
+    their films when fewer than MIN_LIKED qualify. Counting is vectorised; ranking calls the shared function. Only
+    `shared_tags` enter the population, so the live computation (which ranks only what the population has) skips
+    the others too.
+    """
+    liked = ratings["rating"] >= taste.LIKED_RATING
+    n_liked = liked.groupby(ratings["user_id"]).transform("sum")
+    chosen = ratings.loc[liked | (n_liked < taste.MIN_LIKED), ["user_id", "movie_id"]]
+    n_films = chosen.groupby("user_id").size()
+    film_users = chosen.groupby("movie_id").size()
+    labels = {
+        "genres": movies[["movie_id", "genres"]].explode("genres").dropna().drop_duplicates(),
+        "tags": movies[["movie_id", "tags"]].explode("tags").dropna().drop_duplicates()
+        if "tags" in movies.columns
+        else pd.DataFrame({"movie_id": [], "tags": []}),
+    }
+    labels["tags"] = labels["tags"][labels["tags"]["tags"].isin(shared_tags)]
+    genre_of = labels["genres"].groupby("movie_id")["genres"].agg(list)
+    tag_of = labels["tags"].groupby("movie_id")["tags"].agg(list)
+    pop = taste.population((int(n), list(genre_of.get(m, [])), list(tag_of.get(m, []))) for m, n in film_users.items())
+    per_user: dict[str, dict[int, dict[str, int]]] = {}
+    for column, frame in labels.items():
+        grouped = chosen.merge(frame, on="movie_id").groupby(["user_id", column]).size()
+        found: dict[int, dict[str, int]] = {}
+        for user_id, label, n in zip(
+            grouped.index.get_level_values(0).tolist(),
+            grouped.index.get_level_values(1).tolist(),
+            grouped.tolist(),
+            strict=True,
+        ):
+            found.setdefault(int(user_id), {})[str(label)] = int(n)
+        per_user[column] = found
+    traits = {
+        int(u): taste.distinctive(int(n), per_user["genres"].get(int(u), {}), per_user["tags"].get(int(u), {}), pop)
+        for u, n in zip(n_films.index.tolist(), n_films.tolist(), strict=True)
+    }
+    return traits, pop
+
+
+def _favourites(movies: pd.DataFrame, ratings: pd.DataFrame) -> dict[int, list[int]]:
+    """Each user's taste.FAVOURITES highest-rated films, ties to the better-known film, then the lower id (as
+    taste.favourites)."""
+    frame = ratings[["user_id", "movie_id", "rating"]].copy()
+    frame["popularity"] = frame["movie_id"].map(movies.set_index("movie_id")["rating_count"]).fillna(0)
+    frame = frame.sort_values(
+        ["user_id", "rating", "popularity", "movie_id"], ascending=[True, False, False, True], kind="stable"
+    )
+    top = frame.groupby("user_id").head(taste.FAVOURITES).groupby("user_id")["movie_id"].agg(list)
+    return {int(u): [int(m) for m in ms] for u, ms in zip(top.index.tolist(), top.tolist(), strict=True)}
 
 
 def _dataset_name(processed_dir: Path, default: str) -> str:
@@ -480,7 +575,19 @@ def _user_rows(users: pd.DataFrame) -> Iterator[dict[str, Any]]:
             "created_at": record["created_at"],
             "rating_count": int(record["rating_count"]),
             "top_genres": [str(g) for g in record["top_genres"]],
+            "taste": [t.as_json() for t in record["taste"]],
+            "taste_terms": taste.terms(record["taste"]),
+            "favourite_movie_ids": [int(m) for m in record["favourite_movie_ids"]],
+            "first_rated_at": _moment_or_none(record["first_rated_at"]),
+            "last_rated_at": _moment_or_none(record["last_rated_at"]),
         }
+
+
+def _moment_or_none(value: Any) -> datetime | None:
+    """A pandas timestamp as a datetime; None for a missing one (NaT: a user without ratings)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
 
 
 def _rating_rows(ratings: pd.DataFrame, slice_rows: int = 100_000) -> Iterator[dict[str, Any]]:

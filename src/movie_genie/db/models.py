@@ -125,6 +125,14 @@ class User(Base):
     # the user list shows them without aggregating ratings; users with app feedback get live figures instead.
     rating_count: Mapped[int | None] = mapped_column(Integer)
     top_genres: Mapped[list[str] | None] = mapped_column(JsonList)
+    # What is distinctive in the user's taste (db/taste.py: genres and tags by lift over the population, as
+    # {kind, name, count, lift} objects), the same names as '|a|b|' text for the user search, their highest-rated
+    # films and when they rated first and last; from `db load`, NULL for app users and before a load after 0005.
+    taste: Mapped[list[dict[str, object]] | None] = mapped_column(JsonList)
+    taste_terms: Mapped[str | None] = mapped_column(Text)
+    favourite_movie_ids: Mapped[list[int] | None] = mapped_column(JsonList)
+    first_rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint("source IN ('movielens', 'app')", name="source_known"),
@@ -191,3 +199,21 @@ class LoadState(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class IdempotencyKey(Base):
+    """A client's Idempotency-Key for one write endpoint (`scope`): the request's fingerprint and, once the write
+    is done, the answer it got, so a retry of the same request gets the same answer and writes nothing again.
+    `status` is NULL while the first request is still running; the row is dropped after `expires_at`."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_idempotency_keys_expires_at", "expires_at"),)

@@ -12,6 +12,7 @@ count and mean computed here. Browse sort keys (popularity, rating) are the data
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import random
 import time
@@ -24,6 +25,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 from sqlalchemy import (
     ColumnElement,
     Subquery,
+    case,
     delete,
     exists,
     func,
@@ -37,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from movie_genie.db import taste
 from movie_genie.db.engine import describe_url
 from movie_genie.db.errors import (
     DatabaseUnavailableError,
@@ -51,12 +54,14 @@ from movie_genie.db.models import (
     MIN_RATING,
     TOP_GENRES,
     FeedbackEvent,
+    LoadState,
     Movie,
     MovieGenre,
     Rating,
     User,
     utcnow,
 )
+from movie_genie.db.taste import Trait
 
 T = TypeVar("T")
 FeedbackKind = Literal["rating", "like", "dislike", "watched", "dismiss"]
@@ -141,6 +146,17 @@ class GenreCount:
 
 
 @dataclass(frozen=True, slots=True)
+class TasteProfile:
+    """What describes a user to people: distinctive genres and tags (db/taste.py), their highest-rated films
+    (movie ids, best first) and when they rated first and last."""
+
+    taste: list[Trait] = dataclasses.field(default_factory=list)
+    favourite_ids: list[int] = dataclasses.field(default_factory=list)
+    first_rated_at: datetime | None = None
+    last_rated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class UserSummary:
     """A row of the user list."""
 
@@ -149,6 +165,7 @@ class UserSummary:
     display_name: str
     n_ratings: int
     top_genres: list[str]
+    profile: TasteProfile = dataclasses.field(default_factory=TasteProfile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +198,7 @@ class UserDetail:
     n_watched: int
     top_genres: list[str]
     recent: list[HistoryItem]
+    profile: TasteProfile = dataclasses.field(default_factory=TasteProfile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,25 +429,138 @@ def browse_movies(
 # --- users ---------------------------------------------------------------------------------------------------------
 
 
+_USER_COLUMNS = (
+    User.user_id,
+    User.source,
+    User.display_name,
+    User.rating_count,
+    User.top_genres,
+    User.taste,
+    User.favourite_movie_ids,
+    User.first_rated_at,
+    User.last_rated_at,
+)
+
+
 def list_users(session: Session, page: int = 1, per_page: int = 20, query: str | None = None) -> Page[UserSummary]:
-    """Users by id, optionally matching `query` (an id, or text in the name or occupation), with per-user stats."""
+    """Users matching `query`, with per-user stats and taste. A number matches that user id exactly (and the names
+    people gave app users), never every id containing its digits; a word matches a name, an occupation or a
+    distinctive genre/tag of the user's taste. The exact id comes first, then name matches, then taste matches
+    (users for whom the word is among the most distinctive first), then by id."""
     _check_paging(page, per_page)
-    stmt = select(User.user_id, User.source, User.display_name, User.rating_count, User.top_genres)
+    stmt = select(*_USER_COLUMNS)
+    order: list[Any] = [User.user_id]
     if query is not None and query.strip():
-        q = query.strip()
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions: list[ColumnElement[bool]] = [
-            User.display_name.ilike(pattern, escape="\\"),
-            User.occupation.ilike(pattern, escape="\\"),
-        ]
-        if q.isdigit() and len(q) < 10:
-            conditions.append(User.user_id == int(q))
-        stmt = stmt.where(or_(*conditions))
+        q = " ".join(query.split())
+        pattern = "%" + _escape_like(q) + "%"
+        named = User.display_name.ilike(pattern, escape="\\")
+        if q.isascii() and q.isdigit():  # not '³' or '①': str.isdigit accepts them, int() does not
+            # MovieLens users are named "MovieLens user N": matching digits in names would match ids by substring.
+            conditions: list[ColumnElement[bool]] = [(User.source == "app") & named]
+            exact: ColumnElement[bool] = literal(False)
+            if len(q) < 10 and MIN_ID <= int(q) <= MAX_ID:
+                exact = User.user_id == int(q)
+                conditions.append(exact)
+            stmt = stmt.where(or_(*conditions))
+            order = [case((exact, 0), else_=1), User.user_id]
+        else:
+            term = "%|" + pattern[1:-1].lower() + "%"  # a taste word: the start of a term between '|'
+            in_taste = User.taste_terms.like(term, escape="\\")
+            stmt = stmt.where(or_(named, User.occupation.ilike(pattern, escape="\\"), in_taste))
+            position = _position(session, User.taste_terms, "|" + q.lower())
+            order = [case((named, 0), else_=1), case((in_taste, position), else_=None).nulls_last(), User.user_id]
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.order_by(User.user_id).offset((page - 1) * per_page).limit(per_page)).all()
-    stats = _user_stats(session, rows)
-    items = [UserSummary(r.user_id, r.source, r.display_name, *stats[r.user_id]) for r in rows]
+    rows = session.execute(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
+    stats, profiles = _user_stats(session, rows), _profiles(session, rows)
+    items = [UserSummary(r.user_id, r.source, r.display_name, *stats[r.user_id], profiles[r.user_id]) for r in rows]
     return Page(items, int(total), page, per_page)
+
+
+def users_by_id(session: Session, user_ids: Sequence[int]) -> dict[int, UserSummary]:
+    """The users of these ids (unknown ids left out) with stats and taste, as the user list shows them."""
+    rows = [
+        row
+        for chunk in _chunks(_storable(user_ids))
+        for row in session.execute(select(*_USER_COLUMNS).where(User.user_id.in_(chunk)))
+    ]
+    stats, profiles = _user_stats(session, rows), _profiles(session, rows)
+    return {
+        r.user_id: UserSummary(r.user_id, r.source, r.display_name, *stats[r.user_id], profiles[r.user_id])
+        for r in rows
+    }
+
+
+def _escape_like(text: str) -> str:
+    """`text` with LIKE's wildcards escaped (escape character backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _position(session: Session, column: Any, needle: str) -> ColumnElement[int]:
+    """Where `needle` starts in `column` (1-based, 0 if absent): strpos on PostgreSQL, instr elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.strpos(column, needle)
+    return func.instr(column, needle)
+
+
+def user_ratings(session: Session, user_id: int, page: int = 1, per_page: int = 20) -> Page[HistoryItem]:
+    """Every film the user rated with their rating, newest first, paged: app ratings (always newer) first, then the
+    data set's ratings of the other films (an app rating replaces the data set's). UserNotFoundError if absent."""
+    _check_paging(page, per_page)
+    _require_user(session, user_id)
+    app_filter = (FeedbackEvent.user_id == user_id, FeedbackEvent.kind == "rating")
+    n_app = session.execute(select(func.count()).select_from(FeedbackEvent).where(*app_filter)).scalar_one()
+    overridden = exists().where(
+        FeedbackEvent.user_id == Rating.user_id,
+        FeedbackEvent.movie_id == Rating.movie_id,
+        FeedbackEvent.kind == "rating",
+    )
+    data_filter = (Rating.user_id == user_id, ~overridden)
+    n_data = session.execute(select(func.count()).select_from(Rating).where(*data_filter)).scalar_one()
+    offset = (page - 1) * per_page
+    items: list[HistoryItem] = []
+    if offset < n_app:
+        events = session.execute(
+            select(FeedbackEvent.movie_id, Movie.title, FeedbackEvent.value, FeedbackEvent.created_at)
+            .join(Movie, Movie.movie_id == FeedbackEvent.movie_id)
+            .where(*app_filter)
+            .order_by(FeedbackEvent.id.desc())
+            .offset(offset)
+            .limit(per_page)
+        )
+        items = [HistoryItem(m, t, "rating", float(v or 0.0), _aware(at), "app") for m, t, v, at in events]
+    if len(items) < per_page:
+        ratings = session.execute(
+            select(Rating.movie_id, Movie.title, Rating.rating, Rating.timestamp)
+            .join(Movie, Movie.movie_id == Rating.movie_id)
+            .where(*data_filter)
+            .order_by(Rating.seq.desc())
+            .offset(max(0, offset - n_app))
+            .limit(per_page - len(items))
+        )
+        items.extend(
+            HistoryItem(m, t, "rating", float(v), datetime.fromtimestamp(ts, tz=UTC), "dataset")
+            for m, t, v, ts in ratings
+        )
+    return Page(items, int(n_app) + int(n_data), page, per_page)
+
+
+def taste_neighbours(session: Session, user_id: int, k: int = 10) -> list[tuple[int, float]]:
+    """Users who share the most of this user's distinctive genres and tags (Jaccard of the trait names), best
+    first, without the user; the fallback of "people with similar taste" when no model can answer."""
+    profile = _profiles(session, [_require_user(session, user_id)])[user_id]
+    names = {t.name.lower() for t in profile.taste}
+    if not names:
+        return []
+    conditions = [User.taste_terms.like("%|" + _escape_like(n) + "|%", escape="\\") for n in names]
+    rows = session.execute(
+        select(User.user_id, User.taste_terms).where(User.user_id != user_id, or_(*conditions)).limit(5000)
+    )
+    scored = []
+    for other, terms in rows:
+        theirs = {t for t in (terms or "").split("|") if t}
+        scored.append((int(other), len(names & theirs) / len(names | theirs)))
+    scored.sort(key=lambda x: (-x[1], x[0]))
+    return scored[:k]
 
 
 def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
@@ -438,6 +569,7 @@ def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
         raise InvalidInputError(f"recent must be 0..{MAX_RECENT}, got {recent}")
     user = _require_user(session, user_id)
     n_ratings, top_genres = _user_stats(session, [user])[user.user_id]
+    profile = _profiles(session, [user])[user.user_id]
     kinds = dict(
         session.execute(
             select(FeedbackEvent.kind, func.count())
@@ -460,6 +592,7 @@ def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
         n_watched=int(kinds.get("watched", 0)),
         top_genres=top_genres,
         recent=_recent(session, user.user_id, recent),
+        profile=profile,
     )
 
 
@@ -773,6 +906,88 @@ def _user_stats(session: Session, users: Sequence[Any]) -> dict[int, tuple[int, 
     counts, genres = _rating_counts(session, live), _top_genres(session, live)
     stats.update({i: (counts.get(i, 0), genres.get(i, [])) for i in live})
     return stats
+
+
+def _profiles(session: Session, users: Sequence[Any]) -> dict[int, TasteProfile]:
+    """Taste, favourites and activity per user row: stored by `db load` for users without app feedback, computed
+    live (db/taste.py, on the population stored by the load) for the others."""
+    ids = [u.user_id for u in users]
+    with_feedback = set(
+        session.execute(select(FeedbackEvent.user_id).where(FeedbackEvent.user_id.in_(ids)).distinct()).scalars()
+    )
+    found = {
+        u.user_id: TasteProfile(
+            [Trait.from_json(t) for t in u.taste],
+            [int(m) for m in u.favourite_movie_ids or []],
+            _aware(u.first_rated_at) if u.first_rated_at else None,
+            _aware(u.last_rated_at) if u.last_rated_at else None,
+        )
+        for u in users
+        if u.user_id not in with_feedback and u.taste is not None
+    }
+    live = [i for i in ids if i not in found]
+    if live:
+        found.update(_live_profiles(session, live))
+    return found
+
+
+def _live_profiles(session: Session, user_ids: list[int]) -> dict[int, TasteProfile]:
+    """TasteProfile from the users' ratings and app marks: the latest app rating replaces the data set's, likes
+    count as liked films, a dislike or "not interested" takes a film out of what describes them."""
+    ratings: dict[int, dict[int, float]] = defaultdict(dict)
+    liked: dict[int, dict[int, None]] = defaultdict(dict)
+    moments: dict[int, list[datetime]] = defaultdict(list)
+    for chunk in _chunks(user_ids):
+        for u, m, r, ts in session.execute(
+            select(Rating.user_id, Rating.movie_id, Rating.rating, Rating.timestamp).where(Rating.user_id.in_(chunk))
+        ):
+            ratings[u][m] = float(r)
+            moments[u].append(datetime.fromtimestamp(ts, tz=UTC))
+        events = session.execute(
+            select(FeedbackEvent.user_id, FeedbackEvent.movie_id, FeedbackEvent.kind, FeedbackEvent.value)
+            .add_columns(FeedbackEvent.created_at)
+            .where(FeedbackEvent.user_id.in_(chunk))
+            .order_by(FeedbackEvent.id)
+        )
+        for u, m, kind, value, at in events:
+            moments[u].append(_aware(at))
+            if kind == "rating" and value is not None:
+                ratings[u][m] = float(value)
+            elif kind == "like":
+                liked[u][m] = None
+            elif kind in ("dislike", "dismiss"):
+                liked[u].pop(m, None)
+                if ratings[u].get(m, 0.0) >= taste.LIKED_RATING:
+                    ratings[u].pop(m)
+    bases = {u: taste.basis(ratings[u], liked[u]) for u in user_ids}
+    wanted = sorted({m for u in user_ids for m in [*bases[u], *ratings[u]]})
+    labels: dict[int, tuple[list[str], list[str], int]] = {}
+    for chunk in _chunks(wanted):
+        for m, genres, tags, count in session.execute(
+            select(Movie.movie_id, Movie.genres, Movie.tags, Movie.rating_count).where(Movie.movie_id.in_(chunk))
+        ):
+            labels[int(m)] = (list(genres or []), list(tags or []), int(count or 0))
+    stored = session.execute(select(LoadState.value).where(LoadState.key == taste.POPULATION_KEY)).scalar()
+    pop = taste.Population.from_json(json.loads(stored)) if stored else taste.Population({}, {})
+    profiles: dict[int, TasteProfile] = {}
+    for u in user_ids:
+        genre_counts: dict[str, int] = defaultdict(int)
+        tag_counts: dict[str, int] = defaultdict(int)
+        for m in bases[u]:
+            genres, tags, _ = labels.get(m, ([], [], 0))
+            for g in set(genres):
+                genre_counts[g] += 1
+            for t in set(tags):
+                tag_counts[t] += 1
+        popularity = {m: labels.get(m, ([], [], 0))[2] for m in ratings[u]}
+        favourites = taste.favourites(ratings[u], popularity) or list(liked[u])[-taste.FAVOURITES :][::-1]
+        profiles[u] = TasteProfile(
+            taste.distinctive(len(bases[u]), genre_counts, tag_counts, pop),
+            favourites,
+            min(moments[u]) if moments[u] else None,
+            max(moments[u]) if moments[u] else None,
+        )
+    return profiles
 
 
 def _rating_counts(session: Session, user_ids: list[int]) -> dict[int, int]:

@@ -33,6 +33,7 @@ MANIFEST_FILE = "manifest.json"
 CATALOGUE_FILE = "catalogue.parquet"
 VECTORS_FILE = "vectors.faiss"
 BM25_DIR = "bm25"
+COLLAB_FILE = "collab.npy"
 # How many real titles the index stage re-embeds with ONNX to record its agreement with torch in the manifest.
 _AGREEMENT_SAMPLE = 64
 
@@ -84,6 +85,49 @@ def rating_counts(ratings: pd.DataFrame | None, movie_ids: np.ndarray) -> np.nda
     return counts.reindex(movie_ids, fill_value=0).to_numpy(dtype=np.int64)
 
 
+def rating_means(ratings: pd.DataFrame | None, movie_ids: np.ndarray) -> np.ndarray:
+    """Mean rating per movie aligned with movie_ids: float64 [n] (NaN where unrated); the engine damps it."""
+    if ratings is None or ratings.empty:
+        return np.full(len(movie_ids), np.nan)
+    means = ratings.groupby(ratings["movie_id"].astype("int64"))["rating"].mean()
+    return means.reindex(movie_ids).to_numpy(dtype=np.float64)
+
+
+def collab_vectors(ratings: pd.DataFrame | None, movie_ids: np.ndarray, dim: int) -> np.ndarray | None:
+    """Unit-norm item vectors float32 [n, dim] from a truncated SVD of the binary who-rated-what matrix.
+
+    Rows align with movie_ids; unrated films get zero rows. None without ratings or with dim 0.
+    """
+    if ratings is None or ratings.empty or dim <= 0:
+        return None
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import svds
+
+    row_of = {int(m): i for i, m in enumerate(movie_ids)}
+    pairs = ratings[["user_id", "movie_id"]].drop_duplicates()
+    pairs = pairs[pairs["movie_id"].isin(row_of)]
+    users = {int(u): j for j, u in enumerate(pairs["user_id"].unique())}
+    rows = pairs["movie_id"].map(row_of).to_numpy(dtype=np.int64)
+    cols = pairs["user_id"].map(users).to_numpy(dtype=np.int64)
+    matrix = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(movie_ids), len(users)))
+    # Damp heavy users: each user's column divided by sqrt(ratings), so a 2,000-film rater does not dominate.
+    per_user = np.asarray(matrix.sum(axis=0)).ravel()
+    matrix = matrix @ _diag(1.0 / np.sqrt(np.maximum(per_user, 1.0)))
+    k = min(dim, min(matrix.shape) - 1)
+    if k < 1:
+        return None
+    u, sigma, _ = svds(matrix.astype(np.float64), k=k, random_state=0)
+    vectors = (u * np.sqrt(sigma)).astype(np.float32)  # [n, k]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.where(norms > 0, vectors / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+
+
+def _diag(values: np.ndarray) -> object:
+    from scipy.sparse import diags
+
+    return diags(values.astype(np.float32))
+
+
 def _aligned_vectors(docs: list[MovieDocument], embeddings_path: Path, config: SearchConfig) -> np.ndarray:
     """Rows of embeddings.npz in document order; refuse stale or partial files."""
     if not embeddings_path.exists():
@@ -133,6 +177,7 @@ def build_index(
             "year": pd.array([d.year for d in docs], dtype="Int64"),
             "genres": [list(d.genres) for d in docs],
             "rating_count": rating_counts(ratings, movie_ids),
+            "rating_mean": rating_means(ratings, movie_ids),
         }
     )
     catalogue.to_parquet(tmp / CATALOGUE_FILE, index=False)
@@ -140,6 +185,9 @@ def build_index(
     vector_index = build_vector_index(vectors, config.vector)
     save_vector_index(vector_index, tmp / VECTORS_FILE)
     LexicalIndex.build(docs, config.lexical).save(tmp / BM25_DIR)
+    collab = collab_vectors(ratings, movie_ids, config.collab.dim)
+    if collab is not None:
+        np.save(tmp / COLLAB_FILE, collab)
 
     export_onnx(model, tmp, config.onnx)
     # Record how closely the query-time ONNX encoder reproduces the torch vectors on real titles.

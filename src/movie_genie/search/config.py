@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from movie_genie.config import ConfigError, Params
+
+
+# Keys older index manifests may hold that the ranking no longer reads (reciprocal rank fusion's constant).
+_RETIRED_RANKING_KEYS = frozenset({"rrf_k"})
 
 
 class _Section(BaseModel):
@@ -46,22 +50,51 @@ class LexicalConfig(_Section):
 
     k1: float = Field(default=1.5, gt=0)
     b: float = Field(default=0.75, ge=0, le=1)
-    title_boost: int = Field(default=3, ge=1)
+    title_boost: int = Field(default=1, ge=1)
     stemmer: str = "english"  # a Snowball language (PyStemmer)
 
 
 class RankingConfig(_Section):
-    """Query-time ranking: fusion, title matching, personalisation, limits."""
+    """Query-time ranking: evidence weights, the relevance cut-off, the prior, personalisation, limits."""
 
-    rrf_k: float = Field(default=60.0, gt=0)  # reciprocal rank fusion constant: 1 / (rrf_k + rank)
-    candidates: int = Field(default=100, ge=1)  # taken from each ranked list before fusion
+    candidates: int = Field(default=100, ge=1)  # taken from each retriever before fusion
+    # Each retriever's evidence is scaled to 0-1 per query (semantic and BM25 relative to the best candidate,
+    # titles absolute), then fused as a weighted mean with these weights.
     semantic_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)
     title_weight: float = Field(default=1.0, ge=0)
     title_min_score: float = Field(default=80.0, ge=0, le=100)  # rapidfuzz 0-100; below it a title is no match
-    personal_weight: float = Field(default=0.3, ge=0, le=1)  # share of the Two-Tower affinity in the blend
+    title_contains_score: float = Field(default=0.9, ge=0, le=1)  # title evidence when it holds the query's words
+    min_relevance: float = Field(default=0.25, ge=0, le=1)  # results stop below this share of the best relevance
+    title_query_min_relevance: float = Field(default=0.4, ge=0, le=1)  # the same when a title holds the query
+    genre_weight: float = Field(default=0.5, ge=0)  # evidence for a film of a genre the query names ("scary")
+    prior_weight: float = Field(default=0.4, ge=0, le=1)  # share of the popularity x quality prior in the order
+    prior_damping: float = Field(default=10.0, ge=0)  # mean rating damped by this many ratings at the global mean
+    spelling_min_score: float = Field(default=75.0, ge=0, le=100)  # rapidfuzz 0-100 for a "did you mean" word
+    personal_weight: float = Field(default=0.3, ge=0, le=1)  # share of the Two-Tower affinity among relevant hits
     max_k: int = Field(default=100, ge=1)
     max_query_chars: int = Field(default=500, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, raw: Any) -> Any:
+        """Indexes built before score fusion stored `rrf_k` in their manifest; it no longer means anything."""
+        if isinstance(raw, dict):
+            return {k: v for k, v in raw.items() if k not in _RETIRED_RANKING_KEYS}
+        return raw
+
+
+class CollabConfig(_Section):
+    """Collaborative neighbourhood: item vectors from who rated what (truncated SVD, built by `movie-genie index`).
+
+    At query time the best hits' vectors form a centroid; films near it gain `weight` of evidence. Without plot
+    summaries this is what lifts films that match the topic but not the words ("action movies with robots" ->
+    the films people who rated I, Robot also rated).
+    """
+
+    dim: int = Field(default=64, ge=0)  # SVD components; 0 builds no vectors
+    seeds: int = Field(default=5, ge=1)  # best relevant hits whose vectors form the centroid
+    weight: float = Field(default=0.0, ge=0)  # weight of the neighbourhood evidence (0: off; see params.yaml)
 
 
 class SearchConfig(_Section):
@@ -72,6 +105,7 @@ class SearchConfig(_Section):
     vector: VectorConfig = VectorConfig()
     lexical: LexicalConfig = LexicalConfig()
     ranking: RankingConfig = RankingConfig()
+    collab: CollabConfig = CollabConfig()
 
     @classmethod
     def from_params(cls, params: Params) -> SearchConfig:

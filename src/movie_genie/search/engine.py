@@ -5,10 +5,15 @@ Modes:
 - "semantic": cosine between the query's MiniLM vector and each movie document's vector (FAISS);
 - "lexical":  BM25 over the same documents, title boosted;
 - "title":    typo-tolerant title match (rapidfuzz) plus titles that start with the query;
-- "hybrid":   weighted reciprocal rank fusion of the three lists (score = sum_l w_l / (rrf_k + rank_l)).
+- "hybrid":   each retriever's evidence scaled to 0-1 for this query, fused as a weighted mean.
+Every mode answers the query first: results stop where relevance stops (below `min_relevance` x the best hit's
+relevance), so a title query returns its films and franchise, not a page padded with strangers. Among relevant
+hits, a popularity x quality prior (`prior_weight`) puts well-known answers first. A query word found in no title
+and no document is corrected to the closest title word when that makes a title match ("did you mean").
+An empty query with filters browses: the filtered films by the prior.
 Personalisation: the caller passes affinities for candidate movies (the API uses the Two-Tower model; search
-never imports models). They are blended with the fused score, and the result says `personalised=True` only when
-that changed the ranking of the returned hits.
+never imports models). They re-order the relevant hits only (never add one), and the result says
+`personalised=True` only when that changed the ranking of the returned hits.
 """
 
 from __future__ import annotations
@@ -24,7 +29,14 @@ import faiss
 import numpy as np
 import pandas as pd
 
-from movie_genie.search.build import BM25_DIR, CATALOGUE_FILE, INDEX_VERSION, MANIFEST_FILE, VECTORS_FILE
+from movie_genie.search.build import (
+    BM25_DIR,
+    CATALOGUE_FILE,
+    COLLAB_FILE,
+    INDEX_VERSION,
+    MANIFEST_FILE,
+    VECTORS_FILE,
+)
 from movie_genie.search.config import SearchConfig
 from movie_genie.search.encoder import OnnxEncoder
 from movie_genie.search.errors import IndexMissingError, SearchInputError
@@ -35,6 +47,20 @@ from movie_genie.search.vector import load_vector_index, vector_search
 Mode = Literal["hybrid", "semantic", "lexical", "title"]
 MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical", "title")
 PersonalScores = Mapping[int, float] | Callable[[Sequence[int]], Mapping[int, float]]
+# Words people use for a genre in plain-language queries -> the MovieLens genres they name. Without descriptions
+# a film's genres are the best evidence of what it is ("scary ... haunted house": horror, not House Party 3).
+GENRE_WORDS: dict[str, tuple[str, ...]] = {
+    "action": ("Action",), "adventure": ("Adventure",), "animated": ("Animation",), "animation": ("Animation",),
+    "cartoon": ("Animation",), "cartoons": ("Animation",), "kids": ("Children",), "children": ("Children",),
+    "family": ("Children",), "comedy": ("Comedy",), "comedies": ("Comedy",), "funny": ("Comedy",),
+    "crime": ("Crime",), "gangster": ("Crime",), "documentary": ("Documentary",), "documentaries": ("Documentary",),
+    "drama": ("Drama",), "fantasy": ("Fantasy",), "noir": ("Film-Noir",), "horror": ("Horror",),
+    "scary": ("Horror",), "frightening": ("Horror",), "musical": ("Musical",), "musicals": ("Musical",),
+    "mystery": ("Mystery",), "romance": ("Romance",), "romantic": ("Romance",), "love": ("Romance",),
+    "scifi": ("Sci-Fi",), "sci": ("Sci-Fi",), "science": ("Sci-Fi",), "thriller": ("Thriller",),
+    "thrillers": ("Thriller",), "suspense": ("Thriller",), "war": ("War",), "western": ("Western",),
+    "westerns": ("Western",),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -74,6 +100,7 @@ class SearchResult:
     personalised: bool
     took_ms: float
     filters: SearchFilters = field(default_factory=SearchFilters)
+    did_you_mean: str | None = None  # the corrected query the results used, when a word was misspelt
 
 
 @dataclass(frozen=True)
@@ -97,8 +124,10 @@ class SearchEngine:
         encoder: OnnxEncoder,
         config: SearchConfig,
         manifest: dict[str, object],
+        collab: np.ndarray | None = None,
     ) -> None:
         self.config = config
+        self._collab = collab  # [n, d] unit-norm who-rated-what vectors (zero rows: unrated), or None
         self.manifest = manifest
         self._vectors = vectors
         self._lexical = lexical
@@ -109,6 +138,7 @@ class SearchEngine:
         self._years = catalogue["year"].astype("Int64").to_numpy(dtype=np.int64, na_value=-1)  # [n], -1 unknown
         self._genres = [tuple(str(g) for g in gs) for gs in catalogue["genres"]]
         self._rating_counts = catalogue["rating_count"].to_numpy(dtype=np.int64)  # [n]
+        self._prior = _prior(catalogue, config.ranking.prior_damping)  # [n] 0-1, popularity x quality
         known: dict[str, str] = {}
         for gs in self._genres:
             for g in gs:
@@ -119,6 +149,7 @@ class SearchEngine:
             for low, name in known.items()
         }
         self._matcher = TitleMatcher(self._titles, self._rating_counts)
+        self._genre_words = {w: gs for w, gs in GENRE_WORDS.items() if all(g.lower() in known for g in gs)}
 
     # ------------------------------------------------------------------ loading
 
@@ -146,6 +177,7 @@ class SearchEngine:
             encoder=OnnxEncoder.load(index_dir, config.encoder, config.onnx),
             config=config,
             manifest=manifest,
+            collab=np.load(index_dir / COLLAB_FILE) if (index_dir / COLLAB_FILE).exists() else None,
         )
 
     # ------------------------------------------------------------------ public API
@@ -171,39 +203,50 @@ class SearchEngine:
         filters: SearchFilters | None = None,
         personal_scores: PersonalScores | None = None,
     ) -> SearchResult:
-        """Rank movies for a plain-language query; raise SearchInputError for invalid input."""
+        """Rank movies for a query (or, with an empty query and filters, browse); raise SearchInputError if invalid."""
         start = time.perf_counter()
-        text = self._check_query(query)
+        filters = filters or SearchFilters()
+        browse = isinstance(query, str) and not query.strip() and filters.active
+        text = " ".join(query.split()) if browse else self._check_query(query)
         if mode not in MODES:
             raise SearchInputError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
         max_k = self.config.ranking.max_k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= max_k:
             raise SearchInputError(f"k must be an integer from 1 to {max_k}, got {k!r}")
-        filters = filters or SearchFilters()
         allowed = self._mask(filters)
         if allowed is not None and not allowed.any():
             return SearchResult(text, mode, [], False, _ms(start), filters)
 
-        lists = self._ranked_lists(text, cast(Mode, mode), allowed)
-        fused = self._fuse(lists) if mode == "hybrid" else lists[mode]
-        rows = list(fused)  # ordered best first
-        scores = dict(fused)
-        base_top = rows[:k]
+        corrected = None if browse else self._correction(text)
+        if browse:
+            # No query: the filtered films, best known first (the prior is the whole score).
+            rows = np.flatnonzero(allowed) if allowed is not None else np.arange(len(self))
+            rows = rows[np.lexsort((rows, -self._prior[rows]))][: self.config.ranking.candidates]
+            evidence: dict[str, dict[int, float]] = {}
+            relevance = {int(r): float(self._prior[r]) for r in rows}
+        else:
+            evidence = self._evidence(corrected or text, cast(Mode, mode), allowed)
+            relevance = self._relevance(evidence, cast(Mode, mode))
+            if mode == "hybrid" and self._collab is not None and self.config.collab.weight > 0 and relevance:
+                evidence["collab"] = self._neighbourhood(relevance, allowed)
+                relevance = self._relevance(evidence, cast(Mode, mode))
+        scores = relevance if browse else self._with_prior(relevance)
+        rows_ranked = sorted(scores, key=lambda r: (-scores[r], -self._rating_counts[r], r))
+        base_top = rows_ranked[:k]
 
         personalised = False
         used_personal: set[int] = set()
-        if personal_scores is not None and self.config.ranking.personal_weight > 0 and rows:
-            rows, scores, used_personal = self._personalise(rows, scores, personal_scores)
-            personalised = rows[:k] != base_top
+        if personal_scores is not None and self.config.ranking.personal_weight > 0 and rows_ranked:
+            rows_ranked, scores, used_personal = self._personalise(rows_ranked, scores, personal_scores)
+            personalised = rows_ranked[:k] != base_top
 
-        membership = {name: set(ranked) for name, ranked in lists.items()}
         hits = []
-        for row in rows[:k]:
-            matched = tuple(name for name in ("semantic", "lexical", "title") if row in membership.get(name, ()))
+        for row in rows_ranked[:k]:
+            matched = tuple(n for n in ("semantic", "lexical", "title") if evidence.get(n, {}).get(row, 0.0) > 0)
             if row in used_personal and personalised:
                 matched += ("personal",)
             hits.append(self._hit(row, scores[row], matched))
-        return SearchResult(text, mode, hits, personalised, _ms(start), filters)
+        return SearchResult(text, mode, hits, personalised, _ms(start), filters, corrected)
 
     def suggest(self, prefix: str, k: int = 8, filters: SearchFilters | None = None) -> list[Suggestion]:
         """Titles for a typed prefix (title starts, then word starts, then typo-tolerant), popular first."""
@@ -269,37 +312,109 @@ class SearchEngine:
             mask &= self._rating_counts >= filters.min_ratings
         return mask
 
-    def _ranked_lists(self, text: str, mode: Mode, allowed: np.ndarray | None) -> dict[str, dict[int, float]]:
-        """Each retriever's candidates as {row: score}, insertion-ordered best first."""
+    def _correction(self, text: str) -> str | None:
+        """The query with misspelt words corrected, kept only when it matches a title the query itself does not."""
+        if self._matcher.containing(text).any():
+            return None
+        fixed = self._matcher.correct(text, self.config.ranking.spelling_min_score, keep=self._lexical.knows)
+        if fixed is None or not self._matcher.containing(fixed).any():
+            return None
+        return fixed
+
+    def _evidence(self, text: str, mode: Mode, allowed: np.ndarray | None) -> dict[str, dict[int, float]]:
+        """Each retriever's candidates as {row: evidence 0-1}, best first; what 0-1 means is per retriever."""
         rank = self.config.ranking
         lists: dict[str, dict[int, float]] = {}
         if mode in ("semantic", "hybrid"):
             vector = self._encoder.embed_query(text)
             ef = self.config.vector.hnsw_ef_search
             rows, sims = vector_search(self._vectors, vector, rank.candidates, ef, allowed)  # type: ignore[arg-type]
-            lists["semantic"] = dict(zip(rows.tolist(), sims.tolist(), strict=True))
+            if len(rows):
+                # Cosines relative to this query's candidates: the best is 1, the last candidate 0.
+                top, floor = float(sims[0]), float(sims[-1])
+                span = top - floor if top - floor > 1e-6 else 1.0
+                lists["semantic"] = {int(r): max(0.0, (float(c) - floor) / span) for r, c in zip(rows, sims, strict=True)}
         if mode in ("lexical", "hybrid"):
-            lists["lexical"] = _top(self._lexical.scores(text), rank.candidates, allowed, minimum=1e-9)
+            bm25 = self._lexical.scores(text)  # [n]
+            found = _top(bm25, rank.candidates, allowed, minimum=1e-9)
+            best = max(found.values(), default=0.0)
+            lists["lexical"] = {r: v / best for r, v in found.items()}
         if mode in ("title", "hybrid"):
-            scores = self._matcher.scores(text)  # [n] 0-100
-            # Titles that start with the query ("termin") count as full matches in title mode.
-            for row, s in self._matcher.suggest(text, rank.candidates, 101.0, allowed):
-                scores[row] = max(scores[row], s)
-            lists["title"] = _top(
-                scores, rank.candidates, allowed, minimum=rank.title_min_score, tie_break=self._rating_counts
-            )
+            lists["title"] = self._title_evidence(text, allowed)
+        if mode == "hybrid":
+            named = {g.lower() for w in normalise(text).split(" ") for g in self._genre_words.get(w, ())}
+            if named:
+                # Only films another retriever found: a genre alone never makes a film relevant.
+                found = set().union(*lists.values())
+                lists["genre"] = {r: 1.0 for r in found if any(self._genre_masks[g][r] for g in named)}
         return lists
 
-    def _fuse(self, lists: Mapping[str, Mapping[int, float]]) -> dict[int, float]:
-        """Weighted reciprocal rank fusion: sum over lists of weight / (rrf_k + rank), rank from 1."""
+    def _title_evidence(self, text: str, allowed: np.ndarray | None) -> dict[int, float]:
+        """1 for the title itself, `title_contains_score` for titles that hold the query as words or start with it
+        (a franchise: "star wars", "termin"), fuzzy matches from 0.5 at title_min_score up to 1."""
+        rank = self.config.ranking
+        fuzzy = self._matcher.scores(text)  # [n] 0-100
+        lo = rank.title_min_score
+        scores = np.where(fuzzy >= lo, 0.5 + 0.5 * (fuzzy - lo) / max(100.0 - lo, 1e-6), 0.0).astype(np.float32)
+        contains = self._matcher.containing(text)
+        for row, s in self._matcher.suggest(text, rank.candidates, 101.0, allowed):
+            contains[row] |= s >= 100  # the title starts with the query
+        scores[contains] = np.maximum(scores[contains], rank.title_contains_score)
+        return _top(scores, rank.candidates, allowed, minimum=1e-9, tie_break=self._rating_counts)
+
+    def _neighbourhood(self, relevance: Mapping[int, float], allowed: np.ndarray | None) -> dict[int, float]:
+        """Films near the centroid of the best hits' who-rated-what vectors, as evidence 0-1 (best 1)."""
+        assert self._collab is not None
+        cfg, rank = self.config.collab, self.config.ranking
+        seeds = sorted(relevance, key=lambda r: -relevance[r])[: cfg.seeds]
+        weights = np.array([relevance[r] for r in seeds], dtype=np.float32)  # [seeds]
+        centroid = weights @ self._collab[seeds]  # [d]
+        norm = float(np.linalg.norm(centroid))
+        if norm == 0:
+            return {}
+        sims = self._collab @ (centroid / norm)  # [n] cosine (0 for unrated films)
+        found = _top(sims, rank.candidates, allowed, minimum=1e-6)
+        if not found:
+            return {}
+        values = list(found.values())
+        top, floor = values[0], values[-1]
+        span = top - floor if top - floor > 1e-6 else 1.0
+        return {r: (v - floor) / span for r, v in found.items()}
+
+    def _relevance(self, lists: Mapping[str, Mapping[int, float]], mode: Mode) -> dict[int, float]:
+        """Weighted mean of the evidence, then only the rows at or above min_relevance x the best one."""
         rank = self.config.ranking
         weights = {"semantic": rank.semantic_weight, "lexical": rank.lexical_weight, "title": rank.title_weight}
+        weights["collab"] = self.config.collab.weight
+        weights["genre"] = rank.genre_weight
+        names = list(lists) if mode == "hybrid" else [mode]
+        # Genre evidence only lifts films: it does not raise the bar for queries that name no genre.
+        total = sum(weights[n] for n in names if n != "genre") or 1.0
         fused: dict[int, float] = {}
-        for name, ranked in lists.items():
-            for position, row in enumerate(ranked, start=1):
-                fused[row] = fused.get(row, 0.0) + weights[name] / (rank.rrf_k + position)
-        ordered = sorted(fused.items(), key=lambda item: (-item[1], -self._rating_counts[item[0]], item[0]))
-        return dict(ordered[: rank.candidates])
+        for name in names:
+            for row, value in lists.get(name, {}).items():
+                fused[row] = fused.get(row, 0.0) + weights[name] * value / total
+        best = max(fused.values(), default=0.0)
+        if best <= 0:
+            return {}
+        # A query that a title holds ("star wars") is a title query: its films stand far above the rest, so
+        # relevance stops higher (the franchise, not Star Trek); descriptions keep the lower bar.
+        title_query = max(lists.get("title", {}).values(), default=0.0) >= rank.title_contains_score
+        if title_query:
+            # The films a title query names tie at the top (the exact title a hair above), so the prior orders a
+            # franchise by how well known each film is: A New Hope, not The Clone Wars, leads "star wars".
+            for row, t in lists["title"].items():
+                if t >= rank.title_contains_score and row in fused:
+                    fused[row] = best + (t - rank.title_contains_score)
+            best = max(fused.values())
+        bar = rank.title_query_min_relevance if title_query else rank.min_relevance
+        return {r: v for r, v in fused.items() if v >= bar * best}
+
+    def _with_prior(self, relevance: Mapping[int, float]) -> dict[int, float]:
+        """Order relevant rows by (1 - prior_weight) x relevance (best = 1) + prior_weight x popularity x quality."""
+        w = self.config.ranking.prior_weight
+        best = max(relevance.values(), default=1.0) or 1.0
+        return {r: (1 - w) * v / best + w * float(self._prior[r]) for r, v in relevance.items()}
 
     def _personalise(
         self, rows: list[int], scores: dict[int, float], personal: PersonalScores
@@ -354,6 +469,19 @@ def _top(
     secondary = -tie_break[candidates] if tie_break is not None else candidates
     order = candidates[np.lexsort((secondary, -scores[candidates]))]
     return {int(r): float(scores[r]) for r in order}
+
+
+def _prior(catalogue: pd.DataFrame, damping: float) -> np.ndarray:
+    """Popularity x quality of every movie, 0-1: log ratings over the most rated, times the damped mean / 5."""
+    counts = catalogue["rating_count"].to_numpy(dtype=np.float64)  # [n]
+    popularity = np.log1p(counts) / (np.log1p(counts.max()) or 1.0)
+    if "rating_mean" not in catalogue.columns:  # an index built before the mean was stored
+        return popularity
+    means = catalogue["rating_mean"].to_numpy(dtype=np.float64)
+    rated = np.isfinite(means) & (counts > 0)
+    overall = float(np.average(means[rated], weights=counts[rated])) if rated.any() else 3.5
+    damped = (np.where(rated, means, 0.0) * counts + overall * damping) / (counts + damping + 1e-9)
+    return popularity * np.clip(damped / 5.0, 0.0, 1.0)
 
 
 def _ms(start: float) -> float:

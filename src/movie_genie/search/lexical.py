@@ -24,7 +24,9 @@ _META = "lexical.json"
 # bm25s.tokenize's defaults, repeated for queries: its tokenizer builds progress bars and a vocabulary per call
 # (~2 ms); this does the same lower-case -> split -> drop stop words -> stem in microseconds.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
-_STOPWORDS = frozenset(STOPWORDS_EN)
+# Words that describe the request, not the film ("scary movie about ..."), dropped from queries only: indexed
+# titles keep them, and the title retriever still finds "Scary Movie".
+_STOPWORDS = frozenset(STOPWORDS_EN) | {"movie", "movies", "film", "films", "flick", "flicks", "about"}
 
 
 def lexical_text(doc: MovieDocument, title_boost: int) -> str:
@@ -69,6 +71,11 @@ class LexicalIndex:
         """The query's stemmed, stop-word-free tokens (may be empty, e.g. for emoji)."""
         words = [w for w in _TOKEN.findall(query.lower()) if w not in _STOPWORDS]
         return list(self._stemmer.stemWords(words))
+
+    def knows(self, word: str) -> bool:
+        """Whether the word (stemmed) occurs in any document: such a word is never "corrected"."""
+        stems = self.tokens(word)
+        return bool(stems) and all(stem in self._retriever.vocab_dict for stem in stems)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document: float32 [n] (all zero when no query token is in the vocabulary)."""

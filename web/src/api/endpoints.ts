@@ -18,8 +18,10 @@ import type {
   SearchMode,
   SearchResults,
   SimilarMovies,
+  SimilarUsers,
   Suggestion,
   UserDetail,
+  UserRating,
   UserSummary,
 } from "./types";
 
@@ -38,7 +40,7 @@ export async function fetchHealth(signal?: AbortSignal): Promise<Health> {
   return (await envelope(client.GET("/api/health", { signal }))).data;
 }
 
-/** GET /api/users: one page of users matching `q` (id or name), with stats. */
+/** GET /api/users: one page of users matching `q` (an exact id first, a name, or a taste word), with their taste. */
 export async function fetchUsers(q: string, page: number, pageSize: number, signal?: AbortSignal): Promise<Page<UserSummary>> {
   const body = await envelope(
     client.GET("/api/users", { params: { query: { q: q || undefined, page, page_size: pageSize } }, signal }),
@@ -49,6 +51,24 @@ export async function fetchUsers(q: string, page: number, pageSize: number, sign
 /** GET /api/users/{id}: counts, top genres and recent history. */
 export async function fetchUser(userId: number, signal?: AbortSignal): Promise<UserDetail> {
   return (await envelope(client.GET("/api/users/{user_id}", { params: { path: { user_id: userId } }, signal }))).data;
+}
+
+/** GET /api/users/{id}/ratings: one page of every film the user rated, newest first. */
+export async function fetchUserRatings(
+  userId: number,
+  page: number,
+  pageSize: number,
+  signal?: AbortSignal,
+): Promise<Page<UserRating>> {
+  const params = { path: { user_id: userId }, query: { page, page_size: pageSize } };
+  const body = await envelope(client.GET("/api/users/{user_id}/ratings", { params, signal }));
+  return { items: body.data, total: body.meta.total };
+}
+
+/** GET /api/users/{id}/similar: people with similar taste (Two-Tower, else shared distinctive traits). */
+export async function fetchSimilarUsers(userId: number, k: number, signal?: AbortSignal): Promise<SimilarUsers> {
+  const params = { path: { user_id: userId }, query: { k } };
+  return (await envelope(client.GET("/api/users/{user_id}/similar", { params, signal }))).data;
 }
 
 /** POST /api/users: a new user from the films they like, with their first recommendations. */

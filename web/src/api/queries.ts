@@ -8,6 +8,8 @@ export const keys = {
   health: ["health"] as const,
   users: (q: string, page: number) => ["users", q, page] as const,
   user: (userId: number) => ["user", userId] as const,
+  userRatings: (userId: number, page: number) => ["user", userId, "ratings", page] as const,
+  similarUsers: (userId: number) => ["user", userId, "similar"] as const,
   recommendations: (userId: number, model?: ModelName) =>
     model ? (["recommendations", userId, model] as const) : (["recommendations", userId] as const),
   popular: (genre?: string) => ["popular", genre ?? ""] as const,
@@ -47,6 +49,25 @@ export function useUser(userId: number | null) {
     queryKey: keys.user(userId ?? -1),
     queryFn: ({ signal }) => api.fetchUser(userId ?? -1, signal),
     enabled: userId !== null,
+  });
+}
+
+/** One page of the user's ratings, newest first. */
+export function useUserRatings(userId: number, page: number, perPage = 20) {
+  return useQuery({
+    queryKey: keys.userRatings(userId, page),
+    queryFn: ({ signal }) => api.fetchUserRatings(userId, page, perPage, signal),
+    enabled: Number.isInteger(userId) && userId > 0,
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** People with similar taste. */
+export function useSimilarUsers(userId: number, k = 8) {
+  return useQuery({
+    queryKey: keys.similarUsers(userId),
+    queryFn: ({ signal }) => api.fetchSimilarUsers(userId, k, signal),
+    enabled: Number.isInteger(userId) && userId > 0,
   });
 }
 
@@ -109,7 +130,8 @@ export function useSearch(params: api.SearchParams) {
   return useQuery({
     queryKey: keys.search(params),
     queryFn: ({ signal }) => api.searchMovies(params, signal),
-    enabled: params.q.trim().length > 0,
+    // An empty query with a filter browses the filtered films.
+    enabled: params.q.trim().length > 0 || Boolean(params.genre) || params.yearMin !== undefined || params.yearMax !== undefined,
     placeholderData: keepPreviousData,
   });
 }

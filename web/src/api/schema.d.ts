@@ -79,7 +79,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users with their rating counts and top genres, paged; `q` matches the id or the name. */
+        /**
+         * Users described by their distinctive taste, favourite films and activity, paged; `q` matches an id exactly
+         * @description (listed first), a name, or a taste word such as a genre or tag.
+         */
         get: operations["list_users"];
         put?: never;
         /** Create a new user from at least 3 liked films and return their first recommendations. */
@@ -97,8 +100,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's profile: counts, top genres and the most recent history. */
+        /** A user's profile: counts, distinctive taste, favourite films and the most recent history. */
         get: operations["read_user"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}/ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every film the user rated with their rating, newest first, paged. */
+        get: operations["list_user_ratings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** People with similar taste: Two-Tower's nearest users, else (not loaded) those sharing distinctive traits. */
+        get: operations["list_similar_users"];
         put?: never;
         post?: never;
         delete?: never;
@@ -491,6 +528,41 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         /**
+         * MovieSummary
+         * @description What a card shows: title, year, genres, poster (a TMDB path or null) and the data set's rating figures.
+         */
+        MovieSummary: {
+            /** Movie Id */
+            movie_id: number;
+            /** Title */
+            title: string;
+            /**
+             * Year
+             * @default null
+             */
+            year: number | null;
+            /**
+             * Genres
+             * @default []
+             */
+            genres: string[];
+            /**
+             * Poster Path
+             * @default null
+             */
+            poster_path: string | null;
+            /**
+             * Rating Mean
+             * @default null
+             */
+            rating_mean: number | null;
+            /**
+             * Rating Count
+             * @default 0
+             */
+            rating_count: number;
+        };
+        /**
          * PageMeta
          * @description Paging of a list response.
          */
@@ -508,8 +580,31 @@ export interface components {
             total: number;
         };
         /**
+         * Trait
+         * @description A genre or tag the user likes markedly more than everyone does: `lift` times the population's share.
+         */
+        Trait: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "genre" | "tag";
+            /** Name */
+            name: string;
+            /**
+             * Count
+             * @description the user's liked films carrying it
+             */
+            count: number;
+            /**
+             * Lift
+             * @description the user's (smoothed) share over the population's; 2.0 = twice as much
+             */
+            lift: number;
+        };
+        /**
          * UserSummary
-         * @description A user in the picker: how many films they rated and their favourite genres.
+         * @description A user in the picker: what is distinctive in their taste, their favourite films and their activity.
          */
         UserSummary: {
             /** User Id */
@@ -528,9 +623,32 @@ export interface components {
             rating_count: number;
             /**
              * Top Genres
+             * @description their most rated genres (common to most users)
              * @default []
              */
             top_genres: string[];
+            /**
+             * Taste
+             * @description distinctive genres, then tags, highest lift first
+             * @default []
+             */
+            taste: components["schemas"]["Trait"][];
+            /**
+             * Favourites
+             * @description their highest-rated films, best first
+             * @default []
+             */
+            favourites: components["schemas"]["MovieSummary"][];
+            /**
+             * First Rated At
+             * @default null
+             */
+            first_rated_at: string | null;
+            /**
+             * Last Rated At
+             * @default null
+             */
+            last_rated_at: string | null;
         };
         /**
          * NewUserResponse
@@ -573,41 +691,6 @@ export interface components {
              * @description 'dataset' (a MovieLens rating) or 'app' (feedback given here)
              */
             source: string;
-        };
-        /**
-         * MovieSummary
-         * @description What a card shows: title, year, genres, poster (a TMDB path or null) and the data set's rating figures.
-         */
-        MovieSummary: {
-            /** Movie Id */
-            movie_id: number;
-            /** Title */
-            title: string;
-            /**
-             * Year
-             * @default null
-             */
-            year: number | null;
-            /**
-             * Genres
-             * @default []
-             */
-            genres: string[];
-            /**
-             * Poster Path
-             * @default null
-             */
-            poster_path: string | null;
-            /**
-             * Rating Mean
-             * @default null
-             */
-            rating_mean: number | null;
-            /**
-             * Rating Count
-             * @default 0
-             */
-            rating_count: number;
         };
         /**
          * NewUser
@@ -666,9 +749,32 @@ export interface components {
             rating_count: number;
             /**
              * Top Genres
+             * @description their most rated genres (common to most users)
              * @default []
              */
             top_genres: string[];
+            /**
+             * Taste
+             * @description distinctive genres, then tags, highest lift first
+             * @default []
+             */
+            taste: components["schemas"]["Trait"][];
+            /**
+             * Favourites
+             * @description their highest-rated films, best first
+             * @default []
+             */
+            favourites: components["schemas"]["MovieSummary"][];
+            /**
+             * First Rated At
+             * @default null
+             */
+            first_rated_at: string | null;
+            /**
+             * Last Rated At
+             * @default null
+             */
+            last_rated_at: string | null;
             /**
              * Age
              * @default null
@@ -735,6 +841,72 @@ export interface components {
         UserResponse: {
             data: components["schemas"]["UserDetail"];
             meta: components["schemas"]["Meta"];
+        };
+        /**
+         * UserRatingsResponse
+         * @description A page of the user's ratings.
+         */
+        UserRatingsResponse: {
+            /** Data */
+            data: components["schemas"]["UserRating"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /**
+         * UserRating
+         * @description A film the user rated and their rating of it.
+         */
+        UserRating: {
+            movie: components["schemas"]["MovieSummary"];
+            /** Rating */
+            rating: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Source
+             * @description 'dataset' (a MovieLens rating) or 'app' (given here)
+             */
+            source: string;
+        };
+        /**
+         * SimilarUsersResponse
+         * @description People with similar taste.
+         */
+        SimilarUsersResponse: {
+            data: components["schemas"]["SimilarUsers"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * SimilarUser
+         * @description A person with similar taste and how close (cosine for Two-Tower, shared traits for 'taste').
+         */
+        SimilarUser: {
+            /** Score */
+            score: number;
+            user: components["schemas"]["UserSummary"];
+        };
+        /**
+         * SimilarUsers
+         * @description People with similar taste, and which model found them ('two_tower', else 'taste': shared distinctive
+         *     genres/tags) with a note when it fell back.
+         */
+        SimilarUsers: {
+            /** User Id */
+            user_id: number;
+            /**
+             * Model
+             * @enum {string}
+             */
+            model: "two_tower" | "taste";
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+            /** Items */
+            items: components["schemas"]["SimilarUser"][];
         };
         /**
          * FeedbackListResponse
@@ -1094,6 +1266,12 @@ export interface components {
             personalized: boolean;
             /** Items */
             items: components["schemas"]["SearchHit"][];
+            /**
+             * Did You Mean
+             * @description the corrected query the results used, if any
+             * @default null
+             */
+            did_you_mean: string | null;
         };
         /**
          * SuggestResponse
@@ -1455,7 +1633,7 @@ export interface operations {
                 /** @description 1-based page number */
                 page?: number;
                 page_size?: number;
-                /** @description user id or part of the name */
+                /** @description a user id (matched exactly, first), part of a name, or a distinctive genre/tag such as 'horror' */
                 q?: string | null;
             };
             header?: never;
@@ -1599,6 +1777,148 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_user_ratings: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                /** @description MovieLens or app user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRatingsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_similar_users: {
+        parameters: {
+            query?: {
+                k?: number;
+            };
+            header?: never;
+            path: {
+                /** @description MovieLens or app user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarUsersResponse"];
                 };
             };
             /** @description Bad Request */
@@ -2198,9 +2518,9 @@ export interface operations {
     };
     search_movies: {
         parameters: {
-            query: {
-                /** @description what to look for */
-                q: string;
+            query?: {
+                /** @description what to look for (empty: browse the filters) */
+                q?: string;
                 mode?: "hybrid" | "semantic" | "lexical" | "title";
                 genre?: string | null;
                 year_min?: number | null;

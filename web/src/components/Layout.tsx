@@ -49,6 +49,11 @@ export function Layout() {
             <NavLink to="/models" className={navClass}>
               Models
             </NavLink>
+            {userId ? (
+              <NavLink to={`/users/${userId}`} className={navClass} data-testid="profile-link">
+                Profile
+              </NavLink>
+            ) : null}
           </nav>
           <div className="ml-auto flex items-center gap-2">
             <Link

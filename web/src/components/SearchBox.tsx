@@ -62,6 +62,8 @@ export function SearchBox({
         break;
       }
       case "Escape":
+        // A type="search" field clears itself on Escape in Chromium; the first Escape must only close the list.
+        event.preventDefault();
         if (expanded) {
           setOpen(false);
           setActive(-1);

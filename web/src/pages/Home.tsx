@@ -9,6 +9,7 @@ import { MovieRow } from "../components/MovieRow";
 import { Skeleton } from "../components/Skeleton";
 import { modelLabel } from "../lib/models";
 import { useSession } from "../lib/session";
+import { countOf, tasteLine } from "../lib/users";
 
 // Shown while the page loads: the server's rows, in its order, have these ids and titles.
 const PENDING_ROWS = [
@@ -72,9 +73,13 @@ export function Home() {
         )}
         {user.data ? (
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            {user.data.rating_count} ratings
-            {user.data.like_count ? `, ${user.data.like_count} likes` : ""}
-            {user.data.top_genres.length ? ` · loves ${user.data.top_genres.slice(0, 3).join(", ")}` : ""} ·{" "}
+            {countOf(user.data.rating_count, "rating")}
+            {user.data.like_count ? `, ${countOf(user.data.like_count, "like")}` : ""}
+            {tasteLine(user.data) ? ` · stands out: ${tasteLine(user.data) ?? ""}` : ""} ·{" "}
+            <Link to={`/users/${userId}`} className="underline underline-offset-2">
+              profile
+            </Link>{" "}
+            ·{" "}
             <Link to="/users" className="underline underline-offset-2">
               switch user
             </Link>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type KeyboardEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 
 import { errorMessage, isBackendDown } from "../api/errors";
@@ -28,7 +28,17 @@ function toYear(value: string | null): number | undefined {
   return value && Number.isInteger(year) && year > 1800 && year < 2200 ? year : undefined;
 }
 
-/** Search as you type: modes, genre and year filters, title suggestions, a results grid; state lives in the URL. */
+function yearRange(from: number | undefined, to: number | undefined): string {
+  if (from !== undefined && to !== undefined) return `${String(from)}–${String(to)}`;
+  if (from !== undefined) return `from ${String(from)}`;
+  return to !== undefined ? `up to ${String(to)}` : "";
+}
+
+/**
+ * Search as you type: modes, genre and year filters (alone they browse), title suggestions, "did you mean", a results
+ * grid; state lives in the URL. Year fields apply on Enter or when they lose focus; Enter in the search box applies
+ * them too.
+ */
 export default function SearchPage() {
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
@@ -38,6 +48,9 @@ export default function SearchPage() {
   const genre = params.get("genre") ?? "";
   const yearMin = toYear(params.get("year_min"));
   const yearMax = toYear(params.get("year_max"));
+  const [yearMinText, setYearMinText] = useState(yearMin !== undefined ? String(yearMin) : "");
+  const [yearMaxText, setYearMaxText] = useState(yearMax !== undefined ? String(yearMax) : "");
+  const browsing = !debounced && (Boolean(genre) || yearMin !== undefined || yearMax !== undefined);
   const genres = useGenres();
   const suggestions = useSuggestions(debounced);
   const { userId } = useSession();
@@ -68,6 +81,33 @@ export default function SearchPage() {
     );
   };
 
+  // Both year fields at once, as typed (an invalid year is dropped by toYear when read back).
+  const applyYears = () => {
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        for (const [key, value] of [
+          ["year_min", yearMinText.trim()],
+          ["year_max", yearMaxText.trim()],
+        ] as const) {
+          if (value) next.set(key, value);
+          else next.delete(key);
+        }
+        return next;
+      },
+      { replace: true },
+    );
+  };
+
+  const onYearKey = (event: KeyboardEvent<HTMLInputElement>) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      applyYears();
+    }
+  };
+
+  const filterSummary = [genre, yearRange(yearMin, yearMax)].filter(Boolean).join(", ");
+
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-bold tracking-tight">Search</h1>
@@ -77,6 +117,7 @@ export default function SearchPage() {
         onChange={setText}
         onSubmit={(value) => {
           setText(value);
+          applyYears();
         }}
         onPick={(option) => {
           void navigate(`/movies/${option.id}`);
@@ -145,10 +186,12 @@ export default function SearchPage() {
               inputMode="numeric"
               min={1900}
               max={2100}
-              defaultValue={yearMin ?? ""}
-              onBlur={(event) => {
-                setParam("year_min", event.target.value);
+              value={yearMinText}
+              onChange={(event) => {
+                setYearMinText(event.target.value);
               }}
+              onKeyDown={onYearKey}
+              onBlur={applyYears}
               className="w-24 rounded-lg border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
             />
           </div>
@@ -162,10 +205,12 @@ export default function SearchPage() {
               inputMode="numeric"
               min={1900}
               max={2100}
-              defaultValue={yearMax ?? ""}
-              onBlur={(event) => {
-                setParam("year_max", event.target.value);
+              value={yearMaxText}
+              onChange={(event) => {
+                setYearMaxText(event.target.value);
               }}
+              onKeyDown={onYearKey}
+              onBlur={applyYears}
               className="w-24 rounded-lg border border-zinc-300 bg-white px-3 py-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
             />
           </div>
@@ -175,7 +220,7 @@ export default function SearchPage() {
         <h2 id="results-heading" className="sr-only">
           Results
         </h2>
-        {!debounced ? (
+        {!debounced && !browsing ? (
           <EmptyState title="Type to search">
             Try “action movies with robots”, a title like “toy story”, or a mood like “feel-good comedy”.
           </EmptyState>
@@ -190,11 +235,30 @@ export default function SearchPage() {
         ) : results.error ? (
           isBackendDown(results.error) ? null : <ErrorNote message={`Search failed: ${errorMessage(results.error)}`} />
         ) : results.data.items.length === 0 ? (
-          <EmptyState title={`Nothing found for “${debounced}”`}>Try another mode or fewer filters.</EmptyState>
+          <EmptyState title={debounced ? `Nothing found for “${debounced}”` : "No films match these filters"}>
+            Try another mode or fewer filters.
+          </EmptyState>
         ) : (
           <>
+            {results.data.did_you_mean ? (
+              <p className="mb-2 text-sm">
+                Showing results for{" "}
+                <button
+                  type="button"
+                  className="font-semibold text-violet-700 underline dark:text-violet-300"
+                  onClick={() => {
+                    setText(results.data.did_you_mean ?? "");
+                  }}
+                >
+                  {results.data.did_you_mean}
+                </button>{" "}
+                — did you mean that?
+              </p>
+            ) : null}
             <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
-              {results.data.items.length} films for “{debounced}” ({mode})
+              {debounced
+                ? `${String(results.data.items.length)} films for “${debounced}” (${mode})${filterSummary ? ` in ${filterSummary}` : ""}`
+                : `${String(results.data.items.length)} best-known films in ${filterSummary}`}
             </p>
             <ul className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-6" data-testid="search-results">
               {results.data.items.map((hit) => (

@@ -5,12 +5,15 @@ import { errorMessage, isBackendDown } from "../api/errors";
 import { useUsers } from "../api/queries";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
 import { Skeleton } from "../components/Skeleton";
+import { UserCard } from "../components/UserCard";
 import { useDebouncedValue } from "../lib/useDebouncedValue";
 import { useSession } from "../lib/session";
+import { countOf } from "../lib/users";
 
 const PER_PAGE = 24;
 
-/** Every user of the data set (and app users), searchable, with their stats; picking one opens their home. */
+/** Every user of the data set (and app users), searchable by id, name or taste, each described by what is
+ * distinctive in their taste, their favourite films and their activity; picking one opens their home. */
 export default function UserPicker() {
   const [query, setQuery] = useState("");
   const [page, setPage] = useState(1);
@@ -35,7 +38,8 @@ export default function UserPicker() {
         <div>
           <h1 className="text-2xl font-bold tracking-tight">Who is watching?</h1>
           <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Pick a MovieLens user to see what the models recommend for them, or start fresh.
+            Pick a MovieLens user by what stands out in their taste (against everyone else&apos;s) to see what the
+            models recommend for them, or start fresh.
           </p>
         </div>
         <Link
@@ -52,7 +56,7 @@ export default function UserPicker() {
       ) : null}
       <div className="max-w-md">
         <label htmlFor="user-search" className="mb-1 block text-sm font-medium">
-          Find a user (id or name)
+          Find a user by id, name or taste
         </label>
         <input
           id="user-search"
@@ -62,7 +66,7 @@ export default function UserPicker() {
             setQuery(event.target.value);
             setPage(1);
           }}
-          placeholder="e.g. 42"
+          placeholder="e.g. 42, horror, film-noir"
           className="w-full rounded-lg border border-zinc-300 bg-white px-3 py-2 dark:border-zinc-700 dark:bg-zinc-900"
         />
       </div>
@@ -70,43 +74,24 @@ export default function UserPicker() {
         <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" role="status" aria-label="Loading users">
           {Array.from({ length: 9 }, (_, i) => (
             <li key={i}>
-              <Skeleton className="h-20 w-full" />
+              <Skeleton className="h-40 w-full" />
             </li>
           ))}
         </ul>
       ) : users.error ? (
         isBackendDown(users.error) ? null : <ErrorNote message={`Users could not be loaded: ${errorMessage(users.error)}`} />
       ) : users.data.items.length === 0 ? (
-        <EmptyState title="No user matches">Try another id or name.</EmptyState>
+        <EmptyState title="No user matches">Try another id, a name, or a genre or tag such as “horror”.</EmptyState>
       ) : (
         <>
           <p className="text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
-            {users.data.total.toLocaleString()} users
+            {countOf(users.data.total, "user")}
+            {debounced ? ` matching “${debounced}”` : ""}
           </p>
           <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="user-list">
             {users.data.items.map((user) => (
               <li key={user.user_id}>
-                <button
-                  type="button"
-                  onClick={() => {
-                    choose(user.user_id);
-                  }}
-                  data-testid="user-option"
-                  data-user-id={user.user_id}
-                  className={`w-full rounded-lg border p-3 text-left hover:border-violet-400 hover:bg-violet-50 focus-visible:outline-2 focus-visible:outline-violet-600 dark:hover:bg-violet-950/40 ${
-                    user.user_id === userId ? "border-violet-500" : "border-zinc-200 dark:border-zinc-800"
-                  }`}
-                >
-                  <span className="block font-medium">{user.display_name}</span>
-                  <span className="block text-xs text-zinc-600 dark:text-zinc-400">
-                    {user.rating_count} ratings · {user.source === "app" ? "created here" : "MovieLens"}
-                  </span>
-                  {user.top_genres.length ? (
-                    <span className="mt-1 block truncate text-xs text-violet-700 dark:text-violet-300">
-                      {user.top_genres.slice(0, 3).join(" · ")}
-                    </span>
-                  ) : null}
-                </button>
+                <UserCard user={user} current={user.user_id === userId} onChoose={choose} />
               </li>
             ))}
           </ul>

@@ -7,13 +7,14 @@ import { vi } from "vitest";
 
 import { SessionProvider } from "../lib/session";
 
-/** Stub the global fetch: each request's path (without the query) is answered with `{data, meta}` from `routes`. */
-export function stubApi(routes: Record<string, unknown>) {
+/** Stub the global fetch: each request's path (without the query) is answered with `{data, meta}` from `routes`;
+ * `metas` adds to the meta of a path (e.g. `total` of a paged list). */
+export function stubApi(routes: Record<string, unknown>, metas: Record<string, object> = {}) {
   const fetch = vi.fn((request: Request) => {
     const path = new URL(request.url).pathname;
     const known = Object.prototype.hasOwnProperty.call(routes, path);
     const body = known
-      ? { data: routes[path], meta: { took_ms: 1 } }
+      ? { data: routes[path], meta: { took_ms: 1, ...metas[path] } }
       : { error: { code: "not_found", message: `no stub for ${path}`, details: null } };
     return Promise.resolve(
       new Response(JSON.stringify(body), { status: known ? 200 : 404, headers: { "content-type": "application/json" } }),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Response
 
 from movie_genie.api.envelope import respond
+from movie_genie.api.idempotency import idempotent
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
     ErrorResponse,
     FeedbackBody,
     FeedbackRemoveQuery,
     FeedbackResponse,
+    IdempotencyHeader,
     RemovedFeedbackResponse,
 )
 from movie_genie.api.services import services
@@ -18,14 +20,28 @@ from movie_genie.api.services import services
 bp = api_blueprint("feedback", "/api/feedback", "Ratings, likes, dislikes and watched")
 
 
-@bp.post("", responses={201: FeedbackResponse, 200: FeedbackResponse, 404: ErrorResponse})
-def record_feedback(body: FeedbackBody) -> Response:
-    """Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere."""
-    event, created = services().feedback.add(body.user_id, body.movie_id, body.kind, body.value)
-    return respond(event, status=201 if created else 200)
+@bp.post(
+    "",
+    responses={
+        201: FeedbackResponse,
+        200: FeedbackResponse,
+        404: ErrorResponse,
+        409: ErrorResponse,
+        503: ErrorResponse,
+    },
+)
+def record_feedback(header: IdempotencyHeader, body: FeedbackBody) -> Response:
+    """Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere.
+    With an Idempotency-Key, a retry answers what the first request answered; the key with another body is a 409."""
+
+    def write() -> Response:
+        event, created = services().feedback.add(body.user_id, body.movie_id, body.kind, body.value)
+        return respond(event, status=201 if created else 200)
+
+    return idempotent("POST /api/feedback", header.idempotency_key, body, write)
 
 
-@bp.delete("", responses={200: RemovedFeedbackResponse, 404: ErrorResponse})
+@bp.delete("", responses={200: RemovedFeedbackResponse, 404: ErrorResponse, 503: ErrorResponse})
 def remove_feedback(query: FeedbackRemoveQuery) -> Response:
     """Take a mark back (un-like, un-watch, interested again, clear a rating); `removed` is 0 when it was not set."""
     return respond(services().feedback.remove(query.user_id, query.movie_id, query.kind))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from movie_genie.api.envelope import respond
+from movie_genie.api.idempotency import idempotent
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
     CreateUserBody,
@@ -12,10 +13,15 @@ from movie_genie.api.schemas import (
     FeedbackListQuery,
     FeedbackListResponse,
     HomeResponse,
+    IdempotencyHeader,
     MovieMarkResponse,
     NewUserResponse,
+    SimilarUsersQuery,
+    SimilarUsersResponse,
     UserMoviePath,
     UserPath,
+    UserRatingsQuery,
+    UserRatingsResponse,
     UserResponse,
     UsersQuery,
     UsersResponse,
@@ -27,22 +33,40 @@ bp = api_blueprint("users", "/api/users", "Users, profiles and cold start")
 
 @bp.get("", responses={200: UsersResponse})
 def list_users(query: UsersQuery) -> Response:
-    """Users with their rating counts and top genres, paged; `q` matches the id or the name."""
+    """Users described by their distinctive taste, favourite films and activity, paged; `q` matches an id exactly
+    (listed first), a name, or a taste word such as a genre or tag."""
     users, total = services().users.list_users(query.q, query.page, query.page_size)
     return respond(users, page=query.page, page_size=query.page_size, total=total)
 
 
-@bp.post("", responses={201: NewUserResponse, 404: ErrorResponse})
-def create_user(body: CreateUserBody) -> Response:
-    """Create a new user from at least 3 liked films and return their first recommendations."""
-    created = services().users.create(body.liked_movie_ids, body.display_name)
-    return respond(created, status=201)
+@bp.post("", responses={201: NewUserResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse})
+def create_user(header: IdempotencyHeader, body: CreateUserBody) -> Response:
+    """Create a new user from at least 3 liked films and return their first recommendations. With an
+    Idempotency-Key, a retry answers with the user the first request created; the key with another body is a 409."""
+
+    def write() -> Response:
+        return respond(services().users.create(body.liked_movie_ids, body.display_name), status=201)
+
+    return idempotent("POST /api/users", header.idempotency_key, body, write)
 
 
 @bp.get("/<int:user_id>", responses={200: UserResponse, 404: ErrorResponse})
 def read_user(path: UserPath) -> Response:
-    """A user's profile: counts, top genres and the most recent history."""
+    """A user's profile: counts, distinctive taste, favourite films and the most recent history."""
     return respond(services().users.get(path.user_id))
+
+
+@bp.get("/<int:user_id>/ratings", responses={200: UserRatingsResponse, 404: ErrorResponse})
+def list_user_ratings(path: UserPath, query: UserRatingsQuery) -> Response:
+    """Every film the user rated with their rating, newest first, paged."""
+    items, total = services().users.ratings(path.user_id, query.page, query.page_size)
+    return respond(items, page=query.page, page_size=query.page_size, total=total)
+
+
+@bp.get("/<int:user_id>/similar", responses={200: SimilarUsersResponse, 404: ErrorResponse})
+def list_similar_users(path: UserPath, query: SimilarUsersQuery) -> Response:
+    """People with similar taste: Two-Tower's nearest users, else (not loaded) those sharing distinctive traits."""
+    return respond(services().users.similar(path.user_id, query.k))
 
 
 @bp.get("/<int:user_id>/feedback", responses={200: FeedbackListResponse, 404: ErrorResponse})

@@ -1,0 +1,82 @@
+"""Search answers the query first, on a real index over real ml-latest-small films (with and without TMDB metadata):
+results stop where relevance stops, franchises group under a title query, personal taste only re-orders relevant
+hits, well-known answers lead, misspelt titles say "did you mean", and filters alone browse."""
+
+from __future__ import annotations
+
+import pytest
+
+from movie_genie.search.engine import SearchEngine, SearchFilters
+
+GODFATHER = {858, 1221, 2023, 172591}
+STAR_WARS = {260, 1196, 1210, 2628, 5378, 33493, 122886, 166528}
+STAR_TREK = {1356, 1371, 1374, 1375}
+PAGE_FILLERS = {23, 532, 585}  # Assassins, Serial Mom, The Brady Bunch Movie: seen under "godfather"
+HORROR_NEAR_GOD = {1258, 1994, 1327, 2550, 2719, 4720, 103688}
+ROBOT_ACTION = {589, 1240, 6537, 519, 2985, 8644, 53996}
+ONE_RATING_ROBOTS = {136800, 7986}  # Robot Overlords, Robot Jox
+HAUNTED = {1994, 1327, 2550, 2719, 4720, 103688, 1258}
+TITLE_WORD_STRANGERS = {469, 470}  # The House of the Spirits, House Party 3
+
+
+def _ids(result) -> list[int]:
+    return [h.movie_id for h in result.hits]
+
+
+@pytest.fixture(scope="module", params=["metadata", "plain"])
+def engine(request, small_index, plain_index) -> SearchEngine:
+    """Both catalogues: with the TMDB metadata CSV and as the default app has it (no descriptions)."""
+    return small_index.engine if request.param == "metadata" else plain_index.engine
+
+
+def test_a_title_query_returns_its_films_not_a_padded_page(engine) -> None:
+    ids = _ids(engine.search("godfather", k=20))
+    assert GODFATHER <= set(ids[:4]), ids
+    assert not PAGE_FILLERS & set(ids) and len(ids) < 10, ids
+
+
+def test_a_franchise_groups_under_its_title_and_leaves_out_look_alikes(engine) -> None:
+    ids = _ids(engine.search("star wars", k=20))
+    assert STAR_WARS <= set(ids[: len(STAR_WARS)]), ids
+    assert not STAR_TREK & set(ids), ids
+    assert ids[0] in {260, 1196}  # the best-known episode leads
+
+
+def test_taste_reorders_only_relevant_results(engine) -> None:
+    """A horror fan misspelling a title gets that title's films, not horror; a children's fan, no cartoons."""
+    horror_fan = {m: (1.0 if m in HORROR_NEAR_GOD else 0.0) for m in HORROR_NEAR_GOD | GODFATHER}
+    ids = _ids(engine.search("godfater", k=10, personal_scores=horror_fan))
+    assert ids[:3] and set(ids[:3]) <= GODFATHER, ids
+    assert not HORROR_NEAR_GOD & set(ids), ids
+    child = {239: 10.0, 1: 5.0, 3114: 5.0}  # A Goofy Movie, Toy Story
+    robots = _ids(engine.search("robots", k=10, personal_scores=child))
+    assert 239 not in robots, robots
+
+
+def test_well_known_answers_lead_plain_language_queries(engine) -> None:
+    ids = _ids(engine.search("action movies with robots", k=10))
+    assert ids and ids[0] not in ONE_RATING_ROBOTS, ids
+    assert len(ROBOT_ACTION & set(ids[:5])) >= 2, ids
+
+
+def test_plain_language_is_not_matched_on_title_words(engine) -> None:
+    ids = _ids(engine.search("scary movie about a haunted house", k=10))
+    assert not TITLE_WORD_STRANGERS & set(ids[:4]), ids
+    assert set(ids[:2]) <= HAUNTED, ids
+
+
+def test_a_misspelt_title_says_did_you_mean(engine) -> None:
+    result = engine.search("godfater", k=10)
+    assert result.did_you_mean == "godfather"
+    assert set(_ids(result)[:3]) <= GODFATHER
+    assert engine.search("godfather", k=10).did_you_mean is None
+    assert engine.search("astronauts stranded in space", k=10).did_you_mean is None  # real words stay
+
+
+def test_filters_alone_browse_best_known_first(engine, latest_small) -> None:
+    result = engine.search("", k=10, filters=SearchFilters(genres=("Horror",), year_min=1970, year_max=1989))
+    assert result.hits and all("Horror" in h.genres and 1970 <= h.year <= 1989 for h in result.hits)
+    counts = latest_small.ratings["movie_id"].value_counts()
+    browsed = [counts[m] for m in _ids(result)]
+    assert browsed[0] == max(browsed) or browsed[0] >= 100, browsed  # well-known first (popularity x quality)
+    assert not result.personalised and result.did_you_mean is None
