@@ -151,11 +151,41 @@ class Settings:
     # Experiment tracking is on only when a tracking URI is set (movie_genie.evaluation.tracking).
     mlflow_tracking_uri: str | None = None
     mlflow_experiment: str = "movie-genie"
+    # MOVIE_GENIE_ENV=production (compose sets it): demo mode off, writes and profile creation rate-limited.
+    production: bool = False
+    # Local demo mode (the default outside production, what `make run` serves on loopback): anyone who can reach
+    # the server may rate as any MovieLens user. Profiles created in the app always need their own secret.
+    demo_mode: bool = True
+    # A bearer token that may write as any profile (MOVIE_GENIE_ADMIN_TOKEN); None: no such token.
+    admin_token: str | None = None
+    # Proxies in front of the server whose X-Forwarded-For is trusted (compose: 1, the nginx front door); 0 takes
+    # the peer address, so that no client can choose its own rate-limit key.
+    trusted_proxies: int = 0
+
+    def __post_init__(self) -> None:
+        if self.production and self.demo_mode:
+            raise ConfigError("demo mode is for local use only: MOVIE_GENIE_ENV=production turns it off")
+        if self.admin_token is not None and len(self.admin_token) < MIN_ADMIN_TOKEN:
+            raise ConfigError(f"MOVIE_GENIE_ADMIN_TOKEN must have at least {MIN_ADMIN_TOKEN} characters")
+        if self.trusted_proxies < 0:
+            raise ConfigError("MOVIE_GENIE_TRUSTED_PROXIES must be 0 or more")
 
     @classmethod
     def from_env(cls, data_dir: Path = Path("data")) -> Settings:
         """Read settings; the database defaults to a SQLite file in the data folder."""
         origins = os.environ.get("CORS_ORIGINS", "")
+        env = os.environ.get("MOVIE_GENIE_ENV", "development").strip().lower() or "development"
+        if env not in ("development", "production"):
+            raise ConfigError(f"MOVIE_GENIE_ENV must be 'development' or 'production', got {env!r}")
+        production = env == "production"
+        demo = _env_flag("MOVIE_GENIE_DEMO_MODE")
+        if production and demo:
+            raise ConfigError(
+                "MOVIE_GENIE_DEMO_MODE=1 with MOVIE_GENIE_ENV=production: demo mode is for local use only"
+            )
+        proxies = os.environ.get("MOVIE_GENIE_TRUSTED_PROXIES", "0").strip() or "0"
+        if not proxies.isdigit():
+            raise ConfigError(f"MOVIE_GENIE_TRUSTED_PROXIES must be a number of proxies (0, 1, ...), got {proxies!r}")
         return cls(
             database_url=os.environ.get("DATABASE_URL", f"sqlite:///{data_dir / 'movie_genie.db'}"),
             redis_url=os.environ.get("REDIS_URL") or None,
@@ -163,4 +193,23 @@ class Settings:
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", "").strip() or None,
             mlflow_experiment=os.environ.get("MLFLOW_EXPERIMENT_NAME", "").strip() or "movie-genie",
+            production=production,
+            demo_mode=not production if demo is None else demo,
+            admin_token=os.environ.get("MOVIE_GENIE_ADMIN_TOKEN", "").strip() or None,
+            trusted_proxies=int(proxies),
         )
+
+
+MIN_ADMIN_TOKEN = 16
+
+
+def _env_flag(name: str) -> bool | None:
+    """A yes/no environment variable: None when unset or empty."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1/0 (or true/false), got {value!r}")

@@ -189,6 +189,14 @@ def test_search_validation(client: FlaskClient, url: str) -> None:
     _error(client.get(url), 400, "validation_error")
 
 
+def test_search_with_filters_and_no_query_browses(client: FlaskClient) -> None:
+    response = client.get("/api/search?genre=Comedy&year_min=1990")
+    assert response.status_code == 200, response.get_json()
+    items = response.get_json()["data"]["items"]
+    assert items and all("Comedy" in i["movie"]["genres"] and i["movie"]["year"] >= 1990 for i in items)
+    assert response.get_json()["data"]["did_you_mean"] is None
+
+
 def test_search_unknown_genre_and_symbols_are_clear_400s(client: FlaskClient) -> None:
     assert "genre" in _error(client.get("/api/search?q=robots&genre=Nope"), 400)["message"]
     _error(client.get("/api/search?q=%21%21%21"), 400)
@@ -274,10 +282,11 @@ def test_dislike_excludes_a_film(client: FlaskClient) -> None:
 
 
 def test_rating_counts_in_live_movie_stats(client: FlaskClient) -> None:
-    created = client.post("/api/users", json={"liked_movie_ids": [1, 50, 100]}).get_json()["data"]["user"]
+    data = client.post("/api/users", json={"liked_movie_ids": [1, 50, 100]}).get_json()["data"]
     before = _ok(client, "/api/movies/2")["data"]["rating_count"]
-    body = {"user_id": created["user_id"], "movie_id": 2, "kind": "rating", "value": 4.5}
-    assert client.post("/api/feedback", json=body).status_code == 201
+    body = {"user_id": data["user"]["user_id"], "movie_id": 2, "kind": "rating", "value": 4.5}
+    headers = {"Authorization": f"Bearer {data['secret']}"}  # the new profile's owner (tests/api/test_ownership.py)
+    assert client.post("/api/feedback", json=body, headers=headers).status_code == 201
     assert _ok(client, "/api/movies/2")["data"]["rating_count"] == before + 1
 
 

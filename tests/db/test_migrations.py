@@ -53,7 +53,8 @@ def test_stepping_down_and_up_again_keeps_every_row(fresh_engine: Callable[[], E
     before = migrate.table_counts(engine)
     migrate.downgrade(engine, "0001")
     assert migrate.current_revision(engine) == "0001"
-    assert migrate.table_counts(engine) == before
+    down = migrate.table_counts(engine)
+    assert down == {table: n for table, n in before.items() if table in down}  # tables added after 0001 go
     migrate.upgrade(engine)
     assert migrate.table_counts(engine) == before
     assert migrate.schema_diff(engine) == []

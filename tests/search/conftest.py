@@ -121,7 +121,9 @@ def plain_index(
     movies = movie_slice[["movie_id", "title", "year", "genres"]].copy()
     embeddings = root / "embeddings" / EMBEDDINGS_FILE
     embed_catalogue(movies, latest_small.tags, search_config, embeddings, sentence_model, progress=False)
-    build_index(movies, latest_small.tags, latest_small.ratings, embeddings, root / "index", search_config, sentence_model)
+    build_index(
+        movies, latest_small.tags, latest_small.ratings, embeddings, root / "index", search_config, sentence_model
+    )
     return BuiltIndex(
         path=root / "index",
         embeddings=embeddings,

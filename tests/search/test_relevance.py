@@ -31,13 +31,13 @@ def engine(request, small_index, plain_index) -> SearchEngine:
 
 def test_a_title_query_returns_its_films_not_a_padded_page(engine) -> None:
     ids = _ids(engine.search("godfather", k=20))
-    assert GODFATHER <= set(ids[:4]), ids
+    assert set(ids[:4]) >= GODFATHER, ids
     assert not PAGE_FILLERS & set(ids) and len(ids) < 10, ids
 
 
 def test_a_franchise_groups_under_its_title_and_leaves_out_look_alikes(engine) -> None:
     ids = _ids(engine.search("star wars", k=20))
-    assert STAR_WARS <= set(ids[: len(STAR_WARS)]), ids
+    assert set(ids[: len(STAR_WARS)]) >= STAR_WARS, ids
     assert not STAR_TREK & set(ids), ids
     assert ids[0] in {260, 1196}  # the best-known episode leads
 

@@ -21,9 +21,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from movie_genie.api.config import ServingConfig
 from movie_genie.api.errors import register_error_handlers, validation_error_response
 from movie_genie.api.metrics import init_metrics
+from movie_genie.api.ownership import SECURITY_SCHEMES, init_ownership
 from movie_genie.api.routes import BLUEPRINTS
 from movie_genie.api.schemas import ErrorResponse
-from movie_genie.api.security import DOCS_PREFIX, csp_nonce, init_security
+from movie_genie.api.security import DOCS_PREFIX, csp_nonce, init_security, limit_writes
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.api.web import init_web
 from movie_genie.config import Layout, Params, Settings, load_params
@@ -93,6 +94,7 @@ def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
         validation_error_model=ErrorResponse,
         validation_error_callback=validation_error_response,
         responses={400: ErrorResponse, 429: ErrorResponse, 500: ErrorResponse},
+        security_schemes=SECURITY_SCHEMES,
     )
     app.config.update(
         SWAGGER_HTML_STRING=_SWAGGER_HTML,
@@ -102,14 +104,16 @@ def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
         PROPAGATE_EXCEPTIONS=False,
     )
     app.json = _JsonProvider(app)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     init_metrics(app)
     limiter = init_security(app, settings, config)
     register_error_handlers(app)
+    init_ownership(app, settings)
     for blueprint in BLUEPRINTS:
         app.register_api(blueprint)
+    limit_writes(app, limiter, settings, config)
 
     # The spec and the docs at the short, documented paths.
     app.add_url_rule("/api/openapi.json", endpoint="openapi_json", view_func=lambda: app.api_doc)
@@ -120,8 +124,6 @@ def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
         limiter.exempt(app.view_functions[endpoint])
 
     init_web(app, config.web_dist)
-    # flask-openapi3 writes `securitySchemes: null`, which OpenAPI forbids; this API has no authentication at all.
-    app.api_doc["components"].pop("securitySchemes", None)
     return app
 
 

@@ -34,6 +34,10 @@ class ServingConfig(BaseModel):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # flask-limiter rule per client address (e.g. "600 per minute"); null switches rate limiting off.
     rate_limit: str | None = None
+    # Under production settings (MOVIE_GENIE_ENV=production) these limit each client address, whatever
+    # `rate_limit` says: feedback writes (POST and DELETE together) and profile creation (POST /api/users).
+    write_rate_limit: str = "120 per minute"
+    create_user_rate_limit: str = "10 per hour"
     # The built web app (`npm run build` in web/), served at / by the same server.
     web_dist: Path = Path("web/dist")
     # Extra image hosts allowed by the Content-Security-Policy (TMDB posters).

@@ -11,7 +11,7 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 MAX_K = 100
 DEFAULT_K = 20
@@ -38,11 +38,23 @@ Genre = Literal[
     "Action", "Adventure", "Animation", "Children", "Children's", "Comedy", "Crime", "Documentary", "Drama",
     "Fantasy", "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
 ]  # fmt: skip
-# JSON ids and numbers are taken as they are: `true` is not 1 and "3" is not 3 (strict mode), in request bodies.
-StrictId = Annotated[int, Field(ge=1, le=2**31 - 1, strict=True)]
-# What a display name may not contain: control characters (C0, DEL, C1) and lone surrogates. The JSON schema
-# states the same set as a pattern, so the spec promises exactly what the server accepts.
-_NAME_FORBIDDEN = r"\x00-\x1f\x7f-\x9f\ud800-\udfff"
+
+
+def _json_number(value: Any) -> Any:
+    """Refuse what lax validation would turn into a number: `true` is not 1 and "3" is not 3 in a JSON body (an
+    integral 3.0 is the integer 3, as JSON Schema says)."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError(f"must be a JSON number, not {type(value).__name__}")
+    return value
+
+
+# Ids and numbers of request bodies.
+StrictId = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_number)]
+Rating = Annotated[float, Field(ge=0.5, le=5.0, multiple_of=0.5), BeforeValidator(_json_number)]
+# What a display name may not contain: control characters (C0, DEL, C1), as a pattern in the spec. The server also
+# refuses lone surrogates (\ud800 escapes in JSON), which cannot be stored as UTF-8; a pattern naming them makes
+# schemathesis' generator ignore the whole pattern, so the spec leaves them to the description.
+_NAME_FORBIDDEN = r"\x00-\x1f\x7f-\x9f"
 # A search query: blank (browse) or with at least one letter or digit (Python's isalnum, as the engine checks).
 _QUERY_PATTERN = r"^\s*$|[^\W_]"
 DisplayName = Annotated[str, Field(max_length=100, json_schema_extra={"pattern": f"^[^{_NAME_FORBIDDEN}]*$"})]
@@ -236,7 +248,7 @@ class FeedbackBody(_Strict):
     user_id: StrictId
     movie_id: StrictId
     kind: FeedbackKind
-    value: float | None = Field(default=None, ge=0.5, le=5.0, multiple_of=0.5, strict=True)
+    value: Rating | None = None
 
     @model_validator(mode="after")
     def _value_matches_kind(self) -> FeedbackBody:
@@ -256,7 +268,8 @@ class CreateUserBody(_Strict):
         description=f"at least {MIN_COLD_START_LIKES} different films (repeats count once)",
     )
     display_name: DisplayName | None = Field(
-        default=None, description="shown in the picker; no control characters (null or blank: a default name)"
+        default=None,
+        description="shown in the picker; no control characters or lone surrogates (null or blank: a default name)",
     )
 
     @field_validator("liked_movie_ids")
@@ -440,10 +453,14 @@ class SimilarUsers(BaseModel):
 
 
 class NewUser(BaseModel):
-    """The user just created and their first recommendations."""
+    """The user just created, their first recommendations and the profile's secret."""
 
     user: UserDetail
     recommendations: Recommendations
+    secret: str = Field(
+        description="the profile's bearer secret, shown only in this answer (the server keeps a hash): send it as "
+        "`Authorization: Bearer <secret>` to rate as this profile and to read its feedback"
+    )
 
 
 class Feedback(BaseModel):
@@ -547,6 +564,14 @@ class CatalogueInfo(BaseModel):
     with_poster: int = Field(description="films with a poster")
 
 
+class AccessInfo(BaseModel):
+    """Who may write as which profile on this server (api/ownership.py)."""
+
+    demo_mode: bool = Field(description="local demo mode: anyone may rate as any MovieLens user")
+    notice: str | None = Field(description="what the app shows while in demo mode; null outside it")
+    admin: bool = Field(description="the request carries the admin token (may write as any profile)")
+
+
 class Ping(BaseModel):
     """Liveness: the process answers."""
 
@@ -615,6 +640,10 @@ class ErrorResponse(BaseModel):
 
 class PingResponse(Envelope[Ping, Meta]):
     """GET /api/ping."""
+
+
+class AccessResponse(Envelope[AccessInfo, Meta]):
+    """GET /api/access."""
 
 
 class HealthResponse(Envelope[Health, Meta]):

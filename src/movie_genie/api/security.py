@@ -1,14 +1,21 @@
-"""Security headers (with a Content-Security-Policy), CORS for configured origins only, body size and rate limits."""
+"""Security headers (with a Content-Security-Policy), CORS for configured origins only, body size and rate limits.
+
+Rate limits key on the client address: the peer's, or with MOVIE_GENIE_TRUSTED_PROXIES=N (compose: 1, the nginx
+front door) the one those proxies put in X-Forwarded-For (werkzeug's ProxyFix). Trusting it without a proxy in
+front would let every client pick its own key.
+"""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import Any, cast
 
 from flask import Flask, Response, abort, g, request
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from movie_genie.api.config import ServingConfig
 from movie_genie.config import Settings
@@ -79,8 +86,10 @@ def _set_security_headers(config: ServingConfig) -> Callable[[Response], Respons
 
 
 def init_security(app: Flask, settings: Settings, config: ServingConfig) -> Limiter:
-    """Install headers, CORS, the body size limit and (when configured) the rate limiter."""
+    """Install headers, CORS, the body size limit and (when configured, or in production) the rate limiter."""
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
 
     @app.before_request
     def _reject_large_bodies() -> None:
@@ -96,7 +105,7 @@ def init_security(app: Flask, settings: Settings, config: ServingConfig) -> Limi
             app,
             resources={r"/api/*": {"origins": list(settings.cors_origins)}},
             methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Content-Type"],
+            allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
             max_age=600,
         )
 
@@ -106,8 +115,25 @@ def init_security(app: Flask, settings: Settings, config: ServingConfig) -> Limi
         default_limits=[config.rate_limit] if config.rate_limit else [],
         storage_uri=settings.redis_url or "memory://",
         headers_enabled=True,
-        enabled=config.rate_limit is not None,
+        enabled=config.rate_limit is not None or settings.production,
         # A broken limiter store must not take the API down: let requests through and log it.
         swallow_errors=True,
     )
     return limiter
+
+
+# The write endpoints that production limits per client (view function names as the blueprints register them).
+FEEDBACK_WRITES = ("feedback.record_feedback", "feedback.remove_feedback")
+PROFILE_CREATION = "users.create_user"
+
+
+def limit_writes(app: Flask, limiter: Limiter, settings: Settings, config: ServingConfig) -> None:
+    """Under production settings, limit feedback writes (one shared budget) and profile creation per client."""
+    if not settings.production:
+        return
+    # The limiter's decorator checks the limit when the view runs (after the body size check, before the view).
+    writes = limiter.shared_limit(config.write_rate_limit, scope="feedback-writes")
+    for endpoint in FEEDBACK_WRITES:
+        app.view_functions[endpoint] = cast(Any, writes(app.view_functions[endpoint]))
+    creation = limiter.limit(config.create_user_rate_limit)
+    app.view_functions[PROFILE_CREATION] = cast(Any, creation(app.view_functions[PROFILE_CREATION]))

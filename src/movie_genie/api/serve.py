@@ -11,6 +11,8 @@ prometheus_client is first imported, which must happen after the environment var
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import logging
 import os
 import shutil
@@ -112,8 +114,26 @@ def prepare_database(settings: Settings, params: Params) -> str | None:
         engine.dispose()
 
 
+def demo_mode_for(settings: Settings, host: str) -> Settings:
+    """Local demo mode is for loopback: on another address it is off unless MOVIE_GENIE_DEMO_MODE asks for it."""
+    if not settings.demo_mode or os.environ.get("MOVIE_GENIE_DEMO_MODE", "").strip():
+        return settings
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return settings
+    log.warning(
+        "serving on %s: demo mode (anyone may rate as any MovieLens user) is off; MOVIE_GENIE_DEMO_MODE=1 keeps it",
+        host,
+    )
+    return dataclasses.replace(settings, demo_mode=False)
+
+
 def serve(params: Params, settings: Settings, options: ServeOptions) -> None:
     """Migrate, then run gunicorn in the foreground until interrupted."""
+    settings = demo_mode_for(settings, options.host)
     revision = prepare_database(settings, params)
     log.info("database at revision %s", revision)
     metrics_dir = Path(tempfile.mkdtemp(prefix="movie-genie-metrics-"))

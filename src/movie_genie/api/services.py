@@ -586,17 +586,18 @@ class UserService:
         with self.db.session() as session:
             return self._detail(repo.get_user(session, user_id, recent=self.RECENT))
 
-    def create(self, liked_movie_ids: list[int], display_name: str | None) -> s.NewUser:
-        """Create the user with their likes stored as feedback, then recommend from those likes at once."""
+    def create(self, liked_movie_ids: list[int], display_name: str | None, secret_hash: str) -> s.NewUser:
+        """Create the user with their likes stored as feedback, then recommend from those likes at once. The answer's
+        `secret` is left empty: the route hands the secret over (api/ownership.py), the database keeps its hash."""
         unknown = [m for m in liked_movie_ids if m not in self.catalogue.movies]
         if unknown:
             raise ResourceNotFoundError(f"movie ids not in the catalogue: {unknown[:10]}")
         # Chosen before the user is written, so a missing model never leaves a user without an answer.
         model = self.recommendations.models.first_loaded(COLD_START_MODELS)
         with self.db.session() as session:
-            detail = repo.create_user(session, display_name or NEW_USER_NAME, liked_movie_ids)
+            detail = repo.create_user(session, display_name or NEW_USER_NAME, liked_movie_ids, secret_hash=secret_hash)
         recs = self.recommendations.for_history(model, liked_movie_ids, s.DEFAULT_K, detail.user_id)
-        return s.NewUser(user=self._detail(detail), recommendations=recs)
+        return s.NewUser(user=self._detail(detail), recommendations=recs, secret="")
 
     def _detail(self, user: repo.UserDetail) -> s.UserDetail:
         genre_counts: dict[str, int] = {}

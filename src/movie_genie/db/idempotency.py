@@ -27,6 +27,9 @@ DEFAULT_TTL_S = 24 * 3600
 # Longer than any request may run (gunicorn's timeout): a claim older than this belongs to a request that died.
 DEFAULT_LEASE_S = 120
 
+# Bulk statements skip matching rows in the session in Python (naive SQLite datetimes against aware ones).
+_NO_SYNC = {"synchronize_session": False}
+
 ClaimState = Literal["new", "replay", "mismatch", "in_progress"]
 
 
@@ -52,7 +55,7 @@ def claim_key(
     """Claim `key` for a request with this fingerprint (committed at once), or say why the request must not run."""
     now = now or utcnow()
     # Expired keys of every scope go first (an indexed range delete): the table holds a day of writes at most.
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now))
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now), execution_options=_NO_SYNC)
     row = IdempotencyKey(
         scope=scope,
         key=key,
@@ -88,7 +91,8 @@ def claim_key(
             IdempotencyKey.status.is_(None),
             IdempotencyKey.created_at == found.created_at,
         )
-        .values(created_at=now, expires_at=now + timedelta(seconds=ttl_s))
+        .values(created_at=now, expires_at=now + timedelta(seconds=ttl_s)),
+        execution_options=_NO_SYNC,
     )
     session.commit()
     return Claim("new") if getattr(taken, "rowcount", 0) == 1 else Claim("in_progress")
@@ -99,7 +103,8 @@ def complete_key(session: Session, scope: str, key: str, status: int, response: 
     session.execute(
         update(IdempotencyKey)
         .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-        .values(status=status, response=response)
+        .values(status=status, response=response),
+        execution_options=_NO_SYNC,
     )
     session.commit()
 
@@ -109,7 +114,8 @@ def release_key(session: Session, scope: str, key: str) -> None:
     session.execute(
         delete(IdempotencyKey).where(
             IdempotencyKey.scope == scope, IdempotencyKey.key == key, IdempotencyKey.status.is_(None)
-        )
+        ),
+        execution_options=_NO_SYNC,
     )
     session.commit()
 

@@ -133,6 +133,9 @@ class User(Base):
     favourite_movie_ids: Mapped[list[int] | None] = mapped_column(JsonList)
     first_rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # SHA-256 (hex) of the bearer secret an app profile's owner was given once at creation (api/ownership.py);
+    # NULL for MovieLens users (demo profiles) and app users created before profiles had secrets.
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         CheckConstraint("source IN ('movielens', 'app')", name="source_known"),

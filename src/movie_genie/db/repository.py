@@ -596,8 +596,23 @@ def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
     )
 
 
-def create_user(session: Session, display_name: str, liked_movie_ids: Sequence[int] = ()) -> UserDetail:
-    """Create an app user (id above every existing id) with their liked movies stored as 'like' feedback; commit."""
+def user_owner(session: Session, user_id: int) -> tuple[str, str | None] | None:
+    """A user's source ('movielens' or 'app') and secret hash, or None for an unknown id."""
+    row = session.execute(select(User.source, User.secret_hash).where(User.user_id == user_id)).first()
+    return None if row is None else (str(row.source), row.secret_hash)
+
+
+def set_secret_hash(session: Session, user_id: int, secret_hash: str) -> None:
+    """Replace an app user's secret hash (a new secret handed over) and commit; UserNotFoundError if absent."""
+    _require_user(session, user_id).secret_hash = secret_hash
+    _commit(session)
+
+
+def create_user(
+    session: Session, display_name: str, liked_movie_ids: Sequence[int] = (), *, secret_hash: str | None = None
+) -> UserDetail:
+    """Create an app user (id above every existing id) with their liked movies stored as 'like' feedback; commit.
+    `secret_hash` is the hash of the owner's bearer secret (the secret itself is never stored)."""
     name = " ".join(str(display_name).split())
     if not name or len(name) > MAX_DISPLAY_NAME:
         raise InvalidInputError(f"display_name must have 1 to {MAX_DISPLAY_NAME} characters, got {len(name)}")
@@ -611,7 +626,7 @@ def create_user(session: Session, display_name: str, liked_movie_ids: Sequence[i
         user_id = int(session.execute(select(func.coalesce(func.max(User.user_id), 0))).scalar_one()) + 1
         try:
             now = utcnow()
-            session.add(User(user_id=user_id, source="app", display_name=name, created_at=now))
+            session.add(User(user_id=user_id, source="app", display_name=name, created_at=now, secret_hash=secret_hash))
             session.flush()
             session.add_all(
                 FeedbackEvent(user_id=user_id, movie_id=m, kind="like", value=None, created_at=now) for m in liked

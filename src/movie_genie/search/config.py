@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from movie_genie.config import ConfigError, Params
 
-
 # Keys older index manifests may hold that the ranking no longer reads (reciprocal rank fusion's constant).
 _RETIRED_RANKING_KEYS = frozenset({"rrf_k"})
 

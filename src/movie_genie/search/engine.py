@@ -333,7 +333,9 @@ class SearchEngine:
                 # Cosines relative to this query's candidates: the best is 1, the last candidate 0.
                 top, floor = float(sims[0]), float(sims[-1])
                 span = top - floor if top - floor > 1e-6 else 1.0
-                lists["semantic"] = {int(r): max(0.0, (float(c) - floor) / span) for r, c in zip(rows, sims, strict=True)}
+                lists["semantic"] = {
+                    int(r): max(0.0, (float(c) - floor) / span) for r, c in zip(rows, sims, strict=True)
+                }
         if mode in ("lexical", "hybrid"):
             bm25 = self._lexical.scores(text)  # [n]
             found = _top(bm25, rank.candidates, allowed, minimum=1e-9)
@@ -345,8 +347,8 @@ class SearchEngine:
             named = {g.lower() for w in normalise(text).split(" ") for g in self._genre_words.get(w, ())}
             if named:
                 # Only films another retriever found: a genre alone never makes a film relevant.
-                found = set().union(*lists.values())
-                lists["genre"] = {r: 1.0 for r in found if any(self._genre_masks[g][r] for g in named)}
+                pool: set[int] = set().union(*lists.values())
+                lists["genre"] = {r: 1.0 for r in pool if any(self._genre_masks[g][r] for g in named)}
         return lists
 
     def _title_evidence(self, text: str, allowed: np.ndarray | None) -> dict[int, float]:

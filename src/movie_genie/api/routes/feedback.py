@@ -6,6 +6,7 @@ from flask import Response
 
 from movie_genie.api.envelope import respond
 from movie_genie.api.idempotency import idempotent
+from movie_genie.api.ownership import OWNER_SECURITY, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
     ErrorResponse,
@@ -25,14 +26,19 @@ bp = api_blueprint("feedback", "/api/feedback", "Ratings, likes, dislikes and wa
     responses={
         201: FeedbackResponse,
         200: FeedbackResponse,
+        401: ErrorResponse,
+        403: ErrorResponse,
         404: ErrorResponse,
         409: ErrorResponse,
         503: ErrorResponse,
     },
+    security=OWNER_SECURITY,
 )
 def record_feedback(header: IdempotencyHeader, body: FeedbackBody) -> Response:
     """Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere.
-    With an Idempotency-Key, a retry answers what the first request answered; the key with another body is a 409."""
+    With an Idempotency-Key, a retry answers what the first request answered; the key with another body is a 409.
+    Only the profile's owner may write (its bearer secret; MovieLens profiles in demo mode only): else 401/403."""
+    require_owner(body.user_id)
 
     def write() -> Response:
         event, created = services().feedback.add(body.user_id, body.movie_id, body.kind, body.value)
@@ -41,7 +47,19 @@ def record_feedback(header: IdempotencyHeader, body: FeedbackBody) -> Response:
     return idempotent("POST /api/feedback", header.idempotency_key, body, write)
 
 
-@bp.delete("", responses={200: RemovedFeedbackResponse, 404: ErrorResponse, 503: ErrorResponse})
+@bp.delete(
+    "",
+    responses={
+        200: RemovedFeedbackResponse,
+        401: ErrorResponse,
+        403: ErrorResponse,
+        404: ErrorResponse,
+        503: ErrorResponse,
+    },
+    security=OWNER_SECURITY,
+)
 def remove_feedback(query: FeedbackRemoveQuery) -> Response:
-    """Take a mark back (un-like, un-watch, interested again, clear a rating); `removed` is 0 when it was not set."""
+    """Take a mark back (un-like, un-watch, interested again, clear a rating); `removed` is 0 when it was not set.
+    Only the profile's owner may (as for POST)."""
+    require_owner(query.user_id)
     return respond(services().feedback.remove(query.user_id, query.movie_id, query.kind))

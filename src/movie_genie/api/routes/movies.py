@@ -30,7 +30,7 @@ def browse_movies(query: MoviesQuery) -> Response:
     return respond(movies, page=query.page, page_size=query.page_size, total=total)
 
 
-@bp.get("/movies/popular", responses={200: MovieListResponse})
+@bp.get("/movies/popular", responses={200: MovieListResponse, 404: ErrorResponse})
 def list_popular_movies(query: PopularQuery) -> Response:
     """The most-rated films, optionally within one genre; with `user_id`, none of the films that user touched."""
     return respond(services().movies.popular(query.k, query.genre, query.user_id))

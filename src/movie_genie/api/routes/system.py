@@ -6,8 +6,11 @@ from __future__ import annotations
 from flask import Response
 
 from movie_genie.api.envelope import respond
+from movie_genie.api.ownership import DEMO_NOTICE, demo_mode, is_admin
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
+    AccessInfo,
+    AccessResponse,
     CatalogueResponse,
     ErrorResponse,
     HealthResponse,
@@ -31,6 +34,14 @@ def check_health() -> Response:
     """Readiness: the database, each model, the search index and the cache; 503 when one is down."""
     health = services().health()
     return respond(health, status=200 if health.status == "ok" else 503)
+
+
+@bp.get("/access", responses={200: AccessResponse})
+def read_access() -> Response:
+    """Whether this server runs in local demo mode (MovieLens profiles writable by anyone) and whether the request
+    carries the admin token; profiles created in the app are always written with their own bearer secret."""
+    demo = demo_mode()
+    return respond(AccessInfo(demo_mode=demo, notice=DEMO_NOTICE if demo else None, admin=is_admin()))
 
 
 @bp.get("/models", responses={200: ModelsResponse, 500: ErrorResponse})

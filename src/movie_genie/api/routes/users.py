@@ -6,6 +6,7 @@ from flask import Response
 
 from movie_genie.api.envelope import respond
 from movie_genie.api.idempotency import idempotent
+from movie_genie.api.ownership import OWNER_SECURITY, hand_over_secret, may_read, new_secret, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
     CreateUserBody,
@@ -41,24 +42,37 @@ def list_users(query: UsersQuery) -> Response:
 
 @bp.post("", responses={201: NewUserResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse})
 def create_user(header: IdempotencyHeader, body: CreateUserBody) -> Response:
-    """Create a new user from at least 3 liked films and return their first recommendations. With an
-    Idempotency-Key, a retry answers with the user the first request created; the key with another body is a 409."""
+    """Create a new user from at least 3 liked films and return their first recommendations and the profile's
+    secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile). With an
+    Idempotency-Key, a retry answers with the user the first request created (and a new secret, which replaces the
+    first); the key with another body is a 409."""
+    secret, secret_hash = new_secret()
 
     def write() -> Response:
-        return respond(services().users.create(body.liked_movie_ids, body.display_name), status=201)
+        return respond(services().users.create(body.liked_movie_ids, body.display_name, secret_hash), status=201)
 
-    return idempotent("POST /api/users", header.idempotency_key, body, write)
+    return hand_over_secret(idempotent("POST /api/users", header.idempotency_key, body, write), secret, secret_hash)
 
 
 @bp.get("/<int:user_id>", responses={200: UserResponse, 404: ErrorResponse})
 def read_user(path: UserPath) -> Response:
-    """A user's profile: counts, distinctive taste, favourite films and the most recent history."""
-    return respond(services().users.get(path.user_id))
+    """A user's profile: counts, distinctive taste, favourite films and the most recent history (a profile created
+    in the app shows its history to its owner only)."""
+    user = services().users.get(path.user_id)
+    if user.recent and not may_read(path.user_id):
+        user = user.model_copy(update={"recent": [], "recent_genres": []})
+    return respond(user)
 
 
-@bp.get("/<int:user_id>/ratings", responses={200: UserRatingsResponse, 404: ErrorResponse})
+@bp.get(
+    "/<int:user_id>/ratings",
+    responses={200: UserRatingsResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    security=OWNER_SECURITY,
+)
 def list_user_ratings(path: UserPath, query: UserRatingsQuery) -> Response:
-    """Every film the user rated with their rating, newest first, paged."""
+    """Every film the user rated with their rating, newest first, paged; a profile created in the app: its owner
+    only."""
+    require_owner(path.user_id, read=True)
     items, total = services().users.ratings(path.user_id, query.page, query.page_size)
     return respond(items, page=query.page, page_size=query.page_size, total=total)
 
@@ -69,20 +83,37 @@ def list_similar_users(path: UserPath, query: SimilarUsersQuery) -> Response:
     return respond(services().users.similar(path.user_id, query.k))
 
 
-@bp.get("/<int:user_id>/feedback", responses={200: FeedbackListResponse, 404: ErrorResponse})
+@bp.get(
+    "/<int:user_id>/feedback",
+    responses={200: FeedbackListResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    security=OWNER_SECURITY,
+)
 def list_user_feedback(path: UserPath, query: FeedbackListQuery) -> Response:
-    """The user's feedback events, newest first (at most `limit`)."""
+    """The user's feedback events, newest first (at most `limit`); a profile created in the app: its owner only."""
+    require_owner(path.user_id, read=True)
     return respond(services().feedback.list_events(path.user_id, query.limit))
 
 
-@bp.get("/<int:user_id>/home", responses={200: HomeResponse, 404: ErrorResponse, 503: ErrorResponse})
+@bp.get(
+    "/<int:user_id>/home",
+    responses={200: HomeResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse},
+    security=OWNER_SECURITY,
+)
 def read_user_home(path: UserPath) -> Response:
-    """The user's home page: ordered rows (purpose, model, cards with reasons), none showing a film they touched."""
+    """The user's home page: ordered rows (purpose, model, cards with reasons), none showing a film they touched;
+    its reasons name films the user liked, so a profile created in the app: its owner only."""
+    require_owner(path.user_id, read=True)
     data, cached = services().home.home(path.user_id)
     return respond(data, cached=cached)
 
 
-@bp.get("/<int:user_id>/movies/<int:movie_id>", responses={200: MovieMarkResponse, 404: ErrorResponse})
+@bp.get(
+    "/<int:user_id>/movies/<int:movie_id>",
+    responses={200: MovieMarkResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    security=OWNER_SECURITY,
+)
 def read_user_movie(path: UserMoviePath) -> Response:
-    """What the user did with one film: their rating (data set or app) and like, dislike, watched, dismiss marks."""
+    """What the user did with one film: their rating (data set or app) and like, dislike, watched, dismiss marks;
+    a profile created in the app: its owner only."""
+    require_owner(path.user_id, read=True)
     return respond(services().feedback.mark(path.user_id, path.movie_id))
