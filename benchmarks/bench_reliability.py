@@ -60,11 +60,13 @@ def call(base: str, method: str, path: str, body: Any = None, headers: dict[str,
         return 0
 
 
-def tally(statuses: list[int], *, refused_is_ok: bool = False) -> Result:
-    """Requests, 5xx (a refused connection counts: nothing answered) and 2xx of one class."""
+def tally(statuses: list[int]) -> Result:
+    """Requests, 5xx (a refused connection counts: nothing answered), of which 503 (a documented "not available"
+    answer, e.g. search without its index) and 2xx of one class."""
     return {
         "requests": len(statuses),
         "5xx": sum(1 for s in statuses if s >= 500 or s == 0),
+        "503": sum(1 for s in statuses if s == 503),
         "2xx": sum(1 for s in statuses if 200 <= s < 300),
         "lost": 0,
     }
@@ -225,9 +227,9 @@ def main() -> None:
     start = time.perf_counter()
     results = run(args.artefacts, args.src.resolve(), min(args.rounds, 200))
     print(f"\n{args.label}: {args.src} ({time.perf_counter() - start:.0f} s)")
-    print(f"{'class':<18}{'requests':>10}{'5xx':>6}{'2xx':>6}{'lost/dup':>10}")
+    print(f"{'class':<18}{'requests':>10}{'5xx':>6}{'of 503':>8}{'2xx':>6}{'lost/dup':>10}")
     for name, r in results.items():
-        print(f"{name:<18}{r['requests']:>10}{r['5xx']:>6}{r['2xx']:>6}{r['lost']:>10}")
+        print(f"{name:<18}{r['requests']:>10}{r['5xx']:>6}{r['503']:>8}{r['2xx']:>6}{r['lost']:>10}")
     previous = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     previous[args.label] = {"src": str(args.src), "rounds": args.rounds, "classes": results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -60,15 +60,13 @@ def follows_documented_rules(case: Any) -> bool:
     year_min, year_max = query.get("year_min"), query.get("year_max")
     if isinstance(year_min, int) and isinstance(year_max, int) and year_min > year_max:
         return False
-    if case.path == "/api/search" and not str(query.get("q", "")).strip():
-        if not (query.get("genre") or year_min is not None or year_max is not None or query.get("min_ratings")):
-            return False
+    filtered = query.get("genre") or year_min is not None or year_max is not None or query.get("min_ratings")
+    if case.path == "/api/search" and not str(query.get("q", "")).strip() and not filtered:
+        return False
     if case.path == "/api/feedback" and case.method == "POST" and "kind" in body:
-        if (body["kind"] == "rating") != (body.get("value") is not None):
-            return False
+        return (body["kind"] == "rating") == (body.get("value") is not None)
     if case.path == "/api/users" and case.method == "POST" and isinstance(body.get("liked_movie_ids"), list):
-        if len(set(body["liked_movie_ids"])) < 3:
-            return False
+        return len(set(body["liked_movie_ids"])) >= 3
     return True
 
 

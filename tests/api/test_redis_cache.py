@@ -52,7 +52,8 @@ def _worker_like_app(app: Flask, artefacts: Any, redis_url: str) -> Flask:
 def test_two_workers_share_answers_and_see_feedback(app: Flask, artefacts: Any, redis_url: str) -> None:
     first = _worker_like_app(app, artefacts, redis_url).test_client()
     second = _worker_like_app(app, artefacts, redis_url).test_client()
-    created = first.post("/api/users", json={"liked_movie_ids": [1, 2, 3]}).get_json()["data"]["user"]
+    data = first.post("/api/users", json={"liked_movie_ids": [1, 2, 3]}).get_json()["data"]
+    created, owner = data["user"], {"Authorization": f"Bearer {data['secret']}"}
     url = f"/api/recommendations?user_id={created['user_id']}&model=popular&k=5"
     answer = first.get(url).get_json()
     assert answer["meta"]["cached"] is False
@@ -60,7 +61,7 @@ def test_two_workers_share_answers_and_see_feedback(app: Flask, artefacts: Any, 
     assert shared["meta"]["cached"] is True and shared["data"] == answer["data"]  # computed by the other worker
     top = answer["data"]["items"][0]["movie"]["movie_id"]
     body = {"user_id": created["user_id"], "movie_id": top, "kind": "dislike"}
-    assert second.post("/api/feedback", json=body).status_code == 201
+    assert second.post("/api/feedback", json=body, headers=owner).status_code == 201
     after = first.get(url).get_json()
     assert after["meta"]["cached"] is False
     assert top not in [i["movie"]["movie_id"] for i in after["data"]["items"]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -47,6 +47,17 @@ def _json_number(value: Any) -> Any:
         raise ValueError(f"must be a JSON number, not {type(value).__name__}")
     return value
 
+
+def _genre_spelling(value: Any) -> Any:
+    """A genre in any letter case, in the spec's spelling ("comedy" -> "Comedy"); anything else as it came."""
+    if isinstance(value, str):
+        return _GENRES_BY_LOWER.get(value.strip().lower(), value)
+    return value
+
+
+_GENRES_BY_LOWER = {g.lower(): g for g in get_args(Genre)}
+# A genre parameter: the enum, matched case-insensitively (as the app's genre links always did).
+GenreParam = Annotated[Genre, BeforeValidator(_genre_spelling)]
 
 # Ids and numbers of request bodies.
 StrictId = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_number)]
@@ -124,7 +135,7 @@ class SimilarUsersQuery(_Strict):
 class MoviesQuery(PageQuery):
     """Browse the catalogue by genre and year range, sorted."""
 
-    genre: Genre | None = None
+    genre: GenreParam | None = None
     year_min: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
     year_max: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
     sort: MovieSort = "popularity"
@@ -140,7 +151,7 @@ class PopularQuery(_Strict):
     """The most-rated films, optionally in one genre."""
 
     k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
-    genre: Genre | None = None
+    genre: GenreParam | None = None
     user_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="leave out the films this user touched")
 
 
@@ -162,7 +173,7 @@ class SearchQuery(_Strict):
         json_schema_extra={"pattern": _QUERY_PATTERN},
     )
     mode: SearchMode = "hybrid"
-    genre: Genre | None = None
+    genre: GenreParam | None = None
     year_min: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
     year_max: int | None = Field(default=None, ge=YEAR_MIN, le=YEAR_MAX)
     min_ratings: int = Field(default=0, ge=0, le=1_000_000)

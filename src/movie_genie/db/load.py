@@ -580,6 +580,7 @@ def _user_rows(users: pd.DataFrame) -> Iterator[dict[str, Any]]:
             "favourite_movie_ids": [int(m) for m in record["favourite_movie_ids"]],
             "first_rated_at": _moment_or_none(record["first_rated_at"]),
             "last_rated_at": _moment_or_none(record["last_rated_at"]),
+            "secret_hash": None,  # a demo profile: no owner (api/ownership.py)
         }
 
 

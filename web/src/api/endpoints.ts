@@ -1,9 +1,11 @@
 /** One function per backend endpoint the app uses; each returns the envelope's data, typed from the spec. */
 import { client, envelope } from "./http";
 import type {
+  AccessInfo,
   CatalogueInfo,
   FeedbackEvent,
   FeedbackIn,
+  Genre,
   GenreCount,
   Health,
   HomePage,
@@ -71,7 +73,7 @@ export async function fetchSimilarUsers(userId: number, k: number, signal?: Abor
   return (await envelope(client.GET("/api/users/{user_id}/similar", { params, signal }))).data;
 }
 
-/** POST /api/users: a new user from the films they like, with their first recommendations. */
+/** POST /api/users: a new user from the films they like, with their first recommendations and the profile's secret. */
 export async function createUser(likedMovieIds: number[]): Promise<NewUser> {
   return (await envelope(client.POST("/api/users", { body: { liked_movie_ids: likedMovieIds, display_name: null } }))).data;
 }
@@ -101,7 +103,7 @@ export async function fetchMovieMark(userId: number, movieId: number, signal?: A
 
 /** GET /api/movies/popular, optionally within one genre (and without the films a user touched). */
 export async function fetchPopular(k: number, genre?: string, signal?: AbortSignal, userId?: number): Promise<MovieSummary[]> {
-  const query = { k, genre: genre || undefined, user_id: userId };
+  const query = { k, genre: (genre || undefined) as Genre | undefined, user_id: userId };
   return (await envelope(client.GET("/api/movies/popular", { params: { query }, signal }))).data;
 }
 
@@ -127,7 +129,7 @@ export async function searchMovies(params: SearchParams, signal?: AbortSignal): 
   const query = {
     q: params.q,
     mode: params.mode,
-    genre: params.genre || undefined,
+    genre: (params.genre || undefined) as Genre | undefined,
     year_min: params.yearMin,
     year_max: params.yearMax,
     user_id: params.userId,
@@ -161,6 +163,11 @@ export async function fetchFeedback(userId: number, signal?: AbortSignal): Promi
 /** GET /api/models: models, versions and the evaluation report. */
 export async function fetchModels(signal?: AbortSignal): Promise<ModelsInfo> {
   return (await envelope(client.GET("/api/models", { signal }))).data;
+}
+
+/** GET /api/access: whether the server runs in local demo mode (anyone may rate as any MovieLens user). */
+export async function fetchAccess(signal?: AbortSignal): Promise<AccessInfo> {
+  return (await envelope(client.GET("/api/access", { signal }))).data;
 }
 
 /** GET /api/catalogue: how many films have a plot summary and a poster (0: no metadata was added). */

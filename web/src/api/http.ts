@@ -27,6 +27,22 @@ export const client = createClient<paths>({
   headers: { Accept: "application/json" },
 });
 
+// The current profile's bearer secret (lib/session.tsx keeps it): writes and private reads of a profile created in
+// the app need it; MovieLens profiles need none (they are writable only in the server's local demo mode).
+let profileSecret: string | null = null;
+
+/** Send `Authorization: Bearer <secret>` with every API call from now on (null: send none). */
+export function setProfileSecret(secret: string | null): void {
+  profileSecret = secret;
+}
+
+client.use({
+  onRequest({ request }) {
+    if (profileSecret) request.headers.set("Authorization", `Bearer ${profileSecret}`);
+    return request;
+  },
+});
+
 /** The error to throw for a non-2xx answer whose body openapi-fetch has parsed (object) or kept as text. */
 export function toError(response: Response, body: unknown): Error {
   if (body && typeof body === "object" && "error" in body) {

@@ -24,6 +24,7 @@ export const keys = {
   feedback: (userId: number) => ["feedback", userId] as const,
   models: ["models"] as const,
   catalogue: ["catalogue"] as const,
+  access: ["access"] as const,
 };
 
 /** Backend health, polled so the banner clears by itself when the server comes back. */
@@ -151,6 +152,11 @@ export function useFeedback(userId: number | null) {
     queryFn: ({ signal }) => api.fetchFeedback(userId ?? -1, signal),
     enabled: userId !== null,
   });
+}
+
+/** Whether the server runs in local demo mode; it changes only when the server restarts. */
+export function useAccess() {
+  return useQuery({ queryKey: keys.access, queryFn: ({ signal }) => api.fetchAccess(signal), staleTime: Infinity });
 }
 
 /** How much metadata the catalogue has; it changes only when the server restarts on new data. */

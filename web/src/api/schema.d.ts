@@ -38,6 +38,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether this server runs in local demo mode (MovieLens profiles writable by anyone) and whether the request
+         * @description carries the admin token; profiles created in the app are always written with their own bearer secret.
+         */
+        get: operations["read_access"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models": {
         parameters: {
             query?: never;
@@ -85,7 +105,10 @@ export interface paths {
          */
         get: operations["list_users"];
         put?: never;
-        /** Create a new user from at least 3 liked films and return their first recommendations. */
+        /**
+         * Create a new user from at least 3 liked films and return their first recommendations and the profile's
+         * @description secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile). With an<br/>Idempotency-Key, a retry answers with the user the first request created (and a new secret, which replaces the<br/>first); the key with another body is a 409.
+         */
         post: operations["create_user"];
         delete?: never;
         options?: never;
@@ -100,7 +123,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A user's profile: counts, distinctive taste, favourite films and the most recent history. */
+        /**
+         * A user's profile: counts, distinctive taste, favourite films and the most recent history (a profile created
+         * @description in the app shows its history to its owner only).
+         */
         get: operations["read_user"];
         put?: never;
         post?: never;
@@ -117,7 +143,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every film the user rated with their rating, newest first, paged. */
+        /**
+         * Every film the user rated with their rating, newest first, paged; a profile created in the app: its owner
+         * @description only.
+         */
         get: operations["list_user_ratings"];
         put?: never;
         post?: never;
@@ -151,7 +180,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user's feedback events, newest first (at most `limit`). */
+        /** The user's feedback events, newest first (at most `limit`); a profile created in the app: its owner only. */
         get: operations["list_user_feedback"];
         put?: never;
         post?: never;
@@ -168,7 +197,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user's home page: ordered rows (purpose, model, cards with reasons), none showing a film they touched. */
+        /**
+         * The user's home page: ordered rows (purpose, model, cards with reasons), none showing a film they touched;
+         * @description its reasons name films the user liked, so a profile created in the app: its owner only.
+         */
         get: operations["read_user_home"];
         put?: never;
         post?: never;
@@ -185,7 +217,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What the user did with one film: their rating (data set or app) and like, dislike, watched, dismiss marks. */
+        /**
+         * What the user did with one film: their rating (data set or app) and like, dislike, watched, dismiss marks;
+         * @description a profile created in the app: its owner only.
+         */
         get: operations["read_user_movie"];
         put?: never;
         post?: never;
@@ -343,9 +378,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere. */
+        /**
+         * Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere.
+         * @description With an Idempotency-Key, a retry answers what the first request answered; the key with another body is a 409.<br/>Only the profile's owner may write (its bearer secret; MovieLens profiles in demo mode only): else 401/403.
+         */
         post: operations["record_feedback"];
-        /** Take a mark back (un-like, un-watch, interested again, clear a rating); `removed` is 0 when it was not set. */
+        /**
+         * Take a mark back (un-like, un-watch, interested again, clear a rating); `removed` is 0 when it was not set.
+         * @description Only the profile's owner may (as for POST).
+         */
         delete: operations["remove_feedback"];
         options?: never;
         head?: never;
@@ -444,6 +485,35 @@ export interface components {
             checks: {
                 [key: string]: components["schemas"]["Check"];
             };
+        };
+        /**
+         * AccessResponse
+         * @description GET /api/access.
+         */
+        AccessResponse: {
+            data: components["schemas"]["AccessInfo"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * AccessInfo
+         * @description Who may write as which profile on this server (api/ownership.py).
+         */
+        AccessInfo: {
+            /**
+             * Demo Mode
+             * @description local demo mode: anyone may rate as any MovieLens user
+             */
+            demo_mode: boolean;
+            /**
+             * Notice
+             * @description what the app shows while in demo mode; null outside it
+             */
+            notice: string | null;
+            /**
+             * Admin
+             * @description the request carries the admin token (may write as any profile)
+             */
+            admin: boolean;
         };
         /**
          * ModelsResponse
@@ -694,11 +764,16 @@ export interface components {
         };
         /**
          * NewUser
-         * @description The user just created and their first recommendations.
+         * @description The user just created, their first recommendations and the profile's secret.
          */
         NewUser: {
             user: components["schemas"]["UserDetail"];
             recommendations: components["schemas"]["Recommendations"];
+            /**
+             * Secret
+             * @description the profile's bearer secret, shown only in this answer (the server keeps a hash): send it as `Authorization: Bearer <secret>` to rate as this profile and to read its feedback
+             */
+            secret: string;
         };
         /**
          * Recommendations
@@ -826,10 +901,14 @@ export interface components {
          * @description A new app user from a few films they like (cold start).
          */
         CreateUserBody: {
-            /** Liked Movie Ids */
+            /**
+             * Liked Movie Ids
+             * @description at least 3 different films (repeats count once)
+             */
             liked_movie_ids: number[];
             /**
              * Display Name
+             * @description shown in the picker; no control characters or lone surrogates (null or blank: a default name)
              * @default null
              */
             display_name: string | null;
@@ -1322,8 +1401,17 @@ export interface components {
              * @default false
              */
             cached: boolean;
-            /** Model */
+            /**
+             * Model
+             * @description the model that answered (after any fallback)
+             */
             model: string;
+            /**
+             * Requested Model
+             * @description the model asked for first when none was named; differs from `model` after a fallback
+             * @default null
+             */
+            requested_model: string | null;
             /**
              * Model Version
              * @default null
@@ -1345,7 +1433,7 @@ export interface components {
         /**
          * FeedbackBody
          * @description One thing a user did: a rating (value 0.5..5 in half steps) or a like, dislike, watched or dismiss ("not
-         *     interested"; no value). The same mark twice is stored once.
+         *     interested"; value absent or null). The same mark twice is stored once.
          */
         FeedbackBody: {
             /** User Id */
@@ -1511,6 +1599,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+        };
+    };
+    read_access: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -1692,7 +1836,10 @@ export interface operations {
     create_user: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1729,6 +1876,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -1749,6 +1905,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1853,6 +2018,24 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2000,6 +2183,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2061,6 +2262,24 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2147,6 +2366,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2191,7 +2428,7 @@ export interface operations {
                 /** @description 1-based page number */
                 page?: number;
                 page_size?: number;
-                genre?: string | null;
+                genre?: ("Action" | "Adventure" | "Animation" | "Children" | "Children's" | "Comedy" | "Crime" | "Documentary" | "Drama" | "Fantasy" | "Film-Noir" | "Horror" | "IMAX" | "Musical" | "Mystery" | "Romance" | "Sci-Fi" | "Thriller" | "War" | "Western") | null;
                 year_min?: number | null;
                 year_max?: number | null;
                 sort?: "popularity" | "rating" | "year" | "title";
@@ -2253,7 +2490,7 @@ export interface operations {
         parameters: {
             query?: {
                 k?: number;
-                genre?: string | null;
+                genre?: ("Action" | "Adventure" | "Animation" | "Children" | "Children's" | "Comedy" | "Crime" | "Documentary" | "Drama" | "Fantasy" | "Film-Noir" | "Horror" | "IMAX" | "Musical" | "Mystery" | "Romance" | "Sci-Fi" | "Thriller" | "War" | "Western") | null;
                 /** @description leave out the films this user touched */
                 user_id?: number | null;
             };
@@ -2274,6 +2511,15 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2519,10 +2765,10 @@ export interface operations {
     search_movies: {
         parameters: {
             query?: {
-                /** @description what to look for (empty: browse the filters) */
+                /** @description what to look for, with at least one letter or digit; empty browses, and then needs a filter */
                 q?: string;
                 mode?: "hybrid" | "semantic" | "lexical" | "title";
-                genre?: string | null;
+                genre?: ("Action" | "Adventure" | "Animation" | "Children" | "Children's" | "Comedy" | "Crime" | "Documentary" | "Drama" | "Fantasy" | "Film-Noir" | "Horror" | "IMAX" | "Musical" | "Mystery" | "Romance" | "Sci-Fi" | "Thriller" | "War" | "Western") | null;
                 year_min?: number | null;
                 year_max?: number | null;
                 min_ratings?: number;
@@ -2672,7 +2918,8 @@ export interface operations {
         parameters: {
             query: {
                 user_id: number;
-                model?: "hybrid" | "bert4rec" | "two_tower" | "popular" | "ease";
+                /** @description omitted: the first loaded of hybrid, two_tower, ease, popular (meta.model says which answered) */
+                model?: ("hybrid" | "bert4rec" | "two_tower" | "popular" | "ease") | null;
                 k?: number;
             };
             header?: never;
@@ -2749,7 +2996,10 @@ export interface operations {
     record_feedback: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2786,8 +3036,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2815,6 +3092,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2855,6 +3141,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2884,6 +3188,15 @@ export interface operations {
             };
             /** @description Internal Server Error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

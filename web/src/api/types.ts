@@ -5,6 +5,8 @@
 import type { components, operations } from "./schema";
 
 type Schemas = components["schemas"];
+/** A MovieLens genre: the spec's enum (the app takes them from GET /api/genres, which lists only these). */
+export type Genre = NonNullable<NonNullable<operations["browse_movies"]["parameters"]["query"]>["genre"]>;
 
 export type MovieSummary = Schemas["MovieSummary"];
 export type MovieDetail = Schemas["MovieDetail"];
@@ -32,6 +34,7 @@ export type HomeRow = Schemas["HomeRow"];
 export type HomeItem = Schemas["HomeItem"];
 export type MovieMark = Schemas["MovieMark"];
 export type CatalogueInfo = Schemas["CatalogueInfo"];
+export type AccessInfo = Schemas["AccessInfo"];
 
 export type ModelName = NonNullable<NonNullable<operations["recommend_movies"]["parameters"]["query"]>["model"]>;
 export type SearchMode = NonNullable<NonNullable<operations["search_movies"]["parameters"]["query"]>["mode"]>;

@@ -1,7 +1,7 @@
 import { Link, Navigate, NavLink, Outlet, useLocation } from "react-router";
 
 import { ApiError } from "../api/errors";
-import { useHealth, useUser } from "../api/queries";
+import { useAccess, useHealth, useUser } from "../api/queries";
 import { useSession } from "../lib/session";
 import { useTheme } from "../lib/theme";
 import { BackendBanner } from "./BackendBanner";
@@ -17,6 +17,7 @@ export function Layout() {
   const [theme, toggleTheme] = useTheme();
   useHealth(); // polled: raises the banner when the server stops, lowers it when it is back
   const user = useUser(userId);
+  const access = useAccess();
   const { pathname } = useLocation();
   // The stored user is gone (e.g. the database was rebuilt): every page sends them back to the picker, which
   // forgets the id and says why. The picker and onboarding work without a user.
@@ -56,6 +57,15 @@ export function Layout() {
             ) : null}
           </nav>
           <div className="ml-auto flex items-center gap-2">
+            {access.data?.demo_mode ? (
+              <span
+                className="rounded-full border border-amber-300 bg-amber-50 px-2 py-0.5 text-xs text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200"
+                title={access.data.notice ?? undefined}
+                data-testid="demo-mode"
+              >
+                {access.data.notice}
+              </span>
+            ) : null}
             <Link
               to="/users"
               className="rounded-md border border-zinc-300 px-2.5 py-1.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"

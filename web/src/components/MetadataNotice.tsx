@@ -2,7 +2,7 @@ import { useCatalogue } from "../api/queries";
 
 const WHAT_IT_MEANS = {
   search: "Search can match titles, genres and viewer tags, but not what a film is about.",
-  details: "Films show their title, genres and ratings only.",
+  details: "Films show their title, year, genres, viewer tags and ratings only.",
 } as const;
 
 /**

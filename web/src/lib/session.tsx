@@ -1,12 +1,22 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 
+import { setProfileSecret } from "../api/http";
+import { useAccess } from "../api/queries";
+import type { UserDetail } from "../api/types";
+
 /** Who the app is recommending for: a MovieLens user or one created in the app, kept across reloads. */
 interface Session {
   userId: number | null;
-  setUserId: (userId: number | null) => void;
+  /** The profile's bearer secret when this browser created it (MovieLens profiles have none). */
+  secret: string | null;
+  /** Switch profile; `secret` is given once, by onboarding, and kept beside the id for this profile. */
+  setUserId: (userId: number | null, secret?: string) => void;
 }
 
 const STORAGE_KEY = "movie-genie.user";
+// Secrets of the profiles created in this browser, by user id (the server keeps only their hashes).
+const SECRETS_KEY = "movie-genie.secrets";
+const memorySecrets: Record<string, string> = {}; // when storage is disabled
 const SessionContext = createContext<Session | null>(null);
 
 function readStoredUser(): number | null {
@@ -19,19 +29,43 @@ function readStoredUser(): number | null {
   }
 }
 
-/** Provides the current user to the whole app. */
+function readSecrets(): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(window.localStorage.getItem(SECRETS_KEY) ?? "{}");
+    return parsed && typeof parsed === "object" ? { ...(parsed as Record<string, string>), ...memorySecrets } : memorySecrets;
+  } catch {
+    return { ...memorySecrets };
+  }
+}
+
+function secretOf(userId: number | null): string | null {
+  return userId === null ? null : (readSecrets()[String(userId)] ?? null);
+}
+
+function initialState(): { userId: number | null; secret: string | null } {
+  const userId = readStoredUser();
+  const secret = secretOf(userId);
+  setProfileSecret(secret); // before the first request
+  return { userId, secret };
+}
+
+/** Provides the current user (and their secret, which every API call then carries) to the whole app. */
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [userId, setState] = useState<number | null>(readStoredUser);
-  const setUserId = useCallback((next: number | null) => {
-    setState(next);
+  const [{ userId, secret }, setState] = useState(initialState);
+  const setUserId = useCallback((next: number | null, newSecret?: string) => {
+    if (next !== null && newSecret) memorySecrets[String(next)] = newSecret;
+    const current = secretOf(next);
+    setProfileSecret(current);
+    setState({ userId: next, secret: current });
     try {
       if (next === null) window.localStorage.removeItem(STORAGE_KEY);
       else window.localStorage.setItem(STORAGE_KEY, String(next));
+      if (newSecret) window.localStorage.setItem(SECRETS_KEY, JSON.stringify(readSecrets()));
     } catch {
       /* storage disabled: keep the in-memory value */
     }
   }, []);
-  const value = useMemo(() => ({ userId, setUserId }), [userId, setUserId]);
+  const value = useMemo(() => ({ userId, secret, setUserId }), [userId, secret, setUserId]);
   return <SessionContext value={value}>{children}</SessionContext>;
 }
 
@@ -41,4 +75,21 @@ export function useSession(): Session {
   const session = useContext(SessionContext);
   if (!session) throw new Error("useSession must be used inside <SessionProvider>");
   return session;
+}
+
+/** Whether the current session may rate as `user`, and if not, why (shown beside the disabled buttons). */
+// eslint-disable-next-line react-refresh/only-export-components -- the hook belongs with its provider
+export function useCanRate(user: Pick<UserDetail, "user_id" | "source"> | undefined): { allowed: boolean; reason: string | null } {
+  const { secret } = useSession();
+  const access = useAccess();
+  // The secret is the current profile's own (onboarding in this browser); demo mode lets anyone write.
+  if (secret || access.data?.demo_mode) return { allowed: true, reason: null };
+  if (!access.data || !user) return { allowed: false, reason: null }; // not known yet
+  return {
+    allowed: false,
+    reason:
+      user.source === "movielens"
+        ? "MovieLens profiles are read-only on this server (demo mode is off): start your own profile to rate films."
+        : "Only the browser that created this profile can rate as it.",
+  };
 }

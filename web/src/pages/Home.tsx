@@ -8,7 +8,7 @@ import { ErrorNote } from "../components/EmptyState";
 import { MovieRow } from "../components/MovieRow";
 import { Skeleton } from "../components/Skeleton";
 import { modelLabel } from "../lib/models";
-import { useSession } from "../lib/session";
+import { useCanRate, useSession } from "../lib/session";
 import { countOf, tasteLine } from "../lib/users";
 
 // Shown while the page loads: the server's rows, in its order, have these ids and titles.
@@ -40,6 +40,7 @@ export function Home() {
   const user = useUser(userId);
   const home = useHome(userId);
   const send = useSendFeedback();
+  const canRate = useCanRate(user.data);
   // Dismissed here: hidden at once, before the refetched page (which leaves them out) arrives.
   const [dismissed, setDismissed] = useState<ReadonlySet<number>>(new Set());
 
@@ -88,6 +89,14 @@ export function Home() {
         {send.isError && !isBackendDown(send.error) ? (
           <ErrorNote message={`Not saved: ${errorMessage(send.error)}`} />
         ) : null}
+        {canRate.reason ? (
+          <p className="mt-2 text-sm text-zinc-600 dark:text-zinc-400" data-testid="read-only-profile">
+            {canRate.reason}{" "}
+            <Link to="/onboarding" className="underline underline-offset-2">
+              Start your own profile
+            </Link>
+          </p>
+        ) : null}
       </div>
       {home.isPending ? (
         PENDING_ROWS.map((row) => (
@@ -110,7 +119,7 @@ export function Home() {
             isUpdating={home.isFetching}
             error={null}
             empty={EMPTY[row.id] ?? "Nothing here yet."}
-            onDismiss={row.history ? undefined : dismiss}
+            onDismiss={row.history || !canRate.allowed ? undefined : dismiss}
           />
         ))
       )}

@@ -54,7 +54,7 @@ describe("MovieDetails", () => {
   it("says how to add plot summaries when the catalogue has none", async () => {
     renderMovie(TOY_STORY, NO_METADATA);
     const notice = await screen.findByRole("complementary", { name: "Missing film details" });
-    expect(notice).toHaveTextContent("Films show their title, genres and ratings only.");
+    expect(notice).toHaveTextContent("Films show their title, year, genres, viewer tags and ratings only.");
     expect(notice).toHaveTextContent("TMDB_API_KEY");
   });
 

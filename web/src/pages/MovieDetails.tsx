@@ -1,7 +1,7 @@
 import { Link, useParams } from "react-router";
 
 import { ApiError, errorMessage, isBackendDown } from "../api/errors";
-import { useMovie, useMovieMark, useSendFeedback, useSimilar } from "../api/queries";
+import { useMovie, useMovieMark, useSendFeedback, useSimilar, useUser } from "../api/queries";
 import type { FeedbackKind } from "../api/types";
 import { ErrorNote } from "../components/EmptyState";
 import { MetadataNotice } from "../components/MetadataNotice";
@@ -10,7 +10,7 @@ import { Poster } from "../components/Poster";
 import { Skeleton } from "../components/Skeleton";
 import { StarRating } from "../components/StarRating";
 import { modelLabel } from "../lib/models";
-import { useSession } from "../lib/session";
+import { useCanRate, useSession } from "../lib/session";
 import { NotFound } from "./NotFound";
 
 const ICON_PATHS = {
@@ -73,6 +73,9 @@ export default function MovieDetails() {
   const { userId } = useSession();
   const movie = useMovie(movieId);
   const send = useSendFeedback();
+  // MovieLens profiles are read-only outside the server's demo mode; app profiles need this browser's secret.
+  const canRate = useCanRate(useUser(userId).data);
+  const locked = send.isPending || !canRate.allowed;
   // The user's own rating (data set or app, from their whole history) and marks of this film.
   const mark = useMovieMark(userId, movieId);
   // Similar films leave out every film this user rated or marked.
@@ -118,7 +121,8 @@ export default function MovieDetails() {
     <button
       type="button"
       aria-pressed={pressed}
-      disabled={send.isPending}
+      disabled={locked}
+      title={canRate.reason ?? undefined}
       onClick={() => {
         setMark(kind, undefined, pressed);
       }}
@@ -179,7 +183,7 @@ export default function MovieDetails() {
               <>
                 <StarRating
                   value={shownRating}
-                  disabled={send.isPending}
+                  disabled={locked}
                   onRate={(value) => {
                     setMark("rating", value);
                   }}
@@ -190,6 +194,14 @@ export default function MovieDetails() {
                   {markButton("watched", "Watched", watched)}
                   {markButton("dismiss", "Not interested", dismissed)}
                 </div>
+                {canRate.reason ? (
+                  <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="read-only-profile">
+                    {canRate.reason}{" "}
+                    <Link to="/onboarding" className="underline underline-offset-2">
+                      Start your own profile
+                    </Link>
+                  </p>
+                ) : null}
                 <p className="text-sm" aria-live="polite" data-testid="feedback-status">
                   {send.isPending
                     ? "Saving…"

@@ -55,7 +55,7 @@ export default function Onboarding() {
   const submit = () => {
     create.mutate([...picked.keys()], {
       onSuccess: (created) => {
-        setUserId(created.user.user_id);
+        setUserId(created.user.user_id, created.secret);
         void navigate("/");
       },
     });

@@ -7,9 +7,17 @@ import { vi } from "vitest";
 
 import { SessionProvider } from "../lib/session";
 
-/** Stub the global fetch: each request's path (without the query) is answered with `{data, meta}` from `routes`;
- * `metas` adds to the meta of a path (e.g. `total` of a paged list). */
-export function stubApi(routes: Record<string, unknown>, metas: Record<string, object> = {}) {
+/** GET /api/access as `make run` answers it: local demo mode, MovieLens profiles writable by anyone. */
+export const DEMO_ACCESS = {
+  demo_mode: true,
+  notice: "demo mode: anyone on this machine can rate as any MovieLens user",
+  admin: false,
+};
+
+/** Stub the global fetch: each request's path (without the query) is answered with `{data, meta}` from `routes`
+ * (GET /api/access: demo mode unless given); `metas` adds to the meta of a path (e.g. `total` of a paged list). */
+export function stubApi(given: Record<string, unknown>, metas: Record<string, object> = {}) {
+  const routes: Record<string, unknown> = { "/api/access": DEMO_ACCESS, ...given };
   const fetch = vi.fn((request: Request) => {
     const path = new URL(request.url).pathname;
     const known = Object.prototype.hasOwnProperty.call(routes, path);
