@@ -95,12 +95,14 @@ class LiveServer:
         """GET a JSON endpoint: status, headers, decoded body (errors too)."""
         return self._call(urllib.request.Request(self.base + path, headers={"Connection": "close"}), timeout)
 
-    def post(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-        """POST a JSON body: status, headers, decoded body."""
+    def post(
+        self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        """POST a JSON body (with extra headers, e.g. Authorization): status, headers, decoded body."""
         request = urllib.request.Request(
             self.base + path,
             data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "Connection": "close"},
+            headers={"Content-Type": "application/json", "Connection": "close", **(headers or {})},
             method="POST",
         )
         return self._call(request, 15.0)

@@ -128,8 +128,8 @@ def test_a_replayed_sign_up_hands_over_a_new_secret_and_stores_none(client: Flas
     _error(client.get(f"/api/users/{user_id}/feedback", headers=_bearer(first["secret"])), 403, "not_owner")
     services: Services = app.extensions[EXTENSION_KEY]
     with services.db.session() as session:
-        stored = session.execute(select(IdempotencyKey.response).where(IdempotencyKey.key == headers["Idempotency-Key"]))
-        text = stored.scalar_one() or ""
+        query = select(IdempotencyKey.response).where(IdempotencyKey.key == headers["Idempotency-Key"])
+        text = session.execute(query).scalar_one() or ""
     assert first["secret"] not in text and again["secret"] not in text
 
 

@@ -34,6 +34,9 @@ from tests.postgres import POSTGRES_ADMIN_URL, postgres_admin
 # Database 14: the API's own Redis tests use 15; this suite flushes only its own number.
 REDIS_URL = os.environ.get("MOVIE_GENIE_TEST_REDIS_DEPLOY_URL", "redis://127.0.0.1:6379/14")
 WORKERS = 2
+# Production settings, as compose sets them: demo mode off, so MovieLens profiles are written with the admin token.
+ADMIN_TOKEN = "deploy-tests-admin-token-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 MOVIE_GENIE = str(Path(sys.executable).with_name("movie-genie"))
 ENTRYPOINT = Path(__file__).resolve().parents[2] / "deploy" / "docker-entrypoint.sh"
 
@@ -66,12 +69,15 @@ def _redis_client() -> redis.Redis:
 
 
 def server_env(database_url: str, redis_url: str | None) -> dict[str, str]:
-    """The environment of the server and its CLI steps: this database and cache, offline, no proxies."""
+    """The environment of the server and its CLI steps: production settings (as compose), this database and cache,
+    offline, no proxies."""
     # No proxies: the test talks to loopback only. The container's offline settings for the sentence model.
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env.pop("REDIS_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.update(DATABASE_URL=database_url, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    env.update(MOVIE_GENIE_ENV="production", MOVIE_GENIE_ADMIN_TOKEN=ADMIN_TOKEN)
+    env.pop("MOVIE_GENIE_DEMO_MODE", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
     return env

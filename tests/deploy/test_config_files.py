@@ -6,6 +6,7 @@ deploy/README.md lists the commands that do.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -38,8 +39,13 @@ def _tool(name: str) -> str:
     return str(path)
 
 
-def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+# The secrets compose requires (`${VAR:?message}`: no fallback passwords); `config` is checked with them set.
+COMPOSE_SECRETS = {"POSTGRES_PASSWORD": "test-postgres-password", "GRAFANA_PASSWORD": "test-grafana-password"}
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **env} if env is not None else None
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=environ)
 
 
 def _compose() -> dict[str, Any]:
@@ -76,7 +82,7 @@ def test_docker_compose_config_accepts_the_stack(tmp_path: Path) -> None:
     v2 = shutil.which("docker") and _run(["docker", "compose", "version"]).returncode == 0
     if v2:
         for args in (["-f", str(COMPOSE)], files):
-            result = _run(["docker", "compose", *args, "config", "--quiet"])
+            result = _run(["docker", "compose", *args, "config", "--quiet"], COMPOSE_SECRETS)
             assert result.returncode == 0, result.stderr
         return
     if not shutil.which("docker-compose"):
@@ -87,9 +93,9 @@ def test_docker_compose_config_accepts_the_stack(tmp_path: Path) -> None:
     copy.write_text(re.sub(r"(?m)^name:.*\n", "", COMPOSE.read_text(encoding="utf-8")), encoding="utf-8")
     base = ["docker-compose", "--project-directory", str(DEPLOY), "-f", str(copy)]
     for extra in ([], ["-f", str(HOST_MODELS)]):
-        result = _run([*base, *extra, "config", "--quiet"])
+        result = _run([*base, *extra, "config", "--quiet"], COMPOSE_SECRETS)
         assert result.returncode == 0, result.stderr
-    merged = yaml.safe_load(_run([*base, "-f", str(HOST_MODELS), "config"]).stdout)
+    merged = yaml.safe_load(_run([*base, "-f", str(HOST_MODELS), "config"], COMPOSE_SECRETS).stdout)
     app = merged["services"]["app"]
     assert app["build"]["args"]["TRAIN_AT_BUILD"] == "0"
     assert {v.split(":", 1)[1] for v in app["volumes"]} == {"/app/data:ro", "/app/artifacts:ro"}
@@ -195,6 +201,19 @@ def test_app_reaches_the_compose_database_and_cache() -> None:
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
     }
+
+
+def test_compose_runs_production_settings_with_secrets_from_the_environment() -> None:
+    text = COMPOSE.read_text(encoding="utf-8")
+    # No fallback passwords: each secret is required (`${VAR:?message}`), so a forgotten one stops `up` at once.
+    assert not re.search(r"\$\{(POSTGRES_PASSWORD|GRAFANA_PASSWORD)(:?-)", text)
+    services = _compose()["services"]
+    env = services["app"]["environment"]
+    assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
+    assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_PASSWORD:?")
+    # Demo mode off and write limits on; the client address from the one proxy in front (nginx).
+    assert env["MOVIE_GENIE_ENV"] == "production" and env["MOVIE_GENIE_TRUSTED_PROXIES"] == "1"
 
 
 def test_grafana_provisioning_finds_the_dashboard_and_datasource() -> None:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.deploy.conftest import WORKERS, Server
+from tests.deploy.conftest import ADMIN, WORKERS, Server
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "movie-genie.json"
@@ -114,7 +114,7 @@ def _live_series(server: Server) -> dict[str, dict[str, set[str]]]:
     assert server.get("/api/search?q=space+adventure&k=5")[0] == 200
     assert server.get("/api/movies/1/similar?k=5")[0] == 200
     assert server.get("/api/movies/99999999")[0] == 404
-    assert server.post("/api/feedback", {"user_id": 31, "movie_id": 2, "kind": "watched"})[0] == 201
+    assert server.post("/api/feedback", {"user_id": 31, "movie_id": 2, "kind": "watched"}, ADMIN)[0] == 201
     series: dict[str, dict[str, set[str]]] = {}
     for family in text_string_to_metric_families(server.text("/metrics")):
         for sample in family.samples:

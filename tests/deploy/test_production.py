@@ -16,7 +16,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.artefacts import Artefacts
-from tests.deploy.conftest import MOVIE_GENIE, WORKERS, Server, server_env
+from tests.deploy.conftest import ADMIN, MOVIE_GENIE, WORKERS, Server, server_env
 
 
 def _items(body: dict[str, Any]) -> list[int]:
@@ -101,7 +101,7 @@ def test_feedback_invalidates_the_cache_in_every_worker(server: Server, user_id:
     feedback: dict[str, Any] = {"user_id": user_id, "movie_id": top, "kind": kind}
     if kind == "rating":
         feedback["value"] = 1.0
-    status, _, event = server.post("/api/feedback", feedback)
+    status, _, event = server.post("/api/feedback", feedback, ADMIN)
     assert status == 201 and event["data"]["movie_id"] == top, event
 
     status, _, fresh = server.get(url)
@@ -128,6 +128,20 @@ def test_new_user_is_known_to_every_worker(server: Server) -> None:
     assert not set(liked) & set(_items(next(iter(answers.values()))[0]))
 
 
+def test_production_settings_make_movielens_profiles_read_only(server: Server) -> None:
+    status, _, access = server.get("/api/access")
+    assert status == 200 and access["data"]["demo_mode"] is False, access
+    status, _, body = server.post("/api/feedback", {"user_id": 3, "movie_id": 1, "kind": "like"})
+    assert status == 403 and body["error"]["code"] == "demo_profile_read_only", body
+    # A profile created in the app is written with its own secret.
+    status, _, created = server.post("/api/users", {"liked_movie_ids": [1, 2, 3]})
+    assert status == 201, created
+    owner = {"Authorization": f"Bearer {created['data']['secret']}"}
+    mark = {"user_id": created["data"]["user"]["user_id"], "movie_id": 4, "kind": "like"}
+    assert server.post("/api/feedback", mark)[0] == 401
+    assert server.post("/api/feedback", mark, owner)[0] == 201
+
+
 def test_errors_are_json_with_security_headers_under_gunicorn(server: Server) -> None:
     status, headers, body = server.get("/api/recommendations?user_id=99999999&model=ease&k=5")
     assert status == 404 and body["error"]["code"] == "not_found", body
@@ -152,7 +166,7 @@ def test_metrics_aggregate_every_worker(server: Server) -> None:
     url = "/api/recommendations?user_id=22&model=ease&k=5"
     answers = server.from_every_worker(url)
     sent = sum(len(b) for b in answers.values())
-    assert server.post("/api/feedback", {"user_id": 22, "movie_id": 1, "kind": "like"})[0] == 201
+    assert server.post("/api/feedback", {"user_id": 22, "movie_id": 1, "kind": "like"}, ADMIN)[0] == 201
     samples = _samples(server.text("/metrics"))
     route = "/api/recommendations"
     assert _total(samples, "movie_genie_http_request_duration_seconds_count", route=route, status="200") >= sent

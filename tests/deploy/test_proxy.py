@@ -30,7 +30,7 @@ import pytest
 
 from movie_genie.api.config import ServingConfig
 from tests.artefacts import Artefacts
-from tests.deploy.conftest import Server, _start
+from tests.deploy.conftest import ADMIN, Server, _start
 from tests.deploy.nginx import Nginx
 from tests.live_server import free_port
 
@@ -326,7 +326,7 @@ def test_api_calls_pass_through_with_the_security_headers(through: Server) -> No
     assert headers["X-Frame-Options"] == "DENY" and headers["Server"] == "nginx"
     top = body["data"]["items"][0]["movie"]["movie_id"]
 
-    status, headers, event = through.post("/api/feedback", {"user_id": 7, "movie_id": top, "kind": "like"})
+    status, headers, event = through.post("/api/feedback", {"user_id": 7, "movie_id": top, "kind": "like"}, ADMIN)
     assert status == 201, event
     assert all(name in headers for name in SECURITY_HEADERS), headers
     status, _, again = through.get("/api/recommendations?user_id=7&model=ease&k=10")

@@ -77,6 +77,9 @@ def server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port = free_port()
     env = {**os.environ, "DATABASE_URL": e2e_artefacts.database_url, "HF_HUB_OFFLINE": "1"}
     env.pop("REDIS_URL", None)
+    # `make run`'s defaults: local demo mode on loopback (anyone may rate as any MovieLens user).
+    for name in ("MOVIE_GENIE_ENV", "MOVIE_GENIE_DEMO_MODE", "MOVIE_GENIE_ADMIN_TOKEN", "MOVIE_GENIE_TRUSTED_PROXIES"):
+        env.pop(name, None)
     command = [str(Path(sys.executable).with_name("movie-genie")), "--params", str(e2e_artefacts.params_file)]
     command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     log = tmp_path_factory.mktemp("e2e-serve") / "gunicorn.log"

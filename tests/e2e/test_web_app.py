@@ -72,6 +72,8 @@ def test_pick_user_search_open_rate_and_rows_change(server: Any, new_page: Any) 
     page = new_page(1440)
     _choose_user(page, server.base, 5)
     _wait_rows(page)
+    # `make run` serves in local demo mode, and says so.
+    expect(page.get_by_test_id("demo-mode")).to_contain_text("anyone on this machine can rate as any MovieLens user")
     # Each row says which model made it.
     expect(page.locator("[data-testid=row-for-you] [data-testid=row-model]")).to_have_text("Hybrid")
     expect(page.locator("[data-testid=row-up-next] [data-testid=row-model]")).to_have_text("BERT4Rec")
@@ -137,6 +139,12 @@ def test_new_user_onboarding(server: Any, new_page: Any) -> None:
     expect(page.locator(f"[data-testid=row-for-you] {CARD}").first).to_be_visible()
     expect(page.get_by_test_id("current-user")).to_contain_text("User")
     screenshot(page, "home-new-user-375")
+    # The new profile's secret (kept by the browser) is what lets it rate.
+    page.goto(f"{server.base}/movies/2")
+    like = page.get_by_role("button", name="Like", exact=True)
+    like.click()
+    expect(like).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("feedback-status")).to_contain_text("Saved")
 
 
 def test_screens_at_375_px_and_dark_mode(server: Any, new_page: Any) -> None:
