@@ -329,9 +329,7 @@ def test_without_a_key_the_stage_writes_a_header_and_asks_nothing(stage: Stage, 
     assert app.calls == []
 
 
-def test_a_bad_key_fails_in_one_line_with_status_2_and_writes_nothing(
-    stage: Stage, tmdb: tuple[str, FakeTmdb]
-) -> None:
+def test_a_bad_key_fails_in_one_line_with_status_2_and_writes_nothing(stage: Stage, tmdb: tuple[str, FakeTmdb]) -> None:
     _, app = tmdb
     stage.monkeypatch.setenv("TMDB_API_KEY", "wrong")
     code, _, err = stage.run("tmdb")
