@@ -6,6 +6,7 @@ import { useHome, useSendFeedback, useUser } from "../api/queries";
 import type { HomeRow } from "../api/types";
 import { ErrorNote } from "../components/EmptyState";
 import { MovieRow } from "../components/MovieRow";
+import { ReadOnlyNote } from "../components/ReadOnlyNote";
 import { Skeleton } from "../components/Skeleton";
 import { modelLabel } from "../lib/models";
 import { useCanRate, useSession } from "../lib/session";
@@ -89,14 +90,7 @@ export function Home() {
         {send.isError && !isBackendDown(send.error) ? (
           <ErrorNote message={`Not saved: ${errorMessage(send.error)}`} />
         ) : null}
-        {canRate.reason ? (
-          <p className="mt-2 text-sm text-zinc-600 dark:text-zinc-400" data-testid="read-only-profile">
-            {canRate.reason}{" "}
-            <Link to="/onboarding" className="underline underline-offset-2">
-              Start your own profile
-            </Link>
-          </p>
-        ) : null}
+        {canRate.reason ? <ReadOnlyNote reason={canRate.reason} className="mt-2" /> : null}
       </div>
       {home.isPending ? (
         PENDING_ROWS.map((row) => (

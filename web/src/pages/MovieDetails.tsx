@@ -7,6 +7,7 @@ import { ErrorNote } from "../components/EmptyState";
 import { MetadataNotice } from "../components/MetadataNotice";
 import { MovieRow } from "../components/MovieRow";
 import { Poster } from "../components/Poster";
+import { ReadOnlyNote } from "../components/ReadOnlyNote";
 import { Skeleton } from "../components/Skeleton";
 import { StarRating } from "../components/StarRating";
 import { modelLabel } from "../lib/models";
@@ -194,14 +195,7 @@ export default function MovieDetails() {
                   {markButton("watched", "Watched", watched)}
                   {markButton("dismiss", "Not interested", dismissed)}
                 </div>
-                {canRate.reason ? (
-                  <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="read-only-profile">
-                    {canRate.reason}{" "}
-                    <Link to="/onboarding" className="underline underline-offset-2">
-                      Start your own profile
-                    </Link>
-                  </p>
-                ) : null}
+                {canRate.reason ? <ReadOnlyNote reason={canRate.reason} /> : null}
                 <p className="text-sm" aria-live="polite" data-testid="feedback-status">
                   {send.isPending
                     ? "Saving…"

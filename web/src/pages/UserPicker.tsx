@@ -4,6 +4,7 @@ import { Link, useLocation, useNavigate } from "react-router";
 import { errorMessage, isBackendDown } from "../api/errors";
 import { useUsers } from "../api/queries";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
+import { Pager } from "../components/Pager";
 import { Skeleton } from "../components/Skeleton";
 import { UserCard } from "../components/UserCard";
 import { useDebouncedValue } from "../lib/useDebouncedValue";
@@ -95,31 +96,7 @@ export default function UserPicker() {
               </li>
             ))}
           </ul>
-          <nav aria-label="Pages of users" className="flex items-center gap-3">
-            <button
-              type="button"
-              disabled={page <= 1}
-              onClick={() => {
-                setPage((p) => p - 1);
-              }}
-              className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm disabled:opacity-40 dark:border-zinc-700"
-            >
-              Previous
-            </button>
-            <span className="text-sm">
-              Page {page} of {pages}
-            </span>
-            <button
-              type="button"
-              disabled={page >= pages}
-              onClick={() => {
-                setPage((p) => p + 1);
-              }}
-              className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm disabled:opacity-40 dark:border-zinc-700"
-            >
-              Next
-            </button>
-          </nav>
+          <Pager label="Pages of users" page={page} pages={pages} onPage={setPage} />
         </>
       )}
     </div>

@@ -5,6 +5,7 @@ import { ApiError, errorMessage, isBackendDown } from "../api/errors";
 import { useSimilarUsers, useUser, useUserRatings } from "../api/queries";
 import type { UserDetail } from "../api/types";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
+import { Pager } from "../components/Pager";
 import { Skeleton } from "../components/Skeleton";
 import { UserCard } from "../components/UserCard";
 import { modelLabel } from "../lib/models";
@@ -139,31 +140,7 @@ function Ratings({ userId }: { userId: number }) {
               ))}
             </tbody>
           </table>
-          <nav aria-label="Pages of ratings" className="flex items-center gap-3">
-            <button
-              type="button"
-              disabled={page <= 1}
-              onClick={() => {
-                setPage((p) => p - 1);
-              }}
-              className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm disabled:opacity-40 dark:border-zinc-700"
-            >
-              Newer
-            </button>
-            <span className="text-sm">
-              Page {page} of {pages}
-            </span>
-            <button
-              type="button"
-              disabled={page >= pages}
-              onClick={() => {
-                setPage((p) => p + 1);
-              }}
-              className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm disabled:opacity-40 dark:border-zinc-700"
-            >
-              Older
-            </button>
-          </nav>
+          <Pager label="Pages of ratings" page={page} pages={pages} onPage={setPage} previous="Newer" next="Older" />
         </>
       )}
     </section>
