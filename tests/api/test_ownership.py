@@ -203,3 +203,24 @@ def test_demo_mode_is_for_loopback_unless_asked_for(monkeypatch: pytest.MonkeyPa
     assert not demo_mode_for(local, "0.0.0.0").demo_mode
     monkeypatch.setenv("MOVIE_GENIE_DEMO_MODE", "1")
     assert demo_mode_for(local, "0.0.0.0").demo_mode
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/recommendations?user_id={uid}",
+        "/api/users/{uid}/similar",
+        "/api/movies/popular?user_id={uid}",
+        "/api/movies/1/similar?user_id={uid}",
+        "/api/search?q=toy&user_id={uid}",
+    ],
+)
+def test_what_is_derived_from_an_app_profiles_history_is_its_owners(client: FlaskClient, path: str) -> None:
+    # Recommendations name films the user liked, and what a list leaves out tells what they touched.
+    uid, secret = _sign_up(client)
+    url = path.format(uid=uid)
+    _error(client.get(url), 401, "secret_required")
+    _, other = _sign_up(client)
+    _error(client.get(url, headers=_bearer(other)), 403, "not_owner")
+    assert client.get(url, headers=_bearer(secret)).status_code == 200
+    assert client.get(path.format(uid=1)).status_code == 200  # a MovieLens profile's data set history is public

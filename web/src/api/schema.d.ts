@@ -163,7 +163,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** People with similar taste: Two-Tower's nearest users, else (not loaded) those sharing distinctive traits. */
+        /**
+         * People with similar taste: Two-Tower's nearest users, else (not loaded) those sharing distinctive traits;
+         * @description they are found from the user's history, so a profile created in the app: its owner only.
+         */
         get: operations["list_similar_users"];
         put?: never;
         post?: never;
@@ -254,7 +257,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The most-rated films, optionally within one genre; with `user_id`, none of the films that user touched. */
+        /**
+         * The most-rated films, optionally within one genre; with `user_id`, none of the films that user touched (what
+         * @description is left out tells what they touched, so for a profile created in the app: its owner only).
+         */
         get: operations["list_popular_movies"];
         put?: never;
         post?: never;
@@ -290,7 +296,7 @@ export interface paths {
         };
         /**
          * Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings); with `user_id`,
-         * @description none of the films that user touched.
+         * @description none of the films that user touched (for a profile created in the app: its owner only).
          */
         get: operations["list_similar_movies"];
         put?: never;
@@ -325,7 +331,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Ranked films for a query; `personalized` is true only when the user's taste was really blended in. */
+        /**
+         * Ranked films for a query; `personalized` is true only when the user's taste was really blended in (with
+         * @description `user_id` of a profile created in the app: its owner only).
+         */
         get: operations["search_movies"];
         put?: never;
         post?: never;
@@ -359,7 +368,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Top-k films for the user from the chosen model (history read from the database on every miss). */
+        /**
+         * Top-k films for the user from the chosen model (history read from the database on every miss); the reasons
+         * @description name films the user liked, so a profile created in the app: its owner only.
+         */
         get: operations["recommend_movies"];
         put?: never;
         post?: never;
@@ -2113,6 +2125,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2518,6 +2548,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2652,6 +2700,24 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2799,6 +2865,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2939,6 +3023,24 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from movie_genie.api.envelope import respond
+from movie_genie.api.ownership import OWNER_SECURITY, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
     ErrorResponse,
@@ -30,9 +31,16 @@ def browse_movies(query: MoviesQuery) -> Response:
     return respond(movies, page=query.page, page_size=query.page_size, total=total)
 
 
-@bp.get("/movies/popular", responses={200: MovieListResponse, 404: ErrorResponse})
+@bp.get(
+    "/movies/popular",
+    responses={200: MovieListResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    security=OWNER_SECURITY,
+)
 def list_popular_movies(query: PopularQuery) -> Response:
-    """The most-rated films, optionally within one genre; with `user_id`, none of the films that user touched."""
+    """The most-rated films, optionally within one genre; with `user_id`, none of the films that user touched (what
+    is left out tells what they touched, so for a profile created in the app: its owner only)."""
+    if query.user_id is not None:
+        require_owner(query.user_id, read=True)
     return respond(services().movies.popular(query.k, query.genre, query.user_id))
 
 
@@ -42,10 +50,16 @@ def read_movie(path: MoviePath) -> Response:
     return respond(services().movies.get(path.movie_id))
 
 
-@bp.get("/movies/<int:movie_id>/similar", responses={200: SimilarResponse, 404: ErrorResponse, 503: ErrorResponse})
+@bp.get(
+    "/movies/<int:movie_id>/similar",
+    responses={200: SimilarResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse},
+    security=OWNER_SECURITY,
+)
 def list_similar_movies(path: MoviePath, query: SimilarQuery) -> Response:
     """Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings); with `user_id`,
-    none of the films that user touched."""
+    none of the films that user touched (for a profile created in the app: its owner only)."""
+    if query.user_id is not None:
+        require_owner(query.user_id, read=True)
     data, cached = services().movies.similar(path.movie_id, query.k, query.kind, query.user_id)
     return respond(data, cached=cached)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from movie_genie.api.envelope import respond
+from movie_genie.api.ownership import OWNER_SECURITY, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import ErrorResponse, RecommendationsQuery, RecommendationsResponse
 from movie_genie.api.services import services
@@ -12,8 +13,20 @@ from movie_genie.api.services import services
 bp = api_blueprint("recommendations", "/api/recommendations", "Personalised recommendations with reasons")
 
 
-@bp.get("", responses={200: RecommendationsResponse, 404: ErrorResponse, 503: ErrorResponse})
+@bp.get(
+    "",
+    responses={
+        200: RecommendationsResponse,
+        401: ErrorResponse,
+        403: ErrorResponse,
+        404: ErrorResponse,
+        503: ErrorResponse,
+    },
+    security=OWNER_SECURITY,
+)
 def recommend_movies(query: RecommendationsQuery) -> Response:
-    """Top-k films for the user from the chosen model (history read from the database on every miss)."""
+    """Top-k films for the user from the chosen model (history read from the database on every miss); the reasons
+    name films the user liked, so a profile created in the app: its owner only."""
+    require_owner(query.user_id, read=True)
     data, meta = services().recommendations.recommend(query.user_id, query.model, query.k)
     return respond(data, **meta)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from movie_genie.api.envelope import respond
+from movie_genie.api.ownership import OWNER_SECURITY, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import ErrorResponse, SearchQuery, SearchResponse, SuggestQuery, SuggestResponse
 from movie_genie.api.services import services
@@ -12,9 +13,16 @@ from movie_genie.api.services import services
 bp = api_blueprint("search", "/api/search", "Plain-language and title search")
 
 
-@bp.get("", responses={200: SearchResponse, 404: ErrorResponse, 503: ErrorResponse})
+@bp.get(
+    "",
+    responses={200: SearchResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse},
+    security=OWNER_SECURITY,
+)
 def search_movies(query: SearchQuery) -> Response:
-    """Ranked films for a query; `personalized` is true only when the user's taste was really blended in."""
+    """Ranked films for a query; `personalized` is true only when the user's taste was really blended in (with
+    `user_id` of a profile created in the app: its owner only)."""
+    if query.user_id is not None:
+        require_owner(query.user_id, read=True)
     data, cached = services().search.search(query)
     return respond(data, cached=cached)
 

@@ -77,9 +77,15 @@ def list_user_ratings(path: UserPath, query: UserRatingsQuery) -> Response:
     return respond(items, page=query.page, page_size=query.page_size, total=total)
 
 
-@bp.get("/<int:user_id>/similar", responses={200: SimilarUsersResponse, 404: ErrorResponse})
+@bp.get(
+    "/<int:user_id>/similar",
+    responses={200: SimilarUsersResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    security=OWNER_SECURITY,
+)
 def list_similar_users(path: UserPath, query: SimilarUsersQuery) -> Response:
-    """People with similar taste: Two-Tower's nearest users, else (not loaded) those sharing distinctive traits."""
+    """People with similar taste: Two-Tower's nearest users, else (not loaded) those sharing distinctive traits;
+    they are found from the user's history, so a profile created in the app: its owner only."""
+    require_owner(path.user_id, read=True)
     return respond(services().users.similar(path.user_id, query.k))
 
 
