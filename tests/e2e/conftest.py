@@ -9,6 +9,7 @@ configs), so the browser sees the default catalogue, not a slice.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,7 +76,14 @@ def server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """`movie-genie serve` (one gunicorn worker) on the artefacts, serving web/dist at / like `make run`."""
     _check_build()
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": e2e_artefacts.database_url, "HF_HUB_OFFLINE": "1"}
+    # The browser tests rate films and create users: they write to a copy, so the artefacts they share with other
+    # tests (the fresh clone's 610 users) stay as the pipeline left them.
+    database = Path(e2e_artefacts.database_url.removeprefix("sqlite:///"))
+    copy = tmp_path_factory.mktemp("e2e-db") / database.name
+    for suffix in ("", "-wal", "-shm"):
+        if database.with_name(database.name + suffix).is_file():
+            shutil.copy2(database.with_name(database.name + suffix), copy.with_name(copy.name + suffix))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}", "HF_HUB_OFFLINE": "1"}
     env.pop("REDIS_URL", None)
     # `make run`'s defaults: local demo mode on loopback (anyone may rate as any MovieLens user).
     for name in ("MOVIE_GENIE_ENV", "MOVIE_GENIE_DEMO_MODE", "MOVIE_GENIE_ADMIN_TOKEN", "MOVIE_GENIE_TRUSTED_PROXIES"):
