@@ -91,9 +91,12 @@ class LiveServer:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    def get(self, path: str, timeout: float = 15.0) -> tuple[int, dict[str, str], Any]:
-        """GET a JSON endpoint: status, headers, decoded body (errors too)."""
-        return self._call(urllib.request.Request(self.base + path, headers={"Connection": "close"}), timeout)
+    def get(
+        self, path: str, timeout: float = 15.0, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        """GET a JSON endpoint (with extra headers, e.g. Authorization): status, headers, decoded body (errors too)."""
+        request = urllib.request.Request(self.base + path, headers={"Connection": "close", **(headers or {})})
+        return self._call(request, timeout)
 
     def post(
         self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None
@@ -112,14 +115,16 @@ class LiveServer:
         with urllib.request.urlopen(self.base + path, timeout=15) as response:
             return str(response.read().decode())
 
-    def from_every_worker(self, path: str, max_bursts: int = 40) -> dict[str, list[Any]]:
+    def from_every_worker(
+        self, path: str, max_bursts: int = 40, headers: dict[str, str] | None = None
+    ) -> dict[str, list[Any]]:
         """Concurrent bursts of GETs until every worker (X-Instance) has answered; 200 bodies per worker."""
         seen: dict[str, list[Any]] = {}
         with ThreadPoolExecutor(max_workers=BURST) as pool:
             for _ in range(max_bursts):
-                for status, headers, body in pool.map(lambda _: self.get(path), range(BURST)):
+                for status, answered, body in pool.map(lambda _: self.get(path, headers=headers), range(BURST)):
                     assert status == 200, body
-                    seen.setdefault(headers["X-Instance"], []).append(body)
+                    seen.setdefault(answered["X-Instance"], []).append(body)
                 if len(seen) >= self.workers:
                     return seen
         pytest.fail(f"only {len(seen)} of {self.workers} workers answered {max_bursts * BURST} requests to {path}")

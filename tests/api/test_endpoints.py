@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from movie_genie.api.schemas import MAX_K, MAX_QUERY_CHARS
 
 
-def _ok(client: FlaskClient, url: str, status: int = 200) -> Any:
-    response = client.get(url)
+def _ok(client: FlaskClient, url: str, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+    response = client.get(url, headers=headers)
     assert response.status_code == status, response.get_data(as_text=True)
     body = response.get_json()
     assert set(body) == {"data", "meta"}
@@ -321,7 +321,8 @@ def test_create_user_cold_start(client: FlaskClient) -> None:
     recs = data["recommendations"]["items"]
     assert recs and not {r["movie"]["movie_id"] for r in recs} & set(liked)
     # The new user is a normal user from now on: their history is their likes.
-    again = _ok(client, f"/api/recommendations?user_id={user['user_id']}&model=popular&k=5")
+    owner = {"Authorization": f"Bearer {data['secret']}"}  # an app profile's recommendations are its owner's
+    again = _ok(client, f"/api/recommendations?user_id={user['user_id']}&model=popular&k=5", headers=owner)
     assert again["meta"]["history_size"] == 3
 
 

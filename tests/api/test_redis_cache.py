@@ -55,13 +55,13 @@ def test_two_workers_share_answers_and_see_feedback(app: Flask, artefacts: Any, 
     data = first.post("/api/users", json={"liked_movie_ids": [1, 2, 3]}).get_json()["data"]
     created, owner = data["user"], {"Authorization": f"Bearer {data['secret']}"}
     url = f"/api/recommendations?user_id={created['user_id']}&model=popular&k=5"
-    answer = first.get(url).get_json()
+    answer = first.get(url, headers=owner).get_json()
     assert answer["meta"]["cached"] is False
-    shared = second.get(url).get_json()
+    shared = second.get(url, headers=owner).get_json()
     assert shared["meta"]["cached"] is True and shared["data"] == answer["data"]  # computed by the other worker
     top = answer["data"]["items"][0]["movie"]["movie_id"]
     body = {"user_id": created["user_id"], "movie_id": top, "kind": "dislike"}
     assert second.post("/api/feedback", json=body, headers=owner).status_code == 201
-    after = first.get(url).get_json()
+    after = first.get(url, headers=owner).get_json()
     assert after["meta"]["cached"] is False
     assert top not in [i["movie"]["movie_id"] for i in after["data"]["items"]]

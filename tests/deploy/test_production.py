@@ -120,9 +120,11 @@ def test_new_user_is_known_to_every_worker(server: Server) -> None:
     status, _, created = server.post("/api/users", {"liked_movie_ids": liked})
     assert status == 201, created
     user_id = created["data"]["user"]["user_id"]
+    owner = {"Authorization": f"Bearer {created['data']['secret']}"}  # an app profile's recommendations are its own
     for bodies in server.from_every_worker(f"/api/users/{user_id}").values():
         assert bodies[0]["data"]["user_id"] == user_id
-    answers = server.from_every_worker(f"/api/recommendations?user_id={user_id}&model=two_tower&k=10")
+    url = f"/api/recommendations?user_id={user_id}&model=two_tower&k=10"
+    answers = server.from_every_worker(url, headers=owner)
     distinct = {json.dumps(b["data"]["items"]) for bodies in answers.values() for b in bodies}
     assert len(distinct) == 1
     assert not set(liked) & set(_items(next(iter(answers.values()))[0]))
