@@ -1,39 +1,10 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { MovieDetail, MovieMark } from "../api/types";
+import type { MovieMark } from "../api/types";
 import { renderAt, stubApi } from "../test/api";
+import { HEAT, NO_MARK } from "../test/fixtures";
 import MovieDetails from "./MovieDetails";
-
-const HEAT: MovieDetail = {
-  movie_id: 6,
-  title: "Heat",
-  year: 1995,
-  genres: ["Action"],
-  poster_path: null,
-  rating_mean: 3.9,
-  rating_count: 102,
-  overview: "A heist.",
-  tagline: null,
-  keywords: [],
-  cast: [],
-  directors: [],
-  runtime: null,
-  language: null,
-  imdb_id: null,
-  tmdb_id: null,
-  tags: [],
-};
-
-const NO_MARK: MovieMark = {
-  movie_id: 6,
-  rating: null,
-  rating_source: null,
-  liked: false,
-  disliked: false,
-  watched: false,
-  dismissed: false,
-};
 
 function renderHeat(mark: Partial<MovieMark>) {
   const fetch = stubApi({

@@ -2,19 +2,10 @@ import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { MovieSummary, UserSummary } from "../api/types";
+import type { UserSummary } from "../api/types";
 import { renderAt, stubApi } from "../test/api";
+import { movieSummary as movie } from "../test/fixtures";
 import UserPicker from "./UserPicker";
-
-const movie = (id: number, title: string): MovieSummary => ({
-  movie_id: id,
-  title,
-  year: 1950,
-  genres: ["Film-Noir"],
-  poster_path: null,
-  rating_mean: 4,
-  rating_count: 10,
-});
 
 const NOIR: UserSummary = {
   user_id: 42,

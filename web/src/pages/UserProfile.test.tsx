@@ -2,19 +2,10 @@ import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { MovieSummary, SimilarUsers, UserDetail, UserRating } from "../api/types";
+import type { SimilarUsers, UserDetail, UserRating } from "../api/types";
 import { renderAt, stubApi } from "../test/api";
+import { movieSummary as movie } from "../test/fixtures";
 import UserProfile from "./UserProfile";
-
-const movie = (id: number, title: string): MovieSummary => ({
-  movie_id: id,
-  title,
-  year: 1950,
-  genres: ["Film-Noir"],
-  poster_path: null,
-  rating_mean: 4,
-  rating_count: 10,
-});
 
 const USER: UserDetail = {
   user_id: 42,
