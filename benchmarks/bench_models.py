@@ -35,7 +35,7 @@ from movie_genie.data.movielens import read_movielens
 from movie_genie.data.split import leave_one_out
 from movie_genie.evaluation.metrics import evaluate, make_validator, test_set, validation_set
 from movie_genie.evaluation.training import align_embeddings, training_data_from_frames
-from movie_genie.models.base import Recommender, TrainingData
+from movie_genie.models.base import Query, Recommender, Refittable, TrainingData
 from movie_genie.models.bert4rec import Bert4Rec, Bert4RecConfig
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.ease import Ease, EaseConfig
@@ -65,12 +65,12 @@ def load_data(dataset: str, embeddings: Path | None) -> tuple[TrainingData, Any,
 def latency_ms(model: Recommender, histories: Sequence[list[int]], repeat: int = 3) -> dict[str, float]:
     """p50/p99 of one `recommend(history, k=10)` call, in milliseconds, over the given movie-id histories."""
     for history in histories[:20]:
-        model.recommend(history, k=10)  # warm caches (item tables, allocator)
+        model.recommend(Query(history), k=10)  # warm caches (item tables, allocator)
     samples = []
     for _ in range(repeat):
         for history in histories:
             start = time.perf_counter()
-            model.recommend(history, k=10)
+            model.recommend(Query(history), k=10)
             samples.append((time.perf_counter() - start) * 1000.0)
     values = np.asarray(samples)
     return {"p50_ms": float(np.percentile(values, 50)), "p99_ms": float(np.percentile(values, 99))}
@@ -103,11 +103,11 @@ def bench_dataset(dataset: str, n_users: int, embeddings: Path | None, train_thr
         torch.set_num_threads(1)
         valid = evaluate(model, valid_set, n_items, n_bootstrap=0)
         refit_seconds = 0.0
-        if getattr(model.config, "refit_with_valid", False):  # type: ignore[attr-defined]
+        if isinstance(model, Refittable) and model.refits:
             # As the train stage does: the tuned model is refit (baselines) or fine-tuned (neural) on train + valid.
             torch.set_num_threads(train_threads or default_threads)
             start = time.perf_counter()
-            model.refit(refit_data)  # type: ignore[attr-defined]
+            model.refit(refit_data)
             refit_seconds = time.perf_counter() - start
             torch.set_num_threads(1)
         test = evaluate(model, target_set, n_items, n_bootstrap=0)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from movie_genie.evaluation.metrics import make_validator
-from movie_genie.models.base import TrainingData
+from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.bert4rec import Bert4Rec, Bert4RecConfig
 from movie_genie.models.common import RecommendRequestError, with_validation_in_train
 from movie_genie.models.popularity import Popularity
@@ -77,7 +77,7 @@ def test_padding_and_batch_mates_do_not_change_scores(trained: tuple[Bert4Rec, f
 def test_recommend_from_history_alone(trained: tuple[Bert4Rec, float], ml100k_slice: TrainingData) -> None:
     model, _ = trained
     history = [50, 172, 181, 999_999]  # Star Wars trilogy + an id outside the catalogue (ignored)
-    recs = model.recommend(history, k=10, exclude=[1])
+    recs = model.recommend(Query(history, exclude=[1]), k=10)
     ids = [r.movie_id for r in recs]
     assert len(ids) == 10 and len(set(ids)) == 10
     assert not set(ids) & {50, 172, 181, 1}
@@ -86,10 +86,10 @@ def test_recommend_from_history_alone(trained: tuple[Bert4Rec, float], ml100k_sl
     scores = model.score_batch([ml100k_slice.id_map.items_to_indices(history)])[0]
     assert recs[0].score == pytest.approx(float(scores[ml100k_slice.id_map.item_index(ids[0])]), rel=1e-5)
     # An empty history still gets a full list (the model's output for [MASK] alone); k beyond the catalogue is cut.
-    assert len(model.recommend([], k=5)) == 5
-    assert len(model.recommend([50], k=10_000)) == ml100k_slice.id_map.n_items - 1
+    assert len(model.recommend(Query([]), k=5)) == 5
+    assert len(model.recommend(Query([50]), k=10_000)) == ml100k_slice.id_map.n_items - 1
     with pytest.raises(RecommendRequestError):
-        model.recommend([50], k=0)
+        model.recommend(Query([50]), k=0)
 
 
 def test_checkpoint_round_trip_gives_identical_scores(trained: tuple[Bert4Rec, float], tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_sampled_softmax_and_text_features_train(ml100k_slice: TrainingData, tmp
     model = Bert4Rec(config)
     log = model.fit(data)
     assert np.isfinite(log.epochs[0]["loss"])
-    assert model.net is not None and model.net.text_proj is not None
+    assert model.net is not None and model.net.content.text_proj is not None
     model.save(tmp_path / "b.pt")
     np.testing.assert_array_equal(Bert4Rec.load(tmp_path / "b.pt").score_batch([[1, 2]]), model.score_batch([[1, 2]]))
 

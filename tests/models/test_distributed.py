@@ -24,7 +24,7 @@ import yaml
 from click.testing import CliRunner
 
 from movie_genie.cli import cli
-from movie_genie.models.base import TrainingData
+from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.bert4rec import Bert4Rec
 from movie_genie.models.distributed import DistributedError, init_from_env
 from movie_genie.models.two_tower import TwoTower
@@ -94,13 +94,13 @@ def test_checkpoint_loads_and_recommends_like_a_single_process_one(
     train = ml100k_slice.train
     for user_idx in (0, 7, 42):
         history = [id_map.item_ids[i] for i in train.loc[train["user_idx"] == user_idx, "item_idx"]]
-        recs = model.recommend(history, k=10)
+        recs = model.recommend(Query(history), k=10)
         ids = [r.movie_id for r in recs]
         assert len(ids) == len(set(ids)) == 10
         assert set(ids) <= catalogue and not set(ids) & set(history)
         assert all(a.score >= b.score for a, b in itertools.pairwise(recs))
-        assert [r.movie_id for r in cls.load(ddp_out / f"{cls.name}.pt").recommend(history, k=10)] == ids
-        assert len(reference.recommend(history, k=10)) == 10
+        assert [r.movie_id for r in cls.load(ddp_out / f"{cls.name}.pt").recommend(Query(history), k=10)] == ids
+        assert len(reference.recommend(Query(history), k=10)) == 10
     scores = model.score_batch([[0, 5, 9]])
     assert scores.shape == (1, id_map.n_items) and np.isfinite(scores).all()
 
@@ -126,7 +126,7 @@ def test_torchrun_train_command_writes_once_from_rank_zero(shared_datasets: Path
     assert result.stdout.count("train: 1 model(s)") == 1
     models_dir = tmp_path / "artifacts" / "models"
     assert (models_dir / "training.json").is_file()
-    assert len(TwoTower.load(models_dir / "two_tower.pt").recommend([1, 50, 181], k=5)) == 5
+    assert len(TwoTower.load(models_dir / "two_tower.pt").recommend(Query([1, 50, 181]), k=5)) == 5
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.evaluation.metrics import make_validator
-from movie_genie.models.base import TrainingData
+from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.ease import Ease, EaseConfig, ease_weights
 
 
@@ -55,13 +55,13 @@ def test_fit_tunes_lambda_on_validation_and_recommends_within_the_cluster() -> N
     model = Ease(EaseConfig(lambdas=(0.5, 5.0, 5000.0)))
     log = model.fit(data, make_validator(data))
     assert [e["lambda"] for e in log.epochs] == [0.5, 5.0, 5000.0]
-    assert model.config.chosen_lambda in (0.5, 5.0, 5000.0)
+    assert model.chosen_lambda in (0.5, 5.0, 5000.0)
     best = max(log.epochs, key=lambda e: e["valid_ndcg10"])
-    assert model.config.chosen_lambda == best["lambda"]
+    assert model.chosen_lambda == best["lambda"]
     assert log.best_valid_ndcg10 == best["valid_ndcg10"]
-    top = [r.movie_id for r in model.recommend([0, 1], k=3)]
+    top = [r.movie_id for r in model.recommend(Query([0, 1]), k=3)]
     assert set(top) == {2, 3, 4}
-    assert model.recommend([0, 1], k=3)[0].score > 0
+    assert model.recommend(Query([0, 1]), k=3)[0].score > 0
 
 
 def test_empty_or_unknown_history_gets_the_most_popular_items() -> None:
@@ -71,6 +71,6 @@ def test_empty_or_unknown_history_gets_the_most_popular_items() -> None:
     model = Ease(EaseConfig(lambdas=(5.0,)))
     model.fit(data)
     counts = np.bincount(data.train.drop_duplicates(["user_idx", "item_idx"])["item_idx"], minlength=10)
-    top = [r.movie_id for r in model.recommend([12345], k=1)]
+    top = [r.movie_id for r in model.recommend(Query([12345]), k=1)]
     assert top == [int(np.argmax(counts))]
     np.testing.assert_array_equal(model.score_batch([[]])[0], counts.astype(np.float32))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from movie_genie.evaluation.metrics import make_validator
-from movie_genie.models.base import TrainingData
+from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.checkpoint import CheckpointError
 from movie_genie.models.ease import Ease, EaseConfig
 from movie_genie.models.hybrid import Hybrid, HybridConfig, HybridConfigError, standardise, weight_grid
@@ -66,27 +66,27 @@ def fitted(ml100k_slice: TrainingData) -> tuple[Hybrid, dict[str, float]]:
 def test_tuned_blend_is_at_least_as_good_as_each_component(fitted: tuple[Hybrid, dict[str, float]]) -> None:
     hybrid, scores = fitted
     assert scores["hybrid"] >= max(scores["ease"], scores["popularity"]) - 1e-9
-    assert hybrid.config.weights is not None and sum(hybrid.config.weights.values()) == pytest.approx(1.0)
-    assert hybrid.config.short_weights is not None
+    assert hybrid.weights is not None and sum(hybrid.weights.values()) == pytest.approx(1.0)
+    assert hybrid.short_weights is not None
     # the whole search is recorded: the 5-point coarse grid, then hill-climbing moves of 0.05, for both weight sets
-    full = [t for t in hybrid.config.tuning if not t["short"]]
+    full = [t for t in hybrid.tuning if not t["short"]]
     assert len(full) >= 5
     assert max(t["valid_ndcg10"] for t in full) == pytest.approx(scores["hybrid"])
-    assert any(t["short"] for t in hybrid.config.tuning)
+    assert any(t["short"] for t in hybrid.tuning)
 
 
 def test_empty_history_falls_back_to_popularity(fitted: tuple[Hybrid, dict[str, float]]) -> None:
     hybrid, _ = fitted
-    popular = [r.movie_id for r in hybrid.components["popularity"].recommend([], k=10)]
-    recs = hybrid.recommend([], k=10)
+    popular = [r.movie_id for r in hybrid.components["popularity"].recommend(Query([]), k=10)]
+    recs = hybrid.recommend(Query([]), k=10)
     assert [r.movie_id for r in recs] == popular
     assert {r.reason for r in recs} == {"Popular right now"}
 
 
 def test_short_history_uses_the_short_history_weights(fitted: tuple[Hybrid, dict[str, float]]) -> None:
     hybrid, _ = fitted
-    assert hybrid._weights_for(2) == hybrid.config.short_weights
-    assert hybrid._weights_for(hybrid.config.short_history) == hybrid.config.weights
+    assert hybrid._weights_for(2) == hybrid.short_weights
+    assert hybrid._weights_for(hybrid.config.short_history) == hybrid.weights
     assert hybrid._weights_for(0) == {"popularity": 1.0}
 
 
@@ -97,7 +97,7 @@ def test_every_recommendation_has_a_reason_naming_a_watched_title_or_genre(
     history = [50, 181, 172]  # Star Wars, Return of the Jedi, The Empire Strikes Back
     titles = {hybrid.titles[i] for i in ml100k_slice.id_map.items_to_indices(history)}
     genres = {g for i in ml100k_slice.id_map.items_to_indices(history) for g in hybrid.genres[i]}
-    for rec in hybrid.recommend(history, k=10):
+    for rec in hybrid.recommend(Query(history), k=10):
         assert rec.reason
         if rec.reason.startswith("Because you watched "):
             assert rec.reason.removeprefix("Because you watched ") in titles
@@ -134,10 +134,10 @@ def test_checkpoint_references_component_files(fitted: tuple[Hybrid, dict[str, f
     loaded = Hybrid.load(path)
     assert loaded.config == hybrid.config
     assert set(loaded.components) == {"ease", "popularity"}
-    assert loaded.recommend([50, 181, 172], k=5) == hybrid.recommend([50, 181, 172], k=5)
+    assert loaded.recommend(Query([50, 181, 172]), k=5) == hybrid.recommend(Query([50, 181, 172]), k=5)
     # Components already in memory are shared, not read again.
     ease = Ease.load(tmp_path / "ease.pt")
-    assert Hybrid.load(path, components={"ease": ease}).components["ease"] is ease
+    assert Hybrid.load_sharing(path, {"ease": ease}).components["ease"] is ease
 
 
 def test_checkpoint_refuses_a_component_changed_or_missing(

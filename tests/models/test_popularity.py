@@ -7,7 +7,7 @@ import pytest
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
-from movie_genie.models.base import TrainingData
+from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.popularity import Popularity
 
@@ -31,10 +31,10 @@ def test_counts_distinct_users_and_ranks_by_them() -> None:
     assert model.counts is not None
     # movie 20 was rated twice by the same user: it counts once
     assert model.counts.tolist() == [2.0, 1.0, 3.0, 0.0, 0.0]
-    assert [r.movie_id for r in model.recommend([], k=3)] == [30, 10, 20]
-    assert [r.movie_id for r in model.recommend([30], k=2)] == [10, 20]
+    assert [r.movie_id for r in model.recommend(Query([]), k=3)] == [30, 10, 20]
+    assert [r.movie_id for r in model.recommend(Query([30]), k=2)] == [10, 20]
     # ties (40 and 50 at 0) are broken by catalogue order, the same on every call
-    assert [r.movie_id for r in model.recommend([30, 10, 20], k=5)] == [40, 50]
+    assert [r.movie_id for r in model.recommend(Query([30, 10, 20]), k=5)] == [40, 50]
 
 
 def test_refit_counts_validation_rows_too() -> None:
@@ -45,4 +45,4 @@ def test_refit_counts_validation_rows_too() -> None:
 
 def test_unfitted_model_says_what_to_do() -> None:
     with pytest.raises(MovieGenieError, match="fit"):
-        Popularity().recommend([1])
+        Popularity().recommend(Query([1]))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from movie_genie.evaluation.metrics import make_validator
-from movie_genie.models.base import TrainingData
+from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.common import RecommendRequestError, with_validation_in_train
 from movie_genie.models.popularity import Popularity
 from movie_genie.models.two_tower import TwoTower, TwoTowerConfig, UnknownMovieError
@@ -59,20 +59,20 @@ def test_outputs_are_unit_vectors_and_padding_is_ignored(trained: tuple[TwoTower
 
 def test_recommend_from_history_alone(trained: tuple[TwoTower, float], ml100k_slice: TrainingData) -> None:
     model, _ = trained
-    recs = model.recommend([50, 172, 181, 999_999], k=10, exclude=[1])
+    recs = model.recommend(Query([50, 172, 181, 999_999], exclude=[1]), k=10)
     ids = [r.movie_id for r in recs]
     assert len(ids) == 10 and len(set(ids)) == 10 and not set(ids) & {50, 172, 181, 1}
-    assert len(model.recommend([], k=7)) == 7
-    assert len(model.recommend([50], k=10_000)) == ml100k_slice.id_map.n_items - 1
+    assert len(model.recommend(Query([]), k=7)) == 7
+    assert len(model.recommend(Query([50]), k=10_000)) == ml100k_slice.id_map.n_items - 1
     with pytest.raises(RecommendRequestError):
-        model.recommend([50], k=-1)
+        model.recommend(Query([50]), k=-1)
 
 
 def test_user_features_apply_only_to_known_users(trained: tuple[TwoTower, float]) -> None:
     model, _ = trained
     history = [50, 172]
-    plain = model.recommend(history, k=20)
-    assert model.recommend(history, k=20, user_id=10**9) == plain  # unknown user: no features, same answer
+    plain = model.recommend(Query(history), k=20)
+    assert model.recommend(Query(history, user_id=10**9), k=20) == plain  # unknown user: no features, same answer
     known = model.score_batch([[49, 171]], user_ids=[1])[0]
     assert not np.allclose(known, model.score_batch([[49, 171]])[0])
 

@@ -8,7 +8,7 @@ from movie_genie.config import Layout
 from movie_genie.data.tables import read_parquet
 from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.training import load_split
-from movie_genie.models.base import Recommendation
+from movie_genie.models.base import Query, Recommendation
 from movie_genie.models.registry import load_model
 
 
@@ -55,6 +55,6 @@ def recommend_table(
         header = f"{model_name}: top {k} for a history of {len(history)} film(s)"
     movies = read_parquet(layout.processed_dir / "movies.parquet")
     unknown = [m for m in history if m not in set(movies["movie_id"])]
-    recommendations = model.recommend(history, k=k)
+    recommendations = model.recommend(Query(history), k=k)
     note = f"\n(ignored {len(unknown)} unknown movie id(s): {unknown[:5]})" if unknown else ""
     return f"{header}{note}\n{format_table(recommendations, movies)}"

@@ -98,6 +98,7 @@ class Tracker:
         seconds = run.log.seconds + run.refit_seconds
         params: dict[str, Any] = {
             **_flatten(run.config),
+            **_flatten(run.learned),
             "model": run.name,
             "dataset": dataset,
             "refit": run.refit,

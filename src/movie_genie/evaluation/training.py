@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-import torch
 
 from movie_genie.config import ConfigError, Layout, Params
 from movie_genie.data.idmap import IdMap
@@ -31,9 +29,10 @@ from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
 from movie_genie.evaluation.metrics import MetricReport, evaluate, make_validator, validation_set
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.models import distributed
-from movie_genie.models.base import Recommender, TrainingData, TrainingLog
+from movie_genie.models.base import Composite, Recommender, Refittable, TrainingData, TrainingLog
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, model_class
+from movie_genie.models.seeding import seed_everything
 
 TRAINING_LOG_FILE = "training.json"
 # Phase-1 copies (fit on training rows only) of refit hybrid components, so the hybrid can be re-tuned honestly.
@@ -66,13 +65,6 @@ class EvaluationParams:
         if value.bootstrap_resamples < 0 or value.batch_size < 1:
             raise ConfigError("params.yaml evaluation: bootstrap_resamples must be >= 0 and batch_size >= 1")
         return value
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch so two training runs agree."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def align_movies(movies: pd.DataFrame, id_map: IdMap) -> pd.DataFrame:
@@ -155,6 +147,7 @@ class ModelRun:
     refit_seconds: float = 0.0
     refit: bool = False
     config: dict[str, Any] = field(default_factory=dict)
+    learned: dict[str, Any] = field(default_factory=dict)  # what fit chose (EASE's lambda, the hybrid's weights)
     mlflow_run_id: str | None = None  # set when the run was tracked (evaluate adds the test figures to it)
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,29 +163,19 @@ class ModelRun:
             "epochs": self.log.epochs,
             "valid": None if self.valid is None else self.valid.to_dict(),
             "config": self.config,
+            "learned": self.learned,
             **tracked,
         }
 
 
-def _config_dict(model: Recommender) -> dict[str, Any]:
-    config = getattr(model, "config", None)
-    if config is None:
-        return {}
-    try:
-        return json.loads(json.dumps(asdict(config), default=str))
-    except TypeError:  # not a dataclass: nothing to record
-        return {}
+def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain JSON values (tuples become lists, anything else its string)."""
+    return json.loads(json.dumps(values, default=str))
 
 
-def build_model(
-    name: str, models_section: dict[str, Any], components: dict[str, Recommender], dataset: str | None = None
-) -> Recommender:
-    """A fresh, untrained model configured from its `models.<name>` section (the hybrid gets its components)."""
-    cls: Any = model_class(name)
-    section = models_section.get(name) or {}
-    if name == "hybrid":
-        return cls.from_params(section, dataset, components)
-    return cls.from_params(section, dataset)
+def build_model(name: str, models_section: dict[str, Any], dataset: str | None = None) -> Recommender:
+    """A fresh, untrained model configured from its `models.<name>` section of params.yaml."""
+    return model_class(name).from_params(models_section.get(name) or {}, dataset)
 
 
 def train_models(
@@ -219,16 +202,18 @@ def train_models(
     validate = make_validator(data, settings.validation_users, settings.seed, settings.batch_size)
     valid_set = validation_set(data.train, data.valid)
     refit_data = with_validation_in_train(data)
+    composite_components = _components_of_composites(models_section, dataset)
     tuned: dict[str, Recommender] = {}  # phase-1 models (trained on train only): the hybrid is tuned on these
     final: dict[str, Recommender] = {}
     runs: dict[str, ModelRun] = {}
     if main:
         models_dir.mkdir(parents=True, exist_ok=True)
     for name in wanted:
-        tuning_components, final_components = (
-            _hybrid_inputs(models_section, tuned, final, models_dir) if name == "hybrid" else ({}, {})
-        )
-        model = build_model(name, models_section, tuning_components, dataset)
+        model = build_model(name, models_section, dataset)
+        final_components: dict[str, Recommender] = {}
+        if isinstance(model, Composite):
+            tuning_components, final_components = _component_inputs(model, tuned, final, models_dir)
+            model.replace_components(tuning_components)
         seed_everything(settings.seed)
         echo(f"train: fitting {name} ...")
         log = model.fit(data, validate)
@@ -240,11 +225,12 @@ def train_models(
             seed=settings.seed,
             batch_size=settings.batch_size,
         )
-        run = ModelRun(name, log, valid_report, config=_config_dict(model))
+        run = ModelRun(
+            name, log, valid_report, config=_json_ready(asdict(model.config)), learned=_json_ready(model.learned())
+        )
         tuned[name] = model
-        refit_fn = getattr(model, "refit", None)
-        if refit_fn is not None and getattr(getattr(model, "config", None), "refit_with_valid", False):
-            if name in _hybrid_components(models_section):
+        if isinstance(model, Refittable) and model.refits:
+            if name in composite_components:
                 # The hybrid must be tuned on models that never saw validation targets: keep the phase-1 model
                 # in memory and on disk (a later `train --model hybrid` loads it), refit a copy.
                 if main:
@@ -253,12 +239,12 @@ def train_models(
             else:
                 final_model = model
             seed_everything(settings.seed)
-            refit_log = final_model.refit(refit_data)  # type: ignore[attr-defined]
+            refit_log = cast(Refittable, final_model).refit(refit_data)
             run.refit, run.refit_seconds = True, float(refit_log.seconds)
         else:
             final_model = model
-        if name == "hybrid":
-            final_model.replace_components(final_components)  # type: ignore[attr-defined]
+        if isinstance(final_model, Composite):
+            final_model.replace_components(final_components)
         if main:
             final_model.save(checkpoint_path(models_dir, name))
         final[name] = final_model
@@ -278,25 +264,31 @@ def _quiet(_: str) -> None:
     """An echo that prints nothing (ranks other than 0 under torchrun)."""
 
 
-def _hybrid_components(models_section: dict[str, Any]) -> list[str]:
-    section = models_section.get("hybrid") or {}
-    return list(section.get("components", ["two_tower", "bert4rec", "popularity"]))
+def _components_of_composites(models_section: dict[str, Any], dataset: str | None) -> set[str]:
+    """The models a composite (the hybrid) is built on: when refit they keep a training-only copy, so the composite
+    can be tuned honestly now or by a later `train --model hybrid`."""
+    names: set[str] = set()
+    for name in MODEL_NAMES:
+        model = build_model(name, models_section, dataset)
+        if isinstance(model, Composite):
+            names.update(model.component_names())
+    return names
 
 
-def _hybrid_inputs(
-    models_section: dict[str, Any],
+def _component_inputs(
+    model: Composite,
     tuned: dict[str, Recommender],
     final: dict[str, Recommender],
     models_dir: Path,
 ) -> tuple[dict[str, Recommender], dict[str, Recommender]]:
-    """The hybrid's components twice: as tuned on training rows only (for the blend search) and as finally saved.
+    """A composite's components twice: as tuned on training rows only (for the blend search) and as finally saved.
 
     Components trained in this run come from memory; otherwise from their checkpoints, the phase-1 copy in
     `tuning/` when the component was refit on validation rows.
     """
     tuning: dict[str, Recommender] = {}
     finals: dict[str, Recommender] = {}
-    for component in _hybrid_components(models_section):
+    for component in model.component_names():
         if component in tuned:
             tuning[component], finals[component] = tuned[component], final[component]
             continue
@@ -311,7 +303,7 @@ def _hybrid_inputs(
         phase1 = checkpoint_path(models_dir / TUNING_DIR, component)
         if phase1.is_file():
             tuning[component] = cls.load(phase1)
-        elif getattr(getattr(finals[component], "config", None), "refit_with_valid", False):
+        elif isinstance(finals[component], Refittable) and cast(Refittable, finals[component]).refits:
             # The saved model was refit on validation rows: tuning the blend on it would leak the targets.
             raise TrainingError(
                 f"{path} was refit on validation rows and has no training-only copy in {models_dir / TUNING_DIR}; "

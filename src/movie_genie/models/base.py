@@ -1,15 +1,19 @@
-"""The recommender protocol every model implements (DESIGN.md §5).
+"""The recommender protocol every model implements, and the optional capabilities some models add.
 
 Histories and results are in MovieLens movie ids, oldest first, so the API and live feedback never see dense
-indices. `score_batch` works on dense item indices for fast full-catalogue evaluation.
+indices. `score_batch` works on dense item indices for fast full-catalogue evaluation. A capability (similar items,
+item vectors, similar users, refitting, being built on other models) is a small protocol of its own: callers ask
+`isinstance(model, SimilarItems)` instead of probing attributes. Hyperparameters live in `config`; what `fit`
+learned (weights, a tuned lambda, blend weights) lives in the model and its checkpoint, and `learned()` lists the
+values a report should show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol, Self, runtime_checkable
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -24,6 +28,27 @@ class Recommendation:
     movie_id: int
     score: float
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a model is asked: the history (movie ids, oldest first), the user when known, ids never to return.
+
+    Only models that hold per-user state (Two-Tower's user features) read `user_id`; a user the model never saw, or
+    none, is served from the history alone. History items are never returned either.
+    """
+
+    history: Sequence[int] = ()
+    user_id: int | None = None
+    exclude: Collection[int] = ()
+
+
+@dataclass(frozen=True)
+class SimilarUser:
+    """A training user whose taste vector is close to the query's."""
+
+    user_id: int
+    score: float
 
 
 @dataclass
@@ -59,19 +84,32 @@ Validator = Callable[["Recommender"], float]
 
 @runtime_checkable
 class Recommender(Protocol):
-    """What every model offers: recommend from a history alone, score in batches, save/load itself."""
+    """What every model offers: build from params, fit, recommend for a query, score in batches, save/load itself."""
 
     name: ClassVar[str]
+    config: Any  # the hyperparameters (a frozen dataclass read from params.yaml), never values learned by fit
+    id_map: IdMap | None  # the catalogue it was trained on (None before fit/load)
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
+        """An untrained model configured by its `models.<name>` section of params.yaml (`per_dataset` applied)."""
+        ...
+
+    @classmethod
+    def tiny_config(cls) -> Any:
+        """A config that trains in seconds, for the contract tests."""
+        ...
 
     def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
         """Learn from the training split; neural models early-stop on `validate` and restore the best weights."""
         ...
 
-    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
-        """Top-k movie ids for a user given only their history (movie ids, oldest first).
+    def learned(self) -> dict[str, Any]:
+        """What fit chose that a report should show (e.g. EASE's lambda, the hybrid's weights); JSON-ready."""
+        ...
 
-        Items in `history` and `exclude` are never returned; unknown movie ids in the history are ignored.
-        """
+    def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
+        """Top-k movie ids for the query; history and excluded ids are never returned, unknown ids are ignored."""
         ...
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
@@ -79,10 +117,72 @@ class Recommender(Protocol):
         ...
 
     def save(self, path: Path) -> None:
-        """Write a self-describing checkpoint (weights + config + id map + version)."""
+        """Write a self-describing checkpoint (weights + config + learned values + id map + version)."""
         ...
 
     @classmethod
     def load(cls, path: Path) -> Self:
         """Rebuild the model from the checkpoint file alone."""
+        ...
+
+
+# --- optional capabilities ------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Refittable(Protocol):
+    """Fits again on training + validation rows with what `fit` tuned, before the test (when `refits` says so)."""
+
+    @property
+    def refits(self) -> bool:
+        """Whether the train stage should call `refit` (the config's `refit_with_valid`)."""
+        ...
+
+    def refit(self, data: TrainingData) -> TrainingLog:
+        """Fit on `data` (train + validation) without tuning again."""
+        ...
+
+
+@runtime_checkable
+class SimilarItems(Protocol):
+    """Answers "films like this one"."""
+
+    def similar_items(self, movie_id: int, k: int = 10) -> list[Recommendation]:
+        """The k films closest to `movie_id` (never the film itself)."""
+        ...
+
+
+@runtime_checkable
+class ItemVectors(Protocol):
+    """Exposes one unit-norm vector per catalogue item, in item-index order of its `id_map`."""
+
+    def item_vectors(self) -> np.ndarray:
+        """(n_items, d) float32, L2-normalised."""
+        ...
+
+
+@runtime_checkable
+class SimilarUsers(Protocol):
+    """Finds training users with a similar taste to a history."""
+
+    def similar_users(self, history: Sequence[int], k: int = 10) -> list[SimilarUser]:
+        """The k training users closest to the taste of `history` (movie ids); empty when it cannot say."""
+        ...
+
+
+@runtime_checkable
+class Composite(Protocol):
+    """A model built on other trained models (the hybrid): it is given them before fit and saved beside them."""
+
+    def component_names(self) -> tuple[str, ...]:
+        """The registry names of the models it needs."""
+        ...
+
+    def replace_components(self, components: Mapping[str, Recommender]) -> None:
+        """Use these trained models (e.g. the refit finals after tuning on the phase-1 ones)."""
+        ...
+
+    @classmethod
+    def load_sharing(cls, path: Path, components: Mapping[str, Recommender]) -> Any:
+        """Load, reusing components already loaded from the same folder instead of reading them twice."""
         ...

@@ -14,8 +14,7 @@ The same item table scores the output (tied weights), which regularises well on 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -24,17 +23,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
 from torch import nn
-from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
-from movie_genie.models import distributed
-from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
+from movie_genie.models.base import Query, Recommendation, TrainingData
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import NotFittedError, recommendations_from_scores
+from movie_genie.models.content import ContentProjection, ItemContent, content_buffers
 from movie_genie.models.sequences import (
     PAD,
-    EarlyStopping,
-    ItemContent,
+    EpochPlan,
     TorchRecommender,
     TrainRun,
     config_from_params,
@@ -42,7 +39,6 @@ from movie_genie.models.sequences import (
     length_batches,
     pad_left,
     user_sequences,
-    warmup_cosine,
 )
 
 
@@ -143,19 +139,7 @@ class Bert4RecNet(nn.Module):
         # Tokens: 0 = padding, 1..n_items = items, n_items + 1 = [MASK].
         self.item_emb = nn.Embedding(n_items + 2, d, padding_idx=PAD)
         self.pos_emb = nn.Embedding(cfg.max_len, d)
-        # Content buffers live in the state dict, so a checkpoint rebuilds the same item table on its own.
-        self.genre_proj: nn.Linear | None = None
-        self.year_proj: nn.Linear | None = None
-        self.text_proj: nn.Linear | None = None
-        if genres is not None:
-            self.register_buffer("genres", genres)  # (n_items, n_genres)
-            self.genre_proj = nn.Linear(genres.shape[1], d, bias=False)
-        if year is not None:
-            self.register_buffer("year", year)  # (n_items, 1)
-            self.year_proj = nn.Linear(1, d, bias=False)
-        if text is not None:
-            self.register_buffer("text", text)  # (n_items, d_text)
-            self.text_proj = nn.Linear(text.shape[1], d, bias=False)
+        self.content = ContentProjection(d, genres, year, text)
         self.emb_norm = nn.LayerNorm(d)
         self.emb_drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(EncoderBlock(d, cfg.heads, cfg.ff_mult * d, cfg.dropout) for _ in range(cfg.layers))
@@ -170,13 +154,7 @@ class Bert4RecNet(nn.Module):
 
     def item_table(self) -> torch.Tensor:
         """Embedding of every token, (n_items + 2, d): id embedding plus projected content for real items."""
-        content = torch.zeros(self.n_items, self.item_emb.embedding_dim)
-        if self.genre_proj is not None:
-            content = content + self.genre_proj(self.genres)
-        if self.year_proj is not None:
-            content = content + self.year_proj(self.year)
-        if self.text_proj is not None:
-            content = content + self.text_proj(self.text)
+        content = self.content.add_to(torch.zeros(self.n_items, self.item_emb.embedding_dim))
         pad_and_mask = torch.zeros(1, content.shape[1])
         return self.item_emb.weight + torch.cat([pad_and_mask, content, pad_and_mask])
 
@@ -203,6 +181,7 @@ class Bert4Rec(TorchRecommender):
     """BERT4Rec recommender: fit on the training split, recommend from any history of movie ids."""
 
     name: ClassVar[str] = "bert4rec"
+    clip_grad_norm: ClassVar[float | None] = 5.0
 
     def __init__(self, config: Bert4RecConfig | None = None) -> None:
         self.config = config or Bert4RecConfig()
@@ -231,59 +210,29 @@ class Bert4Rec(TorchRecommender):
         n_items = data.id_map.n_items
         if not cfg.use_content:
             return Bert4RecNet(cfg, n_items)
-        content = ItemContent.from_data(data, use_text=cfg.use_text)
-        text = torch.from_numpy(content.text) if content.text is not None else None
-        return Bert4RecNet(cfg, n_items, torch.from_numpy(content.genres), torch.from_numpy(content.year), text)
+        return Bert4RecNet(cfg, n_items, *ItemContent.from_data(data, use_text=cfg.use_text).tensors())
 
-    def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
-        """The training loop: one sequence per user per row, a loss at every masked position, early stopping."""
+    def _plan(self, data: TrainingData, run: TrainRun) -> EpochPlan:
+        """One sequence per user per batch row (grouped by length), random positions masked in each batch."""
         cfg = self.config
-        net, id_map = self._require()
-        start = time.perf_counter()
-        rng = np.random.default_rng(run.seed)
-        self._clear_cache()
+        _, id_map = self._require()
         # Shift item indices by one: token 0 is padding.
         seqs = [s + 1 for s in user_sequences(data.train, id_map.n_users) if len(s) > 0]
         if not seqs:
             raise ValueError("no training interactions: the training split is empty")
-        # Under DDP each rank takes its share of every epoch's batches (the same batch order on every rank).
-        n_batches = math.ceil(len(self._epoch_rows(seqs, np.random.default_rng(run.seed))) / cfg.batch_size)
-        total_steps = distributed.steps(n_batches) * run.epochs
-        optimizer = torch.optim.AdamW(net.parameters(), lr=run.lr, weight_decay=cfg.weight_decay, foreach=True)
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, run.warmup, total_steps)
-        )
-        step_loss = distributed.training_step(net, self._loss)
-        distributed.seed_rank(run.generator, run.seed)
-        stopper = EarlyStopping(cfg.patience)
-        log = TrainingLog()
-        bar = tqdm(
-            range(1, run.epochs + 1), desc=run.desc, unit="epoch", disable=not (cfg.progress and distributed.is_main())
-        )
-        for epoch in bar:
-            net.train()
-            total_loss, total_masked = 0.0, 0
+        n_rows = len(self._epoch_rows(seqs, np.random.default_rng(run.seed)))
+
+        def batches(rng: np.random.Generator) -> list[list[np.ndarray]]:
             rows = self._epoch_rows(seqs, rng)
             lengths = np.array([len(r) for r in rows])
-            for batch in distributed.shard(length_batches(lengths, cfg.batch_size, rng)):
-                tokens = torch.from_numpy(pad_left([rows[i] for i in batch]))  # (B, T) right-aligned
-                inputs, mask = self._mask(tokens, run.generator)
-                loss = step_loss(tokens, inputs, mask, run.generator)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                nn.utils.clip_grad_norm_(net.parameters(), 5.0)
-                optimizer.step()
-                schedule.step()
-                masked = int(mask.sum())
-                total_loss += float(loss.detach()) * masked
-                total_masked += masked
-            loss_sum, masked_sum = distributed.summed(total_loss, total_masked)  # over all ranks
-            row = {"epoch": float(epoch), "loss": loss_sum / max(masked_sum, 1)}
-            due = epoch % cfg.eval_every == 0 or epoch == run.epochs
-            if self._close_epoch(row, validate, due, stopper, log, bar, start):
-                break
-        self._finish_training(stopper, log, bar)
-        return log
+            return [[rows[i] for i in batch] for batch in length_batches(lengths, cfg.batch_size, rng)]
+
+        def loss_inputs(batch: list[np.ndarray], generator: torch.Generator) -> tuple[tuple[Any, ...], int]:
+            tokens = torch.from_numpy(pad_left(batch))  # (B, T) right-aligned
+            inputs, mask = self._mask(tokens, generator)
+            return (tokens, inputs, mask, generator), int(mask.sum())
+
+        return EpochPlan(math.ceil(n_rows / cfg.batch_size), batches, loss_inputs)
 
     def _loss(
         self, tokens: torch.Tensor, inputs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator
@@ -392,21 +341,18 @@ class Bert4Rec(TorchRecommender):
             scores = net.logits(hidden, table)
         return scores.numpy()
 
-    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
-        """Top-k movie ids after `history` (movie ids, oldest first); unknown ids ignored, seen ids never returned."""
+    def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
+        """Top-k movie ids after the history (movie ids, oldest first); unknown ids ignored, seen ids never returned."""
         _, id_map = self._require()
-        history_idx = id_map.items_to_indices(history)
+        history_idx = id_map.items_to_indices(query.history)
         scores = self.score_batch([history_idx])[0]
-        return recommendations_from_scores(id_map, scores, history_idx, k, exclude)
+        return recommendations_from_scores(id_map, scores, history_idx, k, query.exclude)
 
     # ------------------------------------------------------------------------------------------- persistence
     def save(self, path: Path) -> None:
         """Write weights, config, id map and format version to one checkpoint file."""
         net, id_map = self._require()
-        extra = {"has_content": net.genre_proj is not None, "has_text": net.text_proj is not None}
-        save_checkpoint(
-            path, model=self.name, config=asdict(self.config), id_map=id_map, state=net.state_dict(), extra=extra
-        )
+        save_checkpoint(path, model=self.name, config=asdict(self.config), id_map=id_map, state=net.state_dict())
 
     @classmethod
     def load(cls, path: Path) -> Self:
@@ -415,7 +361,7 @@ class Bert4Rec(TorchRecommender):
         model = cls(Bert4RecConfig(**ckpt.config))
         state = ckpt.state
         n_items = ckpt.id_map.n_items
-        net = Bert4RecNet(model.config, n_items, state.get("genres"), state.get("year"), state.get("text"))
+        net = Bert4RecNet(model.config, n_items, **content_buffers(state, "content."))
         net.load_state_dict(state)
         net.eval()
         model.net, model.id_map = net, ckpt.id_map

@@ -9,9 +9,8 @@ issue were measured.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
@@ -20,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
-from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
+from movie_genie.models.base import Query, Recommendation, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import (
     NotFittedError,
@@ -28,6 +27,7 @@ from movie_genie.models.common import (
     interaction_matrix,
     recommendations_from_scores,
 )
+from movie_genie.models.seeding import torch_threads
 from movie_genie.models.sequences import config_from_params
 
 
@@ -38,11 +38,9 @@ class EaseConfig:
     lambdas: tuple[float, ...] = (100.0, 200.0, 500.0, 1000.0)
     refit_with_valid: bool = True
     dtype: Literal["float32", "float64"] = "float32"
-    # torch threads for the inverse: 1 is fastest on a small shared CPU (more threads thrash when cores are busy).
-    threads: int | None = 1
+    # torch threads for the inverse (0 = torch's default): 1 is fastest on a small shared CPU when cores are busy.
+    threads: int = 1
     progress: bool = True  # a progress bar over the lambda grid with each validation score
-    # Chosen by `fit` (the grid's best on validation); None before fitting.
-    chosen_lambda: float | None = field(default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lambdas", tuple(float(v) for v in self.lambdas))  # params.yaml gives a list
@@ -55,21 +53,7 @@ class EaseConfig:
         return config_from_params(cls, section, dataset)
 
 
-@contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run a block with `threads` torch intra-op threads (None = leave as is), then restore the old count."""
-    previous = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def ease_weights(
-    gram: np.ndarray, lam: float, dtype: torch.dtype = torch.float32, threads: int | None = 1
-) -> np.ndarray:
+def ease_weights(gram: np.ndarray, lam: float, dtype: torch.dtype = torch.float32, threads: int = 1) -> np.ndarray:
     """B = I - P diag(1/diag(P)) with P = (G + lam I)^-1, G = X^T X of shape (n_items, n_items)."""
     with torch_threads(threads):
         return _ease_weights(gram, lam, dtype)
@@ -94,6 +78,7 @@ class Ease:
     def __init__(self, config: EaseConfig | None = None) -> None:
         self.config = config or EaseConfig()
         self.id_map: IdMap | None = None
+        self.chosen_lambda: float | None = None  # the grid's best on validation, set by fit
         self.weights: np.ndarray | None = None  # (n_items, n_items) float32
         # (n_items,) users per item (the Gram diagonal): the ranking for an empty or all-unknown history.
         self.item_counts: np.ndarray | None = None
@@ -111,7 +96,7 @@ class Ease:
     @property
     def lam(self) -> float:
         """The lambda in use: the tuned one after fit, else the grid's only/first value."""
-        return self.config.chosen_lambda if self.config.chosen_lambda is not None else self.config.lambdas[0]
+        return self.chosen_lambda if self.chosen_lambda is not None else self.config.lambdas[0]
 
     def _fitted(self) -> tuple[IdMap, np.ndarray, np.ndarray]:
         if self.id_map is None or self.weights is None or self.item_counts is None:
@@ -148,11 +133,20 @@ class Ease:
             else:
                 self.weights = None  # free the losing matrix before the next solve
         assert best is not None
-        self.config = replace(self.config, chosen_lambda=best[0])
+        self.chosen_lambda = best[0]
         self.weights = best[2]
         log.best_valid_ndcg10 = None if validate is None else best[1]
         log.seconds = time.perf_counter() - start
         return log
+
+    def learned(self) -> dict[str, Any]:
+        """The lambda chosen on validation, and the grid it came from."""
+        return {"chosen_lambda": self.lam, "lambdas": list(self.config.lambdas)}
+
+    @property
+    def refits(self) -> bool:
+        """Whether the train stage refits on train + validation (`refit_with_valid`)."""
+        return self.config.refit_with_valid
 
     def refit(self, data: TrainingData) -> TrainingLog:
         """Fit again on `data` (train + validation) with the lambda chosen by `fit`, no tuning."""
@@ -163,12 +157,12 @@ class Ease:
         self.weights = ease_weights(gram, self.lam, self._torch_dtype(), self.config.threads)
         return TrainingLog(seconds=time.perf_counter() - start)
 
-    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
+    def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
         """Top-k unseen movies for any history; unknown ids are ignored, an empty history gets the most popular."""
         id_map, weights, counts = self._fitted()
-        idx = sorted(set(id_map.items_to_indices(history)))
+        idx = sorted(set(id_map.items_to_indices(query.history)))
         scores = weights[idx].sum(axis=0) if idx else counts
-        return recommendations_from_scores(id_map, scores, idx, k, exclude)
+        return recommendations_from_scores(id_map, scores, idx, k, query.exclude)
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
         """x B for each history: (len(histories), n_items) float32 (popularity counts for an empty history)."""
@@ -180,7 +174,7 @@ class Ease:
         return scores
 
     def save(self, path: Path) -> None:
-        """Write B, the config (with the chosen lambda) and the id map."""
+        """Write B, the config, the chosen lambda and the id map."""
         id_map, weights, counts = self._fitted()
         config = asdict(self.config)
         config["lambdas"] = list(self.config.lambdas)
@@ -190,6 +184,7 @@ class Ease:
             config=config,
             id_map=id_map,
             state={"weights": weights, "item_counts": counts},
+            extra={"chosen_lambda": self.chosen_lambda},
         )
 
     @classmethod
@@ -198,6 +193,7 @@ class Ease:
         ckpt = load_checkpoint(path, cls.name)
         model = cls(EaseConfig(**ckpt.config))
         model.id_map = ckpt.id_map
+        model.chosen_lambda = ckpt.extra.get("chosen_lambda")
         model.weights = ckpt.array("weights")
         model.item_counts = ckpt.array("item_counts")
         return model

@@ -20,7 +20,7 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self, cast
 
@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
-from movie_genie.models.base import Recommendation, Recommender, TrainingData, TrainingLog, Validator
+from movie_genie.models.base import Query, Recommendation, Recommender, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import CheckpointError, file_digest, load_checkpoint, save_checkpoint
 from movie_genie.models.common import (
     NotFittedError,
@@ -61,10 +61,6 @@ class HybridConfig:
     short_history: int = 5
     factors: int = 32
     seed: int = 0
-    # Tuned by `fit` (component -> weight); None before fitting.
-    weights: dict[str, float] | None = None
-    short_weights: dict[str, float] | None = None
-    tuning: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "components", tuple(self.components))  # params.yaml gives a list
@@ -142,20 +138,30 @@ class Hybrid:
         self.genres: list[list[str]] = []
         self.popularity: np.ndarray | None = None  # (n_items,) training interaction counts, for reasons/tie-breaks
         self.item_factors: np.ndarray | None = None  # (n_items, f) L2-normalised, for "because you watched"
+        # Learned by `fit` (component -> weight, for full and for short histories) and every weight vector tried.
+        self.weights: dict[str, float] | None = None
+        self.short_weights: dict[str, float] | None = None
+        self.tuning: list[dict[str, Any]] = []
         # During fit only: component candidates per history tuple, so the weight search scores each user once.
         self._cache: dict[tuple[int, ...], dict[str, tuple[np.ndarray, np.ndarray]]] | None = None
 
     @classmethod
-    def from_params(
-        cls, section: Mapping[str, Any] | None, dataset: str | None = None, components: Mapping[str, Recommender] = {}
-    ) -> Self:
-        """A hybrid configured by its params.yaml section, blending already-trained `components`."""
-        return cls(HybridConfig.from_params(section, dataset), components or None)
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
+        """A hybrid configured by its params.yaml section; give it trained components before fit."""
+        return cls(HybridConfig.from_params(section, dataset))
 
     @classmethod
     def tiny_config(cls) -> HybridConfig:
         """The config the contract tests use (components popularity + EASE, a coarse grid)."""
         return HybridConfig(components=("ease", POPULARITY), candidates=50, weight_step=0.25, refine_step=0, factors=8)
+
+    def component_names(self) -> tuple[str, ...]:
+        """The models it blends, by registry name."""
+        return self.config.components
+
+    def learned(self) -> dict[str, Any]:
+        """The blend weights chosen on validation, for full and for short histories."""
+        return {"weights": self.weights, "short_weights": self.short_weights}
 
     def replace_components(self, components: Mapping[str, Recommender]) -> None:
         """Use these models as components (e.g. the refit final models after tuning on the phase-1 ones)."""
@@ -181,14 +187,13 @@ class Hybrid:
         log = TrainingLog()
         if validate is None:
             equal = {n: 1.0 / len(names) for n in names}
-            self.config = replace(self.config, weights=equal, short_weights=equal)
+            self.weights, self.short_weights, self.tuning = equal, equal, []
         else:
             self._cache = {}
             try:
-                weights, best, tuning = self._search(names, validate, short=False)
-                self.config = replace(self.config, weights=weights)
-                short_weights, short_best, short_tuning = self._search(names, validate, short=True)
-                self.config = replace(self.config, short_weights=short_weights, tuning=tuning + short_tuning)
+                self.weights, best, tuning = self._search(names, validate, short=False)
+                self.short_weights, short_best, short_tuning = self._search(names, validate, short=True)
+                self.tuning = tuning + short_tuning
             finally:
                 self._cache = None
             log.best_valid_ndcg10 = best
@@ -212,8 +217,6 @@ class Hybrid:
         self, names: list[str], validate: Validator, short: bool
     ) -> tuple[dict[str, float], float, list[dict[str, Any]]]:
         """Coarse simplex grid, then hill-climb in `refine_step` moves; return best weights, NDCG@10, all trials."""
-        # The validator only calls score_batch, which is all the short-history view offers.
-        target = cast(Recommender, _ShortHistoryView(self)) if short else self
         seen: dict[tuple[float, ...], float] = {}
         table: list[dict[str, Any]] = []
         # The number of hill-climbing trials is not known in advance: the bar counts them and shows the best so far.
@@ -222,8 +225,8 @@ class Hybrid:
         def score(weights: dict[str, float]) -> float:
             key = tuple(round(weights[n], 6) for n in names)
             if key not in seen:
-                self._trial = weights
-                seen[key] = float(validate(target))
+                # The validator only calls score_batch, which is all a trial offers.
+                seen[key] = float(validate(cast(Recommender, _Trial(self, weights, short))))
                 table.append({"short": short, "weights": weights, "valid_ndcg10": seen[key]})
                 bar.update()
                 bar.set_postfix(best_ndcg10=f"{max(seen.values()):.4f}")
@@ -246,7 +249,6 @@ class Hybrid:
                     if trial_score > best_score + 1e-12:
                         best_score, best, improved = trial_score, trial, True
         finally:
-            del self._trial
             bar.close()
         return best, best_score, table
 
@@ -280,20 +282,23 @@ class Hybrid:
                 cache.update({keys[i]: fresh[i] for i in todo})
         return [fresh[i] if i in fresh else cache[keys[i]] for i, _ in enumerate(keys)]  # type: ignore[index]
 
-    def _weights_for(self, history_length: int, short: bool = False) -> dict[str, float]:
-        trial: dict[str, float] | None = getattr(self, "_trial", None)
+    def _weights_for(self, history_length: int, trial: dict[str, float] | None = None) -> dict[str, float]:
+        """The blend for a history of this length: popularity alone when empty, else the `trial` weights being
+        searched, else the learned weights for short or full histories."""
         if history_length == 0:
             return {POPULARITY: 1.0}
         if trial is not None:
             return trial
-        if short or history_length < self.config.short_history:
-            return self.config.short_weights or {}
-        return self.config.weights or {}
+        if history_length < self.config.short_history:
+            return self.short_weights or {}
+        return self.weights or {}
 
-    def _blend(self, histories: Sequence[Sequence[int]], short: bool = False) -> tuple[np.ndarray, list[Any]]:
+    def _blend(
+        self, histories: Sequence[Sequence[int]], trial: dict[str, float] | None = None
+    ) -> tuple[np.ndarray, list[Any]]:
         """Blended scores (B, n_items) and the per-row candidates they came from."""
         id_map, popularity, _ = self._fitted()
-        row_weights = [self._weights_for(len(history), short) for history in histories]
+        row_weights = [self._weights_for(len(history), trial) for history in histories]
         needed = {name for weights in row_weights for name, weight in weights.items() if weight > 0}
         candidates = self._candidates(histories, needed)
         tie_break = TIE_BREAK * popularity / max(float(popularity.max()), 1.0)
@@ -309,13 +314,13 @@ class Hybrid:
         """Blended scores over the catalogue: (len(histories), n_items)."""
         return self._blend(histories)[0]
 
-    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
+    def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
         """Top-k unseen movies for any history, each with a short reason."""
         id_map, _, _ = self._fitted()
         k = check_k(k)
-        idx = id_map.items_to_indices(history)
+        idx = id_map.items_to_indices(query.history)
         scores, candidates = self._blend([idx])
-        top = top_k_indices(scores[0], k, list(idx) + id_map.items_to_indices(exclude))
+        top = top_k_indices(scores[0], k, list(idx) + id_map.items_to_indices(query.exclude))
         weights = self._weights_for(len(idx))
         favourite = Counter(g for i in idx for g in self.genres[i])
         out = []
@@ -366,16 +371,25 @@ class Hybrid:
             config=config,
             id_map=id_map,
             state={"popularity": popularity, "item_factors": factors},
-            extra={"titles": self.titles, "genres": self.genres, "component_sha256": digests},
+            extra={
+                "titles": self.titles,
+                "genres": self.genres,
+                "component_sha256": digests,
+                "weights": self.weights,
+                "short_weights": self.short_weights,
+                "tuning": self.tuning,
+            },
         )
 
     @classmethod
-    def load(cls, path: Path, components: Mapping[str, Recommender] | None = None) -> Self:
-        """Rebuild the hybrid from its checkpoint and the component checkpoints beside it.
+    def load(cls, path: Path) -> Self:
+        """Rebuild the hybrid from its checkpoint and the component checkpoints beside it."""
+        return cls.load_sharing(path, {})
 
-        `components` may hold models already loaded from those files (the API loads each model once); the rest are
-        read from disk. Either way each file must still have the digest recorded when the hybrid was trained.
-        """
+    @classmethod
+    def load_sharing(cls, path: Path, components: Mapping[str, Recommender]) -> Self:
+        """Rebuild the hybrid, reusing `components` already loaded from the checkpoints beside it (the API loads
+        each model once); the rest are read from disk. Each file must still have the digest recorded at training."""
         ckpt = load_checkpoint(path, cls.name)
         config = dict(ckpt.config)
         digests = dict(ckpt.extra.get("component_sha256", {}))
@@ -391,7 +405,7 @@ class Hybrid:
                     f"{component_path} changed after the hybrid {path} was trained on it; retrain the hybrid: "
                     "`movie-genie train --model hybrid`"
                 )
-            given = (components or {}).get(name)
+            given = components.get(name)
             loaded[name] = given if given is not None else model_class(name).load(component_path)
         model = cls(HybridConfig(**config), loaded)
         model.id_map = ckpt.id_map
@@ -399,21 +413,26 @@ class Hybrid:
         model.genres = [list(g) for g in ckpt.extra["genres"]]
         model.popularity = ckpt.array("popularity").astype(np.float32)
         model.item_factors = ckpt.array("item_factors").astype(np.float32)
+        model.weights, model.short_weights = ckpt.extra["weights"], ckpt.extra["short_weights"]
+        model.tuning = list(ckpt.extra.get("tuning", []))
         return model
 
 
-class _ShortHistoryView:
-    """The hybrid as a simulated new user sees it: histories cut to their last `short_history - 1` items.
+class _Trial:
+    """The hybrid with trial weights, as the validator sees it during the weight search.
 
-    Used only while tuning the short-history weights; the validator still masks the full history.
+    With `short`, histories are cut to their last `short_history - 1` items (a simulated new user); the validator
+    still masks the full history.
     """
 
     name: ClassVar[str] = "hybrid"
 
-    def __init__(self, hybrid: Hybrid) -> None:
-        self.hybrid = hybrid
-        self.keep = max(hybrid.config.short_history - 1, 1)
+    def __init__(self, hybrid: Hybrid, weights: dict[str, float], short: bool) -> None:
+        self.hybrid, self.weights = hybrid, weights
+        self.keep = max(hybrid.config.short_history - 1, 1) if short else None
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
-        """Blend with the trial weights on the last `keep` items of each history."""
-        return self.hybrid._blend([list(h)[-self.keep :] for h in histories], short=True)[0]
+        """Blend with the trial weights (on the last `keep` items of each history when simulating new users)."""
+        if self.keep is not None:
+            histories = [list(h)[-self.keep :] for h in histories]
+        return self.hybrid._blend(histories, self.weights)[0]

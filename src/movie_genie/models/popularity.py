@@ -1,13 +1,13 @@
 """Popularity baseline: score every movie by how many training users interacted with it.
 
-The weakest honest baseline (DESIGN.md §4): it ignores the user, so any personalised model must beat it. It also
+The weakest honest baseline (docs/evaluation.md): it ignores the user, so any personalised model must beat it. It also
 serves new users with an empty history and backs the hybrid's "popular" reasons.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from movie_genie.data.idmap import IdMap
-from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
+from movie_genie.models.base import Query, Recommendation, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import NotFittedError, interaction_matrix, recommendations_from_scores
 from movie_genie.models.sequences import config_from_params
@@ -72,14 +72,23 @@ class Popularity:
         log.seconds = time.perf_counter() - start
         return log
 
+    def learned(self) -> dict[str, Any]:
+        """Nothing is tuned: the counts are the whole model."""
+        return {}
+
+    @property
+    def refits(self) -> bool:
+        """Whether the train stage refits on train + validation (`refit_with_valid`)."""
+        return self.config.refit_with_valid
+
     def refit(self, data: TrainingData) -> TrainingLog:
         """Fit again on `data` (train + validation) with nothing to tune."""
         return self.fit(data)
 
-    def recommend(self, history: Sequence[int], k: int = 10, exclude: Collection[int] = ()) -> list[Recommendation]:
+    def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
         """The most popular movies the user has not seen; unknown ids in the history are ignored."""
         id_map, counts = self._fitted()
-        return recommendations_from_scores(id_map, counts, id_map.items_to_indices(history), k, exclude)
+        return recommendations_from_scores(id_map, counts, id_map.items_to_indices(query.history), k, query.exclude)
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
         """The popularity vector repeated per history: (len(histories), n_items)."""

@@ -1,9 +1,8 @@
 """Model name -> class, and loading every trained checkpoint for serving.
 
-Classes are imported lazily so a missing optional model never breaks the others. Every class follows the same
-conventions: `name` (ClassVar), `from_params(section: dict | None)` building it from its `models.<name>` section of
-params.yaml, `tiny_config()` (a config that trains in seconds, for the contract tests), `load(path)`, and
-optionally `refit(data)` (fit again on train + validation with the tuned hyperparameters).
+Classes are imported lazily so a missing optional model never breaks the others. Every class implements the
+`Recommender` protocol of models/base.py (plus whichever optional capabilities it has); adding a model is one
+module, one line here and its `models.<name>` section in params.yaml.
 """
 
 from __future__ import annotations
@@ -11,10 +10,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from movie_genie.errors import ArtifactMissingError, MovieGenieError
-from movie_genie.models.base import Recommender
+from movie_genie.models.base import Composite, Recommender
 
 # Training order matters: the hybrid blends the models trained before it.
 MODEL_NAMES: tuple[str, ...] = ("popularity", "ease", "bert4rec", "two_tower", "hybrid")
@@ -70,10 +69,12 @@ def checkpoint_path(models_dir: Path, name: str) -> Path:
 
 
 def load_model(models_dir: Path, name: str, loaded: Mapping[str, Recommender] | None = None) -> Recommender:
-    """Load one model from its checkpoint; the hybrid reuses components already `loaded` from the same folder."""
-    cls: Any = model_class(name)  # Any: only the hybrid's load takes the extra argument
+    """Load one model from its checkpoint; a composite (the hybrid) reuses components already `loaded`."""
+    cls = model_class(name)
     path = checkpoint_path(models_dir, name)
-    return cls.load(path, components=loaded or {}) if name == "hybrid" else cls.load(path)
+    if issubclass(cls, Composite):
+        return cast(Recommender, cls.load_sharing(path, loaded or {}))
+    return cls.load(path)
 
 
 def load_models(models_dir: Path, names: tuple[str, ...] | list[str] | None = None) -> dict[str, Recommender]:

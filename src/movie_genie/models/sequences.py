@@ -7,9 +7,8 @@ token 0 can mean padding.
 from __future__ import annotations
 
 import copy
-import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar, cast
@@ -17,11 +16,14 @@ from typing import Any, ClassVar, TypeVar, cast
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
+from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
 from movie_genie.models import distributed
 from movie_genie.models.base import Recommender, TrainingData, TrainingLog, Validator
+from movie_genie.models.seeding import seed_everything, torch_threads
 
 PAD = 0  # token id of padding in sequence models; item index i is token i + 1
 
@@ -55,28 +57,6 @@ def config_from_params(cls: type[C], section: Mapping[str, Any] | None, dataset:
         raise ModelConfigError(f"{cls.__name__}: invalid params.yaml settings: {exc}") from exc
 
 
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, numpy and torch; return a torch generator for the model's own random draws."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return generator
-
-
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run the block with `count` torch intra-op threads (0 = leave the setting alone), then restore it."""
-    before = torch.get_num_threads()
-    if count > 0:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @contextmanager
 def evaluating(module: torch.nn.Module) -> Iterator[None]:
     """Eval mode and no autograd for the block; training mode comes back after (a free no-op when already in eval)."""
@@ -100,48 +80,6 @@ def user_sequences(frame: pd.DataFrame, n_users: int) -> list[np.ndarray]:
     users, items = users[order], items[order]
     bounds = np.searchsorted(users, np.arange(n_users + 1))
     return [items[bounds[u] : bounds[u + 1]] for u in range(n_users)]
-
-
-@dataclass
-class ItemContent:
-    """Per-item content features in item-index order: genres multi-hot (row-normalised), year, text embedding."""
-
-    genres: np.ndarray  # (n_items, n_genres) float32, each row sums to 1 (or 0 without genres)
-    genre_names: list[str]
-    year: np.ndarray  # (n_items, 1) float32, standardised; 0 where unknown
-    text: np.ndarray | None  # (n_items, d_text) float32 or None
-
-    @classmethod
-    def from_data(cls, data: TrainingData, use_text: bool = True) -> ItemContent:
-        """Read genres and year from the movies table and the optional text embeddings."""
-        movies = data.movies
-        n_items = data.id_map.n_items
-        if len(movies) != n_items:
-            raise MovieGenieError(
-                f"movies table has {len(movies)} rows but the id map has {n_items} items; rebuild the split"
-            )
-        genre_lists = [list(g) if g is not None else [] for g in movies["genres"]]
-        names = sorted({g for gs in genre_lists for g in gs})
-        column = {g: j for j, g in enumerate(names)}
-        genres = np.zeros((n_items, max(len(names), 1)), dtype=np.float32)
-        for i, gs in enumerate(genre_lists):
-            for g in gs:
-                genres[i, column[g]] = 1.0
-        genres /= np.maximum(genres.sum(axis=1, keepdims=True), 1.0)
-        years = pd.to_numeric(movies["year"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        known = np.isfinite(years)
-        year = np.zeros((n_items, 1), dtype=np.float32)
-        if known.any():
-            mean, std = years[known].mean(), max(years[known].std(), 1.0)
-            year[known, 0] = ((years[known] - mean) / std).astype(np.float32)
-        text = None
-        if use_text and data.item_text_embeddings is not None:
-            text = np.asarray(data.item_text_embeddings, dtype=np.float32)
-            if text.shape[0] != n_items:
-                raise MovieGenieError(
-                    f"item text embeddings have {text.shape[0]} rows, expected {n_items}; re-run `movie-genie embed`"
-                )
-        return cls(genres=genres, genre_names=names, year=year, text=text)
 
 
 def pad_left(seqs: Sequence[np.ndarray | Sequence[int]], length: int | None = None, pad: int = PAD) -> np.ndarray:
@@ -212,16 +150,32 @@ class TrainRun:
     desc: str  # the progress bar's label
 
 
-class TorchRecommender:
-    """The fit/refit recipe BERT4Rec and Two-Tower share; each subclass builds its network and owns its loop.
+@dataclass(frozen=True)
+class EpochPlan:
+    """What a model feeds the shared training loop for one run: its batches and the arguments of its loss."""
 
-    Subclass configs carry seed, lr, max_epochs, warmup_steps, torch_threads, refit_epochs and refit_lr_scale.
+    batches_per_epoch: int  # before sharding across ranks
+    # This epoch's batches in order, drawn from the run's numpy generator (the same draw on every rank).
+    batches: Callable[[np.random.Generator], Sequence[Any]]
+    # One batch -> the arguments of the model's `_loss` and how many targets that loss averages over (for the log).
+    loss_inputs: Callable[[Any, torch.Generator], tuple[tuple[Any, ...], int]]
+
+
+class TorchRecommender:
+    """The fit/refit recipe and the one training loop of the neural models (BERT4Rec, Two-Tower).
+
+    A subclass builds its network (`_build_net`), plans each run's batches (`_plan`) and computes the loss of one
+    batch (`_loss`); the loop here does the rest: AdamW with warm-up and cosine decay, DDP under torchrun, a
+    progress bar, validation every `eval_every` epochs with early stopping, and restoring the best weights.
+    Subclass configs carry seed, lr, weight_decay, max_epochs, warmup_steps, eval_every, patience, torch_threads,
+    progress, refit_with_valid, refit_epochs and refit_lr_scale.
     """
 
     name: ClassVar[str]
     config: Any
     id_map: IdMap | None
     net: torch.nn.Module | None
+    clip_grad_norm: ClassVar[float | None] = None  # gradient norm clipping (None = none)
 
     def _build_net(self, data: TrainingData) -> torch.nn.Module:
         raise NotImplementedError
@@ -229,49 +183,84 @@ class TorchRecommender:
     def _require(self) -> tuple[torch.nn.Module, IdMap]:
         raise NotImplementedError
 
-    def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
+    def _plan(self, data: TrainingData, run: TrainRun) -> EpochPlan:
+        raise NotImplementedError
+
+    def _loss(self, *batch: Any) -> torch.Tensor:
         raise NotImplementedError
 
     def _clear_cache(self) -> None:
         """Drop cached inference tensors (item table or vectors): the weights just changed."""
         raise NotImplementedError
 
-    def _close_epoch(
-        self,
-        row: dict[str, float],
-        validate: Validator | None,
-        due: bool,
-        stopper: EarlyStopping,
-        log: TrainingLog,
-        bar: Any,
-        start: float,
-    ) -> bool:
-        """Validate when `due`, log the epoch's row and show it on the progress bar; True when early stopping fires."""
-        stop = False
-        if validate is not None and due:
-            self._clear_cache()
-            # Subclasses implement the whole Recommender protocol; this base only holds their shared recipe.
-            # Under DDP rank 0 validates and every rank takes its score, so all ranks stop (and restore) together.
-            score = float(validate(cast(Recommender, self))) if distributed.is_main() else 0.0
-            row["valid_ndcg10"] = distributed.from_main(score)
-            stop = stopper.update(row["valid_ndcg10"], int(row["epoch"]), self._require()[0])
-        row["seconds"] = time.perf_counter() - start
-        log.epochs.append(row)
-        bar.set_postfix(
-            loss=f"{row['loss']:.3f}",
-            ndcg10=f"{row.get('valid_ndcg10', float('nan')):.4f}",
-            best=f"{max(stopper.best_score, 0.0):.4f}",
+    def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
+        """Train for `run.epochs` epochs (fewer when early stopping fires) and keep the best validated weights."""
+        cfg = self.config
+        net, _ = self._require()
+        start = time.perf_counter()
+        rng = np.random.default_rng(run.seed)
+        self._clear_cache()
+        plan = self._plan(data, run)
+        total_steps = distributed.steps(plan.batches_per_epoch) * run.epochs
+        optimizer = torch.optim.AdamW(net.parameters(), lr=run.lr, weight_decay=cfg.weight_decay, foreach=True)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: warmup_cosine(step, run.warmup, total_steps)
         )
-        return stop
-
-    def _finish_training(self, stopper: EarlyStopping, log: TrainingLog, bar: Any) -> None:
-        """Close the bar, restore the best weights (when validated) and leave the network in eval mode."""
+        step_loss = distributed.training_step(net, self._loss)
+        distributed.seed_rank(run.generator, run.seed)
+        stopper = EarlyStopping(cfg.patience)
+        log = TrainingLog()
+        main = distributed.is_main()
+        bar = tqdm(range(1, run.epochs + 1), desc=run.desc, unit="epoch", disable=not (cfg.progress and main))
+        for epoch in bar:
+            net.train()
+            total, count = 0.0, 0
+            # Under DDP each rank takes its share of every epoch's batches.
+            for batch in distributed.shard(plan.batches(rng)):
+                inputs, targets = plan.loss_inputs(batch, run.generator)
+                loss = step_loss(*inputs)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if self.clip_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(net.parameters(), self.clip_grad_norm)
+                optimizer.step()
+                schedule.step()
+                total += float(loss.detach()) * targets
+                count += targets
+            loss_sum, count_sum = distributed.summed(total, count)  # over all ranks
+            row = {"epoch": float(epoch), "loss": loss_sum / max(count_sum, 1)}
+            stop = False
+            if validate is not None and (epoch % cfg.eval_every == 0 or epoch == run.epochs):
+                self._clear_cache()
+                # Subclasses implement the whole Recommender protocol; this base only holds their shared recipe.
+                # Under DDP rank 0 validates and every rank takes its score, so all ranks stop (and restore) together.
+                score = float(validate(cast(Recommender, self))) if main else 0.0
+                row["valid_ndcg10"] = distributed.from_main(score)
+                stop = stopper.update(row["valid_ndcg10"], epoch, net)
+            row["seconds"] = time.perf_counter() - start
+            log.epochs.append(row)
+            bar.set_postfix(
+                loss=f"{row['loss']:.3f}",
+                ndcg10=f"{row.get('valid_ndcg10', float('nan')):.4f}",
+                best=f"{max(stopper.best_score, 0.0):.4f}",
+            )
+            if stop:
+                break
         bar.close()
-        net = self._require()[0]
         stopper.restore(net)
         net.eval()
         self._clear_cache()
         log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
+        return log
+
+    def learned(self) -> dict[str, Any]:
+        """The weights are the learned state; nothing else is tuned."""
+        return {}
+
+    @property
+    def refits(self) -> bool:
+        """Whether the train stage fine-tunes on train + validation (`refit_with_valid`)."""
+        return bool(self.config.refit_with_valid)
 
     def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
         """Build the network and train it; early-stop on `validate` (NDCG@10) and keep the best weights."""

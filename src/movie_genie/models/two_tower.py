@@ -14,8 +14,7 @@ The item vectors also answer "similar movies" and the stored training-user vecto
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -25,25 +24,22 @@ import pandas as pd
 import torch
 import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
 from torch import nn
-from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
-from movie_genie.models import distributed
-from movie_genie.models.base import Recommendation, TrainingData, TrainingLog, Validator
+from movie_genie.models.base import Query, Recommendation, SimilarUser, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import NotFittedError, check_k, recommendations_from_scores, top_k_indices
+from movie_genie.models.content import ContentProjection, ItemContent, content_buffers
 from movie_genie.models.sequences import (
     PAD,
-    EarlyStopping,
-    ItemContent,
+    EpochPlan,
     TorchRecommender,
     TrainRun,
     config_from_params,
     evaluating,
     pad_left,
     user_sequences,
-    warmup_cosine,
 )
 
 USER_FEATURES = ("age", "gender", "occupation")  # categorical user columns used when the users table has them
@@ -52,14 +48,6 @@ AGE_BINS = (18, 25, 35, 45, 50, 56)  # MovieLens 1M age groups; ml-100k ages are
 
 class UnknownMovieError(MovieGenieError):
     """A movie id that is not in the model's catalogue was asked about."""
-
-
-@dataclass(frozen=True)
-class SimilarUser:
-    """A training user whose taste vector is close to the query's."""
-
-    user_id: int
-    score: float
 
 
 @dataclass(frozen=True)
@@ -130,11 +118,6 @@ def encode_user_features(users: pd.DataFrame | None, id_map: IdMap) -> tuple[np.
 class TwoTowerNet(nn.Module):
     """Both towers. Item tokens are item index + 1 (0 = padding)."""
 
-    # Content buffers (registered only when the data has them).
-    genres: torch.Tensor
-    year: torch.Tensor
-    text: torch.Tensor
-
     def __init__(
         self,
         cfg: TwoTowerConfig,
@@ -151,18 +134,7 @@ class TwoTowerNet(nn.Module):
         self.inv_temperature = 1.0 / cfg.temperature
         # Item tower inputs.
         self.item_id = nn.Embedding(n_items, d)
-        self.genre_proj: nn.Linear | None = None
-        self.year_proj: nn.Linear | None = None
-        self.text_proj: nn.Linear | None = None
-        if genres is not None:
-            self.register_buffer("genres", genres)  # (n_items, n_genres)
-            self.genre_proj = nn.Linear(genres.shape[1], d, bias=False)
-        if year is not None:
-            self.register_buffer("year", year)  # (n_items, 1)
-            self.year_proj = nn.Linear(1, d, bias=False)
-        if text is not None:
-            self.register_buffer("text", text)  # (n_items, d_text)
-            self.text_proj = nn.Linear(text.shape[1], d, bias=False)
+        self.content = ContentProjection(d, genres, year, text)
         self.item_mlp = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
         # User tower: its own history embeddings, a learned [USER] slot (so an empty history still pools), recency
         # bias per right-aligned position, attention scores, and optional categorical user features.
@@ -183,13 +155,7 @@ class TwoTowerNet(nn.Module):
 
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """L2-normalised item tower output, (n_items, d), or (len(items), d) for the given item indices only."""
-        x = self.item_id.weight if items is None else self.item_id(items)
-        if self.genre_proj is not None:
-            x = x + self.genre_proj(self.genres if items is None else self.genres[items])
-        if self.year_proj is not None:
-            x = x + self.year_proj(self.year if items is None else self.year[items])
-        if self.text_proj is not None:
-            x = x + self.text_proj(self.text if items is None else self.text[items])
+        x = self.content.add_to(self.item_id.weight if items is None else self.item_id(items), items)
         return F.normalize(x + self.item_mlp(x), dim=-1)
 
     def user_vectors(self, tokens: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
@@ -247,19 +213,14 @@ class TwoTower(TorchRecommender):
         self.user_features = codes
         if not cfg.use_content:
             return TwoTowerNet(cfg, data.id_map.n_items, feature_sizes=sizes)
-        content = ItemContent.from_data(data, use_text=cfg.use_text)
-        text = torch.from_numpy(content.text) if content.text is not None else None
-        genres, year = torch.from_numpy(content.genres), torch.from_numpy(content.year)
-        return TwoTowerNet(cfg, data.id_map.n_items, genres, year, text, feature_sizes=sizes)
+        content = ItemContent.from_data(data, use_text=cfg.use_text).tensors()
+        return TwoTowerNet(cfg, data.id_map.n_items, *content, feature_sizes=sizes)
 
-    def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
-        """The training loop over sampled pairs, with early stopping; stores the training users' vectors at the end."""
+    def _plan(self, data: TrainingData, run: TrainRun) -> EpochPlan:
+        """A fresh uniform sample of (history prefix -> next item) pairs each epoch, in batches of `batch_size`."""
         cfg = self.config
         net, _ = self._require()
-        start = time.perf_counter()
-        rng = np.random.default_rng(run.seed)
         net.generator = run.generator
-        self._clear_cache()
         seqs = user_sequences(data.train, data.id_map.n_users)
         # Every (user, position >= 1) is a candidate pair: history = items before it, target = the item there.
         pair_user = np.concatenate([np.full(max(len(s) - 1, 0), u, dtype=np.int64) for u, s in enumerate(seqs)])
@@ -269,50 +230,32 @@ class TwoTower(TorchRecommender):
         counts = np.bincount(data.train["item_idx"].to_numpy(dtype=np.int64), minlength=data.id_map.n_items)
         log_q = torch.from_numpy(np.log(np.maximum(counts, 1) / counts.sum()).astype(np.float32))
         per_epoch = max(cfg.batch_size, int(len(pair_user) * cfg.sample_frac))
-        # Under DDP each rank takes its share of every epoch's batches (the same draw on every rank).
-        steps_per_epoch = distributed.steps(math.ceil(per_epoch / cfg.batch_size))
-        optimizer = torch.optim.AdamW(net.parameters(), lr=run.lr, weight_decay=cfg.weight_decay, foreach=True)
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: warmup_cosine(step, run.warmup, steps_per_epoch * run.epochs)
-        )
-        step_loss = distributed.training_step(net, self._loss)
-        distributed.seed_rank(run.generator, run.seed)
         features = torch.from_numpy(self.user_features) if self.user_features is not None else None
-        stopper = EarlyStopping(cfg.patience)
-        log = TrainingLog()
-        bar = tqdm(
-            range(1, run.epochs + 1), desc=run.desc, unit="epoch", disable=not (cfg.progress and distributed.is_main())
-        )
-        for epoch in bar:
-            net.train()
+
+        def batches(rng: np.random.Generator) -> list[np.ndarray]:
             chosen = rng.choice(len(pair_user), size=per_epoch, replace=False)
-            batches = [chosen[s : s + cfg.batch_size] for s in range(0, per_epoch, cfg.batch_size)]
-            total, count = 0.0, 0
             # A one-row batch has no in-batch negative: skipped (before sharding, so every rank agrees).
-            for rows in distributed.shard([b for b in batches if len(b) >= 2]):
-                users, positions = pair_user[rows], pair_pos[rows]
-                hist = [seqs[u][max(0, p - cfg.max_len) : p] + 1 for u, p in zip(users, positions, strict=True)]
-                targets = torch.from_numpy(np.array([seqs[u][p] for u, p in zip(users, positions, strict=True)]))
-                feats = None
-                if features is not None and features.shape[1]:
-                    feats = features[users]
-                    keep = torch.rand(len(rows), generator=run.generator) >= cfg.feature_dropout
-                    feats = feats * keep[:, None]
-                loss = step_loss(torch.from_numpy(pad_left(hist)), feats, targets, log_q)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                total += float(loss.detach()) * len(rows)
-                count += len(rows)
-            loss_sum, rows_sum = distributed.summed(total, count)  # over all ranks
-            row = {"epoch": float(epoch), "loss": loss_sum / max(rows_sum, 1)}
-            due = epoch % cfg.eval_every == 0 or epoch == run.epochs
-            if self._close_epoch(row, validate, due, stopper, log, bar, start):
-                break
-        self._finish_training(stopper, log, bar)
+            return [
+                b for b in (chosen[s : s + cfg.batch_size] for s in range(0, per_epoch, cfg.batch_size)) if len(b) >= 2
+            ]
+
+        def loss_inputs(rows: np.ndarray, generator: torch.Generator) -> tuple[tuple[Any, ...], int]:
+            users, positions = pair_user[rows], pair_pos[rows]
+            hist = [seqs[u][max(0, p - cfg.max_len) : p] + 1 for u, p in zip(users, positions, strict=True)]
+            targets = torch.from_numpy(np.array([seqs[u][p] for u, p in zip(users, positions, strict=True)]))
+            feats = None
+            if features is not None and features.shape[1]:
+                keep = torch.rand(len(rows), generator=generator) >= cfg.feature_dropout
+                feats = features[users] * keep[:, None]
+            return (torch.from_numpy(pad_left(hist)), feats, targets, log_q), len(rows)
+
+        return EpochPlan(math.ceil(per_epoch / cfg.batch_size), batches, loss_inputs)
+
+    def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
+        """The shared loop, then the training users' vectors for `similar_users`."""
+        log = super()._train(data, validate, run)
         # From histories alone, like the queries of similar_users (which come without user features).
-        self.user_table = self._user_vectors([s.tolist() for s in seqs])
+        self.user_table = self._user_vectors([s.tolist() for s in user_sequences(data.train, data.id_map.n_users)])
         return log
 
     def _loss(
@@ -374,14 +317,12 @@ class TwoTower(TorchRecommender):
         # torch, not numpy: numpy's BLAS starts its own threads, which stall on a busy CPU; torch keeps to its setting.
         return (torch.from_numpy(users) @ torch.from_numpy(self.item_vectors()).T).numpy()
 
-    def recommend(
-        self, history: Sequence[int], k: int = 10, exclude: Collection[int] = (), user_id: int | None = None
-    ) -> list[Recommendation]:
-        """Top-k movie ids for a history of movie ids (oldest first); `user_id` adds that user's features if known."""
+    def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
+        """Top-k movie ids for the history (movie ids, oldest first); a known `user_id` adds that user's features."""
         _, id_map = self._require()
-        history_idx = id_map.items_to_indices(history)
-        scores = self.score_batch([history_idx], None if user_id is None else [user_id])[0]
-        return recommendations_from_scores(id_map, scores, history_idx, k, exclude)
+        history_idx = id_map.items_to_indices(query.history)
+        scores = self.score_batch([history_idx], None if query.user_id is None else [query.user_id])[0]
+        return recommendations_from_scores(id_map, scores, history_idx, k, query.exclude)
 
     def similar_items(self, movie_id: int, k: int = 10) -> list[Recommendation]:
         """The k movies closest to `movie_id` by cosine in item-tower space (never the movie itself)."""
@@ -394,12 +335,18 @@ class TwoTower(TorchRecommender):
         return recommendations_from_scores(id_map, scores, [index], k)
 
     def similar_users(self, history: Sequence[int], k: int = 10) -> list[SimilarUser]:
-        """Training users whose vectors are closest (cosine) to the user vector of `history` (movie ids)."""
+        """Training users whose vectors are closest (cosine) to the user vector of `history` (movie ids).
+
+        Empty when the history has no film this model knows: an empty history says nothing about taste.
+        """
         _, id_map = self._require()
         k = check_k(k)
         if self.user_table is None:
             raise NotFittedError("TwoTower has no stored user vectors: call fit() or load() first")
-        query = self._user_vectors([id_map.items_to_indices(history)])[0]
+        indices = id_map.items_to_indices(history)
+        if not indices:
+            return []
+        query = self._user_vectors([indices])[0]
         scores = (torch.from_numpy(self.user_table) @ torch.from_numpy(query)).numpy()
         return [SimilarUser(id_map.user_ids[int(i)], float(scores[int(i)])) for i in top_k_indices(scores, k)]
 
@@ -424,9 +371,7 @@ class TwoTower(TorchRecommender):
         net = TwoTowerNet(
             model.config,
             ckpt.id_map.n_items,
-            weights.get("genres"),
-            weights.get("year"),
-            weights.get("text"),
+            **content_buffers(weights, "content."),
             feature_sizes=[int(s) for s in ckpt.extra.get("feature_sizes", [])],
         )
         net.load_state_dict(weights)
