@@ -81,8 +81,8 @@ format: install
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-bench: install ## run the benchmarks (tables on stdout, JSON in benchmarks/results/)
-	$(BIN)/python -m benchmarks
+bench: install web ## run the benchmarks (tables on stdout, JSON in benchmarks/results/)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m benchmarks
 
 docs: install ## build the documentation site offline into site/ (warnings fail; open site/index.html)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site

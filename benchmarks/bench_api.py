@@ -13,7 +13,7 @@ recommendation request still reads the user's feedback version from the database
 server with the cache switched off (cache_ttl_s: 0) measures the cold path, where every request reads the history
 from the database and runs the hybrid model (Two-Tower + BERT4Rec + popularity) or the search engine.
 
-Targets (issue 5, default config): p99 <= 20 ms recommendations, <= 25 ms search; recommendations throughput
+Targets (default config): p99 <= 20 ms recommendations, <= 25 ms search; recommendations throughput
 >= 40 % of the trivial endpoint's.
 
 Needs wrk (Debian: `apt-get install wrk`) and the pipeline's artefacts (`make pipeline`, or --params pointing at

@@ -1,12 +1,13 @@
 """Model benchmark: training time, full-ranking quality and recommend latency of BERT4Rec and Two-Tower.
 
 Baselines measured in the same run, on the same split: popularity (the trivial model: a fixed ranking) and EASE
-(closed form, lambda from the known answers of issue 3). Every model is trained on the training split with the
-hyperparameters of params.yaml (`models.<name>`, with the data set's overrides); the neural models early-stop on
-validation NDCG@10. Then, as the train stage does, models whose config says `refit_with_valid` are refit on
-train + validation (the neural ones fine-tune for a few epochs) before the test; training time = fit + refit.
-Quality is the full-ranking leave-one-out protocol of DESIGN.md §4 (validation: history = train; test: history =
-train + validation). Latency is `recommend(history, k=10)` for one user at a time, in
+(closed form, lambda from the known answers in tests/evaluation/test_known_answers.py). Every model is trained on
+the training split with the hyperparameters of params.yaml (`models.<name>`, with the data set's overrides); the
+neural models early-stop on validation NDCG@10. Then, as the train stage does, models whose config says
+`refit_with_valid` are refit on train + validation (the neural ones fine-tune for a few epochs) before the test;
+training time = fit + refit.
+Quality is the full-ranking leave-one-out protocol of docs/evaluation.md (validation: history = train; test: history =
+train + validation). Latency is `recommend(Query(history), k=10)` for one user at a time, in
 process, with one intra-op torch thread (as each serving worker runs), over real histories of test users.
 
 The machine's load average is recorded at the start and end: training times on a shared 2-core machine depend on it.
@@ -44,7 +45,8 @@ from movie_genie.models.two_tower import TwoTower, TwoTowerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "models.json"
-EASE_LAMBDA = {"ml-100k": 500.0, "ml-latest-small": 50.0}  # the known answers' lambdas (issue 3)
+# The known answers' lambdas (tests/evaluation/test_known_answers.py).
+EASE_LAMBDA = {"ml-100k": 500.0, "ml-latest-small": 50.0}
 
 
 def _shared(dataset: str) -> Path:

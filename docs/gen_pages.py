@@ -44,6 +44,10 @@ from typing import Any
 
 import yaml
 
+from movie_genie.errors import MovieGenieError
+from movie_genie.evaluation.report import results_markdown
+from movie_genie.evaluation.schema import EvaluationReport
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SRC = ROOT / "src"
@@ -381,73 +385,23 @@ def alerts_table(alerts_text: str) -> str:
 # The evaluation report
 # --------------------------------------------------------------------------------------------------------------
 
-_METRICS = (("hr10", "HR@10"), ("ndcg10", "NDCG@10"), ("mrr", "MRR"))
 
-
-def _metric_cell(metrics: Mapping[str, Any], key: str) -> str:
-    """'value [low, high]' from a split's metrics ({"ndcg10": 0.07, "ci": {"ndcg10": [lo, hi]}})."""
-    value = metrics.get(key)
-    if not isinstance(value, int | float):
-        return "–"
-    interval = (metrics.get("ci") or {}).get(key)
-    if isinstance(interval, list | tuple) and len(interval) == 2:
-        return f"{value:.4f} [{interval[0]:.4f}, {interval[1]:.4f}]"
-    return f"{value:.4f}"
-
-
-def report_markdown(report: Mapping[str, Any], images: Iterable[str]) -> str:
-    """The results section from report.json (movie_genie.evaluation.report): tables per split, verdicts, plots."""
-    try:
-        models: Mapping[str, Mapping[str, Any]] = report["models"]
-        n_users = report["n_users"]
-        baseline = report.get("baseline", "ease")
-        parts = [
-            "*Generated at build time from `artifacts/report/report.json`; never edited by hand.*",
-            "",
-            f"**Data set** {report['dataset']} · **catalogue** {report['n_items']:,} items · "
-            f"**test users** {n_users['test']:,} · **validation users** {n_users['valid']:,} · "
-            f"**95% intervals** from {report['bootstrap_resamples']:,} bootstrap resamples (seed {report['seed']})",
-            "",
-        ]
-        for split in ("test", "valid"):
-            if split == "test":
-                parts += ["### Test split (the reported numbers)", ""]
-            else:
-                parts += ["### Validation split (models fit on training rows only; used for tuning)", ""]
-            columns = ["model", *(f"{label} [95% CI]" for _, label in _METRICS), "coverage"]
-            if split == "test":
-                columns += [f"NDCG@10 / {baseline.upper()}", "training s"]
-            parts += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-            for name, entry in models.items():
-                metrics = entry.get(split) or {}
-                cells = [_metric_cell(metrics, key) for key, _ in _METRICS]
-                coverage = metrics.get("coverage")
-                cells.append(f"{coverage:.3f}" if isinstance(coverage, int | float) else "–")
-                if split == "test":
-                    ratio, seconds = entry.get("ndcg10_vs_ease"), entry.get("training_seconds")
-                    cells.append(f"{ratio:.2f}×" if isinstance(ratio, int | float) else "–")
-                    cells.append(f"{seconds:.1f}" if isinstance(seconds, int | float) else "–")
-                bold = "**" if name == report.get("best_model") else ""
-                parts.append(f"| {bold}{name}{bold} | " + " | ".join(cells) + " |")
-            parts.append("")
-        verdicts = []
-        for name, entry in models.items():
-            if entry.get("beats_ease") is None:
-                continue
-            ratio = entry.get("ndcg10_vs_ease")
-            times = f" ({ratio:.2f}× its NDCG@10)" if isinstance(ratio, int | float) else ""
-            verdicts.append(f"- **{name}** {'beats' if entry['beats_ease'] else 'does NOT beat'} EASE{times}")
-        if verdicts:
-            parts += [f"### Against the {baseline.upper()} baseline (test NDCG@10)", "", *verdicts, ""]
-        if report.get("best_model"):
-            parts += [f"Best model on test NDCG@10: **{report['best_model']}** (in bold above).", ""]
-        if report.get("protocol"):
-            parts += ['??? note "The protocol as the report states it"', "", "    " + str(report["protocol"]), ""]
-    except (KeyError, TypeError) as exc:
-        raise GenerationError(
-            f"report.json does not have the shape movie_genie.evaluation.report writes ({exc!r}); "
-            "run `dvc repro evaluate` again, or update docs/gen_pages.py if the report format changed"
-        ) from exc
+def report_markdown(report: EvaluationReport, images: Iterable[str]) -> str:
+    """The results section from report.json: a summary line, the report's own results renderer, the plots."""
+    n_users = report.n_users
+    parts = [
+        "*Generated at build time from `artifacts/report/report.json`; never edited by hand.*",
+        "",
+        f"**Data set** {report.dataset} · **catalogue** {report.n_items:,} items · "
+        f"**test users** {n_users['test']:,} · **validation users** {n_users['valid']:,} · "
+        f"**95% intervals** from {report.bootstrap_resamples:,} bootstrap resamples (seed {report.seed})",
+        "",
+        results_markdown(report, heading="###"),
+        '??? note "The protocol as the report states it"',
+        "",
+        "    " + report.protocol,
+        "",
+    ]
     image_list = list(images)
     if image_list:
         parts += ["### Plots", ""]
@@ -468,9 +422,9 @@ def report_section(report_dir: Path, page: str) -> tuple[str, dict[str, Path]]:
             {},
         )
     try:
-        report = json.loads(report_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise GenerationError(f"{report_file} is not valid JSON ({exc}); run `dvc repro evaluate` again") from exc
+        report = EvaluationReport.read(report_file)
+    except MovieGenieError as exc:
+        raise GenerationError(str(exc)) from exc
     images = {f"{REPORT_ASSETS}/{png.name}": png for png in sorted(report_dir.glob("*.png"))}
     base = posixpath.dirname(page) or "."
     return report_markdown(report, [posixpath.relpath(p, base) for p in images]), images

@@ -1,4 +1,4 @@
-"""Hygiene the issue asks for, enforced on every test run: ruff (lint + format) and mypy clean on the code."""
+"""Code hygiene, enforced on every test run: ruff (lint + format) and mypy clean on the code."""
 
 from __future__ import annotations
 

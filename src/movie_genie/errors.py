@@ -1,5 +1,6 @@
-"""Errors a user can act on. The CLI prints their message (no traceback) and exits non-zero; the API maps them
-to 4xx JSON bodies. Each message says what was wrong and what to do."""
+"""Errors a user can act on. The CLI prints their message (no traceback) and exits non-zero; the API answers those
+caused by a client's input with 4xx JSON bodies and the others (the server's state) with a 5xx (api/errors.py). Each
+message says what was wrong and what to do."""
 
 from __future__ import annotations
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from flask.testing import FlaskClient
 
-from movie_genie.api.schemas import MAX_K, MAX_QUERY_CHARS
+from movie_genie.api.schemas import MAX_K, MAX_QUERY_CHARS, ModelName
+from movie_genie.evaluation.schema import EvaluationReport
+from movie_genie.models import reasons
+from movie_genie.models.registry import MODEL_NAMES
 
 
 def _ok(client: FlaskClient, url: str, status: int = 200, headers: dict[str, str] | None = None) -> Any:
@@ -43,7 +46,7 @@ def test_health_reports_every_dependency(client: FlaskClient) -> None:
     response = client.get("/api/health")
     body = response.get_json()
     checks = body["data"]["checks"]
-    assert {"database", "search_index", "cache", "model:popular", "model:two_tower"} <= set(checks)
+    assert {"database", "search_index", "cache", "model:popularity", "model:two_tower"} <= set(checks)
     assert checks["database"]["ok"] and checks["search_index"]["ok"]
     healthy = all(c["ok"] for c in checks.values())
     assert response.status_code == (200 if healthy else 503)
@@ -53,8 +56,13 @@ def test_health_reports_every_dependency(client: FlaskClient) -> None:
 def test_models_lists_versions_and_report(client: FlaskClient) -> None:
     data = _ok(client, "/api/models")["data"]
     by_name = {m["api_name"]: m for m in data["models"]}
-    assert {"hybrid", "bert4rec", "two_tower", "popular", "ease"} <= set(by_name)
-    assert by_name["popular"]["loaded"] and len(by_name["popular"]["version"]) == 12
+    assert {"hybrid", "bert4rec", "two_tower", "popularity", "ease"} <= set(by_name)
+    assert all(m["name"] == m["api_name"] for m in data["models"])  # the API names models as the registry does
+    assert by_name["popularity"]["loaded"] and len(by_name["popularity"]["version"]) == 12
+    # The report is typed by the evaluation layer's schema, and each model carries its own entry of it.
+    report = EvaluationReport.model_validate(data["report"])
+    assert by_name["ease"]["evaluation"] == data["report"]["models"]["ease"]
+    assert report.models["popularity"].vs_ease is not None and report.models["ease"].vs_ease is None
 
 
 # --- users -----------------------------------------------------------------------------------------------------
@@ -216,7 +224,7 @@ def test_suggest(client: FlaskClient) -> None:
 # --- recommendations -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["popular", "ease", "bert4rec", "two_tower", "hybrid"])
+@pytest.mark.parametrize("model", ["popularity", "ease", "bert4rec", "two_tower", "hybrid"])
 def test_recommendations_every_model(client: FlaskClient, model: str) -> None:
     response = client.get(f"/api/recommendations?user_id=2&model={model}&k=7")
     if response.status_code == 503:
@@ -232,9 +240,27 @@ def test_recommendations_every_model(client: FlaskClient, model: str) -> None:
     assert not seen & {i["movie"]["movie_id"] for i in items}
 
 
+def test_recommendations_accept_the_deprecated_name_popular(client: FlaskClient) -> None:
+    # The API names models as the registry does ("popularity"); "popular", its old name, is still accepted on input.
+    body = _ok(client, "/api/recommendations?user_id=2&model=popular&k=3")
+    assert body["data"]["model"] == body["meta"]["model"] == "popularity"
+    assert body["data"]["items"] == _ok(client, "/api/recommendations?user_id=2&model=popularity&k=3")["data"]["items"]
+
+
+def test_the_api_serves_the_registry_model_names() -> None:
+    assert set(get_args(ModelName)) == set(MODEL_NAMES)
+
+
+def test_popularity_reasons_say_how_many_ratings(client: FlaskClient) -> None:
+    items = _ok(client, "/api/recommendations?user_id=2&model=popularity&k=3")["data"]["items"]
+    assert [i["reason"] for i in items] == [
+        reasons.with_rating_count(reasons.popular(), i["movie"]["rating_count"]) for i in items
+    ]
+
+
 def test_recommendations_are_cached_until_feedback(client: FlaskClient) -> None:
-    first = _ok(client, "/api/recommendations?user_id=3&model=popular&k=5")
-    second = _ok(client, "/api/recommendations?user_id=3&model=popular&k=5")
+    first = _ok(client, "/api/recommendations?user_id=3&model=popularity&k=5")
+    second = _ok(client, "/api/recommendations?user_id=3&model=popularity&k=5")
     assert second["meta"]["cached"] is True and second["data"] == first["data"]
 
 
@@ -253,14 +279,14 @@ def test_recommendations_validation(client: FlaskClient, url: str) -> None:
 
 
 def test_recommendations_unknown_user_is_404(client: FlaskClient) -> None:
-    _error(client.get("/api/recommendations?user_id=888888&model=popular"), 404)
+    _error(client.get("/api/recommendations?user_id=888888&model=popularity"), 404)
 
 
 # --- feedback and new users ------------------------------------------------------------------------------------
 
 
 def test_feedback_changes_the_next_recommendations(client: FlaskClient) -> None:
-    url = "/api/recommendations?user_id=5&model=popular&k=5"
+    url = "/api/recommendations?user_id=5&model=popularity&k=5"
     before = _ok(client, url)["data"]["items"]
     top = before[0]["movie"]["movie_id"]
     response = client.post("/api/feedback", json={"user_id": 5, "movie_id": top, "kind": "watched"})
@@ -322,7 +348,7 @@ def test_create_user_cold_start(client: FlaskClient) -> None:
     assert recs and not {r["movie"]["movie_id"] for r in recs} & set(liked)
     # The new user is a normal user from now on: their history is their likes.
     owner = {"Authorization": f"Bearer {data['secret']}"}  # an app profile's recommendations are its owner's
-    again = _ok(client, f"/api/recommendations?user_id={user['user_id']}&model=popular&k=5", headers=owner)
+    again = _ok(client, f"/api/recommendations?user_id={user['user_id']}&model=popularity&k=5", headers=owner)
     assert again["meta"]["history_size"] == 3
 
 

@@ -7,13 +7,14 @@ the home page's rows say what they are for and which model made them, and never 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from movie_genie.api.schemas import ModelName
 from movie_genie.api.services import Services
 from movie_genie.db.models import FeedbackEvent, Rating
 
@@ -195,7 +196,7 @@ def test_not_interested_hides_a_film_from_every_list(client: FlaskClient) -> Non
     body = {"user_id": user_id, "movie_id": top, "kind": "dismiss"}
     assert client.post("/api/feedback", json=body).status_code == 201
     assert top not in _page_ids(_ok(client, f"/api/users/{user_id}/home"))
-    for model in ("hybrid", "ease", "popular"):
+    for model in ("hybrid", "ease", "popularity"):
         items = _ok(client, f"/api/recommendations?user_id={user_id}&model={model}&k=50")["items"]
         assert top not in [i["movie"]["movie_id"] for i in items]
     assert _ok(client, f"/api/users/{user_id}/movies/{top}")["dismissed"] is True
@@ -231,7 +232,7 @@ def test_rows_say_what_they_are_for_and_which_model_made_them(client: FlaskClien
         assert ids == ["for-you", "up-next", "because-liked", "your-genres", "popular", "recent"]
         for row in home["rows"]:
             assert row["title"] and row["purpose"]
-            assert row["history"] or row["model"] in ("hybrid", "bert4rec", "two_tower", "ease", "popular", "content")
+            assert row["history"] or row["model"] in {*get_args(ModelName), "content"}
         rows = {row["id"]: row for row in home["rows"]}
         assert (rows["for-you"]["model"], rows["up-next"]["model"]) == ("hybrid", "bert4rec")
         for row in home["rows"]:

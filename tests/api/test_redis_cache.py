@@ -54,7 +54,7 @@ def test_two_workers_share_answers_and_see_feedback(app: Flask, artefacts: Any, 
     second = _worker_like_app(app, artefacts, redis_url).test_client()
     data = first.post("/api/users", json={"liked_movie_ids": [1, 2, 3]}).get_json()["data"]
     created, owner = data["user"], {"Authorization": f"Bearer {data['secret']}"}
-    url = f"/api/recommendations?user_id={created['user_id']}&model=popular&k=5"
+    url = f"/api/recommendations?user_id={created['user_id']}&model=popularity&k=5"
     answer = first.get(url, headers=owner).get_json()
     assert answer["meta"]["cached"] is False
     shared = second.get(url, headers=owner).get_json()

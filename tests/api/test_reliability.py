@@ -173,14 +173,14 @@ def test_a_corrupt_search_file_is_reported_and_the_rest_serves(
 
 def test_a_corrupt_checkpoint_is_reported_and_the_default_falls_back(artefacts: Artefacts, tmp_path: Path) -> None:
     # One of the hybrid's components broken (BERT4Rec in params.yaml, EASE in the tiny test configs): it and the
-    # hybrid do not load; the default answers with the next loaded model of hybrid -> two_tower -> ease -> popular.
+    # hybrid do not load; the default answers with the next loaded model of hybrid -> two_tower -> ease -> popularity.
     components = artefacts.params.section("models")["hybrid"]["components"]
     broken = next(c for c in components if c not in ("two_tower", "popularity"))
     params = _params_with_artifacts(artefacts, _artifacts_with_truncated(artefacts, tmp_path, f"models/{broken}.pt"))
     client = _app(artefacts, params).test_client()
     checks = client.get("/api/health").get_json()["data"]["checks"]
     assert not checks[f"model:{broken}"]["ok"] and not checks["model:hybrid"]["ok"]
-    assert checks["model:two_tower"]["ok"] and checks["model:popular"]["ok"]
+    assert checks["model:two_tower"]["ok"] and checks["model:popularity"]["ok"]
     response = client.get("/api/recommendations?user_id=1&k=5")
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()

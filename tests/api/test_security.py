@@ -91,8 +91,8 @@ def test_unexpected_errors_are_json_500_without_traceback(app: Flask, artefacts:
 
 
 def test_metrics_endpoint(client: FlaskClient) -> None:
-    client.get("/api/recommendations?user_id=4&model=popular&k=3")
-    client.get("/api/recommendations?user_id=4&model=popular&k=3")
+    client.get("/api/recommendations?user_id=4&model=popularity&k=3")
+    client.get("/api/recommendations?user_id=4&model=popularity&k=3")
     client.post("/api/feedback", json={"user_id": 4, "movie_id": 1, "kind": "like"})
     text = client.get("/metrics").get_data(as_text=True)
     assert (

@@ -16,15 +16,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
+from movie_genie.db import taste
 from movie_genie.db.engine import make_engine, make_session_factory
 from movie_genie.db.load import load_processed
 from movie_genie.db.models import FeedbackEvent, User
+from movie_genie.db.taste import Trait
 from tests.postgres import POSTGRES_ADMIN_URL, postgres_admin
 
 SLICE_USERS = 60  # users 1..60 of ml-100k with all their ratings (~6k ratings), every movie
@@ -130,8 +132,12 @@ def session(engine: Engine) -> Iterator[Session]:
     with factory() as session:
         yield session
         session.rollback()
+        marked = set(session.execute(select(FeedbackEvent.user_id).distinct()).scalars())
         session.execute(delete(FeedbackEvent))
         session.execute(delete(User).where(User.source == "app"))
+        # Feedback refreshed these users' taste_terms; without it they are again what `db load` stored.
+        for user in session.execute(select(User).where(User.user_id.in_(marked))).scalars():
+            user.taste_terms = taste.terms(Trait.from_json(t) for t in user.taste or [])
         session.commit()
 
 

@@ -24,7 +24,7 @@ def test_the_same_mark_twice_is_one_event(session: Session) -> None:
     again = repo.add_feedback(session, 4, 1, "like")
     assert first.created and not again.created and again.id == first.id
     assert _count(session, 4) == 1
-    assert repo.get_user(session, 4).n_likes == 1
+    assert repo.get_user(session, 4).like_count == 1
     rated = repo.add_feedback(session, 4, 1, "rating", 3.0)
     assert repo.add_feedback(session, 4, 1, "rating", 3.0).id == rated.id  # same value: nothing new
     changed = repo.add_feedback(session, 4, 1, "rating", 4.5)

@@ -73,10 +73,10 @@ def test_movie_stats_equal_pandas_on_the_data_set(session: Session, ml_slice: Sl
     grouped = ml_slice.ratings.groupby("movie_id")["rating"].agg(["count", "mean"])
     for movie_id in ids:
         if movie_id in grouped.index:
-            assert stats[movie_id].count == grouped.loc[movie_id, "count"]
-            assert stats[movie_id].mean == pytest.approx(grouped.loc[movie_id, "mean"], abs=1e-4)
+            assert stats[movie_id].rating_count == grouped.loc[movie_id, "count"]
+            assert stats[movie_id].rating_mean == pytest.approx(grouped.loc[movie_id, "mean"], abs=1e-4)
         else:
-            assert (stats[movie_id].count, stats[movie_id].mean) == (0, None)
+            assert (stats[movie_id].rating_count, stats[movie_id].rating_mean) == (0, None)
 
 
 def test_an_app_rating_replaces_the_users_data_set_rating_in_the_stats(session: Session, ml_slice: Slice) -> None:
@@ -88,8 +88,36 @@ def test_an_app_rating_replaces_the_users_data_set_rating_in_the_stats(session: 
     repo.add_feedback(session, newbie.user_id, 50, "rating", 5.0)
     stats = repo.movie_stats(session, [50])[50]
     expected_sum = ratings["rating"].sum() - old + 0.5 + 5.0
-    assert stats.count == len(ratings) + 1
-    assert stats.mean == pytest.approx(expected_sum / (len(ratings) + 1), abs=1e-4)
+    assert stats.rating_count == len(ratings) + 1
+    assert stats.rating_mean == pytest.approx(expected_sum / (len(ratings) + 1), abs=1e-4)
+
+
+def test_catalogue_cards_and_counts_match_the_movies_table(session: Session, ml_slice: Slice) -> None:
+    cards = {c.movie_id: c for c in repo.catalogue_cards(session)}
+    assert set(cards) == set(ml_slice.movies["movie_id"]) and repo.count_movies(session) == len(cards)
+    counts = ml_slice.ratings.groupby("movie_id").size()
+    assert all(c.rating_count == counts.get(m, 0) for m, c in cards.items())
+    metadata = repo.catalogue_metadata(session)
+    assert metadata.movies == len(cards) and 0 <= metadata.with_poster <= metadata.movies
+
+
+def test_canonical_genre_is_the_catalogues_spelling() -> None:
+    assert repo.canonical_genre(" sci-fi ", ["Comedy", "Sci-Fi"]) == "Sci-Fi"
+    with pytest.raises(InvalidInputError, match=r"unknown genre 'Space Opera': use one of Comedy, Sci-Fi"):
+        repo.canonical_genre("Space Opera", ["Sci-Fi", "Comedy"])
+
+
+def test_the_feedback_version_changes_with_every_write(session: Session) -> None:
+    def version() -> str:
+        with session.get_bind().connect() as connection:
+            return repo.feedback_version(connection, 3)
+
+    assert version() == "0.0"
+    repo.add_feedback(session, 3, 50, "like")
+    repo.add_feedback(session, 3, 100, "like")
+    both = version()
+    repo.remove_feedback(session, 3, 50, "like")
+    assert len({"0.0", both, version()}) == 3  # taking a mark back is a change too
 
 
 @pytest.mark.parametrize("sort", repo.MOVIE_SORTS)
@@ -139,7 +167,7 @@ def test_list_users_pages_with_stats(session: Session, ml_slice: Slice) -> None:
     assert [u.user_id for u in page.items] == list(range(11, 21))
     for user in page.items:
         history = _history(ml_slice, user.user_id)
-        assert user.n_ratings == len(history)
+        assert user.rating_count == len(history)
         assert user.top_genres == _top_genres(ml_slice, history)
         assert user.source == "movielens"
 
@@ -158,7 +186,7 @@ def test_get_user_profile_counts_and_recent_history(session: Session, ml_slice: 
     detail = repo.get_user(session, 1, recent=5)
     row = ml_slice.users.set_index("user_id").loc[1]
     assert (detail.age, detail.gender, detail.occupation) == (row["age"], row["gender"], row["occupation"])
-    assert detail.n_ratings == len(history)
+    assert detail.rating_count == len(history)
     assert detail.top_genres == _top_genres(ml_slice, history)
     assert [item.movie_id for item in detail.recent] == history[::-1][:5]
     assert all(item.source == "dataset" and item.at.tzinfo is not None for item in detail.recent)
@@ -168,7 +196,7 @@ def test_get_user_profile_counts_and_recent_history(session: Session, ml_slice: 
     repo.add_feedback(session, 1, 1682, "like")
     detail = repo.get_user(session, 1, recent=5)
     assert detail.recent[0].movie_id == 1682 and detail.recent[0].kind == "like" and detail.recent[0].source == "app"
-    assert detail.n_likes == 1
+    assert detail.like_count == 1
     with pytest.raises(UserNotFoundError):
         repo.get_user(session, 10_000_000)
 
@@ -177,7 +205,7 @@ def test_create_user_allocates_ids_above_movielens_and_stores_likes(session: Ses
     user = repo.create_user(session, "  Ada   Lovelace ", [181, 50, 172, 50])
     assert user.user_id > int(ml_slice.users["user_id"].max())
     assert (user.source, user.display_name) == ("app", "Ada Lovelace")
-    assert user.n_likes == 3 and user.n_ratings == 0
+    assert user.like_count == 3 and user.rating_count == 0
     assert user.top_genres == _top_genres(ml_slice, [181, 50, 172])
     assert repo.user_history(session, user.user_id).movie_ids == [181, 50, 172]
     assert user.created_at.tzinfo is not None
@@ -370,9 +398,9 @@ def test_live_stats_and_counts_match_a_pandas_reference(session: Session, ml_sli
     stats = repo.movie_stats(session, _POOL_MOVIES)
     for movie_id in _POOL_MOVIES:
         expected = effective.loc[effective["movie_id"] == movie_id, "rating"]
-        assert stats[movie_id].count == len(expected)
-        assert stats[movie_id].mean == pytest.approx(expected.mean(), abs=1e-4)
-    n_ratings = {u.user_id: u.n_ratings for u in repo.list_users(session, per_page=5).items}
+        assert stats[movie_id].rating_count == len(expected)
+        assert stats[movie_id].rating_mean == pytest.approx(expected.mean(), abs=1e-4)
+    n_ratings = {u.user_id: u.rating_count for u in repo.list_users(session, per_page=5).items}
     for user_id in _POOL_USERS:
         assert n_ratings[user_id] == (effective["user_id"] == user_id).sum()
 

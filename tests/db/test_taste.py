@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from movie_genie.db import repository as repo
 from movie_genie.db import taste
+from movie_genie.db.engine import make_session_factory
 from movie_genie.db.load import _shared_tags
 from movie_genie.db.models import User
 
@@ -107,6 +108,35 @@ def test_live_taste_follows_feedback(session: Session) -> None:
     listed = repo.list_users(session, query="Noir fan").items[0]
     assert listed.user_id == user.user_id and listed.profile.taste[0].name == "Film-Noir"
     assert listed.profile.first_rated_at is not None
+
+
+def _stored_terms(engine: Engine, user_id: int) -> str | None:
+    """users.taste_terms as another session reads it (what has been committed)."""
+    with make_session_factory(engine)() as other:
+        return other.execute(select(User.taste_terms).where(User.user_id == user_id)).scalar_one()
+
+
+def test_feedback_refreshes_the_users_taste_terms_in_the_same_commit(engine: Engine, session: Session) -> None:
+    """The user search matches taste_terms: a like, a rating or a mark taken back updates them at once."""
+    noir = [m for (m,) in session.execute(select(repo.MovieGenre.movie_id).where(repo.MovieGenre.genre == "Film-Noir"))]
+    user = repo.create_user(session, "Soon a noir fan")
+    assert not _stored_terms(engine, user.user_id)
+    for m in noir[: taste.MIN_LIKED - 1]:
+        repo.add_feedback(session, user.user_id, m, "like")
+    repo.add_feedback(session, user.user_id, noir[taste.MIN_LIKED - 1], "rating", 5.0)
+    terms = _stored_terms(engine, user.user_id)
+    assert terms == taste.terms(repo.get_user(session, user.user_id).profile.taste) and "|film-noir|" in terms
+    assert user.user_id in {u.user_id for u in repo.list_users(session, query="film-noir", per_page=100).items}
+    for m in noir[: taste.MIN_LIKED - 1]:
+        repo.remove_feedback(session, user.user_id, m, "like")
+    repo.add_feedback(session, user.user_id, noir[taste.MIN_LIKED - 1], "rating", 1.0)
+    assert "|film-noir|" not in (_stored_terms(engine, user.user_id) or "")
+    # A MovieLens user's terms follow their live taste too (data set ratings plus app feedback).
+    before = _stored_terms(engine, 1)
+    for m in noir[:10]:
+        repo.add_feedback(session, 1, m, "like")
+    after = _stored_terms(engine, 1)
+    assert after == taste.terms(repo.get_user(session, 1).profile.taste) and after != before
 
 
 def test_user_ratings_are_paged_newest_first_with_app_ratings_replacing_the_data_set(session: Session) -> None:

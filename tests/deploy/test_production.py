@@ -69,7 +69,7 @@ def test_every_loaded_model_recommends_the_same_in_every_worker(server: Server) 
     status, _, body = server.get("/api/models")
     assert status == 200, body
     loaded = [m["api_name"] for m in body["data"]["models"] if m["loaded"]]
-    assert {"popular", "ease", "two_tower", "bert4rec", "hybrid"} <= set(loaded), loaded
+    assert {"popularity", "ease", "two_tower", "bert4rec", "hybrid"} <= set(loaded), loaded
     for model in loaded:
         answers = server.from_every_worker(f"/api/recommendations?user_id=7&model={model}&k=10")
         distinct = {json.dumps(b["data"]["items"]) for bodies in answers.values() for b in bodies}
@@ -157,7 +157,7 @@ def test_errors_are_json_with_security_headers_under_gunicorn(server: Server) ->
 def test_redis_holds_the_shared_cache(server: Server, redis_client: redis.Redis) -> None:
     if not server.redis_url:
         pytest.skip("the sqlite-local configuration caches in each worker's memory, not in Redis")
-    url = "/api/recommendations?user_id=21&model=popular&k=5"
+    url = "/api/recommendations?user_id=21&model=popularity&k=5"
     assert server.get(url)[0] == 200
     keys = [k.decode() for k in redis_client.scan_iter(match="movie-genie:*", count=1000)]
     assert any(":rec:popularity:" in k and ":21:" in k for k in keys), keys[:20]

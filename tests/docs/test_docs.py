@@ -158,10 +158,12 @@ def _fixture_report() -> dict[str, object]:
         "baseline": "ease",
         "best_model": "bert4rec",
         "models": {
-            "ease": {"valid": split(0.07), "test": split(0.0737), "training_seconds": 3.2, "ndcg10_vs_ease": 1.0,
-                     "beats_ease": None},
-            "bert4rec": {"valid": split(0.10), "test": split(0.1106), "training_seconds": 170.0,
-                         "ndcg10_vs_ease": 1.5, "beats_ease": True},
+            "ease": {"valid": split(0.07), "valid_source": "training", "test": split(0.0737),
+                     "training_seconds": 3.2, "ndcg10_vs_ease": 1.0,
+                     "vs_best": {"against": "bert4rec", "difference": -0.0369, "ci": [-0.05, -0.02]}},
+            "bert4rec": {"valid": split(0.10), "valid_source": "training", "test": split(0.1106),
+                         "training_seconds": 170.0, "ndcg10_vs_ease": 1.5,
+                         "vs_ease": {"against": "ease", "difference": 0.0369, "ci": [0.02, 0.05]}},
         },
     }  # fmt: skip
 
@@ -171,10 +173,11 @@ def test_report_table_is_generated_from_the_report(tmp_path: Path) -> None:
     (tmp_path / "report.json").write_text(json.dumps(_fixture_report()), encoding="utf-8")
     (tmp_path / "metrics.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     text, images = gen.report_section(tmp_path, "evaluation.md")
-    bert4rec = "| **bert4rec** | 0.2212 [0.2112, 0.2312] | 0.1106 [0.1056, 0.1156] | 0.0995 | 0.250 | 1.50× | 170.0 |"
+    bert4rec = "| **bert4rec** | 0.2212 [0.2112, 0.2312] | 0.1106 [0.1056, 0.1156] | 0.0995 | 0.2500 | 1.50× | 170.0 |"
     assert bert4rec in text
-    assert "| ease | 0.1474 [0.1374, 0.1574] | 0.0737 [0.0687, 0.0787] | 0.0663 | 0.250 | 1.00× | 3.2 |" in text
-    assert "- **bert4rec** beats EASE (1.50× its NDCG@10)" in text
+    assert "| ease | 0.1474 [0.1374, 0.1574] | 0.0737 [0.0687, 0.0787] | 0.0663 | 0.2500 | 1.00× | 3.2 |" in text
+    assert "| bert4rec | +0.0369 [+0.0200, +0.0500] | beats ease | – | – |" in text
+    assert "| ease | – | – | -0.0369 [-0.0500, -0.0200] | worse than bert4rec |" in text
     rows = [line for line in text.splitlines() if line.startswith("|")]
     assert {line.count("|") for line in rows[:4]} == {8}, "test table: header, separator and rows must agree"
     assert "![metrics](assets/report/metrics.png)" in text
@@ -184,7 +187,7 @@ def test_report_table_is_generated_from_the_report(tmp_path: Path) -> None:
 def test_report_of_another_shape_fails_with_a_clear_message(tmp_path: Path) -> None:
     """A report the generator does not understand stops the build and says what to do, never a silent page."""
     (tmp_path / "report.json").write_text(json.dumps({"models": []}), encoding="utf-8")
-    with pytest.raises(gen.GenerationError, match="dvc repro evaluate"):
+    with pytest.raises(gen.GenerationError, match=r"not a valid evaluation report.*movie-genie evaluate"):
         gen.report_section(tmp_path, "evaluation.md")
 
 

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,10 @@ def e2e_artefacts(request: pytest.FixtureRequest) -> Any:
     return request.getfixturevalue("fresh_clone")
 
 
-@pytest.fixture(scope="module")
-def server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`movie-genie serve` (one gunicorn worker) on the artefacts, serving web/dist at / like `make run`."""
+@contextmanager
+def _serve(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`movie-genie serve` (one gunicorn worker) on a copy of the artefacts' database, serving web/dist at / like
+    `make run`; stopped on exit."""
     _check_build()
     port = free_port()
     # The browser tests rate films and create users: they write to a copy, so the artefacts they share with other
@@ -97,6 +99,20 @@ def server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The server the module's tests share (none may stop it: use `own_server` for that)."""
+    with _serve(e2e_artefacts, tmp_path_factory) as running:
+        yield running
+
+
+@pytest.fixture()
+def own_server(e2e_artefacts: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of the test's own, on its own copy of the database: for a test that stops it or breaks it."""
+    with _serve(e2e_artefacts, tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

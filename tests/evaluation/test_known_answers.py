@@ -1,4 +1,5 @@
-"""The known answers of issue 3, measured with the DESIGN.md §4 protocol: our split + metrics must reproduce them.
+"""Reference numbers measured independently with the evaluation protocol (docs/evaluation.md): our split + metrics
+must reproduce them.
 
 Popularity and EASE are fit on train (lambda fixed), refit on train + validation, then ranked on test with
 history = train + validation, exactly as the train and evaluate stages do.

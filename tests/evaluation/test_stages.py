@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from movie_genie.cli import cli
 from movie_genie.errors import ArtifactMissingError, MovieGenieError
+from movie_genie.evaluation.schema import EvaluationReport
 
 
 def _params(root: Path) -> Path:
@@ -45,7 +46,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path) -> 
     assert result.exit_code == 0, result.output + repr(result.exception)
     result = _run(params, "evaluate")
     assert result.exit_code == 0, result.output + repr(result.exception)
-    assert "does NOT beat EASE" in result.output
+    assert "| popularity |" in result.output and "worse than ease" in result.output
     return root
 
 
@@ -65,6 +66,7 @@ def test_train_writes_checkpoints_and_training_log(project: Path) -> None:
 def test_report_has_every_model_both_splits_and_the_protocol(project: Path) -> None:
     report_dir = project / "artifacts" / "report"
     report = json.loads((report_dir / "report.json").read_text())
+    EvaluationReport.model_validate(report)  # the one schema every reader uses
     assert report["dataset"] == "ml-100k"
     assert "ALL catalogue items" in report["protocol"]
     assert set(report["models"]) == {"popularity", "ease", "hybrid"}
@@ -79,9 +81,14 @@ def test_report_has_every_model_both_splits_and_the_protocol(project: Path) -> N
     assert ease["ndcg10_vs_ease"] == pytest.approx(1.0)
     # the popularity known answer holds through the whole pipeline
     assert report["models"]["popularity"]["test"]["ndcg10"] == pytest.approx(0.0450, abs=0.003)
-    assert report["models"]["popularity"]["beats_ease"] is False
+    # "beats" needs a paired interval above zero: popularity's difference to EASE lies below zero
+    vs_ease = report["models"]["popularity"]["vs_ease"]
+    assert vs_ease["against"] == "ease" and vs_ease["ci"][1] < 0 < vs_ease["ci"][1] - vs_ease["ci"][0]
+    assert vs_ease["ci"][0] <= vs_ease["difference"] <= vs_ease["ci"][1]
+    assert "vs_ease" not in report["models"]["ease"] or report["models"]["ease"]["vs_ease"] is None
     markdown = (report_dir / "report.md").read_text()
     assert "## Protocol" in markdown and "| hybrid |" in markdown
+    assert "| popularity |" in markdown and "worse than ease" in markdown
     for plot in ("metrics.png", "training_curves.png"):
         assert (report_dir / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

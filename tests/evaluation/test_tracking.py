@@ -210,7 +210,7 @@ def test_an_unreachable_server_loses_no_model(
     assert sum("cannot reach the server" in line for line in lines) == 2
     assert {p.name for p in layout.models_dir.glob("*.pt")} == {"popularity.pt", "ease.pt"}
     training = json.loads((layout.models_dir / TRAINING_LOG_FILE).read_text(encoding="utf-8"))["models"]
-    assert all("mlflow_run_id" not in entry for entry in training.values())
+    assert all(entry.get("mlflow_run_id") is None for entry in training.values())
     assert set(report["models"]) == {"popularity", "ease"}
 
 
@@ -256,5 +256,5 @@ def test_without_the_variable_nothing_is_tracked_and_mlflow_is_never_imported(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "MLflow" not in done.stdout
     training = json.loads((layout.models_dir / TRAINING_LOG_FILE).read_text(encoding="utf-8"))["models"]
-    assert "mlflow_run_id" not in training["popularity"]
+    assert training["popularity"]["mlflow_run_id"] is None
     assert not (tmp_path / "mlruns").exists() and not list(tmp_path.glob("*.db"))

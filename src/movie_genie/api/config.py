@@ -1,4 +1,5 @@
-"""The `serving` section of params.yaml as a typed object (DESIGN.md §7.2: typed config, values in params.yaml)."""
+"""The `serving` section of params.yaml as a typed object: the values live in params.yaml, the code declares only
+their types, bounds and defaults."""
 
 from __future__ import annotations
 

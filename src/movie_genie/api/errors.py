@@ -1,8 +1,10 @@
 """One JSON shape for every error: `{"error": {"code", "message", "details"}}`, never a stack trace.
 
-Errors raised by the layers below map to HTTP statuses here: the database layer's not-found errors to 404, its
-invalid-input errors to 400, an unreachable database to 503, and any other MovieGenieError (user-actionable) to
-400. Anything else is a bug: it is logged with its traceback on the server and answered with a generic 500.
+Errors raised by the layers below map to HTTP statuses here: the database layer's not-found errors to 404, the
+errors that say a client's input was bad (the database layer's invalid input, the search engine's bad query) to
+400, an unreachable database or a missing artefact to 503. Every other error is the server's: a MovieGenieError
+that no client input explains (a broken checkpoint, a model not fitted, ...) or a bug is logged on the server and
+answered with a generic 500 (code "internal_error", no traceback).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from movie_genie.api.web import is_api_path, serve_spa_path
 from movie_genie.db.errors import DatabaseUnavailableError, InvalidInputError, NotFoundError
 from movie_genie.errors import ArtifactMissingError, MovieGenieError
+from movie_genie.search.errors import SearchInputError
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +113,18 @@ def _handle_domain_error(exc: MovieGenieError) -> Response:
         return error_response(404, "not_found", str(exc))
     if isinstance(exc, InvalidInputError):
         return error_response(400, "invalid_input", str(exc))
+    if isinstance(exc, SearchInputError):
+        return error_response(400, "bad_request", str(exc))
     if isinstance(exc, DatabaseUnavailableError | ArtifactMissingError):
         log.warning("dependency unavailable: %s", exc)
         return error_response(503, "unavailable", str(exc))
-    return error_response(400, "bad_request", str(exc))
+    # Not the client's input: the server's state or a bug (a client is never told to fix what it cannot).
+    return _handle_unexpected(exc)
 
 
 def _handle_unexpected(exc: Exception) -> Response:
     # A bug: the traceback goes to the server log only; the client gets a generic message.
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     return error_response(500, "internal_error", "internal server error; the server log has the details")
 
 

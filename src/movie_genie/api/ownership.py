@@ -1,4 +1,5 @@
-"""Who may write as a profile and read its private data: the one rule (DESIGN.md §6), which the routes apply.
+"""Who may write as a profile and read its private data: the one rule, which the routes apply (README.md, "Demo
+mode and profile secrets", says it for people).
 
 - A profile created in the app belongs to whoever holds its secret, sent as `Authorization: Bearer <secret>`. The
   secret is returned once, by POST /api/users; the database keeps only its SHA-256.

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from movie_genie.api import schemas as s
 from movie_genie.db import repository as repo
+from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation
 
 if TYPE_CHECKING:
@@ -33,8 +34,8 @@ if TYPE_CHECKING:
 # A rating at or above this is a liking; at or below NEGATIVE_MAX_RATING it is a dislike (never a reason).
 LIKING_MIN_RATING = 4.0
 NEGATIVE_MAX_RATING = 2.0
-# The order in which a personalised list falls back when its model is not loaded.
-FALLBACK = ("hybrid", "two_tower", "ease", "popular")
+# The order in which a personalised list falls back when its model is not loaded (model registry names).
+FALLBACK = ("hybrid", "two_tower", "ease", "popularity")
 ROW_SIZE = 12
 HISTORY_ROW_SIZE = 20
 NO_GENRE = "(no genres listed)"
@@ -179,12 +180,12 @@ class HomeService:
         how = "who watched what (Two-Tower item vectors)" if model == "two_tower" else "plot and themes (MiniLM)"
         return s.HomeRow(
             id="because-liked",
-            title=f"Because you liked {seed_title}",
+            title=reasons.because_you_liked(seed_title),
             purpose=f"Films closest to {seed_title}, your most recent liking, by {how}.",
             model=model,
             requested_model="two_tower",
             items=[
-                s.HomeItem(movie=self.catalogue.movies[r.movie_id], reason=f"Because you liked {seed_title}")
+                s.HomeItem(movie=self.catalogue.movies[r.movie_id], reason=reasons.because_you_liked(seed_title))
                 for r in picked
             ],
         )
@@ -197,8 +198,8 @@ class HomeService:
                 id="your-genres",
                 title="Your genre",
                 purpose="Like or rate films 4★ or more so we learn the genre you like most.",
-                model="popular",
-                requested_model="popular",
+                model="popularity",
+                requested_model="popularity",
                 items=[],
             )
         ids = (m for m in self.catalogue.by_popularity if genre in self.catalogue.movies[m].genres)
@@ -208,9 +209,9 @@ class HomeService:
             id="your-genres",
             title=f"Most rated {genre}",
             purpose=f"{genre} is the genre of most films you liked; these are its most rated films you have not seen.",
-            model="popular",
-            requested_model="popular",
-            items=[self._popular_item(m, f"Popular in {genre}") for m in picked],
+            model="popularity",
+            requested_model="popularity",
+            items=[self._popular_item(m, reasons.popular_in(genre)) for m in picked],
         )
 
     def _popular_row(self, view: UserView, claimed: set[int]) -> s.HomeRow:
@@ -220,9 +221,9 @@ class HomeService:
             id="popular",
             title="Popular with everyone",
             purpose="The most rated films of the data set that you have not rated or marked yet.",
-            model="popular",
-            requested_model="popular",
-            items=[self._popular_item(m, "Popular") for m in picked],
+            model="popularity",
+            requested_model="popularity",
+            items=[self._popular_item(m, reasons.popular()) for m in picked],
         )
 
     def _history_row(self, view: UserView) -> s.HomeRow:
@@ -247,7 +248,7 @@ class HomeService:
 
     def _popular_item(self, movie_id: int, what: str) -> s.HomeItem:
         movie = self.catalogue.movies[movie_id]
-        return s.HomeItem(movie=movie, reason=f"{what}: {movie.rating_count:,} ratings")
+        return s.HomeItem(movie=movie, reason=reasons.with_rating_count(what, movie.rating_count))
 
 
 def _pick(view: UserView, recs: Sequence[Recommendation], claimed: set[int]) -> list[Recommendation]:
@@ -266,5 +267,5 @@ PURPOSES: dict[str, str] = {
     "history in order).",
     "two_tower": "Films whose Two-Tower vectors are closest to your taste vector.",
     "ease": "Films that co-occur with yours across all viewers (EASE).",
-    "popular": "The most rated films you have not seen yet.",
+    "popularity": "The most rated films you have not seen yet.",
 }

@@ -13,6 +13,10 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from movie_genie.db.models import MAX_ID, FeedbackKind
+from movie_genie.db.repository import MovieSort
+from movie_genie.evaluation.schema import EvaluationReport, ModelEntry
+
 MAX_K = 100
 DEFAULT_K = 20
 MAX_QUERY_CHARS = 200
@@ -23,14 +27,17 @@ MIN_COLD_START_LIKES = 3
 MAX_COLD_START_LIKES = 50
 MAX_SUGGESTIONS = 20
 MAX_IDEMPOTENCY_KEY = 255
-# Ids are 32-bit in every data set; larger values can only be mistakes (and would overflow SQLite/PostgreSQL INT).
-MAX_ID = 2**31 - 1
+# Ids: at most MAX_ID (db/models.py: the 32-bit id columns); larger values can only be mistakes. The feedback kinds
+# (FeedbackKind) and browse orders (MovieSort) are the database layer's too.
 YEAR_MIN, YEAR_MAX = 1870, 2100
 
-ModelName = Literal["hybrid", "bert4rec", "two_tower", "popular", "ease"]
+# The recommenders the API serves, named as the model registry names them (models/registry.py MODEL_NAMES), in the
+# order /api/health and /api/models list them.
+ModelName = Literal["hybrid", "bert4rec", "two_tower", "popularity", "ease"]
+# Old spellings still accepted on input (deprecated): the API called popularity "popular" until its names became
+# the registry's. Answers always say "popularity".
+DEPRECATED_MODEL_NAMES = {"popular": "popularity"}
 SearchMode = Literal["hybrid", "semantic", "lexical", "title"]
-FeedbackKind = Literal["rating", "like", "dislike", "watched", "dismiss"]
-MovieSort = Literal["popularity", "rating", "year", "title"]
 SimilarKind = Literal["both", "collaborative", "content"]
 # Every genre a MovieLens data set uses (ml-100k and ml-1m spell it "Children's", ml-latest "Children" and adds
 # IMAX). A catalogue has some of them; a genre it lacks gives an empty list, not an error.
@@ -55,12 +62,21 @@ def _genre_spelling(value: Any) -> Any:
     return value
 
 
+def _model_spelling(value: Any) -> Any:
+    """A deprecated model name as its current name ("popular" -> "popularity"); anything else as it came."""
+    if isinstance(value, str):
+        return DEPRECATED_MODEL_NAMES.get(value, value)
+    return value
+
+
 _GENRES_BY_LOWER = {g.lower(): g for g in get_args(Genre)}
 # A genre parameter: the enum, matched case-insensitively (as the app's genre links always did).
 GenreParam = Annotated[Genre, BeforeValidator(_genre_spelling)]
+# A model parameter: the registry's names; "popular" still accepted (deprecated).
+ModelParam = Annotated[ModelName, BeforeValidator(_model_spelling)]
 
 # Ids and numbers of request bodies.
-StrictId = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_number)]
+StrictId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_number)]
 Rating = Annotated[float, Field(ge=0.5, le=5.0, multiple_of=0.5), BeforeValidator(_json_number)]
 # What a display name may not contain: control characters (C0, DEL, C1), as a pattern in the spec. The server also
 # refuses lone surrogates (\ud800 escapes in JSON), which cannot be stored as UTF-8; a pattern naming them makes
@@ -214,9 +230,10 @@ class RecommendationsQuery(_Strict):
     """Top-k films for a user from one model (named: that model or 503; omitted: the best loaded one)."""
 
     user_id: int = Field(ge=1, le=MAX_ID)
-    model: ModelName | None = Field(
+    model: ModelParam | None = Field(
         default=None,
-        description="omitted: the first loaded of hybrid, two_tower, ease, popular (meta.model says which answered)",
+        description="omitted: the first loaded of hybrid, two_tower, ease, popularity (meta.model says which "
+        "answered); 'popular' is a deprecated spelling of 'popularity'",
     )
     k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
 
@@ -540,17 +557,17 @@ class ModelInfo(BaseModel):
     """A loaded model: its version and its evaluation figures (test split) from the report."""
 
     name: str
-    api_name: str
+    api_name: str = Field(description="the `model` value of GET /api/recommendations (the same as `name`)")
     version: str | None = None
     loaded: bool
-    metrics: dict[str, Any] = {}
+    evaluation: ModelEntry | None = Field(default=None, description="its entry of the evaluation report, if any")
 
 
 class ModelsInfo(BaseModel):
-    """Every model and the evaluation report's headline numbers."""
+    """Every model and the evaluation report (None until `movie-genie evaluate` has run)."""
 
     models: list[ModelInfo]
-    report: dict[str, Any] | None = None
+    report: EvaluationReport | None = None
 
 
 class Check(BaseModel):

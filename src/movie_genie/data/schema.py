@@ -1,4 +1,4 @@
-"""The canonical schema every MovieLens layout is read into (DESIGN.md §3), and the split's file names.
+"""The canonical schema every MovieLens layout is read into (docs/pipeline.md, "data"), and the split's file names.
 
 Tables are Parquet files in the processed folder:
 - movies:  movie_id:int64, title:str, year:Int64 (nullable), genres:list<str>, and optional metadata

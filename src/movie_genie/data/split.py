@@ -1,4 +1,4 @@
-"""Leave-one-out split by time (DESIGN.md §4): per user, the last interaction is test, the one before is
+"""Leave-one-out split by time (docs/pipeline.md, "split"): per user, the last interaction is test, the one before is
 validation, the rest is training. Users with too few interactions stay in training only."""
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ tests/db checks that the migration head matches these models.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -36,7 +37,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-FEEDBACK_KINDS = ("rating", "like", "dislike", "watched", "dismiss")
+# What a user can do with a film in the app (feedback_events.kind); the API's `kind` values are these.
+FeedbackKind = Literal["rating", "like", "dislike", "watched", "dismiss"]
+FEEDBACK_KINDS: tuple[str, ...] = get_args(FeedbackKind)
+# The INTEGER id columns (32-bit on PostgreSQL): ids outside cannot exist, and the API refuses larger ones.
+MIN_ID, MAX_ID = -(2**31), 2**31 - 1
 USER_SOURCES = ("movielens", "app")
 MIN_RATING = 0.5
 MAX_RATING = 5.0
@@ -178,7 +183,7 @@ class FeedbackEvent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (
-        CheckConstraint("kind IN ('rating', 'like', 'dislike', 'watched', 'dismiss')", name="kind_known"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in FEEDBACK_KINDS)})", name="kind_known"),
         CheckConstraint(
             f"(kind = 'rating' AND value >= {MIN_RATING} AND value <= {MAX_RATING}) "
             "OR (kind <> 'rating' AND value IS NULL)",

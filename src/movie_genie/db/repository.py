@@ -20,11 +20,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast, get_args
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Subquery,
+    bindparam,
     case,
     delete,
     exists,
@@ -50,7 +52,9 @@ from movie_genie.db.errors import (
 )
 from movie_genie.db.models import (
     FEEDBACK_KINDS,
+    MAX_ID,
     MAX_RATING,
+    MIN_ID,
     MIN_RATING,
     TOP_GENRES,
     FeedbackEvent,
@@ -64,15 +68,14 @@ from movie_genie.db.models import (
 from movie_genie.db.taste import Trait
 
 T = TypeVar("T")
-FeedbackKind = Literal["rating", "like", "dislike", "watched", "dismiss"]
 # Marks that exclude each other: setting one deletes the other.
 _OPPOSITE = {"like": "dislike", "dislike": "like"}
+# How the catalogue can be browsed (the API's `sort` values are these).
 MovieSort = Literal["popularity", "rating", "year", "title"]
-MOVIE_SORTS: tuple[str, ...] = ("popularity", "rating", "year", "title")
+MOVIE_SORTS: tuple[str, ...] = get_args(MovieSort)
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000  # keeps OFFSET within 64-bit integers on every backend
 MAX_RECENT = 200
-MIN_ID, MAX_ID = -(2**31), 2**31 - 1  # the INTEGER id columns (32-bit on PostgreSQL)
 MAX_LIKED_MOVIES = 200
 MAX_DISPLAY_NAME = 100
 _SIGN_UP_ATTEMPTS = 20
@@ -97,8 +100,8 @@ class MovieStats:
     """Live rating figures of one movie: data set ratings with each user's latest app rating taking precedence."""
 
     movie_id: int
-    count: int
-    mean: float | None
+    rating_count: int
+    rating_mean: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +166,7 @@ class UserSummary:
     user_id: int
     source: str
     display_name: str
-    n_ratings: int
+    rating_count: int
     top_genres: list[str]
     profile: TasteProfile = dataclasses.field(default_factory=TasteProfile)
 
@@ -192,10 +195,10 @@ class UserDetail:
     occupation: str | None
     zip_code: str | None
     created_at: datetime
-    n_ratings: int
-    n_likes: int
-    n_dislikes: int
-    n_watched: int
+    rating_count: int
+    like_count: int
+    dislike_count: int
+    watched_count: int
     top_genres: list[str]
     recent: list[HistoryItem]
     profile: TasteProfile = dataclasses.field(default_factory=TasteProfile)
@@ -247,6 +250,15 @@ class Feedback:
     value: float | None
     created_at: datetime
     created: bool = True  # False when the same mark was already stored (nothing was written)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueMetadata:
+    """How many movies there are and how many have a plot summary and a poster."""
+
+    movies: int
+    with_overview: int
+    with_poster: int
 
 
 # --- health --------------------------------------------------------------------------------------------------------
@@ -328,8 +340,8 @@ def get_movie(session: Session, movie_id: int) -> MovieDetail:
         year=movie.year,
         genres=list(movie.genres or []),
         poster_path=movie.poster_path,
-        rating_count=stats.count,
-        rating_mean=stats.mean,
+        rating_count=stats.rating_count,
+        rating_mean=stats.rating_mean,
         overview=movie.overview,
         tagline=movie.tagline,
         keywords=list(movie.keywords or []),
@@ -371,8 +383,8 @@ def get_movies(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieSum
             r.year,
             list(r.genres or []),
             r.poster_path,
-            stats[r.movie_id].count,
-            stats[r.movie_id].mean,
+            stats[r.movie_id].rating_count,
+            stats[r.movie_id].rating_mean,
         )
         for r in rows
     }
@@ -384,6 +396,57 @@ def list_genres(session: Session) -> list[GenreCount]:
     rows = session.execute(select(MovieGenre.genre, func.count()).group_by(MovieGenre.genre))
     # Ties by code point in Python, identical on every backend (SQL collations differ).
     return [GenreCount(genre, int(count)) for genre, count in sorted(rows, key=lambda r: (-r[1], r[0]))]
+
+
+def canonical_genre(genre: str, known: Iterable[str]) -> str:
+    """The catalogue's spelling of `genre` among the `known` genres (matched case-insensitively, spaces around
+    ignored); InvalidInputError listing the known ones otherwise."""
+    spelling = {g.lower(): g for g in known}
+    found = spelling.get(genre.strip().lower())
+    if found is None:
+        raise InvalidInputError(f"unknown genre {genre!r}: use one of {', '.join(sorted(spelling.values()))}")
+    return found
+
+
+def catalogue_cards(session: Session) -> list[MovieSummary]:
+    """Every movie's card with the data set's rating figures (as `db load` stored them, mean to 3 decimals): what
+    the API keeps in memory. One query over the movies table."""
+    rows = session.execute(
+        select(
+            Movie.movie_id,
+            Movie.title,
+            Movie.year,
+            Movie.genres,
+            Movie.poster_path,
+            Movie.rating_count,
+            Movie.rating_mean,
+        )
+    )
+    return [
+        MovieSummary(
+            movie_id=int(r.movie_id),
+            title=r.title,
+            year=r.year,
+            genres=list(r.genres or []),
+            poster_path=r.poster_path,
+            rating_count=int(r.rating_count or 0),
+            rating_mean=None if r.rating_mean is None else round(float(r.rating_mean), 3),
+        )
+        for r in rows
+    ]
+
+
+def count_movies(session: Session) -> int:
+    """The number of movies in the catalogue (a query on the movies table: the database's answer, not a cache's)."""
+    return int(session.execute(select(func.count()).select_from(Movie)).scalar_one())
+
+
+def catalogue_metadata(session: Session) -> CatalogueMetadata:
+    """Count the movies with a plot summary and with a poster, in one query."""
+    movies, overviews, posters = session.execute(
+        select(func.count(), func.count(Movie.overview), func.count(Movie.poster_path))
+    ).one()
+    return CatalogueMetadata(int(movies), int(overviews), int(posters))
 
 
 def browse_movies(
@@ -404,10 +467,8 @@ def browse_movies(
         raise InvalidInputError(f"year_min {year_min} is after year_max {year_max}")
     query = select(Movie.movie_id)
     if genre is not None:
-        known = {g.genre.lower(): g.genre for g in list_genres(session)}
-        if genre.strip().lower() not in known:
-            raise InvalidInputError(f"unknown genre {genre!r}: use one of {', '.join(sorted(known.values()))}")
-        in_genre = select(MovieGenre.movie_id).where(MovieGenre.genre == known[genre.strip().lower()])
+        spelling = canonical_genre(genre, (g.genre for g in list_genres(session)))
+        in_genre = select(MovieGenre.movie_id).where(MovieGenre.genre == spelling)
         query = query.where(Movie.movie_id.in_(in_genre))
     if year_min is not None:
         query = query.where(Movie.year >= year_min)
@@ -568,7 +629,7 @@ def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
     if not 0 <= recent <= MAX_RECENT:
         raise InvalidInputError(f"recent must be 0..{MAX_RECENT}, got {recent}")
     user = _require_user(session, user_id)
-    n_ratings, top_genres = _user_stats(session, [user])[user.user_id]
+    rating_count, top_genres = _user_stats(session, [user])[user.user_id]
     profile = _profiles(session, [user])[user.user_id]
     kinds = dict(
         session.execute(
@@ -586,10 +647,10 @@ def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
         occupation=user.occupation,
         zip_code=user.zip_code,
         created_at=_aware(user.created_at),
-        n_ratings=n_ratings,
-        n_likes=int(kinds.get("like", 0)),
-        n_dislikes=int(kinds.get("dislike", 0)),
-        n_watched=int(kinds.get("watched", 0)),
+        rating_count=rating_count,
+        like_count=int(kinds.get("like", 0)),
+        dislike_count=int(kinds.get("dislike", 0)),
+        watched_count=int(kinds.get("watched", 0)),
         top_genres=top_genres,
         recent=_recent(session, user.user_id, recent),
         profile=profile,
@@ -631,6 +692,8 @@ def create_user(
             session.add_all(
                 FeedbackEvent(user_id=user_id, movie_id=m, kind="like", value=None, created_at=now) for m in liked
             )
+            if liked:
+                _refresh_taste_terms(session, user_id)
             _commit(session)
         except IntegrityError:
             session.rollback()
@@ -767,6 +830,7 @@ def add_feedback(session: Session, user_id: int, movie_id: int, kind: str, value
         # Deleted before the insert (the unique constraint); the new row gets a new id, which bumps the version.
         session.execute(delete(FeedbackEvent).where(FeedbackEvent.id.in_([e.id for e in existing])))
         session.add(event)
+        _refresh_taste_terms(session, int(user_id))
         _commit(session)
     except IntegrityError:
         # The same click arrived twice at once and the other request stored it first: that one is the answer.
@@ -796,11 +860,20 @@ def remove_feedback(session: Session, user_id: int, movie_id: int, kind: str) ->
                 FeedbackEvent.kind == kind,
             )
         )
+        _refresh_taste_terms(session, int(user_id))
         _commit(session)
     except BaseException:
         session.rollback()
         raise
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _refresh_taste_terms(session: Session, user_id: int) -> None:
+    """Recompute the user's `taste_terms` (what the user search and taste neighbours match) from their history as
+    this transaction leaves it, so a like or rating is reflected there at the same commit as the event itself."""
+    session.flush()  # the new event (or the deletion) must be visible to the queries below
+    profile = _live_profiles(session, [user_id])[user_id]
+    _require_user(session, user_id).taste_terms = taste.terms(profile.taste)
 
 
 def _feedback(event: FeedbackEvent, title: str, *, created: bool) -> Feedback:
@@ -822,6 +895,23 @@ def list_feedback(session: Session, user_id: int, limit: int = 100) -> list[Feed
         .limit(limit)
     )
     return [Feedback(e.id, e.user_id, e.movie_id, title, e.kind, e.value, _aware(e.created_at)) for e, title in rows]
+
+
+# Built once; SQLAlchemy caches its compiled form.
+_VERSION_QUERY = select(func.max(FeedbackEvent.__table__.c.id), func.count()).where(
+    FeedbackEvent.__table__.c.user_id == bindparam("user_id")
+)
+
+
+def feedback_version(connection: Connection, user_id: int) -> str:
+    """The id of the user's newest feedback event and their number of events ("0.0" when none): changes with
+    every write, a mark taken back (deleted) included, because ids are never reused.
+
+    One index range scan (feedback_events(user_id, id)) on a plain connection: the API runs this on every cached
+    request, so it skips the ORM session.
+    """
+    newest, count = connection.execute(_VERSION_QUERY, {"user_id": user_id}).one()
+    return f"{int(newest or 0)}.{int(count or 0)}"
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""Full-ranking leave-one-out metrics (DESIGN.md §4).
+"""Full-ranking leave-one-out metrics (the protocol is stated in PROTOCOL below and in docs/evaluation.md).
 
 Each evaluated user has a history (item indices, oldest first) and one held-out target. The model scores the whole
 catalogue; items in the history are removed from the ranking (the target itself never is), and the target's rank
 is the number of remaining items scored strictly higher (so ties never hurt the target, as in the known answers).
 From the 0-based rank r: HR@k = [r < k], NDCG@k = 1/log2(r + 2) if r < k else 0, MRR = 1/(r + 1) (untruncated).
 Catalogue coverage is the share of all items that appear in at least one user's top-k list.
-Bootstrap 95% intervals resample users with replacement (seeded, percentile method, scipy.stats.bootstrap).
+Bootstrap 95% intervals resample users with replacement (seeded, percentile method, scipy.stats.bootstrap). A
+comparison of two models is paired: the same resampled users for both, i.e. the interval of the per-user difference.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def rank_targets(
     ranks = np.empty(len(eval_set), dtype=np.int64)
     top = np.full((len(eval_set), k), -1, dtype=np.int64)
     starts = range(0, len(eval_set), batch_size)
-    for start in tqdm(starts, desc=f"rank {getattr(model, 'name', 'model')}", disable=not progress, leave=False):
+    for start in tqdm(starts, desc=f"rank {model.name}", disable=not progress, leave=False):
         stop = min(start + batch_size, len(eval_set))
         histories = eval_set.histories[start:stop]
         targets = eval_set.targets[start:stop]
@@ -145,6 +146,18 @@ def bootstrap_ci(values: np.ndarray, n_resamples: int, seed: int) -> tuple[float
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def paired_difference_ci(
+    values: np.ndarray, baseline: np.ndarray, n_resamples: int, seed: int
+) -> tuple[float, float, float]:
+    """Mean of `values - baseline` (per user, same users in the same order) and its paired bootstrap 95% interval."""
+    values, baseline = np.asarray(values, dtype=np.float64), np.asarray(baseline, dtype=np.float64)
+    if values.shape != baseline.shape:
+        raise ValueError(f"a paired comparison needs the same users: {values.shape} vs {baseline.shape}")
+    difference = values - baseline
+    low, high = bootstrap_ci(difference, n_resamples, seed)
+    return float(difference.mean()), low, high
+
+
 @dataclass
 class MetricReport:
     """One model on one split: means, 95% intervals, coverage and how long ranking took."""
@@ -156,10 +169,13 @@ class MetricReport:
     coverage: float
     ci: dict[str, tuple[float, float]] = field(default_factory=dict)
     seconds: float = 0.0
+    # NDCG@10 of each user, in the evaluation set's order: what a paired comparison of two models resamples.
+    per_user_ndcg10: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form (intervals as [low, high])."""
+        """JSON-ready form (intervals as [low, high]; per-user values left out)."""
         out = asdict(self)
+        del out["per_user_ndcg10"]
         out["ci"] = {name: [lo, hi] for name, (lo, hi) in self.ci.items()}
         return out
 
@@ -189,6 +205,7 @@ def evaluate(
         coverage=coverage(top, n_items),
         ci=ci,
         seconds=time.perf_counter() - start,
+        per_user_ndcg10=per_user["ndcg10"],
     )
 
 

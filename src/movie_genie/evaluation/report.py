@@ -2,16 +2,15 @@
 
 Validation metrics come from training.json (the phase-1 model, trained on training rows only, so they are not
 inflated by a refit that saw the validation targets); test metrics are computed here from the final checkpoints.
-Every model is compared with EASE; one that does not beat it is reported as such.
+Every model is compared with EASE and with the best model by a paired bootstrap over the same test users; "beats"
+is said only when the difference's whole 95% interval is above zero. The report's shape is `schema.EvaluationReport`.
 """
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -23,10 +22,20 @@ from movie_genie.config import Layout, Params
 from movie_genie.data.tables import read_info
 from movie_genie.errors import ArtifactMissingError
 from movie_genie.evaluation.metrics import (
+    CUTOFF,
     PROTOCOL,
+    MetricReport,
     evaluate,
+    paired_difference_ci,
     test_set,
     validation_set,
+)
+from movie_genie.evaluation.schema import (
+    EvaluationReport,
+    ModelEntry,
+    PairedDifference,
+    SplitMetrics,
+    TrainingRecords,
 )
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.evaluation.training import TRAINING_LOG_FILE, EvaluationParams, load_split
@@ -34,6 +43,7 @@ from movie_genie.models.registry import load_models
 
 BASELINE = "ease"
 METRICS = (("hr10", "HR@10"), ("ndcg10", "NDCG@10"), ("mrr", "MRR"))
+REPORT_FILE = "report.json"
 
 
 @dataclass
@@ -44,33 +54,28 @@ class ReportFiles:
     markdown: Path
     plots: list[Path]
 
-
-def _read_training_log(models_dir: Path) -> dict[str, Any]:
-    path = models_dir / TRAINING_LOG_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")).get("models", {}))
-    except (json.JSONDecodeError, AttributeError):
-        return {}
+    def all(self) -> list[Path]:
+        """Every file, JSON first."""
+        return [self.json, self.markdown, *self.plots]
 
 
-def build_report(params: Params, layout: Layout, echo: Any = print) -> dict[str, Any]:
-    """Evaluate every checkpoint in the models folder and assemble the report dict."""
+def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = print) -> EvaluationReport:
+    """Evaluate every checkpoint in the models folder on the test split and compare each with EASE and the best."""
     settings = EvaluationParams.from_params(params)
     id_map, frames = load_split(layout)
     models = load_models(layout.models_dir)
-    training = _read_training_log(layout.models_dir)
+    training = TrainingRecords.read(layout.models_dir / TRAINING_LOG_FILE).models
     valid_set = validation_set(frames["train"], frames["valid"])
     final_test_set = test_set(frames["train"], frames["valid"], frames["test"])
     try:
         dataset = str(read_info(layout.processed_dir).get("name", params.dataset.name))
     except (ArtifactMissingError, OSError, ValueError):
         dataset = params.dataset.name
-    entries: dict[str, dict[str, Any]] = {}
+    tests: dict[str, MetricReport] = {}
+    entries: dict[str, ModelEntry] = {}
     for name, model in models.items():
         echo(f"evaluate: {name} on {len(final_test_set):,} test users ...")
-        test = evaluate(
+        tests[name] = evaluate(
             model,
             final_test_set,
             id_map.n_items,
@@ -78,45 +83,61 @@ def build_report(params: Params, layout: Layout, echo: Any = print) -> dict[str,
             seed=settings.seed,
             batch_size=settings.batch_size,
         )
-        log = training.get(name, {})
-        valid = log.get("valid")
+        record = training.get(name)
+        valid = record.valid if record is not None else None
         valid_source = "training (model fit on training rows only)"
         if valid is None:
             # No training record: score the checkpoint itself. Honest unless it was refit on validation rows.
-            valid = evaluate(
-                model, valid_set, id_map.n_items, n_bootstrap=settings.bootstrap_resamples, seed=settings.seed
-            ).to_dict()
+            valid = _split(
+                evaluate(model, valid_set, id_map.n_items, n_bootstrap=settings.bootstrap_resamples, seed=settings.seed)
+            )
             valid_source = "checkpoint (no training record; may include validation rows if refit)"
-        entries[name] = {
-            "valid": valid,
-            "valid_source": valid_source,
-            "test": test.to_dict(),
-            "training_seconds": log.get("total_seconds"),
-            "refit_on_train_and_valid": log.get("refit"),
-            "epochs": log.get("epochs", []),
-            "config": log.get("config", {}),
-        }
-    baseline = entries.get(BASELINE, {}).get("test", {}).get("ndcg10")
+        entries[name] = ModelEntry(
+            valid=valid,
+            valid_source=valid_source,
+            test=_split(tests[name]),
+            training_seconds=None if record is None else record.total_seconds,
+            refit_on_train_and_valid=None if record is None else record.refit,
+            epochs=[] if record is None else record.epochs,
+            config={} if record is None else record.config,
+            learned={} if record is None else record.learned,
+        )
+    best = max(tests, key=lambda n: tests[n].ndcg10) if tests else None
     for name, entry in entries.items():
-        ndcg = entry["test"]["ndcg10"]
-        entry["ndcg10_vs_ease"] = ndcg / baseline if baseline else None
-        entry["beats_ease"] = None if baseline is None or name == BASELINE else bool(ndcg > baseline)
-    best = max(entries, key=lambda n: entries[n]["test"]["ndcg10"]) if entries else None
-    return {
-        "dataset": dataset,
-        "protocol": PROTOCOL,
-        "n_items": id_map.n_items,
-        "n_users": {"valid": len(valid_set), "test": len(final_test_set)},
-        "cutoff": 10,
-        "bootstrap_resamples": settings.bootstrap_resamples,
-        "seed": settings.seed,
-        "baseline": BASELINE,
-        "best_model": best,
-        "models": entries,
-    }
+        if BASELINE in tests:
+            baseline = tests[BASELINE].ndcg10
+            entry.ndcg10_vs_ease = tests[name].ndcg10 / baseline if baseline else None
+            if name != BASELINE:
+                entry.vs_ease = _paired(tests, name, BASELINE, settings)
+        if best is not None and name != best:
+            entry.vs_best = _paired(tests, name, best, settings)
+    return EvaluationReport(
+        dataset=dataset,
+        protocol=PROTOCOL,
+        n_items=id_map.n_items,
+        n_users={"valid": len(valid_set), "test": len(final_test_set)},
+        cutoff=CUTOFF,
+        bootstrap_resamples=settings.bootstrap_resamples,
+        seed=settings.seed,
+        baseline=BASELINE,
+        best_model=best,
+        models=entries,
+    )
 
 
-def _fmt(value: float | None, ci: list[float] | None = None) -> str:
+def _split(metrics: MetricReport) -> SplitMetrics:
+    return SplitMetrics.model_validate(metrics.to_dict())
+
+
+def _paired(tests: dict[str, MetricReport], name: str, other: str, settings: EvaluationParams) -> PairedDifference:
+    """`name`'s test NDCG@10 minus `other`'s over the same users, with its paired bootstrap interval."""
+    difference, low, high = paired_difference_ci(
+        tests[name].per_user_ndcg10, tests[other].per_user_ndcg10, settings.bootstrap_resamples, settings.seed
+    )
+    return PairedDifference(against=other, difference=difference, ci=[low, high])
+
+
+def _fmt(value: float | None, ci: Sequence[float] | None = None) -> str:
     if value is None:
         return "–"
     text = f"{value:.4f}"
@@ -125,74 +146,108 @@ def _fmt(value: float | None, ci: list[float] | None = None) -> str:
     return text
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    """The report as a Markdown document: protocol, test table, validation table, verdicts vs EASE."""
-    lines = [
-        f"# Evaluation report: {report['dataset']}",
-        "",
-        "## Protocol",
-        "",
-        report["protocol"],
-        "",
-        f"Catalogue: {report['n_items']:,} items; {report['n_users']['test']:,} test users, "
-        f"{report['n_users']['valid']:,} validation users; 95% intervals from {report['bootstrap_resamples']} "
-        f"bootstrap resamples (seed {report['seed']}).",
-        "",
-    ]
+def _signed(difference: PairedDifference | None) -> str:
+    if difference is None:
+        return "–"
+    low, high = difference.ci
+    return f"{difference.difference:+.4f} [{low:+.4f}, {high:+.4f}]"
+
+
+def _verdict(difference: PairedDifference | None) -> str:
+    if difference is None:
+        return "–"
+    if difference.beats:
+        return f"beats {difference.against}"
+    if difference.ci[1] < 0:
+        return f"worse than {difference.against}"
+    return f"not distinguishable from {difference.against}"
+
+
+def results_markdown(report: EvaluationReport, heading: str = "##") -> str:
+    """The results as Markdown: a table per split, the paired comparisons and what was chosen on validation.
+
+    The one renderer of the results: report.md and the documentation's evaluation page both use it.
+    """
+    lines: list[str] = []
     for split in ("test", "valid"):
         title = "Test (final checkpoints)" if split == "test" else "Validation (models fit on training rows only)"
         lines += [
-            f"## {title}",
+            f"{heading} {title}",
             "",
             "| model | HR@10 [95% CI] | NDCG@10 [95% CI] | MRR [95% CI] | coverage | NDCG@10 / EASE | train s |",
             "|---|---|---|---|---|---|---|",
         ]
-        for name, entry in report["models"].items():
-            metrics = entry.get(split) or {}
-            ci = metrics.get("ci", {})
-            ratio = entry.get("ndcg10_vs_ease") if split == "test" else None
-            seconds = entry.get("training_seconds")
-            cells = [_fmt(metrics.get(m), ci.get(m)) for m in ("hr10", "ndcg10", "mrr")]
-            cells.append(_fmt(metrics.get("coverage")))
+        for name, entry in report.models.items():
+            metrics = entry.test if split == "test" else entry.valid
+            ratio = entry.ndcg10_vs_ease if split == "test" else None
+            if metrics is None:
+                cells = ["–"] * 4
+            else:
+                cells = [_fmt(getattr(metrics, m), metrics.ci.get(m)) for m, _ in METRICS]
+                cells.append(_fmt(metrics.coverage))
             cells.append("–" if ratio is None else f"{ratio:.2f}×")
-            cells.append("–" if seconds is None else f"{seconds:.1f}")
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            cells.append("–" if entry.training_seconds is None else f"{entry.training_seconds:.1f}")
+            bold = "**" if name == report.best_model else ""
+            lines.append(f"| {bold}{name}{bold} | " + " | ".join(cells) + " |")
         lines.append("")
-    lines += ["## Against EASE (test NDCG@10)", ""]
-    for name, entry in report["models"].items():
-        if entry["beats_ease"] is None:
-            continue
-        verdict = "beats EASE" if entry["beats_ease"] else "does NOT beat EASE"
-        lines.append(f"- **{name}** {verdict} ({entry['ndcg10_vs_ease']:.2f}× EASE's NDCG@10)")
+    lines += [
+        f"{heading} Paired comparisons (test NDCG@10)",
+        "",
+        "Each difference in NDCG@10 comes with a 95% interval from a paired bootstrap (the same resampled test users "
+        'for both models). A model "beats" another only when the whole interval is above zero.',
+        "",
+        f"| model | minus {report.baseline} [95% CI] | verdict | minus {report.best_model} (best) [95% CI] | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for name, entry in report.models.items():
+        cells = [_signed(entry.vs_ease), _verdict(entry.vs_ease), _signed(entry.vs_best), _verdict(entry.vs_best)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     tuned = _tuned_lines(report)
     if tuned:
-        lines += ["", "## Chosen on validation", "", *tuned]
-    lines += ["", f"Best model on test NDCG@10: **{report['best_model']}**.", ""]
+        lines += ["", f"{heading} Chosen on validation", "", *tuned]
+    lines += ["", f"Best model on test NDCG@10: **{report.best_model}** (in bold above).", ""]
     return "\n".join(lines)
 
 
-def _tuned_lines(report: dict[str, Any]) -> list[str]:
-    """Hyperparameters the train stage picked on validation (EASE's lambda, the hybrid's blend weights)."""
+def _tuned_lines(report: EvaluationReport) -> list[str]:
+    """What the train stage picked on validation (EASE's lambda, the hybrid's blend weights)."""
     lines = []
-    for name, entry in report["models"].items():
-        config = entry.get("config") or {}
-        if config.get("chosen_lambda") is not None:
-            grid = ", ".join(f"{v:g}" for v in config.get("lambdas", []))
-            lines.append(f"- **{name}**: lambda = {config['chosen_lambda']:g} (grid: {grid})")
-        if config.get("weights"):
-            weights = ", ".join(f"{k} {v:.2f}" for k, v in config["weights"].items())
-            short = ", ".join(f"{k} {v:.2f}" for k, v in (config.get("short_weights") or {}).items())
+    for name, entry in report.models.items():
+        learned = entry.learned
+        if learned.get("chosen_lambda") is not None:
+            grid = ", ".join(f"{v:g}" for v in learned.get("lambdas", []))
+            lines.append(f"- **{name}**: lambda = {learned['chosen_lambda']:g} (grid: {grid})")
+        if learned.get("weights"):
+            weights = ", ".join(f"{k} {v:.2f}" for k, v in learned["weights"].items())
+            short = ", ".join(f"{k} {v:.2f}" for k, v in (learned.get("short_weights") or {}).items())
             lines.append(f"- **{name}**: blend weights {weights}; short histories: {short}")
     return lines
 
 
-def plot_metrics(report: dict[str, Any], path: Path) -> Path:
+def render_markdown(report: EvaluationReport) -> str:
+    """report.md: the protocol, then the results."""
+    header = [
+        f"# Evaluation report: {report.dataset}",
+        "",
+        "## Protocol",
+        "",
+        report.protocol,
+        "",
+        f"Catalogue: {report.n_items:,} items; {report.n_users['test']:,} test users, "
+        f"{report.n_users['valid']:,} validation users; 95% intervals from {report.bootstrap_resamples} "
+        f"bootstrap resamples (seed {report.seed}).",
+        "",
+    ]
+    return "\n".join(header) + results_markdown(report)
+
+
+def plot_metrics(report: EvaluationReport, path: Path) -> Path:
     """Grouped bars of test HR@10 / NDCG@10 / MRR per model with 95% interval error bars."""
-    names = list(report["models"])
+    names = list(report.models)
     fig, axes = plt.subplots(1, len(METRICS), figsize=(4 * len(METRICS), 3.6))
     for ax, (key, label) in zip(axes, METRICS, strict=True):
-        values = [report["models"][n]["test"][key] for n in names]
-        cis = [report["models"][n]["test"].get("ci", {}).get(key, [v, v]) for n, v in zip(names, values, strict=True)]
+        values = [getattr(report.models[n].test, key) for n in names]
+        cis = [report.models[n].test.ci.get(key, [v, v]) for n, v in zip(names, values, strict=True)]
         errors = [
             [v - lo for v, (lo, _) in zip(values, cis, strict=True)],
             [hi - v for v, (_, hi) in zip(values, cis, strict=True)],
@@ -204,16 +259,16 @@ def plot_metrics(report: dict[str, Any], path: Path) -> Path:
             ax.legend(loc="upper left", fontsize=7)
         ax.set_title(f"test {label}")
         ax.tick_params(axis="x", rotation=30)
-    fig.suptitle(f"{report['dataset']}: full ranking, 95% bootstrap intervals")
+    fig.suptitle(f"{report.dataset}: full ranking, 95% bootstrap intervals")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
 
 
-def plot_training_curves(report: dict[str, Any], path: Path) -> Path:
+def plot_training_curves(report: EvaluationReport, path: Path) -> Path:
     """Per-model validation NDCG@10 (and any loss) per epoch or tuning step, from training.json."""
-    curves = {n: e["epochs"] for n, e in report["models"].items() if len(e.get("epochs") or []) > 1}
+    curves = {n: e.epochs for n, e in report.models.items() if len(e.epochs) > 1}
     fig, axes = plt.subplots(1, max(len(curves), 1), figsize=(4 * max(len(curves), 1), 3.4), squeeze=False)
     if not curves:
         axes[0, 0].text(0.5, 0.5, "no multi-step training curves", ha="center", va="center")
@@ -246,15 +301,14 @@ def plot_training_curves(report: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def write_report(report: dict[str, Any], report_dir: Path) -> ReportFiles:
+def write_report(report: EvaluationReport, report_dir: Path) -> ReportFiles:
     """Write report.json, report.md and the plots (each file replaced atomically)."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    json_path = report_dir / "report.json"
-    md_path = report_dir / "report.md"
-    for path, text in ((json_path, json.dumps(report, indent=2) + "\n"), (md_path, render_markdown(report))):
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+    json_path, md_path = report_dir / REPORT_FILE, report_dir / "report.md"
+    report.write(json_path)
+    tmp = md_path.with_suffix(".md.tmp")
+    tmp.write_text(render_markdown(report), encoding="utf-8")
+    tmp.replace(md_path)
     plots = [
         plot_metrics(report, report_dir / "metrics.png"),
         plot_training_curves(report, report_dir / "training_curves.png"),
@@ -262,13 +316,13 @@ def write_report(report: dict[str, Any], report_dir: Path) -> ReportFiles:
     return ReportFiles(json_path, md_path, plots)
 
 
-def run_evaluate(params: Params, layout: Layout, echo: Any = print) -> ReportFiles:
+def run_evaluate(params: Params, layout: Layout, echo: Callable[[str], None] = print) -> ReportFiles:
     """The `movie-genie evaluate` stage (the report is also logged to MLflow when MLFLOW_TRACKING_URI is set)."""
     tracker = Tracker.from_env(layout.data_dir, echo)
     report = build_report(params, layout, echo)
     files = write_report(report, layout.report_dir)
     if tracker is not None:
-        training = _read_training_log(layout.models_dir)
-        runs = {name: str(entry["mlflow_run_id"]) for name, entry in training.items() if entry.get("mlflow_run_id")}
-        tracker.log_report(report, files, runs)
+        training = TrainingRecords.read(layout.models_dir / TRAINING_LOG_FILE).models
+        runs = {name: record.mlflow_run_id for name, record in training.items() if record.mlflow_run_id}
+        tracker.log_report(report, files.all(), runs)
     return files

@@ -16,22 +16,19 @@ from __future__ import annotations
 import math
 import subprocess
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
 
 from movie_genie.config import Settings
+from movie_genie.evaluation.schema import EvaluationReport, SplitMetrics, TrainingRecord
 from movie_genie.models import distributed
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities import Metric
-
-    from movie_genie.evaluation.report import ReportFiles
-    from movie_genie.evaluation.training import EvaluationParams, ModelRun
 
 PROBE_TIMEOUT_S = 5.0
 MAX_PARAM_LENGTH = 6000  # MLflow refuses longer parameter values
@@ -93,61 +90,62 @@ class Tracker:
         echo(f"tracking: MLflow experiment '{experiment}' at {uri}")
         return cls(client, experiment_id, uri, echo)
 
-    def log_model_run(self, run: ModelRun, dataset: str, settings: EvaluationParams) -> str | None:
+    def log_model_run(self, run: TrainingRecord, dataset: str, settings: Mapping[str, Any]) -> str | None:
         """One finished MLflow run for a trained model; its run id, or None when tracking failed."""
-        seconds = run.log.seconds + run.refit_seconds
         params: dict[str, Any] = {
             **_flatten(run.config),
             **_flatten(run.learned),
             "model": run.name,
             "dataset": dataset,
             "refit": run.refit,
-            **{f"evaluation.{k}": v for k, v in asdict(settings).items()},
+            **{f"evaluation.{k}": v for k, v in settings.items()},
         }
         finals: dict[str, float | None] = {
-            "training_seconds": seconds,
-            "fit_seconds": run.log.seconds,
+            "training_seconds": run.total_seconds,
+            "fit_seconds": run.seconds,
             "refit_seconds": run.refit_seconds,
-            "best_valid_ndcg10": run.log.best_valid_ndcg10,
+            "best_valid_ndcg10": run.best_valid_ndcg10,
         }
         if run.valid is not None:
-            finals.update(_split_metrics("valid.", run.valid.to_dict()))
+            finals.update(_split_metrics("valid.", run.valid))
         tags = {STAGE_TAG: "train", MODEL_TAG: run.name, DATASET_TAG: dataset}
 
         def record(now: int) -> str:
-            run_id = self._start(run.name, tags, start_ms=now - round(1000 * seconds))
-            metrics = _curves(run.log.epochs, now) + _metrics(finals, now)
+            run_id = self._start(run.name, tags, start_ms=now - round(1000 * run.total_seconds))
+            metrics = _curves(run.epochs, now) + _metrics(finals, now)
             self.client.log_batch(run_id, metrics=metrics, params=_params(params))
             self.client.set_terminated(run_id, "FINISHED", end_time=now)
             return run_id
 
         return self._attempt(f"logging the '{run.name}' run", record)
 
-    def log_report(self, report: Mapping[str, Any], files: ReportFiles, model_runs: Mapping[str, str]) -> str | None:
+    def log_report(self, report: EvaluationReport, files: Sequence[Path], model_runs: Mapping[str, str]) -> str | None:
         """One MLflow run with the report files and every model's test figures; also adds them to `model_runs`."""
-        dataset = str(report.get("dataset"))
-        models: Mapping[str, Any] = report.get("models", {})
+        dataset = report.dataset
         params = {
             "dataset": dataset,
-            "n_items": report.get("n_items"),
-            "n_users.valid": report.get("n_users", {}).get("valid"),
-            "n_users.test": report.get("n_users", {}).get("test"),
-            "cutoff": report.get("cutoff"),
-            "bootstrap_resamples": report.get("bootstrap_resamples"),
-            "seed": report.get("seed"),
-            "baseline": report.get("baseline"),
-            "best_model": report.get("best_model"),
+            "n_items": report.n_items,
+            "n_users.valid": report.n_users.get("valid"),
+            "n_users.test": report.n_users.get("test"),
+            "cutoff": report.cutoff,
+            "bootstrap_resamples": report.bootstrap_resamples,
+            "seed": report.seed,
+            "baseline": report.baseline,
+            "best_model": report.best_model,
         }
-        per_model = {name: _test_metrics(entry) for name, entry in models.items()}
+        per_model = {
+            name: {**_split_metrics("test.", entry.test), "test.ndcg10_vs_ease": entry.ndcg10_vs_ease}
+            for name, entry in report.models.items()
+        }
         headline: dict[str, float | None] = {f"{name}.{k}": v for name, m in per_model.items() for k, v in m.items()}
-        best = report.get("best_model")
-        if best in per_model:
+        best = report.best_model
+        if best is not None and best in per_model:
             headline.update({f"best.{k}": v for k, v in per_model[best].items()})
 
         def record(now: int) -> str:
             run_id = self._start("evaluate", {STAGE_TAG: "evaluate", DATASET_TAG: dataset}, start_ms=now)
             self.client.log_batch(run_id, metrics=_metrics(headline, now), params=_params(params))
-            for path in (files.json, files.markdown, *files.plots):
+            for path in files:
                 self.client.log_artifact(run_id, str(path), artifact_path="report")
             self.client.set_terminated(run_id, "FINISHED", end_time=now)
             # The model's own training run then holds its validation and its test figures side by side.
@@ -223,17 +221,12 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _split_metrics(prefix: str, values: Mapping[str, Any]) -> dict[str, float | None]:
+def _split_metrics(prefix: str, values: SplitMetrics) -> dict[str, float | None]:
     """HR@10, NDCG@10, MRR, coverage of one split and the bounds of their 95% intervals."""
-    out: dict[str, float | None] = {f"{prefix}{k}": values.get(k) for k in SPLIT_METRICS}
-    for key, (low, high) in (values.get("ci") or {}).items():
+    out: dict[str, float | None] = {f"{prefix}{k}": getattr(values, k) for k in SPLIT_METRICS}
+    for key, (low, high) in values.ci.items():
         out[f"{prefix}{key}_ci_low"], out[f"{prefix}{key}_ci_high"] = low, high
     return out
-
-
-def _test_metrics(entry: Mapping[str, Any]) -> dict[str, float | None]:
-    """A report entry's test figures and its NDCG@10 relative to EASE."""
-    return {**_split_metrics("test.", entry.get("test") or {}), "test.ndcg10_vs_ease": entry.get("ndcg10_vs_ease")}
 
 
 def _params(values: Mapping[str, Any]) -> list[Any]:

@@ -11,7 +11,6 @@ the final ones.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ from movie_genie.data.schema import ID_MAP_FILE
 from movie_genie.data.tables import read_info, read_parquet
 from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
 from movie_genie.evaluation.metrics import MetricReport, evaluate, make_validator, validation_set
+from movie_genie.evaluation.schema import SplitMetrics, TrainingRecord, TrainingRecords
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.models import distributed
 from movie_genie.models.base import Composite, Recommender, Refittable, TrainingData, TrainingLog
@@ -150,22 +150,21 @@ class ModelRun:
     learned: dict[str, Any] = field(default_factory=dict)  # what fit chose (EASE's lambda, the hybrid's weights)
     mlflow_run_id: str | None = None  # set when the run was tracked (evaluate adds the test figures to it)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        tracked = {} if self.mlflow_run_id is None else {"mlflow_run_id": self.mlflow_run_id}
-        return {
-            "name": self.name,
-            "seconds": self.log.seconds,
-            "refit": self.refit,
-            "refit_seconds": self.refit_seconds,
-            "total_seconds": self.log.seconds + self.refit_seconds,
-            "best_valid_ndcg10": self.log.best_valid_ndcg10,
-            "epochs": self.log.epochs,
-            "valid": None if self.valid is None else self.valid.to_dict(),
-            "config": self.config,
-            "learned": self.learned,
-            **tracked,
-        }
+    def record(self) -> TrainingRecord:
+        """Its entry of training.json."""
+        return TrainingRecord(
+            name=self.name,
+            seconds=self.log.seconds,
+            refit=self.refit,
+            refit_seconds=self.refit_seconds,
+            total_seconds=self.log.seconds + self.refit_seconds,
+            best_valid_ndcg10=self.log.best_valid_ndcg10,
+            epochs=self.log.epochs,
+            valid=None if self.valid is None else SplitMetrics.model_validate(self.valid.to_dict()),
+            config=self.config,
+            learned=self.learned,
+            mlflow_run_id=self.mlflow_run_id,
+        )
 
 
 def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +249,7 @@ def train_models(
         final[name] = final_model
         runs[name] = run
         if tracker is not None:
-            run.mlflow_run_id = tracker.log_model_run(run, dataset or "unknown", settings)
+            run.mlflow_run_id = tracker.log_model_run(run.record(), dataset or "unknown", asdict(settings))
         if main:
             write_training_log(models_dir, {name: run})
         echo(
@@ -325,17 +324,9 @@ def _copy_model(model: Recommender) -> Recommender:
 def write_training_log(models_dir: Path, runs: dict[str, ModelRun]) -> Path:
     """Merge this run's entries into training.json (a `--model` run keeps the other models' entries)."""
     path = models_dir / TRAINING_LOG_FILE
-    existing: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            existing = json.loads(path.read_text(encoding="utf-8")).get("models", {})
-        except (json.JSONDecodeError, AttributeError):
-            existing = {}
-    existing.update({name: run.to_dict() for name, run in runs.items()})
-    payload = {"models": existing}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    records = TrainingRecords.read(path)
+    records.models.update({name: run.record() for name, run in runs.items()})
+    records.write(path)
     return path
 
 

@@ -1,4 +1,4 @@
-"""The self-describing checkpoint format every model uses (DESIGN.md §5, style rule 4).
+"""The self-describing checkpoint format every model uses (docs/models/index.md).
 
 A checkpoint is one `torch.save`d dict:
 

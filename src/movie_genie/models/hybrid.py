@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
+from movie_genie.models import reasons
 from movie_genie.models.base import Query, Recommendation, Recommender, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import CheckpointError, file_digest, load_checkpoint, save_checkpoint
 from movie_genie.models.common import (
@@ -347,11 +348,11 @@ class Hybrid:
             recent = np.asarray(list(dict.fromkeys(reversed(history)))[:50], dtype=np.int64)  # newest first
             similarity = factors[recent] @ factors[item]
             source = int(recent[int(np.argmax(similarity))])
-            return f"Because you watched {self.titles[source]}"
+            return reasons.because_you_watched(self.titles[source])
         liked = [g for g in self.genres[item] if favourite.get(g, 0) > 0]
         if liked:
-            return f"Popular in {max(liked, key=lambda g: (favourite[g], g))}"
-        return "Popular right now"
+            return reasons.popular_in(max(liked, key=lambda g: (favourite[g], g)))
+        return reasons.popular_right_now()
 
     # --- persistence ---------------------------------------------------------------------------------------------
 

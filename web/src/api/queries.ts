@@ -1,27 +1,39 @@
-/** TanStack Query hooks and the query keys that feedback invalidates. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+/** TanStack Query hooks and the query keys that feedback invalidates.
+ *
+ * A key holds every parameter that changes the answer (k, page size, ...), so two screens asking for different
+ * answers never share a cache entry. A query waiting for an id (no user chosen yet) passes `skipToken` as its
+ * queryFn instead of fetching a made-up id; its key holds the `null`. */
+import { keepPreviousData, skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import * as api from "./endpoints";
 import type { FeedbackIn, ModelName } from "./types";
 
+/** The server's default k (DEFAULT_K in the API's schemas): what POST /api/users recommends a new user with. */
+export const SERVER_DEFAULT_K = 20;
+
 export const keys = {
   health: ["health"] as const,
-  users: (q: string, page: number) => ["users", q, page] as const,
-  user: (userId: number) => ["user", userId] as const,
-  userRatings: (userId: number, page: number) => ["user", userId, "ratings", page] as const,
-  similarUsers: (userId: number) => ["user", userId, "similar"] as const,
-  recommendations: (userId: number, model?: ModelName) =>
-    model ? (["recommendations", userId, model] as const) : (["recommendations", userId] as const),
-  popular: (genre?: string) => ["popular", genre ?? ""] as const,
+  users: (q: string, page: number, perPage: number) => ["users", q, page, perPage] as const,
+  user: (userId: number | null) => ["user", userId] as const,
+  userRatings: (userId: number, page: number, perPage: number) => ["user", userId, "ratings", page, perPage] as const,
+  similarUsers: (userId: number, k: number) => ["user", userId, "similar", k] as const,
+  /** Without k (or model): a prefix matching every k (and model) of the user, as feedback invalidates them. */
+  recommendations: (userId: number | null, model?: ModelName, k?: number) =>
+    model === undefined
+      ? (["recommendations", userId] as const)
+      : k === undefined
+        ? (["recommendations", userId, model] as const)
+        : (["recommendations", userId, model, k] as const),
+  popular: (k: number, genre?: string) => ["popular", k, genre ?? ""] as const,
   movie: (movieId: number) => ["movie", movieId] as const,
-  similar: (movieId: number, userId?: number | null) => ["similar", movieId, userId ?? null] as const,
-  home: (userId: number) => ["home", userId] as const,
-  mark: (userId: number, movieId?: number) =>
+  similar: (movieId: number | null, userId: number | null, k: number) => ["similar", movieId, userId, k] as const,
+  home: (userId: number | null) => ["home", userId] as const,
+  mark: (userId: number | null, movieId?: number) =>
     movieId === undefined ? (["mark", userId] as const) : (["mark", userId, movieId] as const),
   genres: ["genres"] as const,
   search: (params: api.SearchParams) => ["search", params] as const,
   suggest: (q: string) => ["suggest", q] as const,
-  feedback: (userId: number) => ["feedback", userId] as const,
+  feedback: (userId: number | null) => ["feedback", userId] as const,
   models: ["models"] as const,
   catalogue: ["catalogue"] as const,
   access: ["access"] as const,
@@ -39,7 +51,7 @@ export function useHealth() {
 
 export function useUsers(q: string, page: number, perPage = 24) {
   return useQuery({
-    queryKey: keys.users(q, page),
+    queryKey: keys.users(q, page, perPage),
     queryFn: ({ signal }) => api.fetchUsers(q, page, perPage, signal),
     placeholderData: keepPreviousData,
   });
@@ -47,16 +59,15 @@ export function useUsers(q: string, page: number, perPage = 24) {
 
 export function useUser(userId: number | null) {
   return useQuery({
-    queryKey: keys.user(userId ?? -1),
-    queryFn: ({ signal }) => api.fetchUser(userId ?? -1, signal),
-    enabled: userId !== null,
+    queryKey: keys.user(userId),
+    queryFn: userId === null ? skipToken : ({ signal }) => api.fetchUser(userId, signal),
   });
 }
 
 /** One page of the user's ratings, newest first. */
 export function useUserRatings(userId: number, page: number, perPage = 20) {
   return useQuery({
-    queryKey: keys.userRatings(userId, page),
+    queryKey: keys.userRatings(userId, page, perPage),
     queryFn: ({ signal }) => api.fetchUserRatings(userId, page, perPage, signal),
     enabled: Number.isInteger(userId) && userId > 0,
     placeholderData: keepPreviousData,
@@ -66,23 +77,22 @@ export function useUserRatings(userId: number, page: number, perPage = 20) {
 /** People with similar taste. */
 export function useSimilarUsers(userId: number, k = 8) {
   return useQuery({
-    queryKey: keys.similarUsers(userId),
+    queryKey: keys.similarUsers(userId, k),
     queryFn: ({ signal }) => api.fetchSimilarUsers(userId, k, signal),
     enabled: Number.isInteger(userId) && userId > 0,
   });
 }
 
-export function useRecommendations(userId: number | null, model: ModelName, k = 12) {
+export function useRecommendations(userId: number | null, model: ModelName, k = SERVER_DEFAULT_K) {
   return useQuery({
-    queryKey: keys.recommendations(userId ?? -1, model),
-    queryFn: ({ signal }) => api.fetchRecommendations(userId ?? -1, model, k, signal),
-    enabled: userId !== null,
+    queryKey: keys.recommendations(userId, model, k),
+    queryFn: userId === null ? skipToken : ({ signal }) => api.fetchRecommendations(userId, model, k, signal),
   });
 }
 
 export function usePopular(k = 18, genre?: string) {
   return useQuery({
-    queryKey: keys.popular(genre),
+    queryKey: keys.popular(k, genre),
     queryFn: ({ signal }) => api.fetchPopular(k, genre, signal),
     staleTime: 5 * 60_000,
   });
@@ -99,27 +109,30 @@ export function useMovie(movieId: number) {
 /** Films like this one; with a user, none of the films they touched. */
 export function useSimilar(movieId: number | null, userId: number | null = null, k = 12) {
   return useQuery({
-    queryKey: keys.similar(movieId ?? -1, userId),
-    queryFn: ({ signal }) => api.fetchSimilar(movieId ?? -1, k, signal, userId ?? undefined),
-    enabled: movieId !== null && movieId > 0,
+    queryKey: keys.similar(movieId, userId, k),
+    queryFn:
+      movieId === null || movieId <= 0
+        ? skipToken
+        : ({ signal }) => api.fetchSimilar(movieId, k, signal, userId ?? undefined),
   });
 }
 
 /** The user's home page, built on the server. */
 export function useHome(userId: number | null) {
   return useQuery({
-    queryKey: keys.home(userId ?? -1),
-    queryFn: ({ signal }) => api.fetchHome(userId ?? -1, signal),
-    enabled: userId !== null,
+    queryKey: keys.home(userId),
+    queryFn: userId === null ? skipToken : ({ signal }) => api.fetchHome(userId, signal),
   });
 }
 
 /** The user's rating and marks of one film (from their whole history). */
 export function useMovieMark(userId: number | null, movieId: number) {
   return useQuery({
-    queryKey: keys.mark(userId ?? -1, movieId),
-    queryFn: ({ signal }) => api.fetchMovieMark(userId ?? -1, movieId, signal),
-    enabled: userId !== null && Number.isInteger(movieId) && movieId > 0,
+    queryKey: keys.mark(userId, movieId),
+    queryFn:
+      userId === null || !Number.isInteger(movieId) || movieId <= 0
+        ? skipToken
+        : ({ signal }) => api.fetchMovieMark(userId, movieId, signal),
   });
 }
 
@@ -148,9 +161,8 @@ export function useSuggestions(q: string) {
 
 export function useFeedback(userId: number | null) {
   return useQuery({
-    queryKey: keys.feedback(userId ?? -1),
-    queryFn: ({ signal }) => api.fetchFeedback(userId ?? -1, signal),
-    enabled: userId !== null,
+    queryKey: keys.feedback(userId),
+    queryFn: userId === null ? skipToken : ({ signal }) => api.fetchFeedback(userId, signal),
   });
 }
 
@@ -194,7 +206,8 @@ export function useSendFeedback() {
   });
 }
 
-/** Create a user from liked films (cold start); their first recommendations go straight into the cache. */
+/** Create a user from liked films (cold start); their first recommendations (the server's default k) go straight
+ * into the cache. */
 export function useCreateUser() {
   const client = useQueryClient();
   return useMutation({
@@ -202,11 +215,13 @@ export function useCreateUser() {
     onSuccess: (created) => {
       client.setQueryData(keys.user(created.user.user_id), created.user);
       const recs = created.recommendations;
-      if (isModelName(recs.model)) client.setQueryData(keys.recommendations(created.user.user_id, recs.model), recs);
+      if (isModelName(recs.model)) {
+        client.setQueryData(keys.recommendations(created.user.user_id, recs.model, SERVER_DEFAULT_K), recs);
+      }
     },
   });
 }
 
 function isModelName(name: string): name is ModelName {
-  return ["hybrid", "bert4rec", "two_tower", "popular", "ease"].includes(name);
+  return ["hybrid", "bert4rec", "two_tower", "popularity", "ease"].includes(name);
 }

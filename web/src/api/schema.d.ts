@@ -536,13 +536,98 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
+         * EvaluationReport
+         * @description report.json: the protocol, the data set and one entry per model, in training order.
+         */
+        EvaluationReport: {
+            /** Dataset */
+            dataset: string;
+            /** Protocol */
+            protocol: string;
+            /** N Items */
+            n_items: number;
+            /** N Users */
+            n_users: {
+                [key: string]: number;
+            };
+            /** Cutoff */
+            cutoff: number;
+            /** Bootstrap Resamples */
+            bootstrap_resamples: number;
+            /** Seed */
+            seed: number;
+            /** Baseline */
+            baseline: string;
+            /** Best Model */
+            best_model: string | null;
+            /** Models */
+            models: {
+                [key: string]: components["schemas"]["ModelEntry"];
+            };
+        };
+        /**
+         * ModelEntry
+         * @description Everything the report says about one model.
+         */
+        ModelEntry: {
+            /** @default null */
+            valid: components["schemas"]["SplitMetrics"] | null;
+            /** Valid Source */
+            valid_source: string;
+            test: components["schemas"]["SplitMetrics"];
+            /**
+             * Training Seconds
+             * @default null
+             */
+            training_seconds: number | null;
+            /**
+             * Refit On Train And Valid
+             * @default null
+             */
+            refit_on_train_and_valid: boolean | null;
+            /**
+             * Epochs
+             * @description per-epoch (or per-trial) training log
+             */
+            epochs?: {
+                [key: string]: number;
+            }[];
+            /**
+             * Config
+             * @description the hyperparameters it was trained with
+             */
+            config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Learned
+             * @description what fit chose (a lambda, blend weights)
+             */
+            learned?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Ndcg10 Vs Ease
+             * @description test NDCG@10 divided by EASE's
+             * @default null
+             */
+            ndcg10_vs_ease: number | null;
+            /** @default null */
+            vs_ease: components["schemas"]["PairedDifference"] | null;
+            /** @default null */
+            vs_best: components["schemas"]["PairedDifference"] | null;
+        };
+        /**
          * ModelInfo
          * @description A loaded model: its version and its evaluation figures (test split) from the report.
          */
         ModelInfo: {
             /** Name */
             name: string;
-            /** Api Name */
+            /**
+             * Api Name
+             * @description the `model` value of GET /api/recommendations (the same as `name`)
+             */
             api_name: string;
             /**
              * Version
@@ -552,27 +637,64 @@ export interface components {
             /** Loaded */
             loaded: boolean;
             /**
-             * Metrics
-             * @default {}
+             * @description its entry of the evaluation report, if any
+             * @default null
              */
-            metrics: {
-                [key: string]: unknown;
-            };
+            evaluation: components["schemas"]["ModelEntry"] | null;
         };
         /**
          * ModelsInfo
-         * @description Every model and the evaluation report's headline numbers.
+         * @description Every model and the evaluation report (None until `movie-genie evaluate` has run).
          */
         ModelsInfo: {
             /** Models */
             models: components["schemas"]["ModelInfo"][];
+            /** @default null */
+            report: components["schemas"]["EvaluationReport"] | null;
+        };
+        /**
+         * PairedDifference
+         * @description Test NDCG@10 of this model minus another's, with a paired bootstrap 95% interval (the same users resampled
+         *     for both models). "Beats" means the whole interval is above zero.
+         */
+        PairedDifference: {
+            /** Against */
+            against: string;
+            /** Difference */
+            difference: number;
+            /** Ci */
+            ci: number[];
+        };
+        /**
+         * SplitMetrics
+         * @description One model on one split: means over users, 95% bootstrap intervals, catalogue coverage, ranking time.
+         */
+        SplitMetrics: {
+            /** N Users */
+            n_users: number;
+            /** Hr10 */
+            hr10: number;
+            /** Ndcg10 */
+            ndcg10: number;
+            /** Mrr */
+            mrr: number;
             /**
-             * Report
-             * @default null
+             * Coverage
+             * @description distinct items in all top-10 lists / catalogue size
              */
-            report: {
-                [key: string]: unknown;
-            } | null;
+            coverage: number;
+            /**
+             * Ci
+             * @description 95% interval [low, high] per metric (hr10, ndcg10, mrr)
+             */
+            ci?: {
+                [key: string]: number[];
+            };
+            /**
+             * Seconds
+             * @default 0
+             */
+            seconds: number;
         };
         /**
          * CatalogueResponse
@@ -3002,8 +3124,8 @@ export interface operations {
         parameters: {
             query: {
                 user_id: number;
-                /** @description omitted: the first loaded of hybrid, two_tower, ease, popular (meta.model says which answered) */
-                model?: ("hybrid" | "bert4rec" | "two_tower" | "popular" | "ease") | null;
+                /** @description omitted: the first loaded of hybrid, two_tower, ease, popularity (meta.model says which answered); 'popular' is a deprecated spelling of 'popularity' */
+                model?: ("hybrid" | "bert4rec" | "two_tower" | "popularity" | "ease") | null;
                 k?: number;
             };
             header?: never;

@@ -3,7 +3,6 @@ export const MODEL_LABELS: Record<string, string> = {
   hybrid: "Hybrid",
   bert4rec: "BERT4Rec",
   two_tower: "Two-Tower",
-  popular: "Popularity",
   popularity: "Popularity",
   ease: "EASE",
   content: "Content (MiniLM)",

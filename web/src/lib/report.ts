@@ -1,16 +1,21 @@
 /**
- * Reading the evaluation report that GET /api/models passes through (its shape is owned by the evaluation package
- * and typed as an open object in the spec). A model's entry holds MetricReport objects
- * (`{n_users, hr10, ndcg10, mrr, coverage, ci: {name: [low, high]}}`), under `test` (preferred) or at the top level,
- * and its training log's `epochs` (a list of `{epoch, <number>...}`); anything else is ignored, never guessed.
+ * Reading the evaluation report that GET /api/models carries. Its shape is the evaluation layer's schema
+ * (`movie_genie.evaluation.schema`), typed in the generated client: a model's `evaluation` entry holds its test
+ * figures (`{n_users, hr10, ndcg10, mrr, coverage, ci: {name: [low, high]}}`) and its training log's `epochs`.
  */
+import type { components } from "../api/schema";
 
-export const METRIC_LABELS: Record<string, string> = {
+export type ModelEntry = components["schemas"]["ModelEntry"];
+type SplitMetrics = components["schemas"]["SplitMetrics"];
+
+export const METRIC_LABELS = {
   hr10: "HR@10",
   ndcg10: "NDCG@10",
   mrr: "MRR",
   coverage: "Coverage",
-};
+} as const;
+
+export type MetricName = keyof typeof METRIC_LABELS;
 
 export interface Metric {
   value: number;
@@ -19,73 +24,36 @@ export interface Metric {
 }
 
 export interface ModelFigures {
-  split: string | null;
   nUsers: number | null;
-  metrics: Record<string, Metric>;
+  metrics: Partial<Record<MetricName, Metric>>;
   curves: Record<string, number[]>;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isMetricReport(value: unknown): value is Record<string, unknown> {
-  return isObject(value) && Object.keys(METRIC_LABELS).some((name) => typeof value[name] === "number");
-}
-
-function readMetrics(report: Record<string, unknown>): Record<string, Metric> {
-  const ci = isObject(report.ci) ? report.ci : {};
-  const metrics: Record<string, Metric> = {};
-  for (const name of Object.keys(METRIC_LABELS)) {
-    const value = report[name];
-    if (typeof value !== "number") continue;
-    const interval = ci[name];
-    const [low, high] = Array.isArray(interval) && interval.length === 2 ? (interval as unknown[]) : [null, null];
-    metrics[name] = {
-      value,
-      low: typeof low === "number" ? low : null,
-      high: typeof high === "number" ? high : null,
-    };
+function readMetrics(split: SplitMetrics): Partial<Record<MetricName, Metric>> {
+  const metrics: Partial<Record<MetricName, Metric>> = {};
+  for (const name of Object.keys(METRIC_LABELS) as MetricName[]) {
+    const interval = split.ci?.[name];
+    metrics[name] = { value: split[name], low: interval?.[0] ?? null, high: interval?.[1] ?? null };
   }
   return metrics;
 }
 
-function readCurves(entry: Record<string, unknown>): Record<string, number[]> {
-  const log = isObject(entry.training) ? entry.training : entry;
-  const epochs = Array.isArray(log.epochs) ? log.epochs.filter(isObject) : [];
+function readCurves(entry: ModelEntry): Record<string, number[]> {
+  const epochs = entry.epochs ?? [];
   const curves: Record<string, number[]> = {};
   // Only gradient training has curves over epochs; other models log grid searches (e.g. EASE's lambda) there.
   if (!epochs.some((e) => typeof e.loss === "number")) return curves;
   for (const epoch of epochs) {
     for (const [key, value] of Object.entries(epoch)) {
-      if (key === "epoch" || key === "seconds" || typeof value !== "number") continue;
+      if (key === "epoch" || key === "seconds") continue;
       (curves[key] ??= []).push(value);
     }
   }
   return curves;
 }
 
-/** The figures of one model's report entry (empty when the report has none for it). */
-export function readModelFigures(entry: Record<string, unknown> | null | undefined): ModelFigures {
-  if (!entry) return { split: null, nUsers: null, metrics: {}, curves: {} };
-  const candidates: [string | null, unknown][] = [
-    ["test", entry.test],
-    ["test", isObject(entry.metrics) ? entry.metrics.test : undefined],
-    [null, entry.metrics],
-    [null, entry],
-    ["validation", entry.valid],
-  ];
-  const found = candidates.find(([, value]) => isMetricReport(value));
-  const report = found && isObject(found[1]) ? found[1] : null;
-  return {
-    split: found?.[0] ?? null,
-    nUsers: report && typeof report.n_users === "number" ? report.n_users : null,
-    metrics: report ? readMetrics(report) : {},
-    curves: readCurves(entry),
-  };
-}
-
-/** The protocol text of the report, when it has one. */
-export function reportProtocol(report: Record<string, unknown> | null | undefined): string | null {
-  return report && typeof report.protocol === "string" ? report.protocol : null;
+/** The test figures and training curves of one model's report entry (empty when the report has none for it). */
+export function readModelFigures(entry: ModelEntry | null | undefined): ModelFigures {
+  if (!entry) return { nUsers: null, metrics: {}, curves: {} };
+  return { nUsers: entry.test.n_users, metrics: readMetrics(entry.test), curves: readCurves(entry) };
 }

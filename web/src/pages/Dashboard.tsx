@@ -9,7 +9,7 @@ import { EmptyState, ErrorNote } from "../components/EmptyState";
 import { Skeleton } from "../components/Skeleton";
 import { modelLabel } from "../lib/models";
 import { histogramQuantile, latencyHistogramNames, parseHistograms } from "../lib/prometheus";
-import { METRIC_LABELS, type ModelFigures, readModelFigures, reportProtocol } from "../lib/report";
+import { METRIC_LABELS, type MetricName, type ModelEntry, type ModelFigures, readModelFigures } from "../lib/report";
 
 function formatCI(low: number | null, high: number | null): string {
   return low != null && high != null ? `${low.toFixed(3)}–${high.toFixed(3)}` : "";
@@ -69,7 +69,7 @@ function LiveLatency() {
 /** The evaluation report (metrics with 95% intervals, training curves) and live serving latency. */
 export default function Dashboard() {
   const models = useModels();
-  const protocol = reportProtocol(models.data?.report);
+  const protocol = models.data?.report?.protocol ?? null;
   return (
     <div className="space-y-10">
       <div>
@@ -99,22 +99,37 @@ export default function Dashboard() {
   );
 }
 
+/** A paired difference to EASE with its interval, and what it allows us to say. */
+function PairedVerdict({ difference }: { difference: ModelEntry["vs_ease"] }) {
+  if (!difference) return <>—</>;
+  const [low = 0, high = 0] = difference.ci; // always [low, high]
+  const verdict = low > 0 ? "beats EASE" : high < 0 ? "worse than EASE" : "no clear difference";
+  return (
+    <>
+      {difference.difference >= 0 ? "+" : ""}
+      {difference.difference.toFixed(4)}
+      <span className="block text-[10px] text-zinc-500">
+        {formatCI(low, high)} · {verdict}
+      </span>
+    </>
+  );
+}
+
 interface Row {
   info: ModelInfo;
   figures: ModelFigures;
 }
 
 function ReportView({ models }: { models: ModelInfo[] }) {
-  const rows: Row[] = models.map((info) => ({ info, figures: readModelFigures(info.metrics) }));
-  const names = Object.keys(METRIC_LABELS).filter((n) => rows.some((r) => r.figures.metrics[n]));
+  const rows: Row[] = models.map((info) => ({ info, figures: readModelFigures(info.evaluation) }));
+  const names = (Object.keys(METRIC_LABELS) as MetricName[]).filter((n) => rows.some((r) => r.figures.metrics[n]));
   const charted = names.filter((n) => rows.some((r) => r.figures.metrics[n]?.low != null));
   const curveNames = [...new Set(rows.flatMap((r) => Object.keys(r.figures.curves)))];
-  const split = rows.find((r) => r.figures.split)?.figures.split;
   return (
     <>
       <section aria-labelledby="metrics-heading" className="space-y-3">
         <h2 id="metrics-heading" className="text-lg font-semibold">
-          {split === "validation" ? "Validation metrics" : "Test metrics"}
+          Test metrics
         </h2>
         {!names.length ? (
           <EmptyState title="No evaluation figures yet">
@@ -134,6 +149,9 @@ function ReportView({ models }: { models: ModelInfo[] }) {
                     {METRIC_LABELS[n]}
                   </th>
                 ))}
+                <th scope="col" className="py-2 pr-4 text-right">
+                  NDCG@10 − EASE
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
@@ -153,6 +171,9 @@ function ReportView({ models }: { models: ModelInfo[] }) {
                       </td>
                     );
                   })}
+                  <td className="py-2 pr-4 text-right tabular-nums" data-testid="vs-ease">
+                    <PairedVerdict difference={info.evaluation?.vs_ease ?? null} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -168,7 +189,7 @@ function ReportView({ models }: { models: ModelInfo[] }) {
             {charted.map((n) => (
               <BarChartCI
                 key={n}
-                title={METRIC_LABELS[n] ?? n}
+                title={METRIC_LABELS[n]}
                 data={rows.flatMap(({ info, figures }) => {
                   const v = figures.metrics[n];
                   return v ? [{ label: modelLabel(info.name), value: v.value, low: v.low, high: v.high }] : [];

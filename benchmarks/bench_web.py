@@ -1,0 +1,212 @@
+"""Web app benchmark: time from navigation start to the first "For you" card on Home, in Chromium.
+
+`movie-genie serve` (one gunicorn worker) serves the built app (web/dist) and the API on loopback; Debian's
+Chromium (through Playwright, which never downloads a browser here) opens Home with a user already chosen:
+- cold: the first load in a fresh browser context (empty browser cache: the bundle is downloaded) and the first
+        request for this user since the server started;
+- warm: reloads of the same page (bundle cached by the browser, answers cached by the server).
+Each user gets one cold run and `--warm` warm runs; the time is read in the page's own clock (0 = navigation
+start) when the first card enters the DOM.
+
+Target: the first row within 1.5 s (cold and warm median).
+
+Needs the pipeline's artefacts (`make pipeline`, or --params pointing at another artefact set), the built web app
+(`make web`) and Chromium (Debian: `apt-get install chromium`; or --chromium PATH).
+Run: .venv/bin/python benchmarks/bench_web.py [--params params.yaml] [--users 9 42] [--warm 5]
+Prints a table and writes benchmarks/results/web.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "web.json"
+TARGET_MS = 1500.0
+CARD = "[data-testid=row-for-you] [data-testid=movie-card]"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Records, in the page's own clock (0 = navigation start), when the first "For you" card enters the DOM.
+FIRST_ROW_OBSERVER = (
+    "new MutationObserver((_, observer) => {"
+    f"  if (document.querySelector('{CARD}')) {{"
+    "    window.__firstRowMs = performance.now(); observer.disconnect(); }"
+    "}).observe(document, { childList: true, subtree: true });"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """`movie-genie serve` with one worker in a subprocess (cwd = the checkout, so web/dist is found), SIGTERM'd."""
+
+    def __init__(self, params_file: Path, port: int, log: Path) -> None:
+        command = [str(Path(sys.executable).with_name("movie-genie")), "--params", str(params_file), "serve"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        env.pop("REDIS_URL", None)  # the in-process cache, as `make run` has
+        self.base = f"http://127.0.0.1:{port}"
+        self._log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+
+    def wait_ready(self, timeout_s: float = 240.0) -> None:
+        """Wait until /api/health answers 200 (every model and the index loaded)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"server exited ({self.process.returncode}):\n{self._log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/api/health", timeout=5):
+                    return
+            except urllib.error.HTTPError as exc:
+                body = exc.read().decode(errors="replace")
+                raise SystemExit(f"/api/health says the server is not ready ({exc.code}): {body}") from exc
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        raise SystemExit(f"server did not start within {timeout_s:.0f} s:\n{self._log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        """SIGTERM the gunicorn master and wait for it."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def first_row_ms(browser: Any, base: str, user_id: int, warm: int, width: int) -> list[float]:
+    """One cold load of Home for `user_id` in a fresh context, then `warm` reloads: ms to the first card, each."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+    context.set_default_timeout(30_000)
+    try:
+        context.add_init_script(FIRST_ROW_OBSERVER)
+        # The user is chosen before the first navigation, so the cold run also downloads the bundle.
+        context.add_init_script(f"localStorage.setItem('movie-genie.user', '{user_id}')")
+        page = context.new_page()
+        runs: list[float] = []
+        for _ in range(1 + warm):
+            page.goto(f"{base}/")
+            page.locator(CARD).first.wait_for()
+            runs.append(float(page.evaluate("window.__firstRowMs")))
+        return runs
+    finally:
+        context.close()
+
+
+def main() -> None:
+    """Run the benchmark and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", type=Path, default=ROOT / "params.yaml")
+    parser.add_argument("--users", type=int, nargs="+", default=[9, 42, 100], help="MovieLens user ids")
+    parser.add_argument("--warm", type=int, default=5, help="warm reloads per user after the cold load")
+    parser.add_argument("--width", type=int, default=1440, help="viewport width in px")
+    parser.add_argument(
+        "--chromium", type=Path, default=Path(os.environ.get("MOVIE_GENIE_CHROMIUM", "/usr/bin/chromium"))
+    )
+    args = parser.parse_args()
+    if not (ROOT / "web" / "dist" / "index.html").is_file():
+        raise SystemExit("web/dist is missing: build the web app first with `make web`")
+    if not args.chromium.is_file():
+        raise SystemExit(f"{args.chromium} not found: `apt-get install -y chromium` (or pass --chromium PATH)")
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    from playwright.sync_api import sync_playwright  # a dev dependency, imported once the checks above pass
+
+    load_before = os.getloadavg()
+    by_user: dict[int, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
+        server = Server(args.params, _free_port(), Path(tmp) / "server.log")
+        try:
+            server.wait_ready()
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(args.chromium), args=CHROMIUM_ARGS)
+                try:
+                    for user_id in args.users:
+                        by_user[user_id] = first_row_ms(browser, server.base, user_id, args.warm, args.width)
+                        print(
+                            f"user {user_id}: {', '.join(f'{ms:.0f}' for ms in by_user[user_id])} ms", file=sys.stderr
+                        )
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
+
+    rows = []
+    print(f"\nTime to the first 'For you' card on Home: Chromium, {args.width} px, one gunicorn worker, loopback")
+    # Other processes on the machine slow both the browser and the server: record how busy it was around the run.
+    after = os.getloadavg()
+    print(
+        f"machine load average (1/5/15 min) before: {'/'.join(f'{x:.1f}' for x in load_before)}, "
+        f"after: {'/'.join(f'{x:.1f}' for x in after)} ({os.cpu_count()} CPUs)"
+    )
+    header = f"{'user':>6} {'cold ms':>9} {'warm median ms':>15} {'warm min ms':>12} {'warm max ms':>12}"
+    print(header)
+    print("-" * len(header))
+    for user_id, runs in by_user.items():
+        cold, warm = runs[0], runs[1:]
+        row = {
+            "user_id": user_id,
+            "cold_ms": round(cold, 1),
+            "warm_median_ms": round(statistics.median(warm), 1) if warm else None,
+            "warm_runs_ms": [round(ms, 1) for ms in warm],
+        }
+        rows.append(row)
+        spread = f"{min(warm):>12.0f} {max(warm):>12.0f}" if warm else f"{'-':>12} {'-':>12}"
+        median = f"{statistics.median(warm):>15.0f}" if warm else f"{'-':>15}"
+        print(f"{user_id:>6} {cold:>9.0f} {median} {spread}")
+    colds = [runs[0] for runs in by_user.values()]
+    warms = [ms for runs in by_user.values() for ms in runs[1:]]
+    checks: dict[str, dict[str, Any]] = {
+        "cold_ms_worst": {"value": round(max(colds), 1), "target": TARGET_MS},
+        "warm_ms_median": {"value": round(statistics.median(warms), 1) if warms else None, "target": TARGET_MS},
+    }
+    for name, check in checks.items():
+        check["met"] = check["value"] is not None and check["value"] <= check["target"]
+        print(f"target {name}: {check['value']} ({'met' if check['met'] else 'MISSED'}; target {check['target']})")
+
+    meta = {
+        "browser": str(args.chromium),
+        "viewport_width": args.width,
+        "warm_runs_per_user": args.warm,
+        "params": str(args.params),
+        "cpus": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": "python benchmarks/bench_web.py " + " ".join(sys.argv[1:]),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"meta": meta, "results": rows, "targets": checks}, indent=2), encoding="utf-8")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

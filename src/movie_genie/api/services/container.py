@@ -1,0 +1,138 @@
+"""The Services container: everything the routes use, loaded once per process (database, catalogue, models, search
+index, evaluation report), and the readiness and model reports built from it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+
+from movie_genie.api import schemas as s
+from movie_genie.api.cache import Cache, make_cache
+from movie_genie.api.config import ServingConfig
+from movie_genie.api.product import HomeService
+from movie_genie.api.services.catalogue import Catalogue, count_catalogue_metadata
+from movie_genie.api.services.database import Database
+from movie_genie.api.services.explanations import Explainer
+from movie_genie.api.services.feedback import FeedbackService
+from movie_genie.api.services.loaded_models import SERVED, LoadedModels
+from movie_genie.api.services.movies import MovieService
+from movie_genie.api.services.recommendations import RecommendationService
+from movie_genie.api.services.search import SearchService
+from movie_genie.api.services.users import UserService
+from movie_genie.config import Layout, Params, Settings
+from movie_genie.db import repository as repo
+from movie_genie.db.load import EMPTY_CATALOGUE_HELP
+from movie_genie.db.migrate import ensure_schema_current
+from movie_genie.errors import MovieGenieError
+from movie_genie.evaluation.schema import EvaluationReport
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "movie_genie"
+
+
+def services() -> Services:
+    """The services of the current app."""
+    found: Services = current_app.extensions[EXTENSION_KEY]
+    return found
+
+
+@dataclass
+class Services:
+    """Everything the routes use, loaded once per process."""
+
+    config: ServingConfig
+    layout: Layout
+    db: Database
+    cache: Cache
+    catalogue: Catalogue
+    models: LoadedModels
+    recommendations: RecommendationService
+    movies: MovieService
+    users: UserService
+    feedback: FeedbackService
+    search: SearchService
+    home: HomeService
+    report: EvaluationReport | None
+    catalogue_info: s.CatalogueInfo
+    started_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def load(cls, settings: Settings, params: Params, layout: Layout, config: ServingConfig) -> Services:
+        """Connect to the database (which must be migrated), load the catalogue, models, index and report."""
+        db = Database(settings, params)
+        ensure_schema_current(db.engine)
+        # Entries are namespaced by database, so two deployments sharing one Redis never see each other's answers.
+        namespace = hashlib.sha1(settings.database_url.encode()).hexdigest()[:8]
+        cache = make_cache(settings.redis_url, config.cache_ttl_s, config.cache_max_entries, namespace)
+        catalogue = Catalogue.load(db)
+        models = LoadedModels.load(layout.models_dir)
+        search = SearchService(layout, catalogue, cache, db, models, config)
+        explainer = Explainer(catalogue, models, search)
+        recommendations = RecommendationService(db, catalogue, models, cache, config, explainer)
+        movies = MovieService(db, catalogue, models, search, cache)
+        return cls(
+            config=config,
+            layout=layout,
+            db=db,
+            cache=cache,
+            catalogue=catalogue,
+            models=models,
+            recommendations=recommendations,
+            movies=movies,
+            users=UserService(db, catalogue, recommendations),
+            feedback=FeedbackService(db),
+            search=search,
+            home=HomeService(db, catalogue, models, recommendations, movies, cache),
+            report=_read_report(layout.report_dir / "report.json"),
+            catalogue_info=count_catalogue_metadata(db),
+        )
+
+    def health(self) -> s.Health:
+        """Each dependency's state; "degraded" when any is down."""
+        checks: dict[str, s.Check] = {}
+        try:
+            # The database itself, not the catalogue in memory: a query on the movies table.
+            with self.db.session() as session:
+                n_movies = repo.count_movies(session)
+            detail = f"{n_movies} movies" if n_movies else f"0 movies: the catalogue is empty; {EMPTY_CATALOGUE_HELP}"
+            checks["database"] = s.Check(ok=n_movies > 0, detail=detail)
+        except Exception as exc:  # unreachable, locked, file gone, tables missing: all mean "not ready"
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            checks["database"] = s.Check(ok=False, detail=reason)
+        for name in SERVED:
+            loaded = name in self.models.models
+            detail = f"version {self.models.versions[name]}" if loaded else self.models.errors.get(name, "not loaded")
+            checks[f"model:{name}"] = s.Check(ok=loaded, detail=detail)
+        checks["search_index"] = s.Check(ok=self.search.ready, detail=self.search.error or "loaded")
+        checks["cache"] = s.Check(ok=self.cache.ping(), detail=self.cache.name)
+        healthy = all(c.ok for c in checks.values())
+        return s.Health(status="ok" if healthy else "degraded", checks=checks)
+
+    def models_info(self) -> s.ModelsInfo:
+        """Every model's version and its metrics from the evaluation report."""
+        infos = [
+            s.ModelInfo(
+                name=name,
+                api_name=name,
+                version=self.models.versions.get(name),
+                loaded=name in self.models.models,
+                evaluation=self.report.models.get(name) if self.report else None,
+            )
+            for name in SERVED
+        ]
+        return s.ModelsInfo(models=infos, report=self.report)
+
+
+def _read_report(path: Path) -> EvaluationReport | None:
+    """The evaluation report, or None (logged) when it is missing or unreadable: the API serves without it."""
+    try:
+        return EvaluationReport.read(path)
+    except MovieGenieError as exc:
+        log.warning("%s", exc)
+        return None

@@ -1,0 +1,46 @@
+"""The database as the services use it: one short session per request, and each user's *feedback version*.
+
+The feedback version (the id of the user's newest feedback event and their number of events) is part of the cache
+key of every answer that depends on the user: a write in any worker changes it, so every worker's next request
+misses and recomputes from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from movie_genie.config import Params, Settings
+from movie_genie.db import repository as repo
+from movie_genie.db.config import DatabaseParams
+from movie_genie.db.engine import SqliteFileGuard, make_engine, make_session_factory, session_scope
+
+
+class Database:
+    """The engine and session factory; sessions are short (one per request)."""
+
+    def __init__(self, settings: Settings, params: Params) -> None:
+        db_params = DatabaseParams.from_params(params)
+        self.engine: Engine = make_engine(settings.database_url, busy_timeout_ms=db_params.busy_timeout_ms)
+        self._factory: sessionmaker[Session] = make_session_factory(self.engine)
+        # A SQLite file deleted under the server: every session refuses to start (503), and a commit that went to
+        # the deleted file is reported as failed (503) instead of acknowledged and lost.
+        self.file_guard = SqliteFileGuard(self.engine)
+        event.listen(self._factory, "after_commit", lambda _session: self.file_guard.check())
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work (committed on success, rolled back on error); 503 when the database file vanished."""
+        self.file_guard.check()
+        with session_scope(self._factory) as session:
+            yield session
+
+    def feedback_version(self, user_id: int) -> str:
+        """The user's feedback version ("0.0" when none): changes with every write, a mark taken back included
+        (repository.feedback_version). Runs on every cached request, so on a plain connection, not a session."""
+        self.file_guard.check()
+        with self.engine.connect() as connection:
+            return repo.feedback_version(connection, user_id)

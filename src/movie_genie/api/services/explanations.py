@@ -1,0 +1,69 @@
+"""Why each recommendation is there: a short reason per film, worded by models/reasons.py.
+
+"Because you liked X": X is the film the user liked (product.is_liking: never a rating <= 2★ or a dislike) that is
+closest to the recommendation in Two-Tower item space (who-watched-what similarity), or in text-embedding space when
+Two-Tower is not loaded. A model's own reason that cites a film ("Because ...") is replaced: models see every
+rating, the product layer decides what counts as a liking. Popularity's picks say how many ratings they have.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from movie_genie.api.services.catalogue import Catalogue
+from movie_genie.api.services.loaded_models import LoadedModels
+from movie_genie.models import reasons
+from movie_genie.models.base import ItemVectors, Recommendation
+
+if TYPE_CHECKING:
+    from movie_genie.api.services.search import SearchService
+
+
+class Explainer:
+    """A short reason for each recommendation, in one wording style (sentence case, no full stop)."""
+
+    RECENT = 50
+
+    def __init__(self, catalogue: Catalogue, models: LoadedModels, search: SearchService) -> None:
+        self.catalogue = catalogue
+        # Unit-norm vectors float32 [n, d] and movie id -> row.
+        self._vectors: np.ndarray | None = None
+        self._row: dict[int, int] = {}
+        two_tower = models.models.get("two_tower")
+        if isinstance(two_tower, ItemVectors) and two_tower.id_map is not None:
+            self._vectors = np.asarray(two_tower.item_vectors(), dtype=np.float32)
+            self._row = {int(m): i for i, m in enumerate(two_tower.id_map.item_ids)}
+        elif search.content_vectors is not None:
+            self._vectors, self._row = search.content_vectors, search.content_rows
+
+    def explain(self, model: str, recs: list[Recommendation], liked: Sequence[int]) -> list[Recommendation]:
+        """The recommendations with a reason each; `liked` = the user's likings, oldest first."""
+        # A model's reason that cites a film may cite one the user disliked: only the product layer names films.
+        recs = [r if not reasons.cites_film(r.reason) else dataclasses.replace(r, reason=None) for r in recs]
+        if model == "popularity":
+            return [dataclasses.replace(r, reason=self._popular(r.movie_id)) for r in recs]
+        recent = [m for m in liked[-self.RECENT :] if m in self._row and m in self.catalogue.movies]
+        fallback = reasons.matches_your_ratings()
+        if self._vectors is None or not recent:
+            return [r if r.reason else dataclasses.replace(r, reason=fallback) for r in recs]
+        seen = self._vectors[[self._row[m] for m in recent]]  # (h, d)
+        explained = []
+        for rec in recs:
+            row = self._row.get(rec.movie_id)
+            if row is None:
+                explained.append(rec if rec.reason else dataclasses.replace(rec, reason=fallback))
+                continue
+            closest = recent[int(np.argmax(seen @ self._vectors[row]))]
+            title = self.catalogue.movies[closest].title
+            explained.append(dataclasses.replace(rec, reason=reasons.because_you_liked(title)))
+        return explained
+
+    def _popular(self, movie_id: int) -> str:
+        movie = self.catalogue.movies.get(movie_id)
+        if movie is None:
+            return reasons.popular_with_everyone()
+        return reasons.with_rating_count(reasons.popular(), movie.rating_count)

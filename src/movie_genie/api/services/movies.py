@@ -1,0 +1,135 @@
+"""Movies: browse the catalogue, the most rated films, a film's details, its neighbours (collaborative and content)
+and the genres; for a user, none of the films they touched."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from movie_genie.api import schemas as s
+from movie_genie.api.cache import Cache
+from movie_genie.api.envelope import to_json_bytes
+from movie_genie.api.errors import ResourceNotFoundError, ServiceUnavailableError
+from movie_genie.api.metrics import count_cache, time_inference
+from movie_genie.api.product import UserView
+from movie_genie.api.services.catalogue import Catalogue
+from movie_genie.api.services.database import Database
+from movie_genie.api.services.loaded_models import LoadedModels
+from movie_genie.api.services.search import SearchService
+from movie_genie.db import repository as repo
+from movie_genie.models import reasons
+from movie_genie.models.base import Recommendation, SimilarItems
+
+
+class MovieService:
+    """Browse, popular, details, similar and genres."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalogue: Catalogue,
+        models: LoadedModels,
+        search: SearchService,
+        cache: Cache,
+    ) -> None:
+        self.db, self.catalogue, self.models, self.search, self.cache = db, catalogue, models, search, cache
+
+    def browse(self, query: s.MoviesQuery) -> tuple[list[s.MovieSummary], int]:
+        """One page of the catalogue, filtered and sorted in SQL."""
+        if query.genre is not None and self.catalogue.canonical_genre(query.genre) not in self.catalogue.genre_names:
+            return [], 0  # a MovieLens genre this data set does not have
+        with self.db.session() as session:
+            page = repo.browse_movies(
+                session,
+                genre=query.genre,
+                year_min=query.year_min,
+                year_max=query.year_max,
+                sort=query.sort,
+                page=query.page,
+                per_page=query.page_size,
+            )
+        return [self.catalogue.movies.get(m.movie_id) or _summary(m) for m in page.items], page.total
+
+    def popular(self, k: int, genre: str | None, user_id: int | None = None) -> list[s.MovieSummary]:
+        """The k most-rated films (optionally of one genre), from memory; for a user, none they touched."""
+        wanted = self.catalogue.canonical_genre(genre) if genre else None
+        ids = (m for m in self.catalogue.by_popularity if wanted is None or wanted in self.catalogue.movies[m].genres)
+        if user_id is None:
+            return [self.catalogue.movies[m] for _, m in zip(range(k), ids, strict=False)]
+        with self.db.session() as session:
+            view = UserView.read(session, user_id)
+        return [self.catalogue.movies[m] for m in view.keep(ids, k)]
+
+    def get(self, movie_id: int) -> s.MovieDetail:
+        """Details with live rating figures (404 for an unknown id)."""
+        with self.db.session() as session:
+            detail = repo.get_movie(session, movie_id)
+        return s.MovieDetail.model_validate(detail, from_attributes=True)
+
+    def similar(self, movie_id: int, k: int, kind: str, user_id: int | None = None) -> tuple[bytes, bool]:
+        """Collaborative and/or content neighbours, cached per (movie, k, kind); for a user (cached per feedback
+        version), none of the films they touched."""
+        if movie_id not in self.catalogue.movies:
+            raise ResourceNotFoundError(f"movie {movie_id} is not in the catalogue")
+        view: UserView | None = None
+        who = ""
+        if user_id is not None:
+            with self.db.session() as session:
+                view = UserView.read(session, user_id)
+            who = f":{user_id}:{self.db.feedback_version(user_id)}"
+        key = f"similar:{self.models.versions.get('two_tower')}:{self.search.version}:{movie_id}:{k}:{kind}{who}"
+        cached = self.cache.get(key)
+        count_cache("similar", cached is not None)
+        if cached is not None:
+            return cached, True
+        # Asked for enough neighbours that k remain after the user's films are dropped.
+        want = k + (len(view.excluded) if view is not None else 0)
+        collaborative: list[s.ScoredMovie] = []
+        content: list[s.ScoredMovie] = []
+        if kind in ("both", "collaborative"):
+            collaborative = self._for_user(view, self._collaborative(movie_id, want), k)
+        if kind in ("both", "content"):
+            content = self._for_user(view, self.search.similar(movie_id, want), k)
+        body = to_json_bytes(s.SimilarMovies(movie_id=movie_id, collaborative=collaborative, content=content))
+        self.cache.set(key, body)
+        return body, False
+
+    @staticmethod
+    def _for_user(view: UserView | None, items: list[s.ScoredMovie], k: int) -> list[s.ScoredMovie]:
+        """The first k items the user never touched, ranked again from 1."""
+        if view is None:
+            return items[:k]
+        by_id = {i.movie.movie_id: i for i in items}
+        kept = view.keep((i.movie.movie_id for i in items), k)
+        return [by_id[m].model_copy(update={"rank": rank}) for rank, m in enumerate(kept, start=1)]
+
+    def neighbours(self, movie_id: int, k: int) -> tuple[str, list[Recommendation]]:
+        """Films like this one and the model that found them: Two-Tower, else the text embeddings ("content"), else
+        the most rated films ("popularity")."""
+        if "two_tower" in self.models.models:
+            return "two_tower", [
+                Recommendation(i.movie.movie_id, i.score, i.reason) for i in self._collaborative(movie_id, k)
+            ]
+        if self.search.content_vectors is not None:
+            return "content", [
+                Recommendation(i.movie.movie_id, i.score, i.reason) for i in self.search.similar(movie_id, k)
+            ]
+        return "popularity", [Recommendation(m, 0.0, None) for m in self.catalogue.by_popularity[:k]]
+
+    def _collaborative(self, movie_id: int, k: int) -> list[s.ScoredMovie]:
+        model = self.models.get("two_tower")
+        if not isinstance(model, SimilarItems):
+            raise ServiceUnavailableError(
+                "the loaded two_tower model cannot answer similar items", code="model_unavailable"
+            )
+        with time_inference("two_tower", "similar_items"):
+            recs = model.similar_items(movie_id, k)
+        reason = reasons.liked_by_same_viewers()
+        return self.catalogue.scored([r if r.reason else dataclasses.replace(r, reason=reason) for r in recs])
+
+    def genres(self) -> list[s.GenreCount]:
+        """Genres with their film counts, most common first."""
+        return self.catalogue.genres
+
+
+def _summary(movie: repo.MovieSummary) -> s.MovieSummary:
+    return s.MovieSummary.model_validate(movie, from_attributes=True)

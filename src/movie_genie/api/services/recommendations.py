@@ -1,0 +1,84 @@
+"""Recommendations: a user's top-k from one model, each with a reason, cached per (model, model version, user,
+feedback version, k); the history is read from the database on every cache miss."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from movie_genie.api import schemas as s
+from movie_genie.api.cache import Cache
+from movie_genie.api.config import ServingConfig
+from movie_genie.api.envelope import to_json_bytes
+from movie_genie.api.metrics import count_cache, time_inference
+from movie_genie.api.product import FALLBACK, UserView
+from movie_genie.api.services.catalogue import Catalogue
+from movie_genie.api.services.database import Database
+from movie_genie.api.services.explanations import Explainer
+from movie_genie.api.services.loaded_models import LoadedModels
+from movie_genie.models.base import Query, Recommendation, Recommender
+
+
+class RecommendationService:
+    """Top-k for a user from one model; answers cached per (model, user, feedback version, k)."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalogue: Catalogue,
+        models: LoadedModels,
+        cache: Cache,
+        config: ServingConfig,
+        explainer: Explainer,
+    ) -> None:
+        self.db, self.catalogue, self.models, self.cache, self.config = db, catalogue, models, cache, config
+        self.explainer = explainer
+
+    def recommend(self, user_id: int, model: str | None, k: int) -> tuple[bytes, dict[str, Any]]:
+        """Serialised recommendations and their meta (model, version, history size, cached). A named model
+        answers or it is a 503; with none named, the first loaded along FALLBACK answers and meta says which."""
+        requested = model or FALLBACK[0]
+        name = model or self.models.first_loaded(FALLBACK)
+        self.models.get(name)  # 503 before any work when the model is not loaded
+        meta: dict[str, Any] = {
+            "model": name,
+            "requested_model": requested,
+            "model_version": self.models.versions.get(name),
+            "k": k,
+        }
+        version = self.db.feedback_version(user_id)
+        key = f"rec:{name}:{self.models.versions.get(name)}:{user_id}:{version}:{k}"
+        cached = self.cache.get(key)
+        count_cache("recommendations", cached is not None)
+        if cached is not None:
+            header, _, body = cached.partition(b"\n")
+            return body, {**meta, **json.loads(header), "cached": True}
+        with self.db.session() as session:
+            view = UserView.read(session, user_id)
+        recs = self.ranked(name, view, k)
+        data = s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs))
+        payload = to_json_bytes(data)
+        extra = {"history_size": len(view.history)}
+        self.cache.set(key, json.dumps(extra).encode() + b"\n" + payload)
+        return payload, {**meta, **extra, "cached": False}
+
+    def ranked(self, name: str, view: UserView, k: int) -> list[Recommendation]:
+        """The model's top-k for the user, none of the films they touched, each with a reason from their likings."""
+        recs = self._run(self.models.get(name), name, view.history, view.excluded, k, view.user_id)
+        return self.explainer.explain(name, recs, view.liked)
+
+    def for_history(self, name: str, movie_ids: Sequence[int], k: int, user_id: int) -> s.Recommendations:
+        """Recommendations for a history given directly (a user created a moment ago)."""
+        recs = self._run(self.models.get(name), name, list(movie_ids), [], k, user_id)
+        recs = self.explainer.explain(name, recs, list(movie_ids))
+        return s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs))
+
+    def _run(
+        self, model: Recommender, name: str, history: Sequence[int], excluded: Iterable[int], k: int, user_id: int
+    ) -> list[Recommendation]:
+        # The model sees the most recent interactions; every film the user ever touched stays excluded.
+        recent = list(history[-self.config.history_limit :])
+        exclude = set(history) | set(excluded)
+        with time_inference(name, "recommend"):
+            return model.recommend(Query(recent, user_id=user_id, exclude=exclude), k=k)

@@ -1,0 +1,119 @@
+"""Users: the user list, profiles, their ratings, people with similar taste, and cold-start creation (a new user's
+likes stored as feedback, then recommendations from those likes at once)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from movie_genie.api import schemas as s
+from movie_genie.api.errors import ResourceNotFoundError
+from movie_genie.api.metrics import time_inference
+from movie_genie.api.services.catalogue import Catalogue
+from movie_genie.api.services.database import Database
+from movie_genie.api.services.recommendations import RecommendationService
+from movie_genie.api.services.rows import from_record
+from movie_genie.db import repository as repo
+from movie_genie.models.base import SimilarUser, SimilarUsers
+
+NEW_USER_NAME = "New viewer"
+# A new user's first recommendations come from the best model that is loaded.
+COLD_START_MODELS = ("hybrid", "two_tower", "bert4rec", "ease", "popularity")
+
+
+class UserService:
+    """The user list, profiles and cold-start creation."""
+
+    RECENT = 20
+
+    def __init__(self, db: Database, catalogue: Catalogue, recommendations: RecommendationService) -> None:
+        self.db, self.catalogue, self.recommendations = db, catalogue, recommendations
+
+    def list_users(self, q: str | None, page: int, page_size: int) -> tuple[list[s.UserSummary], int]:
+        """A page of users with their stats."""
+        with self.db.session() as session:
+            result = repo.list_users(session, page=page, per_page=page_size, query=q)
+        return [self._summary(u) for u in result.items], result.total
+
+    def _summary(self, user: repo.UserSummary) -> s.UserSummary:
+        """A user as the picker shows them: distinctive taste, favourite films, activity."""
+        return from_record(s.UserSummary, user, **self._profile(user.profile))
+
+    def _profile(self, profile: repo.TasteProfile) -> dict[str, Any]:
+        favourites = [self.catalogue.movies[m] for m in profile.favourite_ids if m in self.catalogue.movies]
+        return {
+            "taste": [s.Trait.model_validate(t, from_attributes=True) for t in profile.taste],
+            "favourites": favourites,
+            "first_rated_at": profile.first_rated_at,
+            "last_rated_at": profile.last_rated_at,
+        }
+
+    def ratings(self, user_id: int, page: int, page_size: int) -> tuple[list[s.UserRating], int]:
+        """A page of every film the user rated, newest first (404 for an unknown id)."""
+        with self.db.session() as session:
+            result = repo.user_ratings(session, user_id, page=page, per_page=page_size)
+        items = [
+            s.UserRating(movie=self.catalogue.movies[r.movie_id], rating=r.value or 0.0, at=r.at, source=r.source)
+            for r in result.items
+            if r.movie_id in self.catalogue.movies
+        ]
+        return items, result.total
+
+    def similar(self, user_id: int, k: int) -> s.SimilarUsers:
+        """People with similar taste: the Two-Tower model's nearest user vectors to this user's history, else (not
+        loaded) the users sharing most of their distinctive genres and tags, saying so."""
+        model = self.recommendations.models.models.get("two_tower")
+        with self.db.session() as session:
+            history = repo.user_history(session, user_id)
+            found: list[SimilarUser] = []
+            if isinstance(model, SimilarUsers) and history.movie_ids:
+                with time_inference("two_tower", "similar_users"):
+                    found = model.similar_users(history.movie_ids, k + 1)
+            if found:
+                scored = [(u.user_id, u.score) for u in found if u.user_id != user_id][:k]
+                name: Literal["two_tower", "taste"] = "two_tower"
+                note = None
+            else:
+                scored = repo.taste_neighbours(session, user_id, k)
+                name = "taste"
+                why = "it is not loaded" if model is None else "it has no vectors for this user's history"
+                note = f"Two-Tower could not answer ({why}): people who share this user's distinctive genres and tags"
+            users = repo.users_by_id(session, [u for u, _ in scored])
+        items = [
+            s.SimilarUser(score=round(score, 4), user=self._summary(users[u])) for u, score in scored if u in users
+        ]
+        return s.SimilarUsers(user_id=user_id, model=name, note=note, items=items)
+
+    def get(self, user_id: int) -> s.UserDetail:
+        """A user's profile (404 for an unknown id)."""
+        with self.db.session() as session:
+            return self._detail(repo.get_user(session, user_id, recent=self.RECENT))
+
+    def create(self, liked_movie_ids: list[int], display_name: str | None, secret_hash: str) -> s.NewUser:
+        """Create the user with their likes stored as feedback, then recommend from those likes at once. The answer's
+        `secret` is left empty: the route hands the secret over (api/ownership.py), the database keeps its hash."""
+        unknown = [m for m in liked_movie_ids if m not in self.catalogue.movies]
+        if unknown:
+            raise ResourceNotFoundError(f"movie ids not in the catalogue: {unknown[:10]}")
+        # Chosen before the user is written, so a missing model never leaves a user without an answer.
+        model = self.recommendations.models.first_loaded(COLD_START_MODELS)
+        with self.db.session() as session:
+            detail = repo.create_user(session, display_name or NEW_USER_NAME, liked_movie_ids, secret_hash=secret_hash)
+        recs = self.recommendations.for_history(model, liked_movie_ids, s.DEFAULT_K, detail.user_id)
+        return s.NewUser(user=self._detail(detail), recommendations=recs, secret="")
+
+    def _detail(self, user: repo.UserDetail) -> s.UserDetail:
+        genre_counts: dict[str, int] = {}
+        recent = []
+        for item in user.recent:
+            movie = self.catalogue.movies.get(item.movie_id)
+            if movie is None:
+                continue
+            recent.append(from_record(s.HistoryItem, item, movie=movie))
+            for genre in movie.genres:
+                genre_counts[genre] = genre_counts.get(genre, 0) + 1
+        recent_genres = [
+            s.GenreCount(genre=g, count=n) for g, n in sorted(genre_counts.items(), key=lambda x: (-x[1], x[0]))
+        ]
+        return from_record(
+            s.UserDetail, user, **self._profile(user.profile), recent_genres=recent_genres, recent=recent
+        )
