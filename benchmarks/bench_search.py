@@ -7,6 +7,12 @@ Two catalogues ("variants"), judged with the same relevance lists:
 - `plain`:    ml-latest-small as shipped (titles, genres, years, user tags): what a user without a TMDB key has.
 Results may be shorter than 20: search stops where relevance stops, so recall@20 counts what it returned.
 
+Personalisation (hybrid mode, both variants): for PERSONAL_USERS real users drawn with a fixed seed, each query is
+searched with and without the user's taste. Taste re-orders relevant results only, so the result set must stay the
+same (checked on the first 20 and on the whole answer, k = max_k) while nDCG@10 may drop only a little. The API
+passes Two-Tower affinities; here, so that no trained model is needed, a user's affinity for a film is the cosine
+between its who-rated-what vector (the index's collab vectors) and the mean vector of the films they rated 4+.
+
 Baselines measured in the same run:
 - query embedding: the torch sentence-transformers model encoding the same queries one at a time;
 - whole search: a trivial scan, lower-cased substring match of the query over every movie document in Python.
@@ -31,12 +37,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from movie_genie.data.enrich import enrich_movies, read_metadata_csv
 from movie_genie.data.stages import load_dataset
 from movie_genie.data.tables import read_tables, write_tables
-from movie_genie.search.build import MANIFEST_FILE, build_index, embed_catalogue
+from movie_genie.search.build import CATALOGUE_FILE, COLLAB_FILE, MANIFEST_FILE, build_index, embed_catalogue
 from movie_genie.search.config import SearchConfig
 from movie_genie.search.documents import build_documents
 from movie_genie.search.embeddings import EMBEDDINGS_FILE
@@ -53,6 +60,10 @@ RESULTS = ROOT / "benchmarks" / "results" / "search.json"
 QUALITY_MODES = ("semantic", "lexical", "title", "hybrid")
 K = 10
 RECALL_K = 20
+PERSONAL_USERS = 5  # users drawn (seed PERSONAL_SEED) among those with at least PERSONAL_MIN_RATINGS ratings
+PERSONAL_SEED = 0
+PERSONAL_MIN_RATINGS = 50
+PERSONAL_MAX_NDCG_DROP = 0.05  # the most the mean nDCG@10 may fall with taste (the goal; printed, not enforced)
 
 
 def _shared() -> Path:
@@ -139,6 +150,72 @@ def quality(engine: SearchEngine, queries: list[dict[str, Any]]) -> dict[str, An
             "per_query_ndcg@10": per_query,
         }
     return out
+
+
+def taste_affinities(index_dir: Path, ratings: Any, users: int = PERSONAL_USERS) -> dict[int, dict[int, float]]:
+    """{user_id: {movie_id: affinity}} for `users` real users drawn with a fixed seed (see the module docstring)."""
+    catalogue = pd.read_parquet(index_dir / CATALOGUE_FILE, columns=["movie_id"])
+    movie_ids = catalogue["movie_id"].to_numpy(dtype=np.int64)
+    collab = np.load(index_dir / COLLAB_FILE)  # [n, d] unit rows (zero for unrated films)
+    row_of = {int(m): i for i, m in enumerate(movie_ids)}
+    counts = ratings["user_id"].value_counts()
+    eligible = np.sort(counts[counts >= PERSONAL_MIN_RATINGS].index.to_numpy())
+    chosen = np.random.default_rng(PERSONAL_SEED).choice(eligible, size=min(users, len(eligible)), replace=False)
+    out: dict[int, dict[int, float]] = {}
+    for user in sorted(int(u) for u in chosen):
+        liked = ratings[(ratings["user_id"] == user) & (ratings["rating"] >= 4.0)]["movie_id"]
+        rows = [row_of[int(m)] for m in liked if int(m) in row_of]
+        taste = collab[rows].mean(axis=0)  # [d]
+        taste /= np.linalg.norm(taste) or 1.0
+        out[user] = {int(m): float(a) for m, a in zip(movie_ids, collab @ taste, strict=True)}
+    return out
+
+
+def personalisation(engine: SearchEngine, queries: list[dict[str, Any]], tastes: dict[int, dict[int, float]]) -> dict:
+    """Per (user, query), hybrid: the same result set with and without taste (k = 20 and k = max_k) and the change
+    of nDCG@10 (k = 20)."""
+    max_k = engine.config.ranking.max_k
+
+    def ids(query: str, k: int, affinity: dict[int, float] | None = None) -> tuple[list[int], bool]:
+        result = engine.search(query, k=k, personal_scores=affinity)
+        return [h.movie_id for h in result.hits], result.personalised
+
+    same20, same_all, reordered, base_ndcg, taste_ndcg = [], [], [], [], []
+    for affinity in tastes.values():
+        for item in queries:
+            relevant = {int(m) for m in item["relevant"]}
+            plain, _ = ids(item["query"], RECALL_K)
+            mine, personalised = ids(item["query"], RECALL_K, affinity)
+            same20.append(set(mine) == set(plain))
+            same_all.append(set(ids(item["query"], max_k, affinity)[0]) == set(ids(item["query"], max_k)[0]))
+            reordered.append(personalised)
+            base_ndcg.append(ndcg_at(plain, relevant))
+            taste_ndcg.append(ndcg_at(mine, relevant))
+    drops = np.array(base_ndcg) - np.array(taste_ndcg)
+    return {
+        "users": sorted(tastes),
+        "pairs": len(same20),
+        "same_set@20": round(statistics.fmean(same20), 4),
+        "same_set_all": round(statistics.fmean(same_all), 4),
+        "reordered": round(statistics.fmean(reordered), 4),
+        "ndcg@10_without": round(statistics.fmean(base_ndcg), 4),
+        "ndcg@10_with": round(statistics.fmean(taste_ndcg), 4),
+        "ndcg@10_mean_drop": round(float(drops.mean()), 4),
+        "ndcg@10_worst_drop": round(float(drops.max()), 4),
+        "ndcg@10_drop_ok": bool(drops.mean() <= PERSONAL_MAX_NDCG_DROP),
+    }
+
+
+def _personal_table(p: dict[str, Any]) -> str:
+    rows = [
+        ("same result set, k = 20", f"{p['same_set@20']:.1%}"),
+        ("same result set, k = max_k (whole answer)", f"{p['same_set_all']:.1%}"),
+        ("re-ordered by taste", f"{p['reordered']:.1%}"),
+        ("nDCG@10 without -> with taste", f"{p['ndcg@10_without']:.3f} -> {p['ndcg@10_with']:.3f}"),
+        (f"nDCG@10 mean drop (goal <= {PERSONAL_MAX_NDCG_DROP})", f"{p['ndcg@10_mean_drop']:+.3f}"),
+        ("nDCG@10 worst drop of one query", f"{p['ndcg@10_worst_drop']:+.3f}"),
+    ]
+    return _table(rows, ("personalisation (hybrid)", "value"))
 
 
 def _quality_table(qual: dict[str, Any]) -> str:
@@ -273,14 +350,19 @@ def main() -> None:
         load_s = time.perf_counter() - start
         qual = quality(engine, queries)
         title_qual = quality(engine, title_queries)
+        ratings = read_tables(WORKDIRS[variant] / "processed")["ratings"]
+        personal = personalisation(engine, queries, taste_affinities(index_dirs[variant], ratings))
         print(f"\n[{variant}] quality on {len(queries)} judged plain-language queries ({len(engine):,} movies)")
         print(_quality_table(qual))
         print(f"\n[{variant}] quality on {len(title_queries)} judged title queries (franchises, typos)")
         print(_quality_table(title_qual))
+        print(f"\n[{variant}] personalisation: users {personal['users']} x {len(queries)} queries")
+        print(_personal_table(personal))
         report["variants"][variant] = {
             "movies": len(engine),
             "quality": qual,
             "title_quality": title_qual,
+            "personalisation": personal,
             "engine_load_s": round(load_s, 3),
         }
         if args.no_latency or variant != "metadata":

@@ -1,11 +1,13 @@
 """Search answers the query first, on a real index over real ml-latest-small films (with and without TMDB metadata):
-results stop where relevance stops, franchises group under a title query, personal taste only re-orders relevant
-hits, well-known answers lead, misspelt titles say "did you mean", and filters alone browse."""
+results stop where relevance stops, franchises group under a title query, personal taste only re-orders the results
+(never swaps one in), well-known answers lead, misspelt titles say "did you mean", filters alone browse, and a title
+query is never expanded."""
 
 from __future__ import annotations
 
 import pytest
 
+from movie_genie.search.config import SearchConfig
 from movie_genie.search.engine import SearchEngine, SearchFilters
 
 GODFATHER = {858, 1221, 2023, 172591}
@@ -80,3 +82,24 @@ def test_filters_alone_browse_best_known_first(engine, latest_small) -> None:
     browsed = [counts[m] for m in _ids(result)]
     assert browsed[0] == max(browsed) or browsed[0] >= 100, browsed  # well-known first (popularity x quality)
     assert not result.personalised and result.did_you_mean is None
+
+
+def test_taste_never_swaps_a_film_into_the_results(engine) -> None:
+    """The k films a query gives stay the k films with any taste; only their order may change."""
+    prequel_fan = {5378: 10.0, 33493: 10.0, 2628: 10.0}  # Attack of the Clones, Revenge of the Sith, Phantom Menace
+    for k in (3, 10):
+        plain = _ids(engine.search("star wars", k=k))
+        tasted = engine.search("star wars", k=k, personal_scores=prequel_fan)
+        assert set(_ids(tasted)) == set(plain), (k, plain, _ids(tasted))
+    robots = engine.search("action movies with robots", k=5, personal_scores={m: 1.0 for m in ONE_RATING_ROBOTS})
+    assert set(_ids(robots)) == set(_ids(engine.search("action movies with robots", k=5)))
+
+
+def test_a_title_query_is_not_expanded(small_index, plain_index) -> None:
+    """Query expansion from the best hits widens descriptions; a title's films are the answer as they are."""
+    for built in (small_index, plain_index):
+        config = SearchConfig.from_dict({**built.engine.config.model_dump(), "expansion": {"seeds": 0}})
+        unexpanded = SearchEngine.load(built.path, config)
+        for query in ("godfather", "star wars"):
+            assert _ids(built.engine.search(query, k=20)) == _ids(unexpanded.search(query, k=20)), query
+        assert built.engine.config.expansion.seeds > 0  # on by default: every description above was expanded

@@ -1,6 +1,6 @@
 """Search: sentence encoder, vector index, lexical index, fusion, filters, suggestions.
 
-Pipeline (each step a CLI stage; DESIGN.md §2):
+Pipeline (each step a CLI stage; docs/search.md, docs/pipeline.md):
 - `movie-genie embed`  documents.build_documents -> encoder (torch MiniLM) -> artifacts/embeddings/embeddings.npz
                        (movie_id int64 [n], embedding float32 [n, 384] unit length, text_hash str [n]);
 - `movie-genie index`  embeddings + documents -> artifacts/index/ (FAISS, BM25, catalogue with rating counts,

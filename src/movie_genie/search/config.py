@@ -56,7 +56,7 @@ class LexicalConfig(_Section):
 class RankingConfig(_Section):
     """Query-time ranking: evidence weights, the relevance cut-off, the prior, personalisation, limits."""
 
-    candidates: int = Field(default=100, ge=1)  # taken from each retriever before fusion
+    candidates: int = Field(default=200, ge=1)  # taken from each retriever before fusion
     # Each retriever's evidence is scaled to 0-1 per query (semantic and BM25 relative to the best candidate,
     # titles absolute), then fused as a weighted mean with these weights.
     semantic_weight: float = Field(default=1.0, ge=0)
@@ -96,6 +96,19 @@ class CollabConfig(_Section):
     weight: float = Field(default=0.0, ge=0)  # weight of the neighbourhood evidence (0: off; see params.yaml)
 
 
+class ExpansionConfig(_Section):
+    """Query expansion from the best hits (pseudo-relevance feedback, Rocchio style, hybrid mode only).
+
+    The query's vector plus `beta` x the centroid of the `seeds` best first-pass hits' document vectors is searched
+    again; that list joins the fusion with `weight`. It finds films that match the topic of the best answers in other
+    words ("giant robots" -> Pacific Rim). A title query is never expanded: its films are the answer.
+    """
+
+    seeds: int = Field(default=3, ge=0)  # best first-pass hits whose document vectors form the centroid (0: off)
+    beta: float = Field(default=2.0, ge=0)  # weight of the centroid against the query's own vector
+    weight: float = Field(default=1.0, ge=0)  # weight of the expanded list in the fusion
+
+
 class SearchConfig(_Section):
     """The whole `search` section."""
 
@@ -105,6 +118,7 @@ class SearchConfig(_Section):
     lexical: LexicalConfig = LexicalConfig()
     ranking: RankingConfig = RankingConfig()
     collab: CollabConfig = CollabConfig()
+    expansion: ExpansionConfig = ExpansionConfig()
 
     @classmethod
     def from_params(cls, params: Params) -> SearchConfig:

@@ -5,15 +5,17 @@ Modes:
 - "semantic": cosine between the query's MiniLM vector and each movie document's vector (FAISS);
 - "lexical":  BM25 over the same documents, title boosted;
 - "title":    typo-tolerant title match (rapidfuzz) plus titles that start with the query;
-- "hybrid":   each retriever's evidence scaled to 0-1 for this query, fused as a weighted mean.
+- "hybrid":   each retriever's evidence scaled to 0-1 for this query, fused as a weighted mean; a description (not a
+              title query) is then expanded: the query's vector moved towards the best hits' documents is searched
+              again and joins the mean (pseudo-relevance feedback, `expansion` in params.yaml).
 Every mode answers the query first: results stop where relevance stops (below `min_relevance` x the best hit's
 relevance), so a title query returns its films and franchise, not a page padded with strangers. Among relevant
 hits, a popularity x quality prior (`prior_weight`) puts well-known answers first. A query word found in no title
 and no document is corrected to the closest title word when that makes a title match ("did you mean").
 An empty query with filters browses: the filtered films by the prior.
 Personalisation: the caller passes affinities for candidate movies (the API uses the Two-Tower model; search
-never imports models). They re-order the relevant hits only (never add one), and the result says
-`personalised=True` only when that changed the ranking of the returned hits.
+never imports models). They re-order the k hits the query gives without them (never add or swap one in), and the
+result says `personalised=True` only when that changed their order.
 """
 
 from __future__ import annotations
@@ -227,6 +229,17 @@ class SearchEngine:
         else:
             evidence = self._evidence(corrected or text, cast(Mode, mode), allowed)
             relevance = self._relevance(evidence, cast(Mode, mode))
+            expand = self.config.expansion
+            if (
+                mode == "hybrid"
+                and expand.seeds > 0
+                and expand.weight > 0
+                and relevance
+                and not _title_query(evidence, self.config.ranking.title_contains_score)
+            ):
+                evidence["expansion"] = self._expansion(corrected or text, relevance, allowed)
+                evidence.update(self._genre_evidence(corrected or text, evidence))
+                relevance = self._relevance(evidence, cast(Mode, mode))
             if mode == "hybrid" and self._collab is not None and self.config.collab.weight > 0 and relevance:
                 evidence["collab"] = self._neighbourhood(relevance, allowed)
                 relevance = self._relevance(evidence, cast(Mode, mode))
@@ -237,8 +250,9 @@ class SearchEngine:
         personalised = False
         used_personal: set[int] = set()
         if personal_scores is not None and self.config.ranking.personal_weight > 0 and rows_ranked:
-            rows_ranked, scores, used_personal = self._personalise(rows_ranked, scores, personal_scores)
-            personalised = rows_ranked[:k] != base_top
+            # Taste re-orders the k films the query itself gives; it never swaps one in from further down.
+            rows_ranked, scores, used_personal = self._personalise(base_top, scores, personal_scores)
+            personalised = rows_ranked != base_top
 
         hits = []
         for row in rows_ranked[:k]:
@@ -330,12 +344,7 @@ class SearchEngine:
             ef = self.config.vector.hnsw_ef_search
             rows, sims = vector_search(self._vectors, vector, rank.candidates, ef, allowed)  # type: ignore[arg-type]
             if len(rows):
-                # Cosines relative to this query's candidates: the best is 1, the last candidate 0.
-                top, floor = float(sims[0]), float(sims[-1])
-                span = top - floor if top - floor > 1e-6 else 1.0
-                lists["semantic"] = {
-                    int(r): max(0.0, (float(c) - floor) / span) for r, c in zip(rows, sims, strict=True)
-                }
+                lists["semantic"] = _relative(rows, sims)
         if mode in ("lexical", "hybrid"):
             bm25 = self._lexical.scores(text)  # [n]
             found = _top(bm25, rank.candidates, allowed, minimum=1e-9)
@@ -344,12 +353,29 @@ class SearchEngine:
         if mode in ("title", "hybrid"):
             lists["title"] = self._title_evidence(text, allowed)
         if mode == "hybrid":
-            named = {g.lower() for w in normalise(text).split(" ") for g in self._genre_words.get(w, ())}
-            if named:
-                # Only films another retriever found: a genre alone never makes a film relevant.
-                pool: set[int] = set().union(*lists.values())
-                lists["genre"] = {r: 1.0 for r in pool if any(self._genre_masks[g][r] for g in named)}
+            lists.update(self._genre_evidence(text, lists))
         return lists
+
+    def _genre_evidence(self, text: str, lists: Mapping[str, Mapping[int, float]]) -> dict[str, dict[int, float]]:
+        """{"genre": {row: 1}} for found films of a genre the query names ("scary" -> Horror); {} if it names none."""
+        named = {g.lower() for w in normalise(text).split(" ") for g in self._genre_words.get(w, ())}
+        if not named:
+            return {}
+        # Only films another retriever found: a genre alone never makes a film relevant.
+        pool: set[int] = set().union(*(found for name, found in lists.items() if name != "genre"))
+        return {"genre": {r: 1.0 for r in pool if any(self._genre_masks[g][r] for g in named)}}
+
+    def _expansion(self, text: str, relevance: Mapping[int, float], allowed: np.ndarray | None) -> dict[int, float]:
+        """Films near the query's vector moved towards the best first-pass hits' documents, as evidence 0-1."""
+        cfg = self.config.expansion
+        ordered = self._with_prior(relevance)  # seeds as the reader would see them: the well-known answers first
+        seeds = np.array(sorted(ordered, key=lambda r: (-ordered[r], r))[: cfg.seeds], dtype=np.int64)
+        centroid = self._vectors.reconstruct_batch(seeds).mean(axis=0)  # type: ignore[attr-defined]  # [384]
+        vector = self._encoder.embed_query(text) + cfg.beta * centroid / (float(np.linalg.norm(centroid)) or 1.0)
+        vector = (vector / (float(np.linalg.norm(vector)) or 1.0)).astype(np.float32)  # [384] unit
+        ef = self.config.vector.hnsw_ef_search
+        rows, sims = vector_search(self._vectors, vector, self.config.ranking.candidates, ef, allowed)  # type: ignore[arg-type]
+        return _relative(rows, sims) if len(rows) else {}
 
     def _title_evidence(self, text: str, allowed: np.ndarray | None) -> dict[int, float]:
         """1 for the title itself, `title_contains_score` for titles that hold the query as words or start with it
@@ -388,6 +414,7 @@ class SearchEngine:
         rank = self.config.ranking
         weights = {"semantic": rank.semantic_weight, "lexical": rank.lexical_weight, "title": rank.title_weight}
         weights["collab"] = self.config.collab.weight
+        weights["expansion"] = self.config.expansion.weight
         weights["genre"] = rank.genre_weight
         names = list(lists) if mode == "hybrid" else [mode]
         # Genre evidence only lifts films: it does not raise the bar for queries that name no genre.
@@ -401,7 +428,7 @@ class SearchEngine:
             return {}
         # A query that a title holds ("star wars") is a title query: its films stand far above the rest, so
         # relevance stops higher (the franchise, not Star Trek); descriptions keep the lower bar.
-        title_query = max(lists.get("title", {}).values(), default=0.0) >= rank.title_contains_score
+        title_query = _title_query(lists, rank.title_contains_score)
         if title_query:
             # The films a title query names tie at the top (the exact title a hair above), so the prior orders a
             # franchise by how well known each film is: A New Hope, not The Clone Wars, leads "star wars".
@@ -471,6 +498,18 @@ def _top(
     secondary = -tie_break[candidates] if tie_break is not None else candidates
     order = candidates[np.lexsort((secondary, -scores[candidates]))]
     return {int(r): float(scores[r]) for r in order}
+
+
+def _relative(rows: np.ndarray, sims: np.ndarray) -> dict[int, float]:
+    """Cosines relative to this query's candidates, {row: 0-1}: the best is 1, the last candidate 0."""
+    top, floor = float(sims[0]), float(sims[-1])
+    span = top - floor if top - floor > 1e-6 else 1.0
+    return {int(r): max(0.0, (float(c) - floor) / span) for r, c in zip(rows, sims, strict=True)}
+
+
+def _title_query(lists: Mapping[str, Mapping[int, float]], contains_score: float) -> bool:
+    """Whether a title holds the query ("star wars"): then its films are the answer, and relevance stops higher."""
+    return max(lists.get("title", {}).values(), default=0.0) >= contains_score
 
 
 def _prior(catalogue: pd.DataFrame, damping: float) -> np.ndarray:
