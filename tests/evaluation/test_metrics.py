@@ -15,6 +15,7 @@ from movie_genie.evaluation.metrics import (
     bootstrap_ci,
     coverage,
     evaluate,
+    paired_difference_ci,
     per_user_metrics,
     rank_targets,
     test_set,
@@ -90,6 +91,24 @@ def test_bootstrap_interval_is_seeded_and_brackets_the_mean() -> None:
     assert first[0] < values.mean() < first[1]
     assert first[1] - first[0] < 0.1
     assert bootstrap_ci(np.ones(10), 100, seed=0) == (1.0, 1.0)
+
+
+def test_paired_difference_sees_a_consistent_win_that_separate_intervals_miss() -> None:
+    """Per-user scores that vary a lot between users but where model A is a little better on almost every user: the
+    two models' own intervals overlap, the paired interval of the difference lies above zero."""
+    rng = np.random.default_rng(3)
+    baseline = rng.random(300)  # a wide spread between users
+    better = baseline + 0.02 + rng.normal(0, 0.005, 300)  # a small, consistent gain per user
+    low_a, _ = bootstrap_ci(better, 1000, seed=0)
+    _, high_b = bootstrap_ci(baseline, 1000, seed=0)
+    assert low_a < high_b  # unpaired: the intervals overlap
+    difference, low, high = paired_difference_ci(better, baseline, 1000, seed=0)
+    assert 0 < low <= difference <= high
+    assert difference == pytest.approx(float((better - baseline).mean()))
+    # A model against itself: exactly no difference.
+    assert paired_difference_ci(baseline, baseline, 1000, seed=0) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="same users"):
+        paired_difference_ci(baseline, baseline[:10], 1000, seed=0)
 
 
 def test_score_shape_mismatch_is_a_clear_error() -> None:
