@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Response, redirect, url_for
+from flask import Response, g, redirect, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.exceptions import BadRequest
@@ -151,6 +151,8 @@ def create_app(
     @app.after_request
     def _tag_instance(response: Response) -> Response:
         response.headers["X-Instance"] = instance
+        if "request_id" in g:  # a request that logged impressions: the id they carry
+            response.headers["X-Request-Id"] = g.request_id
         return response
 
     return app

@@ -43,6 +43,16 @@ class ServingConfig(BaseModel):
     web_dist: Path = Path("web/dist")
     # Extra image hosts allowed by the Content-Security-Policy (TMDB posters).
     image_hosts: tuple[str, ...] = ("https://image.tmdb.org",)
+    # Impressions (online evaluation, api/impressions.py): log every served list; a background thread per worker
+    # writes the queued ones every `impression_flush_ms` or once `impression_batch` are waiting, in one transaction.
+    log_impressions: bool = True
+    impression_flush_ms: int = Field(default=250, ge=10, le=60_000)
+    impression_batch: int = Field(default=200, ge=1, le=10_000)
+    # Queued impressions beyond this are dropped (and counted) rather than grow memory while the database is down.
+    impression_queue_max: int = Field(default=20_000, ge=1)
+    # A rating or mark without an impression id is attributed to the user's newest impression that showed the film
+    # within this many hours.
+    attribution_window_h: float = Field(default=24.0, gt=0)
 
     @classmethod
     def from_params(cls, params: Params) -> ServingConfig:

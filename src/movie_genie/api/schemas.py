@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from movie_genie.db.models import MAX_ID, FeedbackKind
 from movie_genie.db.repository import MovieSort
+from movie_genie.evaluation.online import OnlineReport
 from movie_genie.evaluation.schema import EvaluationReport, ModelEntry
 
 MAX_K = 100
@@ -27,6 +28,7 @@ MIN_COLD_START_LIKES = 3
 MAX_COLD_START_LIKES = 50
 MAX_SUGGESTIONS = 20
 MAX_IDEMPOTENCY_KEY = 255
+IMPRESSION_ID_PATTERN = r"^[0-9a-f]{32}$"
 # Ids: at most MAX_ID (db/models.py: the 32-bit id columns); larger values can only be mistakes. The feedback kinds
 # (FeedbackKind) and browse orders (MovieSort) are the database layer's too.
 YEAR_MIN, YEAR_MAX = 1870, 2100
@@ -277,6 +279,12 @@ class FeedbackBody(_Strict):
     movie_id: StrictId
     kind: FeedbackKind
     value: Rating | None = None
+    impression_id: str | None = Field(
+        default=None,
+        pattern=IMPRESSION_ID_PATTERN,
+        description="the impression (meta.impression_id) the film was shown in; omitted: the user's newest one "
+        "that showed it, if any",
+    )
 
     @model_validator(mode="after")
     def _value_matches_kind(self) -> FeedbackBody:
@@ -285,6 +293,24 @@ class FeedbackBody(_Strict):
         if self.kind != "rating" and self.value is not None:
             raise ValueError(f"'{self.kind}' takes no value; send value only with kind 'rating'")
         return self
+
+
+class ImpressionPath(_Strict):
+    """An impression id in the path (`meta.impression_id` of the list that showed the film)."""
+
+    impression_id: str = Field(pattern=IMPRESSION_ID_PATTERN, description="32 lowercase hex digits")
+
+
+class ClickBody(_Strict):
+    """The film a user opened from a list (a click on its card)."""
+
+    movie_id: StrictId
+
+
+class ExperimentPath(_Strict):
+    """An experiment's name (params.yaml `experiments`)."""
+
+    name: str = Field(max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 
 
 class CreateUserBody(_Strict):
@@ -553,6 +579,16 @@ class HomePage(BaseModel):
     rows: list[HomeRow]
 
 
+class Click(BaseModel):
+    """A click attributed to the impression that showed the film: where it was and which ranker put it there."""
+
+    id: int
+    impression_id: str
+    movie_id: int
+    position: int = Field(description="1 = the first film of the list")
+    team: str | None = Field(description="interleaved lists: the ranker that contributed the film")
+
+
 class ModelInfo(BaseModel):
     """A loaded model: its version and its evaluation figures (test split) from the report."""
 
@@ -639,6 +675,19 @@ class RecommendationMeta(CachedMeta):
     model_version: str | None = None
     k: int
     history_size: int
+    impression_id: str | None = Field(
+        default=None, description="this list's impression: send it with a click or a mark (null: logging off)"
+    )
+    experiment: str | None = Field(default=None, description="the experiment that chose the list, if any")
+    variant: str | None = Field(default=None, description="the user's variant in that experiment")
+
+
+class HomeMeta(CachedMeta):
+    """The home page's meta: each recommendation row's impression."""
+
+    impression_ids: dict[str, str] = Field(
+        default={}, description="row id -> the impression of that row (the history row has none)"
+    )
 
 
 DataT = TypeVar("DataT")
@@ -742,7 +791,7 @@ class MovieMarkResponse(Envelope[MovieMark, Meta]):
     """GET /api/users/{user_id}/movies/{movie_id}."""
 
 
-class HomeResponse(Envelope[HomePage, CachedMeta]):
+class HomeResponse(Envelope[HomePage, HomeMeta]):
     """GET /api/users/{user_id}/home."""
 
 
@@ -756,3 +805,11 @@ class ModelsResponse(Envelope[ModelsInfo, Meta]):
 
 class CatalogueResponse(Envelope[CatalogueInfo, Meta]):
     """GET /api/catalogue."""
+
+
+class ClickResponse(Envelope[Click, Meta]):
+    """POST /api/impressions/{impression_id}/clicks."""
+
+
+class OnlineReportResponse(Envelope[OnlineReport, Meta]):
+    """GET /api/experiments/{name}/report."""

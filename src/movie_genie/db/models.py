@@ -200,6 +200,63 @@ class FeedbackEvent(Base):
     )
 
 
+# What a person can do with a film they were shown (impression_events.kind): open it (a click on a card) or mark it.
+IMPRESSION_EVENT_KINDS: tuple[str, ...] = ("click", *FEEDBACK_KINDS)
+
+
+class Impression(Base):
+    """A list the API served to a user (online evaluation, evaluation/online.py): which surface, model and model
+    version, the experiment variant when one assigned it, and the films in the order shown (`movie_ids`; `teams`
+    names the ranker that contributed each film of an interleaved list, NULL otherwise). The id is made by the
+    server when it answers (a UUID, hex), so the answer carries it before the batched write (api/impressions.py)
+    has stored the row. The films are a JSON list, not a row each: a list of 20 is one row to write, and every
+    question asked of it (was film X in impression Y, at which position) starts from the impression."""
+
+    __tablename__ = "impressions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.user_id", ondelete="CASCADE"))
+    surface: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    experiment: Mapped[str | None] = mapped_column(String(100))
+    variant: Mapped[str | None] = mapped_column(String(64))
+    movie_ids: Mapped[list[int]] = mapped_column(JsonList)
+    teams: Mapped[list[str] | None] = mapped_column(JsonList)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        # Attribution without an impression id: the user's recent impressions, newest first.
+        Index("ix_impressions_user_id_created_at", "user_id", "created_at"),
+        # The online report reads one experiment's impressions.
+        Index("ix_impressions_experiment_variant", "experiment", "variant"),
+    )
+
+
+class ImpressionEvent(Base):
+    """Something the user did with a film an impression showed them: a click (opened it) or a mark (rating, like,
+    dislike, watched, dismiss), attributed to that impression, with the film's position (1 = first) and, in an
+    interleaved list, the team that contributed it."""
+
+    __tablename__ = "impression_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    impression_id: Mapped[str] = mapped_column(ForeignKey("impressions.id", ondelete="CASCADE"))
+    movie_id: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("position >= 1", name="position_positive"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in IMPRESSION_EVENT_KINDS)})", name="kind_known"),
+        Index("ix_impression_events_impression_id", "impression_id"),
+    )
+
+
 class LoadState(Base):
     """What `db load` last loaded (data set name, fingerprints): lets a reload skip unchanged tables."""
 

@@ -355,24 +355,24 @@ def get_movie(session: Session, movie_id: int) -> MovieDetail:
     )
 
 
+# What a film card shows (MovieSummary's fields), as stored by `db load`.
+_CARD_COLUMNS = (
+    Movie.movie_id,
+    Movie.title,
+    Movie.year,
+    Movie.genres,
+    Movie.poster_path,
+    Movie.rating_count,
+    Movie.rating_mean,
+)
+
+
 def get_movies(session: Session, movie_ids: Iterable[int]) -> dict[int, MovieSummary]:
     """Summaries for many ids in a few queries (e.g. a recommendation list); unknown ids are left out."""
     ids = list(dict.fromkeys(_storable(movie_ids)))
     rows: list[Any] = []
     for chunk in _chunks(ids):
-        rows.extend(
-            session.execute(
-                select(
-                    Movie.movie_id,
-                    Movie.title,
-                    Movie.year,
-                    Movie.genres,
-                    Movie.poster_path,
-                    Movie.rating_count,
-                    Movie.rating_mean,
-                ).where(Movie.movie_id.in_(chunk))
-            )
-        )
+        rows.extend(session.execute(select(*_CARD_COLUMNS).where(Movie.movie_id.in_(chunk))))
     stats = _live_stats(
         session, [r.movie_id for r in rows], {r.movie_id: (r.rating_count, r.rating_mean) for r in rows}
     )
@@ -411,17 +411,7 @@ def canonical_genre(genre: str, known: Iterable[str]) -> str:
 def catalogue_cards(session: Session) -> list[MovieSummary]:
     """Every movie's card with the data set's rating figures (as `db load` stored them, mean to 3 decimals): what
     the API keeps in memory. One query over the movies table."""
-    rows = session.execute(
-        select(
-            Movie.movie_id,
-            Movie.title,
-            Movie.year,
-            Movie.genres,
-            Movie.poster_path,
-            Movie.rating_count,
-            Movie.rating_mean,
-        )
-    )
+    rows = session.execute(select(*_CARD_COLUMNS))
     return [
         MovieSummary(
             movie_id=int(r.movie_id),

@@ -202,7 +202,7 @@ export interface paths {
         };
         /**
          * The user's home page: ordered rows (purpose, model, cards with reasons), none showing a film they touched;
-         * @description its reasons name films the user liked, so a profile created in the app: its owner only.
+         * @description its reasons name films the user liked, so a profile created in the app: its owner only. Each recommendation<br/>row is logged as an impression (meta.impression_ids).
          */
         get: operations["read_user_home"];
         put?: never;
@@ -369,8 +369,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Top-k films for the user from the chosen model (history read from the database on every miss); the reasons
-         * @description name films the user liked, so a profile created in the app: its owner only.
+         * Top-k films for the user from the chosen model (history read from the database on every miss); with no model
+         * @description named, a running experiment may choose the list (meta.experiment, meta.variant). The list is logged as an<br/>impression (meta.impression_id). The reasons name films the user liked, so a profile created in the app: its<br/>owner only.
          */
         get: operations["recommend_movies"];
         put?: never;
@@ -392,7 +392,7 @@ export interface paths {
         put?: never;
         /**
          * Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere.
-         * @description With an Idempotency-Key, a retry answers what the first request answered; the key with another body is a 409.<br/>Only the profile's owner may write (its bearer secret; MovieLens profiles in demo mode only): else 401/403.
+         * @description With an Idempotency-Key, a retry answers what the first request answered; the key with another body is a 409.<br/>Only the profile's owner may write (its bearer secret; MovieLens profiles in demo mode only): else 401/403.<br/>A new mark is credited to the impression that showed the film (`impression_id`, else the user's newest).
          */
         post: operations["record_feedback"];
         /**
@@ -400,6 +400,46 @@ export interface paths {
          * @description Only the profile's owner may (as for POST).
          */
         delete: operations["remove_feedback"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/impressions/{impression_id}/clicks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The user opened a film from a list: stored with the film's position (and, interleaved, its ranker); 404 when
+         * @description the impression is unknown or did not show the film. The impression's user's owner only (as for feedback).
+         */
+        post: operations["record_click"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments/{name}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per variant: impressions, click-through, rating-after-impression and MRR of clicks with 95% intervals;
+         * @description interleaving: wins per ranker and a binomial test; the fixed-horizon decision and its rule. Aggregates only.
+         */
+        get: operations["read_experiment_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1162,23 +1202,7 @@ export interface components {
          */
         HomeResponse: {
             data: components["schemas"]["HomePage"];
-            meta: components["schemas"]["CachedMeta"];
-        };
-        /**
-         * CachedMeta
-         * @description Whether the answer came from the cache.
-         */
-        CachedMeta: {
-            /**
-             * Took Ms
-             * @description server time spent on this request
-             */
-            took_ms: number;
-            /**
-             * Cached
-             * @default false
-             */
-            cached: boolean;
+            meta: components["schemas"]["HomeMeta"];
         };
         /**
          * HomeItem
@@ -1196,6 +1220,30 @@ export interface components {
              * @default null
              */
             note: string | null;
+        };
+        /**
+         * HomeMeta
+         * @description The home page's meta: each recommendation row's impression.
+         */
+        HomeMeta: {
+            /**
+             * Took Ms
+             * @description server time spent on this request
+             */
+            took_ms: number;
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
+            /**
+             * Impression Ids
+             * @description row id -> the impression of that row (the history row has none)
+             * @default {}
+             */
+            impression_ids: {
+                [key: string]: string;
+            };
         };
         /**
          * HomePage
@@ -1417,6 +1465,22 @@ export interface components {
             meta: components["schemas"]["CachedMeta"];
         };
         /**
+         * CachedMeta
+         * @description Whether the answer came from the cache.
+         */
+        CachedMeta: {
+            /**
+             * Took Ms
+             * @description server time spent on this request
+             */
+            took_ms: number;
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
+        };
+        /**
          * SimilarMovies
          * @description Neighbours of a film: by who watched it (collaborative) and by what it is about (content).
          */
@@ -1555,6 +1619,24 @@ export interface components {
             k: number;
             /** History Size */
             history_size: number;
+            /**
+             * Impression Id
+             * @description this list's impression: send it with a click or a mark (null: logging off)
+             * @default null
+             */
+            impression_id: string | null;
+            /**
+             * Experiment
+             * @description the experiment that chose the list, if any
+             * @default null
+             */
+            experiment: string | null;
+            /**
+             * Variant
+             * @description the user's variant in that experiment
+             * @default null
+             */
+            variant: string | null;
         };
         /**
          * FeedbackResponse
@@ -1584,6 +1666,12 @@ export interface components {
              * @default null
              */
             value: number | null;
+            /**
+             * Impression Id
+             * @description the impression (meta.impression_id) the film was shown in; omitted: the user's newest one that showed it, if any
+             * @default null
+             */
+            impression_id: string | null;
         };
         /**
          * RemovedFeedbackResponse
@@ -1606,6 +1694,183 @@ export interface components {
             kind: string;
             /** Removed */
             removed: number;
+        };
+        /**
+         * ClickResponse
+         * @description POST /api/impressions/{impression_id}/clicks.
+         */
+        ClickResponse: {
+            data: components["schemas"]["Click"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * Click
+         * @description A click attributed to the impression that showed the film: where it was and which ranker put it there.
+         */
+        Click: {
+            /** Id */
+            id: number;
+            /** Impression Id */
+            impression_id: string;
+            /** Movie Id */
+            movie_id: number;
+            /**
+             * Position
+             * @description 1 = the first film of the list
+             */
+            position: number;
+            /**
+             * Team
+             * @description interleaved lists: the ranker that contributed the film
+             */
+            team: string | null;
+        };
+        /**
+         * ClickBody
+         * @description The film a user opened from a list (a click on its card).
+         */
+        ClickBody: {
+            /** Movie Id */
+            movie_id: number;
+        };
+        /**
+         * OnlineReportResponse
+         * @description GET /api/experiments/{name}/report.
+         */
+        OnlineReportResponse: {
+            data: components["schemas"]["OnlineReport"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * Decision
+         * @description The fixed-horizon decision, with the rule it applies.
+         */
+        Decision: {
+            /** Rule */
+            rule: string;
+            /** Horizon Reached */
+            horizon_reached: boolean;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "not yet decidable" | "no difference" | "better";
+            /**
+             * Winner
+             * @default null
+             */
+            winner: string | null;
+            /**
+             * @description A/B: CTR of the second minus the first variant
+             * @default null
+             */
+            difference: components["schemas"]["Estimate"] | null;
+        };
+        /**
+         * Estimate
+         * @description A figure with its 95% interval.
+         */
+        Estimate: {
+            /**
+             * Value
+             * @description null when there is nothing to estimate from
+             */
+            value: number | null;
+            /**
+             * Low
+             * @default null
+             */
+            low: number | null;
+            /**
+             * High
+             * @default null
+             */
+            high: number | null;
+        };
+        /**
+         * InterleavingReport
+         * @description Credit per interleaved impression: the ranker whose films got more clicks wins it.
+         */
+        InterleavingReport: {
+            /** Teams */
+            teams: [
+                string,
+                string
+            ];
+            /** Wins */
+            wins: {
+                [key: string]: number;
+            };
+            /**
+             * Ties
+             * @description interleaved impressions with clicks but no preference
+             */
+            ties: number;
+            /** No Clicks */
+            no_clicks: number;
+            /** @description wins of the first ranker / impressions with a preference (Wilson) */
+            share_first: components["schemas"]["Estimate"];
+            /**
+             * P Value
+             * @description two-sided exact binomial test of share_first = 0.5
+             */
+            p_value: number | null;
+        };
+        /**
+         * OnlineReport
+         * @description The online report of one experiment.
+         */
+        OnlineReport: {
+            /** Experiment */
+            experiment: string;
+            /**
+             * Design
+             * @enum {string}
+             */
+            design: "ab" | "interleaving";
+            /** Variants */
+            variants: [
+                string,
+                string
+            ];
+            /** Active */
+            active: boolean;
+            /** Start */
+            start: string | null;
+            /** Stop */
+            stop: string | null;
+            /** Per Variant */
+            per_variant: components["schemas"]["VariantReport"][];
+            /** @default null */
+            interleaving: components["schemas"]["InterleavingReport"] | null;
+            decision: components["schemas"]["Decision"];
+            /** Notes */
+            notes: string[];
+        };
+        /**
+         * VariantReport
+         * @description What users did with one variant's lists.
+         */
+        VariantReport: {
+            /** Variant */
+            variant: string;
+            /** Users */
+            users: number;
+            /** Impressions */
+            impressions: number;
+            /**
+             * Clicked Impressions
+             * @description impressions with at least one click
+             */
+            clicked_impressions: number;
+            /** Clicks */
+            clicks: number;
+            /** @description clicked impressions / impressions (Wilson interval) */
+            ctr: components["schemas"]["Estimate"];
+            /** @description impressions after which a film of the list was rated (Wilson) */
+            rating_rate: components["schemas"]["Estimate"];
+            /** @description mean over impressions of 1 / position of the first click (0: none; normal) */
+            mrr: components["schemas"]["Estimate"];
         };
     };
     responses: never;
@@ -3376,6 +3641,181 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    record_click: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 32 lowercase hex digits */
+                impression_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClickBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClickResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    read_experiment_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineReportResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_openapi3 import APIBlueprint
 
+from movie_genie.api.routes.experiments import bp as experiments_bp
 from movie_genie.api.routes.feedback import bp as feedback_bp
+from movie_genie.api.routes.impressions import bp as impressions_bp
 from movie_genie.api.routes.movies import bp as movies_bp
 from movie_genie.api.routes.recommendations import bp as recommendations_bp
 from movie_genie.api.routes.search import bp as search_bp
@@ -18,4 +20,6 @@ BLUEPRINTS: tuple[APIBlueprint, ...] = (
     search_bp,
     recommendations_bp,
     feedback_bp,
+    impressions_bp,
+    experiments_bp,
 )

@@ -25,8 +25,10 @@ bp = api_blueprint("recommendations", "/api/recommendations", "Personalised reco
     security=OWNER_SECURITY,
 )
 def recommend_movies(query: RecommendationsQuery) -> Response:
-    """Top-k films for the user from the chosen model (history read from the database on every miss); the reasons
-    name films the user liked, so a profile created in the app: its owner only."""
+    """Top-k films for the user from the chosen model (history read from the database on every miss); with no model
+    named, a running experiment may choose the list (meta.experiment, meta.variant). The list is logged as an
+    impression (meta.impression_id). The reasons name films the user liked, so a profile created in the app: its
+    owner only."""
     require_owner(query.user_id, read=True)
-    data, meta = services().recommendations.recommend(query.user_id, query.model, query.k)
+    data, meta = services().online.recommend(query.user_id, query.model, query.k)
     return respond(data, **meta)

@@ -107,10 +107,11 @@ def list_user_feedback(path: UserPath, query: FeedbackListQuery) -> Response:
 )
 def read_user_home(path: UserPath) -> Response:
     """The user's home page: ordered rows (purpose, model, cards with reasons), none showing a film they touched;
-    its reasons name films the user liked, so a profile created in the app: its owner only."""
+    its reasons name films the user liked, so a profile created in the app: its owner only. Each recommendation
+    row is logged as an impression (meta.impression_ids)."""
     require_owner(path.user_id, read=True)
     data, cached = services().home.home(path.user_id)
-    return respond(data, cached=cached)
+    return respond(data, cached=cached, impression_ids=services().online.log_home(path.user_id, data))
 
 
 @bp.get(

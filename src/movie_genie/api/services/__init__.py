@@ -13,6 +13,8 @@ One module per job:
 - `feedback`: store, take back, read and list marks.
 - `search`: the search engine, title suggestions, content neighbours.
 - `rows`: response models from the repository's records (same field names).
+- `online`: experiments (A/B, team-draft interleaving), impressions of served lists, clicks and marks credited to
+  them, and each experiment's online report (docs/online-evaluation.md).
 - `container`: `Services` (all of the above, per process), readiness and the models report.
 
 Live feedback across worker processes: cached answers that depend on a user are keyed by the user's *feedback
@@ -30,6 +32,7 @@ from movie_genie.api.services.explanations import Explainer
 from movie_genie.api.services.feedback import FeedbackService
 from movie_genie.api.services.loaded_models import SERVED, LoadedModels
 from movie_genie.api.services.movies import MovieService
+from movie_genie.api.services.online import OnlineService
 from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.api.services.search import SearchService
 from movie_genie.api.services.users import COLD_START_MODELS, NEW_USER_NAME, UserService
@@ -45,6 +48,7 @@ __all__ = [
     "FeedbackService",
     "LoadedModels",
     "MovieService",
+    "OnlineService",
     "RecommendationService",
     "SearchService",
     "Services",

@@ -14,6 +14,7 @@ from flask import current_app
 from movie_genie.api import schemas as s
 from movie_genie.api.cache import Cache, make_cache
 from movie_genie.api.config import ServingConfig
+from movie_genie.api.impressions import ImpressionLog, ImpressionWriter
 from movie_genie.api.product import HomeService
 from movie_genie.api.services.catalogue import Catalogue, count_catalogue_metadata
 from movie_genie.api.services.database import Database
@@ -21,6 +22,7 @@ from movie_genie.api.services.explanations import Explainer
 from movie_genie.api.services.feedback import FeedbackService
 from movie_genie.api.services.loaded_models import SERVED, LoadedModels
 from movie_genie.api.services.movies import MovieService
+from movie_genie.api.services.online import OnlineService
 from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.api.services.search import SearchService
 from movie_genie.api.services.users import UserService
@@ -29,6 +31,7 @@ from movie_genie.db import repository as repo
 from movie_genie.db.load import EMPTY_CATALOGUE_HELP
 from movie_genie.db.migrate import ensure_schema_current
 from movie_genie.errors import MovieGenieError
+from movie_genie.evaluation.online import load_experiments
 from movie_genie.evaluation.schema import EvaluationReport
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class Services:
     feedback: FeedbackService
     search: SearchService
     home: HomeService
+    online: OnlineService
     report: EvaluationReport | None
     catalogue_info: s.CatalogueInfo
     started_at: float = field(default_factory=time.time)
@@ -76,6 +80,11 @@ class Services:
         explainer = Explainer(catalogue, models, search)
         recommendations = RecommendationService(db, catalogue, models, cache, config, explainer)
         movies = MovieService(db, catalogue, models, search, cache)
+        writer = None
+        if config.log_impressions:
+            c = config
+            writer = ImpressionWriter(db.engine, c.impression_flush_ms, c.impression_batch, c.impression_queue_max)
+        online = OnlineService(db, models, recommendations, ImpressionLog(writer), load_experiments(params), config)
         return cls(
             config=config,
             layout=layout,
@@ -89,6 +98,7 @@ class Services:
             feedback=FeedbackService(db),
             search=search,
             home=HomeService(db, catalogue, models, recommendations, movies, cache),
+            online=online,
             report=_read_report(layout.report_dir / "report.json"),
             catalogue_info=count_catalogue_metadata(db),
         )

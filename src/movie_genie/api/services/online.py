@@ -1,0 +1,197 @@
+"""Online evaluation at serve time: the experiment a user is in and the list it serves them (A/B: the variant's
+model; interleaving: team draft of both rankers), the impression of each served list, clicks and marks attributed
+to the impression that showed the film, and each experiment's report (evaluation/online.py)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from datetime import timedelta
+from typing import Any
+
+from movie_genie.api import schemas as s
+from movie_genie.api.config import ServingConfig
+from movie_genie.api.errors import ResourceNotFoundError
+from movie_genie.api.impressions import ImpressionLog
+from movie_genie.api.services.database import Database
+from movie_genie.api.services.loaded_models import LoadedModels
+from movie_genie.api.services.recommendations import RecommendationService
+from movie_genie.db import impressions as impr
+from movie_genie.db.models import utcnow
+from movie_genie.evaluation.online import Experiment, OnlineReport, assign, online_report, team_draft
+
+log = logging.getLogger(__name__)
+
+
+class OnlineService:
+    """Experiments, impressions, clicks and attribution, and the online report."""
+
+    def __init__(
+        self,
+        db: Database,
+        models: LoadedModels,
+        recommendations: RecommendationService,
+        impressions: ImpressionLog,
+        experiments: tuple[Experiment, ...],
+        config: ServingConfig,
+    ) -> None:
+        self.db, self.models, self.recommendations, self.impressions = db, models, recommendations, impressions
+        self.experiments = {e.name: e for e in experiments}
+        self.config = config
+
+    def choose(self, user_id: int) -> tuple[Experiment, str] | None:
+        """The first running experiment that enrols the user, with their variant; experiments whose models are not
+        both loaded are skipped (their users get the default model, and no impression is credited to them)."""
+        for experiment in self.experiments.values():
+            if not experiment.active() or any(v not in self.models.models for v in experiment.variants):
+                continue
+            variant = assign(experiment, user_id)
+            if variant is not None:
+                return experiment, variant
+        return None
+
+    def recommend(self, user_id: int, model: str | None, k: int) -> tuple[bytes | s.Recommendations, dict[str, Any]]:
+        """GET /api/recommendations: the named model's list, or (none named) the user's experiment variant's, or the
+        default; the served list is logged as an impression whose id the meta carries."""
+        chosen = self.choose(user_id) if model is None else None
+        if chosen is not None and chosen[0].design == "interleaving":
+            return self._interleaved(user_id, chosen[0], k)
+        experiment, variant = chosen if chosen is not None else (None, None)
+        payload, meta = self.recommendations.recommend(user_id, variant if experiment else model, k)
+        movie_ids = [item["movie"]["movie_id"] for item in json.loads(payload)["items"]]
+        meta["impression_id"] = self.impressions.record(
+            user_id,
+            "recommendations",
+            movie_ids,
+            model=meta["model"],
+            model_version=meta["model_version"],
+            experiment=experiment.name if experiment else None,
+            variant=variant,
+        )
+        meta.update(experiment=experiment.name if experiment else None, variant=variant)
+        return payload, meta
+
+    def _interleaved(self, user_id: int, experiment: Experiment, k: int) -> tuple[s.Recommendations, dict[str, Any]]:
+        lists, metas = [], []
+        for name in experiment.variants:
+            payload, meta = self.recommendations.recommend(user_id, name, k)
+            lists.append(s.Recommendations.model_validate_json(payload))
+            metas.append(meta)
+        # A fresh coin for each list (team draft's ties): the teams are stored with the impression, so credit
+        # needs no replay.
+        merged = team_draft(
+            [i.movie.movie_id for i in lists[0].items],
+            [i.movie.movie_id for i in lists[1].items],
+            k,
+            experiment.variants,
+            random.Random(),
+        )
+        # Each film as its own team's model ranked and explained it, at its position in the merged list.
+        by_team = {
+            team: {i.movie.movie_id: i for i in ranked.items}
+            for team, ranked in zip(experiment.variants, lists, strict=True)
+        }
+        items = [
+            by_team[team][movie_id].model_copy(update={"rank": position})
+            for position, (movie_id, team) in enumerate(merged, start=1)
+        ]
+        name = "+".join(experiment.variants)
+        versions = [m["model_version"] or "?" for m in metas]
+        data = s.Recommendations(user_id=user_id, model=name, items=items)
+        impression_id = self.impressions.record(
+            user_id,
+            "recommendations",
+            [m for m, _ in merged],
+            model=name,
+            model_version="+".join(versions),
+            teams=[t for _, t in merged],
+            experiment=experiment.name,
+            variant="interleaved",
+        )
+        meta = {
+            "model": name,
+            "requested_model": None,
+            "model_version": "+".join(versions),
+            "k": k,
+            "history_size": metas[0]["history_size"],
+            "cached": all(m["cached"] for m in metas),
+            "impression_id": impression_id,
+            "experiment": experiment.name,
+            "variant": "interleaved",
+        }
+        return data, meta
+
+    def log_home(self, user_id: int, page: bytes) -> dict[str, str]:
+        """Log each recommendation row of a served home page as an impression; row id -> impression id."""
+        if not self.impressions.enabled:
+            return {}
+        ids: dict[str, str] = {}
+        for row in json.loads(page)["rows"]:
+            if row["history"]:
+                continue
+            model = row["model"]
+            impression_id = self.impressions.record(
+                user_id,
+                f"home:{row['id']}",
+                [item["movie"]["movie_id"] for item in row["items"]],
+                model=model,
+                model_version=self.models.versions.get(model) if model else None,
+            )
+            if impression_id is not None:
+                ids[row["id"]] = impression_id
+        return ids
+
+    def impression_user(self, impression_id: str) -> int:
+        """The user an impression was shown to; 404 when there is none (this worker's queue is written first)."""
+        self.impressions.settle()
+        with self.db.session() as session:
+            user_id = impr.impression_user(session, impression_id)
+        if user_id is None:
+            raise ResourceNotFoundError(
+                f"no impression {impression_id}: send the meta.impression_id of a list this server served",
+                code="impression_not_found",
+            )
+        return user_id
+
+    def click(self, impression_id: str, movie_id: int) -> s.Click:
+        """Record that the user opened a film of the impression; 404 when the impression did not show it."""
+        with self.db.session() as session:
+            shown = impr.find_shown(session, impression_id, movie_id)
+            if shown is None:
+                raise ResourceNotFoundError(
+                    f"impression {impression_id} did not show film {movie_id}: a click names a film of that list",
+                    code="movie_not_in_impression",
+                )
+            event_id = impr.record_event(session, shown, "click")
+        return s.Click(
+            id=event_id, impression_id=impression_id, movie_id=movie_id, position=shown.position, team=shown.team
+        )
+
+    def attribute(self, user_id: int, movie_id: int, kind: str, value: float | None, impression_id: str | None) -> None:
+        """Credit a new mark to the impression that showed the film: the one named (when it is the user's and showed
+        the film), else the user's newest one within serving.attribution_window_h; none: nothing. A failure is
+        logged: the mark itself is stored already."""
+        try:
+            self.impressions.settle()
+            since = utcnow() - timedelta(hours=self.config.attribution_window_h)
+            with self.db.session() as session:
+                shown = impr.find_shown(session, impression_id, movie_id) if impression_id else None
+                if shown is None or shown.user_id != user_id:
+                    shown = impr.latest_shown(session, user_id, movie_id, since)
+                if shown is not None:
+                    impr.record_event(session, shown, kind, value)
+        except Exception:
+            log.exception("attributing %s of film %d by user %d failed", kind, movie_id, user_id)
+
+    def report(self, name: str) -> OnlineReport:
+        """The online report of a configured experiment; 404 for a name params.yaml does not define."""
+        experiment = self.experiments.get(name)
+        if experiment is None:
+            known = ", ".join(self.experiments) or "none are defined"
+            raise ResourceNotFoundError(
+                f"no experiment {name!r} in params.yaml `experiments` ({known})", code="experiment_not_found"
+            )
+        with self.db.session() as session:
+            outcomes = impr.experiment_outcomes(session, name)
+        return online_report(experiment, outcomes)
