@@ -84,7 +84,7 @@ format: install
 bench: install web ## run the benchmarks (tables on stdout, JSON in benchmarks/results/)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m benchmarks
 
-docs: install ## build the documentation site offline into site/ (warnings fail; open site/index.html)
+docs: install $(WEB_DEPS) ## build the documentation site offline into site/ (warnings fail; open site/index.html)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 clean: ## remove build outputs (keeps data/ and the download cache)

@@ -22,7 +22,9 @@ def main(argv: list[str]) -> int:
     failed = 0
     for script in scripts:
         print(f"== {script.stem}", flush=True)
-        if subprocess.run([sys.executable, str(script)], cwd=HERE.parent, check=False).returncode != 0:
+        # As modules of this package, so a benchmark can reuse another's helpers (e.g. bench_api.Server).
+        module = f"{HERE.name}.{script.stem}"
+        if subprocess.run([sys.executable, "-m", module], cwd=HERE.parent, check=False).returncode != 0:
             print(f"!! {script.stem} failed", file=sys.stderr)
             failed += 1
     return failed

@@ -12,7 +12,7 @@ Target: the first row within 1.5 s (cold and warm median).
 
 Needs the pipeline's artefacts (`make pipeline`, or --params pointing at another artefact set), the built web app
 (`make web`) and Chromium (Debian: `apt-get install chromium`; or --chromium PATH).
-Run: .venv/bin/python benchmarks/bench_web.py [--params params.yaml] [--users 9 42] [--warm 5]
+Run: .venv/bin/python -m benchmarks.bench_web [--params params.yaml] [--users 9 42] [--warm 5]
 Prints a table and writes benchmarks/results/web.json.
 """
 
@@ -22,17 +22,14 @@ import argparse
 import json
 import os
 import platform
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from benchmarks.bench_api import Server, _free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "web.json"
@@ -55,50 +52,6 @@ FIRST_ROW_OBSERVER = (
     "    window.__firstRowMs = performance.now(); observer.disconnect(); }"
     "}).observe(document, { childList: true, subtree: true });"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """`movie-genie serve` with one worker in a subprocess (cwd = the checkout, so web/dist is found), SIGTERM'd."""
-
-    def __init__(self, params_file: Path, port: int, log: Path) -> None:
-        command = [str(Path(sys.executable).with_name("movie-genie")), "--params", str(params_file), "serve"]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-        env.pop("REDIS_URL", None)  # the in-process cache, as `make run` has
-        self.base = f"http://127.0.0.1:{port}"
-        self._log = log
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-
-    def wait_ready(self, timeout_s: float = 240.0) -> None:
-        """Wait until /api/health answers 200 (every model and the index loaded)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"server exited ({self.process.returncode}):\n{self._log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/api/health", timeout=5):
-                    return
-            except urllib.error.HTTPError as exc:
-                body = exc.read().decode(errors="replace")
-                raise SystemExit(f"/api/health says the server is not ready ({exc.code}): {body}") from exc
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.5)
-        raise SystemExit(f"server did not start within {timeout_s:.0f} s:\n{self._log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        """SIGTERM the gunicorn master and wait for it."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def first_row_ms(browser: Any, base: str, user_id: int, warm: int, width: int) -> list[float]:
@@ -141,7 +94,10 @@ def main() -> None:
     load_before = os.getloadavg()
     by_user: dict[int, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
-        server = Server(args.params, _free_port(), Path(tmp) / "server.log")
+        # The in-process answer cache, as `make run` has; the sentence model from its package, never a hub.
+        os.environ.pop("REDIS_URL", None)
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        server = Server(args.params, _free_port(), 1, Path(tmp) / "server.log")
         try:
             server.wait_ready()
             with sync_playwright() as playwright:

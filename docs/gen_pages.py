@@ -15,6 +15,12 @@ Markers expanded inside hand-written pages (a marker is an HTML comment, so the 
   <!-- gen:metrics -->           the Prometheus metrics of movie_genie.api.metrics
   <!-- gen:alerts -->            the alerting rules of deploy/prometheus/alerts.yml
   <!-- gen:ddp-status -->        whether any module uses PyTorch DDP (the distributed-training how-to)
+  <!-- gen:source PATH#SYMBOL -->   the exact source lines of a function, class or method (private ones too, e.g.
+                                    models/bert4rec.py#Bert4Rec._loss) of src/movie_genie/PATH, with its line
+                                    numbers; a symbol that no longer exists fails the build
+  <!-- gen:model-report NAME -->  one model's results from report.json: test NDCG@10/HR@10 with intervals, the
+                                    paired difference to EASE and what was chosen on validation (`learned`);
+                                    instructions when there is no report
   [[src:PATH#SYMBOL]]            a link to SYMBOL on the code page of src/movie_genie/PATH (checked: must exist)
 
 Every generator is a plain function of its inputs so tests/docs can call it directly.
@@ -430,6 +436,90 @@ def report_section(report_dir: Path, page: str) -> tuple[str, dict[str, Path]]:
     return report_markdown(report, [posixpath.relpath(p, base) for p in images]), images
 
 
+def _interval(value: float, ci: list[float] | None) -> str:
+    return f"{value:.4f}" + (f" [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else "")
+
+
+def _learned_value(value: Any) -> str:
+    """A learned value as it reads best: blend weights as `name weight` pairs, numbers with %g, the rest as JSON."""
+    if isinstance(value, Mapping) and value and all(isinstance(v, int | float) for v in value.values()):
+        return " · ".join(f"`{k}` {v:.2f}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"`{value:g}`"
+    if isinstance(value, list) and all(isinstance(v, int | float) for v in value):
+        return "`[" + ", ".join(f"{v:g}" for v in value) + "]`"
+    return _format_value(value)
+
+
+def model_report_markdown(report: EvaluationReport, name: str, page: str) -> str:
+    """One model's results (the <!-- gen:model-report NAME --> marker): test and validation NDCG@10/HR@10 with
+    their intervals, the paired difference to the baseline and what fit chose on validation."""
+    evaluation = posixpath.relpath("evaluation.md", posixpath.dirname(page) or ".")
+    head = (
+        f"*Generated at build time from `artifacts/report/report.json` ({report.dataset}, "
+        f"{report.n_users['test']:,} test users, 95% intervals from {report.bootstrap_resamples:,} bootstrap "
+        f"resamples); never typed by hand. Every model side by side: [evaluation]({evaluation}#results).*\n\n"
+    )
+    entry = report.models.get(name)
+    if entry is None:
+        return head + (
+            f'!!! info "No `{name}` in this report"\n\n'
+            f"    The report was made without `{name}` (it holds {', '.join(f'`{m}`' for m in report.models)}). "
+            "Add it to `models` in params.yaml and run `.venv/bin/dvc repro evaluate`, then `make docs`.\n"
+        )
+    rows = ["| split | NDCG@10 [95% CI] | HR@10 [95% CI] | users |", "| --- | --- | --- | --- |"]
+    for label, metrics in (("test (final model)", entry.test), ("validation (fit on training rows)", entry.valid)):
+        if metrics is not None:
+            rows.append(
+                f"| {label} | {_interval(metrics.ndcg10, metrics.ci.get('ndcg10'))} | "
+                f"{_interval(metrics.hr10, metrics.ci.get('hr10'))} | {metrics.n_users:,} |"
+            )
+    parts = [head + "\n".join(rows), ""]
+    vs = entry.vs_ease
+    if vs is None:
+        if name == report.baseline:
+            parts.append(f"**Against {report.baseline}:** this is the baseline every other model is compared with.")
+        else:
+            parts.append(f"**Against {report.baseline}:** the report has no paired comparison for this model.")
+    else:
+        low, high = vs.ci
+        verdict = (
+            f"beats {vs.against}"
+            if vs.beats
+            else (f"worse than {vs.against}" if high < 0 else f"not distinguishable from {vs.against}")
+        )
+        parts.append(
+            f"**Against {vs.against}** (test NDCG@10 of this model minus {vs.against}'s, paired bootstrap over the "
+            f"same users): {vs.difference:+.4f} [{low:+.4f}, {high:+.4f}], so it **{verdict}**."
+        )
+    parts.append("")
+    if entry.learned:
+        parts += ["**Chosen on validation** (what `fit` picked, `learned()` in the checkpoint):", ""]
+        parts += [f"- `{key}`: {_learned_value(value)}" for key, value in entry.learned.items()]
+    else:
+        parts.append("**Chosen on validation:** nothing; this model has no value that `fit` tunes.")
+    return "\n".join(parts) + "\n"
+
+
+def model_report_section(report_dir: Path, name: str, page: str) -> str:
+    """The <!-- gen:model-report NAME --> section; instructions when this checkout has no report yet."""
+    report_file = report_dir / "report.json"
+    if not report_file.is_file():
+        return (
+            '!!! info "No evaluation report in this checkout yet"\n\n'
+            "    This model's test NDCG@10 and HR@10 (with 95% intervals), its paired difference to EASE and what "
+            "was chosen on validation are generated from `artifacts/report/report.json` when the site is built. "
+            "Produce the report, then rebuild the docs:\n\n"
+            "    ```bash\n    .venv/bin/dvc repro evaluate   # trains what is missing, then evaluates\n"
+            "    make docs\n    ```\n"
+        )
+    try:
+        report = EvaluationReport.read(report_file)
+    except MovieGenieError as exc:
+        raise GenerationError(str(exc)) from exc
+    return model_report_markdown(report, name, page)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # OpenAPI -> Markdown
 # --------------------------------------------------------------------------------------------------------------
@@ -683,8 +773,16 @@ class Symbol:
         return self.name.replace(".", "-")
 
 
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
 def module_symbols(source: str) -> tuple[str, list[Symbol]]:
-    """(module docstring, public top-level functions and classes plus their public methods) of a source file."""
+    """(module docstring, top-level functions and classes plus their methods) of a source file.
+
+    Private names (`_loss`, `_mask`) are listed too, marked private, because the maths on the model pages is often
+    computed by one; dunder methods (`__init__`) are left out.
+    """
     tree = ast.parse(source)
     symbols: list[Symbol] = []
 
@@ -692,15 +790,63 @@ def module_symbols(source: str) -> tuple[str, list[Symbol]]:
         doc = ast.get_docstring(node) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) else ""
         return (doc or "").strip().split("\n\n")[0].replace("\n", " ")
 
+    def kind(name: str, base: str) -> str:
+        return f"private {base}" if name.startswith("_") else base
+
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("_"):
-            symbols.append(Symbol(node.name, "function", node.lineno, summary(node)))
-        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-            symbols.append(Symbol(node.name, "class", node.lineno, summary(node)))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not _dunder(node.name):
+            symbols.append(Symbol(node.name, kind(node.name, "function"), node.lineno, summary(node)))
+        elif isinstance(node, ast.ClassDef):
+            symbols.append(Symbol(node.name, kind(node.name, "class"), node.lineno, summary(node)))
             for child in node.body:
-                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) and not child.name.startswith("_"):
-                    symbols.append(Symbol(f"{node.name}.{child.name}", "method", child.lineno, summary(child)))
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) and not _dunder(child.name):
+                    name = f"{node.name}.{child.name}"
+                    symbols.append(Symbol(name, kind(child.name, "method"), child.lineno, summary(child)))
     return ast.get_docstring(tree) or "", symbols
+
+
+def symbol_lines(source: str, symbol: str) -> tuple[int, int]:
+    """(first, last) 1-based line of a function, class or method (dotted, e.g. "Bert4Rec._loss"), decorators
+    included; KeyError when the source defines no such symbol."""
+    body: list[ast.stmt] = ast.parse(source).body
+    node: ast.AST | None = None
+    for part in symbol.split("."):
+        node = next(
+            (
+                n
+                for n in body
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == part
+            ),
+            None,
+        )
+        if node is None:
+            raise KeyError(symbol)
+        body = node.body
+    assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    assert node.end_lineno is not None
+    return first, node.end_lineno
+
+
+def source_excerpt(path: str, symbol: str, page: str) -> str:
+    """The exact source lines of SYMBOL in src/movie_genie/PATH as a code block with the file's line numbers,
+    under a checked link to the symbol on its code page (the <!-- gen:source PATH#SYMBOL --> marker)."""
+    module_file = PACKAGE / path
+    if not module_file.is_file():
+        raise GenerationError(f"{page}: <!-- gen:source {path}#{symbol} -->: no file src/movie_genie/{path}")
+    source = module_file.read_text(encoding="utf-8")
+    try:
+        first, last = symbol_lines(source, symbol)
+    except KeyError:
+        raise GenerationError(
+            f"{page}: <!-- gen:source {path}#{symbol} -->: src/movie_genie/{path} defines no {symbol}"
+        ) from None
+    code = textwrap.dedent("\n".join(source.splitlines()[first - 1 : last]))
+    return (
+        f"*[[src:{path}#{symbol}]] in `src/movie_genie/{path}`, lines {first}–{last}, as the code reads today "
+        "(copied from the source at every build):*\n\n"
+        f'```python linenums="{first}"\n{code}\n```\n'
+    )
 
 
 def code_page_path(module_file: Path) -> str:
@@ -725,8 +871,16 @@ def code_page(module_file: Path) -> str:
     if symbols:
         # Line-number anchors inside highlighted code are invisible to MkDocs' anchor check, so the table gives
         # the line as text and each symbol its own checked anchor.
+        # The line cell jumps to that line of the source below: pymdownx.highlight's line anchors, numbered by code
+        # block (the source is the second block when the docstring block comes first). MkDocs cannot see anchors
+        # inside highlighted code, so the link is raw HTML; tests/docs checks every one against the built page.
+        block = 1 if doc else 0
         parts += ["| name | kind | line | what it does |", "| --- | --- | --- | --- |"]
-        parts += [f'| <a id="{s.anchor}"></a>`{s.name}` | {s.kind} | {s.line} | {_cell(s.summary)} |' for s in symbols]
+        parts += [
+            f'| <a id="{s.anchor}"></a>`{s.name}` | {s.kind} | <a href="#__codelineno-{block}-{s.line}">{s.line}</a> | '
+            f"{_cell(s.summary)} |"
+            for s in symbols
+        ]
         parts.append("")
     # The source is left out of the search index (Material's data-search-exclude): it would bury the prose.
     parts += ["## Source { data-search-exclude }", "", '```python linenums="1"', source.rstrip("\n"), "```", ""]
@@ -828,6 +982,15 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
             text, images = report_section(report_dir(), page)
             copies.update(images)
             return text
+        if name == "source":
+            path, _, symbol = args.partition("#")
+            if not path.endswith(".py") or not symbol:
+                raise GenerationError(f"{page}: <!-- gen:source {args} --> needs PATH#SYMBOL, e.g. models/ease.py#Ease")
+            return source_excerpt(path, symbol, page)
+        if name == "model-report":
+            if not args:
+                raise GenerationError(f"{page}: <!-- gen:model-report --> needs a model name, e.g. ease")
+            return model_report_section(report_dir(), args, page)
         raise GenerationError(f"{page}: unknown marker <!-- gen:{name} -->")
 
     return expand_src_links(_MARKER.sub(replace, text), page), copies

@@ -382,3 +382,171 @@ def test_alerts_table_lists_every_rule() -> None:
     for group in yaml.safe_load(text)["groups"]:
         for rule in group["rules"]:
             assert f"| **{rule['alert']}** |" in table
+
+
+# --- the course: code beside the maths, generated results, offline diagrams, the learner's path --------------------
+
+MODEL_PAGES = sorted((DOCS / "models").glob("*.md"))
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```|~~~).*?^(?P=indent)(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)
+_METRIC_LOOKING = re.compile(r"(?<![\w.])0\.\d{3,}(?![\w.])")
+
+
+def test_source_marker_copies_the_exact_lines_of_private_methods() -> None:
+    """<!-- gen:source PATH#SYMBOL --> shows the symbol's source lines with the file's numbering; private ones too."""
+    source_file = ROOT / "src" / "movie_genie" / "models" / "bert4rec.py"
+    lines = source_file.read_text(encoding="utf-8").splitlines()
+    first, last = gen.symbol_lines(source_file.read_text(encoding="utf-8"), "Bert4Rec._loss")
+    assert lines[first - 1].strip().startswith("def _loss(")
+    text, _ = gen.expand_page("<!-- gen:source models/bert4rec.py#Bert4Rec._loss -->", "models/bert4rec.md", {})
+    assert f'```python linenums="{first}"' in text
+    assert textwrap.dedent("\n".join(lines[first - 1 : last])) in text
+    assert "(../reference/code/models/bert4rec.md#Bert4Rec-_loss)" in text  # a checked link to the code page
+    excerpts = ("models/ease.py#_ease_weights", "models/hybrid.py#standardise", "models/two_tower.py#TwoTower._loss")
+    for symbol in excerpts:
+        assert "```python" in gen.expand_page(f"<!-- gen:source {symbol} -->", "models/x.md", {})[0]
+    with pytest.raises(gen.GenerationError, match=r"defines no Bert4Rec\._no_such_method"):
+        gen.expand_page("<!-- gen:source models/bert4rec.py#Bert4Rec._no_such_method -->", "models/x.md", {})
+    with pytest.raises(gen.GenerationError, match="no file"):
+        gen.expand_page("<!-- gen:source models/nowhere.py#f -->", "models/x.md", {})
+
+
+def test_private_methods_can_be_linked() -> None:
+    """[[src:...]] reaches private methods (the code behind the maths), never dunder ones."""
+    link = gen.expand_src_links("[[src:models/bert4rec.py#Bert4Rec._mask]]", "models/bert4rec.md")
+    assert link == "[`Bert4Rec._mask`](../reference/code/models/bert4rec.md#Bert4Rec-_mask)"
+    with pytest.raises(gen.GenerationError):
+        gen.expand_src_links("[[src:models/bert4rec.py#Bert4Rec.__init__]]", "models/bert4rec.md")
+
+
+@pytest.mark.parametrize("page", MODEL_PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_model_pages_type_no_metric_by_hand(page: Path) -> None:
+    """A model page shows figures only through generated sections: no hand-typed 0.123 outside code and markers."""
+    text = _FENCE.sub("", page.read_text(encoding="utf-8"))
+    text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
+    found = _METRIC_LOOKING.findall(text)
+    assert not found, f"docs/models/{page.name} types {found} by hand: use <!-- gen:model-report NAME --> instead"
+
+
+def test_metric_check_catches_a_typed_number() -> None:
+    """The check above sees prose numbers and ignores code blocks and markers."""
+    text = "reached 0.101 here\n\n```pycon\n>>> 0.455\n```\n<!-- gen:x 0.128 -->\n"
+    stripped = re.sub(r"<!--.*?-->", "", _FENCE.sub("", text), flags=re.DOTALL)
+    assert _METRIC_LOOKING.findall(stripped) == ["0.101"]
+
+
+@pytest.mark.parametrize("name", ["popularity", "ease", "bert4rec", "two_tower", "hybrid"])
+def test_each_model_page_shows_its_results_and_its_code(name: str) -> None:
+    """Each model page has its generated results section and at least one source excerpt."""
+    text = (DOCS / "models" / f"{name.replace('_', '-')}.md").read_text(encoding="utf-8")
+    assert f"<!-- gen:model-report {name} -->" in text
+    assert "<!-- gen:source models/" in text
+    assert "## Exercises" in text and '??? tip "Hint"' in text
+
+
+def test_model_report_shows_test_figures_the_paired_difference_and_the_choices(tmp_path: Path) -> None:
+    """The per-model section: test NDCG@10/HR@10 with intervals, the difference to EASE and what fit chose."""
+    report = _fixture_report()
+    models = report["models"]
+    assert isinstance(models, dict)
+    models["ease"]["learned"] = {"chosen_lambda": 500.0, "lambdas": [100.0, 500.0]}
+    models["hybrid"] = {
+        **models["bert4rec"],
+        "learned": {"weights": {"two_tower": 0.6, "popularity": 0.4}, "short_weights": {"two_tower": 0.25}},
+        "vs_ease": {"against": "ease", "difference": 0.001, "ci": [-0.004, 0.006]},
+    }
+    (tmp_path / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    bert4rec = gen.model_report_section(tmp_path, "bert4rec", "models/bert4rec.md")
+    assert "| test (final model) | 0.1106 [0.1056, 0.1156] | 0.2212 [0.2112, 0.2312] | 943 |" in bert4rec
+    assert "+0.0369 [+0.0200, +0.0500], so it **beats ease**" in bert4rec
+    assert "[evaluation](../evaluation.md#results)" in bert4rec
+    ease = gen.model_report_section(tmp_path, "ease", "models/ease.md")
+    assert "- `chosen_lambda`: `500`" in ease and "- `lambdas`: `[100, 500]`" in ease
+    assert "this is the baseline every other model is compared with" in ease
+    hybrid = gen.model_report_section(tmp_path, "hybrid", "models/hybrid.md")
+    assert "- `weights`: `two_tower` 0.60 · `popularity` 0.40" in hybrid
+    assert "**not distinguishable from ease**" in hybrid
+    assert "No `two_tower` in this report" in gen.model_report_section(tmp_path, "two_tower", "models/two-tower.md")
+    missing = gen.model_report_section(tmp_path / "nowhere", "ease", "models/ease.md")
+    assert "dvc repro evaluate" in missing
+
+
+def test_installed_mermaid_is_the_pinned_release() -> None:
+    """web/node_modules/mermaid (a pinned dev dependency) holds mermaid.js at the version and SHA-256 the hook pins."""
+    import hashlib
+
+    path = hooks.check_mermaid_file()
+    data = path.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == hooks.MERMAID_SHA256
+    assert f'version:"{hooks.MERMAID_VERSION}"'.encode() in data
+    assert (hooks.MERMAID_PACKAGE / "LICENSE").read_text(encoding="utf-8").startswith("The MIT License")
+    tag = hooks.mermaid_script_tag("models/ease.html")
+    assert tag == '<script src="../assets/vendor/mermaid/mermaid.min.js"></script>'
+
+
+_EXTERNAL = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=\"(?:https?:)?//[^\"]*\"", re.IGNORECASE)
+
+
+def test_site_loads_nothing_from_another_host(site: Path) -> None:
+    """No page loads a script, stylesheet, image or frame from the internet; diagram pages load the vendored
+    mermaid.js (so Material never falls back to its CDN) and the file is in the site."""
+    pages = sorted(site.rglob("*.html"))
+    assert pages
+    diagram_pages = 0
+    for html_file in pages:
+        text = html_file.read_text(encoding="utf-8")
+        external = _EXTERNAL.findall(text)
+        assert not external, f"{html_file.relative_to(site)} loads {external[:3]}"
+        if 'class="mermaid"' in text:
+            diagram_pages += 1
+            rel = os.path.relpath(site / hooks.MERMAID_JS, html_file.parent).replace(os.sep, "/")
+            assert f'<script src="{rel}"></script>' in text, html_file.relative_to(site)
+    assert diagram_pages >= 2, "the architecture and pipeline pages have diagrams"
+    assert (site / hooks.MERMAID_JS).stat().st_size > 1_000_000
+
+
+def test_code_page_line_links_land_on_a_line(site: Path) -> None:
+    """The line links of a code page's symbol table point at line anchors that exist in its highlighted source."""
+    text = (site / "reference/code/models/bert4rec.html").read_text(encoding="utf-8")
+    targets = set(re.findall(r'href="#(__codelineno-\d+-\d+)"', text))
+    assert len(targets) > 10
+    missing = [t for t in targets if f'id="{t}"' not in text]
+    assert not missing, missing[:5]
+
+
+def test_learners_path_pages_say_what_they_teach() -> None:
+    """Every page on the home page's learner's path opens with "What you will learn" and "Read first"."""
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    section = index.split("## Learner's path", 1)[1].split("\n## ", 1)[0]
+    targets = sorted({m.split("#")[0] for m in re.findall(r"\]\(([^)]+\.md(?:#[^)]*)?)\)", section)})
+    assert len(targets) >= 11, targets
+    for target in [*targets, "glossary.md"]:
+        body = (DOCS / target).read_text(encoding="utf-8").split("\n", 1)[1].strip()
+        first_paragraph = body.split("\n\n", 1)[0]
+        assert first_paragraph.startswith("**What you will learn:**"), target
+        assert "<br>\n**Read first:**" in first_paragraph, target
+
+
+@pytest.mark.parametrize(
+    ("page", "reference"),
+    [
+        ("models/bert4rec.md", "https://arxiv.org/abs/1904.06690"),
+        ("models/bert4rec.md", "https://arxiv.org/abs/1808.09781"),
+        ("models/bert4rec.md", "https://arxiv.org/abs/2308.07192"),
+        ("models/bert4rec.md", "https://arxiv.org/abs/2309.07602"),
+        ("models/ease.md", "https://arxiv.org/abs/1905.03375"),
+        ("models/two-tower.md", "https://doi.org/10.1145/3298689.3346996"),
+        ("search.md", "https://doi.org/10.1561/1500000019"),
+        ("search.md", "https://doi.org/10.1145/1571941.1572114"),
+        ("evaluation.md", "https://arxiv.org/abs/1912.02263"),
+    ],
+)
+def test_cited_papers_are_linked(page: str, reference: str) -> None:
+    """Every paper the pages cite by name is linked, so a learner can read it."""
+    assert f"]({reference})" in (DOCS / page).read_text(encoding="utf-8")
+
+
+def test_no_dangling_design_references() -> None:
+    """No page points at a design document section that the site does not have ("DESIGN §5")."""
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"DESIGN|§\s*\d", text), page
