@@ -181,7 +181,8 @@ export function useModels() {
 }
 
 /** A mark to set, or (remove: true) to take back. */
-export type FeedbackChange = FeedbackIn & { remove?: boolean };
+/** A mark to send or (with `remove`) take back; `impression_id` names the list it was given from, when known. */
+export type FeedbackChange = Omit<FeedbackIn, "impression_id"> & { impression_id?: string | null; remove?: boolean };
 
 /** Send feedback, then refetch everything that depends on the user's history so the rows show the new results. */
 export function useSendFeedback() {
@@ -189,7 +190,14 @@ export function useSendFeedback() {
   return useMutation({
     mutationFn: async (feedback: FeedbackChange) => {
       if (feedback.remove) await api.removeFeedback(feedback);
-      else await api.postFeedback({ user_id: feedback.user_id, movie_id: feedback.movie_id, kind: feedback.kind, value: feedback.value ?? null });
+      else
+        await api.postFeedback({
+          user_id: feedback.user_id,
+          movie_id: feedback.movie_id,
+          kind: feedback.kind,
+          value: feedback.value ?? null,
+          impression_id: feedback.impression_id ?? null,
+        });
     },
     onSuccess: async (_event, feedback) => {
       // refetchType "all": the home rows are not on screen now; refetch them at once so they are fresh on return.
