@@ -8,7 +8,6 @@ import type {
   Genre,
   GenreCount,
   Health,
-  HomePage,
   ModelName,
   ModelsInfo,
   MovieDetail,
@@ -19,6 +18,7 @@ import type {
   Recommendations,
   SearchMode,
   SearchResults,
+  ShownHomePage,
   SimilarMovies,
   SimilarUsers,
   Suggestion,
@@ -89,10 +89,18 @@ export async function fetchRecommendations(
   return (await envelope(client.GET("/api/recommendations", { params: { query }, signal }))).data;
 }
 
-/** GET /api/users/{id}/home: the user's rows, built on the server (none shows a film they touched). */
-export async function fetchHome(userId: number, signal?: AbortSignal): Promise<HomePage> {
-  return (await envelope(client.GET("/api/users/{user_id}/home", { params: { path: { user_id: userId } }, signal })))
-    .data;
+/** GET /api/users/{id}/home: the user's rows, built on the server (none shows a film they touched), each with the
+ * impression it was logged as (meta.impression_ids), so a click or a mark can say which list it came from. */
+export async function fetchHome(userId: number, signal?: AbortSignal): Promise<ShownHomePage> {
+  const body = await envelope(client.GET("/api/users/{user_id}/home", { params: { path: { user_id: userId } }, signal }));
+  const ids: Record<string, string> = body.meta.impression_ids;
+  return { ...body.data, rows: body.data.rows.map((row) => ({ ...row, impression_id: ids[row.id] ?? null })) };
+}
+
+/** POST /api/impressions/{id}/clicks: the user opened `movieId` from the list logged as `impressionId`. */
+export async function postClick(impressionId: string, movieId: number): Promise<void> {
+  const params = { path: { impression_id: impressionId } };
+  await envelope(client.POST("/api/impressions/{impression_id}/clicks", { params, body: { movie_id: movieId } }));
 }
 
 /** GET /api/users/{id}/movies/{movie_id}: the user's rating (data set or app) and marks of one film. */

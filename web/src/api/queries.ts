@@ -181,6 +181,14 @@ export function useModels() {
 }
 
 /** A mark to set, or (remove: true) to take back. */
+/** Log that the user opened `movieId` from the list logged as `impressionId`; a failure is only logged to the console:
+ * online evaluation must never get in the way of the person. */
+export function recordClick(impressionId: string, movieId: number): void {
+  api.postClick(impressionId, movieId).catch((error: unknown) => {
+    console.warn("click not logged", error);
+  });
+}
+
 /** A mark to send or (with `remove`) take back; `impression_id` names the list it was given from, when known. */
 export type FeedbackChange = Omit<FeedbackIn, "impression_id"> & { impression_id?: string | null; remove?: boolean };
 

@@ -31,6 +31,9 @@ export type ModelsInfo = Schemas["ModelsInfo"];
 export type Health = Schemas["Health"];
 export type HomePage = Schemas["HomePage"];
 export type HomeRow = Schemas["HomeRow"];
+/** A home row as the app shows it: with the impression it was logged as (null: not logged, e.g. the history row). */
+export type ShownHomeRow = HomeRow & { impression_id: string | null };
+export type ShownHomePage = Omit<HomePage, "rows"> & { rows: ShownHomeRow[] };
 export type HomeItem = Schemas["HomeItem"];
 export type MovieMark = Schemas["MovieMark"];
 export type CatalogueInfo = Schemas["CatalogueInfo"];

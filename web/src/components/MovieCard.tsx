@@ -11,16 +11,19 @@ interface MovieCardProps {
   note?: string | null;
   /** "Not interested": hides the film from every row of this user. */
   onDismiss?: (() => void) | undefined;
+  /** Called when the film is opened from this card (e.g. to log the click against the list that showed it). */
+  onOpen?: (() => void) | undefined;
 }
 
 /** A film as a poster with title and year, linking to its page; "Why?" reveals the model's reason. */
-export function MovieCard({ movie, reason, note, onDismiss }: MovieCardProps) {
+export function MovieCard({ movie, reason, note, onDismiss, onOpen }: MovieCardProps) {
   const [showReason, setShowReason] = useState(false);
   const reasonId = useId();
   return (
     <article className="group w-full" data-testid="movie-card" data-movie-id={movie.movie_id}>
       <Link
         to={`/movies/${movie.movie_id}`}
+        onClick={onOpen}
         className="block rounded-lg focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-600"
       >
         <div className="transition-transform group-hover:-translate-y-0.5">

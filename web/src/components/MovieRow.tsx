@@ -26,10 +26,24 @@ interface MovieRowProps {
   empty: ReactNode;
   /** When set, each card offers "Not interested" (never on the user's own history). */
   onDismiss?: ((movieId: number) => void) | undefined;
+  /** Called when a film is opened from this row. */
+  onOpen?: ((movieId: number) => void) | undefined;
 }
 
 /** A titled, horizontally scrolling row of films with its model badge, skeleton, empty and error states. */
-export function MovieRow({ id, title, source, description, items, isPending, isUpdating, error, empty, onDismiss }: MovieRowProps) {
+export function MovieRow({
+  id,
+  title,
+  source,
+  description,
+  items,
+  isPending,
+  isUpdating,
+  error,
+  empty,
+  onDismiss,
+  onOpen,
+}: MovieRowProps) {
   const headingId = `row-${id}`;
   return (
     <section
@@ -73,6 +87,13 @@ export function MovieRow({ id, title, source, description, items, isPending, isU
                   onDismiss
                     ? () => {
                         onDismiss(item.movie.movie_id);
+                      }
+                    : undefined
+                }
+                onOpen={
+                  onOpen
+                    ? () => {
+                        onOpen(item.movie.movie_id);
                       }
                     : undefined
                 }

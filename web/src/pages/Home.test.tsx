@@ -70,6 +70,9 @@ const HOME: HomePage = {
   ],
 };
 
+// The server logs each recommendation row as an impression (the history row is not logged).
+const HOME_META = { "/api/users/7/home": { impression_ids: { "for-you": "imp-for-you", popular: "imp-popular" } } };
+
 describe("Home", () => {
   beforeEach(() => {
     window.localStorage.setItem("movie-genie.user", "7");
@@ -80,7 +83,7 @@ describe("Home", () => {
   });
 
   it("renders the server's rows in order, each with its purpose and the model that made it", async () => {
-    stubApi({ "/api/users/7": USER, "/api/users/7/home": HOME });
+    stubApi({ "/api/users/7": USER, "/api/users/7/home": HOME }, HOME_META);
     renderAt(<Home />, "/");
     await screen.findByRole("button", { name: "Not interested in Heat" });
     const forYou = screen.getByTestId("row-for-you");
@@ -92,7 +95,7 @@ describe("Home", () => {
   });
 
   it("hides a card at once on 'Not interested' and sends a dismiss; history cards have no such button", async () => {
-    const fetch = stubApi({ "/api/users/7": USER, "/api/users/7/home": HOME, "/api/feedback": {} });
+    const fetch = stubApi({ "/api/users/7": USER, "/api/users/7/home": HOME, "/api/feedback": {} }, HOME_META);
     renderAt(<Home />, "/");
     const button = await screen.findByRole("button", { name: "Not interested in Heat" });
     fireEvent.click(button);
@@ -101,7 +104,31 @@ describe("Home", () => {
       expect(fetch.mock.calls.some(([request]) => request.method === "POST")).toBe(true);
     });
     const post = fetch.mock.calls.find(([request]) => request.method === "POST")?.[0];
-    expect(await post?.clone().json()).toEqual({ user_id: 7, movie_id: 10, kind: "dismiss", value: null });
+    // The dismissal names the list it came from, so the online report can attribute it.
+    expect(await post?.clone().json()).toEqual({
+      user_id: 7,
+      movie_id: 10,
+      kind: "dismiss",
+      value: null,
+      impression_id: "imp-for-you",
+    });
     expect(within(screen.getByTestId("row-recent")).queryByTestId("dismiss")).not.toBeInTheDocument();
+  });
+
+  it("logs opening a film as a click on the impression of the row that showed it, and nothing for the history row", async () => {
+    const fetch = stubApi(
+      { "/api/users/7": USER, "/api/users/7/home": HOME, "/api/impressions/imp-popular/clicks": {} },
+      HOME_META,
+    );
+    renderAt(<Home />, "/");
+    fireEvent.click(await within(await screen.findByTestId("row-popular")).findByRole("heading", { name: "Fargo" }));
+    await waitFor(() => {
+      expect(fetch.mock.calls.some(([request]) => request.url.includes("/clicks"))).toBe(true);
+    });
+    const click = fetch.mock.calls.find(([request]) => request.url.includes("/clicks"))?.[0];
+    expect(new URL(click?.url ?? "").pathname).toBe("/api/impressions/imp-popular/clicks");
+    expect(await click?.clone().json()).toEqual({ movie_id: 11 });
+    fireEvent.click(within(screen.getByTestId("row-recent")).getByRole("heading", { name: "Ronin" }));
+    expect(fetch.mock.calls.filter(([request]) => request.url.includes("/clicks"))).toHaveLength(1);
   });
 });

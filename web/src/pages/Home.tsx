@@ -2,8 +2,8 @@ import { useState } from "react";
 import { Link, Navigate } from "react-router";
 
 import { errorMessage, isBackendDown } from "../api/errors";
-import { useHome, useSendFeedback, useUser } from "../api/queries";
-import type { HomeRow } from "../api/types";
+import { recordClick, useHome, useSendFeedback, useUser } from "../api/queries";
+import type { HomeRow, ShownHomeRow } from "../api/types";
 import { ErrorNote } from "../components/EmptyState";
 import { MovieRow } from "../components/MovieRow";
 import { ReadOnlyNote } from "../components/ReadOnlyNote";
@@ -47,10 +47,17 @@ export function Home() {
 
   if (userId === null) return <Navigate to="/users" replace />;
 
-  const dismiss = (movieId: number) => {
+  // A film opened from a logged row is a click on that row's impression.
+  const opener = ({ impression_id: impression }: ShownHomeRow) =>
+    impression === null
+      ? undefined
+      : (movieId: number) => {
+          recordClick(impression, movieId);
+        };
+  const dismiss = (row: ShownHomeRow) => (movieId: number) => {
     setDismissed((before) => new Set(before).add(movieId));
     send.mutate(
-      { user_id: userId, movie_id: movieId, kind: "dismiss", value: null },
+      { user_id: userId, movie_id: movieId, kind: "dismiss", value: null, impression_id: row.impression_id },
       {
         onError: () => {
           setDismissed((before) => {
@@ -113,7 +120,8 @@ export function Home() {
             isUpdating={home.isFetching}
             error={null}
             empty={EMPTY[row.id] ?? "Nothing here yet."}
-            onDismiss={row.history || !canRate.allowed ? undefined : dismiss}
+            onDismiss={row.history || !canRate.allowed ? undefined : dismiss(row)}
+            onOpen={opener(row)}
           />
         ))
       )}
