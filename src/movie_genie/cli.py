@@ -289,6 +289,41 @@ def recommend_command(ctx: _Context, user_id: int | None, history: str | None, m
     click.echo(recommend_table(ctx.layout, model, k, user_id=user_id, history=_parse_history(history)))
 
 
+@cli.command("simulate")
+@click.option("--experiment", "name", required=True, help="A params.yaml `experiments` name, or a new one.")
+@click.option("--design", type=click.Choice(["ab", "interleaving"]), default=None, help="Define it (with --variants).")
+@click.option("--variants", nargs=2, default=None, help="Its two models, e.g. --variants ease popularity.")
+@click.option("--horizon", type=click.IntRange(1), default=None, help="Override the experiment's horizon.")
+@click.option("--users", type=click.IntRange(1), default=200, show_default=True, help="Simulated users.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the user sample and team draft's coin.")
+@click.option("--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Films per list.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON [artifacts/simulate/<name>.json].")
+@pass_ctx
+def simulate_command(
+    ctx: _Context,
+    name: str,
+    design: str | None,
+    variants: tuple[str, str] | None,
+    horizon: int | None,
+    users: int,
+    seed: int,
+    k: int,
+    out: Path | None,
+) -> None:
+    """Replay held-out test interactions as traffic through the API on a COPY of the database: each simulated user
+    asks for a list (the experiment picks it) and clicks their next film when it is shown; prints the online
+    report beside the offline one and the users each design needed (docs/online-evaluation.md)."""
+    from movie_genie.api.simulate import simulate
+
+    result = simulate(
+        ctx.params, name, users=users, seed=seed, k=k, design=design, variants=variants or None, horizon=horizon
+    )
+    path = out or ctx.layout.artifacts_dir / "simulate" / f"{result.experiment.name}.json"
+    result.write(path)
+    click.echo(result.table())
+    click.echo(f"simulate: -> {path}")
+
+
 # --- search: embed, index, search (movie_genie.search) -----------------------------------------------------------
 
 

@@ -39,6 +39,9 @@ class OnlineService:
         self.db, self.models, self.recommendations, self.impressions = db, models, recommendations, impressions
         self.experiments = {e.name: e for e in experiments}
         self.config = config
+        # Team draft's coin flips: None (serving) takes a fresh unseeded coin per list; the simulator
+        # (api/simulate.py) sets a seeded one so that a run is reproducible.
+        self.coin: random.Random | None = None
 
     def choose(self, user_id: int) -> tuple[Experiment, str] | None:
         """The first running experiment that enrols the user, with their variant; experiments whose models are not
@@ -85,7 +88,7 @@ class OnlineService:
             [i.movie.movie_id for i in lists[1].items],
             k,
             experiment.variants,
-            random.Random(),
+            self.coin or random.Random(),
         )
         # Each film as its own team's model ranked and explained it, at its position in the merged list.
         by_team = {
