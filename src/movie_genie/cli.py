@@ -240,7 +240,7 @@ def db_stats(ctx: _Context) -> None:
     "--model",
     "models",
     multiple=True,
-    help="Train only this model (repeatable; default: popularity, ease, bert4rec, two_tower, hybrid in order).",
+    help="Train only this model (repeatable; default: popularity, ease, bert4rec, sasrec, two_tower, hybrid in order).",
 )
 @pass_ctx
 def train_command(ctx: _Context, models: tuple[str, ...]) -> None:

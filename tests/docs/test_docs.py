@@ -22,6 +22,7 @@ from types import ModuleType
 import pytest
 import yaml
 
+from movie_genie.models.registry import MODEL_NAMES
 from tests.artefacts import Artefacts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -434,7 +435,7 @@ def test_metric_check_catches_a_typed_number() -> None:
     assert _METRIC_LOOKING.findall(stripped) == ["0.101"]
 
 
-@pytest.mark.parametrize("name", ["popularity", "ease", "bert4rec", "two_tower", "hybrid"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_each_model_page_shows_its_results_and_its_code(name: str) -> None:
     """Each model page has its generated results section and at least one source excerpt."""
     text = (DOCS / "models" / f"{name.replace('_', '-')}.md").read_text(encoding="utf-8")

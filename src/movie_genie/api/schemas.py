@@ -35,7 +35,7 @@ YEAR_MIN, YEAR_MAX = 1870, 2100
 
 # The recommenders the API serves, named as the model registry names them (models/registry.py MODEL_NAMES), in the
 # order /api/health and /api/models list them.
-ModelName = Literal["hybrid", "bert4rec", "two_tower", "popularity", "ease"]
+ModelName = Literal["hybrid", "bert4rec", "sasrec", "two_tower", "popularity", "ease"]
 # Old spellings still accepted on input (deprecated): the API called popularity "popular" until its names became
 # the registry's. Answers always say "popularity".
 DEPRECATED_MODEL_NAMES = {"popular": "popularity"}

@@ -1,1 +1,1 @@
-"""Recommenders behind one protocol: popularity, ease, bert4rec, two_tower, hybrid."""
+"""Recommenders behind one protocol: popularity, ease, bert4rec, sasrec, two_tower, hybrid."""

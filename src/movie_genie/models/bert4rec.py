@@ -25,12 +25,13 @@ import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
 from torch import nn
 
 from movie_genie.data.idmap import IdMap
-from movie_genie.models.base import Query, Recommendation, TrainingData
+from movie_genie.models.base import TrainingData
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
-from movie_genie.models.common import NotFittedError, recommendations_from_scores
+from movie_genie.models.common import NotFittedError
 from movie_genie.models.content import ContentProjection, ItemContent, content_buffers
 from movie_genie.models.sequences import (
     PAD,
+    EncoderBlock,
     EpochPlan,
     TorchRecommender,
     TrainRun,
@@ -91,34 +92,6 @@ class Bert4RecConfig:
     def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Bert4RecConfig:
         """Read `models.bert4rec` from params.yaml, applying `per_dataset[dataset]` overrides."""
         return config_from_params(cls, section, dataset)
-
-
-class EncoderBlock(nn.Module):
-    """Pre-norm transformer block (self-attention + GELU feed-forward) with a key padding mask.
-
-    Written out instead of nn.TransformerEncoderLayer to skip dropout on the (B, heads, T, T) attention weights,
-    which cost as much as the matmuls on a CPU and did not help here.
-    """
-
-    def __init__(self, dim: int, heads: int, ff_dim: int, dropout: float) -> None:
-        super().__init__()
-        self.heads = heads
-        self.norm1 = nn.LayerNorm(dim)
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-        self.norm2 = nn.LayerNorm(dim)
-        self.ff1 = nn.Linear(dim, ff_dim)
-        self.ff2 = nn.Linear(ff_dim, dim)
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, d); keys: (B, 1, 1, T) True where attention is allowed. Returns (B, T, d)."""
-        b, t, d = x.shape
-        # (3, B, heads, T, d / heads)
-        q, k, v = self.qkv(self.norm1(x)).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=keys)
-        x = x + self.drop(self.proj(attended.transpose(1, 2).reshape(b, t, d)))
-        return x + self.drop(self.ff2(F.gelu(self.ff1(self.norm2(x)))))
 
 
 class Bert4RecNet(nn.Module):
@@ -340,13 +313,6 @@ class Bert4Rec(TorchRecommender):
             hidden = net.encode(batch, table)[:, -1]  # (B, d) at the appended [MASK]
             scores = net.logits(hidden, table)
         return scores.numpy()
-
-    def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
-        """Top-k movie ids after the history (movie ids, oldest first); unknown ids ignored, seen ids never returned."""
-        _, id_map = self._require()
-        history_idx = id_map.items_to_indices(query.history)
-        scores = self.score_batch([history_idx])[0]
-        return recommendations_from_scores(id_map, scores, history_idx, k, query.exclude)
 
     # ------------------------------------------------------------------------------------------- persistence
     def save(self, path: Path) -> None:

@@ -16,11 +16,12 @@ from movie_genie.errors import ArtifactMissingError, MovieGenieError
 from movie_genie.models.base import Composite, Recommender
 
 # Training order matters: the hybrid blends the models trained before it.
-MODEL_NAMES: tuple[str, ...] = ("popularity", "ease", "bert4rec", "two_tower", "hybrid")
+MODEL_NAMES: tuple[str, ...] = ("popularity", "ease", "bert4rec", "sasrec", "two_tower", "hybrid")
 _CLASSES: dict[str, tuple[str, str]] = {
     "popularity": ("movie_genie.models.popularity", "Popularity"),
     "ease": ("movie_genie.models.ease", "Ease"),
     "bert4rec": ("movie_genie.models.bert4rec", "Bert4Rec"),
+    "sasrec": ("movie_genie.models.sasrec", "SasRec"),
     "two_tower": ("movie_genie.models.two_tower", "TwoTower"),
     "hybrid": ("movie_genie.models.hybrid", "Hybrid"),
 }

@@ -16,13 +16,15 @@ from typing import Any, ClassVar, TypeVar, cast
 import numpy as np
 import pandas as pd
 import torch
+import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
 from torch import nn
 from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
 from movie_genie.models import distributed
-from movie_genie.models.base import Recommender, TrainingData, TrainingLog, Validator
+from movie_genie.models.base import Query, Recommendation, Recommender, TrainingData, TrainingLog, Validator
+from movie_genie.models.common import recommendations_from_scores
 from movie_genie.models.seeding import seed_everything, torch_threads
 
 PAD = 0  # token id of padding in sequence models; item index i is token i + 1
@@ -150,6 +152,35 @@ class TrainRun:
     desc: str  # the progress bar's label
 
 
+class EncoderBlock(nn.Module):
+    """Pre-norm transformer block (self-attention + GELU feed-forward) with a boolean attention mask, shared by the
+    sequence models: BERT4Rec passes a key padding mask (B, 1, 1, T), SASRec a causal one (B, 1, T, T).
+
+    Written out instead of nn.TransformerEncoderLayer to skip dropout on the (B, heads, T, T) attention weights,
+    which cost as much as the matmuls on a CPU and did not help here.
+    """
+
+    def __init__(self, dim: int, heads: int, ff_dim: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim)
+        self.ff1 = nn.Linear(dim, ff_dim)
+        self.ff2 = nn.Linear(ff_dim, dim)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, d); keys: broadcastable to (B, heads, T, T), True where attention is allowed. Returns (B, T, d)."""
+        b, t, d = x.shape
+        # (3, B, heads, T, d / heads)
+        q, k, v = self.qkv(self.norm1(x)).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=keys)
+        x = x + self.drop(self.proj(attended.transpose(1, 2).reshape(b, t, d)))
+        return x + self.drop(self.ff2(F.gelu(self.ff1(self.norm2(x)))))
+
+
 @dataclass(frozen=True)
 class EpochPlan:
     """What a model feeds the shared training loop for one run: its batches and the arguments of its loss."""
@@ -252,6 +283,16 @@ class TorchRecommender:
         self._clear_cache()
         log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
         return log
+
+    def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
+        """Top-k movie ids after the history (movie ids, oldest first); unknown ids ignored, seen ids never returned."""
+        _, id_map = self._require()
+        history_idx = id_map.items_to_indices(query.history)
+        scores = self.score_batch([history_idx])[0]
+        return recommendations_from_scores(id_map, scores, history_idx, k, query.exclude)
+
+    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
+        raise NotImplementedError
 
     def learned(self) -> dict[str, Any]:
         """The weights are the learned state; nothing else is tuned."""

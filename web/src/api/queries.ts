@@ -238,6 +238,11 @@ export function useCreateUser() {
   });
 }
 
+// The model names the API accepts (its ModelName), each once: a name the spec adds but this list lacks fails to compile.
+const MODEL_NAMES = ["hybrid", "bert4rec", "sasrec", "two_tower", "popularity", "ease"] as const satisfies readonly ModelName[];
+export type UnlistedModelName = Exclude<ModelName, (typeof MODEL_NAMES)[number]>;
+export const everyModelListed: [UnlistedModelName] extends [never] ? true : false = true;
+
 function isModelName(name: string): name is ModelName {
-  return ["hybrid", "bert4rec", "two_tower", "popularity", "ease"].includes(name);
+  return (MODEL_NAMES as readonly string[]).includes(name);
 }

@@ -2,6 +2,7 @@
 export const MODEL_LABELS: Record<string, string> = {
   hybrid: "Hybrid",
   bert4rec: "BERT4Rec",
+  sasrec: "SASRec",
   two_tower: "Two-Tower",
   popularity: "Popularity",
   ease: "EASE",
