@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -33,12 +34,12 @@ from movie_genie.models.sequences import (
     PAD,
     EncoderBlock,
     EpochPlan,
-    TorchRecommender,
+    SequenceRecommender,
     TrainRun,
     config_from_params,
     evaluating,
-    length_batches,
     pad_left,
+    sampled_softmax_loss,
     user_sequences,
 )
 
@@ -150,7 +151,7 @@ class Bert4RecNet(nn.Module):
         return F.linear(self.head(hidden), table[1 : self.n_items + 1], self.out_bias)
 
 
-class Bert4Rec(TorchRecommender):
+class Bert4Rec(SequenceRecommender):
     """BERT4Rec recommender: fit on the training split, recommend from any history of movie ids."""
 
     name: ClassVar[str] = "bert4rec"
@@ -175,9 +176,6 @@ class Bert4Rec(TorchRecommender):
         )
 
     # ----------------------------------------------------------------------------------------------- training
-    def _clear_cache(self) -> None:
-        self._table = None
-
     def _build_net(self, data: TrainingData) -> Bert4RecNet:
         cfg = self.config
         n_items = data.id_map.n_items
@@ -195,17 +193,12 @@ class Bert4Rec(TorchRecommender):
             raise ValueError("no training interactions: the training split is empty")
         n_rows = len(self._epoch_rows(seqs, np.random.default_rng(run.seed)))
 
-        def batches(rng: np.random.Generator) -> list[list[np.ndarray]]:
-            rows = self._epoch_rows(seqs, rng)
-            lengths = np.array([len(r) for r in rows])
-            return [[rows[i] for i in batch] for batch in length_batches(lengths, cfg.batch_size, rng)]
-
         def loss_inputs(batch: list[np.ndarray], generator: torch.Generator) -> tuple[tuple[Any, ...], int]:
             tokens = torch.from_numpy(pad_left(batch))  # (B, T) right-aligned
             inputs, mask = self._mask(tokens, generator)
             return (tokens, inputs, mask, generator), int(mask.sum())
 
-        return EpochPlan(math.ceil(n_rows / cfg.batch_size), batches, loss_inputs)
+        return EpochPlan(math.ceil(n_rows / cfg.batch_size), partial(self._row_batches, seqs), loss_inputs)
 
     def _loss(
         self, tokens: torch.Tensor, inputs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator
@@ -216,7 +209,10 @@ class Bert4Rec(TorchRecommender):
         hidden = net.encode(inputs, table)[mask]  # (M, d) at masked positions only
         targets = tokens[mask] - 1  # (M,) item indices
         if id_map.n_items > self.config.full_softmax_max_items:
-            return self._sampled_loss(net, hidden, table, targets, generator)
+            items = table[1 : net.n_items + 1]
+            return sampled_softmax_loss(
+                net.head(hidden), items, net.out_bias, targets, self.config.sampled_negatives, generator
+            )
         return F.cross_entropy(net.logits(hidden, table), targets)
 
     def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -268,34 +264,11 @@ class Bert4Rec(TorchRecommender):
         inputs = tokens.masked_fill(mask, self.net.mask_token)
         return inputs, mask
 
-    def _sampled_loss(
-        self,
-        net: Bert4RecNet,
-        hidden: torch.Tensor,
-        table: torch.Tensor,
-        targets: torch.Tensor,
-        generator: torch.Generator,
-    ) -> torch.Tensor:
-        """Softmax over the target and negatives shared by the batch (uniform, so no log-Q term is needed)."""
-        negatives = torch.randint(0, net.n_items, (self.config.sampled_negatives,), generator=generator)
-        h = net.head(hidden)  # (M, d)
-        items = table[1 : net.n_items + 1]
-        pos = (h * items[targets]).sum(-1, keepdim=True) + net.out_bias[targets, None]  # (M, 1)
-        neg = h @ items[negatives].T + net.out_bias[negatives]  # (M, K)
-        neg = neg.masked_fill(negatives[None, :].eq(targets[:, None]), float("-inf"))  # a target is no negative
-        return F.cross_entropy(torch.cat([pos, neg], dim=1), torch.zeros(len(targets), dtype=torch.long))
-
     # ---------------------------------------------------------------------------------------------- inference
     def _require(self) -> tuple[Bert4RecNet, IdMap]:
         if self.net is None or self.id_map is None:
             raise NotFittedError("Bert4Rec is not trained: call fit() or load() first")
         return self.net, self.id_map
-
-    def _item_table(self, net: Bert4RecNet) -> torch.Tensor:
-        if self._table is None:
-            with torch.inference_mode():
-                self._table = net.item_table()
-        return self._table
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
         """Scores over the catalogue, (len(histories), n_items), from histories of item indices (oldest first)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -35,12 +36,12 @@ from movie_genie.models.sequences import (
     PAD,
     EncoderBlock,
     EpochPlan,
-    TorchRecommender,
+    SequenceRecommender,
     TrainRun,
     config_from_params,
     evaluating,
-    length_batches,
     pad_left,
+    sampled_softmax_loss,
     user_sequences,
 )
 
@@ -151,7 +152,7 @@ class SasRecNet(nn.Module):
         return F.linear(hidden, table[1 : self.n_items + 1], self.out_bias)
 
 
-class SasRec(TorchRecommender):
+class SasRec(SequenceRecommender):
     """SASRec recommender with a full cross-entropy: fit on the training split, recommend from any history."""
 
     name: ClassVar[str] = "sasrec"
@@ -176,9 +177,6 @@ class SasRec(TorchRecommender):
         )
 
     # ----------------------------------------------------------------------------------------------- training
-    def _clear_cache(self) -> None:
-        self._table = None
-
     def _build_net(self, data: TrainingData) -> SasRecNet:
         cfg = self.config
         n_items = data.id_map.n_items
@@ -196,17 +194,12 @@ class SasRec(TorchRecommender):
             raise ValueError("no training sequences: no user has two training interactions")
         n_rows = len(self._epoch_rows(seqs, np.random.default_rng(run.seed)))
 
-        def batches(rng: np.random.Generator) -> list[list[np.ndarray]]:
-            rows = self._epoch_rows(seqs, rng)
-            lengths = np.array([len(r) for r in rows])
-            return [[rows[i] for i in batch] for batch in length_batches(lengths, cfg.batch_size, rng)]
-
         def loss_inputs(batch: list[np.ndarray], generator: torch.Generator) -> tuple[tuple[Any, ...], int]:
             tokens = torch.from_numpy(pad_left(batch))  # (B, T + 1) right-aligned
             inputs, targets = tokens[:, :-1], tokens[:, 1:]  # (B, T) each: position t predicts token t + 1
             return (inputs, targets, generator), int(loss_mask(inputs, targets).sum())
 
-        return EpochPlan(math.ceil(n_rows / cfg.batch_size), batches, loss_inputs)
+        return EpochPlan(math.ceil(n_rows / cfg.batch_size), partial(self._row_batches, seqs), loss_inputs)
 
     def _loss(self, inputs: torch.Tensor, targets: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Mean next-item cross-entropy over every real position: inputs/targets (B, T) tokens -> scalar."""
@@ -216,7 +209,10 @@ class SasRec(TorchRecommender):
         hidden = net.encode(inputs, table)[mask]  # (M, d): padding positions never reach the loss
         items = targets[mask] - 1  # (M,) item indices
         if id_map.n_items > self.config.full_softmax_max_items:
-            return self._sampled_loss(net, hidden, table, items, generator)
+            table_items = table[1 : net.n_items + 1]
+            return sampled_softmax_loss(
+                hidden, table_items, net.out_bias, items, self.config.sampled_negatives, generator
+            )
         return F.cross_entropy(net.logits(hidden, table), items)
 
     def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -252,33 +248,11 @@ class SasRec(TorchRecommender):
                 rows.append(seq[-width:])
         return rows
 
-    def _sampled_loss(
-        self,
-        net: SasRecNet,
-        hidden: torch.Tensor,
-        table: torch.Tensor,
-        targets: torch.Tensor,
-        generator: torch.Generator,
-    ) -> torch.Tensor:
-        """Softmax over the target and negatives shared by the batch (uniform, so no log-Q term is needed)."""
-        negatives = torch.randint(0, net.n_items, (self.config.sampled_negatives,), generator=generator)
-        items = table[1 : net.n_items + 1]
-        pos = (hidden * items[targets]).sum(-1, keepdim=True) + net.out_bias[targets, None]  # (M, 1)
-        neg = hidden @ items[negatives].T + net.out_bias[negatives]  # (M, K)
-        neg = neg.masked_fill(negatives[None, :].eq(targets[:, None]), float("-inf"))  # a target is no negative
-        return F.cross_entropy(torch.cat([pos, neg], dim=1), torch.zeros(len(targets), dtype=torch.long))
-
     # ---------------------------------------------------------------------------------------------- inference
     def _require(self) -> tuple[SasRecNet, IdMap]:
         if self.net is None or self.id_map is None:
             raise NotFittedError("SasRec is not trained: call fit() or load() first")
         return self.net, self.id_map
-
-    def _item_table(self, net: SasRecNet) -> torch.Tensor:
-        if self._table is None:
-            with torch.inference_mode():
-                self._table = net.item_table()
-        return self._table
 
     def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
         """Scores over the catalogue, (len(histories), n_items), from histories of item indices (oldest first).

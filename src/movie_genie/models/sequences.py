@@ -337,3 +337,48 @@ class TorchRecommender:
                 log = self._train(data, None, run)
         log.seconds = time.perf_counter() - start
         return log
+
+
+class SequenceRecommender(TorchRecommender):
+    """What the two transformer sequence models (BERT4Rec, SASRec) share beyond the loop: an item table cached for
+    inference, and each epoch's rows (`_epoch_rows`, per model) grouped into batches of similar length."""
+
+    _table: torch.Tensor | None  # the item table, built once after training for inference
+
+    def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def _row_batches(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[list[np.ndarray]]:
+        """This epoch's rows in batches of similar length (less padding), in a random order."""
+        rows = self._epoch_rows(seqs, rng)
+        lengths = np.array([len(r) for r in rows])
+        return [[rows[i] for i in batch] for batch in length_batches(lengths, self.config.batch_size, rng)]
+
+    def _clear_cache(self) -> None:
+        self._table = None
+
+    def _item_table(self, net: Any) -> torch.Tensor:
+        if self._table is None:
+            with torch.inference_mode():
+                self._table = net.item_table()
+        return self._table
+
+
+def sampled_softmax_loss(
+    hidden: torch.Tensor,
+    items: torch.Tensor,
+    bias: torch.Tensor,
+    targets: torch.Tensor,
+    n_negatives: int,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Cross-entropy of each target against `n_negatives` items shared by the batch, drawn uniformly (so no log-Q
+    term is needed); a drawn target is never its own negative. For catalogues too large for a full softmax.
+
+    hidden (M, d) output states, items (n_items, d) item table, bias (n_items,), targets (M,) item indices.
+    """
+    negatives = torch.randint(0, items.shape[0], (n_negatives,), generator=generator)
+    pos = (hidden * items[targets]).sum(-1, keepdim=True) + bias[targets, None]  # (M, 1)
+    neg = hidden @ items[negatives].T + bias[negatives]  # (M, K)
+    neg = neg.masked_fill(negatives[None, :].eq(targets[:, None]), float("-inf"))
+    return F.cross_entropy(torch.cat([pos, neg], dim=1), torch.zeros(len(targets), dtype=torch.long))
