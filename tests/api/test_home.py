@@ -229,12 +229,17 @@ def test_rows_say_what_they_are_for_and_which_model_made_them(client: FlaskClien
     homes = [_ok(client, f"/api/users/{u}/home") for u in (2, 3)]
     for home in homes:
         ids = [row["id"] for row in home["rows"]]
-        assert ids == ["for-you", "up-next", "because-liked", "your-genres", "popular", "recent"]
+        assert ids == ["for-you", "up-next", "from-history", "because-liked", "your-genres", "popular", "recent"]
         for row in home["rows"]:
             assert row["title"] and row["purpose"]
             assert row["history"] or row["model"] in {*get_args(ModelName), "content"}
         rows = {row["id"]: row for row in home["rows"]}
-        assert (rows["for-you"]["model"], rows["up-next"]["model"]) == ("hybrid", "bert4rec")
+        assert [rows[r]["model"] for r in ("for-you", "up-next", "from-history")] == ["hybrid", "sasrec", "bert4rec"]
+        # The hybrid's row names the models its learned weights blend, not a fixed list.
+        assert (
+            rows["for-you"]["purpose"].startswith("Your strongest matches: ")
+            and "several" not in rows["for-you"]["purpose"]
+        )
         for row in home["rows"]:
             if not row["history"]:
                 assert all(i["reason"] and i["reason"][0].isupper() for i in row["items"]), row["id"]

@@ -21,7 +21,7 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 # Screenshots, timings and accessibility findings: test artefacts, git-ignored.
 RESULTS = WEB / "test-results"
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
-MODEL_ROWS = ("for-you", "up-next", "because-liked")
+MODEL_ROWS = ("for-you", "up-next", "from-history", "because-liked")
 CARD = "[data-testid=movie-card]"
 
 
@@ -76,7 +76,8 @@ def test_pick_user_search_open_rate_and_rows_change(server: Any, new_page: Any) 
     expect(page.get_by_test_id("demo-mode")).to_contain_text("anyone on this machine can rate as any MovieLens user")
     # Each row says which model made it.
     expect(page.locator("[data-testid=row-for-you] [data-testid=row-model]")).to_have_text("Hybrid")
-    expect(page.locator("[data-testid=row-up-next] [data-testid=row-model]")).to_have_text("BERT4Rec")
+    expect(page.locator("[data-testid=row-up-next] [data-testid=row-model]")).to_have_text("SASRec")
+    expect(page.locator("[data-testid=row-from-history] [data-testid=row-model]")).to_have_text("BERT4Rec")
     expect(page.locator("[data-testid=row-because-liked] [data-testid=row-model]")).to_have_text("Two-Tower")
     expect(page.locator("[data-testid=row-because-liked] h2")).to_contain_text("Because you liked")
     # A card explains itself.

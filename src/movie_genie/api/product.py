@@ -140,7 +140,8 @@ class HomeService:
         claimed: set[int] = set()
         rows = [
             self._model_row(view, claimed, "for-you", "hybrid", "Top picks for you"),
-            self._model_row(view, claimed, "up-next", "bert4rec", "Up next"),
+            self._model_row(view, claimed, "up-next", "sasrec", "Up next"),
+            self._model_row(view, claimed, "from-history", "bert4rec", "From your whole history"),
             self._because_liked(view, claimed),
             self._genre_row(view, claimed),
             self._popular_row(view, claimed),
@@ -155,11 +156,20 @@ class HomeService:
         return s.HomeRow(
             id=row_id,
             title=title,
-            purpose=PURPOSES[model] if model == first else f"{PURPOSES[model]} ({first} is not loaded)",
+            purpose=self._purpose(model) if model == first else f"{self._purpose(model)} ({first} is not loaded)",
             model=model,
             requested_model=first,
             items=[self._item(r) for r in picked],
         )
+
+    def _purpose(self, model: str) -> str:
+        """What a model's row is for; the hybrid's names the models its learned weights actually blend."""
+        hybrid = self.models.models.get("hybrid")
+        if model != "hybrid" or hybrid is None:
+            return PURPOSES[model]
+        weights = hybrid.learned().get("weights") or {}
+        blended = [LABELS.get(name, name) for name, weight in sorted(weights.items(), key=lambda kv: -kv[1]) if weight]
+        return f"Your strongest matches: {_listing(blended)} blended, with weights tuned on validation data."
 
     def _because_liked(self, view: UserView, claimed: set[int]) -> s.HomeRow:
         """Films like the user's most recent liking: Two-Tower neighbours, else text-embedding neighbours."""
@@ -259,12 +269,26 @@ def _pick(view: UserView, recs: Sequence[Recommendation], claimed: set[int]) -> 
     return [by_id[m] for m in kept]
 
 
+def _listing(names: list[str]) -> str:
+    """ "A, B and C"."""
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else "".join(names)
+
+
+# How a row names the models it comes from.
+LABELS = {
+    "bert4rec": "BERT4Rec",
+    "sasrec": "SASRec",
+    "two_tower": "Two-Tower",
+    "ease": "EASE",
+    "popularity": "popularity",
+}
+
 # What each model's row is for, in the words a person reads under the row title.
 PURPOSES: dict[str, str] = {
-    "hybrid": "Your strongest matches: Two-Tower, BERT4Rec and popularity blended, with weights tuned on "
-    "validation data.",
-    "bert4rec": "What viewers usually watch next after the films you watched most recently (BERT4Rec reads your "
-    "history in order).",
+    "hybrid": "Your strongest matches: several models blended, with weights tuned on validation data.",
+    "sasrec": "What viewers usually watch next after the films you watched most recently (SASRec reads your "
+    "history in order, left to right).",
+    "bert4rec": "Films that fit the whole of your history, read in both directions at once (BERT4Rec).",
     "two_tower": "Films whose Two-Tower vectors are closest to your taste vector.",
     "ease": "Films that co-occur with yours across all viewers (EASE).",
     "popularity": "The most rated films you have not seen yet.",

@@ -16,12 +16,14 @@ import { countOf, tasteLine } from "../lib/users";
 const PENDING_ROWS = [
   { id: "for-you", title: "Top picks for you" },
   { id: "up-next", title: "Up next" },
+  { id: "from-history", title: "From your whole history" },
   { id: "because-liked", title: "Because you liked…" },
 ];
 
 const EMPTY: Record<string, string> = {
   "for-you": "Rate a few films and your recommendations appear here.",
   "up-next": "Watch or rate films to get sequence-based picks.",
+  "from-history": "Watch or rate films to get picks from your whole history.",
   "because-liked": "Like a film or rate it 4★ or more to see films like it.",
   "your-genres": "Like or rate a few films so we learn your favourite genre.",
   popular: "You have seen every popular film.",
