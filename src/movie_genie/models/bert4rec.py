@@ -29,7 +29,7 @@ from movie_genie.data.idmap import IdMap
 from movie_genie.models.base import TrainingData
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import NotFittedError
-from movie_genie.models.content import ContentProjection, ItemContent, content_buffers
+from movie_genie.models.content import ContentProjection, content_buffers
 from movie_genie.models.sequences import (
     PAD,
     EncoderBlock,
@@ -157,16 +157,10 @@ class Bert4Rec(SequenceRecommender):
     name: ClassVar[str] = "bert4rec"
     clip_grad_norm: ClassVar[float | None] = 5.0
 
-    def __init__(self, config: Bert4RecConfig | None = None) -> None:
-        self.config = config or Bert4RecConfig()
-        self.id_map: IdMap | None = None
-        self.net: Bert4RecNet | None = None
-        self._table: torch.Tensor | None = None  # cached item table for inference
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
-        """A model configured by its params.yaml section (with the overrides for `dataset`, when given)."""
-        return cls(Bert4RecConfig.from_params(section, dataset))
+    config_class: ClassVar[type] = Bert4RecConfig
+    net_class: ClassVar[type] = Bert4RecNet
+    config: Bert4RecConfig
+    net: Bert4RecNet | None
 
     @classmethod
     def tiny_config(cls) -> Bert4RecConfig:
@@ -176,13 +170,6 @@ class Bert4Rec(SequenceRecommender):
         )
 
     # ----------------------------------------------------------------------------------------------- training
-    def _build_net(self, data: TrainingData) -> Bert4RecNet:
-        cfg = self.config
-        n_items = data.id_map.n_items
-        if not cfg.use_content:
-            return Bert4RecNet(cfg, n_items)
-        return Bert4RecNet(cfg, n_items, *ItemContent.from_data(data, use_text=cfg.use_text).tensors())
-
     def _plan(self, data: TrainingData, run: TrainRun) -> EpochPlan:
         """One sequence per user per batch row (grouped by length), random positions masked in each batch."""
         cfg = self.config

@@ -31,7 +31,7 @@ from movie_genie.data.idmap import IdMap
 from movie_genie.models.base import TrainingData
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import NotFittedError
-from movie_genie.models.content import ContentProjection, ItemContent, content_buffers
+from movie_genie.models.content import ContentProjection, content_buffers
 from movie_genie.models.sequences import (
     PAD,
     EncoderBlock,
@@ -158,16 +158,10 @@ class SasRec(SequenceRecommender):
     name: ClassVar[str] = "sasrec"
     clip_grad_norm: ClassVar[float | None] = 5.0
 
-    def __init__(self, config: SasRecConfig | None = None) -> None:
-        self.config = config or SasRecConfig()
-        self.id_map: IdMap | None = None
-        self.net: SasRecNet | None = None
-        self._table: torch.Tensor | None = None  # cached item table for inference
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
-        """A model configured by its params.yaml section (with the overrides for `dataset`, when given)."""
-        return cls(SasRecConfig.from_params(section, dataset))
+    config_class: ClassVar[type] = SasRecConfig
+    net_class: ClassVar[type] = SasRecNet
+    config: SasRecConfig
+    net: SasRecNet | None
 
     @classmethod
     def tiny_config(cls) -> SasRecConfig:
@@ -177,13 +171,6 @@ class SasRec(SequenceRecommender):
         )
 
     # ----------------------------------------------------------------------------------------------- training
-    def _build_net(self, data: TrainingData) -> SasRecNet:
-        cfg = self.config
-        n_items = data.id_map.n_items
-        if not cfg.use_content:
-            return SasRecNet(cfg, n_items)
-        return SasRecNet(cfg, n_items, *ItemContent.from_data(data, use_text=cfg.use_text).tensors())
-
     def _plan(self, data: TrainingData, run: TrainRun) -> EpochPlan:
         """Windows of max_len + 1 items per batch row (grouped by length); every position predicts the next item."""
         cfg = self.config

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from movie_genie.errors import MovieGenieError
 from movie_genie.models import distributed
 from movie_genie.models.base import Query, Recommendation, Recommender, TrainingData, TrainingLog, Validator
 from movie_genie.models.common import recommendations_from_scores
+from movie_genie.models.content import ItemContent
 from movie_genie.models.seeding import seed_everything, torch_threads
 
 PAD = 0  # token id of padding in sequence models; item index i is token i + 1
@@ -340,10 +341,30 @@ class TorchRecommender:
 
 
 class SequenceRecommender(TorchRecommender):
-    """What the two transformer sequence models (BERT4Rec, SASRec) share beyond the loop: an item table cached for
-    inference, and each epoch's rows (`_epoch_rows`, per model) grouped into batches of similar length."""
+    """What the two transformer sequence models (BERT4Rec, SASRec) share beyond the loop: construction from their
+    config class, a network built with the items' content, an item table cached for inference, and each epoch's
+    rows (`_epoch_rows`, per model) grouped into batches of similar length."""
 
-    _table: torch.Tensor | None  # the item table, built once after training for inference
+    config_class: ClassVar[type]  # the model's config dataclass
+    net_class: ClassVar[type]  # its network: net_class(config, n_items, genres=None, year=None, text=None)
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config or self.config_class()
+        self.id_map: IdMap | None = None
+        self.net = None
+        self._table: torch.Tensor | None = None  # the item table, built once after training for inference
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
+        """A model configured by its params.yaml section (with the overrides for `dataset`, when given)."""
+        return cls(config_from_params(cls.config_class, section, dataset))
+
+    def _build_net(self, data: TrainingData) -> torch.nn.Module:
+        """The network, with genres, year and text fused into the item embeddings when the config says so."""
+        cfg, n_items = self.config, data.id_map.n_items
+        if not cfg.use_content:
+            return self.net_class(cfg, n_items)
+        return self.net_class(cfg, n_items, *ItemContent.from_data(data, use_text=cfg.use_text).tensors())
 
     def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
         raise NotImplementedError
