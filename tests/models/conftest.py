@@ -10,8 +10,10 @@ import pytest
 from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import CanonicalTables, read_movielens
 from movie_genie.data.split import leave_one_out
+from movie_genie.evaluation.metrics import make_validator
 from movie_genie.evaluation.training import training_data_from_frames
-from movie_genie.models.base import TrainingData
+from movie_genie.models.base import Recommender, TrainingData, TrainingLog
+from movie_genie.models.popularity import Popularity
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +32,17 @@ def ml100k_slice(ml100k_tables: CanonicalTables) -> TrainingData:
     split = leave_one_out(sliced, ml100k_tables.movies["movie_id"], min_interactions=3)
     user_table: pd.DataFrame | None = ml100k_tables.users
     return training_data_from_frames(split.id_map, split.train, split.valid, ml100k_tables.movies, user_table)
+
+
+def fit_with_early_stopping(model: Recommender, data: TrainingData) -> tuple[TrainingLog, float]:
+    """Fit `model` on `data`, early-stopping on validation NDCG@10: its log and best validation score (must exist)."""
+    log = model.fit(data, make_validator(data))
+    assert log.best_valid_ndcg10 is not None
+    return log, log.best_valid_ndcg10
+
+
+def popularity_valid_ndcg10(data: TrainingData) -> float:
+    """The bar every learned model must clear: popularity's validation NDCG@10 on `data`."""
+    popularity = Popularity()
+    popularity.fit(data)
+    return make_validator(data)(popularity)

@@ -13,8 +13,8 @@ from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.bert4rec import Bert4Rec, Bert4RecConfig
 from movie_genie.models.common import RecommendRequestError, with_validation_in_train
-from movie_genie.models.popularity import Popularity
 from movie_genie.models.sequences import ModelConfigError
+from tests.models.conftest import fit_with_early_stopping, popularity_valid_ndcg10
 
 SMALL = Bert4RecConfig(
     max_len=30,
@@ -36,17 +36,14 @@ SMALL = Bert4RecConfig(
 def trained(ml100k_slice: TrainingData) -> tuple[Bert4Rec, float]:
     """A small BERT4Rec trained with early stopping on the slice, and its best validation NDCG@10."""
     model = Bert4Rec(SMALL)
-    log = model.fit(ml100k_slice, make_validator(ml100k_slice))
-    assert log.best_valid_ndcg10 is not None
-    return model, log.best_valid_ndcg10
+    _, best = fit_with_early_stopping(model, ml100k_slice)
+    return model, best
 
 
 @pytest.mark.slow
 def test_training_beats_popularity_and_logs_curves(trained: tuple[Bert4Rec, float], ml100k_slice: TrainingData):
     model, best = trained
-    popularity = Popularity()
-    popularity.fit(ml100k_slice)
-    baseline = make_validator(ml100k_slice)(popularity)
+    baseline = popularity_valid_ndcg10(ml100k_slice)
     assert best > baseline, f"BERT4Rec valid NDCG@10 {best:.4f} does not beat popularity {baseline:.4f}"
     # Early stopping restored the best weights: the model now scores what the log says its best was.
     assert make_validator(ml100k_slice)(model) == pytest.approx(best)

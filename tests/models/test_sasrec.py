@@ -12,9 +12,9 @@ import torch
 from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.common import with_validation_in_train
-from movie_genie.models.popularity import Popularity
 from movie_genie.models.sasrec import SasRec, SasRecConfig, loss_mask
 from movie_genie.models.sequences import ModelConfigError, pad_left
+from tests.models.conftest import fit_with_early_stopping, popularity_valid_ndcg10
 
 SMALL = SasRecConfig(
     max_len=30,
@@ -36,17 +36,14 @@ SMALL = SasRecConfig(
 def trained(ml100k_slice: TrainingData) -> tuple[SasRec, float]:
     """A small SASRec trained with early stopping on the slice, and its best validation NDCG@10."""
     model = SasRec(SMALL)
-    log = model.fit(ml100k_slice, make_validator(ml100k_slice))
-    assert log.best_valid_ndcg10 is not None
-    return model, log.best_valid_ndcg10
+    _, best = fit_with_early_stopping(model, ml100k_slice)
+    return model, best
 
 
 @pytest.mark.slow
 def test_training_beats_popularity(trained: tuple[SasRec, float], ml100k_slice: TrainingData) -> None:
     model, best = trained
-    popularity = Popularity()
-    popularity.fit(ml100k_slice)
-    baseline = make_validator(ml100k_slice)(popularity)
+    baseline = popularity_valid_ndcg10(ml100k_slice)
     assert best > baseline, f"SASRec valid NDCG@10 {best:.4f} does not beat popularity {baseline:.4f}"
     # Early stopping restored the best weights: the model now scores what the log says its best was.
     assert make_validator(ml100k_slice)(model) == pytest.approx(best)

@@ -11,8 +11,8 @@ import pytest
 from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.common import RecommendRequestError, with_validation_in_train
-from movie_genie.models.popularity import Popularity
 from movie_genie.models.two_tower import TwoTower, TwoTowerConfig, UnknownMovieError
+from tests.models.conftest import fit_with_early_stopping, popularity_valid_ndcg10
 
 SMALL = TwoTowerConfig(
     max_len=30, dim=32, batch_size=256, sample_frac=0.3, max_epochs=4, patience=2, torch_threads=1, progress=False
@@ -23,18 +23,15 @@ SMALL = TwoTowerConfig(
 def trained(ml100k_slice: TrainingData) -> tuple[TwoTower, float]:
     """A small Two-Tower trained with early stopping on the slice, and its best validation NDCG@10."""
     model = TwoTower(SMALL)
-    log = model.fit(ml100k_slice, make_validator(ml100k_slice))
-    assert log.best_valid_ndcg10 is not None
+    log, best = fit_with_early_stopping(model, ml100k_slice)
     assert all("loss" in row and "valid_ndcg10" in row for row in log.epochs)
-    return model, log.best_valid_ndcg10
+    return model, best
 
 
 @pytest.mark.slow
 def test_training_beats_popularity(trained: tuple[TwoTower, float], ml100k_slice: TrainingData) -> None:
     model, best = trained
-    popularity = Popularity()
-    popularity.fit(ml100k_slice)
-    baseline = make_validator(ml100k_slice)(popularity)
+    baseline = popularity_valid_ndcg10(ml100k_slice)
     assert best > baseline, f"Two-Tower valid NDCG@10 {best:.4f} does not beat popularity {baseline:.4f}"
     assert make_validator(ml100k_slice)(model) == pytest.approx(best)
 
