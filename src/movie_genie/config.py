@@ -130,6 +130,13 @@ class Layout:
         return self.artifacts_dir / "models"
 
     @property
+    def versions_dir(self) -> Path:
+        """Model versions made by `movie-genie retrain` (one folder each, old ones kept for rollback) and
+        serving.json, which says the version each model serves (evaluation/versions.py). Not a DVC output: a
+        `dvc repro` never deletes them."""
+        return self.artifacts_dir / "versions"
+
+    @property
     def report_dir(self) -> Path:
         """Evaluation report: report.json, report.md, *.png."""
         return self.artifacts_dir / "report"

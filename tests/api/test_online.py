@@ -122,6 +122,26 @@ def test_home_rows_are_logged_one_impression_each(client: FlaskClient, app: Flas
         assert [m for m, _ in items] == [i["movie"]["movie_id"] for i in rows[row_id]["items"]]
 
 
+def test_search_results_and_similar_films_shown_to_a_user_are_impressions(client: FlaskClient, app: Flask) -> None:
+    found = _ok(client.get("/api/search?q=star&user_id=11&k=5"))
+    row, items = _stored(app, found["meta"]["impression_id"])
+    assert (row.user_id, row.surface, row.model) == (11, "search", None)
+    assert [m for m, _ in items] == _ids(found)
+    similar = _ok(client.get("/api/movies/1/similar?user_id=11&k=4"))
+    ids = similar["meta"]["impression_ids"]
+    assert set(ids) == {"collaborative", "content"}
+    for kind, model in (("collaborative", "two_tower"), ("content", None)):
+        row, items = _stored(app, ids[kind])
+        assert (row.surface, row.model) == (f"similar:{kind}", model)
+        assert [m for m, _ in items] == [i["movie"]["movie_id"] for i in similar["data"][kind]]
+    # A click on a similar film is credited like any other.
+    first = similar["data"]["content"][0]["movie"]["movie_id"]
+    _ok(client.post(f"/api/impressions/{ids['content']}/clicks", json={"movie_id": first}), 201)
+    # Without a user there is no one to credit: nothing is logged.
+    assert _ok(client.get("/api/search?q=star&k=5"))["meta"].get("impression_id") is None
+    assert _ok(client.get("/api/movies/1/similar?k=4"))["meta"]["impression_ids"] == {}
+
+
 def test_a_click_on_a_private_profile_needs_its_secret(client: FlaskClient) -> None:
     created = _ok(client.post("/api/users", json={"liked_movie_ids": [1, 50, 100]}), 201)["data"]
     user, secret = created["user"]["user_id"], created["secret"]

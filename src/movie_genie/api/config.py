@@ -54,6 +54,10 @@ class ServingConfig(BaseModel):
     # within this many hours.
     attribution_window_h: float = Field(default=24.0, gt=0)
 
+    # Each worker checks artifacts/versions/serving.json this often and swaps in newly promoted model versions
+    # without a restart (`movie-genie models promote`); 0 switches hot reload off.
+    reload_poll_s: float = Field(default=2.0, ge=0)
+
     @classmethod
     def from_params(cls, params: Params) -> ServingConfig:
         """Validate params.yaml's `serving` section; raise ConfigError naming the bad key."""

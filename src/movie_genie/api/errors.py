@@ -60,6 +60,13 @@ class ResourceNotFoundError(ApiError):
     code = "not_found"
 
 
+class ConflictError(ApiError):
+    """The request clashes with what exists (a name already taken): 409."""
+
+    status = 409
+    code = "conflict"
+
+
 class ServiceUnavailableError(ApiError):
     """A dependency (database, model, index) is not available: 503."""
 

@@ -42,6 +42,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
     }
 }
 OWNER_SECURITY: list[dict[str, list[Any]]] = [{"profileSecret": []}, {}]
+# Operator actions (starting an experiment) take the admin token only.
+ADMIN_SECURITY: list[dict[str, list[Any]]] = [{"profileSecret": []}]
 
 
 class MissingSecretError(ApiError):
@@ -103,6 +105,23 @@ def _matches(token: str | None, digest: str | None) -> bool:
 def is_admin() -> bool:
     """Whether the request carries the admin token."""
     return _matches(_bearer(), _access().admin_token_hash)
+
+
+def require_admin(action: str) -> None:
+    """Let the request through only with the admin token: 401 without a bearer token, 403 with another one."""
+    if _access().admin_token_hash is None:
+        raise NotOwnerError(
+            f"{action} needs the admin token, and this server has none: set MOVIE_GENIE_ADMIN_TOKEN and restart",
+            code="admin_required",
+        )
+    token = _bearer()
+    if token is None:
+        raise MissingSecretError(
+            f"{action} needs the admin token: send 'Authorization: Bearer <MOVIE_GENIE_ADMIN_TOKEN>'",
+            code="admin_required",
+        )
+    if not _matches(token, _access().admin_token_hash):
+        raise NotOwnerError(f"{action} needs the admin token; the bearer token sent is not it", code="not_admin")
 
 
 def require_owner(user_id: int, *, read: bool = False) -> None:

@@ -15,8 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from movie_genie.db.models import MAX_ID, FeedbackKind
 from movie_genie.db.repository import MovieSort
-from movie_genie.evaluation.online import OnlineReport
-from movie_genie.evaluation.schema import EvaluationReport, ModelEntry
+from movie_genie.evaluation.online import Design, OnlineReport
+from movie_genie.evaluation.schema import EvaluationReport, ModelEntry, PairedDifference, SplitMetrics
 
 MAX_K = 100
 DEFAULT_K = 20
@@ -313,6 +313,18 @@ class ExperimentPath(_Strict):
     name: str = Field(max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
 
 
+class ExperimentBody(_Strict):
+    """A new experiment, started at run time (it joins params.yaml's); variants are model names or
+    `<model>@<version>` (a retrained challenger)."""
+
+    name: str = Field(max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    design: Design
+    variants: tuple[str, str]
+    traffic: float = Field(default=1.0, gt=0.0, le=1.0)
+    split: float = Field(default=0.5, gt=0.0, lt=1.0)
+    horizon: int = Field(default=1000, ge=1)
+
+
 class CreateUserBody(_Strict):
     """A new app user from a few films they like (cold start)."""
 
@@ -589,21 +601,44 @@ class Click(BaseModel):
     team: str | None = Field(description="interleaved lists: the ranker that contributed the film")
 
 
+class ModelVersionInfo(BaseModel):
+    """One retrained version of a model (`movie-genie retrain`) and its offline figures on that version's split."""
+
+    version: str
+    created_at: datetime
+    serving: bool
+    test: SplitMetrics
+    vs_current: PairedDifference | None = Field(
+        default=None, description="its test NDCG@10 minus the version that served when it was made (same users)"
+    )
+
+
 class ModelInfo(BaseModel):
-    """A loaded model: its version and its evaluation figures (test split) from the report."""
+    """A loaded model: its version, its evaluation figures (test split) from the report, its retrained versions and
+    the experiments it takes part in."""
 
     name: str
     api_name: str = Field(description="the `model` value of GET /api/recommendations (the same as `name`)")
-    version: str | None = None
+    version: str | None = Field(default=None, description="short content hash of the checkpoint being served")
+    release: str | None = Field(
+        default=None, description="the version served: 'base' (the pipeline's) or a retrain's id; null: not loaded"
+    )
     loaded: bool
-    evaluation: ModelEntry | None = Field(default=None, description="its entry of the evaluation report, if any")
+    evaluation: ModelEntry | None = Field(
+        default=None, description="its entry of the evaluation report (the base version), if any"
+    )
+    versions: list[ModelVersionInfo] = Field(default_factory=list, description="retrained versions, newest first")
+    experiments: list[str] = Field(default_factory=list, description="experiments with this model as a variant")
 
 
 class ModelsInfo(BaseModel):
-    """Every model and the evaluation report (None until `movie-genie evaluate` has run)."""
+    """Every model, the evaluation report (None until `movie-genie evaluate` has run) and every experiment's online
+    report."""
 
     models: list[ModelInfo]
     report: EvaluationReport | None = None
+    experiments: list[OnlineReport] = Field(default_factory=list)
+    reload_error: str | None = Field(default=None, description="why the last hot reload failed (old models serve)")
 
 
 class Check(BaseModel):
@@ -682,11 +717,24 @@ class RecommendationMeta(CachedMeta):
     variant: str | None = Field(default=None, description="the user's variant in that experiment")
 
 
-class HomeMeta(CachedMeta):
-    """The home page's meta: each recommendation row's impression."""
+class ListsMeta(CachedMeta):
+    """A response of several lists, each logged as an impression for the user it was shown to."""
 
     impression_ids: dict[str, str] = Field(
-        default={}, description="row id -> the impression of that row (the history row has none)"
+        default={}, description="list id -> its impression: send it with a click or a mark (none: not logged)"
+    )
+
+
+class HomeMeta(ListsMeta):
+    """The home page's meta: each recommendation row's impression (row id -> impression; the history row has
+    none)."""
+
+
+class SearchMeta(CachedMeta):
+    """A search answer's meta: its impression when a user asked (`user_id`)."""
+
+    impression_id: str | None = Field(
+        default=None, description="the results' impression: send it with a click or a mark (null: no user, or off)"
     )
 
 
@@ -759,7 +807,7 @@ class MovieResponse(Envelope[MovieDetail, Meta]):
     """GET /api/movies/{movie_id}."""
 
 
-class SimilarResponse(Envelope[SimilarMovies, CachedMeta]):
+class SimilarResponse(Envelope[SimilarMovies, ListsMeta]):
     """GET /api/movies/{movie_id}/similar."""
 
 
@@ -767,7 +815,7 @@ class GenresResponse(Envelope[list[GenreCount], Meta]):
     """GET /api/genres."""
 
 
-class SearchResponse(Envelope[SearchResults, CachedMeta]):
+class SearchResponse(Envelope[SearchResults, SearchMeta]):
     """GET /api/search."""
 
 
@@ -813,3 +861,7 @@ class ClickResponse(Envelope[Click, Meta]):
 
 class OnlineReportResponse(Envelope[OnlineReport, Meta]):
     """GET /api/experiments/{name}/report."""
+
+
+class OnlineReportsResponse(Envelope[list[OnlineReport], Meta]):
+    """GET /api/experiments."""

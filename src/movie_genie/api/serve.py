@@ -88,8 +88,14 @@ class _Gunicorn(BaseApplication):
 
         torch.set_num_threads(self._options.torch_threads)
         from movie_genie.api.app import create_app
+        from movie_genie.api.config import ServingConfig
+        from movie_genie.api.services import EXTENSION_KEY
 
-        return create_app(self._settings, self._params)
+        app = create_app(self._settings, self._params)
+        every_s = ServingConfig.from_params(self._params).reload_poll_s
+        if every_s > 0:  # hot reload: this worker swaps in promoted model versions (api/services/loaded_models.py)
+            app.extensions[EXTENSION_KEY].watch_versions(every_s)
+        return app
 
 
 def prepare_database(settings: Settings, params: Params) -> str | None:

@@ -718,16 +718,54 @@ def user_history(session: Session, user_id: int) -> UserHistory:
     )
     dismissed: dict[int, None] = {}
     for movie_id, kind in events:
-        if kind == "dismiss":  # "not interested": excluded, but says nothing about taste
+        effect = interaction_effect(kind)
+        if effect is None:
             dismissed[movie_id] = None
             continue
         order.pop(movie_id, None)
         disliked.pop(movie_id, None)
-        if kind == "dislike":
+        if effect == "remove":
             disliked[movie_id] = None
         else:
             order[movie_id] = None
     return UserHistory(user_id, list(order), list(disliked), [m for m in dismissed if m not in order])
+
+
+def interaction_effect(kind: str) -> Literal["touch", "remove"] | None:
+    """What an app mark does to the user's interactions, the models' input (serving's `user_history` and
+    `movie-genie retrain` both apply it): a rating, like or watched is an interaction at the time of the mark
+    ("touch": the film moves to its latest touch); a dislike removes the film; "not interested" (dismiss) says
+    nothing about taste (None: the interactions are unchanged)."""
+    if kind == "dismiss":
+        return None
+    return "remove" if kind == "dislike" else "touch"
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """One stored app mark, as `movie-genie retrain` folds it into the training data."""
+
+    user_id: int
+    movie_id: int
+    kind: str
+    value: float | None
+    created_at: datetime
+
+
+def feedback_log(session: Session) -> Iterator[FeedbackRow]:
+    """Every app mark of every user in the order they were made (streamed: one query, rows as they come)."""
+    rows = session.execute(
+        select(
+            FeedbackEvent.user_id,
+            FeedbackEvent.movie_id,
+            FeedbackEvent.kind,
+            FeedbackEvent.value,
+            FeedbackEvent.created_at,
+        ).order_by(FeedbackEvent.id),
+        execution_options={"yield_per": 10_000},
+    )
+    for user_id, movie_id, kind, value, created_at in rows:
+        yield FeedbackRow(int(user_id), int(movie_id), str(kind), value, _aware(created_at))
 
 
 def user_marks(session: Session, user_id: int) -> UserMarks:

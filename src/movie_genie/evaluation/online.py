@@ -46,6 +46,7 @@ class Experiment(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")
     design: Design
+    # Each a model name (the version it serves) or name@version (a retrained challenger; `movie-genie retrain`).
     variants: tuple[str, str]
     traffic: float = Field(default=1.0, gt=0.0, le=1.0)
     split: float = Field(default=0.5, gt=0.0, lt=1.0)
@@ -55,9 +56,12 @@ class Experiment(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Experiment:
-        unknown = [v for v in self.variants if v not in MODEL_NAMES]
+        unknown = [v for v in self.variants if v.partition("@")[0] not in MODEL_NAMES]
         if unknown:
-            raise ValueError(f"unknown model(s) {unknown}: variants are model names ({', '.join(MODEL_NAMES)})")
+            raise ValueError(
+                f"unknown model(s) {unknown}: a variant is a model name ({', '.join(MODEL_NAMES)}), or a model at a "
+                "version, e.g. ease@v20261130-081502 (`movie-genie models list`)"
+            )
         if self.variants[0] == self.variants[1]:
             raise ValueError("the two variants must be different models")
         if self.start and self.stop and self.stop <= self.start:
@@ -179,7 +183,7 @@ class VariantReport(BaseModel):
 class InterleavingReport(BaseModel):
     """Credit per interleaved impression: the ranker whose films got more clicks wins it."""
 
-    teams: tuple[str, str]
+    teams: list[str]  # a list, not a tuple: the web app's typed client reads it as string[]
     wins: dict[str, int]
     ties: int = Field(description="interleaved impressions with clicks but no preference")
     no_clicks: int
@@ -202,7 +206,7 @@ class OnlineReport(BaseModel):
 
     experiment: str
     design: Design
-    variants: tuple[str, str]
+    variants: list[str]  # a list, not a tuple: the web app's typed client reads it as string[]
     active: bool
     start: date | None
     stop: date | None
@@ -270,7 +274,7 @@ def _interleaving(experiment: Experiment, outcomes: Sequence[Outcome]) -> tuple[
     low, high = wilson(wins[teams[0]], decided)
     p_value = float(stats.binomtest(wins[teams[0]], decided, 0.5).pvalue) if decided else None
     report = InterleavingReport(
-        teams=teams,
+        teams=list(teams),
         wins=wins,
         ties=len(winners) - decided,
         no_clicks=len(outcomes) - len(winners),
@@ -310,7 +314,7 @@ def online_report(experiment: Experiment, outcomes: Sequence[Outcome], now: date
     return OnlineReport(
         experiment=experiment.name,
         design=experiment.design,
-        variants=experiment.variants,
+        variants=list(experiment.variants),
         active=experiment.active(now),
         start=experiment.start,
         stop=experiment.stop,

@@ -296,7 +296,7 @@ export interface paths {
         };
         /**
          * Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings); with `user_id`,
-         * @description none of the films that user touched (for a profile created in the app: its owner only).
+         * @description none of the films that user touched (for a profile created in the app: its owner only), and each list is<br/>logged as an impression (meta.impression_ids).
          */
         get: operations["list_similar_movies"];
         put?: never;
@@ -333,7 +333,7 @@ export interface paths {
         };
         /**
          * Ranked films for a query; `personalized` is true only when the user's taste was really blended in (with
-         * @description `user_id` of a profile created in the app: its owner only).
+         * @description `user_id` of a profile created in the app: its owner only). With `user_id` the results are logged as an<br/>impression (meta.impression_id).
          */
         get: operations["search_movies"];
         put?: never;
@@ -419,6 +419,27 @@ export interface paths {
          * @description the impression is unknown or did not show the film. The impression's user's owner only (as for feedback).
          */
         post: operations["record_click"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/experiments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every experiment's online report (params.yaml's first, then those started at run time). */
+        get: operations["list_experiments"];
+        put?: never;
+        /**
+         * Start an experiment now, in every worker (admin token only): e.g. the serving `ease` against a retrained
+         * @description `ease@v20261130-081502`. Its users are assigned by a stable hash; its report starts empty.
+         */
+        post: operations["start_experiment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -576,6 +597,52 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
+         * Decision
+         * @description The fixed-horizon decision, with the rule it applies.
+         */
+        Decision: {
+            /** Rule */
+            rule: string;
+            /** Horizon Reached */
+            horizon_reached: boolean;
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "not yet decidable" | "no difference" | "better";
+            /**
+             * Winner
+             * @default null
+             */
+            winner: string | null;
+            /**
+             * @description A/B: CTR of the second minus the first variant
+             * @default null
+             */
+            difference: components["schemas"]["Estimate"] | null;
+        };
+        /**
+         * Estimate
+         * @description A figure with its 95% interval.
+         */
+        Estimate: {
+            /**
+             * Value
+             * @description null when there is nothing to estimate from
+             */
+            value: number | null;
+            /**
+             * Low
+             * @default null
+             */
+            low: number | null;
+            /**
+             * High
+             * @default null
+             */
+            high: number | null;
+        };
+        /**
          * EvaluationReport
          * @description report.json: the protocol, the data set and one entry per model, in training order.
          */
@@ -604,6 +671,32 @@ export interface components {
             models: {
                 [key: string]: components["schemas"]["ModelEntry"];
             };
+        };
+        /**
+         * InterleavingReport
+         * @description Credit per interleaved impression: the ranker whose films got more clicks wins it.
+         */
+        InterleavingReport: {
+            /** Teams */
+            teams: string[];
+            /** Wins */
+            wins: {
+                [key: string]: number;
+            };
+            /**
+             * Ties
+             * @description interleaved impressions with clicks but no preference
+             */
+            ties: number;
+            /** No Clicks */
+            no_clicks: number;
+            /** @description wins of the first ranker / impressions with a preference (Wilson) */
+            share_first: components["schemas"]["Estimate"];
+            /**
+             * P Value
+             * @description two-sided exact binomial test of share_first = 0.5
+             */
+            p_value: number | null;
         };
         /**
          * ModelEntry
@@ -659,7 +752,8 @@ export interface components {
         };
         /**
          * ModelInfo
-         * @description A loaded model: its version and its evaluation figures (test split) from the report.
+         * @description A loaded model: its version, its evaluation figures (test split) from the report, its retrained versions and
+         *     the experiments it takes part in.
          */
         ModelInfo: {
             /** Name */
@@ -671,26 +765,101 @@ export interface components {
             api_name: string;
             /**
              * Version
+             * @description short content hash of the checkpoint being served
              * @default null
              */
             version: string | null;
+            /**
+             * Release
+             * @description the version served: 'base' (the pipeline's) or a retrain's id; null: not loaded
+             * @default null
+             */
+            release: string | null;
             /** Loaded */
             loaded: boolean;
             /**
-             * @description its entry of the evaluation report, if any
+             * @description its entry of the evaluation report (the base version), if any
              * @default null
              */
             evaluation: components["schemas"]["ModelEntry"] | null;
+            /**
+             * Versions
+             * @description retrained versions, newest first
+             */
+            versions?: components["schemas"]["ModelVersionInfo"][];
+            /**
+             * Experiments
+             * @description experiments with this model as a variant
+             */
+            experiments?: string[];
+        };
+        /**
+         * ModelVersionInfo
+         * @description One retrained version of a model (`movie-genie retrain`) and its offline figures on that version's split.
+         */
+        ModelVersionInfo: {
+            /** Version */
+            version: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Serving */
+            serving: boolean;
+            test: components["schemas"]["SplitMetrics"];
+            /**
+             * @description its test NDCG@10 minus the version that served when it was made (same users)
+             * @default null
+             */
+            vs_current: components["schemas"]["PairedDifference"] | null;
         };
         /**
          * ModelsInfo
-         * @description Every model and the evaluation report (None until `movie-genie evaluate` has run).
+         * @description Every model, the evaluation report (None until `movie-genie evaluate` has run) and every experiment's online
+         *     report.
          */
         ModelsInfo: {
             /** Models */
             models: components["schemas"]["ModelInfo"][];
             /** @default null */
             report: components["schemas"]["EvaluationReport"] | null;
+            /** Experiments */
+            experiments?: components["schemas"]["OnlineReport"][];
+            /**
+             * Reload Error
+             * @description why the last hot reload failed (old models serve)
+             * @default null
+             */
+            reload_error: string | null;
+        };
+        /**
+         * OnlineReport
+         * @description The online report of one experiment.
+         */
+        OnlineReport: {
+            /** Experiment */
+            experiment: string;
+            /**
+             * Design
+             * @enum {string}
+             */
+            design: "ab" | "interleaving";
+            /** Variants */
+            variants: string[];
+            /** Active */
+            active: boolean;
+            /** Start */
+            start: string | null;
+            /** Stop */
+            stop: string | null;
+            /** Per Variant */
+            per_variant: components["schemas"]["VariantReport"][];
+            /** @default null */
+            interleaving: components["schemas"]["InterleavingReport"] | null;
+            decision: components["schemas"]["Decision"];
+            /** Notes */
+            notes: string[];
         };
         /**
          * PairedDifference
@@ -735,6 +904,31 @@ export interface components {
              * @default 0
              */
             seconds: number;
+        };
+        /**
+         * VariantReport
+         * @description What users did with one variant's lists.
+         */
+        VariantReport: {
+            /** Variant */
+            variant: string;
+            /** Users */
+            users: number;
+            /** Impressions */
+            impressions: number;
+            /**
+             * Clicked Impressions
+             * @description impressions with at least one click
+             */
+            clicked_impressions: number;
+            /** Clicks */
+            clicks: number;
+            /** @description clicked impressions / impressions (Wilson interval) */
+            ctr: components["schemas"]["Estimate"];
+            /** @description impressions after which a film of the list was rated (Wilson) */
+            rating_rate: components["schemas"]["Estimate"];
+            /** @description mean over impressions of 1 / position of the first click (0: none; normal) */
+            mrr: components["schemas"]["Estimate"];
         };
         /**
          * CatalogueResponse
@@ -1223,7 +1417,8 @@ export interface components {
         };
         /**
          * HomeMeta
-         * @description The home page's meta: each recommendation row's impression.
+         * @description The home page's meta: each recommendation row's impression (row id -> impression; the history row has
+         *     none).
          */
         HomeMeta: {
             /**
@@ -1238,7 +1433,7 @@ export interface components {
             cached: boolean;
             /**
              * Impression Ids
-             * @description row id -> the impression of that row (the history row has none)
+             * @description list id -> its impression: send it with a click or a mark (none: not logged)
              * @default {}
              */
             impression_ids: {
@@ -1462,13 +1657,13 @@ export interface components {
          */
         SimilarResponse: {
             data: components["schemas"]["SimilarMovies"];
-            meta: components["schemas"]["CachedMeta"];
+            meta: components["schemas"]["ListsMeta"];
         };
         /**
-         * CachedMeta
-         * @description Whether the answer came from the cache.
+         * ListsMeta
+         * @description A response of several lists, each logged as an impression for the user it was shown to.
          */
-        CachedMeta: {
+        ListsMeta: {
             /**
              * Took Ms
              * @description server time spent on this request
@@ -1479,6 +1674,14 @@ export interface components {
              * @default false
              */
             cached: boolean;
+            /**
+             * Impression Ids
+             * @description list id -> its impression: send it with a click or a mark (none: not logged)
+             * @default {}
+             */
+            impression_ids: {
+                [key: string]: string;
+            };
         };
         /**
          * SimilarMovies
@@ -1507,7 +1710,7 @@ export interface components {
          */
         SearchResponse: {
             data: components["schemas"]["SearchResults"];
-            meta: components["schemas"]["CachedMeta"];
+            meta: components["schemas"]["SearchMeta"];
         };
         /**
          * SearchHit
@@ -1529,6 +1732,28 @@ export interface components {
              * @default []
              */
             matched_by: string[];
+        };
+        /**
+         * SearchMeta
+         * @description A search answer's meta: its impression when a user asked (`user_id`).
+         */
+        SearchMeta: {
+            /**
+             * Took Ms
+             * @description server time spent on this request
+             */
+            took_ms: number;
+            /**
+             * Cached
+             * @default false
+             */
+            cached: boolean;
+            /**
+             * Impression Id
+             * @description the results' impression: send it with a click or a mark (null: no user, or off)
+             * @default null
+             */
+            impression_id: string | null;
         };
         /**
          * SearchResults
@@ -1734,6 +1959,15 @@ export interface components {
             movie_id: number;
         };
         /**
+         * OnlineReportsResponse
+         * @description GET /api/experiments.
+         */
+        OnlineReportsResponse: {
+            /** Data */
+            data: components["schemas"]["OnlineReport"][];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
          * OnlineReportResponse
          * @description GET /api/experiments/{name}/report.
          */
@@ -1742,87 +1976,13 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
-         * Decision
-         * @description The fixed-horizon decision, with the rule it applies.
+         * ExperimentBody
+         * @description A new experiment, started at run time (it joins params.yaml's); variants are model names or
+         *     `<model>@<version>` (a retrained challenger).
          */
-        Decision: {
-            /** Rule */
-            rule: string;
-            /** Horizon Reached */
-            horizon_reached: boolean;
-            /**
-             * Verdict
-             * @enum {string}
-             */
-            verdict: "not yet decidable" | "no difference" | "better";
-            /**
-             * Winner
-             * @default null
-             */
-            winner: string | null;
-            /**
-             * @description A/B: CTR of the second minus the first variant
-             * @default null
-             */
-            difference: components["schemas"]["Estimate"] | null;
-        };
-        /**
-         * Estimate
-         * @description A figure with its 95% interval.
-         */
-        Estimate: {
-            /**
-             * Value
-             * @description null when there is nothing to estimate from
-             */
-            value: number | null;
-            /**
-             * Low
-             * @default null
-             */
-            low: number | null;
-            /**
-             * High
-             * @default null
-             */
-            high: number | null;
-        };
-        /**
-         * InterleavingReport
-         * @description Credit per interleaved impression: the ranker whose films got more clicks wins it.
-         */
-        InterleavingReport: {
-            /** Teams */
-            teams: [
-                string,
-                string
-            ];
-            /** Wins */
-            wins: {
-                [key: string]: number;
-            };
-            /**
-             * Ties
-             * @description interleaved impressions with clicks but no preference
-             */
-            ties: number;
-            /** No Clicks */
-            no_clicks: number;
-            /** @description wins of the first ranker / impressions with a preference (Wilson) */
-            share_first: components["schemas"]["Estimate"];
-            /**
-             * P Value
-             * @description two-sided exact binomial test of share_first = 0.5
-             */
-            p_value: number | null;
-        };
-        /**
-         * OnlineReport
-         * @description The online report of one experiment.
-         */
-        OnlineReport: {
-            /** Experiment */
-            experiment: string;
+        ExperimentBody: {
+            /** Name */
+            name: string;
             /**
              * Design
              * @enum {string}
@@ -1833,44 +1993,21 @@ export interface components {
                 string,
                 string
             ];
-            /** Active */
-            active: boolean;
-            /** Start */
-            start: string | null;
-            /** Stop */
-            stop: string | null;
-            /** Per Variant */
-            per_variant: components["schemas"]["VariantReport"][];
-            /** @default null */
-            interleaving: components["schemas"]["InterleavingReport"] | null;
-            decision: components["schemas"]["Decision"];
-            /** Notes */
-            notes: string[];
-        };
-        /**
-         * VariantReport
-         * @description What users did with one variant's lists.
-         */
-        VariantReport: {
-            /** Variant */
-            variant: string;
-            /** Users */
-            users: number;
-            /** Impressions */
-            impressions: number;
             /**
-             * Clicked Impressions
-             * @description impressions with at least one click
+             * Traffic
+             * @default 1
              */
-            clicked_impressions: number;
-            /** Clicks */
-            clicks: number;
-            /** @description clicked impressions / impressions (Wilson interval) */
-            ctr: components["schemas"]["Estimate"];
-            /** @description impressions after which a film of the list was rated (Wilson) */
-            rating_rate: components["schemas"]["Estimate"];
-            /** @description mean over impressions of 1 / position of the first click (0: none; normal) */
-            mrr: components["schemas"]["Estimate"];
+            traffic: number;
+            /**
+             * Split
+             * @default 0.5
+             */
+            split: number;
+            /**
+             * Horizon
+             * @default 1000
+             */
+            horizon: number;
         };
     };
     responses: never;
@@ -3785,6 +3922,158 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_experiments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineReportsResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    start_experiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExperimentBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnlineReportResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

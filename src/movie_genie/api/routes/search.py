@@ -20,11 +20,12 @@ bp = api_blueprint("search", "/api/search", "Plain-language and title search")
 )
 def search_movies(query: SearchQuery) -> Response:
     """Ranked films for a query; `personalized` is true only when the user's taste was really blended in (with
-    `user_id` of a profile created in the app: its owner only)."""
+    `user_id` of a profile created in the app: its owner only). With `user_id` the results are logged as an
+    impression (meta.impression_id)."""
     if query.user_id is not None:
         require_owner(query.user_id, read=True)
     data, cached = services().search.search(query)
-    return respond(data, cached=cached)
+    return respond(data, cached=cached, impression_id=services().online.log_search(query.user_id, data))
 
 
 @bp.get("/suggest", responses={200: SuggestResponse, 503: ErrorResponse})

@@ -10,17 +10,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+from pydantic import ValidationError
 
 from movie_genie.api import schemas as s
 from movie_genie.api.cache import Cache, make_cache
 from movie_genie.api.config import ServingConfig
+from movie_genie.api.errors import ApiError, ConflictError
 from movie_genie.api.impressions import ImpressionLog, ImpressionWriter
 from movie_genie.api.product import HomeService
 from movie_genie.api.services.catalogue import Catalogue, count_catalogue_metadata
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.explanations import Explainer
 from movie_genie.api.services.feedback import FeedbackService
-from movie_genie.api.services.loaded_models import SERVED, LoadedModels
+from movie_genie.api.services.loaded_models import SERVED, LoadedModels, ReloadPoller, wanted_versions
 from movie_genie.api.services.movies import MovieService
 from movie_genie.api.services.online import OnlineService
 from movie_genie.api.services.recommendations import RecommendationService
@@ -31,8 +33,9 @@ from movie_genie.db import repository as repo
 from movie_genie.db.load import EMPTY_CATALOGUE_HELP
 from movie_genie.db.migrate import ensure_schema_current
 from movie_genie.errors import MovieGenieError
-from movie_genie.evaluation.online import load_experiments
+from movie_genie.evaluation.online import Experiment, OnlineReport, load_experiments
 from movie_genie.evaluation.schema import EvaluationReport
+from movie_genie.evaluation.versions import ExperimentExistsError, ServingState, VersionError, VersionStore
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ class Services:
     online: OnlineService
     report: EvaluationReport | None
     catalogue_info: s.CatalogueInfo
+    versions: VersionStore
+    configured_experiments: tuple[Experiment, ...]  # params.yaml's; serving.json adds those started at run time
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -75,7 +80,11 @@ class Services:
         namespace = hashlib.sha1(settings.database_url.encode()).hexdigest()[:8]
         cache = make_cache(settings.redis_url, config.cache_ttl_s, config.cache_max_entries, namespace)
         catalogue = Catalogue.load(db)
-        models = LoadedModels.load(layout.models_dir)
+        versions = VersionStore(layout)
+        configured = load_experiments(params)
+        state = _serving_state(versions)
+        experiments = (*configured, *state.experiments)
+        models = LoadedModels.load(layout.models_dir, versions, wanted_versions(state, experiments))
         search = SearchService(layout, catalogue, cache, db, models, config)
         explainer = Explainer(catalogue, models, search)
         recommendations = RecommendationService(db, catalogue, models, cache, config, explainer)
@@ -84,7 +93,7 @@ class Services:
         if config.log_impressions:
             c = config
             writer = ImpressionWriter(db.engine, c.impression_flush_ms, c.impression_batch, c.impression_queue_max)
-        online = OnlineService(db, models, recommendations, ImpressionLog(writer), load_experiments(params), config)
+        online = OnlineService(db, models, recommendations, ImpressionLog(writer), experiments, config)
         return cls(
             config=config,
             layout=layout,
@@ -101,7 +110,39 @@ class Services:
             online=online,
             report=_read_report(layout.report_dir / "report.json"),
             catalogue_info=count_catalogue_metadata(db),
+            versions=versions,
+            configured_experiments=configured,
         )
+
+    def refresh_versions(self) -> list[str]:
+        """Serve what serving.json says now: its experiments join params.yaml's, and the models whose version
+        changed are loaded and swapped in (the keys that changed). Called by the poller; safe to call any time."""
+        state = self.versions.state()
+        experiments = (*self.configured_experiments, *state.experiments)
+        changed = self.models.reload(wanted_versions(state, experiments))
+        self.online.use_experiments(experiments)
+        return changed
+
+    def start_experiment(self, body: s.ExperimentBody) -> OnlineReport:
+        """Add an experiment to serving.json and run it in this worker now (the others within reload_poll_s)."""
+        if body.name in self.online.experiments:
+            raise ConflictError(f"an experiment named {body.name!r} already exists", code="experiment_exists")
+        try:
+            experiment = Experiment.model_validate(body.model_dump())
+        except ValidationError as exc:
+            raise ApiError(exc.errors()[0]["msg"], code="invalid_experiment") from exc
+        try:
+            self.versions.add_experiment(experiment)
+        except ExperimentExistsError as exc:
+            raise ConflictError(str(exc), code="experiment_exists") from exc
+        except VersionError as exc:
+            raise ApiError(str(exc), code="invalid_experiment") from exc
+        self.refresh_versions()
+        return self.online.report(experiment.name)
+
+    def watch_versions(self, every_s: float) -> ReloadPoller:
+        """Poll serving.json every `every_s` seconds in a daemon thread (one per worker: `movie-genie serve`)."""
+        return ReloadPoller(self.versions.state_path, self.refresh_versions, every_s).start()
 
     def health(self) -> s.Health:
         """Each dependency's state; "degraded" when any is down."""
@@ -125,18 +166,50 @@ class Services:
         return s.Health(status="ok" if healthy else "degraded", checks=checks)
 
     def models_info(self) -> s.ModelsInfo:
-        """Every model's version and its metrics from the evaluation report."""
+        """Every model: the version it serves, its figures from the evaluation report, its retrained versions with
+        their offline figures, and the experiments it is in; every experiment's online report."""
+        state = _serving_state(self.versions)
+        manifests = list(reversed(self.versions.manifests()))
+        loaded = self.models.snapshot()
         infos = [
             s.ModelInfo(
                 name=name,
                 api_name=name,
-                version=self.models.versions.get(name),
-                loaded=name in self.models.models,
+                version=loaded.versions.get(name),
+                release=loaded.releases.get(name),
+                loaded=name in loaded.models,
                 evaluation=self.report.models.get(name) if self.report else None,
+                versions=[
+                    s.ModelVersionInfo(
+                        version=m.id,
+                        created_at=m.created_at,
+                        serving=state.version_of(name) == m.id,
+                        test=m.models[name].test,
+                        vs_current=m.models[name].vs_current,
+                    )
+                    for m in manifests
+                    if name in m.models
+                ],
+                experiments=[
+                    e.name
+                    for e in self.online.experiments.values()
+                    if any(v.partition("@")[0] == name for v in e.variants)
+                ],
             )
             for name in SERVED
         ]
-        return s.ModelsInfo(models=infos, report=self.report)
+        return s.ModelsInfo(
+            models=infos, report=self.report, experiments=self.online.reports(), reload_error=self.models.reload_error
+        )
+
+
+def _serving_state(versions: VersionStore) -> ServingState:
+    """serving.json's state; a damaged file is logged and every model serves its base version (the API starts)."""
+    try:
+        return versions.state()
+    except MovieGenieError as exc:
+        log.error("%s", exc)
+        return ServingState()
 
 
 def _read_report(path: Path) -> EvaluationReport | None:

@@ -29,35 +29,41 @@ class Explainer:
     RECENT = 50
 
     def __init__(self, catalogue: Catalogue, models: LoadedModels, search: SearchService) -> None:
-        self.catalogue = catalogue
-        # Unit-norm vectors float32 [n, d] and movie id -> row.
-        self._vectors: np.ndarray | None = None
-        self._row: dict[int, int] = {}
-        two_tower = models.models.get("two_tower")
-        if isinstance(two_tower, ItemVectors) and two_tower.id_map is not None:
-            self._vectors = np.asarray(two_tower.item_vectors(), dtype=np.float32)
-            self._row = {int(m): i for i, m in enumerate(two_tower.id_map.item_ids)}
-        elif search.content_vectors is not None:
-            self._vectors, self._row = search.content_vectors, search.content_rows
+        self.catalogue, self.models, self.search = catalogue, models, search
+        # (two_tower's file version, unit-norm vectors float32 [n, d], movie id -> row): rebuilt after a reload.
+        self._space: tuple[str | None, np.ndarray | None, dict[int, int]] | None = None
+
+    def _vectors(self) -> tuple[np.ndarray | None, dict[int, int]]:
+        """The item space reasons are found in: the Two-Tower's item vectors, else the search index's content."""
+        version = self.models.versions.get("two_tower")
+        if self._space is None or self._space[0] != version:
+            two_tower = self.models.models.get("two_tower")
+            if isinstance(two_tower, ItemVectors) and two_tower.id_map is not None:
+                rows = {int(m): i for i, m in enumerate(two_tower.id_map.item_ids)}
+                self._space = (version, np.asarray(two_tower.item_vectors(), dtype=np.float32), rows)
+            else:
+                self._space = (version, self.search.content_vectors, self.search.content_rows)
+        return self._space[1], self._space[2]
 
     def explain(self, model: str, recs: list[Recommendation], liked: Sequence[int]) -> list[Recommendation]:
         """The recommendations with a reason each; `liked` = the user's likings, oldest first."""
         # A model's reason that cites a film may cite one the user disliked: only the product layer names films.
         recs = [r if not reasons.cites_film(r.reason) else dataclasses.replace(r, reason=None) for r in recs]
-        if model == "popularity":
+        if model.partition("@")[0] == "popularity":  # the model, whichever version of it
             return [dataclasses.replace(r, reason=self._popular(r.movie_id)) for r in recs]
-        recent = [m for m in liked[-self.RECENT :] if m in self._row and m in self.catalogue.movies]
+        vectors, row_of = self._vectors()
+        recent = [m for m in liked[-self.RECENT :] if m in row_of and m in self.catalogue.movies]
         fallback = reasons.matches_your_ratings()
-        if self._vectors is None or not recent:
+        if vectors is None or not recent:
             return [r if r.reason else dataclasses.replace(r, reason=fallback) for r in recs]
-        seen = self._vectors[[self._row[m] for m in recent]]  # (h, d)
+        seen = vectors[[row_of[m] for m in recent]]  # (h, d)
         explained = []
         for rec in recs:
-            row = self._row.get(rec.movie_id)
+            row = row_of.get(rec.movie_id)
             if row is None:
                 explained.append(rec if rec.reason else dataclasses.replace(rec, reason=fallback))
                 continue
-            closest = recent[int(np.argmax(seen @ self._vectors[row]))]
+            closest = recent[int(np.argmax(seen @ vectors[row]))]
             title = self.catalogue.movies[closest].title
             explained.append(dataclasses.replace(rec, reason=reasons.because_you_liked(title)))
         return explained

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -33,15 +34,20 @@ class OnlineService:
         models: LoadedModels,
         recommendations: RecommendationService,
         impressions: ImpressionLog,
-        experiments: tuple[Experiment, ...],
+        experiments: Sequence[Experiment],
         config: ServingConfig,
     ) -> None:
         self.db, self.models, self.recommendations, self.impressions = db, models, recommendations, impressions
-        self.experiments = {e.name: e for e in experiments}
+        self.experiments: dict[str, Experiment] = {}
+        self.use_experiments(experiments)
         self.config = config
         # Team draft's coin flips: None (serving) takes a fresh unseeded coin per list; the simulator
         # (api/simulate.py) sets a seeded one so that a run is reproducible.
         self.coin: random.Random | None = None
+
+    def use_experiments(self, experiments: Sequence[Experiment]) -> None:
+        """Run these experiments from now on (params.yaml's and serving.json's; one dict swap)."""
+        self.experiments = {e.name: e for e in experiments}
 
     def choose(self, user_id: int) -> tuple[Experiment, str] | None:
         """The first running experiment that enrols the user, with their variant; experiments whose models are not
@@ -145,6 +151,32 @@ class OnlineService:
                 ids[row["id"]] = impression_id
         return ids
 
+    def log_search(self, user_id: int | None, page: bytes) -> str | None:
+        """Log the results of a search a user made as an impression (none without a user: no one to credit)."""
+        if user_id is None or not self.impressions.enabled:
+            return None
+        movie_ids = [hit["movie"]["movie_id"] for hit in json.loads(page)["items"]]
+        return self.impressions.record(user_id, "search", movie_ids, model=None, model_version=None)
+
+    def log_similar(self, user_id: int | None, page: bytes) -> dict[str, str]:
+        """Log each list of a film's neighbours shown to a user (collaborative: the Two-Tower's, content: the text
+        embeddings') as an impression; list kind -> impression id."""
+        if user_id is None or not self.impressions.enabled:
+            return {}
+        similar = json.loads(page)
+        ids: dict[str, str] = {}
+        for kind, model in (("collaborative", "two_tower"), ("content", None)):
+            impression_id = self.impressions.record(
+                user_id,
+                f"similar:{kind}",
+                [item["movie"]["movie_id"] for item in similar[kind]],
+                model=model,
+                model_version=self.models.versions.get(model) if model else None,
+            )
+            if impression_id is not None:
+                ids[kind] = impression_id
+        return ids
+
     def impression_user(self, impression_id: str) -> int:
         """The user an impression was shown to; 404 when there is none (this worker's queue is written first)."""
         self.impressions.settle()
@@ -187,13 +219,18 @@ class OnlineService:
         except Exception:
             log.exception("attributing %s of film %d by user %d failed", kind, movie_id, user_id)
 
+    def reports(self) -> list[OnlineReport]:
+        """Every experiment's online report."""
+        return [self.report(name) for name in list(self.experiments)]
+
     def report(self, name: str) -> OnlineReport:
-        """The online report of a configured experiment; 404 for a name params.yaml does not define."""
+        """The online report of an experiment; 404 for a name neither params.yaml nor serving.json defines."""
         experiment = self.experiments.get(name)
         if experiment is None:
             known = ", ".join(self.experiments) or "none are defined"
             raise ResourceNotFoundError(
-                f"no experiment {name!r} in params.yaml `experiments` ({known})", code="experiment_not_found"
+                f"no experiment {name!r} in params.yaml `experiments` or started at run time ({known})",
+                code="experiment_not_found",
             )
         with self.db.session() as session:
             outcomes = impr.experiment_outcomes(session, name)

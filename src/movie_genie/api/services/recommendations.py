@@ -40,15 +40,14 @@ class RecommendationService:
         answers or it is a 503; with none named, the first loaded along FALLBACK answers and meta says which."""
         requested = model or FALLBACK[0]
         name = model or self.models.first_loaded(FALLBACK)
-        self.models.get(name)  # 503 before any work when the model is not loaded
-        meta: dict[str, Any] = {
-            "model": name,
-            "requested_model": requested,
-            "model_version": self.models.versions.get(name),
-            "k": k,
-        }
+        # One snapshot for the whole request: a hot reload in between never pairs one version's list with
+        # another's cache key.
+        loaded = self.models.snapshot()
+        recommender = self.models.get(name, loaded)  # 503 before any work when the model is not loaded
+        model_version = loaded.versions.get(name)
+        meta: dict[str, Any] = {"model": name, "requested_model": requested, "model_version": model_version, "k": k}
         version = self.db.feedback_version(user_id)
-        key = f"rec:{name}:{self.models.versions.get(name)}:{user_id}:{version}:{k}"
+        key = f"rec:{name}:{model_version}:{user_id}:{version}:{k}"
         cached = self.cache.get(key)
         count_cache("recommendations", cached is not None)
         if cached is not None:
@@ -56,16 +55,17 @@ class RecommendationService:
             return body, {**meta, **json.loads(header), "cached": True}
         with self.db.session() as session:
             view = UserView.read(session, user_id)
-        recs = self.ranked(name, view, k)
+        recs = self.ranked(name, view, k, recommender)
         data = s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs))
         payload = to_json_bytes(data)
         extra = {"history_size": len(view.history)}
         self.cache.set(key, json.dumps(extra).encode() + b"\n" + payload)
         return payload, {**meta, **extra, "cached": False}
 
-    def ranked(self, name: str, view: UserView, k: int) -> list[Recommendation]:
-        """The model's top-k for the user, none of the films they touched, each with a reason from their likings."""
-        recs = self._run(self.models.get(name), name, view.history, view.excluded, k, view.user_id)
+    def ranked(self, name: str, view: UserView, k: int, model: Recommender | None = None) -> list[Recommendation]:
+        """The model's top-k for the user, none of the films they touched, each with a reason from their likings
+        (`model`: the one loaded under `name` that the caller already holds)."""
+        recs = self._run(model or self.models.get(name), name, view.history, view.excluded, k, view.user_id)
         return self.explainer.explain(name, recs, view.liked)
 
     def for_history(self, name: str, movie_ids: Sequence[int], k: int, user_id: int) -> s.Recommendations:
