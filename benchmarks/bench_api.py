@@ -106,7 +106,9 @@ def _get_json(url: str) -> Any:
 class Server:
     """`movie-genie serve` in a subprocess, stopped with SIGTERM."""
 
-    def __init__(self, params_file: Path, port: int, workers: int | None, log: Path) -> None:
+    def __init__(
+        self, params_file: Path, port: int, workers: int | None, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         command = [str(Path(sys.executable).with_name("movie-genie")), "--params", str(params_file), "serve"]
         command += ["--host", "127.0.0.1", "--port", str(port)]
         if workers:
@@ -114,7 +116,9 @@ class Server:
         self.base = f"http://127.0.0.1:{port}"
         self._log = log
         with log.open("wb") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})}
+            )
 
     def wait_ready(self, timeout_s: float = 240.0) -> dict[str, Any]:
         """Wait until /api/health answers 200 (every model and the index loaded)."""

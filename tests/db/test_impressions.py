@@ -7,9 +7,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, create_engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from movie_genie.api.impressions import ImpressionWriter
@@ -64,16 +65,29 @@ def test_writer_flushes_in_batches_from_its_thread_and_at_close(clean: Engine) -
     assert writer.pending() == 0 and writer.written == 4 and _count(clean, Impression) == 4
 
 
-def test_a_failed_flush_is_logged_and_the_writer_goes_on(clean: Engine, caplog: pytest.LogCaptureFixture) -> None:
-    writer = ImpressionWriter(clean, flush_ms=60_000, batch=1000, queue_max=2)
-    writer.enqueue(_new(999_999, [1]))  # no such user: the foreign key refuses the batch
-    with caplog.at_level(logging.ERROR, logger="movie_genie.api.impressions"):
-        assert writer.flush() == 0
-    assert writer.failed == 1 and "impressions failed" in caplog.text
+def test_a_bad_impression_is_dropped_alone_and_the_writer_goes_on(
+    clean: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = ImpressionWriter(clean, flush_ms=60_000, batch=1000, queue_max=3)
     writer.enqueue(_new(1, [1]))
-    writer.enqueue(_new(1, [2]))
-    writer.enqueue(_new(1, [3]))  # the queue is full: dropped, not blocking
+    writer.enqueue(_new(999_999, [1]))  # no such user: the foreign key refuses it, and with it the batch
+    writer.enqueue(_new(2, [1]))
+    with caplog.at_level(logging.ERROR, logger="movie_genie.api.impressions"):
+        assert writer.flush() == 2  # the batch is retried one by one: only the bad impression is lost
+    assert (writer.failed, _count(clean, Impression)) == (1, 2) and "user 999999 failed" in caplog.text
+    for movie in (1, 2, 3, 4):
+        writer.enqueue(_new(1, [movie]))  # the queue holds 3: the fourth is dropped, not blocking
     assert writer.dropped == 1
+    assert writer.flush() == 3 and _count(clean, Impression) == 5
+
+
+def test_impressions_wait_while_the_database_is_unreachable(clean: Engine, tmp_path: Path) -> None:
+    unreachable = create_engine(f"sqlite:///{tmp_path / 'missing' / 'no.db'}")  # its folder does not exist
+    writer = ImpressionWriter(unreachable, flush_ms=60_000, batch=1000, queue_max=10)
+    writer.enqueue(_new(1, [1]))
+    writer.enqueue(_new(2, [2]))
+    assert writer.flush() == 0 and writer.pending() == 2 and writer.failed == 0  # kept for the next flush
+    writer.engine = clean  # the database is back
     assert writer.flush() == 2 and _count(clean, Impression) == 2
 
 

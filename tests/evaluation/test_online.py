@@ -19,6 +19,7 @@ from movie_genie.evaluation.online import (
     load_experiments,
     online_report,
     team_draft,
+    newcombe,
     wilson,
 )
 
@@ -99,6 +100,18 @@ def test_wilson_interval() -> None:
     assert wilson(0, 0) == (0.0, 1.0)
     low, high = wilson(0, 20)
     assert low == 0.0 and 0 < high < 0.2
+
+
+def test_the_ab_difference_interval_stays_honest_with_no_clicks() -> None:
+    # 4 clicks in 27 against none in 23: the Wald interval [0.014, 0.282] would declare a winner on a zero
+    # variance; Newcombe's interval, from both Wilson intervals, does not.
+    difference = newcombe(0, 23, 4, 27)
+    assert difference.value == pytest.approx(4 / 27)
+    assert difference.low is not None and difference.high is not None
+    assert difference.low < 0 < difference.high
+    # Newcombe (1998), table II, example (e): 56/70 - 48/80 = 0.2, interval [0.0524, 0.3339].
+    known = newcombe(48, 80, 56, 70)
+    assert (known.low, known.high) == (pytest.approx(0.0524, abs=1e-4), pytest.approx(0.3339, abs=1e-4))
 
 
 def _outcome(

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from flask import g, request
 from prometheus_client import Counter
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from movie_genie.db.impressions import NewImpression, write_impressions
 from movie_genie.db.models import utcnow
@@ -82,23 +83,58 @@ class ImpressionWriter:
             return len(self._queue)
 
     def flush(self) -> int:
-        """Write everything queued in one transaction; the number written (0 after a failure, which is logged)."""
+        """Write everything queued in one transaction; the number written.
+
+        A failed batch is not lost with its first bad row: it is written again one impression at a time, and only
+        the impressions the database refuses (a user deleted meanwhile, ...) are dropped, logged and counted. When
+        the database cannot be reached at all (OperationalError: down, locked past the busy timeout), what is left
+        goes back to the front of the queue for the next flush, within `queue_max`."""
         with self._flush_lock:
             with self._lock:
                 batch, self._queue = self._queue, []
             if not batch:
                 return 0
             try:
-                with self.engine.begin() as connection:
-                    write_impressions(connection, batch)
+                self._write(batch)
+                written = len(batch)
+            except OperationalError:
+                self._requeue(batch)
+                written = 0
             except Exception:  # a log write must never take a request or the thread down
-                self.failed += len(batch)
-                IMPRESSIONS.labels(outcome="failed").inc(len(batch))
-                log.exception("writing %d impressions failed; they are lost", len(batch))
-                return 0
-            self.written += len(batch)
-            IMPRESSIONS.labels(outcome="written").inc(len(batch))
-            return len(batch)
+                written = self._one_by_one(batch)
+            self.written += written
+            IMPRESSIONS.labels(outcome="written").inc(written)
+            return written
+
+    def _write(self, batch: list[NewImpression]) -> None:
+        with self.engine.begin() as connection:
+            write_impressions(connection, batch)
+
+    def _one_by_one(self, batch: list[NewImpression]) -> int:
+        written = 0
+        for position, impression in enumerate(batch):
+            try:
+                self._write([impression])
+                written += 1
+            except OperationalError:
+                self._requeue(batch[position:])
+                break
+            except Exception:
+                self.failed += 1
+                IMPRESSIONS.labels(outcome="failed").inc()
+                log.exception("writing impression %s of user %d failed; it is lost", impression.id, impression.user_id)
+        return written
+
+    def _requeue(self, batch: list[NewImpression]) -> None:
+        """Put unwritten impressions back in front of the queue (the newest beyond `queue_max` are dropped)."""
+        with self._lock:
+            self._queue = batch + self._queue
+            overflow = len(self._queue) - self.queue_max
+            if overflow > 0:
+                self._queue = self._queue[: self.queue_max]
+                self.dropped += overflow
+                IMPRESSIONS.labels(outcome="dropped").inc(overflow)
+        log.warning("the database is unavailable: %d impressions wait for the next flush", len(batch))
 
     def close(self) -> None:
         """Stop the thread and write what is left (called at exit)."""

@@ -252,9 +252,9 @@ def simulate(
     with tempfile.TemporaryDirectory(prefix="movie-genie-simulate-") as scratch:
         folder = workdir or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        source_path = _sqlite_path(settings.database_url)
+        source_path = sqlite_path(settings.database_url)
         copy = folder / "simulate.db"
-        _copy_database(source_path, copy)
+        copy_database(source_path, copy)
         migrated = _migrate(copy)
         sample = _sample_users(copy, experiment, targets, users, seed)
         guard = _guard_leaks(copy, sample, histories, targets)
@@ -345,7 +345,7 @@ def _read_split(layout: Layout) -> tuple[dict[int, set[int]], dict[int, int]]:
     return histories, targets
 
 
-def _sqlite_path(database_url: str) -> Path:
+def sqlite_path(database_url: str) -> Path:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         raise ConfigError(
@@ -359,7 +359,7 @@ def _sqlite_path(database_url: str) -> Path:
     return path
 
 
-def _copy_database(source: Path, copy: Path) -> None:
+def copy_database(source: Path, copy: Path) -> None:
     """Copy the database file. A database with a write-ahead log (a server has it open, or one did not close) is
     copied through SQLite's backup API, a consistent snapshot; otherwise the file is complete and copied as is
     (opening it would create -wal and -shm files next to the product database)."""
