@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import math
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from movie_genie.config import Layout
 from movie_genie.db.repository import FeedbackRow
+from movie_genie.errors import DataError
 from movie_genie.evaluation.online import Experiment
 from movie_genie.evaluation.retrain import fold_feedback
 from movie_genie.evaluation.schema import SplitMetrics
@@ -130,7 +135,7 @@ def test_a_damaged_serving_state_is_a_clear_error(tmp_path: Path) -> None:
     store = VersionStore(_layout(tmp_path))
     store.root.mkdir(parents=True)
     store.state_path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(Exception, match="not a valid serving state.*deleting serves every model's base version"):
+    with pytest.raises(DataError, match=r"not a valid serving state.*deleting serves every model's base version"):
         store.state()
 
 
@@ -143,8 +148,34 @@ def test_a_challenger_experiment_names_a_model_at_a_version(tmp_path: Path) -> N
     with pytest.raises(ExperimentExistsError):
         store.add_experiment(challenge)
     with pytest.raises(VersionError, match="has no model two_tower"):
-        store.add_experiment(
-            Experiment(name="tt", design="ab", variants=("two_tower", "two_tower@v20261130-080000"))
-        )
+        store.add_experiment(Experiment(name="tt", design="ab", variants=("two_tower", "two_tower@v20261130-080000")))
     with pytest.raises(ValueError, match="a model at a version"):
         Experiment(name="bad", design="ab", variants=("ease", "nonsense@v1"))
+
+
+def _cli(params: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(Path(sys.executable).with_name("movie-genie")), "--params", str(params), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_the_models_commands_promote_list_and_roll_back(tmp_path: Path) -> None:
+    layout = _layout(tmp_path)
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        yaml.safe_dump({"paths": {"data_dir": str(layout.data_dir), "artifacts_dir": str(layout.artifacts_dir)}}),
+        encoding="utf-8",
+    )
+    store = VersionStore(layout)
+    _version(store, "v20261130-080000", "ease")
+    promoted = _cli(params, "models", "promote", "v20261130-080000")
+    assert promoted.returncode == 0 and "promoted ease: base -> v20261130-080000" in promoted.stdout
+    listed = _cli(params, "models", "list")
+    assert listed.returncode == 0
+    assert re.search(r"v20261130-080000\s+ease\s+yes\s+0\.0500", listed.stdout), listed.stdout
+    assert _cli(params, "models", "rollback").returncode == 0 and store.state().active == {}
+    # A mistake is a message and exit status 2, never a traceback.
+    unknown = _cli(params, "models", "promote", "v20990101-000000")
+    assert unknown.returncode == 2 and "no model version 'v20990101-000000'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    nothing = _cli(params, "models", "rollback")
+    assert nothing.returncode == 2 and "nothing to roll back" in nothing.stderr
