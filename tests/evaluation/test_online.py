@@ -17,9 +17,9 @@ from movie_genie.evaluation.online import (
     assign,
     credit,
     load_experiments,
+    newcombe,
     online_report,
     team_draft,
-    newcombe,
     wilson,
 )
 
