@@ -17,9 +17,9 @@ import type {
   Page,
   Recommendations,
   SearchMode,
-  SearchResults,
   ShownHomePage,
-  SimilarMovies,
+  ShownSearchResults,
+  ShownSimilarMovies,
   SimilarUsers,
   Suggestion,
   UserDetail,
@@ -121,10 +121,22 @@ export async function fetchMovie(movieId: number, signal?: AbortSignal): Promise
     .data;
 }
 
-/** GET /api/movies/{id}/similar: collaborative (Two-Tower) and content neighbours (none the user touched). */
-export async function fetchSimilar(movieId: number, k: number, signal?: AbortSignal, userId?: number): Promise<SimilarMovies> {
+/** GET /api/movies/{id}/similar: collaborative (Two-Tower) and content neighbours (none the user touched); with a
+ * user, each list with the impression it was logged as (meta.impression_ids), so opening a film can be credited. */
+export async function fetchSimilar(
+  movieId: number,
+  k: number,
+  signal?: AbortSignal,
+  userId?: number,
+): Promise<ShownSimilarMovies> {
   const params = { path: { movie_id: movieId }, query: { k, kind: "both" as const, user_id: userId } };
-  return (await envelope(client.GET("/api/movies/{movie_id}/similar", { params, signal }))).data;
+  const body = await envelope(client.GET("/api/movies/{movie_id}/similar", { params, signal }));
+  // Read as possibly absent: the spec gives impression_ids a default, so an answer may leave it out.
+  const ids = body.meta.impression_ids as Partial<Record<string, string>> | undefined;
+  return {
+    ...body.data,
+    impression_ids: { collaborative: ids?.collaborative ?? null, content: ids?.content ?? null },
+  };
 }
 
 /** GET /api/genres. */
@@ -132,8 +144,8 @@ export async function fetchGenres(signal?: AbortSignal): Promise<GenreCount[]> {
   return (await envelope(client.GET("/api/genres", { signal }))).data;
 }
 
-/** GET /api/search. */
-export async function searchMovies(params: SearchParams, signal?: AbortSignal): Promise<SearchResults> {
+/** GET /api/search; with a user, the results come with the impression they were logged as (meta.impression_id). */
+export async function searchMovies(params: SearchParams, signal?: AbortSignal): Promise<ShownSearchResults> {
   const query = {
     q: params.q,
     mode: params.mode,
@@ -143,7 +155,8 @@ export async function searchMovies(params: SearchParams, signal?: AbortSignal): 
     user_id: params.userId,
     k: params.k ?? 24,
   };
-  return (await envelope(client.GET("/api/search", { params: { query }, signal }))).data;
+  const body = await envelope(client.GET("/api/search", { params: { query }, signal }));
+  return { ...body.data, impression_id: body.meta.impression_id ?? null };
 }
 
 /** GET /api/search/suggest: titles completing what was typed so far. */

@@ -13,8 +13,14 @@ export type MovieDetail = Schemas["MovieDetail"];
 export type ScoredMovie = Schemas["ScoredMovie"];
 export type Recommendations = Schemas["Recommendations"];
 export type SimilarMovies = Schemas["SimilarMovies"];
+/** A film's neighbours as the app shows them: each list with the impression it was logged as (null: not logged, e.g.
+ * no user chosen). */
+export type ShownSimilarMovies = SimilarMovies & { impression_ids: Record<SimilarKind, string | null> };
+export type SimilarKind = "collaborative" | "content";
 export type SearchHit = Schemas["SearchHit"];
 export type SearchResults = Schemas["SearchResults"];
+/** Search results as the app shows them: with the impression they were logged as (null: not logged, e.g. no user). */
+export type ShownSearchResults = SearchResults & { impression_id: string | null };
 export type Suggestion = Schemas["Suggestion"];
 export type GenreCount = Schemas["GenreCount"];
 export type UserSummary = Schemas["UserSummary"];
@@ -28,6 +34,12 @@ export type FeedbackEvent = Schemas["Feedback"];
 export type FeedbackIn = Schemas["FeedbackBody"];
 export type ModelInfo = Schemas["ModelInfo"];
 export type ModelsInfo = Schemas["ModelsInfo"];
+export type ModelVersionInfo = Schemas["ModelVersionInfo"];
+export type PairedDifference = Schemas["PairedDifference"];
+export type OnlineReport = Schemas["OnlineReport"];
+export type VariantReport = Schemas["VariantReport"];
+export type InterleavingReport = Schemas["InterleavingReport"];
+export type Estimate = Schemas["Estimate"];
 export type Health = Schemas["Health"];
 export type HomePage = Schemas["HomePage"];
 export type HomeRow = Schemas["HomeRow"];

@@ -14,3 +14,11 @@ export const MODEL_LABELS: Record<string, string> = {
 export function modelLabel(name: string): string {
   return MODEL_LABELS[name] ?? name;
 }
+
+/** The label of an experiment variant: a model ("ease": the version it serves), a model at a retrained version
+ * ("ease@v20261130-081502") or the one arm of an interleaving experiment ("interleaved"). */
+export function variantLabel(variant: string): string {
+  if (variant === "interleaved") return "Both, interleaved";
+  const [name = variant, version] = variant.split("@");
+  return version ? `${modelLabel(name)} @ ${version}` : modelLabel(name);
+}

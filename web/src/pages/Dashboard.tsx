@@ -6,14 +6,13 @@ import { useModels } from "../api/queries";
 import type { ModelInfo } from "../api/types";
 import { BarChartCI, LineChart } from "../components/charts";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
+import { ModelVersions, PairedVerdict, ReloadWarning } from "../components/ModelVersions";
+import { OnlineExperiments } from "../components/OnlineExperiments";
 import { Skeleton } from "../components/Skeleton";
+import { formatCI } from "../lib/format";
 import { modelLabel } from "../lib/models";
 import { histogramQuantile, latencyHistogramNames, parseHistograms } from "../lib/prometheus";
-import { METRIC_LABELS, type MetricName, type ModelEntry, type ModelFigures, readModelFigures } from "../lib/report";
-
-function formatCI(low: number | null, high: number | null): string {
-  return low != null && high != null ? `${low.toFixed(3)}–${high.toFixed(3)}` : "";
-}
+import { METRIC_LABELS, type MetricName, type ModelFigures, readModelFigures } from "../lib/report";
 
 function LiveLatency() {
   const metrics = useQuery({
@@ -66,7 +65,8 @@ function LiveLatency() {
   );
 }
 
-/** The evaluation report (metrics with 95% intervals, training curves) and live serving latency. */
+/** The evaluation report (metrics with 95% intervals, training curves), model versions, online experiments and live
+ * serving latency. */
 export default function Dashboard() {
   const models = useModels();
   const protocol = models.data?.report?.protocol ?? null;
@@ -80,6 +80,7 @@ export default function Dashboard() {
           </p>
         ) : null}
       </div>
+      {models.data?.reload_error ? <ReloadWarning error={models.data.reload_error} /> : null}
       {models.isPending ? (
         <Skeleton className="h-64 w-full" />
       ) : models.error ? (
@@ -87,7 +88,25 @@ export default function Dashboard() {
           <ErrorNote message={`The report could not be loaded: ${errorMessage(models.error)}`} />
         )
       ) : (
-        <ReportView models={models.data.models} />
+        <>
+          <ReportView models={models.data.models} />
+          <section aria-labelledby="versions-heading" className="space-y-3">
+            <h2 id="versions-heading" className="text-lg font-semibold">
+              Model versions
+            </h2>
+            <ModelVersions models={models.data.models} experiments={models.data.experiments ?? []} />
+          </section>
+          <section aria-labelledby="experiments-heading" className="space-y-3">
+            <h2 id="experiments-heading" className="text-lg font-semibold">
+              Online experiments
+            </h2>
+            <p className="max-w-prose text-sm text-zinc-600 dark:text-zinc-400">
+              What people did with the lists an experiment served them: click-through, MRR of the first click and
+              ratings after an impression, each with its 95% interval, and the decision once the horizon is reached.
+            </p>
+            <OnlineExperiments experiments={models.data.experiments ?? []} />
+          </section>
+        </>
       )}
       <section aria-labelledby="latency-heading" className="space-y-3">
         <h2 id="latency-heading" className="text-lg font-semibold">
@@ -96,22 +115,6 @@ export default function Dashboard() {
         <LiveLatency />
       </section>
     </div>
-  );
-}
-
-/** A paired difference to EASE with its interval, and what it allows us to say. */
-function PairedVerdict({ difference }: { difference: ModelEntry["vs_ease"] }) {
-  if (!difference) return <>—</>;
-  const [low = 0, high = 0] = difference.ci; // always [low, high]
-  const verdict = low > 0 ? "beats EASE" : high < 0 ? "worse than EASE" : "no clear difference";
-  return (
-    <>
-      {difference.difference >= 0 ? "+" : ""}
-      {difference.difference.toFixed(4)}
-      <span className="block text-[10px] text-zinc-500">
-        {formatCI(low, high)} · {verdict}
-      </span>
-    </>
   );
 }
 
@@ -172,7 +175,7 @@ function ReportView({ models }: { models: ModelInfo[] }) {
                     );
                   })}
                   <td className="py-2 pr-4 text-right tabular-nums" data-testid="vs-ease">
-                    <PairedVerdict difference={info.evaluation?.vs_ease ?? null} />
+                    <PairedVerdict difference={info.evaluation?.vs_ease ?? null} against="EASE" />
                   </td>
                 </tr>
               ))}

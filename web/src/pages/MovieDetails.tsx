@@ -1,8 +1,8 @@
 import { Link, useParams } from "react-router";
 
 import { ApiError, errorMessage, isBackendDown } from "../api/errors";
-import { useMovie, useMovieMark, useSendFeedback, useSimilar, useUser } from "../api/queries";
-import type { FeedbackKind } from "../api/types";
+import { recordClick, useMovie, useMovieMark, useSendFeedback, useSimilar, useUser } from "../api/queries";
+import type { FeedbackKind, SimilarKind } from "../api/types";
 import { ErrorNote } from "../components/EmptyState";
 import { MetadataNotice } from "../components/MetadataNotice";
 import { MovieRow } from "../components/MovieRow";
@@ -113,6 +113,15 @@ export default function MovieDetails() {
   }
 
   const m = movie.data;
+  // With a user chosen, each similar list was logged as an impression: opening a film from it is a click on it.
+  const opener = (kind: SimilarKind) => {
+    const impression = similar.data?.impression_ids[kind] ?? null;
+    return impression === null
+      ? undefined
+      : (openedId: number) => {
+          recordClick(impression, openedId);
+        };
+  };
   const setMark = (kind: FeedbackKind, value?: number, remove = false) => {
     if (userId === null) return;
     send.mutate({ user_id: userId, movie_id: movieId, kind, value: value ?? null, remove });
@@ -226,6 +235,7 @@ export default function MovieDetails() {
         isPending={similar.isPending}
         error={similar.error}
         empty="Not enough ratings to find films like this."
+        onOpen={opener("collaborative")}
       />
       <MovieRow
         id="similar-content"
@@ -235,6 +245,7 @@ export default function MovieDetails() {
         isPending={similar.isPending}
         error={similar.error}
         empty="No description to compare with."
+        onOpen={opener("content")}
       />
     </div>
   );

@@ -2,7 +2,7 @@ import { useEffect, useState, type KeyboardEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 
 import { errorMessage, isBackendDown } from "../api/errors";
-import { useGenres, useSearch, useSuggestions } from "../api/queries";
+import { recordClick, useGenres, useSearch, useSuggestions } from "../api/queries";
 import type { SearchMode } from "../api/types";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
 import { MetadataNotice } from "../components/MetadataNotice";
@@ -107,6 +107,13 @@ export default function SearchPage() {
   };
 
   const filterSummary = [genre, yearRange(yearMin, yearMax)].filter(Boolean).join(", ");
+  // With a user chosen, the results were logged as an impression: opening a film from them is a click on it.
+  const opener = (impression: string | null, movieId: number) =>
+    impression === null
+      ? undefined
+      : () => {
+          recordClick(impression, movieId);
+        };
 
   return (
     <div className="space-y-6">
@@ -263,7 +270,11 @@ export default function SearchPage() {
             <ul className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-6" data-testid="search-results">
               {results.data.items.map((hit) => (
                 <li key={hit.movie.movie_id}>
-                  <MovieCard movie={hit.movie} reason={hit.reason ?? (hit.matched_by.length ? `Matched by ${hit.matched_by.join(", ")}` : null)} />
+                  <MovieCard
+                    movie={hit.movie}
+                    reason={hit.reason ?? (hit.matched_by.length ? `Matched by ${hit.matched_by.join(", ")}` : null)}
+                    onOpen={opener(results.data.impression_id, hit.movie.movie_id)}
+                  />
                 </li>
               ))}
             </ul>
