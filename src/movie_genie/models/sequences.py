@@ -133,6 +133,12 @@ class EarlyStopping:
             module.load_state_dict(self.best_state)
 
 
+def unseen_items(train: pd.DataFrame, n_items: int) -> torch.Tensor:
+    """(n_items,) bool: True for the items that no row of `train` mentions."""
+    counts = np.bincount(train["item_idx"].to_numpy(dtype=np.int64), minlength=n_items)
+    return torch.from_numpy(counts == 0)
+
+
 def warmup_cosine(step: int, warmup: int, total: int, floor: float = 0.1) -> float:
     """Learning-rate multiplier: linear warm-up, then cosine decay to `floor` at `total` steps."""
     if step < warmup:
@@ -225,6 +231,21 @@ class TorchRecommender:
         """Drop cached inference tensors (item table or vectors): the weights just changed."""
         raise NotImplementedError
 
+    def _content_only(self, unseen: torch.Tensor) -> None:
+        """Make the vectors of the `unseen` items (bool mask (n_items,)) come from their content alone."""
+        raise NotImplementedError
+
+    def _place_unseen(self, unseen: torch.Tensor | None) -> None:
+        """Items no training row mentions (a new film, or one held out) are placed by their content alone.
+
+        Their id embeddings never met a positive: at best noise from the initialisation, at worst (a full softmax)
+        pushed away from every user state, so a new film could never be recommended. Without them, genres, year and
+        text place the film among the films it resembles. A no-op when every item (or none) was seen.
+        """
+        if unseen is not None and bool(unseen.any()) and not bool(unseen.all()):
+            with torch.no_grad():
+                self._content_only(unseen)
+
     def _train(self, data: TrainingData, validate: Validator | None, run: TrainRun) -> TrainingLog:
         """Train for `run.epochs` epochs (fewer when early stopping fires) and keep the best validated weights."""
         cfg = self.config
@@ -241,6 +262,7 @@ class TorchRecommender:
         step_loss = distributed.training_step(net, self._loss)
         distributed.seed_rank(run.generator, run.seed)
         stopper = EarlyStopping(cfg.patience)
+        unseen = unseen_items(data.train, self._require()[1].n_items) if cfg.use_content else None
         log = TrainingLog()
         main = distributed.is_main()
         bar = tqdm(range(1, run.epochs + 1), desc=run.desc, unit="epoch", disable=not (cfg.progress and main))
@@ -263,6 +285,8 @@ class TorchRecommender:
             row = {"epoch": float(epoch), "loss": loss_sum / max(count_sum, 1)}
             stop = False
             if validate is not None and (epoch % cfg.eval_every == 0 or epoch == run.epochs):
+                # Validate (and keep) the weights as they will be served: unseen items placed by their content.
+                self._place_unseen(unseen)
                 self._clear_cache()
                 # Subclasses implement the whole Recommender protocol; this base only holds their shared recipe.
                 # Under DDP rank 0 validates and every rank takes its score, so all ranks stop (and restore) together.
@@ -280,6 +304,7 @@ class TorchRecommender:
                 break
         bar.close()
         stopper.restore(net)
+        self._place_unseen(unseen)
         net.eval()
         self._clear_cache()
         log.best_valid_ndcg10 = None if stopper.best_state is None else float(stopper.best_score)
@@ -377,6 +402,12 @@ class SequenceRecommender(TorchRecommender):
 
     def _clear_cache(self) -> None:
         self._table = None
+
+    def _content_only(self, unseen: torch.Tensor) -> None:
+        """Zero the unseen items' id embeddings; their output bias becomes the seen items' median."""
+        net: Any = self._require()[0]  # BERT4Rec's or SASRec's network: item_emb, out_bias, n_items
+        net.item_emb.weight[1 : net.n_items + 1][unseen] = 0.0  # token = item index + 1
+        net.out_bias[unseen] = net.out_bias[~unseen].median()
 
     def _item_table(self, net: Any) -> torch.Tensor:
         if self._table is None:

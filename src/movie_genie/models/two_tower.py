@@ -204,6 +204,11 @@ class TwoTower(TorchRecommender):
     def _clear_cache(self) -> None:
         self._items = None
 
+    def _content_only(self, unseen: torch.Tensor) -> None:
+        """Zero the unseen items' id embeddings: the item tower then reads their content alone."""
+        net, _ = self._require()
+        net.item_id.weight[unseen] = 0.0
+
     def _build_net(self, data: TrainingData) -> TwoTowerNet:
         cfg = self.config
         sizes: list[int] = []
