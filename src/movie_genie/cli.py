@@ -63,12 +63,28 @@ def cli(ctx: click.Context, params_file: Path) -> None:
     default=None,
     help="A local GroupLens zip or folder instead of downloading.",
 )
+@click.option(
+    "--synthetic",
+    type=click.FloatRange(0, 1000, min_open=True),
+    default=None,
+    metavar="SCALE",
+    help="Generate a synthetic data set SCALE times ml-latest-small instead (320 ~ ml-32m): for measuring cost, "
+    "not quality.",
+)
 @pass_ctx
-def data_command(ctx: _Context, dataset: str | None, source: Path | None) -> None:
+def data_command(ctx: _Context, dataset: str | None, source: Path | None, synthetic: float | None) -> None:
     """Read a MovieLens data set into data/canonical (downloading it into the cache when needed)."""
     from movie_genie.data.stages import run_data
+    from movie_genie.data.tables import read_info
+    from movie_genie.models.ease import EaseConfig, EaseMemoryError, check_memory
 
-    click.echo(run_data(ctx.params, ctx.layout, dataset=dataset, source=source))
+    click.echo(run_data(ctx.params, ctx.layout, dataset=dataset, source=source, synthetic=synthetic))
+    # Say now, not after minutes of later stages, when the catalogue is too large for EASE on this machine.
+    info = read_info(ctx.layout.canonical_dir)
+    try:
+        check_memory(EaseConfig.from_params(ctx.params.section("models").get("ease"), info["name"]), info["movies"])
+    except EaseMemoryError as exc:
+        click.echo(f"warning: {exc}", err=True)
 
 
 @cli.command("tmdb")
@@ -263,6 +279,126 @@ def evaluate_command(ctx: _Context) -> None:
     files = run_evaluate(ctx.params, ctx.layout, echo=click.echo)
     click.echo(files.markdown.read_text(encoding="utf-8"))
     click.echo(f"evaluate: report -> {files.json}, {files.markdown}, {', '.join(str(p) for p in files.plots)}")
+
+
+@cli.command("retrain")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help="Retrain only this model (repeatable; default: every model). A hybrid needs its components beside it.",
+)
+@pass_ctx
+def retrain_command(ctx: _Context, models: tuple[str, ...]) -> None:
+    """Fold the app's feedback and new users into the data, train a new model version into artifacts/versions/<id>
+    and compare it with the serving one on the same test users; nothing is served until it is promoted."""
+    from movie_genie.config import Settings
+    from movie_genie.db.config import DatabaseParams
+    from movie_genie.db.engine import make_engine
+    from movie_genie.evaluation.retrain import run_retrain
+
+    url = Settings.from_env(ctx.layout.data_dir).database_url
+    engine = make_engine(url, DatabaseParams.from_params(ctx.params).busy_timeout_ms)
+    try:
+        manifest = run_retrain(ctx.params, ctx.layout, engine, list(models) or None, echo=click.echo)
+    finally:
+        engine.dispose()
+    click.echo(
+        f"retrain: version {manifest.id} ({', '.join(manifest.models)}) -> {ctx.layout.versions_dir / manifest.id}\n"
+        f"  serve it:            movie-genie models promote {manifest.id}\n"
+        f"  or try it on users:  movie-genie models challenge {manifest.id} --model <name>"
+    )
+
+
+@cli.group("models")
+def models_group() -> None:
+    """Model versions: list them, promote one, roll back, or try one as an experiment's challenger (a running
+    server swaps promoted versions in within serving.reload_poll_s, without a restart)."""
+
+
+@models_group.command("list")
+@pass_ctx
+def models_list(ctx: _Context) -> None:
+    """Every retrained version with its test NDCG@10 and its difference from the version it would replace."""
+    from movie_genie.evaluation.versions import BASE, VersionStore
+    from movie_genie.models.registry import MODEL_NAMES
+
+    store = VersionStore(ctx.layout)
+    state = store.state()
+    click.echo(f"{'version':<18} {'model':<11} {'serving':<8} {'test NDCG@10':>12}  minus the version it replaced")
+    for manifest in reversed(store.manifests()):
+        for name, entry in manifest.models.items():
+            serving = "yes" if state.version_of(name) == manifest.id else ""
+            diff = entry.vs_current
+            versus = "-"
+            if diff is not None:
+                versus = f"{diff.difference:+.4f} [{diff.ci[0]:+.4f}, {diff.ci[1]:+.4f}] vs {diff.against}"
+            click.echo(f"{manifest.id:<18} {name:<11} {serving:<8} {entry.test.ndcg10:>12.4f}  {versus}")
+    on_base = [n for n in MODEL_NAMES if state.version_of(n) == BASE]
+    click.echo(f"on the pipeline's base version: {', '.join(on_base) or 'none'}")
+
+
+@models_group.command("promote")
+@click.argument("version")
+@click.option("--model", "models", multiple=True, help="Promote only this model of the version (repeatable).")
+@pass_ctx
+def models_promote(ctx: _Context, version: str, models: tuple[str, ...]) -> None:
+    """Serve VERSION for its models (or --model ones); the versions they replace are kept for rollback."""
+    from movie_genie.evaluation.versions import VersionStore
+
+    _echo_changes(VersionStore(ctx.layout).promote(version, models), "promoted")
+
+
+@models_group.command("rollback")
+@click.option("--model", "models", multiple=True, help="Roll back only this model (repeatable; default: every one).")
+@pass_ctx
+def models_rollback(ctx: _Context, models: tuple[str, ...]) -> None:
+    """Serve again the version each model served before its last promotion."""
+    from movie_genie.evaluation.versions import VersionStore
+
+    _echo_changes(VersionStore(ctx.layout).rollback(models), "rolled back")
+
+
+@models_group.command("challenge")
+@click.argument("version")
+@click.option("--model", "name", required=True, help="The model whose VERSION challenges the serving one.")
+@click.option("--design", type=click.Choice(["ab", "interleaving"]), default="interleaving", show_default=True)
+@click.option("--traffic", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True)
+@click.option("--horizon", type=click.IntRange(1), default=1000, show_default=True)
+@click.option("--experiment", "experiment_name", default=None, help="Its name [<model>-<version>].")
+@pass_ctx
+def models_challenge(
+    ctx: _Context, version: str, name: str, design: str, traffic: float, horizon: int, experiment_name: str | None
+) -> None:
+    """Start an experiment of the serving NAME against NAME@VERSION on live traffic (its report:
+    GET /api/experiments/<name>/report); promote or roll back on its result."""
+    from pydantic import ValidationError
+
+    from movie_genie.evaluation.online import Experiment
+    from movie_genie.evaluation.versions import VersionStore
+
+    label = experiment_name or f"{name}-{version}".lower()
+    try:
+        experiment = Experiment.model_validate(
+            {
+                "name": label,
+                "design": design,
+                "variants": (name, f"{name}@{version}"),
+                "traffic": traffic,
+                "horizon": horizon,
+            }
+        )
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc.errors()[0]["msg"])) from exc
+    VersionStore(ctx.layout).add_experiment(experiment)
+    click.echo(f"experiment {label}: {design}, {name} (serving) vs {name}@{version}, {traffic:.0%} of users")
+
+
+def _echo_changes(changes: dict[str, tuple[str, str]], what: str) -> None:
+    if not changes:
+        click.echo("nothing changed: those models already serve that version")
+    for name, (old, new) in changes.items():
+        click.echo(f"{what} {name}: {old} -> {new} (a running server swaps it in within serving.reload_poll_s)")
 
 
 def _parse_history(value: str | None) -> list[int] | None:

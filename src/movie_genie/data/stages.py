@@ -16,6 +16,7 @@ from movie_genie.data.recbole import read_recbole_ml100k
 from movie_genie.data.schema import DATASET_INFO_FILE, ID_MAP_FILE, TABLES
 from movie_genie.data.sources import REGISTRY, resolve_source
 from movie_genie.data.split import leave_one_out
+from movie_genie.data.synthetic import dataset_name, synthetic_tables
 from movie_genie.data.tables import atomic_dir, read_info, read_parquet, read_tables, write_parquet, write_tables
 from movie_genie.data.tmdb import TMDB_API, TmdbClient, fetch_metadata_csv, has_metadata_rows, write_metadata_csv
 from movie_genie.errors import ArtifactMissingError
@@ -29,15 +30,29 @@ def load_dataset(name: str, source: Path | None, cache_dir: Path) -> tuple[Canon
     return tables, resolved.description
 
 
-def run_data(params: Params, layout: Layout, dataset: str | None = None, source: Path | None = None) -> str:
-    """Read the configured data set into layout.canonical_dir (movies/ratings/users/tags.parquet + dataset.json)."""
+def run_data(
+    params: Params,
+    layout: Layout,
+    dataset: str | None = None,
+    source: Path | None = None,
+    synthetic: float | None = None,
+) -> str:
+    """Read the configured data set into layout.canonical_dir (movies/ratings/users/tags.parquet + dataset.json).
+
+    `synthetic` writes a generated data set of that scale instead (data/synthetic.py: for cost, not quality).
+    """
     start = time.perf_counter()
-    if source is None and dataset is None and params.dataset.source:
-        source = Path(params.dataset.source)
-    # `--source .../ml-latest-small.zip` names its data set; otherwise the name comes from --dataset or params.
-    named_by_source = source.name.removesuffix(".zip") if source is not None else None
-    name = dataset or (named_by_source if named_by_source in REGISTRY else params.dataset.name)
-    tables, description = load_dataset(name, source, layout.cache_dir)
+    if synthetic is not None:
+        name = dataset_name(synthetic)
+        tables = synthetic_tables(synthetic)
+        description = f"the synthetic generator (scale {synthetic:g}, seed 0; for measuring cost, not quality)"
+    else:
+        if source is None and dataset is None and params.dataset.source:
+            source = Path(params.dataset.source)
+        # `--source .../ml-latest-small.zip` names its data set; otherwise the name comes from --dataset or params.
+        named_by_source = source.name.removesuffix(".zip") if source is not None else None
+        name = dataset or (named_by_source if named_by_source in REGISTRY else params.dataset.name)
+        tables, description = load_dataset(name, source, layout.cache_dir)
     counts = tables.counts()
     info = {"name": name, "source": description, **counts, "rated_movies": int(tables.ratings["movie_id"].nunique())}
     write_tables(layout.canonical_dir, tables.as_dict(), info)

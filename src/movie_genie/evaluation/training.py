@@ -29,7 +29,14 @@ from movie_genie.evaluation.metrics import MetricReport, evaluate, make_validato
 from movie_genie.evaluation.schema import SplitMetrics, TrainingRecord, TrainingRecords
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.models import distributed
-from movie_genie.models.base import Composite, Recommender, Refittable, TrainingData, TrainingLog
+from movie_genie.models.base import (
+    Composite,
+    MemoryBounded,
+    Recommender,
+    Refittable,
+    TrainingData,
+    TrainingLog,
+)
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, model_class
 from movie_genie.models.seeding import seed_everything
@@ -198,6 +205,10 @@ def train_models(
         echo = _quiet
     for name in wanted:
         model_class(name)  # unknown names fail before any training
+    for name in wanted:  # so does a catalogue too large for a model's memory budget (EASE), not minutes later
+        model = build_model(name, models_section, dataset)
+        if isinstance(model, MemoryBounded):
+            model.check_memory(data.id_map)
     validate = make_validator(data, settings.validation_users, settings.seed, settings.batch_size)
     valid_set = validation_set(data.train, data.valid)
     refit_data = with_validation_in_train(data)

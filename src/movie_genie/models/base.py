@@ -144,6 +144,16 @@ class Refittable(Protocol):
 
 
 @runtime_checkable
+class MemoryBounded(Protocol):
+    """Its memory grows faster than the data (EASE: with the square of the catalogue), so it can tell before any
+    training whether a catalogue fits its memory budget."""
+
+    def check_memory(self, id_map: IdMap) -> None:
+        """Raise a MovieGenieError naming the memory needed when fitting on this catalogue would not fit."""
+        ...
+
+
+@runtime_checkable
 class SimilarItems(Protocol):
     """Answers "films like this one"."""
 

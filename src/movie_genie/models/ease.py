@@ -4,6 +4,10 @@ With X the binary user x item matrix, P = (X^T X + lambda I)^-1 and B = I - P di
 and a user's scores are x_u B. lambda is tuned on validation over the grid in params.yaml; the final model is then
 refit on train + validation with the chosen lambda (`refit_with_valid`), which is how the known answers in the
 issue were measured.
+
+The dense (n_items, n_items) matrices make EASE the one model whose memory grows with the square of the catalogue
+(ml-32m's 87k films: ~86 GiB while fitting), so `fit` first checks its memory budget and refuses with a message
+that names the memory it would need (`check_memory`), before any work is done.
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
-import torch
+import psutil
+import scipy.sparse as sp
+from scipy.linalg import get_lapack_funcs
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
+from movie_genie.errors import MovieGenieError
 from movie_genie.models.base import Query, Recommendation, TrainingData, TrainingLog, Validator
 from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
 from movie_genie.models.common import (
@@ -27,7 +35,6 @@ from movie_genie.models.common import (
     interaction_matrix,
     recommendations_from_scores,
 )
-from movie_genie.models.seeding import torch_threads
 from movie_genie.models.sequences import config_from_params
 
 
@@ -38,9 +45,11 @@ class EaseConfig:
     lambdas: tuple[float, ...] = (100.0, 200.0, 500.0, 1000.0)
     refit_with_valid: bool = True
     dtype: Literal["float32", "float64"] = "float32"
-    # torch threads for the inverse (0 = torch's default): 1 is fastest on a small shared CPU when cores are busy.
+    # BLAS threads for the inverse (0 = the library's default): 1 is fastest on a small shared CPU when cores are busy.
     threads: int = 1
     progress: bool = True  # a progress bar over the lambda grid with each validation score
+    # Most memory (GiB) a fit may take; None = 80% of the memory available when the fit starts.
+    memory_budget_gib: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lambdas", tuple(float(v) for v in self.lambdas))  # params.yaml gives a list
@@ -53,21 +62,98 @@ class EaseConfig:
         return config_from_params(cls, section, dataset)
 
 
-def ease_weights(gram: np.ndarray, lam: float, dtype: torch.dtype = torch.float32, threads: int = 1) -> np.ndarray:
+GIB = 2**30
+AVAILABLE_SHARE = 0.8  # of the memory available now: the default budget (the rest is for the process and others)
+GRAM_BLOCK = 2048  # item columns per sparse block of the Gram matrix: bounds the sparse intermediate
+
+
+class EaseMemoryError(MovieGenieError):
+    """The catalogue is too large for EASE's dense items x items matrices within the memory budget."""
+
+
+def ease_memory_bytes(n_items: int, dtype: str = "float32") -> int:
+    """Peak bytes of a fit, all (n_items, n_items): the float32 Gram, the solver's one matrix in `dtype` (factored
+    and inverted in place), the best B kept while the next lambda is solved (or the tuned copy while refitting),
+    and with float64 the float32 copy of the result."""
+    per_entry = 4 + 4 + (8 + 4 if dtype == "float64" else 4)
+    return n_items * n_items * per_entry
+
+
+def memory_budget_bytes(config: EaseConfig) -> int:
+    """The configured budget, else AVAILABLE_SHARE of the memory available right now."""
+    if config.memory_budget_gib is not None:
+        return int(config.memory_budget_gib * GIB)
+    return int(AVAILABLE_SHARE * psutil.virtual_memory().available)
+
+
+def check_memory(config: EaseConfig, n_items: int, stage: str = "train") -> None:
+    """Raise EaseMemoryError naming the stage and the memory needed when a fit would exceed the budget."""
+    needed, budget = ease_memory_bytes(n_items, config.dtype), memory_budget_bytes(config)
+    if needed > budget:
+        source = (
+            "models.ease.memory_budget_gib"
+            if config.memory_budget_gib is not None
+            else f"{AVAILABLE_SHARE:.0%} of the memory available now; set models.ease.memory_budget_gib to override"
+        )
+        raise EaseMemoryError(
+            f"{stage}: EASE would need about {needed / GIB:,.1f} GiB for {n_items:,} films (dense {n_items:,} x "
+            f"{n_items:,} {config.dtype} matrices: the Gram matrix, its inverse and the weights), "
+            f"over its memory budget of {budget / GIB:,.1f} GiB ({source}). Train the other models without it "
+            "(`movie-genie train --model NAME ...`, and drop ease from models.hybrid.components), use a smaller "
+            "data set, or a machine with more memory."
+        )
+
+
+def gram_matrix(x: sp.csr_matrix) -> np.ndarray:
+    """X^T X as a dense float32 (n_items, n_items) matrix, built a block of columns at a time.
+
+    Co-occurrence counts are exact in float32 below 2^24 users. One sparse product of the whole matrix would hold a
+    sparse copy of a nearly dense result (12 bytes per entry) next to the dense one.
+    """
+    n_items = x.shape[1]
+    gram = np.empty((n_items, n_items), dtype=np.float32)
+    xt, xc = x.T.tocsr(), x.tocsc()
+    for start in range(0, n_items, GRAM_BLOCK):
+        stop = min(start + GRAM_BLOCK, n_items)
+        gram[:, start:stop] = (xt @ xc[:, start:stop]).toarray()
+    return gram
+
+
+def ease_weights(gram: np.ndarray, lam: float, dtype: str = "float32", threads: int = 1) -> np.ndarray:
     """B = I - P diag(1/diag(P)) with P = (G + lam I)^-1, G = X^T X of shape (n_items, n_items)."""
-    with torch_threads(threads):
-        return _ease_weights(gram, lam, dtype)
+    with threadpool_limits(threads or None):
+        return _ease_weights(gram, lam, np.dtype(dtype))
 
 
-def _ease_weights(gram: np.ndarray, lam: float, dtype: torch.dtype) -> np.ndarray:
-    g = torch.from_numpy(gram).to(dtype)
-    g.diagonal().add_(lam)
+def _ease_weights(gram: np.ndarray, lam: float, dtype: np.dtype) -> np.ndarray:
     # G + lam I is symmetric positive definite, so a Cholesky inverse is exact and about twice as fast as LU.
-    p = torch.cholesky_inverse(torch.linalg.cholesky(g))
-    del g
-    b = p.div_(-torch.diagonal(p).clone())  # column j divided by -P_jj
-    b.diagonal().zero_()
-    return b.to(torch.float32).numpy()
+    # LAPACK's potrf + potri factor and invert in place: one (n, n) solver matrix besides the Gram, which the next
+    # lambda reuses (torch.cholesky_inverse needs a second one and was 7x slower than potri here).
+    a = np.array(gram, dtype=dtype)  # C order; its transpose is the same symmetric matrix in Fortran order,
+    a[np.diag_indices_from(a)] += lam  # which LAPACK overwrites instead of copying
+    potrf, potri = get_lapack_funcs(("potrf", "potri"), (a.T,))
+    factor, info = potrf(a.T, lower=True, overwrite_a=True, clean=False)
+    del a
+    if info == 0:
+        factor, info = potri(factor, lower=True, overwrite_c=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE: G + {lam:g} I is not positive definite (LAPACK info {info})")
+    p = factor.T  # back to C order; potri filled its upper triangle
+    _mirror_upper(p)
+    b = p.astype(np.float32, copy=False)  # float64 makes one float32 copy here (counted by ease_memory_bytes)
+    b /= -np.diagonal(b).copy()  # column j divided by -P_jj
+    b[np.diag_indices_from(b)] = 0.0
+    return b
+
+
+def _mirror_upper(a: np.ndarray, block: int = 256) -> None:
+    """Copy the upper triangle of a square matrix onto the lower one in place, a block of rows at a time (the
+    temporaries are a block of rows, never another (n, n) matrix)."""
+    for start in range(0, a.shape[0], block):
+        stop = min(start + block, a.shape[0])
+        a[stop:, start:stop] = a[start:stop, stop:].T
+        tile = a[start:stop, start:stop]
+        tile[...] = np.triu(tile) + np.triu(tile, 1).T
 
 
 class Ease:
@@ -103,16 +189,17 @@ class Ease:
             raise NotFittedError("EASE model is not trained: call fit() or load a checkpoint")
         return self.id_map, self.weights, self.item_counts
 
-    def _torch_dtype(self) -> torch.dtype:
-        return torch.float64 if self.config.dtype == "float64" else torch.float32
-
     def _gram(self, data: TrainingData) -> np.ndarray:
-        x = interaction_matrix(data.train, data.id_map.n_users, data.id_map.n_items)
-        return np.asarray((x.T @ x).toarray(), dtype=np.float64)
+        return gram_matrix(interaction_matrix(data.train, data.id_map.n_users, data.id_map.n_items))
+
+    def check_memory(self, id_map: IdMap) -> None:
+        """Refuse (EaseMemoryError) before any work when fitting this catalogue would exceed the memory budget."""
+        check_memory(self.config, id_map.n_items)
 
     def fit(self, data: TrainingData, validate: Validator | None = None) -> TrainingLog:
         """Solve for B at each grid lambda, keep the one with the best validation NDCG@10."""
         start = time.perf_counter()
+        self.check_memory(data.id_map)
         self.id_map = data.id_map
         gram = self._gram(data)
         self.item_counts = np.diag(gram).astype(np.float32)
@@ -121,7 +208,7 @@ class Ease:
         best: tuple[float, float, np.ndarray] | None = None
         bar = tqdm(grid, desc="ease lambda", unit="solve", disable=not self.config.progress or len(grid) < 2)
         for lam in bar:
-            self.weights = ease_weights(gram, lam, self._torch_dtype(), self.config.threads)
+            self.weights = ease_weights(gram, lam, self.config.dtype, self.config.threads)
             if validate is None:
                 best = (lam, float("nan"), self.weights)
                 break
@@ -151,10 +238,12 @@ class Ease:
     def refit(self, data: TrainingData) -> TrainingLog:
         """Fit again on `data` (train + validation) with the lambda chosen by `fit`, no tuning."""
         start = time.perf_counter()
+        self.check_memory(data.id_map)
         self.id_map = data.id_map
+        self.weights = None  # free the old B before solving: the budget counts one B besides the solver's
         gram = self._gram(data)
         self.item_counts = np.diag(gram).astype(np.float32)
-        self.weights = ease_weights(gram, self.lam, self._torch_dtype(), self.config.threads)
+        self.weights = ease_weights(gram, self.lam, self.config.dtype, self.config.threads)
         return TrainingLog(seconds=time.perf_counter() - start)
 
     def recommend(self, query: Query, k: int = 10) -> list[Recommendation]:
