@@ -81,7 +81,7 @@ format: install
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-bench: install web ## run the benchmarks (tables on stdout, JSON in benchmarks/results/)
+bench: install web ## run the benchmarks (tables on stdout, JSON in benchmarks/results/, docs/results/)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m benchmarks
 
 docs: install $(WEB_DEPS) ## build the documentation site offline into site/ (warnings fail; open site/index.html)

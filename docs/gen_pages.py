@@ -21,6 +21,13 @@ Markers expanded inside hand-written pages (a marker is an HTML comment, so the 
   <!-- gen:model-report NAME -->  one model's results from report.json: test NDCG@10/HR@10 with intervals, the
                                     paired difference to EASE and what was chosen on validation (`learned`);
                                     instructions when there is no report
+  <!-- gen:ablation NAME -->     an ablation's table from docs/results/ablations/NAME.json, written by
+                                    benchmarks/bench_ablations.py, with the command that reproduces it
+  <!-- gen:scale -->             the scale benchmark's table, growth exponents and log-log plot from
+                                    docs/results/scale.json (benchmarks/bench_scale.py)
+  <!-- gen:notebook PATH -->     the notebook docs/PATH executed in a fresh kernel at build time, with its outputs
+                                    (in $MOVIE_GENIE_DOCS_PROJECT, else this checkout); a failing cell fails the
+                                    build; without the pipeline's outputs, the code alone and how to run it
   [[src:PATH#SYMBOL]]            a link to SYMBOL on the code page of src/movie_genie/PATH (checked: must exist)
 
 Every generator is a plain function of its inputs so tests/docs can call it directly.
@@ -41,6 +48,7 @@ import posixpath
 import re
 import shutil
 import textwrap
+import time
 import tokenize
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -50,9 +58,11 @@ from typing import Any
 
 import yaml
 
+from movie_genie.config import Layout, load_params
+from movie_genie.data.schema import ID_MAP_FILE
 from movie_genie.errors import MovieGenieError
-from movie_genie.evaluation.report import results_markdown
-from movie_genie.evaluation.schema import EvaluationReport
+from movie_genie.evaluation.report import results_markdown, signed, verdict
+from movie_genie.evaluation.schema import EvaluationReport, PairedDifference
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -60,6 +70,7 @@ SRC = ROOT / "src"
 PACKAGE = SRC / "movie_genie"
 CODE_PAGES = "reference/code"
 REPORT_ASSETS = "assets/report"
+ABLATIONS = DOCS / "results" / "ablations"  # one JSON per ablation, written by benchmarks/bench_ablations.py
 
 _MARKER = re.compile(r"<!--\s*gen:(?P<name>[a-z-]+)(?P<args>[^>]*?)\s*-->")
 _SRC_LINK = re.compile(r"\[\[src:(?P<path>[\w/.]+?\.py)(?:#(?P<symbol>[\w.]+))?\]\]")
@@ -482,15 +493,9 @@ def model_report_markdown(report: EvaluationReport, name: str, page: str) -> str
         else:
             parts.append(f"**Against {report.baseline}:** the report has no paired comparison for this model.")
     else:
-        low, high = vs.ci
-        verdict = (
-            f"beats {vs.against}"
-            if vs.beats
-            else (f"worse than {vs.against}" if high < 0 else f"not distinguishable from {vs.against}")
-        )
         parts.append(
             f"**Against {vs.against}** (test NDCG@10 of this model minus {vs.against}'s, paired bootstrap over the "
-            f"same users): {vs.difference:+.4f} [{low:+.4f}, {high:+.4f}], so it **{verdict}**."
+            f"same users): {signed(vs)}, so it **{verdict(vs)}**."
         )
     parts.append("")
     if entry.learned:
@@ -518,6 +523,209 @@ def model_report_section(report_dir: Path, name: str, page: str) -> str:
     except MovieGenieError as exc:
         raise GenerationError(str(exc)) from exc
     return model_report_markdown(report, name, page)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Ablations: one committed JSON per ablation (benchmarks/bench_ablations.py), rendered with its command
+# --------------------------------------------------------------------------------------------------------------
+
+
+def ablation_markdown(result: Mapping[str, Any]) -> str:
+    """An ablation's variants side by side (test NDCG@10 and HR@10 with intervals, training seconds), the paired
+    difference of the second variant against the first and the command that produced the figures."""
+    rows = [
+        "| variant | test NDCG@10 [95% CI] | test HR@10 [95% CI] | valid NDCG@10 | training s |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for variant in result["variants"]:
+        test = variant["test"]
+        rows.append(
+            f"| {_cell(variant['label'])} | {_interval(test['ndcg10'], test['ci'].get('ndcg10'))} | "
+            f"{_interval(test['hr10'], test['ci'].get('hr10'))} | "
+            f"{'–' if variant.get('valid_ndcg10') is None else format(variant['valid_ndcg10'], '.4f')} | "
+            f"{'–' if variant.get('seconds') is None else format(variant['seconds'], '.0f')} |"
+        )
+    difference = PairedDifference.model_validate(result["difference"])
+    second = result["variants"][1]["label"]
+    machine = result.get("machine")
+    load = f" on {machine['cpus']} cores at load average {machine['load_average_1m']:.1f}" if machine else ""
+    return "\n".join(
+        [
+            f"*Generated at build time from `docs/results/ablations/{result['name']}.json`; never typed by hand.* "
+            f"{result['question']}",
+            "",
+            f"**Setup.** {result['setup']} {result['dataset']}, full-ranking test NDCG@10 over "
+            f"{result['n_test_users']:,} test users, 95% intervals from {result['bootstrap_resamples']:,} bootstrap "
+            f"resamples (seed {result['seed']}); run on {result['date']}{load} (training times depend on it).",
+            "",
+            *rows,
+            "",
+            f"**{second} minus {difference.against}** (paired bootstrap over the same test users): "
+            f"{signed(difference)}. **Verdict:** {second}: **{verdict(difference)}**.",
+            "",
+            "Reproduce it (after `make pipeline`, which makes the split it reads):",
+            "",
+            "```bash",
+            result["command"],
+            "```",
+            "",
+        ]
+    )
+
+
+def ablation_section(name: str, page: str) -> str:
+    """The <!-- gen:ablation NAME --> section; the command to run when its result is not committed yet."""
+    path = ABLATIONS / f"{name}.json"
+    if not path.is_file():
+        return (
+            f'!!! info "The `{name}` ablation has not been run"\n\n'
+            f"    Run it and commit `docs/results/ablations/{name}.json`:\n\n"
+            f"    ```bash\n    .venv/bin/python -m benchmarks.bench_ablations --ablation {name}\n    ```\n"
+        )
+    try:
+        return ablation_markdown(json.loads(path.read_text(encoding="utf-8")))
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise GenerationError(
+            f"{page}: docs/results/ablations/{name}.json is not an ablation result ({exc!r}); "
+            f"re-run `python -m benchmarks.bench_ablations --ablation {name}`"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The scale benchmark: its committed result rendered by the benchmark's own functions (one rule in one place)
+# --------------------------------------------------------------------------------------------------------------
+
+SCALE_RESULT = DOCS / "results" / "scale.json"  # written by `python -m benchmarks.bench_scale --publish`
+SCALE_PLOT = "assets/scale/cost.png"
+
+
+def scale_section(page: str) -> tuple[str, dict[str, Path]]:
+    """(markdown, {site path: PNG}) of the <!-- gen:scale --> marker; the command to run when there is no result."""
+    if not SCALE_RESULT.is_file():
+        return (
+            '!!! info "The scale benchmark has not been run"\n\n'
+            "    Run it and commit `docs/results/scale.json`:\n\n"
+            "    ```bash\n    nice -n 10 .venv/bin/python -m benchmarks.bench_scale --ann --ddp --publish\n    ```\n"
+        ), {}
+    import sys
+    import tempfile
+
+    if str(ROOT) not in sys.path:  # benchmarks/ is a package of the checkout, not of the installed project
+        sys.path.insert(0, str(ROOT))
+    from benchmarks.bench_scale import plot_costs, scale_markdown
+
+    try:
+        payload = json.loads(SCALE_RESULT.read_text(encoding="utf-8"))
+        png = Path(tempfile.mkdtemp(prefix="scale-plot-")) / "cost.png"
+        plot_costs(payload, png)
+        return scale_markdown(payload, posixpath.relpath(SCALE_PLOT, posixpath.dirname(page) or ".")), {SCALE_PLOT: png}
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise GenerationError(
+            f"{page}: docs/results/scale.json is not a scale benchmark result ({exc!r}); "
+            "re-run `python -m benchmarks.bench_scale --publish`"
+        ) from exc
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Notebooks: executed in a fresh kernel at build time, so the code and outputs on the site are this checkout's
+# --------------------------------------------------------------------------------------------------------------
+
+NOTEBOOK_CELL_TIMEOUT_S = 600
+
+
+def notebook_project() -> Path:
+    """Where the notebooks run: $MOVIE_GENIE_DOCS_PROJECT (a checkout after `dvc repro`), else this checkout."""
+    override = os.environ.get("MOVIE_GENIE_DOCS_PROJECT")
+    return Path(override) if override else ROOT
+
+
+def notebook_inputs_missing(project: Path) -> list[str]:
+    """The pipeline outputs the notebooks read (split, report, search index) that `project` does not have yet."""
+    layout = Layout.from_params(load_params(project / "params.yaml"))
+    needed = [layout.split_dir / ID_MAP_FILE, layout.report_dir / "report.json", layout.index_dir / "manifest.json"]
+    return [str(p) for p in needed if not (p if p.is_absolute() else project / p).is_file()]
+
+
+def execute_notebook(path: Path, project: Path) -> tuple[Any, float]:
+    """Run every cell in a fresh Python kernel (this interpreter's) in `project`; (executed notebook, seconds)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=NOTEBOOK_CELL_TIMEOUT_S,
+        kernel_name="python3",  # jupyter_client starts it with sys.executable: the project's virtual environment
+        resources={"metadata": {"path": str(project)}},
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        raise GenerationError(f"{path.relative_to(DOCS)}: a cell failed:\n{exc}") from exc
+    return notebook, time.perf_counter() - start
+
+
+def _fenced(language: str, text: str) -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
+
+
+def notebook_markdown(notebook: Any) -> str:
+    """Markdown cells as they are (a leading title is the page's own), code cells as Python blocks, each followed by
+    what it printed and returned; stderr (warnings, progress bars) is left out. Images are not supported: a
+    notebook here prints its results as text, which the site and a terminal show alike."""
+    parts: list[str] = []
+    for number, cell in enumerate(notebook.cells):
+        source = cell.source.strip()
+        if cell.cell_type == "markdown":
+            if number == 0 and source.startswith("# "):
+                source = source.split("\n", 1)[1].strip() if "\n" in source else ""
+            parts.append(source)
+            continue
+        if cell.cell_type != "code" or not source:
+            continue
+        parts.append(_fenced("python", source))
+        printed = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream" and output.name == "stdout":
+                printed.append(output.text)
+            elif output.output_type in {"execute_result", "display_data"}:
+                data = output.get("data", {})
+                if "text/plain" not in data:
+                    raise GenerationError(f"cell {number} shows {sorted(data)}: print text instead")
+                printed.append(data["text/plain"] + "\n")
+        if printed:
+            parts.append(_fenced("text", "".join(printed)))
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def notebook_section(notebook_path: str, page: str) -> str:
+    """The <!-- gen:notebook PATH --> section: the notebook run from a clean kernel, or its code and how to run it."""
+    import nbformat
+
+    path = DOCS / notebook_path
+    if not path.is_file():
+        raise GenerationError(f"{page}: <!-- gen:notebook {notebook_path} --> names no notebook in docs/")
+    download = posixpath.relpath(notebook_path, posixpath.dirname(page) or ".")
+    missing = notebook_inputs_missing(notebook_project())
+    if missing:
+        head = (
+            '!!! info "Not executed in this build"\n\n'
+            f"    The notebook reads the pipeline's outputs, which this checkout lacks ({', '.join(missing)}). "
+            "Run `make pipeline`, then `make docs`, to see every cell's output here.\n"
+        )
+        return f"{head}\n{notebook_markdown(nbformat.read(path, as_version=4))}"
+    notebook, seconds = execute_notebook(path, notebook_project())
+    head = (
+        f"*Executed cell by cell in a fresh kernel when this site was built ({seconds:.0f} s in all); every output "
+        f"below is what the code printed then. [Download the notebook]({download}) and run it yourself in any "
+        "Jupyter front end with the project's `.venv` as its kernel.*\n"
+    )
+    return f"{head}\n{notebook_markdown(notebook)}"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -991,6 +1199,18 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
             if not args:
                 raise GenerationError(f"{page}: <!-- gen:model-report --> needs a model name, e.g. ease")
             return model_report_section(report_dir(), args, page)
+        if name == "ablation":
+            if not args:
+                raise GenerationError(f"{page}: <!-- gen:ablation --> needs an ablation name, e.g. two_tower_logq")
+            return ablation_section(args, page)
+        if name == "scale":
+            text, plot = scale_section(page)
+            copies.update(plot)
+            return text
+        if name == "notebook":
+            if not args.endswith(".ipynb"):
+                raise GenerationError(f"{page}: <!-- gen:notebook {args} --> needs a notebook path under docs/")
+            return notebook_section(args, page)
         raise GenerationError(f"{page}: unknown marker <!-- gen:{name} -->")
 
     return expand_src_links(_MARKER.sub(replace, text), page), copies

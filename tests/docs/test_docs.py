@@ -24,6 +24,7 @@ import yaml
 
 from movie_genie.models.registry import MODEL_NAMES
 from tests.artefacts import Artefacts
+from tests.fresh_clone import FreshClone
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -248,18 +249,31 @@ def test_formulas_become_mathml() -> None:
 # --- the whole site ----------------------------------------------------------------------------------------------
 
 
+def notebook_project(request: pytest.FixtureRequest) -> Path:
+    """Where the build runs the notebooks: $MOVIE_GENIE_DOCS_PROJECT or this checkout when the pipeline has run
+    there, else the session's fresh clone after `dvc repro` (a clean checkout, as in CI, has no split, report or
+    search index)."""
+    project = gen.notebook_project()
+    if not gen.notebook_inputs_missing(project):
+        return project
+    fresh_clone: FreshClone = request.getfixturevalue("fresh_clone")
+    return fresh_clone.root
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the site once with --strict (warnings fail) into a temporary folder."""
+def site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """Build the site once with --strict (warnings fail) into a temporary folder, running the notebooks: this build
+    is the test that they still run from a clean kernel (a failing cell fails it)."""
     out = tmp_path_factory.mktemp("site")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env["MOVIE_GENIE_DOCS_PROJECT"] = str(notebook_project(request))
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"), "-d", str(out)],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1200,
         check=False,
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
@@ -551,3 +565,116 @@ def test_no_dangling_design_references() -> None:
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"DESIGN|§\s*\d", text), page
+
+
+# --- the runnable tutorial and the ablations ---------------------------------------------------------------------
+
+NOTEBOOKS = sorted((DOCS / "notebooks").glob("*.ipynb"))
+
+
+def test_the_tutorial_has_its_notebooks() -> None:
+    """The models and search notebooks exist, each with a page that runs it at build time."""
+    assert {p.name for p in NOTEBOOKS} >= {"models.ipynb", "search.ipynb"}
+    for notebook in NOTEBOOKS:
+        page = notebook.with_suffix(".md").read_text(encoding="utf-8")
+        assert f"<!-- gen:notebook notebooks/{notebook.name} -->" in page
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_clean(notebook: Path) -> None:
+    """No outputs in the repository (the site shows the ones of its own run) and the plain Python 3 kernel."""
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    assert data["metadata"]["kernelspec"]["name"] == "python3"
+    for cell in data["cells"]:
+        if cell["cell_type"] == "code":
+            assert not cell["outputs"] and cell["execution_count"] is None, f"{notebook.name}: clear the outputs"
+
+
+def test_notebook_renders_code_and_what_it_printed() -> None:
+    """Code cells become Python blocks followed by their stdout and results; stderr and the title are left out."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    cell = new_code_cell("print('hello')\n1 + 1")
+    cell.outputs = [
+        new_output("stream", name="stdout", text="hello\n"),
+        new_output("stream", name="stderr", text="a warning\n"),
+        new_output("execute_result", data={"text/plain": "2"}, execution_count=1),
+    ]
+    notebook = new_notebook(cells=[new_markdown_cell("# Title\n\nIntro."), cell])
+    text = gen.notebook_markdown(nbformat.from_dict(notebook))
+    assert text == "Intro.\n\n```python\nprint('hello')\n1 + 1\n```\n\n```text\nhello\n2\n```\n"
+    cell.outputs = [new_output("display_data", data={"image/png": "iVBOR"})]
+    with pytest.raises(gen.GenerationError, match="print text instead"):
+        gen.notebook_markdown(nbformat.from_dict(notebook))
+
+
+def test_notebook_pages_show_the_outputs_of_this_build(site: Path) -> None:
+    """The site's tutorial pages were executed in this build: timings and metrics printed, nothing left unrun."""
+    models = (site / "notebooks" / "models.html").read_text(encoding="utf-8")
+    search = (site / "notebooks" / "search.html").read_text(encoding="utf-8")
+    for text in (models, search):
+        assert "Executed cell by cell in a fresh kernel" in text and "Not executed in this build" not in text
+    assert "test NDCG@10" in models and "tiny SASRec minus EASE" in models
+    assert re.search(r"\[SASRec \(tiny\): \d+ epochs: [\d.]+ s\]", models)
+    assert "nDCG@10" in search and "hybrid" in search
+    assert (site / "notebooks" / "models.ipynb").is_file(), "the notebook itself is downloadable from its page"
+
+
+def _ablation_result() -> dict[str, object]:
+    """An ablation result of the shape benchmarks/bench_ablations.py writes (hand-picked numbers)."""
+
+    def test(ndcg: float) -> dict[str, object]:
+        return {
+            "n_users": 610,
+            "hr10": 2 * ndcg,
+            "ndcg10": ndcg,
+            "mrr": ndcg,
+            "coverage": 0.1,
+            "ci": {"hr10": [2 * ndcg - 0.01, 2 * ndcg + 0.01], "ndcg10": [ndcg - 0.005, ndcg + 0.005]},
+        }
+
+    return {
+        "name": "two_tower_logq", "model": "two_tower", "question": "Does log-Q help?", "setup": "Both trained.",
+        "command": ".venv/bin/python -m benchmarks.bench_ablations --ablation two_tower_logq",
+        "dataset": "ml-latest-small", "n_test_users": 610, "bootstrap_resamples": 1000, "seed": 0,
+        "date": "2026-11-30",
+        "variants": [
+            {"label": "log-Q off", "changes": {}, "test": test(0.04), "valid_ndcg10": 0.05, "seconds": 60.0},
+            {"label": "log-Q on", "changes": {}, "test": test(0.05), "valid_ndcg10": None, "seconds": None},
+        ],
+        "difference": {"against": "log-Q off", "difference": 0.01, "ci": [0.002, 0.018]},
+    }  # fmt: skip
+
+
+def test_ablation_table_shows_both_variants_the_paired_difference_and_the_command() -> None:
+    text = gen.ablation_markdown(_ablation_result())
+    assert "| log-Q off | 0.0400 [0.0350, 0.0450] | 0.0800 [0.0700, 0.0900] | 0.0500 | 60 |" in text
+    assert "| log-Q on | 0.0500 [0.0450, 0.0550] | 0.1000 [0.0900, 0.1100] | – | – |" in text
+    assert "+0.0100 [+0.0020, +0.0180]. **Verdict:** log-Q on: **beats log-Q off**." in text
+    assert "```bash\n.venv/bin/python -m benchmarks.bench_ablations --ablation two_tower_logq\n```" in text
+    missing = gen.ablation_section("no_such_ablation", "models/ease.md")
+    assert "has not been run" in missing and "--ablation no_such_ablation" in missing
+
+
+def test_every_ablation_on_the_pages_is_a_benchmark_with_a_committed_result() -> None:
+    """Each model page's ablation marker names an ablation of benchmarks/bench_ablations.py whose JSON (from that
+    command) is committed, so every table on the site can be reproduced by the command shown beside it."""
+    spec = importlib.util.spec_from_file_location("bench_ablations", ROOT / "benchmarks" / "bench_ablations.py")
+    assert spec is not None and spec.loader is not None
+    bench_ablations = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench_ablations  # its dataclasses look the module up while it runs
+    spec.loader.exec_module(bench_ablations)
+
+    marked = {m for page in MODEL_PAGES for m in re.findall(r"<!-- gen:ablation (\w+) -->", page.read_text("utf-8"))}
+    assert marked <= set(bench_ablations.ABLATIONS), marked - set(bench_ablations.ABLATIONS)
+    assert {bench_ablations.ABLATIONS[m].model for m in marked} == set(MODEL_NAMES), "one ablation per model page"
+    for name in sorted(marked):
+        path = gen.ABLATIONS / f"{name}.json"
+        if not path.is_file():
+            continue  # the page says how to run it
+        result = json.loads(path.read_text(encoding="utf-8"))
+        assert result["command"] == bench_ablations.command(name)
+        assert result["model"] == bench_ablations.ABLATIONS[name].model
+        assert [v["label"] for v in result["variants"]] == list(bench_ablations.ABLATIONS[name].labels)
+        assert "gen:ablation" not in gen.ablation_section(name, "models/x.md")

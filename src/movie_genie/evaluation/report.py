@@ -146,14 +146,16 @@ def _fmt(value: float | None, ci: Sequence[float] | None = None) -> str:
     return text
 
 
-def _signed(difference: PairedDifference | None) -> str:
+def signed(difference: PairedDifference | None) -> str:
+    """A paired difference with its interval, signed: "+0.0123 [+0.0040, +0.0210]" ("–" when there is none)."""
     if difference is None:
         return "–"
     low, high = difference.ci
     return f"{difference.difference:+.4f} [{low:+.4f}, {high:+.4f}]"
 
 
-def _verdict(difference: PairedDifference | None) -> str:
+def verdict(difference: PairedDifference | None) -> str:
+    """What a paired difference allows one to say: "beats X" only when its whole 95% interval is above zero."""
     if difference is None:
         return "–"
     if difference.beats:
@@ -200,7 +202,7 @@ def results_markdown(report: EvaluationReport, heading: str = "##") -> str:
         "|---|---|---|---|---|",
     ]
     for name, entry in report.models.items():
-        cells = [_signed(entry.vs_ease), _verdict(entry.vs_ease), _signed(entry.vs_best), _verdict(entry.vs_best)]
+        cells = [signed(entry.vs_ease), verdict(entry.vs_ease), signed(entry.vs_best), verdict(entry.vs_best)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     tuned = _tuned_lines(report)
     if tuned:
