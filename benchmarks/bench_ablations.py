@@ -38,7 +38,6 @@ from movie_genie.data.tables import read_info
 from movie_genie.evaluation.metrics import (
     EvalSet,
     MetricReport,
-    evaluate,
     make_validator,
     paired_difference_ci,
     test_set,
@@ -160,14 +159,7 @@ def run(name: str) -> dict[str, Any]:
     final_data = with_validation_in_train(data)
 
     def score(model: Recommender) -> MetricReport:
-        return evaluate(
-            model,
-            users,
-            data.id_map.n_items,
-            n_bootstrap=settings.bootstrap_resamples,
-            seed=settings.seed,
-            batch_size=settings.batch_size,
-        )
+        return settings.evaluate(model, users, data.id_map.n_items)
 
     variants: list[Variant] = []
     if spec.kind == "config":

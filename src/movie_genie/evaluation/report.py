@@ -25,7 +25,6 @@ from movie_genie.evaluation.metrics import (
     CUTOFF,
     PROTOCOL,
     MetricReport,
-    evaluate,
     paired_difference_ci,
     test_set,
     validation_set,
@@ -75,22 +74,13 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
     entries: dict[str, ModelEntry] = {}
     for name, model in models.items():
         echo(f"evaluate: {name} on {len(final_test_set):,} test users ...")
-        tests[name] = evaluate(
-            model,
-            final_test_set,
-            id_map.n_items,
-            n_bootstrap=settings.bootstrap_resamples,
-            seed=settings.seed,
-            batch_size=settings.batch_size,
-        )
+        tests[name] = settings.evaluate(model, final_test_set, id_map.n_items)
         record = training.get(name)
         valid = record.valid if record is not None else None
         valid_source = "training (model fit on training rows only)"
         if valid is None:
             # No training record: score the checkpoint itself. Honest unless it was refit on validation rows.
-            valid = _split(
-                evaluate(model, valid_set, id_map.n_items, n_bootstrap=settings.bootstrap_resamples, seed=settings.seed)
-            )
+            valid = _split(settings.evaluate(model, valid_set, id_map.n_items))
             valid_source = "checkpoint (no training record; may include validation rows if refit)"
         entries[name] = ModelEntry(
             valid=valid,

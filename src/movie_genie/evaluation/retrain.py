@@ -31,7 +31,7 @@ from movie_genie.data.split import leave_one_out
 from movie_genie.data.tables import atomic_dir, read_info, read_parquet, write_parquet
 from movie_genie.db import repository as repo
 from movie_genie.errors import ArtifactMissingError
-from movie_genie.evaluation.metrics import EvalSet, MetricReport, evaluate, paired_difference_ci, test_set
+from movie_genie.evaluation.metrics import EvalSet, MetricReport, paired_difference_ci, test_set
 from movie_genie.evaluation.schema import PairedDifference, SplitMetrics
 from movie_genie.evaluation.training import (
     EMBEDDINGS_FILE,
@@ -48,7 +48,6 @@ from movie_genie.evaluation.versions import (
     VersionStore,
     new_version_id,
 )
-from movie_genie.models.base import Recommender
 from movie_genie.models.registry import load_model
 
 SPLIT_FOLDER = "split"
@@ -139,7 +138,7 @@ def run_retrain(
         runs = train_models(data, params.section("models"), folder, settings, names, echo, dataset)
         models: dict[str, VersionedModel] = {}
         for name, run in runs.items():
-            new = _evaluate(load_model(folder, name), evaluation_set, split.id_map.n_items, settings)
+            new = settings.evaluate(load_model(folder, name), evaluation_set, split.id_map.n_items)
             vs_current = _against_serving(store, name, new, evaluation_set, split.id_map.item_ids, settings)
             models[name] = VersionedModel(
                 test=SplitMetrics.model_validate(new.to_dict()),
@@ -180,19 +179,8 @@ def _against_serving(
     current = load_model(path.parent, name)
     if current.id_map is None or list(current.id_map.item_ids) != list(item_ids):
         return None
-    old = _evaluate(current, eval_set, len(item_ids), settings)
+    old = settings.evaluate(current, eval_set, len(item_ids))
     difference, low, high = paired_difference_ci(
         new.per_user_ndcg10, old.per_user_ndcg10, settings.bootstrap_resamples, settings.seed
     )
     return PairedDifference(against=f"{name}@{serving}", difference=difference, ci=[low, high])
-
-
-def _evaluate(model: Recommender, eval_set: EvalSet, n_items: int, settings: EvaluationParams) -> MetricReport:
-    return evaluate(
-        model,
-        eval_set,
-        n_items,
-        n_bootstrap=settings.bootstrap_resamples,
-        seed=settings.seed,
-        batch_size=settings.batch_size,
-    )

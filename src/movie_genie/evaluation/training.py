@@ -25,7 +25,7 @@ from movie_genie.data.idmap import IdMap
 from movie_genie.data.schema import ID_MAP_FILE
 from movie_genie.data.tables import read_info, read_parquet
 from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
-from movie_genie.evaluation.metrics import MetricReport, evaluate, make_validator, validation_set
+from movie_genie.evaluation.metrics import EvalSet, MetricReport, evaluate, make_validator, validation_set
 from movie_genie.evaluation.schema import SplitMetrics, TrainingRecord, TrainingRecords
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.models import distributed
@@ -72,6 +72,17 @@ class EvaluationParams:
         if value.bootstrap_resamples < 0 or value.batch_size < 1:
             raise ConfigError("params.yaml evaluation: bootstrap_resamples must be >= 0 and batch_size >= 1")
         return value
+
+    def evaluate(self, model: Recommender, eval_set: EvalSet, n_items: int) -> MetricReport:
+        """Full-ranking metrics of `model` on `eval_set` with these settings (resamples, seed, batch size)."""
+        return evaluate(
+            model,
+            eval_set,
+            n_items,
+            n_bootstrap=self.bootstrap_resamples,
+            seed=self.seed,
+            batch_size=self.batch_size,
+        )
 
 
 def align_movies(movies: pd.DataFrame, id_map: IdMap) -> pd.DataFrame:
@@ -227,14 +238,7 @@ def train_models(
         seed_everything(settings.seed)
         echo(f"train: fitting {name} ...")
         log = model.fit(data, validate)
-        valid_report = evaluate(
-            model,
-            valid_set,
-            data.id_map.n_items,
-            n_bootstrap=settings.bootstrap_resamples,
-            seed=settings.seed,
-            batch_size=settings.batch_size,
-        )
+        valid_report = settings.evaluate(model, valid_set, data.id_map.n_items)
         run = ModelRun(
             name, log, valid_report, config=_json_ready(asdict(model.config)), learned=_json_ready(model.learned())
         )
