@@ -53,13 +53,20 @@ class Sample:
     error: str | None = None
 
 
+RECONNECT_EVERY = 25  # requests per keep-alive connection: new connections spread the clients over the workers
+
+
 def _client(host: str, port: int, paths: list[str], stop: threading.Event, out: list[Sample], t0: float) -> None:
-    """One keep-alive client sending requests back to back until `stop`; a failure reconnects and counts."""
+    """One keep-alive client sending requests back to back until `stop`, on a new connection every
+    RECONNECT_EVERY requests; a failure reconnects and counts."""
     connection: http.client.HTTPConnection | None = None
     i = 0
     while not stop.is_set():
         path = paths[i % len(paths)]
         i += 1
+        if connection is not None and i % RECONNECT_EVERY == 0:
+            connection.close()
+            connection = None
         start = time.perf_counter()
         try:
             if connection is None:
@@ -80,6 +87,28 @@ def _client(host: str, port: int, paths: list[str], stop: threading.Event, out: 
             connection = None
     if connection is not None:
         connection.close()
+
+
+def _wait_for_workers(port: int, workers: int, timeout_s: float = 240.0) -> None:
+    """Until every worker has answered (each loads the models after the fork; the first answers long before the
+    last): otherwise every client could connect to the first one."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {len(seen)} of {workers} workers answered within {timeout_s:.0f} s")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", "/api/ping", headers={"Connection": "close"})
+            response = connection.getresponse()
+            response.read()
+            if response.status == 200 and response.getheader("X-Instance"):
+                seen.add(str(response.getheader("X-Instance")))
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.2)
+        finally:
+            connection.close()
+        time.sleep(0.02)
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
@@ -143,6 +172,7 @@ def load_test(
     server = Server(sandbox.params_file, port, workers, log, env={"DATABASE_URL": sandbox.database_url})
     try:
         server.wait_ready()
+        _wait_for_workers(port, workers)
         samples: list[Sample] = []
         stop = threading.Event()
         t0 = time.perf_counter()
