@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import urllib.error
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,17 +154,18 @@ def test_a_broken_version_leaves_the_old_model_serving(
 
 
 def test_an_admin_starts_a_challenger_experiment(app: Flask, client: FlaskClient, version: VersionManifest) -> None:
-    body = {"name": "ease-refresh", "design": "ab", "variants": ["ease", f"ease@{version.id}"]}
+    name = f"ease-refresh-{uuid.uuid4().hex[:8]}"  # its report counts what the (session's) database logged under it
+    body = {"name": name, "design": "ab", "variants": ["ease", f"ease@{version.id}"]}
     assert client.post("/api/experiments", json=body).status_code == 401
     wrong = {"Authorization": "Bearer not-the-token"}
     assert client.post("/api/experiments", json=body, headers=wrong).status_code == 403
     admin = {"Authorization": f"Bearer {ADMIN}"}
     report = _ok(client.post("/api/experiments", json=body, headers=admin), 201)["data"]
-    assert report["experiment"] == "ease-refresh" and report["per_variant"][0]["impressions"] == 0
+    assert report["experiment"] == name and report["per_variant"][0]["impressions"] == 0
     assert f"ease@{version.id}" in _services(app).models.models  # the challenger is loaded beside the serving ease
     seen = {_ok(client.get(f"/api/recommendations?user_id={u}&k=5"))["meta"]["model"] for u in range(1, 41)}
     assert seen == {"ease", f"ease@{version.id}"}  # users split between the serving model and the challenger
-    assert _ok(client.get("/api/models"))["data"]["experiments"][-1]["experiment"] == "ease-refresh"
+    assert _ok(client.get("/api/models"))["data"]["experiments"][-1]["experiment"] == name
     duplicate = client.post("/api/experiments", json=body, headers=admin)
     assert duplicate.status_code == 409 and duplicate.get_json()["error"]["code"] == "experiment_exists"
     unknown = {**body, "name": "ghost", "variants": ["ease", "ease@v20990101-000000"]}
