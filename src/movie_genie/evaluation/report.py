@@ -19,8 +19,6 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter
 
 from movie_genie.config import Layout, Params
-from movie_genie.data.tables import read_info
-from movie_genie.errors import ArtifactMissingError
 from movie_genie.evaluation.metrics import (
     CUTOFF,
     PROTOCOL,
@@ -37,7 +35,7 @@ from movie_genie.evaluation.schema import (
     TrainingRecords,
 )
 from movie_genie.evaluation.tracking import Tracker
-from movie_genie.evaluation.training import TRAINING_LOG_FILE, EvaluationParams, load_split
+from movie_genie.evaluation.training import TRAINING_LOG_FILE, EvaluationParams, dataset_name, load_split
 from movie_genie.models.registry import load_models
 
 BASELINE = "ease"
@@ -66,10 +64,7 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
     training = TrainingRecords.read(layout.models_dir / TRAINING_LOG_FILE).models
     valid_set = validation_set(frames["train"], frames["valid"])
     final_test_set = test_set(frames["train"], frames["valid"], frames["test"])
-    try:
-        dataset = str(read_info(layout.processed_dir).get("name", params.dataset.name))
-    except (ArtifactMissingError, OSError, ValueError):
-        dataset = params.dataset.name
+    dataset = dataset_name(params, layout)
     tests: dict[str, MetricReport] = {}
     entries: dict[str, ModelEntry] = {}
     for name, model in models.items():

@@ -28,15 +28,15 @@ from sqlalchemy.orm import Session
 from movie_genie.config import Layout, Params
 from movie_genie.data.schema import ID_MAP_FILE, RATING_COLUMNS
 from movie_genie.data.split import leave_one_out
-from movie_genie.data.tables import atomic_dir, read_info, read_parquet, write_parquet
+from movie_genie.data.tables import atomic_dir, read_parquet, write_parquet
 from movie_genie.db import repository as repo
-from movie_genie.errors import ArtifactMissingError
 from movie_genie.evaluation.metrics import EvalSet, MetricReport, paired_difference_ci, test_set
 from movie_genie.evaluation.schema import PairedDifference, SplitMetrics
 from movie_genie.evaluation.training import (
     EMBEDDINGS_FILE,
     EvaluationParams,
     align_embeddings,
+    dataset_name,
     train_models,
     training_data_from_frames,
 )
@@ -122,10 +122,7 @@ def run_retrain(
         f"into {len(ratings):,} data set ratings -> {folded.ratings:,} interactions"
     )
     split = leave_one_out(combined, movies["movie_id"], params.split.min_interactions)
-    try:
-        dataset = str(read_info(layout.processed_dir).get("name") or params.dataset.name)
-    except (ArtifactMissingError, OSError, ValueError):
-        dataset = params.dataset.name
+    dataset = dataset_name(params, layout)
     version = new_version_id()
     evaluation_set = test_set(split.train, split.valid, split.test)
     with atomic_dir(store.root / version) as folder:

@@ -352,8 +352,13 @@ def run_train(
     settings = EvaluationParams.from_params(params)
     tracker = Tracker.from_env(layout.data_dir, echo)
     data, _ = load_training_data(layout)
-    try:
-        dataset = str(read_info(layout.processed_dir).get("name") or params.dataset.name)
-    except (ArtifactMissingError, OSError, ValueError):
-        dataset = params.dataset.name
+    dataset = dataset_name(params, layout)
     return train_models(data, params.section("models"), layout.models_dir, settings, names, echo, dataset, tracker)
+
+
+def dataset_name(params: Params, layout: Layout) -> str:
+    """The data set the processed tables hold (their dataset.json), else params.yaml's `dataset.name`."""
+    try:
+        return str(read_info(layout.processed_dir).get("name") or params.dataset.name)
+    except (ArtifactMissingError, OSError, ValueError):
+        return params.dataset.name
