@@ -20,6 +20,9 @@ Baselines measured in the same run:
 The index is built from the shared data with the project's own pipeline functions (data layer reader + enrichment,
 `embed`, `index`) into artifacts/bench/search-ml-latest-small[-plain]/; embeddings are reused between runs.
 
+Where recall is lost: "best@20 found" is the recall@20 a perfect ordering of every film the retrievers found
+would reach, "best@20 cut-off" the same for the films above the relevance cut-off (SearchEngine.funnel).
+
 Run: .venv/bin/python benchmarks/bench_search.py [--variant metadata|plain|both] [--repeat N] [--rebuild] [--no-latency]
 Prints tables and writes benchmarks/results/search.json.
 """
@@ -129,23 +132,38 @@ def recall_at(ranked: list[int], relevant: set[int], k: int = K) -> float:
     return len(set(ranked[:k]) & relevant) / min(len(relevant), k) if relevant else 0.0
 
 
+def best_recall_at(found: set[int] | frozenset[int], relevant: set[int], k: int = RECALL_K) -> float:
+    """The recall@k a perfect ordering of `found` would reach: how much of recall@k the films found allow."""
+    return min(len(found & relevant), k) / min(len(relevant), k) if relevant else 0.0
+
+
 def quality(engine: SearchEngine, queries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean nDCG@10, recall@10 and recall@20 per mode, plus per-query nDCG and result counts for the record."""
+    """Mean nDCG@10, recall@10 and recall@20 per mode, plus per-query nDCG and result counts for the record.
+
+    Also where recall@20 is lost (SearchEngine.funnel): the best recall@20 a perfect ordering of every film the
+    retrievers found would reach (`pool`), and of those above the relevance cut-off (`cutoff`). recall@20 far
+    below `pool` means the ranking, not the retrieval, loses the good answers.
+    """
     out: dict[str, Any] = {}
     for mode in QUALITY_MODES:
-        ndcgs, recalls, recalls20, lengths, per_query = [], [], [], [], {}
+        ndcgs, recalls, recalls20, pools, cutoffs, lengths, per_query = [], [], [], [], [], [], {}
         for item in queries:
             relevant = {int(m) for m in item["relevant"]}
             ranked = [h.movie_id for h in engine.search(item["query"], mode=mode, k=RECALL_K).hits]
+            funnel = engine.funnel(item["query"], mode=mode)
             ndcgs.append(ndcg_at(ranked, relevant))
             recalls.append(recall_at(ranked, relevant))
             recalls20.append(recall_at(ranked, relevant, RECALL_K))
+            pools.append(best_recall_at(funnel.pool, relevant))
+            cutoffs.append(best_recall_at(funnel.relevant, relevant))
             lengths.append(len(ranked))
             per_query[item["query"]] = round(ndcgs[-1], 4)
         out[mode] = {
             "ndcg@10": round(statistics.fmean(ndcgs), 4),
             "recall@10": round(statistics.fmean(recalls), 4),
             "recall@20": round(statistics.fmean(recalls20), 4),
+            "best_recall@20_pool": round(statistics.fmean(pools), 4),
+            "best_recall@20_cutoff": round(statistics.fmean(cutoffs), 4),
             "mean_results": round(statistics.fmean(lengths), 1),
             "per_query_ndcg@10": per_query,
         }
@@ -221,10 +239,12 @@ def _personal_table(p: dict[str, Any]) -> str:
 def _quality_table(qual: dict[str, Any]) -> str:
     rows = [
         (m, f"{qual[m]['ndcg@10']:.3f}", f"{qual[m]['recall@10']:.3f}", f"{qual[m]['recall@20']:.3f}",
+         f"{qual[m]['best_recall@20_cutoff']:.3f}", f"{qual[m]['best_recall@20_pool']:.3f}",
          f"{qual[m]['mean_results']:.1f}")
         for m in QUALITY_MODES
     ]  # fmt: skip
-    return _table(rows, ("mode", "nDCG@10", "recall@10", "recall@20", "results (k=20)"))
+    header = ("mode", "nDCG@10", "recall@10", "recall@20", "best@20 cut-off", "best@20 found", "results (k=20)")
+    return _table(rows, header)
 
 
 def _percentiles(samples: list[tuple[float, float]]) -> dict[str, float]:

@@ -9,6 +9,7 @@ import pytest
 
 from movie_genie.search.config import SearchConfig
 from movie_genie.search.engine import SearchEngine, SearchFilters
+from movie_genie.search.errors import SearchInputError
 
 GODFATHER = {858, 1221, 2023, 172591}
 STAR_WARS = {260, 1196, 1210, 2628, 5378, 33493, 122886, 166528}
@@ -103,3 +104,16 @@ def test_a_title_query_is_not_expanded(small_index, plain_index) -> None:
         for query in ("godfather", "star wars"):
             assert _ids(built.engine.search(query, k=20)) == _ids(unexpanded.search(query, k=20)), query
         assert built.engine.config.expansion.seeds > 0  # on by default: every description above was expanded
+
+
+def test_the_funnel_holds_every_result_and_more(engine) -> None:
+    """funnel(): what the retrievers found (pool) contains what passed the cut-off, which contains the results."""
+    for query in ("action movies with robots", "godfather"):
+        funnel = engine.funnel(query)
+        results = set(_ids(engine.search(query, k=100)))
+        assert results and results <= funnel.relevant <= funnel.pool, query
+        assert len(funnel.pool) > len(funnel.relevant)  # the cut-off drops the weak candidates
+    lexical = engine.funnel("action movies with robots", mode="lexical")
+    assert lexical.relevant <= lexical.pool and lexical.pool < engine.funnel("action movies with robots").pool
+    with pytest.raises(SearchInputError):
+        engine.funnel("   ")

@@ -106,6 +106,14 @@ class SearchResult:
 
 
 @dataclass(frozen=True)
+class Funnel:
+    """A query's candidates before ranking (see SearchEngine.funnel), as movie ids."""
+
+    pool: frozenset[int]  # every film a retriever (or the expansion) returned
+    relevant: frozenset[int]  # those at or above the relevance cut-off: what a search may return
+
+
+@dataclass(frozen=True)
 class Suggestion:
     """A title for the search box's drop-down."""
 
@@ -227,22 +235,7 @@ class SearchEngine:
             evidence: dict[str, dict[int, float]] = {}
             relevance = {int(r): float(self._prior[r]) for r in rows}
         else:
-            evidence = self._evidence(corrected or text, cast(Mode, mode), allowed)
-            relevance = self._relevance(evidence, cast(Mode, mode))
-            expand = self.config.expansion
-            if (
-                mode == "hybrid"
-                and expand.seeds > 0
-                and expand.weight > 0
-                and relevance
-                and not _title_query(evidence, self.config.ranking.title_contains_score)
-            ):
-                evidence["expansion"] = self._expansion(corrected or text, relevance, allowed)
-                evidence.update(self._genre_evidence(corrected or text, evidence))
-                relevance = self._relevance(evidence, cast(Mode, mode))
-            if mode == "hybrid" and self._collab is not None and self.config.collab.weight > 0 and relevance:
-                evidence["collab"] = self._neighbourhood(relevance, allowed)
-                relevance = self._relevance(evidence, cast(Mode, mode))
+            evidence, relevance = self._evidence_and_relevance(corrected or text, cast(Mode, mode), allowed)
         scores = relevance if browse else self._with_prior(relevance)
         rows_ranked = sorted(scores, key=lambda r: (-scores[r], -self._rating_counts[r], r))
         base_top = rows_ranked[:k]
@@ -261,6 +254,24 @@ class SearchEngine:
                 matched += ("personal",)
             hits.append(self._hit(row, scores[row], matched))
         return SearchResult(text, mode, hits, personalised, _ms(start), filters, corrected)
+
+    def funnel(self, query: str, mode: str = "hybrid") -> Funnel:
+        """Where a query's answers come from: every film a retriever found, and those above the relevance cut-off.
+
+        A diagnostic for benchmarks and learners: if a good answer is in `pool` but missing from the results, the
+        ranking lost it; if it is not in `pool`, no retriever found it.
+        """
+        text = self._check_query(query)
+        if mode not in MODES:
+            raise SearchInputError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        text = self._correction(text) or text
+        evidence, relevance = self._evidence_and_relevance(text, cast(Mode, mode), None)
+        lists = evidence if mode == "hybrid" else {mode: evidence.get(mode, {})}
+        ids = self._movie_ids
+        return Funnel(
+            pool=frozenset(int(ids[r]) for found in lists.values() for r in found),
+            relevant=frozenset(int(ids[r]) for r in relevance),
+        )
 
     def suggest(self, prefix: str, k: int = 8, filters: SearchFilters | None = None) -> list[Suggestion]:
         """Titles for a typed prefix (title starts, then word starts, then typo-tolerant), popular first."""
@@ -334,6 +345,29 @@ class SearchEngine:
         if fixed is None or not self._matcher.containing(fixed).any():
             return None
         return fixed
+
+    def _evidence_and_relevance(
+        self, text: str, mode: Mode, allowed: np.ndarray | None
+    ) -> tuple[dict[str, dict[int, float]], dict[int, float]]:
+        """Every retriever's evidence (plus the expansion and the neighbourhood in hybrid mode) and the fused
+        relevance of the films above the cut-off."""
+        evidence = self._evidence(text, mode, allowed)
+        relevance = self._relevance(evidence, mode)
+        expand = self.config.expansion
+        if (
+            mode == "hybrid"
+            and expand.seeds > 0
+            and expand.weight > 0
+            and relevance
+            and not _title_query(evidence, self.config.ranking.title_contains_score)
+        ):
+            evidence["expansion"] = self._expansion(text, relevance, allowed)
+            evidence.update(self._genre_evidence(text, evidence))
+            relevance = self._relevance(evidence, mode)
+        if mode == "hybrid" and self._collab is not None and self.config.collab.weight > 0 and relevance:
+            evidence["collab"] = self._neighbourhood(relevance, allowed)
+            relevance = self._relevance(evidence, mode)
+        return evidence, relevance
 
     def _evidence(self, text: str, mode: Mode, allowed: np.ndarray | None) -> dict[str, dict[int, float]]:
         """Each retriever's candidates as {row: evidence 0-1}, best first; what 0-1 means is per retriever."""
@@ -531,6 +565,7 @@ def _ms(start: float) -> float:
 
 __all__ = [
     "MODES",
+    "Funnel",
     "PersonalScores",
     "SearchEngine",
     "SearchFilters",
