@@ -218,8 +218,7 @@ class SearchEngine:
         filters = filters or SearchFilters()
         browse = isinstance(query, str) and not query.strip() and filters.active
         text = " ".join(query.split()) if browse else self._check_query(query)
-        if mode not in MODES:
-            raise SearchInputError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        self._check_mode(mode)
         max_k = self.config.ranking.max_k
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= max_k:
             raise SearchInputError(f"k must be an integer from 1 to {max_k}, got {k!r}")
@@ -262,8 +261,7 @@ class SearchEngine:
         ranking lost it; if it is not in `pool`, no retriever found it.
         """
         text = self._check_query(query)
-        if mode not in MODES:
-            raise SearchInputError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        self._check_mode(mode)
         text = self._correction(text) or text
         evidence, relevance = self._evidence_and_relevance(text, cast(Mode, mode), None)
         lists = evidence if mode == "hybrid" else {mode: evidence.get(mode, {})}
@@ -308,6 +306,11 @@ class SearchEngine:
         if not any(c.isalnum() for c in text):
             raise SearchInputError("the query has no letters or digits: describe a film or type part of a title")
         return text
+
+    @staticmethod
+    def _check_mode(mode: str) -> None:
+        if mode not in MODES:
+            raise SearchInputError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
 
     def _mask(self, filters: SearchFilters) -> np.ndarray | None:
         """Allowed rows bool [n], or None when no filter is set; raise SearchInputError on invalid filters."""
