@@ -133,8 +133,8 @@ def recall_at(ranked: list[int], relevant: set[int], k: int = K) -> float:
 
 
 def best_recall_at(found: set[int] | frozenset[int], relevant: set[int], k: int = RECALL_K) -> float:
-    """The recall@k a perfect ordering of `found` would reach: how much of recall@k the films found allow."""
-    return min(len(found & relevant), k) / min(len(relevant), k) if relevant else 0.0
+    """The recall@k a perfect ordering of `found` would reach (its relevant films first)."""
+    return recall_at(sorted(found & relevant), relevant, k)
 
 
 def quality(engine: SearchEngine, queries: list[dict[str, Any]]) -> dict[str, Any]:
