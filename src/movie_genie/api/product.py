@@ -3,9 +3,11 @@
 - Exclusion: nothing the user rated, liked, disliked, marked watched or dismissed ("not interested") appears in any
   row or list made for them, their own history row aside: `UserView.keep`, over the user's whole history read from
   the database (never a recent slice).
-- Liking: `is_liking` decides which films say what the user likes: a like, or a rating of LIKING_MIN_RATING or
+- Liking: `is_liking` decides which films say what the user likes: a like, or a rating of LIKED_MIN_RATING or
   more, never together with a dislike or a dismissal. Only those become reasons ("Because you liked X") and seeds
-  of a "Because you liked X" row. The models still see every rating as an interaction (the offline protocol).
+  of a "Because you liked X" row. The models see every rating but a dislike as an interaction, as offline (data.liking).
+- Dislikes: the films nearest a dislike (a rating <= 2★ or a dislike mark) or a dismissal are pushed below the others
+  in every row and list at once: `UserView.ordered`, applied by `keep` and by `RecommendationService.ranked`.
 - Models: every list says which model made it; a missing model falls back along FALLBACK.
 - The home page (`HomeService`): rows in a fixed priority, each saying what it is for; a film appears once on the
   page (the history row aside), in the highest row that wants it.
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from movie_genie.api import schemas as s
+from movie_genie.data.liking import LIKED_MIN_RATING
 from movie_genie.db import repository as repo
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation
@@ -30,10 +33,8 @@ from movie_genie.models.base import Recommendation
 if TYPE_CHECKING:
     from movie_genie.api.cache import Cache
     from movie_genie.api.services import Catalogue, Database, LoadedModels, MovieService, RecommendationService
+    from movie_genie.api.services.explanations import ItemSpace
 
-# A rating at or above this is a liking; at or below NEGATIVE_MAX_RATING it is a dislike (never a reason).
-LIKING_MIN_RATING = 4.0
-NEGATIVE_MAX_RATING = 2.0
 # The order in which a personalised list falls back when its model is not loaded (model registry names).
 FALLBACK = ("hybrid", "two_tower", "ease", "popularity")
 ROW_SIZE = 12
@@ -45,7 +46,7 @@ def is_liking(mark: repo.Mark) -> bool:
     """Whether a mark says the user liked the film: a like or a rating >= 4★, and no dislike or dismissal."""
     if mark.disliked or mark.dismissed:
         return False
-    return mark.liked or (mark.rating is not None and mark.rating >= LIKING_MIN_RATING)
+    return mark.liked or (mark.rating is not None and mark.rating >= LIKED_MIN_RATING)
 
 
 def fallback_chain(first: str) -> tuple[str, ...]:
@@ -74,24 +75,35 @@ class UserView:
     """What the product layer knows of a user, read once per request from their whole history."""
 
     user_id: int
-    history: list[int]  # model input: interactions oldest first (every rating counts, as in the offline protocol)
+    history: list[int]  # model input: interactions oldest first (every rating but dislikes, as offline)
     excluded: frozenset[int]  # every film the user touched: never shown to them again
     liked: list[int]  # the films that count as likings (is_liking), oldest first
     marks: dict[int, repo.Mark]  # every touched film, oldest first (a film at its latest touch)
+    # Films closest to what the user disliked (a rating <= 2★ or a dislike) or dismissed: pushed down everywhere.
+    avoided: frozenset[int] = frozenset()
 
     @classmethod
-    def read(cls, session: Session, user_id: int) -> UserView:
-        """The user's marks and model history (UserNotFoundError -> 404 for an unknown user)."""
+    def read(cls, session: Session, user_id: int, space: ItemSpace) -> UserView:
+        """The user's marks and model history, and the films near their negative signals in `space`
+        (UserNotFoundError -> 404 for an unknown user)."""
         marks = repo.user_marks(session, user_id).marks
         history = repo.user_history(session, user_id)
         liked = [m for m, mark in marks.items() if is_liking(mark)]
-        return cls(user_id, history.movie_ids, frozenset(marks), liked, marks)
+        negatives = [m for m in marks if m in set(history.disliked) | set(history.dismissed)]
+        return cls(user_id, history.movie_ids, frozenset(marks), liked, marks, space.near(negatives))
+
+    def ordered(self, movie_ids: Iterable[int]) -> list[int]:
+        """The ids with the films near a negative signal moved after all the others, each part in its order (the
+        one push-down rule: a dislike lowers its neighbours in every row and list, at once)."""
+        ids = list(movie_ids)
+        return [m for m in ids if m not in self.avoided] + [m for m in ids if m in self.avoided]
 
     def keep(self, movie_ids: Iterable[int], k: int, claimed: Iterable[int] = ()) -> list[int]:
-        """The first k ids that the user never touched and that no higher row claimed (the one exclusion rule)."""
+        """The first k ids that the user never touched and that no higher row claimed (the one exclusion rule),
+        after the push-down rule (`ordered`)."""
         blocked = self.excluded | set(claimed)
         kept: list[int] = []
-        for movie_id in movie_ids:
+        for movie_id in self.ordered(movie_ids):
             if movie_id not in blocked:
                 kept.append(movie_id)
                 blocked |= {movie_id}
@@ -131,7 +143,7 @@ class HomeService:
         if cached is not None:
             return cached, True
         with self.db.session() as session:
-            view = UserView.read(session, user_id)
+            view = UserView.read(session, user_id, self.recommendations.explainer.space)
         body = s.HomePage(user_id=user_id, excluded=len(view.excluded), rows=self._rows(view)).model_dump_json()
         self.cache.set(key, body.encode())
         return body.encode(), False

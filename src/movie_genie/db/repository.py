@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from movie_genie.data.liking import is_disliked_rating
 from movie_genie.db import taste
 from movie_genie.db.engine import describe_url
 from movie_genie.db.errors import (
@@ -703,22 +704,25 @@ def create_user(
 def user_history(session: Session, user_id: int) -> UserHistory:
     """The user's interactions in time order for recommenders: data set ratings, then app ratings/likes/watched.
 
-    A movie appears once, at its latest interaction. A dislike removes the movie from the interactions and lists
-    it in `disliked` until a later rating/like/watched of it.
+    A movie appears once, at its latest interaction. A dislike, or a rating that says the person disliked the film
+    (data.liking), removes the movie from the interactions and lists it in `disliked` until a later liking mark.
     """
     _require_user(session, user_id)
-    order: dict[int, None] = dict.fromkeys(
-        session.execute(select(Rating.movie_id).where(Rating.user_id == user_id).order_by(Rating.seq)).scalars()
-    )
+    order: dict[int, None] = {}
     disliked: dict[int, None] = {}
+    ratings = session.execute(
+        select(Rating.movie_id, Rating.rating).where(Rating.user_id == user_id).order_by(Rating.seq)
+    )
+    for movie_id, stars in ratings:
+        (disliked if is_disliked_rating(stars) else order)[movie_id] = None
     events = session.execute(
-        select(FeedbackEvent.movie_id, FeedbackEvent.kind)
+        select(FeedbackEvent.movie_id, FeedbackEvent.kind, FeedbackEvent.value)
         .where(FeedbackEvent.user_id == user_id)
         .order_by(FeedbackEvent.id)
     )
     dismissed: dict[int, None] = {}
-    for movie_id, kind in events:
-        effect = interaction_effect(kind)
+    for movie_id, kind, value in events:
+        effect = interaction_effect(kind, value)
         if effect is None:
             dismissed[movie_id] = None
             continue
@@ -731,14 +735,16 @@ def user_history(session: Session, user_id: int) -> UserHistory:
     return UserHistory(user_id, list(order), list(disliked), [m for m in dismissed if m not in order])
 
 
-def interaction_effect(kind: str) -> Literal["touch", "remove"] | None:
+def interaction_effect(kind: str, value: float | None = None) -> Literal["touch", "remove"] | None:
     """What an app mark does to the user's interactions, the models' input (serving's `user_history` and
     `movie-genie retrain` both apply it): a rating, like or watched is an interaction at the time of the mark
-    ("touch": the film moves to its latest touch); a dislike removes the film; "not interested" (dismiss) says
-    nothing about taste (None: the interactions are unchanged)."""
+    ("touch": the film moves to its latest touch); a dislike, or a rating that says the person disliked the film
+    (data.liking), removes the film; "not interested" (dismiss) says nothing about taste (None: unchanged)."""
     if kind == "dismiss":
         return None
-    return "remove" if kind == "dislike" else "touch"
+    if kind == "dislike" or (kind == "rating" and is_disliked_rating(value)):
+        return "remove"
+    return "touch"
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,15 @@
 """Full-ranking leave-one-out metrics (the protocol is stated in PROTOCOL below and in docs/evaluation.md).
 
-Each evaluated user has a history (item indices, oldest first) and one held-out target. The model scores the whole
-catalogue; items in the history are removed from the ranking (the target itself never is), and the target's rank
-is the number of remaining items scored strictly higher (so ties never hurt the target, as in the known answers).
-From the 0-based rank r: HR@k = [r < k], NDCG@k = 1/log2(r + 2) if r < k else 0, MRR = 1/(r + 1) (untruncated).
-Catalogue coverage is the share of all items that appear in at least one user's top-k list.
+Each evaluated user has a history (item indices, oldest first: the films the model may learn a taste from), films
+to exclude (those they rated as a dislike: never recommended again, never model input) and one held-out target with
+its rating. The model scores the whole catalogue; history and excluded items are removed from the ranking (the
+target itself never is). Scores tied with the target are ordered at random: with g films scored higher and e tied,
+the target's rank is uniform over g .. g + e, and every metric is its expectation over that order (the expected
+rank is g + e/2). So a constant scorer gets HR@10 = 10 / candidates, never 1. From a 0-based rank r: HR@k = [r < k],
+NDCG@k = 1/log2(r + 2) if r < k else 0, MRR = 1/(r + 1) (untruncated).
+Liked-next figures are over the users whose target they rated 4★ or more (what the product promises: films you will
+like); disliked-next HR@10 over those who rated it 2★ or less (lower is better: a film they went on to dislike should
+not be in their top 10). Catalogue coverage is the share of all items in at least one user's top-k list.
 Bootstrap 95% intervals resample users with replacement (seeded, percentile method, scipy.stats.bootstrap). A
 comparison of two models is paired: the same resampled users for both, i.e. the interval of the per-user difference.
 """
@@ -13,65 +18,120 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 from tqdm.auto import tqdm
 
+from movie_genie.data.liking import DISLIKED_MAX_RATING, LIKED_MIN_RATING, split_by_liking
 from movie_genie.models.base import Recommender, TrainingData, Validator
 from movie_genie.models.common import histories_matrix
 
 CUTOFF = 10
 PROTOCOL = (
-    "Leave-one-out by time: each user's last interaction is the test target, the one before it the validation "
+    "Leave-one-out by time: each user's last rating is the test target, the one before it the validation "
     "target, the rest is training (users with fewer than the split's minimum interactions stay in training only). "
-    "Every rating counts as an interaction. The target is ranked against ALL catalogue items, excluding the items "
-    "already in the user's history; its rank is the number of those items scored strictly higher. "
+    f"A rating of {DISLIKED_MAX_RATING:g}★ or less is a dislike: it is never model input (the models learn a taste "
+    "from the other ratings) and the film is excluded from that user's rankings; every other rating is an "
+    "interaction. The target is ranked against ALL catalogue items, excluding the items already in the user's "
+    "history or dislikes; films scored the same as the target are ordered at random, and every metric is its "
+    "expectation over that order (a constant scorer gets HR@10 = 10 / candidates). "
     "Validation histories are the training rows; test histories are training + validation rows, and models whose "
     "config says so are refit on training + validation (with validation-tuned hyperparameters) before the test. "
     "HR@10 (= Recall@10 with one target), NDCG@10, MRR (untruncated) and catalogue coverage (distinct items in all "
-    "top-10 lists / catalogue size); 95% intervals are percentile bootstraps over users. Hyperparameters and blend "
-    "weights are tuned on validation only; the test split is used once, for this report."
+    f"top-10 lists / catalogue size) over every user; liked-next HR@10 and NDCG@10 over the users who rated their "
+    f"target {LIKED_MIN_RATING:g}★ or more; disliked-next HR@10 over those who rated it {DISLIKED_MAX_RATING:g}★ or "
+    "less (lower is better). 95% intervals are percentile bootstraps over users. Hyperparameters, early stopping and "
+    "blend weights are tuned on validation liked-next NDCG@10 only; the test split is used once, for this report."
 )
+# The figures every split reports, with the users they are averaged over ("all", "liked" or "disliked" targets).
+FIGURES: dict[str, tuple[str, str]] = {
+    "hr10": ("all", "hr10"),
+    "ndcg10": ("all", "ndcg10"),
+    "mrr": ("all", "mrr"),
+    "liked_hr10": ("liked", "hr10"),
+    "liked_ndcg10": ("liked", "ndcg10"),
+    "disliked_hr10": ("disliked", "hr10"),
+}
 
 
 @dataclass
 class EvalSet:
-    """Users to evaluate: their histories (item indices, oldest first) and one target item each."""
+    """Users to evaluate: their histories (model input, oldest first), films never to rank for them (dislikes),
+    and one target item each with its rating (NaN when unknown)."""
 
     user_idx: np.ndarray  # (U,) int64
     histories: list[list[int]]
     targets: np.ndarray  # (U,) int64
+    target_ratings: np.ndarray | None = None  # (U,) float; None = no ratings known
+    excluded: list[list[int]] | None = None  # per user: rated items that are not history (dislikes)
 
     def __len__(self) -> int:
         return len(self.targets)
+
+    def _subset(self, keep: np.ndarray) -> EvalSet:
+        return EvalSet(
+            self.user_idx[keep],
+            [self.histories[i] for i in keep],
+            self.targets[keep],
+            None if self.target_ratings is None else self.target_ratings[keep],
+            None if self.excluded is None else [self.excluded[i] for i in keep],
+        )
 
     def sample(self, n: int | None, seed: int) -> EvalSet:
         """A seeded random subset of n users (all users when n is None or at least the set's size)."""
         if n is None or n >= len(self):
             return self
         rng = np.random.default_rng(seed)
-        keep = np.sort(rng.choice(len(self), size=n, replace=False))
-        return EvalSet(self.user_idx[keep], [self.histories[i] for i in keep], self.targets[keep])
+        return self._subset(np.sort(rng.choice(len(self), size=n, replace=False)))
+
+    def groups(self) -> dict[str, np.ndarray]:
+        """(U,) bool masks of the users each figure averages over: all, liked targets, disliked targets."""
+        ratings = np.full(len(self), np.nan) if self.target_ratings is None else self.target_ratings
+        return {
+            "all": np.ones(len(self), dtype=bool),
+            "liked": ratings >= LIKED_MIN_RATING,
+            "disliked": ratings <= DISLIKED_MAX_RATING,
+        }
+
+    def liked(self) -> EvalSet:
+        """The users whose target they liked; every user when no target is known to be liked (no ratings)."""
+        mask = self.groups()["liked"]
+        return self._subset(np.flatnonzero(mask)) if mask.any() else self
 
 
 def build_eval_set(history_frames: Sequence[pd.DataFrame], targets: pd.DataFrame) -> EvalSet:
-    """Histories from the rows of `history_frames` (in their order) for each user with a row in `targets`."""
-    rows = pd.concat([f[["user_idx", "item_idx", "timestamp"]] for f in history_frames], ignore_index=True)
+    """Histories from the rows of `history_frames` (in their order) for each user with a row in `targets`; rows
+    rated as a dislike become exclusions instead of history (data.liking)."""
+    columns = ["user_idx", "item_idx", "timestamp"] + (["rating"] if all("rating" in f for f in history_frames) else [])
+    rows = pd.concat([f[columns] for f in history_frames], ignore_index=True)
     # Stable sort by user then time: frames are given oldest split first, so ties keep train before valid.
     rows = rows.sort_values(["user_idx", "timestamp"], kind="stable")
-    grouped = rows.groupby("user_idx", sort=True)["item_idx"].agg(list)
+    interactions, dislikes = split_by_liking(rows)
+    grouped = interactions.groupby("user_idx", sort=True)["item_idx"].agg(list)
+    disliked = dislikes.groupby("user_idx", sort=True)["item_idx"].agg(list)
     target_rows = targets.sort_values("user_idx", kind="stable")
     users = target_rows["user_idx"].to_numpy(dtype=np.int64)
-    histories = [[int(i) for i in grouped.get(u, [])] for u in users]
-    return EvalSet(users, histories, target_rows["item_idx"].to_numpy(dtype=np.int64))
+    ratings = target_rows["rating"].to_numpy(dtype=np.float64) if "rating" in target_rows else None
+    return EvalSet(
+        users,
+        [[int(i) for i in grouped.get(u, [])] for u in users],
+        target_rows["item_idx"].to_numpy(dtype=np.int64),
+        ratings,
+        [[int(i) for i in disliked.get(u, [])] for u in users],
+    )
 
 
 def validation_set(train: pd.DataFrame, valid: pd.DataFrame) -> EvalSet:
     """Validation: history = training rows, target = the validation row."""
     return build_eval_set([train], valid)
+
+
+def training_validation_set(data: TrainingData) -> EvalSet:
+    """Validation users of TrainingData: its interactions as history, its dislikes excluded."""
+    return build_eval_set([data.train] if data.disliked is None else [data.train, data.disliked], data.valid)
 
 
 def test_set(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame) -> EvalSet:
@@ -82,11 +142,25 @@ def test_set(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame) -> Ev
 test_set.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite the name
 
 
+@dataclass
+class TargetRanks:
+    """Where each user's target landed: films scored strictly higher (greater) and tied with it (ties), per user."""
+
+    greater: np.ndarray  # (U,) int64
+    ties: np.ndarray  # (U,) int64, other candidates with exactly the target's score
+
+    @property
+    def expected(self) -> np.ndarray:
+        """(U,) the expected 0-based rank under a random order of the ties: greater + half the equal."""
+        return self.greater + self.ties / 2.0
+
+
 def rank_targets(
     model: Recommender, eval_set: EvalSet, n_items: int, k: int = CUTOFF, batch_size: int = 256, progress: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """Score in batches; return each target's 0-based rank (U,) and each user's top-k item indices (U, k)."""
-    ranks = np.empty(len(eval_set), dtype=np.int64)
+) -> tuple[TargetRanks, np.ndarray]:
+    """Score in batches; return where each target ranks and each user's top-k item indices (U, k)."""
+    greater = np.empty(len(eval_set), dtype=np.int64)
+    ties = np.empty(len(eval_set), dtype=np.int64)
     top = np.full((len(eval_set), k), -1, dtype=np.int64)
     starts = range(0, len(eval_set), batch_size)
     for start in tqdm(starts, desc=f"rank {model.name}", disable=not progress, leave=False):
@@ -101,24 +175,42 @@ def rank_targets(
         scores[np.isnan(scores)] = -np.inf
         rows = np.arange(len(histories))
         target_scores = scores[rows, targets]
-        seen = histories_matrix(histories, n_items).tocoo()
-        scores[seen.row, seen.col] = -np.inf
+        seen = (
+            histories
+            if eval_set.excluded is None
+            else [h + x for h, x in zip(histories, eval_set.excluded[start:stop], strict=True)]
+        )
+        mask = histories_matrix(seen, n_items).tocoo()
+        scores[mask.row, mask.col] = -np.inf
         scores[rows, targets] = target_scores  # a re-watched target stays rankable
-        ranks[start:stop] = (scores > target_scores[:, None]).sum(axis=1)
+        greater[start:stop] = (scores > target_scores[:, None]).sum(axis=1)
+        # Removed candidates (-inf) never tie with a target, even one scored -inf itself.
+        equal = (scores == target_scores[:, None]) & np.isfinite(scores)
+        ties[start:stop] = np.maximum(equal.sum(axis=1) - np.isfinite(target_scores), 0)
         kk = min(k, n_items)
         part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
         top[start:stop, :kk] = part
-    return ranks, top
+    return TargetRanks(greater, ties), top
 
 
-def per_user_metrics(ranks: np.ndarray, k: int = CUTOFF) -> dict[str, np.ndarray]:
-    """HR@k, NDCG@k and reciprocal rank per user from 0-based ranks."""
-    ranks = np.asarray(ranks, dtype=np.float64)
-    hit = ranks < k
+def per_user_metrics(ranks: TargetRanks | np.ndarray, k: int = CUTOFF) -> dict[str, np.ndarray]:
+    """HR@k, NDCG@k and reciprocal rank per user, each its expectation over a random order of the ties.
+
+    A plain array is taken as ranks without ties. With g films above and e tied, the rank is uniform over g .. g + e.
+    """
+    if not isinstance(ranks, TargetRanks):
+        ranks = TargetRanks(np.asarray(ranks, dtype=np.int64), np.zeros(len(ranks), dtype=np.int64))
+    g = ranks.greater.astype(np.float64)
+    n = ranks.ties.astype(np.float64) + 1.0  # equally likely positions
+    # gains[r] = sum of 1/log2(i + 2) for i < r: the NDCG of positions g .. g + e is a difference of two of these.
+    gains = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(k) + 2.0))])
+    first = np.minimum(ranks.greater, k)
+    last = np.minimum(ranks.greater + ranks.ties + 1, k)
     return {
-        f"hr{k}": hit.astype(np.float64),
-        f"ndcg{k}": np.where(hit, 1.0 / np.log2(ranks + 2.0), 0.0),
-        "mrr": 1.0 / (ranks + 1.0),
+        f"hr{k}": np.clip(k - g, 0.0, n) / n,
+        f"ndcg{k}": (gains[last] - gains[first]) / n,
+        # sum of 1/(r + 1) for r in g .. g + e, as a difference of harmonic numbers (digamma(x + 1) = H(x) - gamma).
+        "mrr": (special.digamma(g + n + 1.0) - special.digamma(g + 1.0)) / n,
     }
 
 
@@ -167,15 +259,20 @@ class MetricReport:
     ndcg10: float
     mrr: float
     coverage: float
+    n_liked: int = 0  # users whose target they rated as liked (the liked-next figures' users)
+    n_disliked: int = 0  # users whose target they rated as a dislike
+    liked_hr10: float | None = None
+    liked_ndcg10: float | None = None
+    disliked_hr10: float | None = None  # lower is better
     ci: dict[str, tuple[float, float]] = field(default_factory=dict)
     seconds: float = 0.0
-    # NDCG@10 of each user, in the evaluation set's order: what a paired comparison of two models resamples.
-    per_user_ndcg10: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    # Each figure's per-user values over its users, in the evaluation set's order: what a paired comparison of two
+    # models on the same users resamples.
+    per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (intervals as [low, high]; per-user values left out)."""
-        out = asdict(self)
-        del out["per_user_ndcg10"]
+        out = {name: value for name, value in vars(self).items() if name != "per_user"}
         out["ci"] = {name: [lo, hi] for name, (lo, hi) in self.ci.items()}
         return out
 
@@ -190,22 +287,32 @@ def evaluate(
     batch_size: int = 256,
     progress: bool = False,
 ) -> MetricReport:
-    """Full-ranking HR@10, NDCG@10, MRR, coverage and bootstrap intervals of `model` on `eval_set`."""
+    """Full-ranking HR@10, NDCG@10, MRR (all, liked-next, disliked-next), coverage and bootstrap intervals."""
     if len(eval_set) == 0:
         raise ValueError("cannot evaluate on an empty set of users: the split has no eligible users")
     start = time.perf_counter()
     ranks, top = rank_targets(model, eval_set, n_items, CUTOFF, batch_size, progress)
-    per_user = per_user_metrics(ranks)
-    ci = {name: bootstrap_ci(values, n_bootstrap, seed) for name, values in per_user.items()} if n_bootstrap else {}
+    metrics = per_user_metrics(ranks)
+    groups = eval_set.groups()
+    per_user = {name: metrics[metric][groups[group]] for name, (group, metric) in FIGURES.items()}
+    means = {name: float(values.mean()) if values.size else None for name, values in per_user.items()}
+    ci = {}
+    if n_bootstrap:
+        ci = {name: bootstrap_ci(values, n_bootstrap, seed) for name, values in per_user.items() if values.size}
     return MetricReport(
         n_users=len(eval_set),
-        hr10=float(per_user["hr10"].mean()),
-        ndcg10=float(per_user["ndcg10"].mean()),
-        mrr=float(per_user["mrr"].mean()),
+        hr10=float(metrics["hr10"].mean()),
+        ndcg10=float(metrics["ndcg10"].mean()),
+        mrr=float(metrics["mrr"].mean()),
         coverage=coverage(top, n_items),
+        n_liked=int(groups["liked"].sum()),
+        n_disliked=int(groups["disliked"].sum()),
+        liked_hr10=means["liked_hr10"],
+        liked_ndcg10=means["liked_ndcg10"],
+        disliked_hr10=means["disliked_hr10"],
         ci=ci,
         seconds=time.perf_counter() - start,
-        per_user_ndcg10=per_user["ndcg10"],
+        per_user=per_user,
     )
 
 
@@ -218,8 +325,9 @@ def ndcg_at_10(model: Recommender, eval_set: EvalSet, n_items: int, batch_size: 
 def make_validator(
     data: TrainingData, sample_users: int | None = None, seed: int = 0, batch_size: int = 256
 ) -> Validator:
-    """Validation NDCG@10 on all (or a seeded sample of) validation users, for tuning and early stopping."""
-    eval_set = validation_set(data.train, data.valid).sample(sample_users, seed)
+    """Validation liked-next NDCG@10, for tuning and early stopping: over the validation users whose target they
+    liked (all of them when the data has no ratings), or a seeded sample of those."""
+    eval_set = training_validation_set(data).liked().sample(sample_users, seed)
     n_items = data.id_map.n_items
 
     def validate(model: Recommender) -> float:

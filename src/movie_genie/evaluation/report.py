@@ -88,14 +88,18 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
             learned={} if record is None else record.learned,
         )
     best = max(tests, key=lambda n: tests[n].ndcg10) if tests else None
+    best_liked = max(tests, key=lambda n: tests[n].liked_ndcg10 or 0.0) if tests else None
     for name, entry in entries.items():
         if BASELINE in tests:
             baseline = tests[BASELINE].ndcg10
             entry.ndcg10_vs_ease = tests[name].ndcg10 / baseline if baseline else None
             if name != BASELINE:
                 entry.vs_ease = _paired(tests, name, BASELINE, settings)
+                entry.liked_vs_ease = _paired(tests, name, BASELINE, settings, "liked_ndcg10")
         if best is not None and name != best:
             entry.vs_best = _paired(tests, name, best, settings)
+        if best_liked is not None and name != best_liked:
+            entry.liked_vs_best = _paired(tests, name, best_liked, settings, "liked_ndcg10")
     return EvaluationReport(
         dataset=dataset,
         protocol=PROTOCOL,
@@ -106,6 +110,7 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
         seed=settings.seed,
         baseline=BASELINE,
         best_model=best,
+        best_liked_model=best_liked,
         models=entries,
     )
 
@@ -114,12 +119,16 @@ def _split(metrics: MetricReport) -> SplitMetrics:
     return SplitMetrics.model_validate(metrics.to_dict())
 
 
-def _paired(tests: dict[str, MetricReport], name: str, other: str, settings: EvaluationParams) -> PairedDifference:
-    """`name`'s test NDCG@10 minus `other`'s over the same users, with its paired bootstrap interval."""
-    difference, low, high = paired_difference_ci(
-        tests[name].per_user_ndcg10, tests[other].per_user_ndcg10, settings.bootstrap_resamples, settings.seed
-    )
-    return PairedDifference(against=other, difference=difference, ci=[low, high])
+def _paired(
+    tests: dict[str, MetricReport], name: str, other: str, settings: EvaluationParams, metric: str = "ndcg10"
+) -> PairedDifference | None:
+    """`name`'s test figure minus `other`'s over the same users, with its paired bootstrap interval (None when the
+    figure has no users, e.g. no liked targets)."""
+    values, baseline = tests[name].per_user[metric], tests[other].per_user[metric]
+    if not values.size:
+        return None
+    difference, low, high = paired_difference_ci(values, baseline, settings.bootstrap_resamples, settings.seed)
+    return PairedDifference(against=other, difference=difference, ci=[low, high], metric=metric)
 
 
 def _fmt(value: float | None, ci: Sequence[float] | None = None) -> str:
@@ -177,6 +186,7 @@ def results_markdown(report: EvaluationReport, heading: str = "##") -> str:
             bold = "**" if name == report.best_model else ""
             lines.append(f"| {bold}{name}{bold} | " + " | ".join(cells) + " |")
         lines.append("")
+        lines += _liking_table(report, split)
     lines += [
         f"{heading} Paired comparisons (test NDCG@10)",
         "",
@@ -189,11 +199,55 @@ def results_markdown(report: EvaluationReport, heading: str = "##") -> str:
     for name, entry in report.models.items():
         cells = [signed(entry.vs_ease), verdict(entry.vs_ease), signed(entry.vs_best), verdict(entry.vs_best)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if report.best_liked_model is not None:
+        lines += [
+            "",
+            f"{heading} Paired comparisons (test liked-next NDCG@10)",
+            "",
+            "The same comparison over the users who liked their held-out film (rated it 4★ or more).",
+            "",
+            f"| model | minus {report.baseline} [95% CI] | verdict | minus {report.best_liked_model} (best) [95% CI] "
+            "| verdict |",
+            "|---|---|---|---|---|",
+        ]
+        for name, entry in report.models.items():
+            liked = (entry.liked_vs_ease, entry.liked_vs_best)
+            cells = [signed(liked[0]), verdict(liked[0]), signed(liked[1]), verdict(liked[1])]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     tuned = _tuned_lines(report)
     if tuned:
         lines += ["", f"{heading} Chosen on validation", "", *tuned]
-    lines += ["", f"Best model on test NDCG@10: **{report.best_model}** (in bold above).", ""]
+    lines += ["", f"Best model on test NDCG@10: **{report.best_model}** (in bold above)."]
+    if report.best_liked_model is not None:
+        lines.append(f"Best model on test liked-next NDCG@10: **{report.best_liked_model}**.")
+    lines.append("")
     return "\n".join(lines)
+
+
+def _liking_table(report: EvaluationReport, split: str) -> list[str]:
+    """Liked-next and disliked-next figures of one split: does a model put films people like in their top 10, and
+    keep out the films they went on to dislike?"""
+    entries = {n: e.test if split == "test" else e.valid for n, e in report.models.items()}
+    shown = {n: m for n, m in entries.items() if m is not None and m.liked_ndcg10 is not None}
+    if not shown:
+        return []
+    first = next(iter(shown.values()))
+    lines = [
+        f"Liking ({first.n_liked:,} users liked their held-out film, {first.n_disliked:,} disliked it; "
+        "disliked-next: lower is better):",
+        "",
+        "| model | liked-next NDCG@10 [95% CI] | liked-next HR@10 [95% CI] | disliked-next HR@10 [95% CI] "
+        "| disliked / liked HR@10 |",
+        "|---|---|---|---|---|",
+    ]
+    for name, metrics in shown.items():
+        ratio = "–"
+        if metrics.liked_hr10 and metrics.disliked_hr10 is not None:
+            ratio = f"{metrics.disliked_hr10 / metrics.liked_hr10:.2f}"
+        cells = [_fmt(getattr(metrics, m), metrics.ci.get(m)) for m in ("liked_ndcg10", "liked_hr10", "disliked_hr10")]
+        bold = "**" if name == report.best_liked_model else ""
+        lines.append(f"| {bold}{name}{bold} | " + " | ".join([*cells, ratio]) + " |")
+    return [*lines, ""]
 
 
 def _tuned_lines(report: EvaluationReport) -> list[str]:

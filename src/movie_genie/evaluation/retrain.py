@@ -69,7 +69,7 @@ def fold_feedback(ratings: pd.DataFrame, marks: Iterable[repo.FeedbackRow]) -> t
         # movie -> (rating, timestamp), in interaction order: a re-touched film moves to the end.
         touches = {int(m): (float(r), int(t)) for m, r, t in own[["movie_id", "rating", "timestamp"]].itertuples(False)}
         for mark in user_marks:
-            effect = repo.interaction_effect(mark.kind)
+            effect = repo.interaction_effect(mark.kind, mark.value)
             if effect is None:
                 continue
             touches.pop(mark.movie_id, None)
@@ -178,6 +178,6 @@ def _against_serving(
         return None
     old = settings.evaluate(current, eval_set, len(item_ids))
     difference, low, high = paired_difference_ci(
-        new.per_user_ndcg10, old.per_user_ndcg10, settings.bootstrap_resamples, settings.seed
+        new.per_user["ndcg10"], old.per_user["ndcg10"], settings.bootstrap_resamples, settings.seed
     )
     return PairedDifference(against=f"{name}@{serving}", difference=difference, ci=[low, high])

@@ -28,8 +28,16 @@ class SplitMetrics(BaseModel):
     ndcg10: float
     mrr: float
     coverage: float = Field(description="distinct items in all top-10 lists / catalogue size")
+    n_liked: int = Field(default=0, description="users whose held-out film they rated 4★ or more")
+    n_disliked: int = Field(default=0, description="users whose held-out film they rated 2★ or less")
+    liked_hr10: float | None = Field(default=None, description="HR@10 over the users who liked their held-out film")
+    liked_ndcg10: float | None = Field(default=None, description="NDCG@10 over the users who liked their held-out film")
+    disliked_hr10: float | None = Field(
+        default=None, description="HR@10 over the users who disliked their held-out film (lower is better)"
+    )
     ci: dict[str, Interval] = Field(
-        default_factory=dict, description="95% interval [low, high] per metric (hr10, ndcg10, mrr)"
+        default_factory=dict,
+        description="95% interval [low, high] per metric (hr10, ndcg10, mrr, liked_hr10, liked_ndcg10, disliked_hr10)",
     )
     seconds: float = 0.0
 
@@ -81,6 +89,7 @@ class PairedDifference(BaseModel):
     against: str
     difference: float
     ci: Interval
+    metric: str = Field(default="ndcg10", description="the figure compared (ndcg10 or liked_ndcg10)")
 
     @property
     def beats(self) -> bool:
@@ -104,6 +113,10 @@ class ModelEntry(BaseModel):
     ndcg10_vs_ease: float | None = Field(default=None, description="test NDCG@10 divided by EASE's")
     vs_ease: PairedDifference | None = None
     vs_best: PairedDifference | None = None
+    liked_vs_ease: PairedDifference | None = Field(default=None, description="liked-next NDCG@10 minus EASE's")
+    liked_vs_best: PairedDifference | None = Field(
+        default=None, description="liked-next NDCG@10 minus the best model's on that figure"
+    )
 
     @property
     def beats_ease(self) -> bool | None:
@@ -125,6 +138,7 @@ class EvaluationReport(BaseModel):
     seed: int
     baseline: str
     best_model: str | None
+    best_liked_model: str | None = Field(default=None, description="the best model on test liked-next NDCG@10")
     models: dict[str, ModelEntry]
 
     @classmethod

@@ -22,10 +22,11 @@ import pandas as pd
 
 from movie_genie.config import ConfigError, Layout, Params
 from movie_genie.data.idmap import IdMap
+from movie_genie.data.liking import split_by_liking
 from movie_genie.data.schema import ID_MAP_FILE
 from movie_genie.data.tables import read_info, read_parquet
 from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
-from movie_genie.evaluation.metrics import EvalSet, MetricReport, evaluate, make_validator, validation_set
+from movie_genie.evaluation.metrics import EvalSet, MetricReport, evaluate, make_validator, training_validation_set
 from movie_genie.evaluation.schema import SplitMetrics, TrainingRecord, TrainingRecords
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.models import distributed
@@ -123,11 +124,14 @@ def training_data_from_frames(
     users: pd.DataFrame | None = None,
     item_text_embeddings: np.ndarray | None = None,
 ) -> TrainingData:
-    """Bundle split frames and side tables into TrainingData (train sorted by user then time, ties kept)."""
+    """Bundle split frames and side tables into TrainingData (train sorted by user then time, ties kept); training
+    ratings that are dislikes go to `disliked`, not to the interactions the models learn from (data.liking)."""
     train = train.sort_values(["user_idx", "timestamp"], kind="stable", ignore_index=True)
+    interactions, disliked = split_by_liking(train)
     return TrainingData(
         id_map=id_map,
-        train=train,
+        train=interactions,
+        disliked=disliked,
         valid=valid.sort_values("user_idx", kind="stable", ignore_index=True),
         movies=align_movies(movies, id_map),
         users=users,
@@ -221,7 +225,7 @@ def train_models(
         if isinstance(model, MemoryBounded):
             model.check_memory(data.id_map)
     validate = make_validator(data, settings.validation_users, settings.seed, settings.batch_size)
-    valid_set = validation_set(data.train, data.valid)
+    valid_set = training_validation_set(data)
     refit_data = with_validation_in_train(data)
     composite_components = _components_of_composites(models_section, dataset)
     tuned: dict[str, Recommender] = {}  # phase-1 models (trained on train only): the hybrid is tuned on these

@@ -56,7 +56,8 @@ class TrainingData:
     """Everything a model may learn from; built once by the train stage from data/split and data/processed."""
 
     id_map: IdMap
-    # Split rows with user_idx/item_idx, sorted by user then time (ties in file order).
+    # Split rows with user_idx/item_idx, sorted by user then time (ties in file order): the interactions a model
+    # learns a taste from. Ratings that say the person disliked the film are not among them (data.liking) ...
     train: pd.DataFrame
     # One row per eligible user: the validation target (tune and early-stop on this, never on test).
     valid: pd.DataFrame
@@ -66,6 +67,8 @@ class TrainingData:
     users: pd.DataFrame | None = None
     # Sentence embeddings of each movie's text, shape (n_items, d), item-index order; None when not built.
     item_text_embeddings: np.ndarray | None = None
+    # ... they are here, same columns: films never to recommend to that user (None: no ratings were split off).
+    disliked: pd.DataFrame | None = None
 
 
 @dataclass

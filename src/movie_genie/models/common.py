@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movie_genie.data.idmap import IdMap
+from movie_genie.data.liking import split_by_liking
 from movie_genie.errors import MovieGenieError
 from movie_genie.models.base import Recommendation, TrainingData
 
@@ -86,8 +87,13 @@ def histories_matrix(histories: Sequence[Sequence[int]], n_items: int) -> sp.csr
 
 
 def with_validation_in_train(data: TrainingData) -> TrainingData:
-    """The same data with the validation rows appended to training (for the final refit after tuning)."""
-    train = pd.concat([data.train, data.valid], ignore_index=True)
+    """The same data with the validation rows appended to training (for the final refit after tuning); a validation
+    rating that is a dislike joins the dislikes instead (data.liking)."""
+    interactions, dislikes = split_by_liking(data.valid)
     # Stable sort keeps each user's events in time order with ties in the order they came.
+    train = pd.concat([data.train, interactions], ignore_index=True)
     train = train.sort_values(["user_idx", "timestamp"], kind="stable", ignore_index=True)
-    return replace(data, train=train, valid=data.valid.iloc[0:0])
+    disliked = data.disliked
+    if disliked is not None or len(dislikes):
+        disliked = pd.concat([d for d in (disliked, dislikes) if d is not None], ignore_index=True)
+    return replace(data, train=train, valid=data.valid.iloc[0:0], disliked=disliked)

@@ -23,18 +23,21 @@ if TYPE_CHECKING:
     from movie_genie.api.services.search import SearchService
 
 
-class Explainer:
-    """A short reason for each recommendation, in one wording style (sentence case, no full stop)."""
+class ItemSpace:
+    """Where films are near each other: the Two-Tower's item vectors (who-watched-what similarity), else the search
+    index's text embeddings. Reasons are found in it, and so are the films a dislike pushes down."""
 
-    RECENT = 50
+    # Neighbours of each negative film that serving pushes down, and how many of the latest negatives count.
+    NEIGHBOURS = 20
+    RECENT_NEGATIVES = 50
 
-    def __init__(self, catalogue: Catalogue, models: LoadedModels, search: SearchService) -> None:
-        self.catalogue, self.models, self.search = catalogue, models, search
+    def __init__(self, models: LoadedModels, search: SearchService) -> None:
+        self.models, self.search = models, search
         # (two_tower's file version, unit-norm vectors float32 [n, d], movie id -> row): rebuilt after a reload.
         self._space: tuple[str | None, np.ndarray | None, dict[int, int]] | None = None
 
-    def _vectors(self) -> tuple[np.ndarray | None, dict[int, int]]:
-        """The item space reasons are found in: the Two-Tower's item vectors, else the search index's content."""
+    def vectors(self) -> tuple[np.ndarray | None, dict[int, int]]:
+        """Unit-norm vectors (n, d) and movie id -> row; (None, {}) when neither space is loaded."""
         version = self.models.versions.get("two_tower")
         if self._space is None or self._space[0] != version:
             two_tower = self.models.models.get("two_tower")
@@ -45,13 +48,35 @@ class Explainer:
                 self._space = (version, self.search.content_vectors, self.search.content_rows)
         return self._space[1], self._space[2]
 
+    def near(self, movie_ids: Sequence[int]) -> frozenset[int]:
+        """The NEIGHBOURS closest films of each of the latest RECENT_NEGATIVES `movie_ids` (oldest first)."""
+        vectors, row_of = self.vectors()
+        rows = [row_of[m] for m in movie_ids[-self.RECENT_NEGATIVES :] if m in row_of]
+        if vectors is None or not rows:
+            return frozenset()
+        similarity = vectors[rows] @ vectors.T  # (negatives, n) cosine
+        k = min(self.NEIGHBOURS + 1, similarity.shape[1])  # + 1: a film is its own nearest neighbour
+        closest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        ids_by_row = np.full(len(vectors), -1, dtype=np.int64)
+        ids_by_row[list(row_of.values())] = list(row_of.keys())
+        return frozenset(int(m) for m in ids_by_row[closest.ravel()] if m >= 0)
+
+
+class Explainer:
+    """A short reason for each recommendation, in one wording style (sentence case, no full stop)."""
+
+    RECENT = 50
+
+    def __init__(self, catalogue: Catalogue, space: ItemSpace) -> None:
+        self.catalogue, self.space = catalogue, space
+
     def explain(self, model: str, recs: list[Recommendation], liked: Sequence[int]) -> list[Recommendation]:
         """The recommendations with a reason each; `liked` = the user's likings, oldest first."""
         # A model's reason that cites a film may cite one the user disliked: only the product layer names films.
         recs = [r if not reasons.cites_film(r.reason) else dataclasses.replace(r, reason=None) for r in recs]
         if model.partition("@")[0] == "popularity":  # the model, whichever version of it
             return [dataclasses.replace(r, reason=self._popular(r.movie_id)) for r in recs]
-        vectors, row_of = self._vectors()
+        vectors, row_of = self.space.vectors()
         recent = [m for m in liked[-self.RECENT :] if m in row_of and m in self.catalogue.movies]
         fallback = reasons.matches_your_ratings()
         if vectors is None or not recent:

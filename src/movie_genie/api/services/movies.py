@@ -13,6 +13,7 @@ from movie_genie.api.metrics import count_cache, time_inference
 from movie_genie.api.product import UserView
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
+from movie_genie.api.services.explanations import ItemSpace
 from movie_genie.api.services.loaded_models import LoadedModels
 from movie_genie.api.services.search import SearchService
 from movie_genie.db import repository as repo
@@ -29,9 +30,11 @@ class MovieService:
         catalogue: Catalogue,
         models: LoadedModels,
         search: SearchService,
+        space: ItemSpace,
         cache: Cache,
     ) -> None:
         self.db, self.catalogue, self.models, self.search, self.cache = db, catalogue, models, search, cache
+        self.space = space
 
     def browse(self, query: s.MoviesQuery) -> tuple[list[s.MovieSummary], int]:
         """One page of the catalogue, filtered and sorted in SQL."""
@@ -56,7 +59,7 @@ class MovieService:
         if user_id is None:
             return [self.catalogue.movies[m] for _, m in zip(range(k), ids, strict=False)]
         with self.db.session() as session:
-            view = UserView.read(session, user_id)
+            view = UserView.read(session, user_id, self.space)
         return [self.catalogue.movies[m] for m in view.keep(ids, k)]
 
     def get(self, movie_id: int) -> s.MovieDetail:
@@ -74,7 +77,7 @@ class MovieService:
         who = ""
         if user_id is not None:
             with self.db.session() as session:
-                view = UserView.read(session, user_id)
+                view = UserView.read(session, user_id, self.space)
             who = f":{user_id}:{self.db.feedback_version(user_id)}"
         key = f"similar:{self.models.versions.get('two_tower')}:{self.search.version}:{movie_id}:{k}:{kind}{who}"
         cached = self.cache.get(key)

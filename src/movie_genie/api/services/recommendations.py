@@ -19,6 +19,9 @@ from movie_genie.api.services.explanations import Explainer
 from movie_genie.api.services.loaded_models import LoadedModels
 from movie_genie.models.base import Query, Recommendation, Recommender
 
+# Most extra candidates asked of a model so that films near a dislike can be pushed below the top k.
+PUSHED_DOWN_EXTRA = 100
+
 
 class RecommendationService:
     """Top-k for a user from one model; answers cached per (model, user, feedback version, k)."""
@@ -54,7 +57,7 @@ class RecommendationService:
             header, _, body = cached.partition(b"\n")
             return body, {**meta, **json.loads(header), "cached": True}
         with self.db.session() as session:
-            view = UserView.read(session, user_id)
+            view = UserView.read(session, user_id, self.explainer.space)
         recs = self.ranked(name, view, k, recommender)
         data = s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs))
         payload = to_json_bytes(data)
@@ -65,7 +68,11 @@ class RecommendationService:
     def ranked(self, name: str, view: UserView, k: int, model: Recommender | None = None) -> list[Recommendation]:
         """The model's top-k for the user, none of the films they touched, each with a reason from their likings
         (`model`: the one loaded under `name` that the caller already holds)."""
-        recs = self._run(model or self.models.get(name), name, view.history, view.excluded, k, view.user_id)
+        # Enough candidates that k remain when the films near the user's dislikes are pushed below the others.
+        want = k + min(len(view.avoided), PUSHED_DOWN_EXTRA)
+        recs = self._run(model or self.models.get(name), name, view.history, view.excluded, want, view.user_id)
+        by_id = {r.movie_id: r for r in recs}
+        recs = [by_id[m] for m in view.ordered(by_id)][:k]
         return self.explainer.explain(name, recs, view.liked)
 
     def for_history(self, name: str, movie_ids: Sequence[int], k: int, user_id: int) -> s.Recommendations:
