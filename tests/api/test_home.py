@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from movie_genie.api.product import UserView
 from movie_genie.api.schemas import ModelName
 from movie_genie.api.services import Services
 from movie_genie.db.models import FeedbackEvent, Rating
@@ -259,3 +260,73 @@ def test_a_missing_model_falls_back_along_the_chain(app: Flask, client: FlaskCli
 
 def test_home_of_an_unknown_user_is_404(client: FlaskClient) -> None:
     _ok(client, "/api/users/99999999/home", status=404)
+
+
+# --- dislikes: out of the model input, their neighbours pushed down at once ---------------------------------------
+
+
+def _genre_films(app: Flask, genre: str, exclude: str | None = None) -> list[int]:
+    """Films of `genre` (and not of `exclude`), most rated first."""
+    catalogue = _services(app).catalogue
+    return [
+        m
+        for m in catalogue.by_popularity
+        if genre in catalogue.movies[m].genres and (exclude is None or exclude not in catalogue.movies[m].genres)
+    ]
+
+
+def test_a_new_profile_that_rates_horror_1_star_gets_no_horror_pushed_at_it(app: Flask, client: FlaskClient) -> None:
+    """Likes three children's films, then rates five horror films 1★: the horror films are not what the models read,
+    the films nearest them sink below the rest in every row, no top pick is a horror film, and Horror is not said
+    to stand out in the person's taste."""
+    family = _genre_films(app, "Children's", exclude="Horror")[:3]
+    horror = _genre_films(app, "Horror")[:5]
+    response = client.post("/api/users", json={"liked_movie_ids": family})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    user_id = response.get_json()["data"]["user"]["user_id"]
+    owner = {"Authorization": f"Bearer {response.get_json()['data']['secret']}"}
+    for movie_id in horror:
+        body = {"user_id": user_id, "movie_id": movie_id, "kind": "rating", "value": 1.0}
+        assert client.post("/api/feedback", json=body, headers=owner).status_code == 201
+
+    services = _services(app)
+    with services.db.session() as session:
+        view = UserView.read(session, user_id, services.recommendations.explainer.space)
+    assert not set(horror) & set(view.history), "a 1★ rating must not be model input"
+    assert set(horror) <= view.excluded and len(view.avoided) > len(horror)
+
+    home = _ok(client, f"/api/users/{user_id}/home")
+    horror_films = set(_genre_films(app, "Horror"))
+    top_picks = [i["movie"]["movie_id"] for i in next(r for r in home["rows"] if r["id"] == "for-you")["items"]]
+    assert top_picks and not set(top_picks) & horror_films
+    for row in home["rows"]:
+        if row["history"] or row["id"] == "popular":
+            continue
+        shown = [i["movie"]["movie_id"] for i in row["items"]]
+        # Pushed down: a film near a dislike only ever comes after every other film of its row.
+        near = [m in view.avoided for m in shown]
+        assert near == sorted(near), f"row {row['id']}: a film near a dislike comes before another film"
+    taste = [t["name"] for t in _ok(client, f"/api/users/{user_id}")["taste"]]
+    assert "Horror" not in taste
+
+
+def test_clearing_a_rating_restores_the_earlier_recommendations_exactly(app: Flask, client: FlaskClient) -> None:
+    user_id = 26
+    before = _ok(client, f"/api/users/{user_id}/home")
+    for_you = _ok(client, f"/api/recommendations?user_id={user_id}&k=20")
+    movie_id = before["rows"][0]["items"][0]["movie"]["movie_id"]
+    body = {"user_id": user_id, "movie_id": movie_id, "kind": "rating", "value": 1.0}
+    assert client.post("/api/feedback", json=body).status_code == 201
+    assert _ok(client, f"/api/users/{user_id}/home") != before
+    removed = client.delete(f"/api/feedback?user_id={user_id}&movie_id={movie_id}&kind=rating")
+    assert removed.status_code == 200 and removed.get_json()["data"]["removed"] == 1
+    assert _ok(client, f"/api/users/{user_id}/home") == before
+    assert _ok(client, f"/api/recommendations?user_id={user_id}&k=20")["items"] == for_you["items"]
+
+
+@pytest.mark.parametrize("value", [0.0, 0.3, 5.5, 4.25, -1])
+def test_a_rating_off_the_half_star_scale_is_refused_with_the_allowed_values(client: FlaskClient, value: float) -> None:
+    body = {"user_id": 27, "movie_id": 1, "kind": "rating", "value": value}
+    response = client.post("/api/feedback", json=body)
+    assert response.status_code == 400
+    assert "0.5" in response.get_json()["error"]["message"]

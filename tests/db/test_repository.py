@@ -251,20 +251,25 @@ def test_concurrent_sign_ups_get_distinct_ids(engine: Engine, session: Session) 
 
 
 def test_user_history_is_the_data_set_order_then_feedback(session: Session, ml_slice: Slice) -> None:
-    history = _history(ml_slice, 3)
+    rated = ml_slice.ratings.loc[ml_slice.ratings["user_id"] == 3]
+    history = rated.loc[rated["rating"] > 2, "movie_id"].tolist()
+    # A data set rating of 2★ or less is a dislike: not an interaction, listed as disliked.
     assert repo.user_history(session, 3).movie_ids == history
-    unseen = [m for m in (1, 2, 3, 4, 5) if m not in history]
+    assert repo.user_history(session, 3).disliked == rated.loc[rated["rating"] <= 2, "movie_id"].tolist()
+    unseen = [m for m in (1, 2, 3, 4, 5, 6, 7) if m not in rated["movie_id"].tolist()]
     repo.add_feedback(session, 3, unseen[0], "watched")
     repo.add_feedback(session, 3, unseen[1], "rating", 4.5)
     repo.add_feedback(session, 3, history[0], "like")  # moves to the end: latest interaction
     repo.add_feedback(session, 3, history[1], "dislike")  # leaves the interactions, listed as disliked
     repo.add_feedback(session, 3, unseen[2], "dislike")
+    repo.add_feedback(session, 3, unseen[3], "rating", 1.5)  # a rating that says they disliked it
     result = repo.user_history(session, 3)
+    dataset_dislikes = result.disliked[:-3]
     assert result.movie_ids == [*history[2:], unseen[0], unseen[1], history[0]]
-    assert result.disliked == [history[1], unseen[2]]
+    assert result.disliked == [*dataset_dislikes, history[1], unseen[2], unseen[3]]
     repo.add_feedback(session, 3, unseen[2], "like")  # changed their mind
     result = repo.user_history(session, 3)
-    assert result.movie_ids[-1] == unseen[2] and result.disliked == [history[1]]
+    assert result.movie_ids[-1] == unseen[2] and result.disliked == [*dataset_dislikes, history[1], unseen[3]]
     with pytest.raises(UserNotFoundError):
         repo.user_history(session, 10_000_000)
 

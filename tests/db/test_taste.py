@@ -45,8 +45,9 @@ def test_support_grows_with_the_number_of_films() -> None:
 def test_basis_is_liked_films_unless_too_few() -> None:
     ratings = {1: 5.0, 2: 4.0, 3: 2.0, 4: 4.5, 5: 4.0, 6: 4.0, 7: 5.0}
     assert taste.basis(ratings) == [1, 2, 4, 5, 6, 7]
-    assert taste.basis({1: 5.0, 2: 1.0}) == [1, 2]
-    assert taste.basis({1: 5.0, 2: 1.0}, liked=[3]) == [1, 2, 3]
+    # Too few likings: everything rated describes the user, but never a film they disliked (2★ or less).
+    assert taste.basis({1: 5.0, 2: 1.0, 8: 3.0}) == [1, 8]
+    assert taste.basis({1: 5.0, 2: 1.0}, liked=[3]) == [1, 3]
 
 
 def test_favourites_are_the_highest_rated_ties_to_the_better_known() -> None:
@@ -140,7 +141,8 @@ def test_feedback_refreshes_the_users_taste_terms_in_the_same_commit(engine: Eng
 
 
 def test_user_ratings_are_paged_newest_first_with_app_ratings_replacing_the_data_set(session: Session) -> None:
-    history = repo.user_history(session, 1).movie_ids
+    before = repo.user_history(session, 1)
+    history = before.movie_ids + before.disliked  # every film rated (dislikes included), interactions first
     repo.add_feedback(session, 1, history[0], "rating", 1.0)
     first = repo.user_ratings(session, 1, page=1, per_page=5)
     assert first.total == len(history)

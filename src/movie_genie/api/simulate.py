@@ -16,7 +16,7 @@ What a run does, in order:
 3. The leak guard, on the copy: the database holds every rating of the data set, the test one included, and the
    API reads a user's history from the database. For each simulated user the copy keeps only the ratings of their
    train and valid rows (the test rating is deleted) and none of their app feedback; the impressions tables start
-   empty. Every answer's `meta.history_size` is then checked against the size of train + valid.
+   empty. Every answer's `meta.history_size` is then checked against its train + valid rows that are not dislikes.
 4. The real app (`create_app`, every model and index loaded as `movie-genie serve` loads them) on the copy, with
    the one experiment active (start and stop dates dropped), no rate limit, no Redis. Each user, in the sampled
    order, calls GET /api/recommendations?user_id=U&k=K with no model named, exactly as the web app does, so the
@@ -49,6 +49,7 @@ from sqlalchemy.engine import make_url
 from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.config import ConfigError, Layout, Params, Settings
+from movie_genie.data.liking import split_by_liking
 from movie_genie.db.engine import make_engine
 from movie_genie.db.impressions import Outcome, experiment_outcomes
 from movie_genie.db.migrate import current_revision, head_revision, upgrade
@@ -109,7 +110,7 @@ class SimulatedUser:
 
     user_id: int
     target: int
-    history_size: int  # train + valid rows
+    history_size: int  # train + valid rows that are interactions (not dislikes)
     served_history_size: int  # meta.history_size of the answer: what the API read from the database
     variant: str
     position: int | None  # of the target in the served list (None: not shown, no click)
@@ -248,7 +249,7 @@ def simulate(
     experiment, source = resolve_experiment(params, name, design, variants, horizon)
     layout = Layout.from_params(params)
     settings = settings or Settings.from_env(layout.data_dir)
-    histories, targets = _read_split(layout)
+    histories, targets, history_sizes = _read_split(layout)
     with tempfile.TemporaryDirectory(prefix="movie-genie-simulate-") as scratch:
         folder = workdir or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
@@ -271,7 +272,7 @@ def simulate(
             with app.test_client() as client:
                 simulated = [
                     _visit(
-                        client, experiment, u, targets[u], len(histories[u]), k, REQUEST_ID.format(seed=seed, index=i)
+                        client, experiment, u, targets[u], history_sizes[u], k, REQUEST_ID.format(seed=seed, index=i)
                     )
                     for i, u in enumerate(sample)
                 ]
@@ -286,7 +287,7 @@ def simulate(
     mismatched = [u.user_id for u in simulated if u.served_history_size != u.history_size]
     guard["history_size_mismatches"] = mismatched
     guard["summary"] += (
-        "; every answer's meta.history_size equals the user's train + valid size"
+        "; every answer's meta.history_size equals the user's train + valid interactions"
         if not mismatched
         else f"; {len(mismatched)} answers read another history size than train + valid (users {mismatched[:5]})"
     )
@@ -328,21 +329,25 @@ def simulate(
 # --- the steps --------------------------------------------------------------------------------------------------
 
 
-def _read_split(layout: Layout) -> tuple[dict[int, set[int]], dict[int, int]]:
-    """Per user with a test row: the films of their train and valid rows, and their test film."""
+def _read_split(layout: Layout) -> tuple[dict[int, set[int]], dict[int, int], dict[int, int]]:
+    """Per user with a test row: the films of their train and valid rows, their test film, and how many of those
+    rows are interactions (model input: dislikes are not, data.liking)."""
     frames = {}
     for part in ("train", "valid", "test"):
         path = layout.split_dir / f"{part}.parquet"
         if not path.is_file():
             raise ArtifactMissingError(f"no {path}: run `movie-genie split` (the simulator replays its test rows)")
-        frames[part] = pd.read_parquet(path, columns=["user_id", "movie_id"])
+        frames[part] = pd.read_parquet(path, columns=["user_id", "movie_id", "rating"])
     targets = {int(u): int(m) for u, m in zip(frames["test"]["user_id"], frames["test"]["movie_id"], strict=True)}
     known = pd.concat([frames["train"], frames["valid"]])
     known = known[known["user_id"].isin(list(targets))]
     histories: dict[int, set[int]] = {u: set() for u in targets}
     for u, m in zip(known["user_id"], known["movie_id"], strict=True):
         histories[int(u)].add(int(m))
-    return histories, targets
+    interactions, _ = split_by_liking(known)
+    counts = interactions["user_id"].value_counts()
+    sizes = {u: int(counts.get(u, 0)) for u in targets}
+    return histories, targets, sizes
 
 
 def sqlite_path(database_url: str) -> Path:

@@ -8,7 +8,8 @@ so one rating never makes a taste and a light user's lifts stay modest. `db load
 repository computes them the same way, with the same function, for users who gave feedback in the app.
 
 "Liked" means rated LIKED_RATING or more (or liked in the app); a user with fewer than MIN_LIKED such films is
-described by everything they rated instead (some people never give 4 stars).
+described by everything they rated but their dislikes instead (some people never give 4 stars; a 1★ film is never
+a taste).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-LIKED_RATING = 4.0
+from movie_genie.data.liking import LIKED_MIN_RATING, is_disliked_rating
+
+LIKED_RATING = LIKED_MIN_RATING
 MIN_LIKED = 6
 MIN_SUPPORT = 3  # films of the user carrying the trait, at least
 MIN_SHARE = 0.02  # ... and at least this share of their films: 3 of a heavy user's 1,000 films is no taste
@@ -73,11 +76,14 @@ class Population:
 
 
 def basis(ratings: Mapping[int, float], liked: Iterable[int] = ()) -> list[int]:
-    """The films that describe a user: those rated LIKED_RATING+ or liked, else (too few) every film they rated."""
+    """The films that describe a user: those rated LIKED_RATING+ or liked, else (too few) every film they rated
+    but those they disliked."""
     chosen = [m for m, r in ratings.items() if r >= LIKED_RATING]
     chosen += [m for m in liked if m not in ratings or ratings[m] >= LIKED_RATING]
     chosen = list(dict.fromkeys(chosen))
-    return chosen if len(chosen) >= MIN_LIKED else list(dict.fromkeys([*ratings, *liked]))
+    if len(chosen) >= MIN_LIKED:
+        return chosen
+    return list(dict.fromkeys([*(m for m, r in ratings.items() if not is_disliked_rating(r)), *liked]))
 
 
 def population(film_sets: Iterable[tuple[int, list[str], list[str]]]) -> Population:

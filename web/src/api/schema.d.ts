@@ -667,6 +667,12 @@ export interface components {
             baseline: string;
             /** Best Model */
             best_model: string | null;
+            /**
+             * Best Liked Model
+             * @description the best model on test liked-next NDCG@10
+             * @default null
+             */
+            best_liked_model: string | null;
             /** Models */
             models: {
                 [key: string]: components["schemas"]["ModelEntry"];
@@ -749,6 +755,16 @@ export interface components {
             vs_ease: components["schemas"]["PairedDifference"] | null;
             /** @default null */
             vs_best: components["schemas"]["PairedDifference"] | null;
+            /**
+             * @description liked-next NDCG@10 minus EASE's
+             * @default null
+             */
+            liked_vs_ease: components["schemas"]["PairedDifference"] | null;
+            /**
+             * @description liked-next NDCG@10 minus the best model's on that figure
+             * @default null
+             */
+            liked_vs_best: components["schemas"]["PairedDifference"] | null;
         };
         /**
          * ModelInfo
@@ -873,6 +889,12 @@ export interface components {
             difference: number;
             /** Ci */
             ci: number[];
+            /**
+             * Metric
+             * @description the figure compared (ndcg10 or liked_ndcg10)
+             * @default ndcg10
+             */
+            metric: string;
         };
         /**
          * SplitMetrics
@@ -893,8 +915,38 @@ export interface components {
              */
             coverage: number;
             /**
+             * N Liked
+             * @description users whose held-out film they rated 4★ or more
+             * @default 0
+             */
+            n_liked: number;
+            /**
+             * N Disliked
+             * @description users whose held-out film they rated 2★ or less
+             * @default 0
+             */
+            n_disliked: number;
+            /**
+             * Liked Hr10
+             * @description HR@10 over the users who liked their held-out film
+             * @default null
+             */
+            liked_hr10: number | null;
+            /**
+             * Liked Ndcg10
+             * @description NDCG@10 over the users who liked their held-out film
+             * @default null
+             */
+            liked_ndcg10: number | null;
+            /**
+             * Disliked Hr10
+             * @description HR@10 over the users who disliked their held-out film (lower is better)
+             * @default null
+             */
+            disliked_hr10: number | null;
+            /**
              * Ci
-             * @description 95% interval [low, high] per metric (hr10, ndcg10, mrr)
+             * @description 95% interval [low, high] per metric (hr10, ndcg10, mrr, liked_hr10, liked_ndcg10, disliked_hr10)
              */
             ci?: {
                 [key: string]: number[];
