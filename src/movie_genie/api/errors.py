@@ -86,8 +86,12 @@ def validation_error_response(exc: ValidationError) -> Response:
         {"loc": [str(part) for part in err["loc"]], "msg": err["msg"], "type": err["type"]}
         for err in exc.errors(include_url=False, include_context=False, include_input=False)
     ]
-    fields = ", ".join(".".join(d["loc"]) or "body" for d in details)
-    return error_response(400, "validation_error", f"invalid request parameters: {fields}", details)
+    problems = "; ".join(f"{'.'.join(d['loc']) or 'body'}: {_lower_first(str(d['msg']))}" for d in details)
+    return error_response(400, "validation_error", f"invalid request parameters: {problems}", details)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _handle_api_error(exc: ApiError) -> Response:

@@ -33,7 +33,7 @@ from movie_genie.models.base import Recommendation
 if TYPE_CHECKING:
     from movie_genie.api.cache import Cache
     from movie_genie.api.services import Catalogue, Database, LoadedModels, MovieService, RecommendationService
-    from movie_genie.api.services.explanations import ItemSpace
+    from movie_genie.api.services.item_space import ItemSpace
 
 # The order in which a personalised list falls back when its model is not loaded (model registry names).
 FALLBACK = ("hybrid", "two_tower", "ease", "popularity")
@@ -143,7 +143,7 @@ class HomeService:
         if cached is not None:
             return cached, True
         with self.db.session() as session:
-            view = UserView.read(session, user_id, self.recommendations.explainer.space)
+            view = UserView.read(session, user_id, self.recommendations.space)
         body = s.HomePage(user_id=user_id, excluded=len(view.excluded), rows=self._rows(view)).model_dump_json()
         self.cache.set(key, body.encode())
         return body.encode(), False
@@ -200,16 +200,15 @@ class HomeService:
         model, recs = self.movies.neighbours(seed, want)
         picked = _pick(view, recs, claimed)
         how = "who watched what (Two-Tower item vectors)" if model == "two_tower" else "plot and themes (MiniLM)"
+        title = self.catalogue.worded(reasons.because_you_liked(seed))
         return s.HomeRow(
             id="because-liked",
-            title=reasons.because_you_liked(seed_title),
+            title=title.label if title else seed_title,
             purpose=f"Films closest to {seed_title}, your most recent liking, by {how}.",
             model=model,
             requested_model="two_tower",
-            items=[
-                s.HomeItem(movie=self.catalogue.movies[r.movie_id], reason=reasons.because_you_liked(seed_title))
-                for r in picked
-            ],
+            # The row's title names the film; each card says how it is close to it.
+            items=[self._item(r) for r in picked],
         )
 
     def _genre_row(self, view: UserView, claimed: set[int]) -> s.HomeRow:
@@ -233,7 +232,7 @@ class HomeService:
             purpose=f"{genre} is the genre of most films you liked; these are its most rated films you have not seen.",
             model="popularity",
             requested_model="popularity",
-            items=[self._popular_item(m, reasons.popular_in(genre)) for m in picked],
+            items=[self._popular_item(m, genre) for m in picked],
         )
 
     def _popular_row(self, view: UserView, claimed: set[int]) -> s.HomeRow:
@@ -245,7 +244,7 @@ class HomeService:
             purpose="The most rated films of the data set that you have not rated or marked yet.",
             model="popularity",
             requested_model="popularity",
-            items=[self._popular_item(m, reasons.popular()) for m in picked],
+            items=[self._popular_item(m) for m in picked],
         )
 
     def _history_row(self, view: UserView) -> s.HomeRow:
@@ -266,11 +265,13 @@ class HomeService:
         )
 
     def _item(self, rec: Recommendation) -> s.HomeItem:
-        return s.HomeItem(movie=self.catalogue.movies[rec.movie_id], reason=rec.reason)
+        return s.HomeItem(movie=self.catalogue.movies[rec.movie_id], reason=self.catalogue.worded(rec.reason))
 
-    def _popular_item(self, movie_id: int, what: str) -> s.HomeItem:
+    def _popular_item(self, movie_id: int, genre: str | None = None) -> s.HomeItem:
+        """A most-rated film, with its number of ratings (and the genre of the row, when it has one)."""
         movie = self.catalogue.movies[movie_id]
-        return s.HomeItem(movie=movie, reason=reasons.with_rating_count(what, movie.rating_count))
+        reason = reasons.popular(movie.rating_count) if genre is None else reasons.popular_in(genre, movie.rating_count)
+        return s.HomeItem(movie=movie, reason=self.catalogue.worded(reason))
 
 
 def _pick(view: UserView, recs: Sequence[Recommendation], claimed: set[int]) -> list[Recommendation]:

@@ -11,12 +11,13 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from movie_genie.db.models import MAX_ID, FeedbackKind
 from movie_genie.db.repository import MovieSort
 from movie_genie.evaluation.online import Design, OnlineReport
 from movie_genie.evaluation.schema import EvaluationReport, ModelEntry, PairedDifference, SplitMetrics
+from movie_genie.models.reasons import ReasonKind
 
 MAX_K = 100
 DEFAULT_K = 20
@@ -79,7 +80,22 @@ ModelParam = Annotated[ModelName, BeforeValidator(_model_spelling)]
 
 # Ids and numbers of request bodies.
 StrictId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_number)]
-Rating = Annotated[float, Field(ge=0.5, le=5.0, multiple_of=0.5), BeforeValidator(_json_number)]
+
+
+def _half_stars(value: float) -> float:
+    """A rating is 0.5 to 5 stars in half stars; anything else is refused with the allowed values."""
+    if not (0.5 <= value <= 5.0 and (value * 2).is_integer()):
+        raise ValueError(f"a rating is 0.5 to 5 stars in half stars (0.5, 1, 1.5, ..., 4.5, 5); got {value:g}")
+    return value
+
+
+# The spec states the bounds (schemathesis and the typed client read them); the validator words the refusal.
+Rating = Annotated[
+    float,
+    Field(json_schema_extra={"minimum": 0.5, "maximum": 5.0, "multipleOf": 0.5}),
+    BeforeValidator(_json_number),
+    AfterValidator(_half_stars),
+]
 # What a display name may not contain: control characters (C0, DEL, C1), as a pattern in the spec. The server also
 # refuses lone surrogates (\ud800 escapes in JSON), which cannot be stored as UTF-8; a pattern naming them makes
 # schemathesis' generator ignore the whole pattern, so the spec leaves them to the description.
@@ -388,12 +404,21 @@ class MovieDetail(MovieSummary):
     tags: list[str] = Field(default=[], description="the data set's most frequent user tags, most frequent first")
 
 
+class Reason(BaseModel):
+    """Why a film is shown: its kind, the film it cites (if any) and the words a person reads."""
+
+    kind: ReasonKind
+    source_movie_id: int | None = Field(default=None, description="the film of the person's history it cites")
+    genre: str | None = None
+    label: str = Field(description='the reason in words ("Because you liked Toy Story")')
+
+
 class ScoredMovie(BaseModel):
     """A film in a ranked list with its score and, where the model gives one, the reason."""
 
     rank: int
     score: float
-    reason: str | None = None
+    reason: Reason | None = None
     movie: MovieSummary
 
 
@@ -567,7 +592,7 @@ class HomeItem(BaseModel):
     """A card of a home row: the film, why it is there (recommendation rows) or what the user did (history)."""
 
     movie: MovieSummary
-    reason: str | None = None
+    reason: Reason | None = None
     note: str | None = None
 
 

@@ -8,6 +8,7 @@ from movie_genie.config import Layout
 from movie_genie.data.tables import read_parquet
 from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.training import load_split
+from movie_genie.models import reasons
 from movie_genie.models.base import Query, Recommendation
 from movie_genie.models.registry import load_model
 
@@ -38,7 +39,8 @@ def format_table(recommendations: list[Recommendation], movies: pd.DataFrame) ->
             title = f"{row['title']}" + (f" ({int(year)})" if year is not None and not pd.isna(year) else "")
         if len(title) > 44:
             title = title[:43] + "…"
-        lines.append(f"{rank:>3}  {rec.movie_id:>6}  {title:<44} {rec.score:>9.4f}  {rec.reason or ''}")
+        reason = "" if rec.reason is None else reasons.words(rec.reason, lambda m: str(by_id.loc[m, "title"]))
+        lines.append(f"{rank:>3}  {rec.movie_id:>6}  {title:<44} {rec.score:>9.4f}  {reason}")
     return "\n".join(lines)
 
 

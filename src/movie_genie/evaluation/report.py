@@ -22,8 +22,12 @@ from movie_genie.config import Layout, Params
 from movie_genie.evaluation.metrics import (
     CUTOFF,
     PROTOCOL,
+    RECENT,
+    EvalSet,
     MetricReport,
     paired_difference_ci,
+    recent_harm,
+    recent_set,
     test_set,
     validation_set,
 )
@@ -31,11 +35,13 @@ from movie_genie.evaluation.schema import (
     EvaluationReport,
     ModelEntry,
     PairedDifference,
+    RecentHarm,
     SplitMetrics,
     TrainingRecords,
 )
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.evaluation.training import TRAINING_LOG_FILE, EvaluationParams, dataset_name, load_split
+from movie_genie.models.base import Recommender
 from movie_genie.models.registry import load_models
 
 BASELINE = "ease"
@@ -64,6 +70,7 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
     training = TrainingRecords.read(layout.models_dir / TRAINING_LOG_FILE).models
     valid_set = validation_set(frames["train"], frames["valid"])
     final_test_set = test_set(frames["train"], frames["valid"], frames["test"])
+    recent = recent_set([frames["train"], frames["valid"], frames["test"]])
     dataset = dataset_name(params, layout)
     tests: dict[str, MetricReport] = {}
     entries: dict[str, ModelEntry] = {}
@@ -86,6 +93,7 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
             epochs=[] if record is None else record.epochs,
             config={} if record is None else record.config,
             learned={} if record is None else record.learned,
+            recent=_recent(model, recent, id_map.n_items, settings),
         )
     best = max(tests, key=lambda n: tests[n].ndcg10) if tests else None
     best_liked = max(tests, key=lambda n: tests[n].liked_ndcg10 or 0.0) if tests else None
@@ -113,6 +121,12 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
         best_liked_model=best_liked,
         models=entries,
     )
+
+
+def _recent(model: Recommender, recent: EvalSet, n_items: int, settings: EvaluationParams) -> RecentHarm:
+    """Liked and disliked HR@10 over each user's latest ratings."""
+    harm = recent_harm(model, recent, n_items, settings.bootstrap_resamples, settings.seed, settings.batch_size)
+    return RecentHarm.model_validate({"held_out": RECENT, **harm})
 
 
 def _split(metrics: MetricReport) -> SplitMetrics:

@@ -19,15 +19,16 @@ import numpy as np
 import pandas as pd
 
 from movie_genie.data.idmap import IdMap
+from movie_genie.models.reasons import Reason
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One recommended movie with its model score and a short reason the UI can show."""
+    """One recommended movie with its model score and, as data, why (worded only at the API's edge)."""
 
     movie_id: int
     score: float
-    reason: str | None = None
+    reason: Reason | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from movie_genie.data.idmap import IdMap
 from movie_genie.data.liking import split_by_liking
 from movie_genie.errors import MovieGenieError
 from movie_genie.models.base import Recommendation, TrainingData
+from movie_genie.models.reasons import Reason
 
 
 class RecommendRequestError(MovieGenieError):
@@ -56,7 +57,7 @@ def recommendations_from_scores(
     history_idx: Sequence[int],
     k: int,
     exclude: Collection[int] = (),
-    reason: str | None = None,
+    reason: Reason | None = None,
 ) -> list[Recommendation]:
     """Turn a full-catalogue score vector into top-k Recommendations, skipping history and excluded movie ids."""
     k = check_k(k)

@@ -135,7 +135,6 @@ class Hybrid:
         if components is not None:
             self.replace_components(components)
         self.id_map: IdMap | None = None
-        self.titles: list[str] = []
         self.genres: list[list[str]] = []
         self.popularity: np.ndarray | None = None  # (n_items,) training interaction counts, for reasons/tie-breaks
         self.item_factors: np.ndarray | None = None  # (n_items, f) L2-normalised, for "because you watched"
@@ -179,7 +178,6 @@ class Hybrid:
         if not self.components:
             raise HybridConfigError("the hybrid has no components: pass trained models to Hybrid(config, components)")
         self.id_map = data.id_map
-        self.titles = [str(t) for t in data.movies["title"]]
         self.genres = [[str(g) for g in gs] for gs in data.movies["genres"]]
         matrix = interaction_matrix(data.train, data.id_map.n_users, data.id_map.n_items)
         self.popularity = np.asarray(matrix.sum(axis=0), dtype=np.float32).ravel()
@@ -337,9 +335,9 @@ class Hybrid:
         parts: Mapping[str, tuple[np.ndarray, np.ndarray]],
         weights: Mapping[str, float],
         favourite: Counter[str],
-    ) -> str:
+    ) -> reasons.Reason:
         """Why `item` was recommended: the strongest contributor decides the kind of reason."""
-        _, _, factors = self._fitted()
+        id_map, _, factors = self._fitted()
         contribution = {
             name: weights.get(name, 0.0) * float(values[idx == item].sum()) for name, (idx, values) in parts.items()
         }
@@ -348,7 +346,7 @@ class Hybrid:
             recent = np.asarray(list(dict.fromkeys(reversed(history)))[:50], dtype=np.int64)  # newest first
             similarity = factors[recent] @ factors[item]
             source = int(recent[int(np.argmax(similarity))])
-            return reasons.because_you_watched(self.titles[source])
+            return reasons.because_you_watched(id_map.item_ids[source])
         liked = [g for g in self.genres[item] if favourite.get(g, 0) > 0]
         if liked:
             return reasons.popular_in(max(liked, key=lambda g: (favourite[g], g)))
@@ -373,7 +371,6 @@ class Hybrid:
             id_map=id_map,
             state={"popularity": popularity, "item_factors": factors},
             extra={
-                "titles": self.titles,
                 "genres": self.genres,
                 "component_sha256": digests,
                 "weights": self.weights,
@@ -410,7 +407,6 @@ class Hybrid:
             loaded[name] = given if given is not None else model_class(name).load(component_path)
         model = cls(HybridConfig(**config), loaded)
         model.id_map = ckpt.id_map
-        model.titles = list(ckpt.extra["titles"])
         model.genres = [list(g) for g in ckpt.extra["genres"]]
         model.popularity = ckpt.array("popularity").astype(np.float32)
         model.item_factors = ckpt.array("item_factors").astype(np.float32)

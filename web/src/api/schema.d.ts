@@ -756,6 +756,11 @@ export interface components {
             /** @default null */
             vs_best: components["schemas"]["PairedDifference"] | null;
             /**
+             * @description liked and disliked HR@10 over recent ratings
+             * @default null
+             */
+            recent: components["schemas"]["RecentHarm"] | null;
+            /**
              * @description liked-next NDCG@10 minus EASE's
              * @default null
              */
@@ -895,6 +900,33 @@ export interface components {
              * @default ndcg10
              */
             metric: string;
+        };
+        /**
+         * RecentHarm
+         * @description Each user's last ratings held out: how often the films they disliked, and those they liked, were in their top
+         *     10 (per user, then averaged over users; intervals over users). More users than the one held-out film allows.
+         */
+        RecentHarm: {
+            /**
+             * Held Out
+             * @description ratings held out per user (their latest)
+             */
+            held_out: number;
+            /** Liked Hr10 */
+            liked_hr10: number;
+            /** Liked Ci */
+            liked_ci?: number[];
+            /** N Liked Users */
+            n_liked_users: number;
+            /**
+             * Disliked Hr10
+             * @description lower is better
+             */
+            disliked_hr10: number;
+            /** Disliked Ci */
+            disliked_ci?: number[];
+            /** N Disliked Users */
+            n_disliked_users: number;
         };
         /**
          * SplitMetrics
@@ -1196,6 +1228,33 @@ export interface components {
             secret: string;
         };
         /**
+         * Reason
+         * @description Why a film is shown: its kind, the film it cites (if any) and the words a person reads.
+         */
+        Reason: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "liked_film" | "watched_film" | "your_genre" | "matches_ratings" | "popular" | "popular_in_genre" | "popular_right_now" | "same_viewers" | "similar_story";
+            /**
+             * Source Movie Id
+             * @description the film of the person's history it cites
+             * @default null
+             */
+            source_movie_id: number | null;
+            /**
+             * Genre
+             * @default null
+             */
+            genre: string | null;
+            /**
+             * Label
+             * @description the reason in words ("Because you liked Toy Story")
+             */
+            label: string;
+        };
+        /**
          * Recommendations
          * @description A user's top-k from one model.
          */
@@ -1216,11 +1275,8 @@ export interface components {
             rank: number;
             /** Score */
             score: number;
-            /**
-             * Reason
-             * @default null
-             */
-            reason: string | null;
+            /** @default null */
+            reason: components["schemas"]["Reason"] | null;
             movie: components["schemas"]["MovieSummary"];
         };
         /**
@@ -1456,11 +1512,8 @@ export interface components {
          */
         HomeItem: {
             movie: components["schemas"]["MovieSummary"];
-            /**
-             * Reason
-             * @default null
-             */
-            reason: string | null;
+            /** @default null */
+            reason: components["schemas"]["Reason"] | null;
             /**
              * Note
              * @default null
@@ -1773,11 +1826,8 @@ export interface components {
             rank: number;
             /** Score */
             score: number;
-            /**
-             * Reason
-             * @default null
-             */
-            reason: string | null;
+            /** @default null */
+            reason: components["schemas"]["Reason"] | null;
             movie: components["schemas"]["MovieSummary"];
             /**
              * Matched By

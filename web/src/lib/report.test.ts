@@ -8,6 +8,11 @@ const split = {
   ndcg10: 0.11,
   mrr: 0.09,
   coverage: 0.3,
+  n_liked: 0,
+  n_disliked: 0,
+  liked_hr10: null,
+  liked_ndcg10: null,
+  disliked_hr10: null,
   ci: { hr10: [0.19, 0.23] as [number, number], ndcg10: [0.1, 0.12] as [number, number] },
   seconds: 1.2,
 };
@@ -24,6 +29,9 @@ function entry(extra: Partial<ModelEntry> = {}): ModelEntry {
     learned: {},
     ndcg10_vs_ease: 1,
     vs_ease: null,
+    recent: null,
+    liked_vs_ease: null,
+    liked_vs_best: null,
     vs_best: null,
     ...extra,
   };

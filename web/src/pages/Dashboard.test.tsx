@@ -13,6 +13,11 @@ const split = (ndcg10: number) => ({
   ndcg10,
   mrr: ndcg10 * 0.8,
   coverage: 0.21,
+  n_liked: 0,
+  n_disliked: 0,
+  liked_hr10: null,
+  liked_ndcg10: null,
+  disliked_hr10: null,
   ci: { hr10: [ndcg10 * 1.8, ndcg10 * 2.2], ndcg10: [ndcg10 - 0.01, ndcg10 + 0.01], mrr: [0.04, 0.06] },
   seconds: 1.5,
 });
@@ -28,6 +33,9 @@ const entry = (ndcg10: number): ModelEntry => ({
   learned: {},
   ndcg10_vs_ease: 1,
   vs_ease: null,
+  recent: null,
+  liked_vs_ease: null,
+  liked_vs_best: null,
   vs_best: null,
 });
 
@@ -47,14 +55,14 @@ const EASE: ModelInfo = {
       created_at: "2026-11-30T10:15:00Z",
       serving: false,
       test: split(0.0598),
-      vs_current: { against: `ease@${PROMOTED}`, difference: -0.0071, ci: [-0.0124, -0.0019] },
+      vs_current: { against: `ease@${PROMOTED}`, difference: -0.0071, ci: [-0.0124, -0.0019], metric: "ndcg10" },
     },
     {
       version: PROMOTED,
       created_at: "2026-11-30T08:15:02Z",
       serving: true,
       test: split(0.0655),
-      vs_current: { against: "ease@base", difference: 0.004, ci: [0.001, 0.007] },
+      vs_current: { against: "ease@base", difference: 0.004, ci: [0.001, 0.007], metric: "ndcg10" },
     },
   ],
   experiments: [`ease-${CHALLENGER}`],

@@ -47,7 +47,7 @@ const HOME: HomePage = {
       model: "two_tower",
       requested_model: "hybrid",
       history: false,
-      items: [{ movie: movie(10, "Heat"), reason: "Because you liked Ronin", note: null }],
+      items: [{ movie: movie(10, "Heat"), reason: { kind: "liked_film", source_movie_id: 12, genre: null, label: "Because you liked Ronin" }, note: null }],
     },
     {
       id: "popular",
@@ -56,7 +56,7 @@ const HOME: HomePage = {
       model: "popularity",
       requested_model: "popularity",
       history: false,
-      items: [{ movie: movie(11, "Fargo"), reason: "Popular: 10 ratings", note: null }],
+      items: [{ movie: movie(11, "Fargo"), reason: { kind: "popular", source_movie_id: null, genre: null, label: "Popular: 10 ratings" }, note: null }],
     },
     {
       id: "recent",

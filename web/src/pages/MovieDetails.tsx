@@ -231,7 +231,7 @@ export default function MovieDetails() {
         id="similar-collaborative"
         title="People who liked this also liked"
         source={modelLabel("two_tower")}
-        items={similar.data?.collaborative.map((r) => ({ movie: r.movie, reason: r.reason }))}
+        items={similar.data?.collaborative.map((r) => ({ movie: r.movie, reason: r.reason?.label ?? null }))}
         isPending={similar.isPending}
         error={similar.error}
         empty="Not enough ratings to find films like this."
@@ -241,7 +241,7 @@ export default function MovieDetails() {
         id="similar-content"
         title="Similar in story and style"
         source={modelLabel("content")}
-        items={similar.data?.content.map((r) => ({ movie: r.movie, reason: r.reason }))}
+        items={similar.data?.content.map((r) => ({ movie: r.movie, reason: r.reason?.label ?? null }))}
         isPending={similar.isPending}
         error={similar.error}
         empty="No description to compare with."

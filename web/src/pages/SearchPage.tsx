@@ -272,7 +272,7 @@ export default function SearchPage() {
                 <li key={hit.movie.movie_id}>
                   <MovieCard
                     movie={hit.movie}
-                    reason={hit.reason ?? (hit.matched_by.length ? `Matched by ${hit.matched_by.join(", ")}` : null)}
+                    reason={hit.reason?.label ?? (hit.matched_by.length ? `Matched by ${hit.matched_by.join(", ")}` : null)}
                     onOpen={opener(results.data.impression_id, hit.movie.movie_id)}
                   />
                 </li>

@@ -22,7 +22,7 @@ const scored = (id: number, title: string, rank: number): ScoredMovie => ({
   rank,
   score: 0.8,
   movie: movieSummary(id, title),
-  reason: "Similar to Heat",
+  reason: { kind: "same_viewers", source_movie_id: null, genre: null, label: "Liked by the same viewers" },
 });
 
 const SEARCH = {

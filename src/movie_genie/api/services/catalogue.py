@@ -11,6 +11,7 @@ from movie_genie.api import schemas as s
 from movie_genie.api.services.database import Database
 from movie_genie.db import repository as repo
 from movie_genie.db.errors import InvalidInputError
+from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation
 
 
@@ -56,8 +57,16 @@ class Catalogue:
         for rec in recs:
             movie = self.movies.get(int(rec.movie_id))
             if movie is not None:
-                items.append(s.ScoredMovie(rank=len(items) + 1, score=float(rec.score), reason=rec.reason, movie=movie))
+                reason = self.worded(rec.reason)
+                items.append(s.ScoredMovie(rank=len(items) + 1, score=float(rec.score), reason=reason, movie=movie))
         return items
+
+    def worded(self, reason: reasons.Reason | None) -> s.Reason | None:
+        """A reason as the API sends it: its data and its words (the one place reasons become text)."""
+        if reason is None:
+            return None
+        label = reasons.words(reason, lambda m: self.movies[m].title if m in self.movies else f"film {m}")
+        return s.Reason(kind=reason.kind, source_movie_id=reason.movie_id, genre=reason.genre, label=label)
 
 
 def count_catalogue_metadata(db: Database) -> s.CatalogueInfo:

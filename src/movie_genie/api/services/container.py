@@ -20,8 +20,9 @@ from movie_genie.api.impressions import ImpressionLog, ImpressionWriter
 from movie_genie.api.product import HomeService
 from movie_genie.api.services.catalogue import Catalogue, count_catalogue_metadata
 from movie_genie.api.services.database import Database
-from movie_genie.api.services.explanations import Explainer, ItemSpace
+from movie_genie.api.services.explanations import Explainer
 from movie_genie.api.services.feedback import FeedbackService
+from movie_genie.api.services.item_space import ItemSpace
 from movie_genie.api.services.loaded_models import SERVED, LoadedModels, ReloadPoller, wanted_versions
 from movie_genie.api.services.movies import MovieService
 from movie_genie.api.services.online import OnlineService
@@ -87,8 +88,7 @@ class Services:
         models = LoadedModels.load(layout.models_dir, versions, wanted_versions(state, experiments))
         search = SearchService(layout, catalogue, cache, db, models, config)
         space = ItemSpace(models, search)
-        explainer = Explainer(catalogue, space)
-        recommendations = RecommendationService(db, catalogue, models, cache, config, explainer)
+        recommendations = RecommendationService(db, catalogue, models, cache, config, Explainer(catalogue), space)
         movies = MovieService(db, catalogue, models, search, space, cache)
         writer = None
         if config.log_impressions:

@@ -1,100 +1,109 @@
-"""Why each recommendation is there: a short reason per film, worded by models/reasons.py.
+"""Why each recommendation is there, found by leave-one-out attribution and returned as data (models/reasons.py).
 
-"Because you liked X": X is the film the user liked (product.is_liking: never a rating <= 2★ or a dislike) that is
-closest to the recommendation in Two-Tower item space (who-watched-what similarity), or in text-embedding space when
-Two-Tower is not loaded. A model's own reason that cites a film ("Because ...") is replaced: models see every
-rating, the product layer decides what counts as a liking. Popularity's picks say how many ratings they have.
+"Because you liked X" names the film the person liked (product.is_liking: 4★ or more, or a like; never a dislike)
+whose removal from the model's input lowers the pick's score the most, and only when that removal would cost the
+pick at least one place in the list (the bar: the drop exceeds the gap to the next film). The model scores the
+history once, and once more without each of the latest liked films, in one batch. When no liked film clears the
+bar, or the film already explains a third of the list, the reason says what else is true: the pick is of a genre the
+person likes, or it matches their ratings. A model's own reason that cites a film is dropped (a model reads the
+history, not what the person thought of each film). Popularity's picks say how many ratings they have.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from movie_genie.api.services.catalogue import Catalogue
-from movie_genie.api.services.loaded_models import LoadedModels
 from movie_genie.models import reasons
-from movie_genie.models.base import ItemVectors, Recommendation
+from movie_genie.models.base import Recommendation, Recommender
 
-if TYPE_CHECKING:
-    from movie_genie.api.services.search import SearchService
-
-
-class ItemSpace:
-    """Where films are near each other: the Two-Tower's item vectors (who-watched-what similarity), else the search
-    index's text embeddings. Reasons are found in it, and so are the films a dislike pushes down."""
-
-    # Neighbours of each negative film that serving pushes down, and how many of the latest negatives count.
-    NEIGHBOURS = 20
-    RECENT_NEGATIVES = 50
-
-    def __init__(self, models: LoadedModels, search: SearchService) -> None:
-        self.models, self.search = models, search
-        # (two_tower's file version, unit-norm vectors float32 [n, d], movie id -> row): rebuilt after a reload.
-        self._space: tuple[str | None, np.ndarray | None, dict[int, int]] | None = None
-
-    def vectors(self) -> tuple[np.ndarray | None, dict[int, int]]:
-        """Unit-norm vectors (n, d) and movie id -> row; (None, {}) when neither space is loaded."""
-        version = self.models.versions.get("two_tower")
-        if self._space is None or self._space[0] != version:
-            two_tower = self.models.models.get("two_tower")
-            if isinstance(two_tower, ItemVectors) and two_tower.id_map is not None:
-                rows = {int(m): i for i, m in enumerate(two_tower.id_map.item_ids)}
-                self._space = (version, np.asarray(two_tower.item_vectors(), dtype=np.float32), rows)
-            else:
-                self._space = (version, self.search.content_vectors, self.search.content_rows)
-        return self._space[1], self._space[2]
-
-    def near(self, movie_ids: Sequence[int]) -> frozenset[int]:
-        """The NEIGHBOURS closest films of each of the latest RECENT_NEGATIVES `movie_ids` (oldest first)."""
-        vectors, row_of = self.vectors()
-        rows = [row_of[m] for m in movie_ids[-self.RECENT_NEGATIVES :] if m in row_of]
-        if vectors is None or not rows:
-            return frozenset()
-        similarity = vectors[rows] @ vectors.T  # (negatives, n) cosine
-        k = min(self.NEIGHBOURS + 1, similarity.shape[1])  # + 1: a film is its own nearest neighbour
-        closest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        ids_by_row = np.full(len(vectors), -1, dtype=np.int64)
-        ids_by_row[list(row_of.values())] = list(row_of.keys())
-        return frozenset(int(m) for m in ids_by_row[closest.ravel()] if m >= 0)
+NO_GENRE = "(no genres listed)"
 
 
 class Explainer:
-    """A short reason for each recommendation, in one wording style (sentence case, no full stop)."""
+    """A reason for each recommendation of one list."""
 
-    RECENT = 50
+    # The latest liked films in the model's input that may be cited: each costs one more history to score.
+    CANDIDATES = 20
+    # One film explains at most this share of a list's reasons (so at most this share of a page's).
+    MAX_SHARE = 1 / 3
 
-    def __init__(self, catalogue: Catalogue, space: ItemSpace) -> None:
-        self.catalogue, self.space = catalogue, space
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
 
-    def explain(self, model: str, recs: list[Recommendation], liked: Sequence[int]) -> list[Recommendation]:
-        """The recommendations with a reason each; `liked` = the user's likings, oldest first."""
-        # A model's reason that cites a film may cite one the user disliked: only the product layer names films.
-        recs = [r if not reasons.cites_film(r.reason) else dataclasses.replace(r, reason=None) for r in recs]
-        if model.partition("@")[0] == "popularity":  # the model, whichever version of it
+    def explain(
+        self, model: Recommender, name: str, recs: list[Recommendation], history: Sequence[int], liked: Sequence[int]
+    ) -> list[Recommendation]:
+        """The recommendations with a reason each; `history` = the model's input (movie ids, oldest first),
+        `liked` = the person's likings, oldest first."""
+        recs = [r if r.reason is None or not r.reason.cites_film else dataclasses.replace(r, reason=None) for r in recs]
+        if name.partition("@")[0] == "popularity":  # the model, whichever version of it
             return [dataclasses.replace(r, reason=self._popular(r.movie_id)) for r in recs]
-        vectors, row_of = self.space.vectors()
-        recent = [m for m in liked[-self.RECENT :] if m in row_of and m in self.catalogue.movies]
-        fallback = reasons.matches_your_ratings()
-        if vectors is None or not recent:
-            return [r if r.reason else dataclasses.replace(r, reason=fallback) for r in recs]
-        seen = vectors[[row_of[m] for m in recent]]  # (h, d)
+        drivers = self._drivers(model, recs, history, liked)
+        genres = self._liked_genres(liked)
+        cap = max(1, int(len(recs) * self.MAX_SHARE))
+        cited: Counter[int] = Counter()
         explained = []
         for rec in recs:
-            row = row_of.get(rec.movie_id)
-            if row is None:
-                explained.append(rec if rec.reason else dataclasses.replace(rec, reason=fallback))
-                continue
-            closest = recent[int(np.argmax(seen @ vectors[row]))]
-            title = self.catalogue.movies[closest].title
-            explained.append(dataclasses.replace(rec, reason=reasons.because_you_liked(title)))
+            driver = drivers.get(rec.movie_id)
+            if driver is not None and cited[driver] < cap:
+                cited[driver] += 1
+                reason = reasons.because_you_liked(driver)
+            else:
+                reason = rec.reason or self._personal(rec.movie_id, genres)
+            explained.append(dataclasses.replace(rec, reason=reason))
         return explained
 
-    def _popular(self, movie_id: int) -> str:
+    def _drivers(
+        self, model: Recommender, recs: Sequence[Recommendation], history: Sequence[int], liked: Sequence[int]
+    ) -> dict[int, int]:
+        """Pick -> the liked film whose removal from `history` lowers its score the most, for the picks where that
+        removal would cost at least one place (leave-one-out, one batch of 1 + CANDIDATES histories)."""
+        id_map = model.id_map
+        if id_map is None or not recs:
+            return {}
+        row_of = {m: i for m in history if (i := id_map.item_index(m)) is not None}  # the input, as indices
+        candidates = [m for m in dict.fromkeys(reversed(liked)) if m in row_of][: self.CANDIDATES]
+        picks = [r for r in recs if id_map.item_index(r.movie_id) is not None]
+        if not candidates or not picks:
+            return {}
+        full = list(row_of.values())
+        rows = [full] + [[i for m, i in row_of.items() if m != c] for c in candidates]
+        scores = np.asarray(model.score_batch(rows), dtype=np.float64)  # (1 + L, n_items)
+        columns = np.array(id_map.items_to_indices(r.movie_id for r in picks), dtype=np.int64)
+        own = scores[0, columns]  # (R,)
+        drops = own[None, :] - scores[1:, columns]  # (L, R): how much removing each liked film costs each pick
+        # The bar: the gap to the film just below the pick in the full ranking (history removed).
+        ranking = scores[0].copy()
+        ranking[full] = -np.inf
+        ordered = np.sort(ranking[np.isfinite(ranking)])[::-1]
+        below = np.searchsorted(-ordered, -own, side="right")  # position of the first film scored below each pick
+        next_score = np.where(below < len(ordered), ordered[np.minimum(below, len(ordered) - 1)], -np.inf)
+        gaps = own - next_score
+        best = drops.argmax(axis=0)  # (R,)
+        return {
+            pick.movie_id: candidates[int(best[j])]
+            for j, pick in enumerate(picks)
+            if drops[best[j], j] > 0 and drops[best[j], j] >= gaps[j]
+        }
+
+    def _liked_genres(self, liked: Sequence[int]) -> Counter[str]:
+        """How many of the person's likings carry each genre."""
+        movies = self.catalogue.movies
+        return Counter(g for m in liked if m in movies for g in movies[m].genres if g != NO_GENRE)
+
+    def _personal(self, movie_id: int, genres: Counter[str]) -> reasons.Reason:
+        """What is true of a pick no single liked film drives: a genre the person likes, else their ratings."""
         movie = self.catalogue.movies.get(movie_id)
-        if movie is None:
-            return reasons.popular_with_everyone()
-        return reasons.with_rating_count(reasons.popular(), movie.rating_count)
+        shared = [g for g in (movie.genres if movie else []) if genres.get(g, 0) > 0]
+        if shared:
+            return reasons.in_your_genre(max(shared, key=lambda g: (genres[g], g)))
+        return reasons.matches_your_ratings()
+
+    def _popular(self, movie_id: int) -> reasons.Reason:
+        movie = self.catalogue.movies.get(movie_id)
+        return reasons.popular(None if movie is None else movie.rating_count)

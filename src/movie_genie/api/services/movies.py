@@ -13,7 +13,7 @@ from movie_genie.api.metrics import count_cache, time_inference
 from movie_genie.api.product import UserView
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
-from movie_genie.api.services.explanations import ItemSpace
+from movie_genie.api.services.item_space import ItemSpace
 from movie_genie.api.services.loaded_models import LoadedModels
 from movie_genie.api.services.search import SearchService
 from movie_genie.db import repository as repo
@@ -109,16 +109,15 @@ class MovieService:
         """Films like this one and the model that found them: Two-Tower, else the text embeddings ("content"), else
         the most rated films ("popularity")."""
         if "two_tower" in self.models.models:
-            return "two_tower", [
-                Recommendation(i.movie.movie_id, i.score, i.reason) for i in self._collaborative(movie_id, k)
-            ]
+            return "two_tower", self._collaborative_recs(movie_id, k)
         if self.search.content_vectors is not None:
-            return "content", [
-                Recommendation(i.movie.movie_id, i.score, i.reason) for i in self.search.similar(movie_id, k)
-            ]
+            return "content", self.search.similar_recs(movie_id, k)
         return "popularity", [Recommendation(m, 0.0, None) for m in self.catalogue.by_popularity[:k]]
 
     def _collaborative(self, movie_id: int, k: int) -> list[s.ScoredMovie]:
+        return self.catalogue.scored(self._collaborative_recs(movie_id, k))
+
+    def _collaborative_recs(self, movie_id: int, k: int) -> list[Recommendation]:
         model = self.models.get("two_tower")
         if not isinstance(model, SimilarItems):
             raise ServiceUnavailableError(
@@ -127,7 +126,7 @@ class MovieService:
         with time_inference("two_tower", "similar_items"):
             recs = model.similar_items(movie_id, k)
         reason = reasons.liked_by_same_viewers()
-        return self.catalogue.scored([r if r.reason else dataclasses.replace(r, reason=reason) for r in recs])
+        return [r if r.reason else dataclasses.replace(r, reason=reason) for r in recs]
 
     def genres(self) -> list[s.GenreCount]:
         """Genres with their film counts, most common first."""

@@ -16,6 +16,7 @@ from movie_genie.api.product import FALLBACK, UserView
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.explanations import Explainer
+from movie_genie.api.services.item_space import ItemSpace
 from movie_genie.api.services.loaded_models import LoadedModels
 from movie_genie.models.base import Query, Recommendation, Recommender
 
@@ -34,9 +35,10 @@ class RecommendationService:
         cache: Cache,
         config: ServingConfig,
         explainer: Explainer,
+        space: ItemSpace,
     ) -> None:
         self.db, self.catalogue, self.models, self.cache, self.config = db, catalogue, models, cache, config
-        self.explainer = explainer
+        self.explainer, self.space = explainer, space
 
     def recommend(self, user_id: int, model: str | None, k: int) -> tuple[bytes, dict[str, Any]]:
         """Serialised recommendations and their meta (model, version, history size, cached). A named model
@@ -57,7 +59,7 @@ class RecommendationService:
             header, _, body = cached.partition(b"\n")
             return body, {**meta, **json.loads(header), "cached": True}
         with self.db.session() as session:
-            view = UserView.read(session, user_id, self.explainer.space)
+            view = UserView.read(session, user_id, self.space)
         recs = self.ranked(name, view, k, recommender)
         data = s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs))
         payload = to_json_bytes(data)
@@ -68,24 +70,29 @@ class RecommendationService:
     def ranked(self, name: str, view: UserView, k: int, model: Recommender | None = None) -> list[Recommendation]:
         """The model's top-k for the user, none of the films they touched, each with a reason from their likings
         (`model`: the one loaded under `name` that the caller already holds)."""
+        model = model or self.models.get(name)
         # Enough candidates that k remain when the films near the user's dislikes are pushed below the others.
         want = k + min(len(view.avoided), PUSHED_DOWN_EXTRA)
-        recs = self._run(model or self.models.get(name), name, view.history, view.excluded, want, view.user_id)
+        recs = self._run(model, name, view.history, view.excluded, want, view.user_id)
         by_id = {r.movie_id: r for r in recs}
         recs = [by_id[m] for m in view.ordered(by_id)][:k]
-        return self.explainer.explain(name, recs, view.liked)
+        return self.explainer.explain(model, name, recs, self._recent(view.history), view.liked)
 
     def for_history(self, name: str, movie_ids: Sequence[int], k: int, user_id: int) -> s.Recommendations:
         """Recommendations for a history given directly (a user created a moment ago)."""
-        recs = self._run(self.models.get(name), name, list(movie_ids), [], k, user_id)
-        recs = self.explainer.explain(name, recs, list(movie_ids))
+        model = self.models.get(name)
+        recs = self._run(model, name, list(movie_ids), [], k, user_id)
+        recs = self.explainer.explain(model, name, recs, self._recent(movie_ids), list(movie_ids))
         return s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs))
 
     def _run(
         self, model: Recommender, name: str, history: Sequence[int], excluded: Iterable[int], k: int, user_id: int
     ) -> list[Recommendation]:
         # The model sees the most recent interactions; every film the user ever touched stays excluded.
-        recent = list(history[-self.config.history_limit :])
         exclude = set(history) | set(excluded)
         with time_inference(name, "recommend"):
-            return model.recommend(Query(recent, user_id=user_id, exclude=exclude), k=k)
+            return model.recommend(Query(self._recent(history), user_id=user_id, exclude=exclude), k=k)
+
+    def _recent(self, history: Sequence[int]) -> list[int]:
+        """The model's input: the most recent `history_limit` interactions."""
+        return list(history[-self.config.history_limit :])

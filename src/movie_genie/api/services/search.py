@@ -161,6 +161,10 @@ class SearchService:
         return [s.Suggestion.model_validate(x, from_attributes=True) for x in found]
 
     def similar(self, movie_id: int, k: int) -> list[s.ScoredMovie]:
+        """Films whose description embedding is closest (cosine) to this one's, as ranked cards."""
+        return self.catalogue.scored(self.similar_recs(movie_id, k))
+
+    def similar_recs(self, movie_id: int, k: int) -> list[Recommendation]:
         """Films whose description embedding is closest (cosine) to this one's."""
         if self._content_vectors is None or self._content_ids is None:
             raise ServiceUnavailableError(
@@ -176,4 +180,4 @@ class SearchService:
             top = top[np.lexsort((top, -sims[top]))][:k]
         reason = reasons.similar_story()
         recs = [Recommendation(int(self._content_ids[i]), float(sims[i]), reason) for i in top]
-        return self.catalogue.scored([r for r in recs if np.isfinite(r.score)])
+        return [r for r in recs if np.isfinite(r.score)]

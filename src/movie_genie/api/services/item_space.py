@@ -1,0 +1,54 @@
+"""Where films are near each other, for the product's push-down rule: the films nearest a person's dislikes sink
+below the others in every row (product.UserView.ordered)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from movie_genie.api.services.loaded_models import LoadedModels
+from movie_genie.models.base import ItemVectors
+
+if TYPE_CHECKING:
+    from movie_genie.api.services.search import SearchService
+
+
+class ItemSpace:
+    """Where films are near each other: the Two-Tower's item vectors (who-watched-what similarity), else the search
+    index's text embeddings (when Two-Tower is not loaded)."""
+
+    # Neighbours of each negative film that serving pushes down, and how many of the latest negatives count.
+    NEIGHBOURS = 20
+    RECENT_NEGATIVES = 50
+
+    def __init__(self, models: LoadedModels, search: SearchService) -> None:
+        self.models, self.search = models, search
+        # (two_tower's file version, unit-norm vectors float32 [n, d], movie id -> row): rebuilt after a reload.
+        self._space: tuple[str | None, np.ndarray | None, dict[int, int]] | None = None
+
+    def vectors(self) -> tuple[np.ndarray | None, dict[int, int]]:
+        """Unit-norm vectors (n, d) and movie id -> row; (None, {}) when neither space is loaded."""
+        version = self.models.versions.get("two_tower")
+        if self._space is None or self._space[0] != version:
+            two_tower = self.models.models.get("two_tower")
+            if isinstance(two_tower, ItemVectors) and two_tower.id_map is not None:
+                rows = {int(m): i for i, m in enumerate(two_tower.id_map.item_ids)}
+                self._space = (version, np.asarray(two_tower.item_vectors(), dtype=np.float32), rows)
+            else:
+                self._space = (version, self.search.content_vectors, self.search.content_rows)
+        return self._space[1], self._space[2]
+
+    def near(self, movie_ids: Sequence[int]) -> frozenset[int]:
+        """The NEIGHBOURS closest films of each of the latest RECENT_NEGATIVES `movie_ids` (oldest first)."""
+        vectors, row_of = self.vectors()
+        rows = [row_of[m] for m in movie_ids[-self.RECENT_NEGATIVES :] if m in row_of]
+        if vectors is None or not rows:
+            return frozenset()
+        similarity = vectors[rows] @ vectors.T  # (negatives, n) cosine
+        k = min(self.NEIGHBOURS + 1, similarity.shape[1])  # + 1: a film is its own nearest neighbour
+        closest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        ids_by_row = np.full(len(vectors), -1, dtype=np.int64)
+        ids_by_row[list(row_of.values())] = list(row_of.keys())
+        return frozenset(int(m) for m in ids_by_row[closest.ravel()] if m >= 0)
