@@ -145,17 +145,19 @@ test_set.__test__ = False  # type: ignore[attr-defined]  # not a pytest test des
 RECENT = 5  # the recent-harm figures hold out each user's last RECENT ratings
 
 
-def recent_set(frames: Sequence[pd.DataFrame], n: int = RECENT) -> EvalSet:
+def recent_set(frames: Sequence[pd.DataFrame], n: int = RECENT, liking: bool = True) -> EvalSet:
     """Each user's last `n` ratings (of `frames`, oldest split first) held out, one row per film: history = the
     earlier interactions, excluded = the earlier dislikes and the other held-out films. Users with fewer than
-    n + 1 ratings are left out. Rows of one user share their `user_idx` (for a bootstrap over users)."""
+    n + 1 ratings are left out. Rows of one user share their `user_idx` (for a bootstrap over users).
+    `liking=False`: every earlier rating is history (the protocol before dislikes were left out of the input)."""
     rows = pd.concat([f[["user_idx", "item_idx", "timestamp", "rating"]] for f in frames], ignore_index=True)
     rows = rows.sort_values(["user_idx", "timestamp"], kind="stable", ignore_index=True)
     position = rows.groupby("user_idx").cumcount(ascending=False).to_numpy()  # 0 = the user's last rating
     sizes = rows.groupby("user_idx")["item_idx"].transform("size").to_numpy()
     rows = rows.loc[sizes > n].reset_index(drop=True)
     held = position[sizes > n] < n
-    earlier = build_eval_set([rows.loc[~held]], rows.loc[held].drop_duplicates("user_idx"))
+    history_rows = rows.loc[~held] if liking else rows.loc[~held].drop(columns="rating")
+    earlier = build_eval_set([history_rows], rows.loc[held].drop_duplicates("user_idx"))
     history_of = dict(zip(earlier.user_idx.tolist(), earlier.histories, strict=True))
     disliked_of = dict(zip(earlier.user_idx.tolist(), earlier.excluded or [], strict=True))
     targets = rows.loc[held]

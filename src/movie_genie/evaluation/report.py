@@ -240,27 +240,46 @@ def results_markdown(report: EvaluationReport, heading: str = "##") -> str:
 
 def _liking_table(report: EvaluationReport, split: str) -> list[str]:
     """Liked-next and disliked-next figures of one split: does a model put films people like in their top 10, and
-    keep out the films they went on to dislike?"""
+    keep out the films they went on to dislike? The test split adds the same over each user's latest ratings."""
     entries = {n: e.test if split == "test" else e.valid for n, e in report.models.items()}
     shown = {n: m for n, m in entries.items() if m is not None and m.liked_ndcg10 is not None}
     if not shown:
         return []
     first = next(iter(shown.values()))
+    recent = next((e.recent for e in report.models.values() if e.recent is not None), None) if split == "test" else None
+    header = (
+        "| model | liked-next NDCG@10 [95% CI] | liked-next HR@10 [95% CI] | disliked-next HR@10 [95% CI] "
+        "| disliked / liked HR@10 |"
+    )
     lines = [
         f"Liking ({first.n_liked:,} users liked their held-out film, {first.n_disliked:,} disliked it; "
         "disliked-next: lower is better):",
         "",
-        "| model | liked-next NDCG@10 [95% CI] | liked-next HR@10 [95% CI] | disliked-next HR@10 [95% CI] "
-        "| disliked / liked HR@10 |",
-        "|---|---|---|---|---|",
     ]
+    if recent is not None:
+        lines[0] += (
+            f" The last two columns hold out each user's latest {recent.held_out} ratings instead of one "
+            f"({recent.n_liked_users:,} users liked at least one of them, {recent.n_disliked_users:,} disliked at "
+            "least one; each user's share of those films in their top 10, averaged over users; the models saw the "
+            "older three in training, so read the two columns against each other)."
+        )
+        header += " latest: liked HR@10 [95% CI] | latest: disliked HR@10 [95% CI] |"
+    lines += [header, "|---" * (header.count("|") - 1) + "|"]
     for name, metrics in shown.items():
         ratio = "–"
         if metrics.liked_hr10 and metrics.disliked_hr10 is not None:
             ratio = f"{metrics.disliked_hr10 / metrics.liked_hr10:.2f}"
         cells = [_fmt(getattr(metrics, m), metrics.ci.get(m)) for m in ("liked_ndcg10", "liked_hr10", "disliked_hr10")]
+        cells.append(ratio)
+        harm = report.models[name].recent
+        if recent is not None:
+            cells += (
+                ["–", "–"]
+                if harm is None
+                else [_fmt(harm.liked_hr10, harm.liked_ci), _fmt(harm.disliked_hr10, harm.disliked_ci)]
+            )
         bold = "**" if name == report.best_liked_model else ""
-        lines.append(f"| {bold}{name}{bold} | " + " | ".join([*cells, ratio]) + " |")
+        lines.append(f"| {bold}{name}{bold} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
