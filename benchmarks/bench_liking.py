@@ -7,7 +7,7 @@ Two protocols on the same leave-one-out split and the same test users:
   next-item NDCG@10.
 Every model is trained as the train stage trains it (`train_models`, params.yaml with the data set's overrides),
 once per seed (the neural models' and the hybrid's `seed` + 0, 1, 2, ...), and evaluated on test: next-item
-NDCG@10, liked-next NDCG@10 and HR@10, disliked-next HR@10, and the same over each user's latest five ratings.
+NDCG@10, liked-next NDCG@10 and HR@10, disliked-next HR@10.
 The table shows mean ± sd over seeds; the paired comparisons average each user's values over the seeds first (the
 model "on the mean"), then bootstrap the per-user difference.
 
@@ -34,11 +34,8 @@ from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
 from movie_genie.data.split import leave_one_out
 from movie_genie.evaluation.metrics import (
-    RECENT,
     MetricReport,
     paired_difference_ci,
-    recent_harm,
-    recent_set,
     test_set,
 )
 from movie_genie.evaluation.training import (
@@ -55,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "liking.json"
 DOCS_RESULTS = ROOT / "docs" / "results" / "liking.json"
 VARIANTS = ("liking", "every-rating")
-FIGURES = ("ndcg10", "liked_ndcg10", "liked_hr10", "disliked_hr10", "recent_liked_hr10", "recent_disliked_hr10")
+FIGURES = ("ndcg10", "liked_ndcg10", "liked_hr10", "disliked_hr10")
 PAIRED = ("ndcg10", "liked_ndcg10", "disliked_hr10")  # per-user figures compared on the same users
 
 
@@ -84,7 +81,6 @@ def run_variant(dataset: str, variant: str, seeds: int, embed: bool, echo: Any) 
     data = training_data_from_frames(split.id_map, train, valid, tables.movies, tables.users, text)
     # The test users and their held-out film's rating are the same in both variants; only the input differs.
     users = test_set(train, valid, split.test)
-    recent = recent_set([split.train, split.valid, split.test], liking=variant == "liking")
     runs: dict[str, list[dict[str, Any]]] = {}
     for offset in range(seeds):
         with tempfile.TemporaryDirectory() as tmp:
@@ -94,13 +90,10 @@ def run_variant(dataset: str, variant: str, seeds: int, embed: bool, echo: Any) 
             models = load_models(Path(tmp))
             for name, model in models.items():
                 report: MetricReport = settings.evaluate(model, users, split.id_map.n_items)
-                harm = recent_harm(model, recent, split.id_map.n_items, 0, settings.seed, settings.batch_size)
                 runs.setdefault(name, []).append(
                     {
                         "seed_offset": offset,
-                        **{f: getattr(report, f) for f in FIGURES[:4]},
-                        "recent_liked_hr10": harm["liked_hr10"],
-                        "recent_disliked_hr10": harm["disliked_hr10"],
+                        **{f: getattr(report, f) for f in FIGURES},
                         "per_user": {f: report.per_user[f] for f in PAIRED},
                     }
                 )
@@ -144,16 +137,15 @@ def table(results: dict[str, Any]) -> str:
     """Markdown: one row per data set, variant and model (mean ± sd over seeds), then the paired differences."""
     lines = [
         "| data set | protocol | model | next NDCG@10 | liked-next NDCG@10 | liked-next HR@10 | disliked-next HR@10 "
-        "| disliked / liked | latest 5: liked HR@10 | latest 5: disliked HR@10 |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| disliked / liked |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for dataset, per_variant in results["datasets"].items():
         for variant in VARIANTS:
             for name, figures in per_variant.get(variant, {}).get("summary", {}).items():
-                cells = [f"{figures[f]['mean']:.4f} ± {figures[f]['sd']:.4f}" for f in FIGURES[:4]]
+                cells = [f"{figures[f]['mean']:.4f} ± {figures[f]['sd']:.4f}" for f in FIGURES]
                 ratio = figures["disliked_hr10"]["mean"] / max(figures["liked_hr10"]["mean"], 1e-12)
                 cells.append(f"{ratio:.2f}")
-                cells += [f"{figures[f]['mean']:.3f} ± {figures[f]['sd']:.3f}" for f in FIGURES[4:]]
                 lines.append(f"| {dataset} | {variant} | {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -184,7 +176,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     embedded = dataset_name(params, layout)
     results: dict[str, Any] = {
         "command": "python -m benchmarks.bench_liking " + " ".join(argv or []),
-        "held_out_recent": RECENT,
         "datasets": {},
     }
     for dataset in args.datasets:

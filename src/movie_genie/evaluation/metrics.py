@@ -142,54 +142,6 @@ def test_set(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame) -> Ev
 test_set.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite the name
 
 
-RECENT = 5  # the recent-harm figures hold out each user's last RECENT ratings
-
-
-def recent_set(frames: Sequence[pd.DataFrame], n: int = RECENT, liking: bool = True) -> EvalSet:
-    """Each user's last `n` ratings (of `frames`, oldest split first) held out, one row per film: history = the
-    earlier interactions, excluded = the earlier dislikes and the other held-out films. Users with fewer than
-    n + 1 ratings are left out. Rows of one user share their `user_idx` (for a bootstrap over users).
-    `liking=False`: every earlier rating is history (the protocol before dislikes were left out of the input)."""
-    rows = pd.concat([f[["user_idx", "item_idx", "timestamp", "rating"]] for f in frames], ignore_index=True)
-    rows = rows.sort_values(["user_idx", "timestamp"], kind="stable", ignore_index=True)
-    position = rows.groupby("user_idx").cumcount(ascending=False).to_numpy()  # 0 = the user's last rating
-    sizes = rows.groupby("user_idx")["item_idx"].transform("size").to_numpy()
-    rows = rows.loc[sizes > n].reset_index(drop=True)
-    held = position[sizes > n] < n
-    history_rows = rows.loc[~held] if liking else rows.loc[~held].drop(columns="rating")
-    earlier = build_eval_set([history_rows], rows.loc[held].drop_duplicates("user_idx"))
-    history_of = dict(zip(earlier.user_idx.tolist(), earlier.histories, strict=True))
-    disliked_of = dict(zip(earlier.user_idx.tolist(), earlier.excluded or [], strict=True))
-    targets = rows.loc[held]
-    held_of = targets.groupby("user_idx")["item_idx"].agg(list)
-    users = targets["user_idx"].to_numpy(dtype=np.int64)
-    items = targets["item_idx"].to_numpy(dtype=np.int64)
-    return EvalSet(
-        users,
-        [history_of[int(u)] for u in users],
-        items,
-        targets["rating"].to_numpy(dtype=np.float64),
-        [disliked_of[int(u)] + [m for m in held_of[int(u)] if m != i] for u, i in zip(users, items, strict=True)],
-    )
-
-
-def recent_harm(
-    model: Recommender, eval_set: EvalSet, n_items: int, n_bootstrap: int, seed: int, batch_size: int = 256
-) -> dict[str, float | list[float] | int]:
-    """HR@10 of the held-out films a user disliked and of those they liked, among their recent ratings
-    (`recent_set`): each user's mean over their own such films, then the mean over users, with bootstrap intervals
-    over users. Lower disliked HR@10 is better."""
-    ranks, _ = rank_targets(model, eval_set, n_items, CUTOFF, batch_size)
-    hits = per_user_metrics(ranks)["hr10"]
-    out: dict[str, float | list[float] | int] = {}
-    for group, mask in (("liked", eval_set.groups()["liked"]), ("disliked", eval_set.groups()["disliked"])):
-        per_user = pd.Series(hits[mask]).groupby(eval_set.user_idx[mask]).mean().to_numpy()
-        out[f"{group}_hr10"] = float(per_user.mean()) if per_user.size else 0.0
-        out[f"{group}_ci"] = list(bootstrap_ci(per_user, n_bootstrap, seed)) if n_bootstrap else []
-        out[f"n_{group}_users"] = int(per_user.size)
-    return out
-
-
 @dataclass
 class TargetRanks:
     """Where each user's target landed: films scored strictly higher (greater) and tied with it (ties), per user."""

@@ -22,12 +22,8 @@ from movie_genie.config import Layout, Params
 from movie_genie.evaluation.metrics import (
     CUTOFF,
     PROTOCOL,
-    RECENT,
-    EvalSet,
     MetricReport,
     paired_difference_ci,
-    recent_harm,
-    recent_set,
     test_set,
     validation_set,
 )
@@ -35,13 +31,11 @@ from movie_genie.evaluation.schema import (
     EvaluationReport,
     ModelEntry,
     PairedDifference,
-    RecentHarm,
     SplitMetrics,
     TrainingRecords,
 )
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.evaluation.training import TRAINING_LOG_FILE, EvaluationParams, dataset_name, load_split
-from movie_genie.models.base import Recommender
 from movie_genie.models.registry import load_models
 
 BASELINE = "ease"
@@ -70,7 +64,6 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
     training = TrainingRecords.read(layout.models_dir / TRAINING_LOG_FILE).models
     valid_set = validation_set(frames["train"], frames["valid"])
     final_test_set = test_set(frames["train"], frames["valid"], frames["test"])
-    recent = recent_set([frames["train"], frames["valid"], frames["test"]])
     dataset = dataset_name(params, layout)
     tests: dict[str, MetricReport] = {}
     entries: dict[str, ModelEntry] = {}
@@ -93,7 +86,6 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
             epochs=[] if record is None else record.epochs,
             config={} if record is None else record.config,
             learned={} if record is None else record.learned,
-            recent=_recent(model, recent, id_map.n_items, settings),
         )
     best = max(tests, key=lambda n: tests[n].ndcg10) if tests else None
     best_liked = max(tests, key=lambda n: tests[n].liked_ndcg10 or 0.0) if tests else None
@@ -121,12 +113,6 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
         best_liked_model=best_liked,
         models=entries,
     )
-
-
-def _recent(model: Recommender, recent: EvalSet, n_items: int, settings: EvaluationParams) -> RecentHarm:
-    """Liked and disliked HR@10 over each user's latest ratings."""
-    harm = recent_harm(model, recent, n_items, settings.bootstrap_resamples, settings.seed, settings.batch_size)
-    return RecentHarm.model_validate({"held_out": RECENT, **harm})
 
 
 def _split(metrics: MetricReport) -> SplitMetrics:
@@ -240,46 +226,27 @@ def results_markdown(report: EvaluationReport, heading: str = "##") -> str:
 
 def _liking_table(report: EvaluationReport, split: str) -> list[str]:
     """Liked-next and disliked-next figures of one split: does a model put films people like in their top 10, and
-    keep out the films they went on to dislike? The test split adds the same over each user's latest ratings."""
+    keep out the films they went on to dislike?"""
     entries = {n: e.test if split == "test" else e.valid for n, e in report.models.items()}
     shown = {n: m for n, m in entries.items() if m is not None and m.liked_ndcg10 is not None}
     if not shown:
         return []
     first = next(iter(shown.values()))
-    recent = next((e.recent for e in report.models.values() if e.recent is not None), None) if split == "test" else None
-    header = (
-        "| model | liked-next NDCG@10 [95% CI] | liked-next HR@10 [95% CI] | disliked-next HR@10 [95% CI] "
-        "| disliked / liked HR@10 |"
-    )
     lines = [
         f"Liking ({first.n_liked:,} users liked their held-out film, {first.n_disliked:,} disliked it; "
         "disliked-next: lower is better):",
         "",
+        "| model | liked-next NDCG@10 [95% CI] | liked-next HR@10 [95% CI] | disliked-next HR@10 [95% CI] "
+        "| disliked / liked HR@10 |",
+        "|---|---|---|---|---|",
     ]
-    if recent is not None:
-        lines[0] += (
-            f" The last two columns hold out each user's latest {recent.held_out} ratings instead of one "
-            f"({recent.n_liked_users:,} users liked at least one of them, {recent.n_disliked_users:,} disliked at "
-            "least one; each user's share of those films in their top 10, averaged over users; the models saw the "
-            "older three in training, so read the two columns against each other)."
-        )
-        header += " latest: liked HR@10 [95% CI] | latest: disliked HR@10 [95% CI] |"
-    lines += [header, "|---" * (header.count("|") - 1) + "|"]
     for name, metrics in shown.items():
         ratio = "–"
         if metrics.liked_hr10 and metrics.disliked_hr10 is not None:
             ratio = f"{metrics.disliked_hr10 / metrics.liked_hr10:.2f}"
         cells = [_fmt(getattr(metrics, m), metrics.ci.get(m)) for m in ("liked_ndcg10", "liked_hr10", "disliked_hr10")]
-        cells.append(ratio)
-        harm = report.models[name].recent
-        if recent is not None:
-            cells += (
-                ["–", "–"]
-                if harm is None
-                else [_fmt(harm.liked_hr10, harm.liked_ci), _fmt(harm.disliked_hr10, harm.disliked_ci)]
-            )
         bold = "**" if name == report.best_liked_model else ""
-        lines.append(f"| {bold}{name}{bold} | " + " | ".join(cells) + " |")
+        lines.append(f"| {bold}{name}{bold} | " + " | ".join([*cells, ratio]) + " |")
     return [*lines, ""]
 
 

@@ -97,21 +97,6 @@ class PairedDifference(BaseModel):
         return self.ci[0] > 0
 
 
-class RecentHarm(BaseModel):
-    """Each user's last ratings held out: how often the films they disliked, and those they liked, were in their top
-    10 (per user, then averaged over users; intervals over users). More users than the one held-out film allows."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    held_out: int = Field(description="ratings held out per user (their latest)")
-    liked_hr10: float
-    liked_ci: list[float] = Field(default_factory=list)
-    n_liked_users: int
-    disliked_hr10: float = Field(description="lower is better")
-    disliked_ci: list[float] = Field(default_factory=list)
-    n_disliked_users: int
-
-
 class ModelEntry(BaseModel):
     """Everything the report says about one model."""
 
@@ -128,7 +113,6 @@ class ModelEntry(BaseModel):
     ndcg10_vs_ease: float | None = Field(default=None, description="test NDCG@10 divided by EASE's")
     vs_ease: PairedDifference | None = None
     vs_best: PairedDifference | None = None
-    recent: RecentHarm | None = Field(default=None, description="liked and disliked HR@10 over recent ratings")
     liked_vs_ease: PairedDifference | None = Field(default=None, description="liked-next NDCG@10 minus EASE's")
     liked_vs_best: PairedDifference | None = Field(
         default=None, description="liked-next NDCG@10 minus the best model's on that figure"

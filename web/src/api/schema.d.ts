@@ -756,11 +756,6 @@ export interface components {
             /** @default null */
             vs_best: components["schemas"]["PairedDifference"] | null;
             /**
-             * @description liked and disliked HR@10 over recent ratings
-             * @default null
-             */
-            recent: components["schemas"]["RecentHarm"] | null;
-            /**
              * @description liked-next NDCG@10 minus EASE's
              * @default null
              */
@@ -900,33 +895,6 @@ export interface components {
              * @default ndcg10
              */
             metric: string;
-        };
-        /**
-         * RecentHarm
-         * @description Each user's last ratings held out: how often the films they disliked, and those they liked, were in their top
-         *     10 (per user, then averaged over users; intervals over users). More users than the one held-out film allows.
-         */
-        RecentHarm: {
-            /**
-             * Held Out
-             * @description ratings held out per user (their latest)
-             */
-            held_out: number;
-            /** Liked Hr10 */
-            liked_hr10: number;
-            /** Liked Ci */
-            liked_ci?: number[];
-            /** N Liked Users */
-            n_liked_users: number;
-            /**
-             * Disliked Hr10
-             * @description lower is better
-             */
-            disliked_hr10: number;
-            /** Disliked Ci */
-            disliked_ci?: number[];
-            /** N Disliked Users */
-            n_disliked_users: number;
         };
         /**
          * SplitMetrics

@@ -33,7 +33,6 @@ const entry = (ndcg10: number): ModelEntry => ({
   learned: {},
   ndcg10_vs_ease: 1,
   vs_ease: null,
-  recent: null,
   liked_vs_ease: null,
   liked_vs_best: null,
   vs_best: null,
