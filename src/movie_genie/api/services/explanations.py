@@ -28,7 +28,7 @@ class Explainer:
     """A reason for each recommendation of one list."""
 
     # The latest liked films in the model's input that may be cited: each costs one more history to score.
-    CANDIDATES = 20
+    CANDIDATES = 10
     # One film explains at most this share of a list's reasons (so at most this share of a page's).
     MAX_SHARE = 1 / 3
 

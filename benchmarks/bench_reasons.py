@@ -1,0 +1,133 @@
+"""Reasons benchmark: what the home page's reasons say, and what finding the film that drives each pick costs.
+
+"Because you liked X" names the liked film whose removal from the model's input lowers the pick's score the most
+(leave-one-out attribution, api/services/explanations.py): each model row scores the history once more per candidate
+film, in one batch. This benchmark builds the home page of a seeded sample of MovieLens users in process (the real
+app on the pipeline's artefacts, cache and impression logging off, so every request does the whole work) twice per
+user, interleaved: with attribution, and with it switched off (no candidate films: every pick gets the fallback
+reason, which costs what the old nearest-liked-film lookup cost). It reports the latency of both (p50, p95 and
+their ratio; the target is a p95 ratio of at most 1.5) and, with attribution, what the reasons say: the share that
+cite a liked film, the largest share of one page's reasons that cite the same film (the rule: at most a third), and
+how often no liked film cleared the bar.
+
+Needs the pipeline's artefacts (`make pipeline`). Run: .venv/bin/python -m benchmarks.bench_reasons [--users 60]
+Prints a table and writes benchmarks/results/reasons.json (and docs/results/reasons.json, rendered in the docs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from movie_genie.api.app import create_app
+from movie_genie.api.services.explanations import Explainer
+from movie_genie.config import Params, Settings, load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "reasons.json"
+DOCS_RESULTS = ROOT / "docs" / "results" / "reasons.json"
+
+
+def _home(client: Any, user_id: int) -> tuple[float, dict[str, Any]]:
+    start = time.perf_counter()
+    response = client.get(f"/api/users/{user_id}/home")
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return elapsed, response.get_json()["data"]
+
+
+def reason_stats(page: dict[str, Any]) -> dict[str, Any]:
+    """What one page's reasons say: how many, how many cite a film, the most cited film's share, kinds."""
+    reasons = [i["reason"] for row in page["rows"] if not row["history"] for i in row["items"] if i["reason"]]
+    cited = Counter(r["source_movie_id"] for r in reasons if r["source_movie_id"] is not None)
+    return {
+        "reasons": len(reasons),
+        "citing": sum(cited.values()),
+        "top_share": max(cited.values()) / len(reasons) if cited and reasons else 0.0,
+        "kinds": Counter(r["kind"] for r in reasons),
+    }
+
+
+def run(params: Params, users: int, seed: int) -> dict[str, Any]:
+    """Both ways for each sampled user, interleaved; latencies in ms and the attributed pages' reason figures."""
+    raw = params.model_dump(mode="json")
+    raw["serving"] = {**raw["serving"], "cache_ttl_s": 0, "log_impressions": False}
+    app = create_app(Settings.from_env(), Params.model_validate(raw))
+    client = app.test_client()
+    sample = random.Random(seed).sample(range(1, 611), users)  # ml-latest-small's MovieLens users
+    _home(client, sample[0])  # warm-up: lazy tables and first-call costs
+    times: dict[str, list[float]] = {"attributed": [], "off": []}
+    stats = []
+    candidates = Explainer.CANDIDATES
+    try:
+        for user_id in sample:
+            for way in ("attributed", "off") if user_id % 2 else ("off", "attributed"):
+                Explainer.CANDIDATES = candidates if way == "attributed" else 0
+                elapsed, page = _home(client, user_id)
+                times[way].append(elapsed * 1000)
+                if way == "attributed":
+                    stats.append(reason_stats(page))
+    finally:
+        Explainer.CANDIDATES = candidates
+    kinds: Counter[str] = sum((s["kinds"] for s in stats), Counter())
+    total = sum(s["reasons"] for s in stats)
+    latency = {w: {"p50": float(np.percentile(t, 50)), "p95": float(np.percentile(t, 95))} for w, t in times.items()}
+    return {
+        "users": users,
+        "seed": seed,
+        "latency_ms": latency,
+        "p95_ratio": latency["attributed"]["p95"] / latency["off"]["p95"],
+        "p50_ratio": latency["attributed"]["p50"] / latency["off"]["p50"],
+        "reasons": total,
+        "citing_share": sum(s["citing"] for s in stats) / total,
+        "max_top_share": max(s["top_share"] for s in stats),
+        "mean_top_share": float(np.mean([s["top_share"] for s in stats])),
+        "kinds": {k: v / total for k, v in kinds.most_common()},
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    """Markdown: latency both ways, then what the reasons say."""
+    latency = result["latency_ms"]
+    lines = [
+        f"Home page of {result['users']} MovieLens users (seed {result['seed']}), in process, cache off:",
+        "",
+        "| home page | p50 ms | p95 ms |",
+        "|---|---|---|",
+        f"| reasons by attribution | {latency['attributed']['p50']:.1f} | {latency['attributed']['p95']:.1f} |",
+        f"| attribution off | {latency['off']['p50']:.1f} | {latency['off']['p95']:.1f} |",
+        f"| ratio | {result['p50_ratio']:.2f}× | {result['p95_ratio']:.2f}× |",
+        "",
+        f"Of {result['reasons']:,} reasons, {result['citing_share']:.0%} cite a liked film; the most cited film of a "
+        f"page explains at most {result['max_top_share']:.0%} of its reasons ({result['mean_top_share']:.0%} on "
+        "average). Kinds: " + ", ".join(f"{k} {v:.0%}" for k, v in result["kinds"].items()) + ".",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark, print the table and write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", type=Path, default=ROOT / "params.yaml")
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    result = run(load_params(args.params), args.users, args.seed)
+    result["command"] = "python -m benchmarks.bench_reasons " + " ".join(argv or [])
+    print(table(result))
+    for path in (RESULTS, DOCS_RESULTS):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS} and {DOCS_RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
