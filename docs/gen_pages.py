@@ -24,6 +24,8 @@ Markers expanded inside hand-written pages (a marker is an HTML comment, so the 
   <!-- gen:ablation NAME -->     an ablation's table from docs/results/ablations/NAME.json, written by
                                     benchmarks/bench_ablations.py, with the command that reproduces it
   <!-- gen:liking -->            the liking benchmark's seeds table from docs/results/liking.json (benchmarks/bench_liking.py)
+  <!-- gen:reasons -->           the reasons benchmark's table from docs/results/reasons.json (benchmarks/bench_reasons.py);
+  <!-- gen:pushdown -->, <!-- gen:responsiveness -->   likewise, from benchmarks/bench_pushdown.py and bench_responsiveness.py
   <!-- gen:scale -->             the scale benchmark's table, growth exponents and log-log plot from
                                     docs/results/scale.json (benchmarks/bench_scale.py)
   <!-- gen:notebook PATH -->     the notebook docs/PATH executed in a fresh kernel at build time, with its outputs
@@ -627,30 +629,29 @@ def scale_section(page: str) -> tuple[str, dict[str, Path]]:
         ) from exc
 
 
-LIKING_RESULT = DOCS / "results" / "liking.json"  # written by `python -m benchmarks.bench_liking`
-
-
-def liking_section(page: str) -> str:
-    """The <!-- gen:liking --> section: the seeds table, rendered by the benchmark's own `table`."""
-    if not LIKING_RESULT.is_file():
+def benchmark_section(name: str, page: str) -> str:
+    """The <!-- gen:liking --> or <!-- gen:reasons --> section: the committed result of benchmarks/bench_NAME.py,
+    rendered by the benchmark's own `table`; the command to run when there is none."""
+    path = DOCS / "results" / f"{name}.json"
+    if not path.is_file():
         return (
-            '!!! info "The liking benchmark has not been run"\n\n'
-            "    Run it and commit `docs/results/liking.json`:\n\n"
-            "    ```bash\n    .venv/bin/python -m benchmarks.bench_liking\n    ```\n"
+            f'!!! info "The {name} benchmark has not been run"\n\n'
+            f"    Run it and commit `docs/results/{name}.json`:\n\n"
+            f"    ```bash\n    .venv/bin/python -m benchmarks.bench_{name}\n    ```\n"
         )
+    import importlib
     import sys
 
     if str(ROOT) not in sys.path:  # benchmarks/ is a package of the checkout, not of the installed project
         sys.path.insert(0, str(ROOT))
-    from benchmarks.bench_liking import table
-
+    table = importlib.import_module(f"benchmarks.bench_{name}").table
     try:
-        payload = json.loads(LIKING_RESULT.read_text(encoding="utf-8"))
+        payload = json.loads(path.read_text(encoding="utf-8"))
         return f"{table(payload)}\n\nReproduce it:\n\n```bash\n{payload['command']}\n```\n"
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise GenerationError(
-            f"{page}: docs/results/liking.json is not a liking benchmark result ({exc!r}); "
-            "re-run `python -m benchmarks.bench_liking`"
+            f"{page}: docs/results/{name}.json is not a {name} benchmark result ({exc!r}); "
+            f"re-run `python -m benchmarks.bench_{name}`"
         ) from exc
 
 
@@ -1231,8 +1232,8 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
             if not args:
                 raise GenerationError(f"{page}: <!-- gen:ablation --> needs an ablation name, e.g. two_tower_logq")
             return ablation_section(args, page)
-        if name == "liking":
-            return liking_section(page)
+        if name in ("liking", "reasons", "pushdown", "responsiveness"):
+            return benchmark_section(name, page)
         if name == "scale":
             text, plot = scale_section(page)
             copies.update(plot)

@@ -39,6 +39,7 @@ from movie_genie.models.sequences import (
     SequenceRecommender,
     TrainRun,
     config_from_params,
+    dislikes_after,
     evaluating,
     pad_left,
     sampled_softmax_loss,
@@ -72,6 +73,9 @@ class SasRecConfig:
     use_text: bool = True
     full_softmax_max_items: int = 50_000  # larger catalogues train with a sampled softmax
     sampled_negatives: int = 4096
+    # Weight of the "not to recommend" loss on films the person disliked right after a position (0 = off; full
+    # softmax only): -log(1 - p(disliked film)) at the state that preceded the dislike (Wang et al., RecSys 2023).
+    dislike_weight: float = 0.0
     seed: int = 42
     torch_threads: int = 0  # intra-op threads while training (0 = torch's default); 1 is faster on a busy CPU
     progress: bool = True
@@ -172,24 +176,37 @@ class SasRec(SequenceRecommender):
 
     # ----------------------------------------------------------------------------------------------- training
     def _plan(self, data: TrainingData, run: TrainRun) -> EpochPlan:
-        """Windows of max_len + 1 items per batch row (grouped by length); every position predicts the next item."""
+        """Windows of max_len + 1 items per batch row (grouped by length); every position predicts the next item,
+        and, where the person disliked the film that followed, is taught not to recommend it."""
         cfg = self.config
         _, id_map = self._require()
-        # Shift item indices by one: token 0 is padding. A history of one item has no transition to learn.
-        seqs = [s + 1 for s in user_sequences(data.train, id_map.n_users) if len(s) > 1]
+        # Rows are windows over positions in one flat table of every user's tokens (token = item index + 1; 0 is
+        # padding, kept as the table's last entry so that a padded position, -1, reads it). The same positions
+        # read the film disliked after each item (0: none), so windows of both stay aligned.
+        items = user_sequences(data.train, id_map.n_users)
+        dislikes = dislikes_after(data.train, data.disliked, id_map.n_users)
+        tokens = np.concatenate([*(s + 1 for s in items), [PAD]])
+        disliked = np.concatenate([*(d + 1 for d in dislikes), [PAD]])
+        starts = np.cumsum([0, *(len(s) for s in items)])
+        # A history of one item has no transition to learn.
+        seqs = [np.arange(starts[u], starts[u + 1]) for u in range(id_map.n_users) if len(items[u]) > 1]
         if not seqs:
             raise ValueError("no training sequences: no user has two training interactions")
         n_rows = len(self._epoch_rows(seqs, np.random.default_rng(run.seed)))
 
         def loss_inputs(batch: list[np.ndarray], generator: torch.Generator) -> tuple[tuple[Any, ...], int]:
-            tokens = torch.from_numpy(pad_left(batch))  # (B, T + 1) right-aligned
-            inputs, targets = tokens[:, :-1], tokens[:, 1:]  # (B, T) each: position t predicts token t + 1
-            return (inputs, targets, generator), int(loss_mask(inputs, targets).sum())
+            positions = pad_left(batch, pad=-1)  # (B, T + 1) right-aligned
+            rows, avoid = torch.from_numpy(tokens[positions]), torch.from_numpy(disliked[positions])
+            inputs, targets = rows[:, :-1], rows[:, 1:]  # (B, T) each: position t predicts token t + 1
+            return (inputs, targets, avoid[:, :-1], generator), int(loss_mask(inputs, targets).sum())
 
         return EpochPlan(math.ceil(n_rows / cfg.batch_size), partial(self._row_batches, seqs), loss_inputs)
 
-    def _loss(self, inputs: torch.Tensor, targets: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Mean next-item cross-entropy over every real position: inputs/targets (B, T) tokens -> scalar."""
+    def _loss(
+        self, inputs: torch.Tensor, targets: torch.Tensor, avoid: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        """Mean next-item cross-entropy over every real position, plus `dislike_weight` times the mean "not to
+        recommend" loss -log(1 - p) over the positions followed by a dislike: inputs/targets/avoid (B, T) tokens."""
         net, id_map = self._require()
         table = net.item_table()
         mask = loss_mask(inputs, targets)  # (B, T)
@@ -200,7 +217,16 @@ class SasRec(SequenceRecommender):
             return sampled_softmax_loss(
                 hidden, table_items, net.out_bias, items, self.config.sampled_negatives, generator
             )
-        return F.cross_entropy(net.logits(hidden, table), items)
+        logits = net.logits(hidden, table)  # (M, n_items)
+        loss = F.cross_entropy(logits, items)
+        avoided = avoid[mask]  # (M,) token disliked after each position, 0 for none
+        if self.config.dislike_weight > 0 and bool(avoided.any()):
+            rows = avoided.ne(PAD)
+            log_p = F.log_softmax(logits[rows], dim=-1).gather(1, (avoided[rows] - 1)[:, None]).squeeze(1)
+            # -log(1 - p), computed from log p without cancellation; p never reaches 1 in float32 here.
+            unlikelihood = -torch.log((-torch.expm1(log_p)).clamp(min=1e-6))
+            loss = loss + self.config.dislike_weight * unlikelihood.mean()
+        return loss
 
     def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
         """This epoch's training rows (token arrays of at most max_len + 1 items, so at most max_len targets).

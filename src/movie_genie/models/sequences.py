@@ -85,6 +85,29 @@ def user_sequences(frame: pd.DataFrame, n_users: int) -> list[np.ndarray]:
     return [items[bounds[u] : bounds[u + 1]] for u in range(n_users)]
 
 
+def dislikes_after(interactions: pd.DataFrame, disliked: pd.DataFrame | None, n_users: int) -> list[np.ndarray]:
+    """Per user, aligned with `user_sequences(interactions)`: the item index the user disliked right after each
+    interaction (their latest interaction at or before the dislike's time), or -1 where none followed.
+
+    A sequence model's state after position t would have recommended the film that came next; when that film was a
+    dislike, it is what the state should *not* recommend. Dislikes before the first interaction have no state and
+    are left out; of several dislikes after the same interaction the latest is kept.
+    """
+    users = interactions["user_idx"].to_numpy(dtype=np.int64)
+    times = interactions["timestamp"].to_numpy(dtype=np.int64)[np.argsort(users, kind="stable")]
+    bounds = np.searchsorted(np.sort(users, kind="stable"), np.arange(n_users + 1))  # user u's rows: bounds[u:u+2]
+    out = [np.full(bounds[u + 1] - bounds[u], -1, dtype=np.int64) for u in range(n_users)]
+    if disliked is None or disliked.empty:
+        return out
+    rows = disliked.sort_values(["user_idx", "timestamp"], kind="stable")
+    for user, item, timestamp in rows[["user_idx", "item_idx", "timestamp"]].itertuples(index=False):
+        own = times[bounds[user] : bounds[user + 1]]  # the user's interaction times, in sequence order
+        position = int(np.searchsorted(own, timestamp, side="right")) - 1
+        if position >= 0:
+            out[int(user)][position] = int(item)
+    return out
+
+
 def pad_left(seqs: Sequence[np.ndarray | Sequence[int]], length: int | None = None, pad: int = PAD) -> np.ndarray:
     """Stack sequences right-aligned into (B, T) int64, padding on the left; T = longest when length is None."""
     width = length if length is not None else max((len(s) for s in seqs), default=0)
