@@ -305,3 +305,38 @@ def test_backend_down_banner(own_server: Any, new_page: Any) -> None:
     page.get_by_role("button", name="Retry").click()
     expect(banner).to_be_visible()
     assert Path(server.log).is_file()
+
+
+def test_a_new_profile_that_rates_horror_1_star_sees_no_horror_in_its_top_picks(server: Any, new_page: Any) -> None:
+    """Likes three animated films, then rates the five most rated horror films 1★: in Chromium, the top-picks row
+    holds no horror film and the taste line does not say Horror stands out (desktop and phone)."""
+    animated = [m["movie_id"] for m in _api(server, "/api/movies?genre=Animation&page_size=20")]
+    horror = [m["movie_id"] for m in _api(server, "/api/movies?genre=Horror&page_size=5")]
+    family = [m for m in animated if m not in horror][:3]
+    status, _, created = server.post("/api/users", {"liked_movie_ids": family, "display_name": "Family fan"})
+    assert status == 201, created
+    user_id, secret = created["data"]["user"]["user_id"], created["data"]["secret"]
+    owner = {"Authorization": f"Bearer {secret}"}
+    for movie_id in horror:
+        status, _, body = server.post(
+            "/api/feedback", {"user_id": user_id, "movie_id": movie_id, "kind": "rating", "value": 1.0}, owner
+        )
+        assert status == 201, body
+    horror_films = {m["movie_id"] for m in _api(server, "/api/movies?genre=Horror&page_size=100")}
+    for width in (1440, 390):
+        page = new_page(width)
+        page.goto(f"{server.base}/users")
+        page.evaluate(
+            "([user, secret]) => { localStorage.setItem('movie-genie.user', String(user));"
+            " localStorage.setItem('movie-genie.secrets', JSON.stringify({[user]: secret})); }",
+            [user_id, secret],
+        )
+        page.goto(f"{server.base}/")
+        expect(page.locator(f"[data-testid=row-for-you] {CARD}").first).to_be_visible()
+        top_picks = _row_ids(page, "for-you")
+        assert top_picks and not set(top_picks) & horror_films, (
+            f"horror in the top picks: {set(top_picks) & horror_films}"
+        )
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Family fan")
+        expect(page.locator("body")).not_to_contain_text("stands out: Horror")
+        screenshot(page, f"home-after-1-star-horror-{width}")

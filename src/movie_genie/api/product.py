@@ -211,10 +211,9 @@ class HomeService:
         model, recs = self.movies.neighbours(seed, want)
         picked = _pick(view, recs, claimed)
         how = "who watched what (Two-Tower item vectors)" if model == "two_tower" else "plot and themes (MiniLM)"
-        title = self.catalogue.worded(reasons.because_you_liked(seed))
         return s.HomeRow(
             id="because-liked",
-            title=title.label if title else seed_title,
+            title=self.catalogue.words(reasons.because_you_liked(seed)),
             purpose=f"Films closest to {seed_title}, your most recent liking, by {how}.",
             model=model,
             requested_model="two_tower",

@@ -62,11 +62,14 @@ class Catalogue:
         return items
 
     def worded(self, reason: reasons.Reason | None) -> s.Reason | None:
-        """A reason as the API sends it: its data and its words (the one place reasons become text)."""
+        """A reason as the API sends it: its data and its words."""
         if reason is None:
             return None
-        label = reasons.words(reason, lambda m: self.movies[m].title if m in self.movies else f"film {m}")
-        return s.Reason(kind=reason.kind, source_movie_id=reason.movie_id, genre=reason.genre, label=label)
+        return s.Reason(kind=reason.kind, source_movie_id=reason.movie_id, genre=reason.genre, label=self.words(reason))
+
+    def words(self, reason: reasons.Reason) -> str:
+        """The reason in words, with this catalogue's titles (the one place reasons become text)."""
+        return reasons.words(reason, lambda m: self.movies[m].title if m in self.movies else f"film {m}")
 
 
 def count_catalogue_metadata(db: Database) -> s.CatalogueInfo:
