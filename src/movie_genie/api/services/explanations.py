@@ -27,8 +27,9 @@ NO_GENRE = "(no genres listed)"
 class Explainer:
     """A reason for each recommendation of one list."""
 
-    # The latest liked films in the model's input that may be cited: each costs one more history to score.
-    CANDIDATES = 10
+    # The latest liked films in the model's input that may be cited: each costs one more history to score (ten cost
+    # the home page 2x at p95, benchmarks/bench_reasons.py).
+    CANDIDATES = 6
     # One film explains at most this share of a list's reasons (so at most this share of a page's).
     MAX_SHARE = 1 / 3
 
