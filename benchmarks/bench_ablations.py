@@ -40,7 +40,7 @@ from movie_genie.evaluation.metrics import (
     MetricReport,
     make_validator,
     paired_difference_ci,
-    test_set,
+    training_test_set,
 )
 from movie_genie.evaluation.training import EvaluationParams, build_model, load_training_data, train_models
 from movie_genie.models.base import Recommender, Refittable
@@ -154,7 +154,7 @@ def run(name: str) -> dict[str, Any]:
     settings = EvaluationParams.from_params(params)
     data, test = load_training_data(layout)
     dataset = str(read_info(layout.processed_dir).get("name") or params.dataset.name)
-    users: EvalSet = test_set(data.train, data.valid, test)
+    users: EvalSet = training_test_set(data, test)
     validate = make_validator(data, settings.validation_users, settings.seed, settings.batch_size)
     final_data = with_validation_in_train(data)
 
@@ -245,7 +245,7 @@ def result_json(
     """The file docs/gen_pages.py renders: both variants, the paired difference, the command and the machine."""
     first, second = variants
     difference, low, high = paired_difference_ci(
-        second.test.per_user_ndcg10, first.test.per_user_ndcg10, settings.bootstrap_resamples, settings.seed
+        second.test.per_user["ndcg10"], first.test.per_user["ndcg10"], settings.bootstrap_resamples, settings.seed
     )
     return {
         "name": name,

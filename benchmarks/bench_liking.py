@@ -65,9 +65,12 @@ def _seeded(models_section: dict[str, Any], offset: int) -> dict[str, Any]:
     return section
 
 
-def run_variant(dataset: str, variant: str, seeds: int, embed: bool, echo: Any) -> dict[str, Any]:
+def run_variant(
+    dataset: str, variant: str, seeds: int, embed: bool, echo: Any, checkpoints: Path | None = None
+) -> dict[str, Any]:
     """Train every model `seeds` times under `variant`; per model, per seed: the test figures and per-user values.
-    `embed`: use the pipeline's text embeddings (artifacts/embeddings, built for this data set)."""
+    `embed`: use the pipeline's text embeddings (artifacts/embeddings, built for this data set). `checkpoints`: a
+    folder of models already trained under `variant` (one seed), evaluated instead of training."""
     params = load_params(ROOT / "params.yaml")
     settings = EvaluationParams.from_params(params)
     with Archive(_shared(dataset)) as archive:
@@ -82,12 +85,13 @@ def run_variant(dataset: str, variant: str, seeds: int, embed: bool, echo: Any) 
     # The test users and their held-out film's rating are the same in both variants; only the input differs.
     users = test_set(train, valid, split.test)
     runs: dict[str, list[dict[str, Any]]] = {}
-    for offset in range(seeds):
+    for offset in range(1 if checkpoints else seeds):
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            section = _seeded(params.section("models"), offset)
-            train_models(data, section, Path(tmp), settings, echo=echo, dataset=dataset)
-            models = load_models(Path(tmp))
+            if checkpoints is None:
+                section = _seeded(params.section("models"), offset)
+                train_models(data, section, Path(tmp), settings, echo=echo, dataset=dataset)
+            models = load_models(checkpoints or Path(tmp))
             for name, model in models.items():
                 report: MetricReport = settings.evaluate(model, users, split.id_map.n_items)
                 runs.setdefault(name, []).append(
@@ -136,9 +140,9 @@ def paired(
 def table(results: dict[str, Any]) -> str:
     """Markdown: one row per data set, variant and model (mean ± sd over seeds), then the paired differences."""
     lines = [
-        "| data set | protocol | model | next NDCG@10 | liked-next NDCG@10 | liked-next HR@10 | disliked-next HR@10 "
-        "| disliked / liked |",
-        "|---|---|---|---|---|---|---|---|",
+        "| data set | protocol | model | seeds | next NDCG@10 | liked-next NDCG@10 | liked-next HR@10 "
+        "| disliked-next HR@10 | disliked / liked |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for dataset, per_variant in results["datasets"].items():
         for variant in VARIANTS:
@@ -146,7 +150,7 @@ def table(results: dict[str, Any]) -> str:
                 cells = [f"{figures[f]['mean']:.4f} ± {figures[f]['sd']:.4f}" for f in FIGURES]
                 ratio = figures["disliked_hr10"]["mean"] / max(figures["liked_hr10"]["mean"], 1e-12)
                 cells.append(f"{ratio:.2f}")
-                lines.append(f"| {dataset} | {variant} | {name} | " + " | ".join(cells) + " |")
+                lines.append(f"| {dataset} | {variant} | {name} | {figures['seeds']} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "| data set | model | liking minus every-rating: next NDCG@10 | liked-next NDCG@10 | disliked-next HR@10 |",
@@ -168,6 +172,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--datasets", nargs="+", default=["ml-latest-small"], choices=["ml-latest-small", "ml-100k"])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="instead of training the every-rating variant, evaluate these checkpoints (a models folder trained with "
+        "every rating as an interaction, e.g. the pipeline's before this rule)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
@@ -181,8 +191,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     for dataset in args.datasets:
         # Text embeddings as the pipeline trains with them, where it built them for this data set.
         embed = dataset == embedded and (layout.embeddings_dir / EMBEDDINGS_FILE).is_file()
-        runs = {variant: run_variant(dataset, variant, args.seeds, embed, print) for variant in args.variants}
+        runs = {
+            variant: run_variant(
+                dataset, variant, args.seeds, embed, print, args.before if variant == "every-rating" else None
+            )
+            for variant in args.variants
+        }
         results.setdefault("text_embeddings", {})[dataset] = embed
+        if args.before is not None:
+            results.setdefault("every_rating_from", {})[dataset] = "checkpoints (one seed): " + args.before.name
         per_variant: dict[str, Any] = {v: {"summary": summarise(r)} for v, r in runs.items()}
         if set(VARIANTS) <= set(runs):
             per_variant["paired"] = paired(runs["liking"], runs["every-rating"], settings.bootstrap_resamples, 0)

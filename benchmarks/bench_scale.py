@@ -284,7 +284,7 @@ def stage_train_epoch(name: str) -> Callable[[Path, float, Progress], dict[str, 
 
 def stage_evaluate(work: Path, scale: float, progress: Progress) -> dict[str, Any]:
     """The full-ranking test protocol (every test user, every film, bootstrap intervals) with SASRec's scoring."""
-    from movie_genie.evaluation.metrics import EvalSet, bootstrap_ci, per_user_metrics, rank_targets, test_set
+    from movie_genie.evaluation.metrics import TargetRanks, bootstrap_ci, per_user_metrics, rank_targets, test_set
     from movie_genie.evaluation.training import EvaluationParams, load_split
     from movie_genie.models.registry import checkpoint_path, model_class
 
@@ -298,12 +298,13 @@ def stage_evaluate(work: Path, scale: float, progress: Progress) -> dict[str, An
     ranks = []
     done = 0
     while done < len(eval_set) and not progress.over():
-        part = EvalSet(*(v[done : done + chunk] for v in (eval_set.user_idx, eval_set.histories, eval_set.targets)))
+        part = eval_set.subset(np.arange(done, min(done + chunk, len(eval_set))))
         ranks.append(rank_targets(model, part, id_map.n_items, batch_size=settings.batch_size)[0])
         done += len(part)
         progress.report(done, len(eval_set), "users")
     progress.stopped = done < len(eval_set)
-    per_user = per_user_metrics(np.concatenate(ranks))
+    greater, ties = (np.concatenate([getattr(r, part) for r in ranks]) for part in ("greater", "ties"))
+    per_user = per_user_metrics(TargetRanks(greater, ties))
     for values in per_user.values():
         bootstrap_ci(values, settings.bootstrap_resamples, settings.seed)
     return {"users": done}

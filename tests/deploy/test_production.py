@@ -100,7 +100,7 @@ def test_feedback_invalidates_the_cache_in_every_worker(server: Server, user_id:
     top = _items(first)[0]
     feedback: dict[str, Any] = {"user_id": user_id, "movie_id": top, "kind": kind}
     if kind == "rating":
-        feedback["value"] = 1.0
+        feedback["value"] = 4.0  # a liking: an interaction (a rating of 2★ or less would leave the history)
     status, _, event = server.post("/api/feedback", feedback, ADMIN)
     assert status == 201 and event["data"]["movie_id"] == top, event
 

@@ -71,7 +71,8 @@ class EvalSet:
     def __len__(self) -> int:
         return len(self.targets)
 
-    def _subset(self, keep: np.ndarray) -> EvalSet:
+    def subset(self, keep: np.ndarray) -> EvalSet:
+        """The users at positions `keep` (an index array), in that order."""
         return EvalSet(
             self.user_idx[keep],
             [self.histories[i] for i in keep],
@@ -85,7 +86,7 @@ class EvalSet:
         if n is None or n >= len(self):
             return self
         rng = np.random.default_rng(seed)
-        return self._subset(np.sort(rng.choice(len(self), size=n, replace=False)))
+        return self.subset(np.sort(rng.choice(len(self), size=n, replace=False)))
 
     def groups(self) -> dict[str, np.ndarray]:
         """(U,) bool masks of the users each figure averages over: all, liked targets, disliked targets."""
@@ -99,7 +100,7 @@ class EvalSet:
     def liked(self) -> EvalSet:
         """The users whose target they liked; every user when no target is known to be liked (no ratings)."""
         mask = self.groups()["liked"]
-        return self._subset(np.flatnonzero(mask)) if mask.any() else self
+        return self.subset(np.flatnonzero(mask)) if mask.any() else self
 
 
 def build_eval_set(history_frames: Sequence[pd.DataFrame], targets: pd.DataFrame) -> EvalSet:
@@ -131,7 +132,17 @@ def validation_set(train: pd.DataFrame, valid: pd.DataFrame) -> EvalSet:
 
 def training_validation_set(data: TrainingData) -> EvalSet:
     """Validation users of TrainingData: its interactions as history, its dislikes excluded."""
-    return build_eval_set([data.train] if data.disliked is None else [data.train, data.disliked], data.valid)
+    return build_eval_set(_rated(data), data.valid)
+
+
+def training_test_set(data: TrainingData, test: pd.DataFrame) -> EvalSet:
+    """Test users of TrainingData: its interactions and validation rows as history, its dislikes excluded."""
+    return build_eval_set([*_rated(data), data.valid], test)
+
+
+def _rated(data: TrainingData) -> list[pd.DataFrame]:
+    """Every training rating of `data`: the interactions, and the dislikes that were split off them."""
+    return [data.train] if data.disliked is None else [data.train, data.disliked]
 
 
 def test_set(train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame) -> EvalSet:
