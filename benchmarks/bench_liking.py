@@ -179,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "every rating as an interaction, e.g. the pipeline's before this rule)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--merge", action="store_true", help="keep the other data sets' results already written")
     args = parser.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
     settings = EvaluationParams.from_params(params)
@@ -206,8 +207,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         results["datasets"][dataset] = per_variant
     print(table(results))
     for path in (args.output, DOCS_RESULTS):
+        payload = results
+        if args.merge and path.is_file():  # another data set's run: keep it, and say how to reproduce both
+            earlier = json.loads(path.read_text(encoding="utf-8"))
+            payload = {
+                **earlier,
+                **{k: {**earlier.get(k, {}), **v} for k, v in results.items() if isinstance(v, dict)},
+                "command": f"{earlier['command']}\n{results['command']}",
+            }
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.output} and {DOCS_RESULTS}")
 
 
