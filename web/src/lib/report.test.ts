@@ -58,3 +58,17 @@ describe("readModelFigures", () => {
     expect(readModelFigures(null)).toEqual({ nUsers: null, metrics: {}, curves: {} });
   });
 });
+
+describe("liking figures", () => {
+  it("reads liked-next and disliked-next with their intervals, and leaves out a figure without users", () => {
+    const test = {
+      ...split,
+      liked_ndcg10: 0.08,
+      disliked_hr10: null,
+      ci: { ...split.ci, liked_ndcg10: [0.06, 0.1] as [number, number] },
+    };
+    const figures = readModelFigures(entry({ test }));
+    expect(figures.metrics.liked_ndcg10).toEqual({ value: 0.08, low: 0.06, high: 0.1 });
+    expect(figures.metrics.disliked_hr10).toBeUndefined();
+  });
+});

@@ -1,7 +1,9 @@
 /**
  * Reading the evaluation report that GET /api/models carries. Its shape is the evaluation layer's schema
  * (`movie_genie.evaluation.schema`), typed in the generated client: a model's `evaluation` entry holds its test
- * figures (`{n_users, hr10, ndcg10, mrr, coverage, ci: {name: [low, high]}}`) and its training log's `epochs`.
+ * figures (`{n_users, hr10, ndcg10, mrr, coverage, liked_ndcg10, disliked_hr10, ci: {name: [low, high]}}`) and its
+ * training log's `epochs`. Liked-next figures are over the people who loved the film they rated next (4★ or more);
+ * disliked-next over those who went on to rate it 2★ or less, where lower is better.
  */
 import type { components } from "../api/schema";
 
@@ -13,6 +15,8 @@ export const METRIC_LABELS = {
   ndcg10: "NDCG@10",
   mrr: "MRR",
   coverage: "Coverage",
+  liked_ndcg10: "Liked-next NDCG@10",
+  disliked_hr10: "Disliked-next HR@10 (lower is better)",
 } as const;
 
 export type MetricName = keyof typeof METRIC_LABELS;
@@ -32,8 +36,10 @@ export interface ModelFigures {
 function readMetrics(split: SplitMetrics): Partial<Record<MetricName, Metric>> {
   const metrics: Partial<Record<MetricName, Metric>> = {};
   for (const name of Object.keys(METRIC_LABELS) as MetricName[]) {
+    const value = split[name];
+    if (value === null) continue; // no user liked (or disliked) their held-out film
     const interval = split.ci?.[name];
-    metrics[name] = { value: split[name], low: interval?.[0] ?? null, high: interval?.[1] ?? null };
+    metrics[name] = { value, low: interval?.[0] ?? null, high: interval?.[1] ?? null };
   }
   return metrics;
 }
