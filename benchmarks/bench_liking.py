@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -186,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     layout = Layout(ROOT / params.paths.data_dir, ROOT / params.paths.artifacts_dir)
     embedded = dataset_name(params, layout)
     results: dict[str, Any] = {
-        "command": "python -m benchmarks.bench_liking " + " ".join(argv or []),
+        "command": "python -m benchmarks.bench_liking " + " ".join(sys.argv[1:] if argv is None else argv),
         "datasets": {},
     }
     for dataset in args.datasets:

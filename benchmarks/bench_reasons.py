@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -121,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     result = run(load_params(args.params), args.users, args.seed)
-    result["command"] = "python -m benchmarks.bench_reasons " + " ".join(argv or [])
+    result["command"] = "python -m benchmarks.bench_reasons " + " ".join(sys.argv[1:] if argv is None else argv)
     print(table(result))
     for path in (RESULTS, DOCS_RESULTS):
         path.parent.mkdir(parents=True, exist_ok=True)
