@@ -12,6 +12,10 @@ The table shows mean ± sd over seeds; the paired comparisons average each user'
 model "on the mean"), then bootstrap the per-user difference.
 
 Run: .venv/bin/python -m benchmarks.bench_liking [--datasets ml-latest-small ml-100k] [--seeds 3]
+`--before DIR` evaluates a models folder instead of training the every-rating protocol: the committed result used
+the pipeline's checkpoints from the commit before the liking rule (`git worktree add ../before <that commit>`,
+`make pipeline` there, then `--before ../before/artifacts/models`); their training is deterministic, so they equal
+the every-rating protocol's first seed.
 Prints a table and writes benchmarks/results/liking.json (and docs/results/liking.json, rendered in the docs).
 """
 
