@@ -18,10 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from movie_genie.api.services.catalogue import Catalogue
+from movie_genie.db.taste import NO_GENRE
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation, Recommender
-
-NO_GENRE = "(no genres listed)"
 
 
 class Explainer:
