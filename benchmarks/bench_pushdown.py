@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from movie_genie.api.services.item_space import nearest_rows
 from movie_genie.config import Layout, load_params
 from movie_genie.data.liking import split_by_liking
 from movie_genie.evaluation.metrics import test_set
@@ -60,8 +61,7 @@ def main() -> None:
             served = list(top[i])
             negatives = disliked_by.get(int(user), [])[-latest:] if latest else []
             if negatives:
-                similarity = vectors[negatives] @ vectors.T  # (N, n_items)
-                near = set(np.argpartition(-similarity, neighbours, axis=1)[:, : neighbours + 1].ravel().tolist())
+                near = set(nearest_rows(vectors, negatives, neighbours).tolist())  # the rule's own neighbourhood
                 served = [m for m in served if m not in near] + [m for m in served if m in near]
             hits[i] = users.targets[i] in served[:10]
         row: dict[str, float] = {"latest_dislikes": latest, "neighbours": neighbours}

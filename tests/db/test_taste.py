@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from movie_genie.data.liking import LIKED_MIN_RATING
 from movie_genie.db import repository as repo
 from movie_genie.db import taste
 from movie_genie.db.engine import make_session_factory
@@ -65,7 +66,7 @@ def test_stored_taste_equals_the_live_computation(session: Session) -> None:
 
 def test_stored_lift_matches_pandas(session: Session, ml_slice: Slice) -> None:
     ratings, movies = ml_slice.ratings, ml_slice.movies
-    liked = ratings[ratings["rating"] >= taste.LIKED_RATING]
+    liked = ratings[ratings["rating"] >= LIKED_MIN_RATING]
     genres = movies.set_index("movie_id")["genres"]
     pairs = liked.assign(genre=liked["movie_id"].map(genres)).explode("genre")
     population = pairs["genre"].value_counts() / len(liked)

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from tqdm import tqdm
 
+from movie_genie.data.liking import disliked_mask, liked_mask
 from movie_genie.data.schema import DATASET_INFO_FILE, METADATA_COLUMNS, MOVIE_COLUMNS, RATING_COLUMNS
 from movie_genie.data.tags import top_tags
 from movie_genie.db import migrate, taste
@@ -327,14 +328,15 @@ def _distinctive_traits(
 ) -> tuple[dict[int, list[taste.Trait]], taste.Population]:
     """Every user's distinctive genres and tags (taste.distinctive), and the population's shares.
 
-    The basis of each user (taste.basis) in one vectorised pass: their films rated LIKED_RATING or more, or all
-    their films when fewer than MIN_LIKED qualify. Counting is vectorised; ranking calls the shared function. Only
-    `shared_tags` enter the population, so the live computation (which ranks only what the population has) skips
-    the others too.
+    The basis of each user (taste.basis) in one vectorised pass: their films rated LIKED_MIN_RATING or more, or all
+    their films but their dislikes when fewer than MIN_LIKED qualify. Counting is vectorised; ranking calls the
+    shared function. Only `shared_tags` enter the population, so the live computation (which ranks only what the
+    population has) skips the others too.
     """
-    liked = ratings["rating"] >= taste.LIKED_RATING
+    liked = pd.Series(liked_mask(ratings["rating"]), index=ratings.index)
     n_liked = liked.groupby(ratings["user_id"]).transform("sum")
-    chosen = ratings.loc[liked | (n_liked < taste.MIN_LIKED), ["user_id", "movie_id"]]
+    fallback = (n_liked < taste.MIN_LIKED) & ~disliked_mask(ratings["rating"])
+    chosen = ratings.loc[liked | fallback, ["user_id", "movie_id"]]
     n_films = chosen.groupby("user_id").size()
     film_users = chosen.groupby("movie_id").size()
     labels = {

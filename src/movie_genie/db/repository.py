@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from movie_genie.data.liking import is_disliked_rating
+from movie_genie.data.liking import LIKED_MIN_RATING, is_disliked_rating
 from movie_genie.db import taste
 from movie_genie.db.engine import describe_url
 from movie_genie.db.errors import (
@@ -1096,7 +1096,7 @@ def _live_profiles(session: Session, user_ids: list[int]) -> dict[int, TasteProf
                 liked[u][m] = None
             elif kind in ("dislike", "dismiss"):
                 liked[u].pop(m, None)
-                if ratings[u].get(m, 0.0) >= taste.LIKED_RATING:
+                if ratings[u].get(m, 0.0) >= LIKED_MIN_RATING:
                     ratings[u].pop(m)
     bases = {u: taste.basis(ratings[u], liked[u]) for u in user_ids}
     wanted = sorted({m for u in user_ids for m in [*bases[u], *ratings[u]]})

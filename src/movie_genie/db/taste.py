@@ -7,7 +7,7 @@ the population's with PRIOR_FILMS pseudo-films, and a trait needs MIN_SUPPORT fi
 so one rating never makes a taste and a light user's lifts stay modest. `db load` stores the traits per user; the
 repository computes them the same way, with the same function, for users who gave feedback in the app.
 
-"Liked" means rated LIKED_RATING or more (or liked in the app); a user with fewer than MIN_LIKED such films is
+"Liked" means rated LIKED_MIN_RATING or more (or liked in the app); a user with fewer than MIN_LIKED such films is
 described by everything they rated but their dislikes instead (some people never give 4 stars; a 1★ film is never
 a taste).
 """
@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 from movie_genie.data.liking import LIKED_MIN_RATING, is_disliked_rating
 
-LIKED_RATING = LIKED_MIN_RATING
 MIN_LIKED = 6
 MIN_SUPPORT = 3  # films of the user carrying the trait, at least
 MIN_SHARE = 0.02  # ... and at least this share of their films: 3 of a heavy user's 1,000 films is no taste
@@ -76,10 +75,10 @@ class Population:
 
 
 def basis(ratings: Mapping[int, float], liked: Iterable[int] = ()) -> list[int]:
-    """The films that describe a user: those rated LIKED_RATING+ or liked, else (too few) every film they rated
+    """The films that describe a user: those rated LIKED_MIN_RATING+ or liked, else (too few) every film they rated
     but those they disliked."""
-    chosen = [m for m, r in ratings.items() if r >= LIKED_RATING]
-    chosen += [m for m in liked if m not in ratings or ratings[m] >= LIKED_RATING]
+    chosen = [m for m, r in ratings.items() if r >= LIKED_MIN_RATING]
+    chosen += [m for m in liked if m not in ratings or ratings[m] >= LIKED_MIN_RATING]
     chosen = list(dict.fromkeys(chosen))
     if len(chosen) >= MIN_LIKED:
         return chosen

@@ -187,33 +187,23 @@ def results_markdown(report: EvaluationReport, heading: str = "##") -> str:
             lines.append(f"| {bold}{name}{bold} | " + " | ".join(cells) + " |")
         lines.append("")
         lines += _liking_table(report, split)
-    lines += [
+    lines += _paired_table(
+        report,
         f"{heading} Paired comparisons (test NDCG@10)",
-        "",
         "Each difference in NDCG@10 comes with a 95% interval from a paired bootstrap (the same resampled test users "
         'for both models). A model "beats" another only when the whole interval is above zero.',
-        "",
-        f"| model | minus {report.baseline} [95% CI] | verdict | minus {report.best_model} (best) [95% CI] | verdict |",
-        "|---|---|---|---|---|",
-    ]
-    for name, entry in report.models.items():
-        cells = [signed(entry.vs_ease), verdict(entry.vs_ease), signed(entry.vs_best), verdict(entry.vs_best)]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        report.best_model,
+        {name: (entry.vs_ease, entry.vs_best) for name, entry in report.models.items()},
+    )
     if report.best_liked_model is not None:
-        lines += [
-            "",
+        lines.append("")
+        lines += _paired_table(
+            report,
             f"{heading} Paired comparisons (test liked-next NDCG@10)",
-            "",
             "The same comparison over the users who liked their held-out film (rated it 4★ or more).",
-            "",
-            f"| model | minus {report.baseline} [95% CI] | verdict | minus {report.best_liked_model} (best) [95% CI] "
-            "| verdict |",
-            "|---|---|---|---|---|",
-        ]
-        for name, entry in report.models.items():
-            liked = (entry.liked_vs_ease, entry.liked_vs_best)
-            cells = [signed(liked[0]), verdict(liked[0]), signed(liked[1]), verdict(liked[1])]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            report.best_liked_model,
+            {name: (entry.liked_vs_ease, entry.liked_vs_best) for name, entry in report.models.items()},
+        )
     tuned = _tuned_lines(report)
     if tuned:
         lines += ["", f"{heading} Chosen on validation", "", *tuned]
@@ -222,6 +212,28 @@ def results_markdown(report: EvaluationReport, heading: str = "##") -> str:
         lines.append(f"Best model on test liked-next NDCG@10: **{report.best_liked_model}**.")
     lines.append("")
     return "\n".join(lines)
+
+
+def _paired_table(
+    report: EvaluationReport,
+    title: str,
+    intro: str,
+    best: str | None,
+    pairs: dict[str, tuple[PairedDifference | None, PairedDifference | None]],
+) -> list[str]:
+    """A table of each model's paired difference to the baseline and to the best model, with verdicts."""
+    lines = [
+        title,
+        "",
+        intro,
+        "",
+        f"| model | minus {report.baseline} [95% CI] | verdict | minus {best} (best) [95% CI] | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for name, (vs_baseline, vs_best) in pairs.items():
+        cells = [signed(vs_baseline), verdict(vs_baseline), signed(vs_best), verdict(vs_best)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _liking_table(report: EvaluationReport, split: str) -> list[str]:

@@ -25,30 +25,36 @@ class ItemSpace:
 
     def __init__(self, models: LoadedModels, search: SearchService) -> None:
         self.models, self.search = models, search
-        # (two_tower's file version, unit-norm vectors float32 [n, d], movie id -> row): rebuilt after a reload.
-        self._space: tuple[str | None, np.ndarray | None, dict[int, int]] | None = None
+        # (two_tower's file version, unit-norm vectors float32 [n, d], movie id -> row, row -> movie id or -1):
+        # rebuilt after a reload, never per request.
+        self._space: tuple[str | None, np.ndarray | None, dict[int, int], np.ndarray] | None = None
 
-    def vectors(self) -> tuple[np.ndarray | None, dict[int, int]]:
-        """Unit-norm vectors (n, d) and movie id -> row; (None, {}) when neither space is loaded."""
+    def _current(self) -> tuple[str | None, np.ndarray | None, dict[int, int], np.ndarray]:
         version = self.models.versions.get("two_tower")
         if self._space is None or self._space[0] != version:
             two_tower = self.models.models.get("two_tower")
             if isinstance(two_tower, ItemVectors) and two_tower.id_map is not None:
                 rows = {int(m): i for i, m in enumerate(two_tower.id_map.item_ids)}
-                self._space = (version, np.asarray(two_tower.item_vectors(), dtype=np.float32), rows)
+                vectors: np.ndarray | None = np.asarray(two_tower.item_vectors(), dtype=np.float32)
             else:
-                self._space = (version, self.search.content_vectors, self.search.content_rows)
-        return self._space[1], self._space[2]
+                vectors, rows = self.search.content_vectors, self.search.content_rows
+            ids = np.full(0 if vectors is None else len(vectors), -1, dtype=np.int64)
+            ids[list(rows.values())] = list(rows.keys())
+            self._space = (version, vectors, rows, ids)
+        return self._space
 
     def near(self, movie_ids: Sequence[int]) -> frozenset[int]:
         """The NEIGHBOURS closest films of each of the latest RECENT_NEGATIVES `movie_ids` (oldest first)."""
-        vectors, row_of = self.vectors()
+        _, vectors, row_of, ids = self._current()
         rows = [row_of[m] for m in movie_ids[-self.RECENT_NEGATIVES :] if m in row_of]
         if vectors is None or not rows:
             return frozenset()
-        similarity = vectors[rows] @ vectors.T  # (negatives, n) cosine
-        k = min(self.NEIGHBOURS + 1, similarity.shape[1])  # + 1: a film is its own nearest neighbour
-        closest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        ids_by_row = np.full(len(vectors), -1, dtype=np.int64)
-        ids_by_row[list(row_of.values())] = list(row_of.keys())
-        return frozenset(int(m) for m in ids_by_row[closest.ravel()] if m >= 0)
+        return frozenset(int(m) for m in ids[nearest_rows(vectors, rows, self.NEIGHBOURS)] if m >= 0)
+
+
+def nearest_rows(vectors: np.ndarray, rows: Sequence[int], k: int) -> np.ndarray:
+    """The rows of the k nearest neighbours (by dot product of unit vectors) of each of `rows`, the rows themselves
+    included, flattened: the neighbourhood the push-down rule sinks."""
+    similarity = vectors[list(rows)] @ vectors.T  # (len(rows), n) cosine
+    k = min(k + 1, similarity.shape[1])  # + 1: a film is its own nearest neighbour
+    return np.argpartition(-similarity, k - 1, axis=1)[:, :k].ravel()
