@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from movie_genie.api.product import UserView
+from movie_genie.api.product import UserView, distinctive_genre
 from movie_genie.api.schemas import ModelName
 from movie_genie.api.services import Services
 from movie_genie.api.services.explanations import Explainer
@@ -245,6 +245,52 @@ def test_rows_say_what_they_are_for_and_which_model_made_them(client: FlaskClien
                 assert all(i["reason"] and i["reason"]["label"][0].isupper() for i in row["items"]), row["id"]
     popular = [[i["movie"]["movie_id"] for i in {r["id"]: r for r in h["rows"]}["popular"]["items"]] for h in homes]
     assert popular[0] != popular[1], "'Popular' should leave out each user's own films"
+
+
+def test_the_genre_row_is_the_users_most_distinctive_genre_not_the_most_common(app: Flask, client: FlaskClient) -> None:
+    """Drama is the genre of most likings for almost everyone; a person who also liked several horror films
+    likes horror far more than most people do, and that is their genre row."""
+    catalogue = _services(app).catalogue
+    movies, popular = catalogue.movies, catalogue.by_popularity
+    drama = [m for m in popular if movies[m].genres == ["Drama"]][:10]
+    horror = [m for m in popular if "Horror" in movies[m].genres and "Drama" not in movies[m].genres][:4]
+    response = client.post("/api/users", json={"liked_movie_ids": drama + horror})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    user_id, secret = response.get_json()["data"]["user"]["user_id"], response.get_json()["data"]["secret"]
+    liked = Counter(g for m in drama + horror for g in movies[m].genres)
+    assert liked.most_common(1)[0][0] == "Drama", "Drama must be the genre of most likings, or this proves nothing"
+
+    home = _ok(client, f"/api/users/{user_id}/home", headers={"Authorization": f"Bearer {secret}"})
+    row = {r["id"]: r for r in home["rows"]}["your-genres"]
+    assert row["title"] == "Most loved Horror"
+    assert row["purpose"].startswith("You like Horror more than most people do")
+    assert row["items"] and all("Horror" in i["movie"]["genres"] for i in row["items"])
+    assert all(i["reason"]["genre"] == "Horror" for i in row["items"])
+
+
+def test_the_genre_pick_needs_two_liked_films_smooths_and_falls_back() -> None:
+    shares = {"Drama": 0.4, "Comedy": 0.3, "Film-Noir": 0.01, "Horror": 0.05}
+    # One Film-Noir film among many likes never decides.
+    pick = distinctive_genre({"Drama": 20, "Film-Noir": 1, "Horror": 3}, 24, shares)
+    assert pick is not None and (pick.genre, pick.liked) == ("Horror", 3) and pick.lift and pick.lift > 1
+    assert distinctive_genre({"Drama": 20, "Film-Noir": 2, "Horror": 3}, 25, shares).genre == "Film-Noir"  # type: ignore[union-attr]
+    # Nothing above the catalogue's share with two films: the genre of most likings, said as such.
+    fallback = distinctive_genre({"Drama": 1, "Comedy": 1}, 2, shares)
+    assert fallback is not None and (fallback.genre, fallback.lift) == ("Comedy", None)
+    assert distinctive_genre({}, 0, shares) is None
+    # Ties: the same lift goes to the genre with more films, then by name.
+    even = {"Crime": 0.1, "War": 0.1}
+    assert distinctive_genre({"War": 3, "Crime": 3}, 6, even).genre == "Crime"  # type: ignore[union-attr]
+
+
+def test_a_user_with_no_likings_keeps_the_genre_rows_invitation(client: FlaskClient) -> None:
+    response = client.post("/api/users", json={"liked_movie_ids": [30, 31, 32]})
+    data = response.get_json()["data"]
+    user_id, headers = data["user"]["user_id"], {"Authorization": f"Bearer {data['secret']}"}
+    for movie_id in (30, 31, 32):
+        client.delete(f"/api/feedback?user_id={user_id}&movie_id={movie_id}&kind=like", headers=headers)
+    row = {r["id"]: r for r in _ok(client, f"/api/users/{user_id}/home", headers=headers)["rows"]}["your-genres"]
+    assert (row["title"], row["items"]) == ("Your genre", [])
 
 
 def test_a_missing_model_falls_back_along_the_chain(app: Flask, client: FlaskClient, monkeypatch: Any) -> None:

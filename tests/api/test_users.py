@@ -4,14 +4,24 @@ query, the paged rating history and "people with similar taste" (Two-Tower, with
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from movie_genie.api.services import Services
 from movie_genie.db import taste
+from movie_genie.db.models import FeedbackEvent
+
+# Names made by the tests carry no digits: a number in a query also matches the names people gave profiles.
+LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+# ml-100k's occupations: a word of one matches the profiles of that occupation too.
+OCCUPATIONS = "administrator artist doctor educator engineer entertainment executive healthcare homemaker lawyer "
+OCCUPATIONS += "librarian marketing none other programmer retired salesman scientist student technician writer"
 
 
 def _ok(client: FlaskClient, url: str) -> Any:
@@ -63,6 +73,55 @@ def test_a_taste_word_finds_users_for_whom_it_stands_out(client: FlaskClient) ->
     # Where it stands out most (first among the user's genres) comes first.
     positions = [[t["name"].lower() for t in u["taste"]].index("horror") for u in body["data"]]
     assert positions == sorted(positions)
+
+
+def _sign_up(client: FlaskClient, name: str, liked: list[int]) -> int:
+    response = client.post("/api/users", json={"liked_movie_ids": liked, "display_name": name})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return int(response.get_json()["data"]["user"]["user_id"])
+
+
+def test_a_two_word_query_ranks_profiles_by_how_many_words_they_match(app: Flask, client: FlaskClient) -> None:
+    """'<name> horror' used to match nothing (the whole string had to appear in one field); now each word counts,
+    and a profile matching both words comes first even when its id is the highest."""
+    movies = _services(app).catalogue.movies
+    by_popularity = _services(app).catalogue.by_popularity
+    horror = [m for m in by_popularity if "Horror" in movies[m].genres][:8]
+    comedy = [m for m in by_popularity if movies[m].genres == ["Comedy"]][:8]
+    word = "zq" + uuid.uuid4().hex[:8].translate(LETTERS)  # a name word no other profile has (no digits: see above)
+    name_only = _sign_up(client, f"{word} laughs", comedy)  # created first: the lower id
+    both = _sign_up(client, f"{word} screams", horror)
+    assert "horror" in [t["name"].lower() for t in _ok(client, f"/api/users/{both}")["data"]["taste"]]
+
+    body = _ok(client, f"/api/users?q={word}%20horror&page_size=100")
+    ids = [u["user_id"] for u in body["data"]]
+    assert ids[:2] == [both, name_only], "both words, then a name match, then the other word alone"
+    assert ids != sorted(ids), "match quality, not id order"
+    rest = body["data"][2:]
+    assert rest and all("horror" in [t["name"].lower() for t in u["taste"]] for u in rest)
+    assert body["meta"]["total"] == len(ids) == _ok(client, "/api/users?q=horror&page_size=100")["meta"]["total"] + 1
+    # The words in the other order, with a small word and punctuation: the same profiles, the same order.
+    assert [u["user_id"] for u in _ok(client, f"/api/users?q=the%20horror,%20{word}&page_size=100")["data"]] == ids
+
+
+def test_a_word_finds_profiles_by_their_favourite_films_titles(app: Flask, client: FlaskClient) -> None:
+    with _services(app).db.session() as session:
+        marked = set(session.execute(select(FeedbackEvent.user_id).distinct()).scalars())
+    # Users with app marks are described live; the search reads what `db load` stored.
+    users = [u for u in _ok(client, "/api/users?page_size=100")["data"] if u["user_id"] not in marked]
+    candidates = [
+        (u, f["title"].split()[0].lower())
+        for u in users
+        for f in u["favourites"][:1]
+        if len(f["title"].split()[0]) >= 5 and f["title"].split()[0].isalpha()
+    ]
+    owner, word = next(
+        (u, w) for u, w in candidates if not any(w in t["name"].lower() for t in u["taste"]) and w not in OCCUPATIONS
+    )
+    found = _ok(client, f"/api/users?q={word}&page_size=100")
+    assert owner["user_id"] in [u["user_id"] for u in found["data"]], f"{word!r} is the start of a favourite's title"
+    everyone = _ok(client, "/api/users?page_size=1")["meta"]["total"]
+    assert found["meta"]["total"] < everyone, "a title word is not in everyone's profile"
 
 
 def test_ratings_are_paged_newest_first(client: FlaskClient) -> None:

@@ -36,9 +36,11 @@ class ServingConfig(BaseModel):
     # flask-limiter rule per client address (e.g. "600 per minute"); null switches rate limiting off.
     rate_limit: str | None = None
     # Under production settings (MOVIE_GENIE_ENV=production) these limit each client address, whatever
-    # `rate_limit` says: feedback writes (POST and DELETE together) and profile creation (POST /api/users).
+    # `rate_limit` says: feedback writes (POST and DELETE together), profile creation (POST /api/users) and
+    # signing in with a profile key (POST /api/sign-in: a person types a key a few times, a guesser many).
     write_rate_limit: str = "120 per minute"
     create_user_rate_limit: str = "10 per hour"
+    sign_in_rate_limit: str = "10 per minute"
     # The built web app (`npm run build` in web/), served at / by the same server.
     web_dist: Path = Path("web/dist")
     # Extra image hosts allowed by the Content-Security-Policy (TMDB posters).

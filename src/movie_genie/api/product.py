@@ -12,6 +12,9 @@
 - Models: every list says which model made it; a missing model falls back along FALLBACK.
 - The home page (`HomeService`): rows in a fixed priority, each saying what it is for; a film appears once on the
   page (the history row aside), in the highest row that wants it.
+- The genre row: the person's most distinctive genre (`UserView.top_genre`), the one over-represented most among
+  the films they liked against its share of everyone's ratings, not the genre of most of their likings (Drama for
+  almost everyone).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +31,7 @@ from sqlalchemy.orm import Session
 from movie_genie.api import schemas as s
 from movie_genie.data.liking import LIKED_MIN_RATING, is_disliked_rating
 from movie_genie.db import repository as repo
+from movie_genie.db import taste
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation
 
@@ -41,6 +45,41 @@ FALLBACK = ("hybrid", "two_tower", "ease", "popularity")
 ROW_SIZE = 12
 HISTORY_ROW_SIZE = 20
 NO_GENRE = "(no genres listed)"
+# The genre row's genre: liked films it takes at least, and how many pseudo-films at the catalogue's share smooth the
+# person's share (db/taste.py's smoothing), so that one or two films never decide a light user's genre.
+MIN_GENRE_LIKES = 2
+GENRE_PRIOR_FILMS = taste.PRIOR_FILMS
+
+
+@dataclass(frozen=True)
+class GenrePick:
+    """The genre of the genre row: `lift` is how much more of the person's likings carry it than everyone's ratings
+    do (smoothed); None when no genre stands out and it is simply the genre of most of their likings."""
+
+    genre: str
+    liked: int  # the person's liked films of the genre
+    lift: float | None
+
+
+def distinctive_genre(liked: Mapping[str, int], n_liked: int, shares: Mapping[str, float]) -> GenrePick | None:
+    """The genre over-represented most among `n_liked` liked films (`liked`: films per genre) against `shares`
+    (each genre's share of all ratings): lift = (liked in genre + PRIOR x share) / (n_liked + PRIOR) / share, at
+    least MIN_GENRE_LIKES films and above 1, ties to more films then the name. Without one, the genre of most liked
+    films (lift None); None when nothing is liked."""
+    if not liked:
+        return None
+    picks = []
+    for genre, count in liked.items():
+        share = shares.get(genre, 0.0)
+        if count < MIN_GENRE_LIKES or share <= 0.0:
+            continue
+        lift = (count + GENRE_PRIOR_FILMS * share) / (n_liked + GENRE_PRIOR_FILMS) / share
+        if lift > 1.0:
+            picks.append(GenrePick(genre, count, round(lift, 3)))
+    if picks:
+        return min(picks, key=lambda p: (-(p.lift or 0.0), -p.liked, p.genre))
+    genre = min(liked, key=lambda g: (-liked[g], g))
+    return GenrePick(genre, liked[genre], None)
 
 
 def is_liking(mark: repo.Mark) -> bool:
@@ -122,12 +161,12 @@ class UserView:
                     break
         return kept
 
-    def top_genre(self, catalogue: Catalogue) -> str | None:
-        """The genre of most films the user liked (ties by name), or None without likings."""
-        counts = Counter(
-            g for m in self.liked if m in catalogue.movies for g in catalogue.movies[m].genres if g != NO_GENRE
-        )
-        return min(counts, key=lambda g: (-counts[g], g)) if counts else None
+    def top_genre(self, catalogue: Catalogue) -> GenrePick | None:
+        """The user's most distinctive genre among the films they liked (`distinctive_genre`), or None without
+        likings."""
+        films = [catalogue.movies[m] for m in self.liked if m in catalogue.movies]
+        counts = Counter(g for movie in films for g in set(movie.genres) if g != NO_GENRE)
+        return distinctive_genre(counts, len(films), catalogue.genre_shares)
 
 
 class HomeService:
@@ -222,9 +261,9 @@ class HomeService:
         )
 
     def _genre_row(self, view: UserView, claimed: set[int]) -> s.HomeRow:
-        """The most rated films of the genre the user likes most."""
-        genre = view.top_genre(self.catalogue)
-        if genre is None:
+        """The most rated films of the user's most distinctive genre."""
+        pick = view.top_genre(self.catalogue)
+        if pick is None:
             return s.HomeRow(
                 id="your-genres",
                 title="Your genre",
@@ -233,13 +272,23 @@ class HomeService:
                 requested_model="popularity",
                 items=[],
             )
+        genre = pick.genre
         ids = (m for m in self.catalogue.by_popularity if genre in self.catalogue.movies[m].genres)
         picked = view.keep(ids, ROW_SIZE, claimed)
         claimed.update(picked)
+        if pick.lift is None:
+            title = f"Most rated {genre}"
+            purpose = f"{genre} is the genre of most films you liked; these are its most rated films you have not seen."
+        else:
+            title = f"Most loved {genre}"
+            purpose = (
+                f"You like {genre} more than most people do ({pick.liked} films you liked): these are its most "
+                "rated films you have not seen."
+            )
         return s.HomeRow(
             id="your-genres",
-            title=f"Most rated {genre}",
-            purpose=f"{genre} is the genre of most films you liked; these are its most rated films you have not seen.",
+            title=title,
+            purpose=purpose,
             model="popularity",
             requested_model="popularity",
             items=[self._popular_item(m, genre) for m in picked],

@@ -29,6 +29,7 @@ MIN_COLD_START_LIKES = 3
 MAX_COLD_START_LIKES = 50
 MAX_SUGGESTIONS = 20
 MAX_IDEMPOTENCY_KEY = 255
+MAX_PROFILE_KEY = 200  # a profile secret is 43 characters; room for one pasted with some noise, no more
 IMPRESSION_ID_PATTERN = r"^[0-9a-f]{32}$"
 # Ids: at most MAX_ID (db/models.py: the 32-bit id columns); larger values can only be mistakes. The feedback kinds
 # (FeedbackKind) and browse orders (MovieSort) are the database layer's too.
@@ -147,12 +148,15 @@ class PageQuery(_Strict):
 
 
 class UsersQuery(PageQuery):
-    """Browse users, optionally filtered by an exact id, part of a name, or a taste word (a genre or tag)."""
+    """Browse users, optionally filtered by an exact id, or by words matched to names, occupations, distinctive
+    genres/tags and favourite films' titles."""
 
     q: str | None = Field(
         default=None,
         max_length=MAX_QUERY_CHARS,
-        description="a user id (matched exactly, first), part of a name, or a distinctive genre/tag such as 'horror'",
+        description="a user id (matched exactly), or words such as 'dark comedy' or 'nolan thriller': each word may "
+        "match a name, an occupation, a distinctive genre/tag or a favourite film's title; profiles matching more "
+        "words come first",
     )
 
 
@@ -276,6 +280,15 @@ class IdempotencyHeader(BaseModel):
         max_length=MAX_IDEMPOTENCY_KEY,
         pattern=r"^[!-~]+$",
         description="a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces",
+    )
+
+
+class SignInBody(_Strict):
+    """A profile key, as the browser that made the profile shows it."""
+
+    key: str = Field(
+        max_length=MAX_PROFILE_KEY,
+        description="the profile's secret (its key): what POST /api/users returned once, kept by the browser",
     )
 
 
@@ -524,6 +537,20 @@ class UserRating(BaseModel):
     rating: float
     at: datetime
     source: str = Field(description="'dataset' (a MovieLens rating) or 'app' (given here)")
+
+
+class SignedIn(BaseModel):
+    """The app profile a key belongs to: send the key as `Authorization: Bearer <key>` to act as it."""
+
+    user_id: int
+    display_name: str
+
+
+class DeletedUser(BaseModel):
+    """A profile deleted with everything it left: its marks, impressions and stored answers."""
+
+    user_id: int
+    deleted: bool = True
 
 
 class SimilarUser(BaseModel):
@@ -814,6 +841,28 @@ class SimilarUsersResponse(Envelope[SimilarUsers, Meta]):
 
 class UserResponse(Envelope[UserDetail, Meta]):
     """GET /api/users/{user_id}."""
+
+
+class DeletedUserResponse(Envelope[DeletedUser, Meta]):
+    """DELETE /api/users/{user_id}."""
+
+
+class SignInResponse(Envelope[SignedIn, Meta]):
+    """POST /api/sign-in."""
+
+
+# GET /api/users/{user_id}/ratings.csv: not JSON, so an OpenAPI response object rather than a model.
+RATINGS_CSV_RESPONSE: dict[str, Any] = {
+    "description": "the user's ratings as a MovieLens ratings.csv (header userId,movieId,rating,timestamp), sent as "
+    "a download",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+    "headers": {
+        "Content-Disposition": {
+            "description": 'attachment; filename="movie-genie-ratings-<user_id>.csv"',
+            "schema": {"type": "string"},
+        }
+    },
+}
 
 
 class NewUserResponse(Envelope[NewUser, Meta]):

@@ -125,10 +125,12 @@ def init_security(app: Flask, settings: Settings, config: ServingConfig) -> Limi
 # The write endpoints that production limits per client (view function names as the blueprints register them).
 FEEDBACK_WRITES = ("feedback.record_feedback", "feedback.remove_feedback")
 PROFILE_CREATION = "users.create_user"
+SIGN_IN = "sign_in.sign_in"
 
 
 def limit_writes(app: Flask, limiter: Limiter, settings: Settings, config: ServingConfig) -> None:
-    """Under production settings, limit feedback writes (one shared budget) and profile creation per client."""
+    """Under production settings, limit feedback writes (one shared budget), profile creation and signing in with
+    a profile key per client."""
     if not settings.production:
         return
     # The limiter's decorator checks the limit when the view runs (after the body size check, before the view).
@@ -137,3 +139,5 @@ def limit_writes(app: Flask, limiter: Limiter, settings: Settings, config: Servi
         app.view_functions[endpoint] = cast(Any, writes(app.view_functions[endpoint]))
     creation = limiter.limit(config.create_user_rate_limit)
     app.view_functions[PROFILE_CREATION] = cast(Any, creation(app.view_functions[PROFILE_CREATION]))
+    sign_in = limiter.limit(config.sign_in_rate_limit)
+    app.view_functions[SIGN_IN] = cast(Any, sign_in(app.view_functions[SIGN_IN]))

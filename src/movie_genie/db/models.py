@@ -145,6 +145,8 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("source IN ('movielens', 'app')", name="source_known"),
         Index("ix_users_source", "source"),
+        # Signing in with a profile key finds the profile by the key's hash (POST /api/sign-in).
+        Index("ix_users_secret_hash", "secret_hash"),
     )
 
 

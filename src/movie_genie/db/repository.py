@@ -42,7 +42,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from movie_genie.data.liking import LIKED_MIN_RATING, is_disliked_rating
-from movie_genie.db import taste
+from movie_genie.db import profiles, taste, user_search
 from movie_genie.db.engine import describe_url
 from movie_genie.db.errors import (
     DatabaseUnavailableError,
@@ -496,18 +496,17 @@ _USER_COLUMNS = (
 
 def list_users(session: Session, page: int = 1, per_page: int = 20, query: str | None = None) -> Page[UserSummary]:
     """Users matching `query`, with per-user stats and taste. A number matches that user id exactly (and the names
-    people gave app users), never every id containing its digits; a word matches a name, an occupation or a
-    distinctive genre/tag of the user's taste. The exact id comes first, then name matches, then taste matches
-    (users for whom the word is among the most distinctive first), then by id."""
+    people gave app users), never every id containing its digits; the exact id comes first. Words match names,
+    occupations, distinctive genres/tags and favourite films' titles, best match first (db/user_search.py: more
+    words matched, then a name match, then the most distinctive taste term, then id)."""
     _check_paging(page, per_page)
     stmt = select(*_USER_COLUMNS)
     order: list[Any] = [User.user_id]
     if query is not None and query.strip():
         q = " ".join(query.split())
-        pattern = "%" + _escape_like(q) + "%"
-        named = User.display_name.ilike(pattern, escape="\\")
         if q.isascii() and q.isdigit():  # not '³' or '①': str.isdigit accepts them, int() does not
             # MovieLens users are named "MovieLens user N": matching digits in names would match ids by substring.
+            named = User.display_name.ilike("%" + _escape_like(q) + "%", escape="\\")
             conditions: list[ColumnElement[bool]] = [(User.source == "app") & named]
             exact: ColumnElement[bool] = literal(False)
             if len(q) < 10 and MIN_ID <= int(q) <= MAX_ID:
@@ -516,11 +515,9 @@ def list_users(session: Session, page: int = 1, per_page: int = 20, query: str |
             stmt = stmt.where(or_(*conditions))
             order = [case((exact, 0), else_=1), User.user_id]
         else:
-            term = "%|" + pattern[1:-1].lower() + "%"  # a taste word: the start of a term between '|'
-            in_taste = User.taste_terms.like(term, escape="\\")
-            stmt = stmt.where(or_(named, User.occupation.ilike(pattern, escape="\\"), in_taste))
-            position = _position(session, User.taste_terms, "|" + q.lower())
-            order = [case((named, 0), else_=1), case((in_taste, position), else_=None).nulls_last(), User.user_id]
+            search = user_search.word_search(session.get_bind().dialect.name, q)
+            stmt = stmt.where(search.where)
+            order = search.order
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
     stats, profiles = _user_stats(session, rows), _profiles(session, rows)
@@ -545,13 +542,6 @@ def users_by_id(session: Session, user_ids: Sequence[int]) -> dict[int, UserSumm
 def _escape_like(text: str) -> str:
     """`text` with LIKE's wildcards escaped (escape character backslash)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _position(session: Session, column: Any, needle: str) -> ColumnElement[int]:
-    """Where `needle` starts in `column` (1-based, 0 if absent): strpos on PostgreSQL, instr elsewhere."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.strpos(column, needle)
-    return func.instr(column, needle)
 
 
 def user_ratings(session: Session, user_id: int, page: int = 1, per_page: int = 20) -> Page[HistoryItem]:
@@ -673,9 +663,9 @@ def create_user(
         raise InvalidInputError(f"at most {MAX_LIKED_MOVIES} liked movies, got {len(liked)}")
     _require_movies(session, liked)
     for attempt in range(_SIGN_UP_ATTEMPTS):
-        # Above every id so far (MovieLens ids included). Another worker may take the same id between our read and
-        # our insert: then the primary key refuses ours and we try the next one.
-        user_id = int(session.execute(select(func.coalesce(func.max(User.user_id), 0))).scalar_one()) + 1
+        # Above every id so far (MovieLens ids and deleted profiles' included). Another worker may take the same id
+        # between our read and our insert: then the primary key refuses ours and we try the next one.
+        user_id = profiles.next_user_id(session)
         try:
             now = utcnow()
             session.add(User(user_id=user_id, source="app", display_name=name, created_at=now, secret_hash=secret_hash))
@@ -932,19 +922,30 @@ def list_feedback(session: Session, user_id: int, limit: int = 100) -> list[Feed
 
 
 # Built once; SQLAlchemy caches its compiled form.
-_VERSION_QUERY = select(func.max(FeedbackEvent.__table__.c.id), func.count()).where(
-    FeedbackEvent.__table__.c.user_id == bindparam("user_id")
-)
+_VERSION_QUERY = select(
+    func.max(FeedbackEvent.__table__.c.id),
+    func.count(),
+    select(func.count())
+    .select_from(User.__table__)
+    .where(User.__table__.c.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+).where(FeedbackEvent.__table__.c.user_id == bindparam("user_id"))
+# The version of a user who does not exist (never made, or deleted): no answer is ever cached under it.
+NO_USER_VERSION = "none"
 
 
 def feedback_version(connection: Connection, user_id: int) -> str:
     """The id of the user's newest feedback event and their number of events ("0.0" when none): changes with
-    every write, a mark taken back (deleted) included, because ids are never reused.
+    every write, a mark taken back (deleted) included, because ids are never reused. A user who does not exist has
+    NO_USER_VERSION, so a deleted profile's cached answers (even those cached when it had no events) are never
+    served again: its requests miss the cache and answer 404.
 
-    One index range scan (feedback_events(user_id, id)) on a plain connection: the API runs this on every cached
-    request, so it skips the ORM session.
+    One index range scan (feedback_events(user_id, id)) and one primary key look-up on a plain connection: the API
+    runs this on every cached request, so it skips the ORM session.
     """
-    newest, count = connection.execute(_VERSION_QUERY, {"user_id": user_id}).one()
+    newest, count, exists_ = connection.execute(_VERSION_QUERY, {"user_id": user_id}).one()
+    if not exists_:
+        return NO_USER_VERSION
     return f"{int(newest or 0)}.{int(count or 0)}"
 
 

@@ -130,6 +130,30 @@ export interface paths {
         get: operations["read_user"];
         put?: never;
         post?: never;
+        /**
+         * Delete a profile made in the app and everything it left here; its owner only.
+         * @description Its ratings and marks, the lists it was shown and the stored answers of its requests go in one transaction.<br/>MovieLens profiles cannot be deleted (403). Afterwards the profile is 404, its key opens nothing and its id is<br/>never given to another profile. Model versions already retrained on its marks (`movie-genie retrain`) keep what<br/>they learned until the next retraining.
+         */
+        delete: operations["delete_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}/ratings.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the user's ratings as a MovieLens ratings.csv; a profile created in the app: its owner only.
+         * @description `text/csv` with the header `userId,movieId,rating,timestamp` and one line per film the user rated, by movie id,<br/>at its current rating (an app rating replaces the data set's, a cleared one is gone; timestamp in unix<br/>seconds), sent as the attachment `movie-genie-ratings-<user_id>.csv`.
+         */
+        get: operations["export_user_ratings"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -227,6 +251,26 @@ export interface paths {
         get: operations["read_user_movie"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find the profile made in the app that this key belongs to, to open it in another browser.
+         * @description The key is the profile's secret; the browser then sends it as `Authorization: Bearer <key>`. An unknown or empty<br/>key is a 401. Under production settings each client address may try a few keys a minute (429 beyond).
+         */
+        post: operations["sign_in"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1366,6 +1410,27 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
+         * DeletedUserResponse
+         * @description DELETE /api/users/{user_id}.
+         */
+        DeletedUserResponse: {
+            data: components["schemas"]["DeletedUser"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * DeletedUser
+         * @description A profile deleted with everything it left: its marks, impressions and stored answers.
+         */
+        DeletedUser: {
+            /** User Id */
+            user_id: number;
+            /**
+             * Deleted
+             * @default true
+             */
+            deleted: boolean;
+        };
+        /**
          * UserRatingsResponse
          * @description A page of the user's ratings.
          */
@@ -1611,6 +1676,35 @@ export interface components {
              * @default false
              */
             dismissed: boolean;
+        };
+        /**
+         * SignInResponse
+         * @description POST /api/sign-in.
+         */
+        SignInResponse: {
+            data: components["schemas"]["SignedIn"];
+            meta: components["schemas"]["Meta"];
+        };
+        /**
+         * SignedIn
+         * @description The app profile a key belongs to: send the key as `Authorization: Bearer <key>` to act as it.
+         */
+        SignedIn: {
+            /** User Id */
+            user_id: number;
+            /** Display Name */
+            display_name: string;
+        };
+        /**
+         * SignInBody
+         * @description A profile key, as the browser that made the profile shows it.
+         */
+        SignInBody: {
+            /**
+             * Key
+             * @description the profile's secret (its key): what POST /api/users returned once, kept by the browser
+             */
+            key: string;
         };
         /**
          * MoviesResponse
@@ -2383,7 +2477,7 @@ export interface operations {
                 /** @description 1-based page number */
                 page?: number;
                 page_size?: number;
-                /** @description a user id (matched exactly, first), part of a name, or a distinctive genre/tag such as 'horror' */
+                /** @description a user id (matched exactly), or words such as 'dark comedy' or 'nolan thriller': each word may match a name, an occupation, a distinctive genre/tag or a favourite film's title; profiles matching more words come first */
                 q?: string | null;
             };
             header?: never;
@@ -2552,6 +2646,189 @@ export interface operations {
             };
             /** @description Bad Request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description MovieLens or app user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedUserResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    export_user_ratings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description MovieLens or app user id */
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the user's ratings as a MovieLens ratings.csv (header userId,movieId,rating,timestamp), sent as a download */
+            200: {
+                headers: {
+                    /** @description attachment; filename="movie-genie-ratings-<user_id>.csv" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3010,6 +3287,75 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sign_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResponse"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

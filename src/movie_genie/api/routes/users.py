@@ -1,4 +1,5 @@
-"""Users: the picker's list, a profile, cold-start creation and a user's feedback."""
+"""Users: the picker's list, a profile, cold-start creation, a user's feedback, the ratings export and deleting a
+profile."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from movie_genie.api.idempotency import idempotent
 from movie_genie.api.ownership import OWNER_SECURITY, hand_over_secret, may_read, new_secret, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
+    RATINGS_CSV_RESPONSE,
     CreateUserBody,
+    DeletedUserResponse,
     ErrorResponse,
     FeedbackListQuery,
     FeedbackListResponse,
@@ -62,6 +65,46 @@ def read_user(path: UserPath) -> Response:
     if user.recent and not may_read(path.user_id):
         user = user.model_copy(update={"recent": [], "recent_genres": []})
     return respond(user)
+
+
+@bp.delete(
+    "/<int:user_id>",
+    responses={
+        200: DeletedUserResponse,
+        401: ErrorResponse,
+        403: ErrorResponse,
+        404: ErrorResponse,
+        503: ErrorResponse,
+    },
+    security=OWNER_SECURITY,
+)
+def delete_user(path: UserPath) -> Response:
+    """Delete a profile made in the app and everything it left here; its owner only.
+    Its ratings and marks, the lists it was shown and the stored answers of its requests go in one transaction.
+    MovieLens profiles cannot be deleted (403). Afterwards the profile is 404, its key opens nothing and its id is
+    never given to another profile. Model versions already retrained on its marks (`movie-genie retrain`) keep what
+    they learned until the next retraining."""
+    services().users.require_deletable(path.user_id)
+    require_owner(path.user_id)
+    return respond(services().delete_user(path.user_id))
+
+
+@bp.get(
+    "/<int:user_id>/ratings.csv",
+    responses={200: RATINGS_CSV_RESPONSE, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    security=OWNER_SECURITY,
+)
+def export_user_ratings(path: UserPath) -> Response:
+    """Download the user's ratings as a MovieLens ratings.csv; a profile created in the app: its owner only.
+    `text/csv` with the header `userId,movieId,rating,timestamp` and one line per film the user rated, by movie id,
+    at its current rating (an app rating replaces the data set's, a cleared one is gone; timestamp in unix
+    seconds), sent as the attachment `movie-genie-ratings-<user_id>.csv`."""
+    require_owner(path.user_id, read=True)
+    body = services().users.export_ratings(path.user_id)
+    response = Response(body, status=200, content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="movie-genie-ratings-{path.user_id}.csv"'
+    response.headers["Cache-Control"] = "private, no-store"  # a person's ratings: never kept by a shared cache
+    return response
 
 
 @bp.get(

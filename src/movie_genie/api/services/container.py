@@ -124,6 +124,13 @@ class Services:
         self.online.use_experiments(experiments)
         return changed
 
+    def delete_user(self, user_id: int) -> s.DeletedUser:
+        """Delete a profile made in the app: first this worker's queued impressions are written (so that the
+        deletion takes them too), then every row of the user goes in one transaction. An impression another worker
+        still holds is refused by the database when it is written (the user is gone) and dropped."""
+        self.online.impressions.settle()
+        return self.users.delete(user_id)
+
     def start_experiment(self, body: s.ExperimentBody) -> OnlineReport:
         """Add an experiment to serving.json and run it in this worker now (the others within reload_poll_s)."""
         if body.name in self.online.experiments:

@@ -1,21 +1,36 @@
-"""Users: the user list, profiles, their ratings, people with similar taste, and cold-start creation (a new user's
-likes stored as feedback, then recommendations from those likes at once)."""
+"""Users: the user list, profiles, their ratings (a page, or all of them as a MovieLens ratings.csv), people with
+similar taste, cold-start creation (a new user's likes stored as feedback, then recommendations from those likes at
+once), finding the profile a key belongs to, and deleting a profile made in the app."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any, Literal
 
 from movie_genie.api import schemas as s
-from movie_genie.api.errors import ResourceNotFoundError
+from movie_genie.api.errors import ApiError, ResourceNotFoundError
 from movie_genie.api.metrics import time_inference
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.api.services.rows import from_record
+from movie_genie.db import profiles
 from movie_genie.db import repository as repo
 from movie_genie.models.base import SimilarUser, SimilarUsers
 
 NEW_USER_NAME = "New viewer"
+# MovieLens' ratings.csv header (ml-latest, ml-25m, ...): the export reads back with any MovieLens reader.
+RATINGS_CSV_HEADER = ("userId", "movieId", "rating", "timestamp")
+
+
+class DataSetProfileError(ApiError):
+    """A MovieLens profile cannot be deleted (`db load` owns it): 403."""
+
+    status = 403
+    code = "data_set_profile"
+
+
 # A new user's first recommendations come from the best model that is loaded.
 COLD_START_MODELS = ("hybrid", "two_tower", "bert4rec", "ease", "popularity")
 
@@ -57,6 +72,45 @@ class UserService:
             if r.movie_id in self.catalogue.movies
         ]
         return items, result.total
+
+    def export_ratings(self, user_id: int) -> str:
+        """Every film the user rated at its current rating, as a MovieLens ratings.csv (by movie id; 404 for an
+        unknown id)."""
+        with self.db.session() as session:
+            rows = profiles.export_ratings(session, user_id)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(RATINGS_CSV_HEADER)
+        writer.writerows((r.user_id, r.movie_id, f"{r.rating:.1f}", r.timestamp) for r in rows)
+        return out.getvalue()
+
+    def require_deletable(self, user_id: int) -> None:
+        """404 for an unknown id, 403 for a MovieLens profile (only profiles made in the app can be deleted)."""
+        with self.db.session() as session:
+            owner = repo.user_owner(session, user_id)
+        if owner is None:
+            raise ResourceNotFoundError(f"user {user_id} does not exist: pick one from GET /api/users or create one")
+        if owner[0] != "app":
+            raise DataSetProfileError(
+                f"user {user_id} comes from the MovieLens data set, and those profiles cannot be deleted: only a "
+                "profile made in the app (Start as a new user) can be"
+            )
+
+    def delete(self, user_id: int) -> s.DeletedUser:
+        """Delete a profile made in the app and every row it left, in one transaction (404 unknown, 403 MovieLens).
+
+        Nothing else has to be forgotten: every cached answer about the user is keyed by their feedback version,
+        which becomes the version of a missing user, so no worker serves one again (api/services/__init__.py)."""
+        self.require_deletable(user_id)
+        with self.db.session() as session:
+            profiles.delete_app_user(session, user_id)
+        return s.DeletedUser(user_id=user_id, deleted=True)
+
+    def sign_in(self, secret_hash: str) -> s.SignedIn | None:
+        """The app profile whose secret hashes to `secret_hash`, or None."""
+        with self.db.session() as session:
+            found = profiles.find_by_secret_hash(session, secret_hash)
+        return None if found is None else s.SignedIn(user_id=found.user_id, display_name=found.display_name)
 
     def similar(self, user_id: int, k: int) -> s.SimilarUsers:
         """People with similar taste: the Two-Tower model's nearest user vectors to this user's history, else (not

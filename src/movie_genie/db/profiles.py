@@ -1,0 +1,212 @@
+"""A profile as its owner handles it: sign in with its key, export its ratings, delete it with everything it left.
+
+    user = find_by_secret_hash(session, hash_secret(key))     # None: no app profile has this key
+    rows = export_ratings(session, user_id)                   # MovieLens ratings.csv rows, by movie id
+    delete_app_user(session, user_id)                         # every row of the user, in one transaction
+
+Deleting is for profiles created in the app only: the data set's users are `db load`'s, and a reload would bring
+them back. The ids of deleted profiles are never given out again (`next_user_id`): a browser that still remembers
+one must find it gone, not someone else's profile.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any, cast
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from movie_genie.db.errors import InvalidInputError, UserNotFoundError
+from movie_genie.db.models import (
+    MAX_ID,
+    MIN_ID,
+    FeedbackEvent,
+    IdempotencyKey,
+    Impression,
+    ImpressionEvent,
+    LoadState,
+    Rating,
+    User,
+)
+
+# load_state key: the highest id of a deleted profile (new profiles get ids above it).
+DELETED_USER_ID_KEY = "deleted_user_id_max"
+
+# Bulk deletes: nothing of the user is loaded in the session, so there is nothing to synchronise.
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The app profile a key belongs to."""
+
+    user_id: int
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedRating:
+    """One line of a MovieLens ratings.csv: the user's current rating of a film and when it was given (unix s)."""
+
+    user_id: int
+    movie_id: int
+    rating: float
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedUser:
+    """What deleting a profile removed, by table."""
+
+    user_id: int
+    rows: dict[str, int]
+
+
+def find_by_secret_hash(session: Session, secret_hash: str) -> SignedIn | None:
+    """The app profile whose stored secret hash is `secret_hash` (one indexed look-up), or None."""
+    if not secret_hash:
+        return None
+    row = session.execute(
+        select(User.user_id, User.display_name)
+        .where(User.secret_hash == secret_hash, User.source == "app")
+        .order_by(User.user_id)
+        .limit(1)
+    ).first()
+    return None if row is None else SignedIn(int(row.user_id), str(row.display_name))
+
+
+def export_ratings(session: Session, user_id: int) -> list[ExportedRating]:
+    """Every film the user rated, at its current rating, by movie id: an app rating replaces the data set's rating
+    of the same film, a cleared app rating is gone (the data set's rating of that film, if any, counts again), as in
+    GET /api/users/{id}/ratings. UserNotFoundError for an unknown id."""
+    _require_user(session, user_id)
+    current: dict[int, tuple[float, int]] = {}
+    for movie_id, rating, timestamp in session.execute(
+        select(Rating.movie_id, Rating.rating, Rating.timestamp).where(Rating.user_id == user_id)
+    ):
+        current[int(movie_id)] = (float(rating), int(timestamp))
+    # One rating event per (user, film): a changed rating replaced the old one (repository.add_feedback).
+    for movie_id, value, created_at in session.execute(
+        select(FeedbackEvent.movie_id, FeedbackEvent.value, FeedbackEvent.created_at).where(
+            FeedbackEvent.user_id == user_id, FeedbackEvent.kind == "rating", FeedbackEvent.value.is_not(None)
+        )
+    ):
+        moment = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=UTC)
+        current[int(movie_id)] = (float(cast(float, value)), int(moment.timestamp()))
+    return [ExportedRating(user_id, m, r, ts) for m, (r, ts) in sorted(current.items())]
+
+
+def delete_app_user(session: Session, user_id: int) -> DeletedUser:
+    """Delete a profile created in the app and every row that belongs to it, in one transaction, then commit: its
+    impressions and what was attributed to them, its feedback, any data set ratings, the stored answers of its
+    Idempotency-Keys (they hold its profile and marks) and the users row. UserNotFoundError for an unknown id,
+    InvalidInputError for a data set profile (the API refuses those first, with a 403)."""
+    user = _require_user(session, user_id)
+    if user.source != "app":
+        raise InvalidInputError(f"user {user_id} comes from the data set, not the app: it cannot be deleted")
+    try:
+        rows: dict[str, int] = {}
+        impressions = select(Impression.id).where(Impression.user_id == user_id)
+        # Children first, explicitly: no reliance on ON DELETE CASCADE (a SQLite connection may have it off).
+        for name, statement in (
+            ("impression_events", delete(ImpressionEvent).where(ImpressionEvent.impression_id.in_(impressions))),
+            ("impressions", delete(Impression).where(Impression.user_id == user_id)),
+            ("feedback_events", delete(FeedbackEvent).where(FeedbackEvent.user_id == user_id)),
+            ("ratings", delete(Rating).where(Rating.user_id == user_id)),
+        ):
+            rows[name] = _count(session.execute(statement, execution_options=_NO_SYNC))
+        rows["idempotency_keys"] = _delete_stored_answers(session, user_id)
+        session.delete(user)
+        rows["users"] = 1
+        _raise_deleted_max(session, user_id)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return DeletedUser(user_id, rows)
+
+
+def next_user_id(session: Session) -> int:
+    """The id of the next profile: above every user's id and every deleted profile's (never reused)."""
+    highest = int(session.execute(select(func.coalesce(func.max(User.user_id), 0))).scalar_one())
+    deleted = session.execute(select(LoadState.value).where(LoadState.key == DELETED_USER_ID_KEY)).scalar()
+    return max(highest, int(deleted or 0)) + 1
+
+
+def user_rows(session: Session, user_id: int) -> dict[str, int]:
+    """How many rows of each table belong to the user (what a deletion must leave at zero)."""
+    impressions = select(Impression.id).where(Impression.user_id == user_id)
+    counts = {
+        "users": select(func.count()).select_from(User).where(User.user_id == user_id),
+        "ratings": select(func.count()).select_from(Rating).where(Rating.user_id == user_id),
+        "feedback_events": select(func.count()).select_from(FeedbackEvent).where(FeedbackEvent.user_id == user_id),
+        "impressions": select(func.count()).select_from(Impression).where(Impression.user_id == user_id),
+        "impression_events": select(func.count())
+        .select_from(ImpressionEvent)
+        .where(ImpressionEvent.impression_id.in_(impressions)),
+    }
+    found = {name: int(session.execute(query).scalar_one()) for name, query in counts.items()}
+    found["idempotency_keys"] = len(_stored_answers(session, user_id))
+    return found
+
+
+def _delete_stored_answers(session: Session, user_id: int) -> int:
+    keys = _stored_answers(session, user_id)
+    for scope, key in keys:
+        session.execute(
+            delete(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key),
+            execution_options=_NO_SYNC,
+        )
+    return len(keys)
+
+
+def _stored_answers(session: Session, user_id: int) -> list[tuple[str, str]]:
+    """(scope, key) of the stored Idempotency-Key answers that carry this user (a profile, a mark): the answers are
+    compact JSON, so a LIKE finds the candidates and parsing them confirms the id (user 1 is not user 12)."""
+    pattern = f'%"user_id":{int(user_id)}%'
+    candidates = session.execute(
+        select(IdempotencyKey.scope, IdempotencyKey.key, IdempotencyKey.response).where(
+            IdempotencyKey.response.like(pattern)
+        )
+    )
+    return [(scope, key) for scope, key, response in candidates if _mentions_user(response, user_id)]
+
+
+def _mentions_user(response: str | None, user_id: int) -> bool:
+    try:
+        body = json.loads(response or "")
+    except ValueError:
+        return False
+    stack: list[Any] = [body]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("user_id") == user_id:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _raise_deleted_max(session: Session, user_id: int) -> None:
+    """Remember the highest deleted id, so that no later profile gets it."""
+    row = session.get(LoadState, DELETED_USER_ID_KEY)
+    if row is None:
+        session.add(LoadState(key=DELETED_USER_ID_KEY, value=str(user_id)))
+    elif int(row.value or 0) < user_id:
+        row.value = str(user_id)
+
+
+def _require_user(session: Session, user_id: int) -> User:
+    user = session.get(User, int(user_id)) if MIN_ID <= int(user_id) <= MAX_ID else None
+    if user is None:
+        raise UserNotFoundError(f"user {user_id} does not exist: pick one from GET /api/users or create one")
+    return user
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
