@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from movie_genie.api.product import UserView, distinctive_genre
+from movie_genie.api.product import FALLBACK_NOTE, UserView, distinctive_genre
 from movie_genie.api.schemas import ModelName
 from movie_genie.api.services import Services
 from movie_genie.api.services.explanations import Explainer
@@ -300,7 +300,7 @@ def test_a_missing_model_falls_back_along_the_chain(app: Flask, client: FlaskCli
     home = _ok(client, "/api/users/25/home")
     row = home["rows"][0]
     assert (row["id"], row["model"], row["requested_model"]) == ("for-you", "two_tower", "hybrid")
-    assert "hybrid is not loaded" in row["purpose"] and row["items"]
+    assert FALLBACK_NOTE in row["purpose"] and row["items"]
 
 
 def test_home_of_an_unknown_user_is_404(client: FlaskClient) -> None:

@@ -8,7 +8,6 @@ web/test-results/screenshots/. The time to the first recommendation row is a ben
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import urllib.parse
@@ -17,28 +16,9 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-WEB = Path(__file__).resolve().parents[2] / "web"
-# Screenshots, timings and accessibility findings: test artefacts, git-ignored.
-RESULTS = WEB / "test-results"
-AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
+from tests.e2e.browser import CARD, api, axe, screenshot, write_result
+
 MODEL_ROWS = ("for-you", "up-next", "from-history", "because-liked")
-CARD = "[data-testid=movie-card]"
-
-
-def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot under web/test-results/screenshots/ and return its path."""
-    path = RESULTS / "screenshots" / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def write_result(name: str, payload: dict[str, Any]) -> Path:
-    """Write a JSON result under web/test-results/."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 def _row_ids(page: Page, row: str) -> list[int]:
@@ -49,7 +29,7 @@ def _row_ids(page: Page, row: str) -> list[int]:
 
 def _choose_user(page: Page, base: str, user_id: int) -> None:
     page.goto(f"{base}/users")
-    page.get_by_label("Find a user").fill(str(user_id))
+    page.get_by_label("Find a profile").fill(str(user_id))
     page.locator(f"[data-testid=user-option][data-user-id='{user_id}']").click()
     expect(page).to_have_url(f"{base}/")
 
@@ -59,21 +39,14 @@ def _wait_rows(page: Page) -> None:
         expect(page.locator(f"[data-testid=row-{row}] {CARD}").first).to_be_visible()
 
 
-def _axe(page: Page) -> list[dict[str, Any]]:
-    """axe-core's violations on the current page (injected over the DevTools protocol, so the CSP still holds)."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("axe.run(document, { resultTypes: ['violations'] })")
-    keep = ("id", "impact", "help")
-    return [{**{k: v[k] for k in keep}, "nodes": len(v["nodes"])} for v in result["violations"]]
-
-
 def test_pick_user_search_open_rate_and_rows_change(server: Any, new_page: Any) -> None:
     page = new_page(1440)
     _choose_user(page, server.base, 5)
     _wait_rows(page)
     # `make run` serves in local demo mode, and says so.
-    expect(page.get_by_test_id("demo-mode")).to_contain_text("anyone on this machine can rate as any MovieLens user")
+    expect(page.get_by_test_id("demo-mode")).to_have_attribute(
+        "title", re.compile("anyone on this machine can rate as any MovieLens user")
+    )
     # Each row says which model made it.
     expect(page.locator("[data-testid=row-for-you] [data-testid=row-model]")).to_have_text("Hybrid")
     expect(page.locator("[data-testid=row-up-next] [data-testid=row-model]")).to_have_text("SASRec")
@@ -126,7 +99,7 @@ def test_pick_user_search_open_rate_and_rows_change(server: Any, new_page: Any) 
 def test_new_user_onboarding(server: Any, new_page: Any) -> None:
     page = new_page(375, 812)
     page.goto(f"{server.base}/users")
-    page.get_by_role("link", name="Start as a new user").click()
+    page.get_by_role("link", name="Start your profile").click()
     tiles = page.get_by_test_id("pick-movie")
     expect(tiles.first).to_be_visible()
     submit = page.get_by_role("button", name="Get my recommendations")
@@ -138,7 +111,7 @@ def test_new_user_onboarding(server: Any, new_page: Any) -> None:
     submit.click()
     expect(page).to_have_url(f"{server.base}/")
     expect(page.locator(f"[data-testid=row-for-you] {CARD}").first).to_be_visible()
-    expect(page.get_by_test_id("current-user")).to_contain_text("User")
+    expect(page.get_by_test_id("current-user")).not_to_contain_text("Choose a profile")
     screenshot(page, "home-new-user-375")
     # The new profile's secret (kept by the browser) is what lets it rate.
     page.goto(f"{server.base}/movies/2")
@@ -210,33 +183,27 @@ def test_accessibility_has_no_critical_violations(server: Any, new_page: Any) ->
     page = new_page(1440)
     _choose_user(page, server.base, 5)
     _wait_rows(page)
-    findings: dict[str, list[dict[str, Any]]] = {"home": _axe(page)}
+    findings: dict[str, list[dict[str, Any]]] = {"home": axe(page)}
     page.goto(f"{server.base}/search?q=robots")
     expect(page.locator(f"[data-testid=search-results] {CARD}").first).to_be_visible()
-    findings["search"] = _axe(page)
+    findings["search"] = axe(page)
     page.locator(f"[data-testid=search-results] {CARD} a").first.click()
     expect(page.get_by_test_id("movie-title")).to_be_visible()
-    findings["movie"] = _axe(page)
+    findings["movie"] = axe(page)
     page.goto(f"{server.base}/models")
     expect(page.get_by_test_id("metrics-table")).to_be_visible()
-    findings["models"] = _axe(page)
+    findings["models"] = axe(page)
     page.goto(f"{server.base}/users")
     expect(page.get_by_test_id("user-option").first).to_be_visible()
-    findings["users"] = _axe(page)
+    findings["users"] = axe(page)
     write_result("axe", findings)
     critical = {name: [v for v in found if v["impact"] == "critical"] for name, found in findings.items()}
     assert not any(critical.values()), f"critical accessibility violations: {critical}"
 
 
-def _api(server: Any, path: str) -> Any:
-    status, _, body = server.get(path)
-    assert status == 200, f"GET {path}: {status} {body}"
-    return body["data"]
-
-
 def _film_of_title(server: Any, title: str) -> int:
     """The id of the film with exactly this title (title suggestions, then an exact match)."""
-    found = _api(server, "/api/search/suggest?" + urllib.parse.urlencode({"q": title, "k": 20}))
+    found = api(server, "/api/search/suggest?" + urllib.parse.urlencode({"q": title, "k": 20}))
     ids = [s["movie_id"] for s in found if s["title"] == title]
     assert ids, f"no film titled {title!r}"
     return int(ids[0])
@@ -251,7 +218,7 @@ def test_home_of_20_random_users_shows_none_of_their_films_no_bad_reason_no_dupl
     assert status == 200
     ids = [u["user_id"] for u in first["data"]]
     for number in range(2, -(-first["meta"]["total"] // 100) + 1):
-        ids += [u["user_id"] for u in _api(server, f"/api/users?page_size=100&page={number}")]
+        ids += [u["user_id"] for u in api(server, f"/api/users?page_size=100&page={number}")]
     users = random.Random(20).sample(ids, min(20, len(ids)))
     page = new_page(1440)
     page.goto(f"{server.base}/users")
@@ -270,14 +237,14 @@ def test_home_of_20_random_users_shows_none_of_their_films_no_bad_reason_no_dupl
         movie_ids = [card["id"] for card in shown]
         found["duplicates"] += [f"user {user_id}: film {m}" for m in set(movie_ids) if movie_ids.count(m) > 1]
         for card in shown:
-            mark = _api(server, f"/api/users/{user_id}/movies/{card['id']}")
+            mark = api(server, f"/api/users/{user_id}/movies/{card['id']}")
             if mark["rating"] is not None or mark["liked"] or mark["disliked"] or mark["watched"] or mark["dismissed"]:
                 found["rated_cards"].append(f"user {user_id}: film {card['id']} ({mark})")
             reason = card["reason"] or ""
             if reason.startswith("Because you"):
                 reasons_seen += 1
                 title = reason.split(" ", 3)[3]  # "Because you liked <title>"
-                cited = _api(server, f"/api/users/{user_id}/movies/{_film_of_title(server, title)}")
+                cited = api(server, f"/api/users/{user_id}/movies/{_film_of_title(server, title)}")
                 if cited["disliked"] or (cited["rating"] is not None and cited["rating"] <= 2):
                     found["negative_reasons"].append(f"user {user_id}: {reason!r} ({cited})")
     write_result("home_rules", {"users": users, "cards": cards_seen, "reasons_naming_a_film": reasons_seen, **found})
@@ -310,8 +277,8 @@ def test_backend_down_banner(own_server: Any, new_page: Any) -> None:
 def test_a_new_profile_that_rates_horror_1_star_sees_no_horror_in_its_top_picks(server: Any, new_page: Any) -> None:
     """Likes three animated films, then rates the five most rated horror films 1★: in Chromium, the top-picks row
     holds no horror film and the taste line does not say Horror stands out (desktop and phone)."""
-    animated = [m["movie_id"] for m in _api(server, "/api/movies?genre=Animation&page_size=20")]
-    horror = [m["movie_id"] for m in _api(server, "/api/movies?genre=Horror&page_size=5")]
+    animated = [m["movie_id"] for m in api(server, "/api/movies?genre=Animation&page_size=20")]
+    horror = [m["movie_id"] for m in api(server, "/api/movies?genre=Horror&page_size=5")]
     family = [m for m in animated if m not in horror][:3]
     status, _, created = server.post("/api/users", {"liked_movie_ids": family, "display_name": "Family fan"})
     assert status == 201, created
@@ -322,7 +289,7 @@ def test_a_new_profile_that_rates_horror_1_star_sees_no_horror_in_its_top_picks(
             "/api/feedback", {"user_id": user_id, "movie_id": movie_id, "kind": "rating", "value": 1.0}, owner
         )
         assert status == 201, body
-    horror_films = {m["movie_id"] for m in _api(server, "/api/movies?genre=Horror&page_size=100")}
+    horror_films = {m["movie_id"] for m in api(server, "/api/movies?genre=Horror&page_size=100")}
     for width in (1440, 390):
         page = new_page(width)
         page.goto(f"{server.base}/users")

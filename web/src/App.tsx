@@ -15,6 +15,7 @@ const screens = {
   search: () => import("./pages/SearchPage"),
   movie: () => import("./pages/MovieDetails"),
   models: () => import("./pages/Dashboard"),
+  about: () => import("./pages/About"),
 };
 const UserPicker = lazy(screens.users);
 const UserProfile = lazy(screens.profile);
@@ -22,6 +23,7 @@ const Onboarding = lazy(screens.onboarding);
 const SearchPage = lazy(screens.search);
 const MovieDetails = lazy(screens.movie);
 const Dashboard = lazy(screens.models);
+const About = lazy(screens.about);
 
 function usePrefetchScreens(): void {
   useEffect(() => {
@@ -48,6 +50,7 @@ export function App() {
         <Route path="search" element={<RouteBoundary><SearchPage /></RouteBoundary>} />
         <Route path="movies/:movieId" element={<RouteBoundary><MovieDetails /></RouteBoundary>} />
         <Route path="models" element={<RouteBoundary><Dashboard /></RouteBoundary>} />
+        <Route path="about" element={<RouteBoundary><About /></RouteBoundary>} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>

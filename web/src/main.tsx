@@ -7,6 +7,7 @@ import { BrowserRouter } from "react-router";
 
 import { ApiError, errorMessage, isBackendDown } from "./api/errors";
 import { App } from "./App";
+import { ToastProvider } from "./components/Toasts";
 import { markBackendDown, markBackendUp } from "./lib/backendStatus";
 import { SessionProvider } from "./lib/session";
 
@@ -36,9 +37,11 @@ createRoot(root).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
       <SessionProvider>
-        <BrowserRouter>
-          <App />
-        </BrowserRouter>
+        <ToastProvider>
+          <BrowserRouter>
+            <App />
+          </BrowserRouter>
+        </ToastProvider>
       </SessionProvider>
     </QueryClientProvider>
   </StrictMode>,

@@ -218,7 +218,7 @@ class HomeService:
         return s.HomeRow(
             id=row_id,
             title=title,
-            purpose=self._purpose(model) if model == first else f"{self._purpose(model)} ({first} is not loaded)",
+            purpose=self._purpose(model) if model == first else f"{self._purpose(model)} ({FALLBACK_NOTE})",
             model=model,
             requested_model=first,
             items=[self._item(r) for r in picked],
@@ -231,7 +231,10 @@ class HomeService:
             return PURPOSES[model]
         weights = hybrid.learned().get("weights") or {}
         blended = [LABELS.get(name, name) for name, weight in sorted(weights.items(), key=lambda kv: -kv[1]) if weight]
-        return f"Your strongest matches: {_listing(blended)} blended, with weights tuned on validation data."
+        return (
+            f"Your strongest matches: the picks of {_listing(blended)} together, each trusted as far as it guessed "
+            "well in testing."
+        )
 
     def _because_liked(self, view: UserView, claimed: set[int]) -> s.HomeRow:
         """Films like the user's most recent liking: Two-Tower neighbours, else text-embedding neighbours."""
@@ -249,11 +252,11 @@ class HomeService:
         want = ROW_SIZE + len(claimed) + len(view.excluded)
         model, recs = self.movies.neighbours(seed, want)
         picked = _pick(view, recs, claimed)
-        how = "who watched what (Two-Tower item vectors)" if model == "two_tower" else "plot and themes (MiniLM)"
+        how = "the people who watched both" if model == "two_tower" else "what they are about"
         return s.HomeRow(
             id="because-liked",
             title=self.catalogue.words(reasons.because_you_liked(seed)),
-            purpose=f"Films closest to {seed_title}, your most recent liking, by {how}.",
+            purpose=f"Films closest to {seed_title}, your most recent liking, judged by {how}.",
             model=model,
             requested_model="two_tower",
             # The row's title names the film; each card says how it is close to it.
@@ -355,13 +358,15 @@ LABELS = {
     "popularity": "popularity",
 }
 
+# Said after a row's purpose when its own model is not running and the next model of the chain made it.
+FALLBACK_NOTE = "this row's usual model is not running"
+
 # What each model's row is for, in the words a person reads under the row title.
 PURPOSES: dict[str, str] = {
-    "hybrid": "Your strongest matches: several models blended, with weights tuned on validation data.",
-    "sasrec": "What viewers usually watch next after the films you watched most recently (SASRec reads your "
-    "history in order, left to right).",
-    "bert4rec": "Films that fit the whole of your history, read in both directions at once (BERT4Rec).",
-    "two_tower": "Films whose Two-Tower vectors are closest to your taste vector.",
-    "ease": "Films that co-occur with yours across all viewers (EASE).",
+    "hybrid": "Your strongest matches: the picks of several models together, each trusted as far as it guessed well.",
+    "sasrec": "What people usually watch next after the films you watched most recently.",
+    "bert4rec": "Films that fit the whole of your history, old favourites and new.",
+    "two_tower": "Films closest to your taste on a map of who watches what.",
+    "ease": "Films often rated by the same people as yours.",
     "popularity": "The most rated films you have not seen yet.",
 }

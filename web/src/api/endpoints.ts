@@ -207,3 +207,19 @@ export async function fetchMetricsText(signal?: AbortSignal): Promise<string> {
   if (!response.ok) throw new Error(`The metrics endpoint answered HTTP ${response.status}.`);
   return response.text();
 }
+
+/** GET /api/users/{id}/ratings.csv: the user's ratings in MovieLens's ratings.csv layout (owner only). */
+export async function downloadRatings(userId: number): Promise<Blob> {
+  const params = { path: { user_id: userId } };
+  return envelope(client.GET("/api/users/{user_id}/ratings.csv", { params, parseAs: "blob" }));
+}
+
+/** DELETE /api/users/{id}: the profile and every row of its data (app profiles, owner only). */
+export async function deleteUser(userId: number): Promise<void> {
+  await envelope(client.DELETE("/api/users/{user_id}", { params: { path: { user_id: userId } } }));
+}
+
+/** POST /api/sign-in: which profile a key belongs to (the key then goes with every request, as onboarding's). */
+export async function signIn(key: string): Promise<{ user_id: number; display_name: string }> {
+  return (await envelope(client.POST("/api/sign-in", { body: { key } }))).data;
+}

@@ -28,9 +28,14 @@ export function isBackendDown(error: unknown): boolean {
   return error instanceof BackendUnavailableError;
 }
 
-/** A one-line message for any error a query can throw. */
+/** A one-line message for any error a query can throw, in the person's terms: the server's own sentence (it says
+ * what was wrong and what to do); status codes and error codes stay in the browser's console and the server log. */
 export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) return `${error.message} (${error.code}, HTTP ${error.status})`;
+  if (error instanceof ApiError) {
+    if (error.status === 429) return "Too many requests at once. Wait a few seconds and try again.";
+    if (error.status >= 500) return "Something went wrong on the server. Try again in a moment.";
+    return error.message;
+  }
   if (error instanceof Error) return error.message;
   return String(error);
 }

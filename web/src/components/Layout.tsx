@@ -7,7 +7,7 @@ import { useTheme } from "../lib/theme";
 import { BackendBanner } from "./BackendBanner";
 
 const navClass = ({ isActive }: { isActive: boolean }) =>
-  `rounded-md px-2.5 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-violet-600 ${
+  `inline-flex min-h-11 items-center rounded-md px-2.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-violet-600 ${
     isActive ? "bg-zinc-200 dark:bg-zinc-800" : "hover:bg-zinc-100 dark:hover:bg-zinc-900"
   }`;
 
@@ -34,13 +34,14 @@ export function Layout() {
         Skip to content
       </a>
       <BackendBanner />
-      <header className="sticky top-0 z-30 border-b border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
-        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3">
-          <Link to="/" className="flex items-center gap-2 rounded font-bold tracking-tight focus-visible:outline-2 focus-visible:outline-violet-600">
+      {/* Sticky only where there is height to spare: on a phone the header scrolls away with the page. */}
+      <header className="z-30 border-b sm:sticky sm:top-0 border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-1 px-4 py-2">
+          <Link to="/" className="flex min-h-11 items-center gap-2 rounded font-bold tracking-tight focus-visible:outline-2 focus-visible:outline-violet-600">
             <img src="/favicon.svg" alt="" width={24} height={24} />
             Movie Genie
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1">
+          <nav aria-label="Main" className="order-last flex w-full items-center gap-1 sm:order-none sm:w-auto">
             <NavLink to="/" end className={navClass}>
               Home
             </NavLink>
@@ -58,42 +59,48 @@ export function Layout() {
           </nav>
           <div className="ml-auto flex items-center gap-2">
             {access.data?.demo_mode ? (
-              <span
-                className="rounded-full border border-amber-300 bg-amber-50 px-2 py-0.5 text-xs text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200"
+              <Link
+                to="/about#film-details"
+                className="hidden rounded-full border border-amber-300 bg-amber-50 px-2 py-0.5 text-xs text-amber-900 md:inline dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200"
                 title={access.data.notice ?? undefined}
                 data-testid="demo-mode"
               >
-                {access.data.notice}
-              </span>
+                Demo mode
+              </Link>
             ) : null}
             <Link
               to="/users"
-              className="rounded-md border border-zinc-300 px-2.5 py-1.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
+              className="inline-flex min-h-11 max-w-48 items-center rounded-md border border-zinc-300 px-2.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
               data-testid="current-user"
             >
               {userId ? (
                 <>
-                  User {userId}
-                  <span className="hidden sm:inline"> · switch</span>
+                  <span className="truncate">{user.data?.display_name ?? `Profile ${userId}`}</span>
+                  <span className="hidden shrink-0 sm:inline">&nbsp;· switch</span>
                 </>
               ) : (
-                "Choose a user"
+                "Choose a profile"
               )}
             </Link>
             <button
               type="button"
               onClick={toggleTheme}
               aria-label={theme === "dark" ? "Switch to light mode" : "Switch to dark mode"}
-              className="rounded-md p-2 hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:hover:bg-zinc-900"
+              className="flex min-h-11 min-w-11 items-center justify-center rounded-md hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:hover:bg-zinc-900"
             >
               <span aria-hidden="true">{theme === "dark" ? "☀" : "☾"}</span>
             </button>
           </div>
         </div>
       </header>
-      <main id="main" className="mx-auto max-w-7xl px-4 py-6">
+      <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 focus:outline-none">
         <Outlet />
       </main>
+      <footer className="mx-auto max-w-7xl border-t border-zinc-200 px-4 py-6 text-sm text-zinc-600 dark:border-zinc-800 dark:text-zinc-400">
+        <Link to="/about" className="inline-flex min-h-11 items-center underline underline-offset-2">
+          About Movie Genie and your data
+        </Link>
+      </footer>
     </div>
   );
 }

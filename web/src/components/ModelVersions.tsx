@@ -3,6 +3,7 @@ import type { ModelInfo, ModelVersionInfo, OnlineReport, PairedDifference } from
 import { formatCI, pairedVerdict, signed, utcMinute } from "../lib/format";
 import { modelLabel } from "../lib/models";
 import { EmptyState } from "./EmptyState";
+import { ScrollRegion } from "./ScrollRegion";
 
 const BASE = "base";
 
@@ -28,7 +29,7 @@ export function PairedVerdict({ difference, against }: { difference: PairedDiffe
   return (
     <>
       {signed(difference.difference)}
-      <span className="block text-[10px] text-zinc-500">
+      <span className="block text-[10px] text-zinc-600 dark:text-zinc-400">
         [{signed(low)}, {signed(high)}] · {pairedVerdict(difference.ci, against ?? againstVersion(difference.against))}
       </span>
     </>
@@ -78,12 +79,12 @@ export function ModelVersions({ models, experiments }: { models: ModelInfo[]; ex
   const anyRetrained = models.some((m) => (m.versions ?? []).length > 0);
   return (
     <div className="space-y-3">
-      <div className="overflow-x-auto">
+      <ScrollRegion label="Model versions table">
         <table className="w-full text-left text-sm" data-testid="versions-table">
           <caption className="sr-only">
             Versions of each model: the one it serves, and its retrained versions with test NDCG@10
           </caption>
-          <thead className="whitespace-nowrap text-xs uppercase text-zinc-500">
+          <thead className="whitespace-nowrap text-xs uppercase text-zinc-600 dark:text-zinc-400">
             <tr>
               <th scope="col" className="py-2 pr-4">Model</th>
               <th scope="col" className="py-2 pr-4">Version</th>
@@ -108,7 +109,7 @@ export function ModelVersions({ models, experiments }: { models: ModelInfo[]; ex
                       {i === 0 ? (
                         <th scope="rowgroup" rowSpan={rows.length} className="py-2 pr-4 align-top font-medium">
                           {modelLabel(info.name)}
-                          <span className="block text-xs font-normal text-zinc-500" data-testid="serves">
+                          <span className="block text-xs font-normal text-zinc-600 dark:text-zinc-400" data-testid="serves">
                             {info.release === null ? (
                               "not loaded"
                             ) : (
@@ -126,7 +127,7 @@ export function ModelVersions({ models, experiments }: { models: ModelInfo[]; ex
                       <td className="py-1.5 pr-4 text-right tabular-nums">
                         {row.ndcg10 != null ? row.ndcg10.toFixed(4) : "—"}
                         {row.ci ? (
-                          <span className="block text-[10px] text-zinc-500">{formatCI(row.ci[0], row.ci[1], 4)}</span>
+                          <span className="block text-[10px] text-zinc-600 dark:text-zinc-400">{formatCI(row.ci[0], row.ci[1], 4)}</span>
                         ) : null}
                       </td>
                       <td className="py-1.5 pr-4 text-right tabular-nums" data-testid="vs-current">
@@ -149,9 +150,9 @@ export function ModelVersions({ models, experiments }: { models: ModelInfo[]; ex
             );
           })}
         </table>
-      </div>
+      </ScrollRegion>
       {anyRetrained ? (
-        <p className="max-w-prose text-xs text-zinc-500">
+        <p className="max-w-prose text-xs text-zinc-600 dark:text-zinc-400">
           Each retrained version is tested on its own split (the data with the app&apos;s feedback folded in), so
           compare it with the version it would replace by the paired difference (the same users, 95% bootstrap
           interval), not by NDCG@10 across rows. Serve one with <code className="font-mono">movie-genie models promote &lt;id&gt;</code>;{" "}

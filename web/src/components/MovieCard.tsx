@@ -1,4 +1,4 @@
-import { useId, useState } from "react";
+import { useId } from "react";
 import { Link } from "react-router";
 
 import type { MovieSummary } from "../api/types";
@@ -6,6 +6,7 @@ import { Poster } from "./Poster";
 
 interface MovieCardProps {
   movie: MovieSummary;
+  /** Why the film is shown ("Because you liked Heat"), under its title. */
   reason?: string | null;
   /** Extra line under the title (e.g. "you rated 4★"). */
   note?: string | null;
@@ -15,15 +16,19 @@ interface MovieCardProps {
   onOpen?: (() => void) | undefined;
 }
 
-/** A film as a poster with title and year, linking to its page; "Why?" reveals the model's reason. */
+/**
+ * A film as a poster with title, year and the reason it is shown, linking to its page. The link is the card's only
+ * tab stop (a home page has ~70 cards): the reason is read with it, and "Not interested" is a pointer shortcut here
+ * that keyboard users reach on the film's page, where every mark lives.
+ */
 export function MovieCard({ movie, reason, note, onDismiss, onOpen }: MovieCardProps) {
-  const [showReason, setShowReason] = useState(false);
-  const reasonId = useId();
+  const detailsId = useId();
   return (
-    <article className="group w-full" data-testid="movie-card" data-movie-id={movie.movie_id}>
+    <article className="group relative w-full" data-testid="movie-card" data-movie-id={movie.movie_id}>
       <Link
         to={`/movies/${movie.movie_id}`}
         onClick={onOpen}
+        aria-describedby={detailsId}
         className="block rounded-lg focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-600"
       >
         <div className="transition-transform group-hover:-translate-y-0.5">
@@ -31,38 +36,34 @@ export function MovieCard({ movie, reason, note, onDismiss, onOpen }: MovieCardP
         </div>
         <h3 className="mt-2 line-clamp-2 text-sm font-medium leading-snug">{movie.title}</h3>
       </Link>
-      <p className="text-xs text-zinc-600 dark:text-zinc-400">
-        {movie.year ?? "—"}
-        {movie.genres.length ? ` · ${movie.genres.slice(0, 2).join(", ")}` : ""}
-      </p>
-      {note ? <p className="text-xs text-violet-700 dark:text-violet-300">{note}</p> : null}
-      {reason ? (
-        <div className="mt-1">
-          <button
-            type="button"
-            aria-expanded={showReason}
-            aria-controls={reasonId}
-            onClick={() => {
-              setShowReason((v) => !v);
-            }}
-            className="rounded text-xs font-medium text-violet-700 underline-offset-2 hover:underline focus-visible:outline-2 focus-visible:outline-violet-600 dark:text-violet-300"
-          >
-            {showReason ? "Hide reason" : "Why?"}
-          </button>
-          <p id={reasonId} hidden={!showReason} className="mt-1 text-xs text-zinc-700 dark:text-zinc-300" data-testid="reason">
+      <div id={detailsId}>
+        <p className="text-xs text-zinc-600 dark:text-zinc-400">
+          {movie.year ?? "—"}
+          {movie.genres.length ? ` · ${movie.genres.slice(0, 2).join(", ")}` : ""}
+        </p>
+        {note ? <p className="text-xs text-violet-700 dark:text-violet-300">{note}</p> : null}
+        {reason ? (
+          <p className="mt-0.5 line-clamp-2 text-xs text-zinc-700 dark:text-zinc-300" data-testid="reason" title={reason}>
             {reason}
           </p>
-        </div>
-      ) : null}
+        ) : null}
+      </div>
       {onDismiss ? (
         <button
           type="button"
+          tabIndex={-1}
           onClick={onDismiss}
           aria-label={`Not interested in ${movie.title}`}
+          title="Not interested"
           data-testid="dismiss"
-          className="mt-1 block rounded text-xs text-zinc-500 underline-offset-2 hover:text-zinc-800 hover:underline focus-visible:outline-2 focus-visible:outline-violet-600 dark:hover:text-zinc-200"
+          className="absolute right-0 top-0 flex h-11 w-11 items-center justify-center rounded-tr-lg"
         >
-          Not interested
+          <span
+            aria-hidden="true"
+            className="flex h-6 w-6 items-center justify-center rounded-full bg-black/40 text-xs text-white transition-colors group-hover:bg-black/70 hover:bg-black"
+          >
+            ✕
+          </span>
         </button>
       ) : null}
     </article>

@@ -63,7 +63,7 @@ export function MovieRow({
           {source}
         </span>
         {isUpdating && !isPending ? (
-          <span className="text-xs text-zinc-500" role="status">
+          <span className="text-xs text-zinc-600 dark:text-zinc-400" role="status">
             Updating…
           </span>
         ) : null}

@@ -3,6 +3,7 @@ import type { Estimate, InterleavingReport, OnlineReport } from "../api/types";
 import { formatCI, percent, percentCI, points, pValue } from "../lib/format";
 import { variantLabel } from "../lib/models";
 import { EmptyState } from "./EmptyState";
+import { ScrollRegion } from "./ScrollRegion";
 
 const PILL = "inline-block rounded-full px-2 py-0.5 text-xs font-medium";
 const DESIGN_LABELS: Record<OnlineReport["design"], string> = {
@@ -18,19 +19,19 @@ function EstimateCell({ estimate, kind }: { estimate: Estimate; kind: "share" | 
   return (
     <td className="py-1.5 pr-4 text-right tabular-nums">
       {shown}
-      {interval ? <span className="block text-[10px] text-zinc-500">{interval}</span> : null}
+      {interval ? <span className="block text-[10px] text-zinc-600 dark:text-zinc-400">{interval}</span> : null}
     </td>
   );
 }
 
 function VariantTable({ report }: { report: OnlineReport }) {
   return (
-    <div className="overflow-x-auto">
+    <ScrollRegion label="Variants table">
       <table className="w-full text-left text-sm" data-testid="variant-table">
         <caption className="sr-only">
           {report.experiment}: what users did with each variant&apos;s lists, with 95% intervals
         </caption>
-        <thead className="text-xs uppercase text-zinc-500">
+        <thead className="text-xs uppercase text-zinc-600 dark:text-zinc-400">
           <tr>
             <th scope="col" className="py-2 pr-4">Variant</th>
             <th scope="col" className="py-2 pr-4 text-right">Impressions</th>
@@ -61,7 +62,7 @@ function VariantTable({ report }: { report: OnlineReport }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -92,10 +93,10 @@ function InterleavingCredit({ credit }: { credit: InterleavingReport }) {
     <dl className="flex flex-wrap gap-x-8 gap-y-2 text-sm" data-testid="interleaving">
       {figures.map((f) => (
         <div key={f.label} title={f.title}>
-          <dt className="text-xs text-zinc-500">{f.label}</dt>
+          <dt className="text-xs text-zinc-600 dark:text-zinc-400">{f.label}</dt>
           <dd className="tabular-nums">
             {f.value}
-            {f.interval ? <span className="block text-[10px] text-zinc-500">{f.interval}</span> : null}
+            {f.interval ? <span className="block text-[10px] text-zinc-600 dark:text-zinc-400">{f.interval}</span> : null}
           </dd>
         </div>
       ))}

@@ -41,12 +41,12 @@ export function Poster({ title, year, posterPath, size = "card" }: PosterProps) 
           role="img"
           aria-label={`Poster of ${title}`}
           data-testid="poster-placeholder"
-          className="flex h-full w-full flex-col justify-end p-3 text-white"
+          className={`flex h-full w-full flex-col justify-end overflow-hidden text-white ${size === "large" ? "p-4" : "p-2"}`}
           style={{
             backgroundImage: `linear-gradient(160deg, hsl(${hue} 65% 45%), hsl(${(hue + 50) % 360} 70% 22%))`,
           }}
         >
-          <span className={`line-clamp-4 font-semibold leading-tight break-words hyphens-auto drop-shadow ${size === "large" ? "text-2xl" : "text-sm"}`}>
+          <span className={`line-clamp-4 font-semibold leading-tight drop-shadow ${size === "large" ? "text-2xl" : "text-[13px]"}`}>
             {title}
           </span>
           {year ? <span className="text-xs opacity-80">{year}</span> : null}

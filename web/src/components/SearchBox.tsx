@@ -106,7 +106,7 @@ export function SearchBox({
           setOpen(false);
         }}
         onKeyDown={onKeyDown}
-        className="w-full rounded-lg border border-zinc-300 bg-white px-4 py-2.5 text-base shadow-sm placeholder:text-zinc-500 focus:border-violet-500 focus:outline-2 focus:outline-violet-500 dark:border-zinc-700 dark:bg-zinc-900"
+        className="w-full rounded-lg border border-zinc-300 bg-white px-4 py-2.5 text-base shadow-sm placeholder:text-zinc-600 dark:text-zinc-400 focus:border-violet-500 focus:outline-2 focus:outline-violet-500 dark:border-zinc-700 dark:bg-zinc-900"
       />
       <ul
         id={listId}
@@ -133,7 +133,7 @@ export function SearchBox({
             }`}
           >
             {option.label}
-            {option.detail ? <span className="ml-2 text-zinc-500">{option.detail}</span> : null}
+            {option.detail ? <span className="ml-2 text-zinc-600 dark:text-zinc-400">{option.detail}</span> : null}
           </li>
         ))}
       </ul>

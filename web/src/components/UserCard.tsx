@@ -70,15 +70,15 @@ export function UserCard({
           }}
           data-testid="user-option"
           data-user-id={user.user_id}
-          aria-label={`Watch as ${user.display_name}`}
-          className="rounded-md bg-violet-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700"
+          aria-label={`Use ${user.display_name}`}
+          className="inline-flex min-h-11 items-center rounded-md bg-violet-700 px-4 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700"
         >
-          {current ? "Watching" : "Watch as"}
+          {current ? "In use" : "Use"}
         </button>
         <Link
           to={`/users/${user.user_id}`}
           aria-label={`Profile of ${user.display_name}`}
-          className="rounded-md border border-zinc-300 px-3 py-1.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
+          className="inline-flex min-h-11 items-center rounded-md border border-zinc-300 px-4 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
         >
           Profile
         </Link>

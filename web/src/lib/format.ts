@@ -44,3 +44,8 @@ export function pairedVerdict(ci: readonly number[], against: string): string {
   const [low = 0, high = 0] = ci;
   return low > 0 ? `beats ${against}` : high < 0 ? `worse than ${against}` : `no clear difference from ${against}`;
 }
+
+/** A rating in stars as people write it: "4★", "3.5★". */
+export function formatStars(value: number): string {
+  return `${Number.isInteger(value) ? value.toFixed(0) : value.toFixed(1)}★`;
+}

@@ -11,6 +11,8 @@ interface Session {
   secret: string | null;
   /** Switch profile; `secret` is given once, by onboarding, and kept beside the id for this profile. */
   setUserId: (userId: number | null, secret?: string) => void;
+  /** Forget a deleted profile: its secret leaves this browser, and it stops being the current profile. */
+  forget: (userId: number) => void;
 }
 
 const STORAGE_KEY = "movie-genie.user";
@@ -65,7 +67,21 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       /* storage disabled: keep the in-memory value */
     }
   }, []);
-  const value = useMemo(() => ({ userId, secret, setUserId }), [userId, secret, setUserId]);
+  const forget = useCallback(
+    (gone: number) => {
+      const key = String(gone);
+      const rest = Object.fromEntries(Object.entries(readSecrets()).filter(([id]) => id !== key));
+      Reflect.deleteProperty(memorySecrets, key);
+      try {
+        window.localStorage.setItem(SECRETS_KEY, JSON.stringify(rest));
+      } catch {
+        /* storage disabled: the in-memory copy is gone */
+      }
+      setUserId(null);
+    },
+    [setUserId],
+  );
+  const value = useMemo(() => ({ userId, secret, setUserId, forget }), [userId, secret, setUserId, forget]);
   return <SessionContext value={value}>{children}</SessionContext>;
 }
 
@@ -89,7 +105,7 @@ export function useCanRate(user: Pick<UserDetail, "user_id" | "source"> | undefi
     allowed: false,
     reason:
       user.source === "movielens"
-        ? "MovieLens profiles are read-only on this server (demo mode is off): start your own profile to rate films."
-        : "Only the browser that created this profile can rate as it.",
+        ? "Profiles from the MovieLens data set cannot be changed on this server. Start your own profile to rate films."
+        : "To rate as this profile here, use its key: copy it from the profile page in the browser where you made it, then choose “Use my profile key” when choosing a profile.",
   };
 }

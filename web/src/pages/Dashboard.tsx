@@ -10,9 +10,11 @@ import { ModelVersions, PairedVerdict, ReloadWarning } from "../components/Model
 import { OnlineExperiments } from "../components/OnlineExperiments";
 import { Skeleton } from "../components/Skeleton";
 import { formatCI } from "../lib/format";
-import { modelLabel } from "../lib/models";
+import { MODEL_SUMMARIES, modelLabel } from "../lib/models";
 import { histogramQuantile, latencyHistogramNames, parseHistograms } from "../lib/prometheus";
 import { METRIC_LABELS, type MetricName, type ModelFigures, readModelFigures } from "../lib/report";
+import { usePageTitle } from "../lib/usePageTitle";
+import { ScrollRegion } from "../components/ScrollRegion";
 
 function LiveLatency() {
   const metrics = useQuery({
@@ -36,10 +38,11 @@ function LiveLatency() {
   if (!rows.length) return <EmptyState title="No requests timed yet">Use the app and this table fills in.</EmptyState>;
   const ms = (s: number | null) => (s === null ? "—" : `${(s * 1000).toFixed(1)} ms`);
   return (
-    <div className="overflow-x-auto">
+    <div>
+      <ScrollRegion label="Latency table">
       <table className="w-full text-left text-sm" data-testid="latency-table">
         <caption className="sr-only">Request latency by endpoint, from this server process</caption>
-        <thead className="text-xs uppercase text-zinc-500">
+        <thead className="text-xs uppercase text-zinc-600 dark:text-zinc-400">
           <tr>
             <th scope="col" className="py-2 pr-4">Endpoint</th>
             <th scope="col" className="py-2 pr-4 text-right">Requests</th>
@@ -60,7 +63,8 @@ function LiveLatency() {
           ))}
         </tbody>
       </table>
-      <p className="mt-2 text-xs text-zinc-500">Estimated from the Prometheus histograms at /metrics; refreshes every 5 s.</p>
+      </ScrollRegion>
+      <p className="mt-2 text-xs text-zinc-600 dark:text-zinc-400">Estimated from the Prometheus histograms at /metrics; refreshes every 5 s.</p>
     </div>
   );
 }
@@ -68,53 +72,103 @@ function LiveLatency() {
 /** The evaluation report (metrics with 95% intervals, training curves), model versions, online experiments and live
  * serving latency. */
 export default function Dashboard() {
+  usePageTitle("Models");
   const models = useModels();
   const protocol = models.data?.report?.protocol ?? null;
   return (
     <div className="space-y-10">
       <div>
         <h1 className="text-2xl font-bold tracking-tight">Models</h1>
-        {protocol ? (
-          <p className="mt-2 max-w-prose text-sm text-zinc-600 dark:text-zinc-400" data-testid="protocol">
-            {protocol}
-          </p>
-        ) : null}
+        <p className="mt-2 max-w-prose text-sm text-zinc-700 dark:text-zinc-300">
+          Movie Genie has several ways of finding films for you, and every row of your home page says which one made
+          it. Each was tested the same way: it saw everyone&apos;s ratings except their latest, and had to suggest the
+          film they rated next.
+        </p>
       </div>
-      {models.data?.reload_error ? <ReloadWarning error={models.data.reload_error} /> : null}
       {models.isPending ? (
         <Skeleton className="h-64 w-full" />
       ) : models.error ? (
         isBackendDown(models.error) ? null : (
-          <ErrorNote message={`The report could not be loaded: ${errorMessage(models.error)}`} />
+          <ErrorNote message={`The models could not be described: ${errorMessage(models.error)}`} />
         )
       ) : (
-        <>
-          <ReportView models={models.data.models} />
-          <section aria-labelledby="versions-heading" className="space-y-3">
-            <h2 id="versions-heading" className="text-lg font-semibold">
-              Model versions
-            </h2>
-            <ModelVersions models={models.data.models} experiments={models.data.experiments ?? []} />
-          </section>
-          <section aria-labelledby="experiments-heading" className="space-y-3">
-            <h2 id="experiments-heading" className="text-lg font-semibold">
-              Online experiments
-            </h2>
-            <p className="max-w-prose text-sm text-zinc-600 dark:text-zinc-400">
-              What people did with the lists an experiment served them: click-through, MRR of the first click and
-              ratings after an impression, each with its 95% interval, and the decision once the horizon is reached.
-            </p>
-            <OnlineExperiments experiments={models.data.experiments ?? []} />
-          </section>
-        </>
+        <ModelGuide models={models.data.models} />
       )}
-      <section aria-labelledby="latency-heading" className="space-y-3">
-        <h2 id="latency-heading" className="text-lg font-semibold">
-          Live latency
-        </h2>
-        <LiveLatency />
-      </section>
+      {/* For engineers: the report's figures with intervals, versions, experiments and latency, one click away. */}
+      <details className="rounded-lg border border-zinc-200 p-4 dark:border-zinc-800" data-testid="model-numbers">
+        <summary className="min-h-11 cursor-pointer content-center font-medium">
+          The numbers: test metrics, model versions, experiments and speed
+        </summary>
+        <div className="mt-4 space-y-10">
+          {protocol ? (
+            <p className="max-w-prose text-sm text-zinc-600 dark:text-zinc-400" data-testid="protocol">
+              {protocol}
+            </p>
+          ) : null}
+          {models.data?.reload_error ? <ReloadWarning error={models.data.reload_error} /> : null}
+          {models.data ? (
+            <>
+              <ReportView models={models.data.models} />
+              <section aria-labelledby="versions-heading" className="space-y-3">
+                <h2 id="versions-heading" className="text-lg font-semibold">
+                  Model versions
+                </h2>
+                <ModelVersions models={models.data.models} experiments={models.data.experiments ?? []} />
+              </section>
+              <section aria-labelledby="experiments-heading" className="space-y-3">
+                <h2 id="experiments-heading" className="text-lg font-semibold">
+                  Online experiments
+                </h2>
+                <p className="max-w-prose text-sm text-zinc-600 dark:text-zinc-400">
+                  What people did with the lists an experiment served them: click-through, MRR of the first click and
+                  ratings after an impression, each with its 95% interval, and the decision once the horizon is
+                  reached.
+                </p>
+                <OnlineExperiments experiments={models.data.experiments ?? []} />
+              </section>
+            </>
+          ) : null}
+          <section aria-labelledby="latency-heading" className="space-y-3">
+            <h2 id="latency-heading" className="text-lg font-semibold">
+              Live latency
+            </h2>
+            <LiveLatency />
+          </section>
+        </div>
+      </details>
     </div>
+  );
+}
+
+/** Each model in a sentence, with the one figure a film fan can read: how often the film a person went on to love
+ * was among its ten suggestions. The tables below are the same figures with their intervals. */
+function ModelGuide({ models }: { models: ModelInfo[] }) {
+  return (
+    <section aria-labelledby="guide-heading" className="space-y-3">
+      <h2 id="guide-heading" className="text-lg font-semibold">
+        How each model recommends
+      </h2>
+      <ul className="grid gap-3 md:grid-cols-2 lg:grid-cols-3" data-testid="model-guide">
+        {models.map((info) => {
+          const liked = info.evaluation?.test.liked_hr10 ?? null;
+          return (
+            <li key={info.name} className="rounded-lg border border-zinc-200 p-3 dark:border-zinc-800">
+              <h3 className="font-medium">{modelLabel(info.name)}</h3>
+              {MODEL_SUMMARIES[info.name] ? (
+                <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{MODEL_SUMMARIES[info.name]}</p>
+              ) : null}
+              {liked !== null ? (
+                <p className="mt-2 text-sm" data-testid="liked-share">
+                  Out of 100 people, it had the next film they loved among its 10 suggestions for{" "}
+                  <span className="font-semibold tabular-nums">{Math.round(liked * 100)}</span>.
+                </p>
+              ) : null}
+              {!info.loaded ? <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">Not running on this server.</p> : null}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
   );
 }
 
@@ -139,10 +193,10 @@ function ReportView({ models }: { models: ModelInfo[] }) {
             Run <code>make pipeline</code> (or <code>movie-genie evaluate</code>) to write the report.
           </EmptyState>
         ) : null}
-        <div className="overflow-x-auto">
+        <ScrollRegion label="Test metrics table">
           <table className="w-full text-left text-sm" data-testid="metrics-table">
             <caption className="sr-only">Metrics by model with 95% bootstrap intervals</caption>
-            <thead className="text-xs uppercase text-zinc-500">
+            <thead className="text-xs uppercase text-zinc-600 dark:text-zinc-400">
               <tr>
                 <th scope="col" className="py-2 pr-4">Model</th>
                 <th scope="col" className="py-2 pr-4">Version</th>
@@ -170,7 +224,7 @@ function ReportView({ models }: { models: ModelInfo[] }) {
                     return (
                       <td key={n} className="py-2 pr-4 text-right tabular-nums">
                         {v ? v.value.toFixed(4) : "—"}
-                        {v ? <span className="block text-[10px] text-zinc-500">{formatCI(v.low, v.high)}</span> : null}
+                        {v ? <span className="block text-[10px] text-zinc-600 dark:text-zinc-400">{formatCI(v.low, v.high)}</span> : null}
                       </td>
                     );
                   })}
@@ -181,7 +235,7 @@ function ReportView({ models }: { models: ModelInfo[] }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       </section>
       {charted.length ? (
         <section aria-labelledby="bars-heading" className="space-y-3">

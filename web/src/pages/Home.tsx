@@ -2,13 +2,15 @@ import { useState } from "react";
 import { Link, Navigate } from "react-router";
 
 import { errorMessage, isBackendDown } from "../api/errors";
-import { recordClick, useHome, useSendFeedback, useUser } from "../api/queries";
+import { recordClick, useHome, useUser } from "../api/queries";
 import type { HomeRow, ShownHomeRow } from "../api/types";
 import { ErrorNote } from "../components/EmptyState";
 import { MovieRow } from "../components/MovieRow";
 import { ReadOnlyNote } from "../components/ReadOnlyNote";
 import { Skeleton } from "../components/Skeleton";
+import { useMark } from "../lib/marks";
 import { modelLabel } from "../lib/models";
+import { usePageTitle } from "../lib/usePageTitle";
 import { useCanRate, useSession } from "../lib/session";
 import { countOf, tasteLine } from "../lib/users";
 
@@ -42,7 +44,8 @@ export function Home() {
   const { userId } = useSession();
   const user = useUser(userId);
   const home = useHome(userId);
-  const send = useSendFeedback();
+  const { mark, send } = useMark();
+  usePageTitle("Home");
   const canRate = useCanRate(user.data);
   // Dismissed here: hidden at once, before the refetched page (which leaves them out) arrives.
   const [dismissed, setDismissed] = useState<ReadonlySet<number>>(new Set());
@@ -56,20 +59,21 @@ export function Home() {
       : (movieId: number) => {
           recordClick(impression, movieId);
         };
+  const showAgain = (movieId: number) => {
+    setDismissed((before) => {
+      const after = new Set(before);
+      after.delete(movieId);
+      return after;
+    });
+  };
   const dismiss = (row: ShownHomeRow) => (movieId: number) => {
+    const title = row.items.find((item) => item.movie.movie_id === movieId)?.movie.title ?? "This film";
     setDismissed((before) => new Set(before).add(movieId));
-    send.mutate(
-      { user_id: userId, movie_id: movieId, kind: "dismiss", value: null, impression_id: row.impression_id },
-      {
-        onError: () => {
-          setDismissed((before) => {
-            const after = new Set(before);
-            after.delete(movieId);
-            return after;
-          });
-        },
-      },
-    );
+    // Undone, or not saved (the error shows above the rows): the card comes back.
+    const restore = () => {
+      showAgain(movieId);
+    };
+    mark({ userId, movieId, title, kind: "dismiss", impressionId: row.impression_id }, { onUndone: restore, onError: restore });
   };
 
   return (
@@ -92,7 +96,7 @@ export function Home() {
             </Link>{" "}
             ·{" "}
             <Link to="/users" className="underline underline-offset-2">
-              switch user
+              switch profile
             </Link>
           </p>
         ) : null}

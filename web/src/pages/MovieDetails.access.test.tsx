@@ -33,7 +33,7 @@ describe("MovieDetails: who may rate", () => {
 
   it("outside demo mode, a MovieLens profile is browsable but its rating buttons say why they are disabled", async () => {
     renderHeat(3, "movielens", false);
-    expect(await screen.findByTestId("read-only-profile")).toHaveTextContent("demo mode is off");
+    expect(await screen.findByTestId("read-only-profile")).toHaveTextContent("cannot be changed on this server");
     expect(screen.getByRole("button", { name: "Like" })).toBeDisabled();
     expect(screen.getByRole("link", { name: "Start your own profile" })).toHaveAttribute("href", "/onboarding");
   });

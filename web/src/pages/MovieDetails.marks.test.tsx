@@ -29,7 +29,7 @@ describe("MovieDetails marks", () => {
 
   it("shows the user's own data set rating of any film, however old", async () => {
     renderHeat({ movie_id: 6, rating: 2.5, rating_source: "dataset" });
-    expect(await screen.findByText("2.5 / 5")).toBeInTheDocument();
+    expect(await screen.findByText("2.5★ of 5")).toBeInTheDocument();
     expect(screen.queryByText("Not rated")).not.toBeInTheDocument();
   });
 

@@ -54,8 +54,8 @@ describe("MovieDetails", () => {
   it("says how to add plot summaries when the catalogue has none", async () => {
     renderMovie(TOY_STORY, NO_METADATA);
     const notice = await screen.findByRole("complementary", { name: "Missing film details" });
-    expect(notice).toHaveTextContent("Films show their title, year, genres, viewer tags and ratings only.");
-    expect(notice).toHaveTextContent("TMDB_API_KEY");
+    expect(notice).toHaveTextContent("This page shows the film's genres, viewers' tags and ratings.");
+    expect(notice).not.toHaveTextContent("TMDB_API_KEY");
   });
 
   it("shows the overview, and neither notice nor chips, for an enriched film without tags", async () => {

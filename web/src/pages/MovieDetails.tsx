@@ -1,7 +1,7 @@
 import { Link, useParams } from "react-router";
 
 import { ApiError, errorMessage, isBackendDown } from "../api/errors";
-import { recordClick, useMovie, useMovieMark, useSendFeedback, useSimilar, useUser } from "../api/queries";
+import { recordClick, useMovie, useMovieMark, useSimilar, useUser } from "../api/queries";
 import type { FeedbackKind, SimilarKind } from "../api/types";
 import { ErrorNote } from "../components/EmptyState";
 import { MetadataNotice } from "../components/MetadataNotice";
@@ -10,7 +10,9 @@ import { Poster } from "../components/Poster";
 import { ReadOnlyNote } from "../components/ReadOnlyNote";
 import { Skeleton } from "../components/Skeleton";
 import { StarRating } from "../components/StarRating";
+import { useMark } from "../lib/marks";
 import { modelLabel } from "../lib/models";
+import { usePageTitle } from "../lib/usePageTitle";
 import { useCanRate, useSession } from "../lib/session";
 import { NotFound } from "./NotFound";
 
@@ -38,7 +40,7 @@ function Facts({ label, values }: { label: string; values: string[] | null | und
   if (!values?.length) return null;
   return (
     <div>
-      <dt className="text-xs font-semibold uppercase tracking-wide text-zinc-500">{label}</dt>
+      <dt className="text-xs font-semibold uppercase tracking-wide text-zinc-600 dark:text-zinc-400">{label}</dt>
       <dd className="text-sm">{values.join(", ")}</dd>
     </div>
   );
@@ -49,7 +51,7 @@ function TagChips({ tags }: { tags: string[] }) {
   if (!tags.length) return null;
   return (
     <section aria-labelledby="tags-heading">
-      <h2 id="tags-heading" className="text-xs font-semibold uppercase tracking-wide text-zinc-500">
+      <h2 id="tags-heading" className="text-xs font-semibold uppercase tracking-wide text-zinc-600 dark:text-zinc-400">
         Tagged by viewers
       </h2>
       <ul className="mt-1.5 flex flex-wrap gap-1.5" data-testid="movie-tags">
@@ -73,7 +75,8 @@ export default function MovieDetails() {
   const movieId = Number(useParams().movieId);
   const { userId } = useSession();
   const movie = useMovie(movieId);
-  const send = useSendFeedback();
+  const { mark: sendMark, send } = useMark();
+  usePageTitle(movie.data ? `${movie.data.title}${movie.data.year ? ` (${movie.data.year})` : ""}` : null);
   // MovieLens profiles are read-only outside the server's demo mode; app profiles need this browser's secret.
   const canRate = useCanRate(useUser(userId).data);
   const locked = send.isPending || !canRate.allowed;
@@ -124,7 +127,7 @@ export default function MovieDetails() {
   };
   const setMark = (kind: FeedbackKind, value?: number, remove = false) => {
     if (userId === null) return;
-    send.mutate({ user_id: userId, movie_id: movieId, kind, value: value ?? null, remove });
+    sendMark({ userId, movieId, title: m.title, kind, value: value ?? null, remove, before: mark.data });
   };
   // Each mark toggles: pressed again, it is taken back.
   const markButton = (kind: "like" | "dislike" | "watched" | "dismiss", label: string, pressed: boolean) => (
@@ -196,6 +199,9 @@ export default function MovieDetails() {
                   disabled={locked}
                   onRate={(value) => {
                     setMark("rating", value);
+                  }}
+                  onClear={() => {
+                    setMark("rating", undefined, true);
                   }}
                 />
                 <div className="flex flex-wrap gap-2" role="group" aria-label="Mark this film">

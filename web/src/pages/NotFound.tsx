@@ -1,7 +1,9 @@
 import { Link } from "react-router";
+import { usePageTitle } from "../lib/usePageTitle";
 
 /** The 404 page for any path the app does not know. */
 export function NotFound({ what = "page" }: { what?: string }) {
+  usePageTitle(`This ${what} does not exist`);
   return (
     <div className="mx-auto max-w-md py-16 text-center" data-testid="not-found">
       <p className="text-5xl font-bold text-violet-600">404</p>

@@ -9,6 +9,7 @@ import { Poster } from "../components/Poster";
 import { CardRowSkeleton } from "../components/Skeleton";
 import { useDebouncedValue } from "../lib/useDebouncedValue";
 import { useSession } from "../lib/session";
+import { usePageTitle } from "../lib/usePageTitle";
 
 export const MIN_LIKED = 3;
 
@@ -34,6 +35,7 @@ function PickTile({ movie, picked, onToggle }: { movie: MovieSummary; picked: bo
 
 /** New user: pick at least three films you like, from popular films or a search; recommendations follow at once. */
 export default function Onboarding() {
+  usePageTitle("Start your profile");
   const [picked, setPicked] = useState<Map<number, MovieSummary>>(new Map());
   const [query, setQuery] = useState("");
   const debounced = useDebouncedValue(query.trim(), 300);
@@ -69,13 +71,13 @@ export default function Onboarding() {
   return (
     <div className="space-y-6">
       <div>
-        <h1 className="text-2xl font-bold tracking-tight">Start as a new user</h1>
+        <h1 className="text-2xl font-bold tracking-tight">Start your profile</h1>
         <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-          Pick at least {MIN_LIKED} films you like. The models need no training for you: they read your picks as a
-          history and recommend at once.
+          Pick at least {MIN_LIKED} films you love and your first recommendations appear at once. Rate more films
+          later and they get better.
         </p>
       </div>
-      <div className="sticky top-16 z-10 flex flex-wrap items-center gap-3 rounded-lg border border-zinc-200 bg-white/95 p-3 dark:border-zinc-800 dark:bg-zinc-950/95">
+      <div className="sticky top-0 z-10 sm:top-16 flex flex-wrap items-center gap-3 rounded-lg border border-zinc-200 bg-white/95 p-3 dark:border-zinc-800 dark:bg-zinc-950/95">
         <p className="flex-1 text-sm" aria-live="polite" data-testid="picked-count">
           {picked.size} picked{missing > 0 ? ` · ${missing} more to go` : " · ready"}
         </p>
@@ -83,13 +85,13 @@ export default function Onboarding() {
           type="button"
           disabled={missing > 0 || create.isPending}
           onClick={submit}
-          className="rounded-md bg-violet-700 px-4 py-2 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700 disabled:cursor-not-allowed disabled:opacity-50"
+          className="min-h-11 rounded-md bg-violet-700 px-4 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700 disabled:cursor-not-allowed disabled:opacity-50"
         >
           {create.isPending ? "Creating…" : "Get my recommendations"}
         </button>
         {create.error && !isBackendDown(create.error) ? (
           <div className="w-full">
-            <ErrorNote message={`Could not create the user: ${errorMessage(create.error)}`} />
+            <ErrorNote message={`Your profile could not be created: ${errorMessage(create.error)}`} />
           </div>
         ) : null}
       </div>
@@ -103,7 +105,7 @@ export default function Onboarding() {
                   toggle(movie);
                 }}
                 aria-label={`Remove ${movie.title}`}
-                className="rounded-full bg-violet-100 px-3 py-1 text-xs text-violet-900 hover:bg-violet-200 dark:bg-violet-900/60 dark:text-violet-100"
+                className="min-h-11 rounded-full bg-violet-100 px-3 text-xs text-violet-900 hover:bg-violet-200 dark:bg-violet-900/60 dark:text-violet-100"
               >
                 {movie.title} ✕
               </button>

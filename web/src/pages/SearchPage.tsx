@@ -11,12 +11,13 @@ import { SearchBox } from "../components/SearchBox";
 import { Skeleton } from "../components/Skeleton";
 import { useSession } from "../lib/session";
 import { useDebouncedValue } from "../lib/useDebouncedValue";
+import { usePageTitle } from "../lib/usePageTitle";
 
 const MODES: { value: SearchMode; label: string; hint: string }[] = [
-  { value: "hybrid", label: "Hybrid", hint: "meaning and words together" },
-  { value: "semantic", label: "Semantic", hint: "by meaning: “films about lonely robots”" },
-  { value: "lexical", label: "Keywords", hint: "by the words in titles, overviews and keywords" },
-  { value: "title", label: "Title", hint: "by title, typo-tolerant" },
+  { value: "hybrid", label: "Best match", hint: "what it is about and the words you typed, together" },
+  { value: "semantic", label: "By meaning", hint: "what a film is about: “films about lonely robots”" },
+  { value: "lexical", label: "By words", hint: "the exact words in titles, plots and tags" },
+  { value: "title", label: "By title", hint: "the film's title, even misspelt" },
 ];
 
 function toMode(value: string | null): SearchMode {
@@ -55,6 +56,7 @@ export default function SearchPage() {
   const suggestions = useSuggestions(debounced);
   const { userId } = useSession();
   const results = useSearch({ q: debounced, mode, genre: genre || undefined, yearMin, yearMax, userId: userId ?? undefined });
+  usePageTitle(debounced ? `Search: ${debounced}` : "Search");
 
   // Keep the URL in step with what was typed (shareable, back button works) without a history entry per key.
   useEffect(() => {
@@ -137,7 +139,7 @@ export default function SearchPage() {
       />
       <div className="flex flex-wrap items-end gap-4">
         <fieldset>
-          <legend className="mb-1 text-sm font-medium">Mode</legend>
+          <legend className="mb-1 text-sm font-medium">Search by</legend>
           <div className="inline-flex rounded-lg border border-zinc-300 p-0.5 dark:border-zinc-700">
             {MODES.map((m) => (
               <label

@@ -54,14 +54,14 @@ describe("UserPicker", () => {
     const other = screen.getByRole("article", { name: "Ada" });
     expect(within(other).getByTestId("user-activity")).toHaveTextContent(/^1 rating · 2026 · created here$/);
     expect(within(other).getByText(/No genre stands out/)).toBeInTheDocument();
-    expect(screen.getByText("2 users")).toBeInTheDocument();
+    expect(screen.getByText("2 profiles")).toBeInTheDocument();
   });
 
   it("sends what is typed (an id, a name or a taste word) to the server and says what matched", async () => {
     const fetch = stubApi({ "/api/users": [NOIR] }, { "/api/users": { page: 1, page_size: 24, total: 1 } });
     renderAt(<UserPicker />, "/users");
-    await userEvent.type(screen.getByLabelText("Find a user by id, name or taste"), "noir");
-    expect(await screen.findByText("1 user matching “noir”")).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Find a profile by name, taste or number"), "noir");
+    expect(await screen.findByText("1 profile matching “noir”")).toBeInTheDocument();
     const queries = fetch.mock.calls.map(([request]) => new URL(request.url).searchParams.get("q"));
     expect(queries).toContain("noir");
   });

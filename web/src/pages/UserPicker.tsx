@@ -5,17 +5,20 @@ import { errorMessage, isBackendDown } from "../api/errors";
 import { useUsers } from "../api/queries";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
 import { Pager } from "../components/Pager";
+import { SignInWithKey } from "../components/SignInWithKey";
 import { Skeleton } from "../components/Skeleton";
 import { UserCard } from "../components/UserCard";
 import { useDebouncedValue } from "../lib/useDebouncedValue";
 import { useSession } from "../lib/session";
 import { countOf } from "../lib/users";
+import { usePageTitle } from "../lib/usePageTitle";
 
 const PER_PAGE = 24;
 
 /** Every user of the data set (and app users), searchable by id, name or taste, each described by what is
  * distinctive in their taste, their favourite films and their activity; picking one opens their home. */
 export default function UserPicker() {
+  usePageTitle("Choose a profile");
   const [query, setQuery] = useState("");
   const [page, setPage] = useState(1);
   const debounced = useDebouncedValue(query.trim(), 250);
@@ -38,16 +41,16 @@ export default function UserPicker() {
       <div className="flex flex-wrap items-end justify-between gap-4">
         <div>
           <h1 className="text-2xl font-bold tracking-tight">Who is watching?</h1>
-          <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-            Pick a MovieLens user by what stands out in their taste (against everyone else&apos;s) to see what the
-            models recommend for them, or start fresh.
+          <p className="mt-1 max-w-prose text-sm text-zinc-600 dark:text-zinc-400">
+            Start your own profile from a few films you love, or look around as one of the film fans of the MovieLens
+            data set, each described by what stands out in their taste.
           </p>
         </div>
         <Link
           to="/onboarding"
-          className="rounded-md bg-violet-700 px-4 py-2 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700"
+          className="inline-flex min-h-11 items-center rounded-md bg-violet-700 px-4 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700"
         >
-          Start as a new user
+          Start your profile
         </Link>
       </div>
       {missingUser !== undefined ? (
@@ -55,9 +58,10 @@ export default function UserPicker() {
           User {missingUser} no longer exists on this server (the database may have been rebuilt). Pick another one.
         </p>
       ) : null}
+      <SignInWithKey />
       <div className="max-w-md">
         <label htmlFor="user-search" className="mb-1 block text-sm font-medium">
-          Find a user by id, name or taste
+          Find a profile by name, taste or number
         </label>
         <input
           id="user-search"
@@ -67,7 +71,7 @@ export default function UserPicker() {
             setQuery(event.target.value);
             setPage(1);
           }}
-          placeholder="e.g. 42, horror, film-noir"
+          placeholder="e.g. dark comedy, film-noir, 42"
           className="w-full rounded-lg border border-zinc-300 bg-white px-3 py-2 dark:border-zinc-700 dark:bg-zinc-900"
         />
       </div>
@@ -82,11 +86,11 @@ export default function UserPicker() {
       ) : users.error ? (
         isBackendDown(users.error) ? null : <ErrorNote message={`Users could not be loaded: ${errorMessage(users.error)}`} />
       ) : users.data.items.length === 0 ? (
-        <EmptyState title="No user matches">Try another id, a name, or a genre or tag such as “horror”.</EmptyState>
+        <EmptyState title="No profile matches">Try another name, a genre or tag such as “horror”, or a number.</EmptyState>
       ) : (
         <>
           <p className="text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
-            {countOf(users.data.total, "user")}
+            {countOf(users.data.total, "profile")}
             {debounced ? ` matching “${debounced}”` : ""}
           </p>
           <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="user-list">

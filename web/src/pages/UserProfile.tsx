@@ -7,9 +7,11 @@ import type { UserDetail } from "../api/types";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
 import { Pager } from "../components/Pager";
 import { Skeleton } from "../components/Skeleton";
+import { ProfileKey } from "../components/ProfileKey";
 import { UserCard } from "../components/UserCard";
 import { modelLabel } from "../lib/models";
 import { useSession } from "../lib/session";
+import { usePageTitle } from "../lib/usePageTitle";
 import { activityLine, countOf, liftLabel } from "../lib/users";
 import { NotFound } from "./NotFound";
 
@@ -111,7 +113,7 @@ function Ratings({ userId }: { userId: number }) {
       ) : (
         <>
           <table className="w-full text-left text-sm" data-testid="profile-ratings">
-            <thead className="text-xs uppercase tracking-wide text-zinc-500">
+            <thead className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">
               <tr>
                 <th scope="col" className="py-1 pr-2 font-semibold">Film</th>
                 <th scope="col" className="py-1 pr-2 font-semibold">Their rating</th>
@@ -126,7 +128,7 @@ function Ratings({ userId }: { userId: number }) {
                     <Link to={`/movies/${item.movie.movie_id}`} className="hover:underline focus-visible:outline-2 focus-visible:outline-violet-600">
                       {item.movie.title}
                     </Link>
-                    {item.movie.year ? <span className="text-zinc-500"> ({item.movie.year})</span> : null}
+                    {item.movie.year ? <span className="text-zinc-600 dark:text-zinc-400"> ({item.movie.year})</span> : null}
                   </td>
                   <td className="py-1.5 pr-2 whitespace-nowrap" aria-label={`${item.rating} out of 5 stars`}>
                     <span aria-hidden="true" className="text-amber-500">★</span> {item.rating.toFixed(1)}
@@ -153,6 +155,7 @@ export default function UserProfile() {
   const userId = Number(useParams().userId);
   const valid = Number.isInteger(userId) && userId > 0;
   const user = useUser(valid ? userId : null);
+  usePageTitle(user.data ? `${user.data.display_name}'s profile` : null);
   const { userId: current, setUserId } = useSession();
   const navigate = useNavigate();
   const choose = (id: number) => {
@@ -185,8 +188,8 @@ export default function UserProfile() {
           </p>
         </div>
         {current === userId ? (
-          <Link to="/" className="rounded-md border border-zinc-300 px-4 py-2 text-sm hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-900">
-            Back to their recommendations
+          <Link to="/" className="inline-flex min-h-11 items-center rounded-md border border-zinc-300 px-4 text-sm hover:bg-zinc-100 dark:border-zinc-700 dark:hover:bg-zinc-900">
+            Back to my recommendations
           </Link>
         ) : (
           <button
@@ -194,12 +197,13 @@ export default function UserProfile() {
             onClick={() => {
               choose(userId);
             }}
-            className="rounded-md bg-violet-700 px-4 py-2 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700"
+            className="inline-flex min-h-11 items-center rounded-md bg-violet-700 px-4 text-sm font-medium text-white hover:bg-violet-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-violet-700"
           >
-            Watch as this user
+            Use this profile
           </button>
         )}
       </header>
+      {current === userId ? <ProfileKey userId={userId} name={profile.display_name} /> : null}
       <Taste user={profile} />
       {profile.favourites.length ? (
         <section aria-labelledby="favourites-heading" className={section}>

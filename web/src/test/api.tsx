@@ -5,6 +5,7 @@ import type { ReactNode } from "react";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { vi } from "vitest";
 
+import { ToastProvider } from "../components/Toasts";
 import { SessionProvider } from "../lib/session";
 
 /** GET /api/access as `make run` answers it: local demo mode, MovieLens profiles writable by anyone. */
@@ -38,11 +39,13 @@ export function renderAt(element: ReactNode, url: string, path = "*") {
   render(
     <QueryClientProvider client={client}>
       <SessionProvider>
-        <MemoryRouter initialEntries={[url]}>
-          <Routes>
-            <Route path={path} element={element} />
-          </Routes>
-        </MemoryRouter>
+        <ToastProvider>
+          <MemoryRouter initialEntries={[url]}>
+            <Routes>
+              <Route path={path} element={element} />
+            </Routes>
+          </MemoryRouter>
+        </ToastProvider>
       </SessionProvider>
     </QueryClientProvider>,
   );
