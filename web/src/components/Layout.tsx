@@ -70,7 +70,9 @@ export function Layout() {
             ) : null}
             <Link
               to="/users"
-              className="inline-flex min-h-11 max-w-48 items-center rounded-md border border-zinc-300 px-2.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
+              // On a phone the nav's Profile (and the home page's "switch profile") stand in for it, so the header
+              // keeps to two short rows.
+              className={`${userId ? "hidden sm:inline-flex" : "inline-flex"} min-h-11 max-w-64 items-center rounded-md border border-zinc-300 px-2.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900`}
               data-testid="current-user"
             >
               {userId ? (

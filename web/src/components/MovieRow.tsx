@@ -76,7 +76,7 @@ export function MovieRow({
       ) : !items || items.length === 0 ? (
         <EmptyState title="Nothing here yet">{empty}</EmptyState>
       ) : (
-        <ul className="-mx-4 flex snap-x gap-4 overflow-x-auto px-4 pb-2" data-testid="row-items">
+        <ul className="-mx-4 flex snap-x scroll-px-4 gap-4 overflow-x-auto px-4 pb-2" data-testid="row-items">
           {items.map((item) => (
             <li key={item.movie.movie_id} className="w-32 shrink-0 snap-start sm:w-40">
               <MovieCard

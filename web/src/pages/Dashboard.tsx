@@ -159,8 +159,8 @@ function ModelGuide({ models }: { models: ModelInfo[] }) {
               ) : null}
               {liked !== null ? (
                 <p className="mt-2 text-sm" data-testid="liked-share">
-                  Out of 100 people, it had the next film they loved among its 10 suggestions for{" "}
-                  <span className="font-semibold tabular-nums">{Math.round(liked * 100)}</span>.
+                  For <span className="font-semibold tabular-nums">{Math.round(liked * 100)} in 100</span> people, the
+                  next film they loved was among its 10 suggestions.
                 </p>
               ) : null}
               {!info.loaded ? <p className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">Not running on this server.</p> : null}
