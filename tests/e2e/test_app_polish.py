@@ -321,3 +321,21 @@ def test_phone_layout_fits_keeps_targets_44_px_and_nothing_under_a_sticky_bar(
         [box["x"] + 5, box["y"] + box["height"] / 2],
     )
     assert covering, "the onboarding bar is covered"
+
+
+def test_picker_ranks_profiles_by_match_and_the_genre_row_names_a_distinctive_genre(server: Any, new_page: Any) -> None:
+    page = new_page(1440)
+    page.goto(f"{server.base}/users")
+    page.get_by_label("Find a profile").fill("dark comedy")
+    cards = page.get_by_test_id("user-list").locator("article")
+    expect(page.get_by_text(re.compile(r"profiles? matching “dark comedy”"))).to_be_visible()
+    # The best match first: a profile whose taste holds both words, not the lowest id holding one.
+    expect(cards.first).to_contain_text("#dark comedy")
+    ids = [int(v) for v in page.get_by_test_id("user-option").evaluate_all("els => els.map(e => e.dataset.userId)")]
+    assert ids != sorted(ids), "profiles are listed by id, not by how well they match"
+    cards.first.get_by_role("button", name=re.compile("^Use ")).click()
+    genre_row = page.get_by_test_id("row-your-genres")
+    expect(genre_row.locator(CARD).first).to_be_visible()
+    title = genre_row.get_by_role("heading", level=2).inner_text()
+    assert title.startswith("Most loved ") and title != "Most loved Drama", title
+    expect(genre_row).to_contain_text("more than most people do")
