@@ -55,6 +55,12 @@ def test_favourites_are_the_highest_rated_ties_to_the_better_known() -> None:
     assert taste.favourites({1: 4.0, 2: 5.0, 3: 5.0, 4: 5.0}, {2: 10, 3: 50, 4: 50}) == [3, 4, 2]
 
 
+def test_a_film_rated_below_liked_is_never_a_favourite() -> None:
+    """A profile that rated one film 4.5★ and another 2★ has one favourite, not two (seen on a profile page)."""
+    assert taste.favourites({1: 4.5, 2: 2.0, 3: 3.5}, {1: 5, 2: 50, 3: 50}) == [1]
+    assert taste.favourites({2: 2.0}, {}) == []
+
+
 def test_stored_taste_equals_the_live_computation(session: Session) -> None:
     """What `db load` stores (vectorised) is exactly what the repository computes for users with feedback."""
     users = session.execute(select(*repo._USER_COLUMNS).where(User.source == "movielens")).all()

@@ -369,9 +369,9 @@ def _distinctive_traits(
 
 
 def _favourites(movies: pd.DataFrame, ratings: pd.DataFrame) -> dict[int, list[int]]:
-    """Each user's taste.FAVOURITES highest-rated films, ties to the better-known film, then the lower id (as
+    """Each user's taste.FAVOURITES highest-rated liked films, ties to the better-known film, then the lower id (as
     taste.favourites)."""
-    frame = ratings[["user_id", "movie_id", "rating"]].copy()
+    frame = ratings.loc[liked_mask(ratings["rating"]), ["user_id", "movie_id", "rating"]].copy()
     frame["popularity"] = frame["movie_id"].map(movies.set_index("movie_id")["rating_count"]).fillna(0)
     frame = frame.sort_values(
         ["user_id", "rating", "popularity", "movie_id"], ascending=[True, False, False, True], kind="stable"

@@ -1120,7 +1120,9 @@ def _live_profiles(session: Session, user_ids: list[int]) -> dict[int, TasteProf
             for t in set(tags):
                 tag_counts[t] += 1
         popularity = {m: labels.get(m, ([], [], 0))[2] for m in ratings[u]}
-        favourites = taste.favourites(ratings[u], popularity) or list(liked[u])[-taste.FAVOURITES :][::-1]
+        # The best-rated liked films, then (when fewer) the films marked liked, latest first.
+        rated = taste.favourites(ratings[u], popularity)
+        favourites = [*rated, *(m for m in reversed(liked[u]) if m not in rated)][: taste.FAVOURITES]
         profiles[u] = TasteProfile(
             taste.distinctive(len(bases[u]), genre_counts, tag_counts, pop),
             favourites,

@@ -132,6 +132,9 @@ def terms(traits: Iterable[Trait]) -> str:
 
 
 def favourites(ratings: Mapping[int, float], popularity: Mapping[int, int], limit: int = FAVOURITES) -> list[int]:
-    """The user's highest-rated films; ties go to the better-known film (more ratings), then the lower id."""
-    ranked = sorted(ratings.items(), key=lambda mr: (-mr[1], -popularity.get(mr[0], 0), mr[0]))
+    """The user's highest-rated films among those they liked (rated LIKED_MIN_RATING or more: a 2★ film is never a
+    favourite, however few films the user rated); ties go to the better-known film (more ratings), then the lower
+    id."""
+    loved = [(m, r) for m, r in ratings.items() if r >= LIKED_MIN_RATING]
+    ranked = sorted(loved, key=lambda mr: (-mr[1], -popularity.get(mr[0], 0), mr[0]))
     return [m for m, _ in ranked[:limit]]

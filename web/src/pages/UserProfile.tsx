@@ -21,11 +21,11 @@ const section = "space-y-3";
 const heading = "text-lg font-semibold tracking-tight";
 
 /** What stands out in the user's taste, each trait with how far above the average and on how many films. */
-function Taste({ user }: { user: UserDetail }) {
+function Taste({ user, own }: { user: UserDetail; own: boolean }) {
   return (
     <section aria-labelledby="taste-heading" className={section}>
       <h2 id="taste-heading" className={heading}>
-        What stands out in their taste
+        What stands out in {own ? "your" : "their"} taste
       </h2>
       {user.taste.length === 0 ? (
         <p className="text-sm text-zinc-600 dark:text-zinc-400">
@@ -37,7 +37,7 @@ function Taste({ user }: { user: UserDetail }) {
             <li key={`${trait.kind}:${trait.name}`} className="rounded-md border border-zinc-200 p-2 text-sm dark:border-zinc-800">
               <span className="font-medium">{trait.kind === "tag" ? `#${trait.name}` : trait.name}</span>{" "}
               <span className="text-zinc-600 dark:text-zinc-400">
-                · {liftLabel(trait)} · {countOf(trait.count, "film")} they liked
+                · {liftLabel(trait)} · {countOf(trait.count, "film")} {own ? "you" : "they"} liked
               </span>
             </li>
           ))}
@@ -95,14 +95,14 @@ function SimilarPeople({ userId, onChoose }: { userId: number; onChoose: (id: nu
 }
 
 /** Every film the user rated, newest first, a page at a time. */
-function Ratings({ userId }: { userId: number }) {
+function Ratings({ userId, own }: { userId: number; own: boolean }) {
   const [page, setPage] = useState(1);
   const ratings = useUserRatings(userId, page, PER_PAGE);
   const pages = ratings.data ? Math.max(1, Math.ceil(ratings.data.total / PER_PAGE)) : 1;
   return (
     <section aria-labelledby="ratings-heading" className={section}>
       <h2 id="ratings-heading" className={heading}>
-        Their ratings{ratings.data ? ` (${countOf(ratings.data.total, "film")})` : ""}
+        {own ? "Your" : "Their"} ratings{ratings.data ? ` (${countOf(ratings.data.total, "film")})` : ""}
       </h2>
       {ratings.isPending ? (
         <Skeleton className="h-64 w-full" />
@@ -116,7 +116,7 @@ function Ratings({ userId }: { userId: number }) {
             <thead className="text-xs uppercase tracking-wide text-zinc-600 dark:text-zinc-400">
               <tr>
                 <th scope="col" className="py-1 pr-2 font-semibold">Film</th>
-                <th scope="col" className="py-1 pr-2 font-semibold">Their rating</th>
+                <th scope="col" className="py-1 pr-2 font-semibold">{own ? "Your" : "Their"} rating</th>
                 <th scope="col" className="hidden py-1 pr-2 font-semibold sm:table-cell">Genres</th>
                 <th scope="col" className="py-1 font-semibold">Rated</th>
               </tr>
@@ -204,7 +204,7 @@ export default function UserProfile() {
         )}
       </header>
       {current === userId ? <ProfileKey userId={userId} name={profile.display_name} /> : null}
-      <Taste user={profile} />
+      <Taste user={profile} own={current === userId} />
       {profile.favourites.length ? (
         <section aria-labelledby="favourites-heading" className={section}>
           <h2 id="favourites-heading" className={heading}>
@@ -226,7 +226,7 @@ export default function UserProfile() {
         </section>
       ) : null}
       <SimilarPeople userId={userId} onChoose={choose} />
-      <Ratings userId={userId} />
+      <Ratings userId={userId} own={current === userId} />
     </div>
   );
 }
