@@ -182,7 +182,7 @@ def test_dashboard_and_not_found(server: Any, new_page: Any) -> None:
     page.evaluate("localStorage.setItem('movie-genie.user', '999999')")
     page.goto(f"{server.base}/")
     expect(page).to_have_url(f"{server.base}/users")
-    expect(page.get_by_role("status").filter(has_text="no longer exists")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="is no longer here")).to_be_visible()
 
 
 def _film_of_title(server: Any, title: str) -> int:

@@ -231,10 +231,7 @@ class HomeService:
             return PURPOSES[model]
         weights = hybrid.learned().get("weights") or {}
         blended = [LABELS.get(name, name) for name, weight in sorted(weights.items(), key=lambda kv: -kv[1]) if weight]
-        return (
-            f"Your strongest matches: the picks of {_listing(blended)} together, each trusted as far as it guessed "
-            "well in testing."
-        )
+        return f"Your strongest matches: the films {_listing(blended)} agree you will love most."
 
     def _because_liked(self, view: UserView, claimed: set[int]) -> s.HomeRow:
         """Films like the user's most recent liking: Two-Tower neighbours, else text-embedding neighbours."""
@@ -303,7 +300,7 @@ class HomeService:
         return s.HomeRow(
             id="popular",
             title="Popular with everyone",
-            purpose="The most rated films of the data set that you have not rated or marked yet.",
+            purpose="The films most people have rated, leaving out those you have rated or marked.",
             model="popularity",
             requested_model="popularity",
             items=[self._popular_item(m) for m in picked],
@@ -315,7 +312,7 @@ class HomeService:
         return s.HomeRow(
             id="recent",
             title="Your recent activity",
-            purpose="What you rated or marked most recently (the only row that shows films you know).",
+            purpose="What you rated or marked most recently.",
             model=None,
             requested_model=None,
             history=True,
@@ -363,7 +360,7 @@ FALLBACK_NOTE = "this row's usual model is not running"
 
 # What each model's row is for, in the words a person reads under the row title.
 PURPOSES: dict[str, str] = {
-    "hybrid": "Your strongest matches: the picks of several models together, each trusted as far as it guessed well.",
+    "hybrid": "Your strongest matches: the films several models agree you will love most.",
     "sasrec": "What people usually watch next after the films you watched most recently.",
     "bert4rec": "Films that fit the whole of your history, old favourites and new.",
     "two_tower": "Films closest to your taste on a map of who watches what.",

@@ -1,3 +1,4 @@
+import { useEffect } from "react";
 import { Link, Navigate, NavLink, Outlet, useLocation } from "react-router";
 
 import { ApiError } from "../api/errors";
@@ -19,6 +20,10 @@ export function Layout() {
   const user = useUser(userId);
   const access = useAccess();
   const { pathname } = useLocation();
+  // A new page starts at its top, not where the last one was scrolled to.
+  useEffect(() => {
+    window.scrollTo(0, 0);
+  }, [pathname]);
   // The stored user is gone (e.g. the database was rebuilt): every page sends them back to the picker, which
   // forgets the id and says why. The picker and onboarding work without a user.
   const userGone = userId !== null && user.error instanceof ApiError && user.error.status === 404;

@@ -19,11 +19,11 @@ describe("MetadataNotice", () => {
     stubApi({ "/api/catalogue": { movies: 9742, with_overview: 0, with_poster: 0 } });
     renderAt(<MetadataNotice where="search" />, "/search");
     const notice = await screen.findByRole("complementary", { name: "Missing film details" });
-    expect(notice).toHaveTextContent("No plot summaries or posters on this server yet.");
+    expect(notice).toHaveTextContent("this server has no plot summaries yet");
     expect(notice).toHaveTextContent("Search finds films by title, genre and viewers' tags");
     // Setup details are for whoever runs the server: on the About page, not in the film fan's way.
     expect(notice).not.toHaveTextContent("TMDB_API_KEY");
-    expect(screen.getByRole("link", { name: "How to add them" })).toHaveAttribute("href", "/about#film-details");
+    expect(screen.getByRole("link", { name: "About this server" })).toHaveAttribute("href", "/about#film-details");
   });
 
   it("stays hidden when the catalogue has descriptions", async () => {

@@ -2,19 +2,22 @@ import { Link } from "react-router";
 
 import { useCatalogue } from "../api/queries";
 
-const WHAT_IT_MEANS = {
-  search: "Search finds films by title, genre and viewers' tags, but not by what a film is about.",
-  details: "This page shows the film's genres, viewers' tags and ratings.",
-} as const;
-
 /**
- * A calm note where missing metadata matters (search, a film's page): says what is missing in plain words; how to
- * add it (an API key, a CSV) is for whoever runs the server, on the About page. Shown only when no film of the
- * catalogue has a plot summary; hidden while loading or if the question fails.
+ * Where missing metadata matters, a calm line in the film fan's words. On Search it says what search can and
+ * cannot do without plot summaries (how to add them is for whoever runs the server: the About page); on a film's
+ * page, only that there is no summary. Shown only when no film of the catalogue has one; hidden while loading or if
+ * the question fails.
  */
-export function MetadataNotice({ where }: { where: keyof typeof WHAT_IT_MEANS }) {
+export function MetadataNotice({ where }: { where: "search" | "details" }) {
   const catalogue = useCatalogue();
   if (!catalogue.data || catalogue.data.with_overview > 0) return null;
+  if (where === "details") {
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400" data-testid="metadata-notice">
+        No plot summary for this film yet.
+      </p>
+    );
+  }
   return (
     <aside
       aria-label="Missing film details"
@@ -22,9 +25,10 @@ export function MetadataNotice({ where }: { where: keyof typeof WHAT_IT_MEANS })
       className="rounded-lg border border-sky-200 bg-sky-50 p-3 text-sm text-sky-950 dark:border-sky-900 dark:bg-sky-950 dark:text-sky-100"
     >
       <p>
-        <span className="font-medium">No plot summaries or posters on this server yet.</span> {WHAT_IT_MEANS[where]}{" "}
+        Search finds films by title, genre and viewers&apos; tags, but not by what a film is about: this server has
+        no plot summaries yet.{" "}
         <Link to="/about#film-details" className="underline underline-offset-2">
-          How to add them
+          About this server
         </Link>
       </p>
     </aside>

@@ -46,7 +46,7 @@ export function Poster({ title, year, posterPath, size = "card" }: PosterProps) 
             backgroundImage: `linear-gradient(160deg, hsl(${hue} 65% 45%), hsl(${(hue + 50) % 360} 70% 22%))`,
           }}
         >
-          <span className={`line-clamp-4 font-semibold leading-tight drop-shadow ${size === "large" ? "text-2xl" : "text-[13px]"}`}>
+          <span className={`line-clamp-4 font-semibold leading-tight drop-shadow ${size === "large" ? "text-2xl" : "text-xs"}`}>
             {title}
           </span>
           {year ? <span className="text-xs opacity-80">{year}</span> : null}

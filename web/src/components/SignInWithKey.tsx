@@ -6,8 +6,9 @@ import { signIn } from "../api/endpoints";
 import { useSession } from "../lib/session";
 
 /** Use a profile made in another browser: paste its key (Profile → Your profile key there), and this browser keeps
- * it as if it had made the profile. */
-export function SignInWithKey() {
+ * it as if it had made the profile. `lockedName`: the private profile the person just tried to use (the form opens
+ * and says why it needs the key). */
+export function SignInWithKey({ lockedName = null }: { lockedName?: string | null }) {
   const { setUserId } = useSession();
   const navigate = useNavigate();
   const inputId = useId();
@@ -35,9 +36,18 @@ export function SignInWithKey() {
     );
   };
   return (
-    <details className="rounded-lg border border-zinc-200 p-3 dark:border-zinc-800" data-testid="sign-in-with-key">
+    <details
+      className="rounded-lg border border-zinc-200 p-3 dark:border-zinc-800"
+      data-testid="sign-in-with-key"
+      open={lockedName !== null || undefined}
+    >
       <summary className="min-h-11 cursor-pointer content-center text-sm font-medium">Use my profile key</summary>
       <form className="mt-2 space-y-2" onSubmit={submit}>
+        {lockedName !== null ? (
+          <p role="status" className="max-w-prose text-sm font-medium">
+            {lockedName} is private to the browser that made it: paste its key to use it here.
+          </p>
+        ) : null}
         <p className="max-w-prose text-sm text-zinc-700 dark:text-zinc-300">
           Made a profile in another browser? Copy its key there (Profile → Your profile key) and paste it here to
           use the same profile in this browser.
@@ -48,6 +58,8 @@ export function SignInWithKey() {
         <div className="flex flex-wrap gap-2">
           <input
             id={inputId}
+            // The person just asked to use a private profile: the key is what to type next.
+            autoFocus={lockedName !== null}
             type="password"
             autoComplete="off"
             spellCheck={false}

@@ -82,7 +82,7 @@ export function StarRating({ value, onRate, onClear, max = 5, disabled = false, 
           })}
         </div>
         <span className="text-sm text-zinc-700 dark:text-zinc-300" aria-live="polite" data-testid="rating-value">
-          {value ? `${formatStars(value)} of ${max}` : "Not rated"}
+          {hover !== null ? `${formatStars(hover)} of ${max}` : value ? `${formatStars(value)} of ${max}` : "Not rated"}
         </span>
         {onClear && value !== null ? (
           <button

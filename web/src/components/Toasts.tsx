@@ -72,8 +72,8 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const nextId = useRef(1);
   const notify = useCallback<Notify>((message, undo) => {
     const id = nextId.current++;
-    // The newest three: an older message's action has been superseded by then.
-    setToasts((before) => [...before.slice(-2), { id, message, undo }]);
+    // One message at a time: an older one's Undo could contradict what was done since (like, then dislike).
+    setToasts([{ id, message, undo }]);
   }, []);
   const close = useCallback((id: number) => {
     setToasts((before) => before.filter((t) => t.id !== id));

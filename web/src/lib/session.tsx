@@ -85,6 +85,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   return <SessionContext value={value}>{children}</SessionContext>;
 }
 
+/** Whether this browser holds the key of profile `userId` (made here, or opened here with its key). */
+// eslint-disable-next-line react-refresh/only-export-components -- a reading of the session's storage
+export function holdsKey(userId: number): boolean {
+  return secretOf(userId) !== null;
+}
+
 /** The current user and a setter; must be used inside SessionProvider. */
 // eslint-disable-next-line react-refresh/only-export-components -- the hook belongs with its provider
 export function useSession(): Session {

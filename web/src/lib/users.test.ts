@@ -16,7 +16,7 @@ describe("user descriptions", () => {
     expect(activeYears({ first_rated_at: null, last_rated_at: null })).toBeNull();
     expect(
       activityLine({ rating_count: 1, source: "app", first_rated_at: "2026-01-01T00:00:00Z", last_rated_at: "2026-02-01T00:00:00Z" }),
-    ).toBe("1 rating · 2026 · created here");
+    ).toBe("1 rating · since 2026");
   });
 
   it("describes taste by its distinctive traits", () => {

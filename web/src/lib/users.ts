@@ -32,7 +32,6 @@ export function tasteLine(user: Pick<UserSummary, "taste">): string | null {
 export function activityLine(user: Pick<UserSummary, "rating_count" | "source" | "first_rated_at" | "last_rated_at">): string {
   const years = activeYears(user);
   const parts = [countOf(user.rating_count, "rating")];
-  if (years) parts.push(years);
-  if (user.source === "app") parts.push("created here");
+  if (years) parts.push(user.source === "app" ? `since ${years.split("–")[0] ?? years}` : `rated in ${years}`);
   return parts.join(" · ");
 }

@@ -51,10 +51,10 @@ describe("MovieDetails", () => {
     expect(screen.getByRole("heading", { name: "Tagged by viewers" })).toBeInTheDocument();
   });
 
-  it("says how to add plot summaries when the catalogue has none", async () => {
+  it("says there is no plot summary, in plain words, when the catalogue has none", async () => {
     renderMovie(TOY_STORY, NO_METADATA);
-    const notice = await screen.findByRole("complementary", { name: "Missing film details" });
-    expect(notice).toHaveTextContent("This page shows the film's genres, viewers' tags and ratings.");
+    const notice = await screen.findByTestId("metadata-notice");
+    expect(notice).toHaveTextContent("No plot summary for this film yet.");
     expect(notice).not.toHaveTextContent("TMDB_API_KEY");
   });
 

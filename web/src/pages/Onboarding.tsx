@@ -77,7 +77,7 @@ export default function Onboarding() {
           later and they get better.
         </p>
       </div>
-      <div className="sticky top-0 z-10 sm:top-16 flex flex-wrap items-center gap-3 rounded-lg border border-zinc-200 bg-white/95 p-3 dark:border-zinc-800 dark:bg-zinc-950/95">
+      <div className="sticky top-0 z-10 flex flex-wrap items-center gap-3 rounded-lg border border-zinc-200 bg-white p-3 shadow-sm sm:top-16 dark:border-zinc-800 dark:bg-zinc-950">
         <p className="flex-1 text-sm" aria-live="polite" data-testid="picked-count">
           {picked.size} picked{missing > 0 ? ` · ${missing} more to go` : " · ready"}
         </p>

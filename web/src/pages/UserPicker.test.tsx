@@ -49,10 +49,10 @@ describe("UserPicker", () => {
     expect(within(card).getByTestId("user-favourites")).toHaveTextContent(
       "Favourites: The Maltese Falcon, Double Indemnity, The Big Sleep",
     );
-    expect(within(card).getByTestId("user-activity")).toHaveTextContent("440 ratings · 2000–2018");
+    expect(within(card).getByTestId("user-activity")).toHaveTextContent("440 ratings · rated in 2000–2018");
     expect(within(card).getByRole("link", { name: "Profile of MovieLens user 42" })).toHaveAttribute("href", "/users/42");
     const other = screen.getByRole("article", { name: "Ada" });
-    expect(within(other).getByTestId("user-activity")).toHaveTextContent(/^1 rating · 2026 · created here$/);
+    expect(within(other).getByTestId("user-activity")).toHaveTextContent(/^1 rating · since 2026$/);
     expect(within(other).getByText(/No genre stands out/)).toBeInTheDocument();
     expect(screen.getByText("2 profiles")).toBeInTheDocument();
   });

@@ -9,7 +9,7 @@ import { SignInWithKey } from "../components/SignInWithKey";
 import { Skeleton } from "../components/Skeleton";
 import { UserCard } from "../components/UserCard";
 import { useDebouncedValue } from "../lib/useDebouncedValue";
-import { useSession } from "../lib/session";
+import { holdsKey, useSession } from "../lib/session";
 import { countOf } from "../lib/users";
 import { usePageTitle } from "../lib/usePageTitle";
 
@@ -25,13 +25,23 @@ export default function UserPicker() {
   const users = useUsers(debounced, page, PER_PAGE);
   const { userId, setUserId } = useSession();
   const navigate = useNavigate();
-  const missingUser = (useLocation().state as { missingUser?: number } | null)?.missingUser;
+  const state = useLocation().state as { missingUser?: number; lockedProfile?: string } | null;
+  const missingUser = state?.missingUser;
   useEffect(() => {
     if (missingUser !== undefined && userId === missingUser) setUserId(null);
   }, [missingUser, userId, setUserId]);
   const pages = users.data ? Math.max(1, Math.ceil(users.data.total / PER_PAGE)) : 1;
 
+  // A profile made in the app opens only with its key: without it here, the key form opens instead of a home
+  // page the server would refuse.
+  const [locked, setLocked] = useState<string | null>(state?.lockedProfile ?? null);
   const choose = (id: number) => {
+    const chosen = users.data?.items.find((u) => u.user_id === id);
+    if (chosen?.source === "app" && !holdsKey(id)) {
+      setLocked(chosen.display_name);
+      window.scrollTo(0, 0);
+      return;
+    }
     setUserId(id);
     void navigate("/");
   };
@@ -55,10 +65,10 @@ export default function UserPicker() {
       </div>
       {missingUser !== undefined ? (
         <p role="status" className="rounded-md bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
-          User {missingUser} no longer exists on this server (the database may have been rebuilt). Pick another one.
+          Profile {missingUser} is no longer here: it was deleted, or this server&apos;s data was rebuilt. Start a new profile or choose another.
         </p>
       ) : null}
-      <SignInWithKey />
+      <SignInWithKey key={locked ?? ""} lockedName={locked} />
       <div className="max-w-md">
         <label htmlFor="user-search" className="mb-1 block text-sm font-medium">
           Find a profile by name, taste or number

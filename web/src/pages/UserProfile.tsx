@@ -10,7 +10,7 @@ import { Skeleton } from "../components/Skeleton";
 import { ProfileKey } from "../components/ProfileKey";
 import { UserCard } from "../components/UserCard";
 import { modelLabel } from "../lib/models";
-import { useSession } from "../lib/session";
+import { holdsKey, useSession } from "../lib/session";
 import { usePageTitle } from "../lib/usePageTitle";
 import { activityLine, countOf, liftLabel } from "../lib/users";
 import { NotFound } from "./NotFound";
@@ -159,6 +159,11 @@ export default function UserProfile() {
   const { userId: current, setUserId } = useSession();
   const navigate = useNavigate();
   const choose = (id: number) => {
+    // A private profile opens with its key: the chooser asks for it.
+    if (id === userId && user.data?.source === "app" && !holdsKey(id)) {
+      void navigate("/users", { state: { lockedProfile: user.data.display_name } });
+      return;
+    }
     setUserId(id);
     void navigate("/");
   };

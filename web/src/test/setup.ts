@@ -6,3 +6,6 @@ import { afterEach } from "vitest";
 afterEach(() => {
   cleanup();
 });
+
+// jsdom does not scroll; the layout scrolls each new page to its top.
+window.scrollTo = () => undefined;
