@@ -16,6 +16,7 @@ from flask import Response, g, redirect, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import Info, OpenAPI
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from movie_genie.api.config import ServingConfig
@@ -76,6 +77,16 @@ class _JsonProvider(DefaultJSONProvider):
             raise BadRequest("the JSON body is nested too deeply: send a flat object as the spec shows") from None
 
 
+class _PathInteger(IntegerConverter):
+    """Flask's `<int:...>`, whose pattern (\\d+) matches any script's digits: a path integer in digits other than
+    ASCII ("/api/users/١") reaches the path model as text, which refuses it with a 400 naming the parameter (the
+    one rule, schemas._Strict), instead of meaning user 1."""
+
+    def to_python(self, value: str) -> Any:
+        """ASCII digits as an int; anything else as it came, for the path model to refuse."""
+        return super().to_python(value) if value.isascii() else value
+
+
 def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
     """The Flask app with routes, docs, errors, security and metrics, but no services (used for the spec too)."""
     app = OpenAPI(
@@ -111,6 +122,7 @@ def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
     limiter = init_security(app, settings, config)
     register_error_handlers(app)
     init_ownership(app, settings)
+    app.url_map.converters["int"] = _PathInteger  # before the routes: each rule takes its converter when added
     for blueprint in BLUEPRINTS:
         app.register_api(blueprint)
     limit_writes(app, limiter, settings, config)

@@ -7,11 +7,24 @@ characters, pages of at most 100 rows. Every success body is `{"data": ..., "met
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
+from types import UnionType
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from movie_genie.db.models import MAX_ID, FeedbackKind
 from movie_genie.db.repository import MovieSort
@@ -97,10 +110,18 @@ Rating = Annotated[
     BeforeValidator(_json_number),
     AfterValidator(_half_stars),
 ]
-# What a display name may not contain: control characters (C0, DEL, C1), as a pattern in the spec. The server also
-# refuses lone surrogates (\ud800 escapes in JSON), which cannot be stored as UTF-8; a pattern naming them makes
-# schemathesis' generator ignore the whole pattern, so the spec leaves them to the description.
-_NAME_FORBIDDEN = r"\x00-\x1f\x7f-\x9f"
+# What a display name may not contain (NAME_FORBIDDEN_CATEGORIES): control characters (Cc: C0, DEL, C1), format
+# characters (Cf: the bidirectional overrides and isolates such as U+202E, which make a name display as other text,
+# zero-width spaces and joiners, soft hyphens, byte-order marks), line and paragraph separators (Zl, Zp) and lone
+# surrogates (Cs: \ud800 escapes in JSON, which cannot be stored as UTF-8). The spec's pattern names the Basic
+# Multilingual Plane's characters of Cc, Cf, Zl and Zp (Unicode 14); the few astral format characters (U+110BD,
+# U+E0001, the tag characters U+E0020-U+E007F, ...) and lone surrogates are left to the description: a pattern naming
+# them makes schemathesis' generator ignore the whole pattern.
+NAME_FORBIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+_NAME_FORBIDDEN = (
+    r"\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    r"\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
 # A search query: blank (browse) or with at least one letter or digit (Python's isalnum, as the engine checks).
 _QUERY_PATTERN = r"^\s*$|[^\W_]"
 DisplayName = Annotated[str, Field(max_length=100, json_schema_extra={"pattern": f"^[^{_NAME_FORBIDDEN}]*$"})]
@@ -111,8 +132,50 @@ DisplayName = Annotated[str, Field(max_length=100, json_schema_extra={"pattern":
 _REQUEST_SCHEMAS: dict[type[BaseModel], dict[str, Any]] = {}
 
 
+# An integer sent as text (a query string, a path): ASCII digits only. int() and pydantic's lax mode also read
+# "1_0", "+1", " 1", "1.0" and other scripts' digits ("١٠", "１"), so one value would have many spellings (and
+# caches, logs and limits would see them as different requests). No parameter takes a negative number, so no sign.
+_PLAIN_DIGITS = re.compile(r"[0-9]+")
+PLAIN_DIGITS_MESSAGE = (
+    "must be a whole number written with the ASCII digits 0-9 only (no sign, spaces, underscores, decimal point or "
+    "other scripts' digits)"
+)
+
+
+def is_integer_field(field: FieldInfo) -> bool:
+    """Whether a request field holds an integer (`int` or `int | None`; not a list of them)."""
+    annotation = field.annotation
+    if annotation is int:
+        return True
+    return get_origin(annotation) in (Union, UnionType) and int in get_args(annotation)
+
+
+_INTEGER_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_integers(cls, data: Any) -> Any:
+        """Refuse an integer field's text value unless it is plain ASCII digits, naming the field (the one rule for
+        every query and path integer: they all arrive as text)."""
+        if not isinstance(data, dict):
+            return data
+        keys = _INTEGER_FIELDS.get(cls)
+        if keys is None:
+            keys = _INTEGER_FIELDS[cls] = tuple(
+                field.alias or name for name, field in cls.model_fields.items() if is_integer_field(field)
+            )
+        errors: list[InitErrorDetails] = [
+            {"type": PydanticCustomError("plain_digits", PLAIN_DIGITS_MESSAGE), "loc": (key,), "input": value}
+            for key in keys
+            if isinstance(value := data.get(key), str) and not _PLAIN_DIGITS.fullmatch(value)
+        ]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return data
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -364,7 +427,9 @@ class CreateUserBody(_Strict):
     )
     display_name: DisplayName | None = Field(
         default=None,
-        description="shown in the picker; no control characters or lone surrogates (null or blank: a default name)",
+        description="shown in the picker; no control characters, invisible format characters (Unicode Cf, e.g. the "
+        "bidirectional override U+202E), line or paragraph separators or lone surrogates (null or blank: a default "
+        "name)",
     )
 
     @field_validator("liked_movie_ids")
@@ -379,11 +444,16 @@ class CreateUserBody(_Strict):
     @classmethod
     def _printable(cls, name: Any) -> Any:
         # A NUL would be cut off or refused by the database; other controls (escapes, bells, line breaks) would
-        # end up in every page and log line that shows the name.
-        bad = [c for c in name if unicodedata.category(c) in ("Cc", "Cs")] if isinstance(name, str) else []
+        # end up in every page and log line that shows the name; a right-to-left override (U+202E) or an isolate
+        # makes the name, and the text after it, read as something else in the picker; zero-width characters make
+        # two names look the same.
+        bad = [c for c in name if unicodedata.category(c) in NAME_FORBIDDEN_CATEGORIES] if isinstance(name, str) else []
         if bad:
             shown = ", ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(bad))
-            raise ValueError(f"display_name must not contain control characters (found {shown})")
+            raise ValueError(
+                "display_name must not contain control or invisible formatting characters (such as bidirectional "
+                f"overrides, zero-width characters or line separators): found {shown}; remove them and send it again"
+            )
         return name
 
 
