@@ -187,8 +187,10 @@ def test_profile_key_sign_in_elsewhere_export_and_delete(server: Any, new_page: 
     key.get_by_role("button", name="Delete this profile…").click()
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("cannot be undone")
+    expect(dialog.get_by_role("button", name="Keep my profile")).to_be_focused()  # the safe answer first
     dialog.get_by_role("button", name="Keep my profile").click()
     expect(dialog).to_have_count(0)
+    expect(key.get_by_role("button", name="Delete this profile…")).to_be_focused()
     key.get_by_role("button", name="Delete this profile…").click()
     page.get_by_role("alertdialog").get_by_role("button", name="Delete for good").click()
     expect(page).to_have_url(f"{server.base}/users")

@@ -8,6 +8,8 @@ interface MovieCardProps {
   movie: MovieSummary;
   /** Why the film is shown ("Because you liked Heat"), under its title. */
   reason?: string | null;
+  /** The genre the reason names ("Comedy, a genre you like"): listed first, so the card shows it. */
+  reasonGenre?: string | null;
   /** Extra line under the title (e.g. "you rated 4★"). */
   note?: string | null;
   /** "Not interested": hides the film from every row of this user. */
@@ -21,8 +23,11 @@ interface MovieCardProps {
  * tab stop (a home page has ~70 cards): the reason is read with it, and "Not interested" is a pointer shortcut here
  * that keyboard users reach on the film's page, where every mark lives.
  */
-export function MovieCard({ movie, reason, note, onDismiss, onOpen }: MovieCardProps) {
+export function MovieCard({ movie, reason, reasonGenre, note, onDismiss, onOpen }: MovieCardProps) {
   const detailsId = useId();
+  const genres = reasonGenre && movie.genres.includes(reasonGenre)
+    ? [reasonGenre, ...movie.genres.filter((g) => g !== reasonGenre)]
+    : movie.genres;
   return (
     <article className="group relative w-full" data-testid="movie-card" data-movie-id={movie.movie_id}>
       <Link
@@ -39,7 +44,7 @@ export function MovieCard({ movie, reason, note, onDismiss, onOpen }: MovieCardP
       <div id={detailsId}>
         <p className="text-xs text-zinc-600 dark:text-zinc-400">
           {movie.year ?? "—"}
-          {movie.genres.length ? ` · ${movie.genres.slice(0, 2).join(", ")}` : ""}
+          {genres.length ? ` · ${genres.slice(0, 2).join(", ")}` : ""}
         </p>
         {note ? <p className="text-xs text-violet-700 dark:text-violet-300">{note}</p> : null}
         {reason ? (

@@ -9,6 +9,8 @@ import { CardRowSkeleton } from "./Skeleton";
 export interface RowItem {
   movie: MovieSummary;
   reason?: string | null;
+  /** The genre the reason names, shown first among the card's genres. */
+  reasonGenre?: string | null;
   note?: string | null;
 }
 
@@ -82,6 +84,7 @@ export function MovieRow({
               <MovieCard
                 movie={item.movie}
                 reason={item.reason ?? null}
+                reasonGenre={item.reasonGenre ?? null}
                 note={item.note ?? null}
                 onDismiss={
                   onDismiss

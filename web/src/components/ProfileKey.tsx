@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { useNavigate } from "react-router";
 
 import { errorMessage } from "../api/errors";
@@ -31,6 +31,7 @@ export function ProfileKey({ userId, name }: { userId: number; name: string }) {
   const [confirming, setConfirming] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const deleteButton = useRef<HTMLButtonElement>(null);
   if (!secret) return null;
 
   const copy = () => {
@@ -108,6 +109,7 @@ export function ProfileKey({ userId, name }: { userId: number; name: string }) {
         {confirming ? null : (
           <button
             type="button"
+            ref={deleteButton}
             className={`${button} text-red-700 dark:text-red-400`}
             onClick={() => {
               setConfirming(true);
@@ -135,8 +137,12 @@ export function ProfileKey({ userId, name }: { userId: number; name: string }) {
             <button
               type="button"
               className={button}
+              // The question is asked: focus goes to the safe answer (Enter keeps the profile).
+              autoFocus
               onClick={() => {
                 setConfirming(false);
+                // Back to where the person was, once the button is shown again.
+                window.setTimeout(() => deleteButton.current?.focus(), 0);
               }}
             >
               Keep my profile

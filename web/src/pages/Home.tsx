@@ -121,7 +121,12 @@ export function Home() {
             description={row.purpose}
             items={row.items
               .filter((item) => row.history || !dismissed.has(item.movie.movie_id))
-              .map((item) => ({ movie: item.movie, reason: item.reason?.label ?? null, note: item.note ?? null }))}
+              .map((item) => ({
+                movie: item.movie,
+                reason: item.reason?.label ?? null,
+                reasonGenre: item.reason?.genre ?? null,
+                note: item.note ?? null,
+              }))}
             isPending={false}
             isUpdating={home.isFetching}
             error={null}
