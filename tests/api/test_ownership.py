@@ -116,21 +116,25 @@ def test_an_app_profile_is_written_and_read_with_its_secret_only(client: FlaskCl
     assert stored == hashlib.sha256(secret.encode()).hexdigest()
 
 
-def test_a_replayed_sign_up_hands_over_a_new_secret_and_stores_none(client: FlaskClient, app: Flask) -> None:
+def test_a_replayed_sign_up_hands_over_no_secret_and_stores_none(client: FlaskClient, app: Flask) -> None:
+    """A replay used to hand over a new secret that replaced the first: whoever learned the Idempotency-Key took
+    the profile over (issue 31). Now the first secret stays the only one and a replay gets none."""
     headers = {"Idempotency-Key": "ownership-replayed-sign-up-1"}
     body = {"liked_movie_ids": [10, 11, 12]}
     first = client.post("/api/users", json=body, headers=headers).get_json()["data"]
     again = client.post("/api/users", json=body, headers=headers).get_json()["data"]
-    assert again["user"]["user_id"] == first["user"]["user_id"] and again["secret"] != first["secret"]
+    assert again["user"]["user_id"] == first["user"]["user_id"] and again["secret"] is None
+    assert again["secret_note"] and first["secret_note"] is None
     user_id = first["user"]["user_id"]
-    # The first answer was lost: the replay's secret is the valid one now.
-    assert client.get(f"/api/users/{user_id}/feedback", headers=_bearer(again["secret"])).status_code == 200
-    _error(client.get(f"/api/users/{user_id}/feedback", headers=_bearer(first["secret"])), 403, "not_owner")
+    # The first secret still opens the profile after the replay.
+    assert client.get(f"/api/users/{user_id}/feedback", headers=_bearer(first["secret"])).status_code == 200
     services: Services = app.extensions[EXTENSION_KEY]
     with services.db.session() as session:
         query = select(IdempotencyKey.response).where(IdempotencyKey.key == headers["Idempotency-Key"])
         text = session.execute(query).scalar_one() or ""
-    assert first["secret"] not in text and again["secret"] not in text
+        stored = session.execute(select(User.secret_hash).where(User.user_id == user_id)).scalar_one()
+    assert first["secret"] not in text
+    assert stored == hashlib.sha256(first["secret"].encode()).hexdigest()
 
 
 def test_creating_50_users_quickly_from_one_client_is_rate_limited_in_production(production: Flask) -> None:

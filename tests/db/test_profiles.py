@@ -21,7 +21,8 @@ LETTERS = str.maketrans("0123456789", "ghijklmnop")
 
 
 def _expected_order(session: Session, query: str) -> list[int]:
-    """The picker's rules, in Python over the stored columns: words matched, name match, taste rank, id."""
+    """The picker's rules, in Python over the stored columns: words matched, name match, taste rank, id; a profile
+    made in the app matches by its name and id only."""
     words = user_search.words(query)
     titles = dict(session.execute(select(Movie.movie_id, Movie.title)).all())
     scored = []
@@ -31,11 +32,14 @@ def _expected_order(session: Session, query: str) -> list[int]:
         matched, named, rank = 0, False, 10**9
         for word in words:
             name = word in user.display_name.lower() and (not word.isdigit() or user.source == "app")
-            in_title = any(t.startswith(word) or any(b + word in t for b in " (-") for t in favourite_titles)
-            positions = [terms.find(b + word) for b in "| -"]
+            # A profile made in the app is found by its name and id only: its taste is its owner's (issue 31).
+            public = user.source != "app"
+            in_title = public and any(t.startswith(word) or any(b + word in t for b in " (-") for t in favourite_titles)
+            positions = [terms.find(b + word) for b in "| -"] if public else []
             ranks = [terms[: p + 1].count("|") for p in positions if p >= 0]
             exact = word.isdigit() and user.user_id == int(word)
-            if name or in_title or ranks or exact or word in (user.occupation or "").lower():
+            in_occupation = public and word in (user.occupation or "").lower()
+            if name or in_title or ranks or exact or in_occupation:
                 matched += 1
             named = named or name
             rank = min([rank, *ranks])
@@ -72,16 +76,21 @@ def test_a_word_query_ranks_by_words_matched_then_name_then_taste_rank(session: 
     assert [u.user_id for u in first.items + second.items] == _expected_order(session, query)[:6]
 
 
-def test_an_app_profiles_name_and_taste_words_put_it_first(session: Session) -> None:
+def test_an_app_profile_is_found_by_its_name_never_by_its_taste(session: Session) -> None:
+    """An app profile whose taste matched a word used to be found by it (and ranked first with its name): anyone
+    could learn what it likes. Now its name counts, its taste not (issue 31); MovieLens profiles match by taste."""
     word = "zq" + uuid.uuid4().hex[:6].translate(LETTERS)
     rows = session.execute(select(Movie.movie_id, Movie.genres)).all()
     horror = [m for m, genres in rows if "Horror" in (genres or [])][:8]
     comedy = [m for m, genres in rows if list(genres or []) == ["Comedy"]][:8]
     name_only = repo.create_user(session, f"{word} one", comedy).user_id
     both = repo.create_user(session, f"{word} two", horror).user_id
+    named_both = repo.create_user(session, f"{word} horror", comedy).user_id
     ids = [u.user_id for u in repo.list_users(session, query=f"horror {word}", per_page=100).items]
-    assert ids[:2] == [both, name_only] and len(ids) > 2
+    assert ids[:3] == [named_both, name_only, both] and len(ids) > 3
     assert ids == _expected_order(session, f"horror {word}")[:100]
+    horror_fans = {u.user_id for u in repo.list_users(session, query="horror", per_page=100).items}
+    assert named_both in horror_fans and both not in horror_fans
 
 
 # --- sign in, export, delete ---------------------------------------------------------------------------------

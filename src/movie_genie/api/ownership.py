@@ -7,7 +7,10 @@ mode and profile secrets", says it for people).
   default of `make run` on loopback, off under MOVIE_GENIE_ENV=production); otherwise they are read-only. App
   profiles created before profiles had secrets are treated the same way.
 - The admin token (MOVIE_GENIE_ADMIN_TOKEN) may write as, and read, any profile.
-- Reads: a MovieLens profile's history is the public data set's; an app profile's feedback is its owner's.
+- Reads: a MovieLens profile's history is the public data set's; an app profile's feedback is its owner's, and so
+  are its counts, taste, favourites and activity: anyone else sees only that it exists (its id and name), in the
+  profile (GET /api/users/{id}) and in the picker's list (readable_profiles).
+- A secret is handed over once, by the request that created the profile; a replay of its Idempotency-Key gets none.
 
     require_owner(body.user_id)               # a write: raises 401/403 with what to do
     require_owner(path.user_id, read=True)    # a private read
@@ -19,6 +22,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +30,7 @@ from flask import Flask, Response, current_app, request
 
 from movie_genie.api.errors import ApiError, error_response
 from movie_genie.api.idempotency import REPLAYED_HEADER
+from movie_genie.api.schemas import UserSummary
 from movie_genie.api.services import services
 from movie_genie.config import Settings
 from movie_genie.db import repository as repo
@@ -169,20 +174,46 @@ def may_read(user_id: int) -> bool:
     return True
 
 
-def hand_over_secret(response: Response, secret: str, secret_hash: str) -> Response:
+# What a replayed sign-up says instead of a secret (the Idempotency-Key's first request got it).
+REPLAYED_SIGN_UP_NOTE = (
+    "This Idempotency-Key was already used: the profile was made by the first request with it, and its key (the "
+    "secret) was given in that first answer only. A key is never given twice, so whoever learns an "
+    "Idempotency-Key cannot take the profile over. If the first answer never arrived, make a new profile with a "
+    "new Idempotency-Key."
+)
+
+
+def hand_over_secret(response: Response, secret: str | None) -> Response:
     """Put a new profile's secret into POST /api/users' answer (201), which the user was created with empty.
 
-    What Idempotency-Key stores is that empty answer, so no secret is ever kept: a replay (the first answer was
-    lost) gives the profile this request's fresh secret instead, the only valid one from then on."""
+    What Idempotency-Key stores is that empty answer, so no secret is ever kept. A replay (`secret` None: this
+    request created nothing) answers the stored profile with `secret: null` and a note, and never mints or replaces
+    a secret: the first request's secret stays the only one."""
     if response.status_code != 201:
         return response
     body = json.loads(response.get_data())
-    if response.headers.get(REPLAYED_HEADER) == "true":
-        with services().db.session() as session:
-            repo.set_secret_hash(session, int(body["data"]["user"]["user_id"]), secret_hash)
-    body["data"]["secret"] = secret
+    if response.headers.get(REPLAYED_HEADER) == "true" or secret is None:
+        body["data"]["secret"] = None
+        body["data"]["secret_note"] = REPLAYED_SIGN_UP_NOTE
+    else:
+        body["data"]["secret"] = secret
     response.set_data(json.dumps(body, separators=(",", ":")))
     return response
+
+
+def readable_profiles() -> Callable[[UserSummary], bool]:
+    """Whether this request may see each listed profile's private data: a MovieLens profile always; a profile
+    created in the app with its secret or the admin token (may_read, asked once per app profile)."""
+    seen: dict[int, bool] = {}
+
+    def readable(user: UserSummary) -> bool:
+        if user.source != "app":
+            return True
+        if user.user_id not in seen:
+            seen[user.user_id] = may_read(user.user_id)
+        return seen[user.user_id]
+
+    return readable
 
 
 def _handle_missing_secret(exc: MissingSecretError) -> Response:

@@ -563,11 +563,18 @@ class Trait(BaseModel):
 
 
 class UserSummary(BaseModel):
-    """A user in the picker: what is distinctive in their taste, their favourite films and their activity."""
+    """A user in the picker: what is distinctive in their taste, their favourite films and their activity. A profile
+    created in the app shows these to its owner (and the admin token) only: to anyone else it is `private`, with
+    its id, name and source and nothing else (every list empty, every count 0, every date of activity null)."""
 
     user_id: int
     display_name: str
     source: str = Field(description="'movielens' (from the data set) or 'app' (created here)")
+    private: bool = Field(
+        default=False,
+        description="true: a profile created in the app, seen by someone other than its owner; only its id, name "
+        "and source are shown (the counts, taste, favourites and activity are hidden, not zero)",
+    )
     rating_count: int = 0
     top_genres: list[str] = Field(default=[], description="their most rated genres (common to most users)")
     taste: list[Trait] = Field(default=[], description="distinctive genres, then tags, highest lift first")
@@ -641,13 +648,18 @@ class SimilarUsers(BaseModel):
 
 
 class NewUser(BaseModel):
-    """The user just created, their first recommendations and the profile's secret."""
+    """The user just created, their first recommendations and the profile's secret (null in a replay of the same
+    Idempotency-Key: the secret went to the first request only, and `secret_note` says so)."""
 
     user: UserDetail
     recommendations: Recommendations
-    secret: str = Field(
-        description="the profile's bearer secret, shown only in this answer (the server keeps a hash): send it as "
-        "`Authorization: Bearer <secret>` to rate as this profile and to read its feedback"
+    secret: str | None = Field(
+        description="the profile's bearer secret, shown only in the first answer (the server keeps a hash): send it "
+        "as `Authorization: Bearer <secret>` to rate as this profile and to read its feedback; null when this "
+        "answer replays an earlier request's (Idempotency-Key), since a secret is never given twice"
+    )
+    secret_note: str | None = Field(
+        default=None, description="why `secret` is null, in words for people (a replayed sign-up); null otherwise"
     )
 
 

@@ -3,8 +3,9 @@
 A query is split into words ("dark comedy", "nolan thriller"). A word matches a profile when it is part of its
 name, part of its occupation, the start of a word of one of its distinctive genres or tags (`users.taste_terms`,
 most distinctive first: "noir" finds Film-Noir, "nolan" the tag "christopher nolan") or the start of a word of one
-of its favourite films' titles (`users.favourite_movie_ids` -> movies.title). A profile matches when any word does,
-and profiles are ordered by
+of its favourite films' titles (`users.favourite_movie_ids` -> movies.title); a profile created in the app is
+matched by its name (and id) only, since its taste is its owner's. A profile matches when any word does, and
+profiles are ordered by
 
 1. how many of the words they match (more first),
 2. whether a word matches their name,
@@ -86,13 +87,18 @@ def _word_match(dialect: str, word: str) -> _Match:
         name = (User.source == "app") & name
         if len(word) < 10 and MIN_ID <= int(word) <= MAX_ID:
             conditions.append(User.user_id == int(word))
+    # A profile created in the app is found by its name (and id) only: its taste and favourites are its owner's,
+    # and a match on them would tell anyone what it likes (api/ownership.py). MovieLens profiles are public data.
+    public = User.source != "app"
     in_taste = [User.taste_terms.like(f"%{b}{pattern}%", escape="\\") for b in _TERM_BOUNDARIES]
     positions: list[ColumnElement[int]] = [
-        case((found > 0, _term_number(User.taste_terms, found)), else_=_NO_POSITION)
+        case((public & (found > 0), _term_number(User.taste_terms, found)), else_=_NO_POSITION)
         for found in (_position(dialect, User.taste_terms, b + word) for b in _TERM_BOUNDARIES)
     ]
-    conditions += [name, User.occupation.ilike(f"%{pattern}%", escape="\\"), *in_taste]
-    conditions.append(_in_favourite_title(dialect, pattern))
+    described = or_(
+        User.occupation.ilike(f"%{pattern}%", escape="\\"), *in_taste, _in_favourite_title(dialect, pattern)
+    )
+    conditions += [name, public & described]
     return _Match(or_(*conditions), name, _smallest(dialect, positions))
 
 

@@ -7,7 +7,14 @@ from flask import Response
 
 from movie_genie.api.envelope import respond
 from movie_genie.api.idempotency import idempotent
-from movie_genie.api.ownership import OWNER_SECURITY, hand_over_secret, may_read, new_secret, require_owner
+from movie_genie.api.ownership import (
+    OWNER_SECURITY,
+    hand_over_secret,
+    may_read,
+    new_secret,
+    readable_profiles,
+    require_owner,
+)
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
     RATINGS_CSV_RESPONSE,
@@ -31,6 +38,7 @@ from movie_genie.api.schemas import (
     UsersResponse,
 )
 from movie_genie.api.services import services
+from movie_genie.api.services.users import private_view
 
 bp = api_blueprint("users", "/api/users", "Users, profiles and cold start")
 
@@ -38,33 +46,48 @@ bp = api_blueprint("users", "/api/users", "Users, profiles and cold start")
 @bp.get("", responses={200: UsersResponse})
 def list_users(query: UsersQuery) -> Response:
     """Users described by their distinctive taste, favourite films and activity, paged; `q` matches an id exactly
-    (listed first), a name, or a taste word such as a genre or tag."""
+    (listed first), a name, or a taste word such as a genre or tag. A profile created in the app is listed with its
+    id and name only (`private`), except to its owner and the admin token, and a taste word never finds it: its
+    taste is its owner's (MovieLens profiles are the public data set's)."""
     users, total = services().users.list_users(query.q, query.page, query.page_size)
-    return respond(users, page=query.page, page_size=query.page_size, total=total)
+    readable = readable_profiles()
+    shown = [user if readable(user) else private_view(user) for user in users]
+    return _varies_by_reader(respond(shown, page=query.page, page_size=query.page_size, total=total))
 
 
 @bp.post("", responses={201: NewUserResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse})
 def create_user(header: IdempotencyHeader, body: CreateUserBody) -> Response:
     """Create a new user from at least 3 liked films and return their first recommendations and the profile's
-    secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile). With an
-    Idempotency-Key, a retry answers with the user the first request created (and a new secret, which replaces the
-    first); the key with another body is a 409."""
-    secret, secret_hash = new_secret()
+    secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile).
+
+    With an Idempotency-Key, a retry creates no second profile: it answers 201 with the profile the first request
+    created and `secret: null`, and `secret_note` says that the key was already used and the profile's secret went
+    to the first answer. A secret is never minted, replaced or given twice, so whoever learns or guesses a key
+    cannot take the profile over (a replay used to hand over a new secret that replaced the first). The trade-off:
+    a client whose first answer was lost keeps a usable, well-formed answer (its profile id and first
+    recommendations, a plain note saying what happened) but not the profile, and starts again with a new key; a
+    409 would have told it less and broken clients that read the 201 body. The key with another body is a 409."""
+    minted: list[str] = []  # the secret of the profile this request creates; stays empty on a replay
 
     def write() -> Response:
+        secret, secret_hash = new_secret()
+        minted.append(secret)
         return respond(services().users.create(body.liked_movie_ids, body.display_name, secret_hash), status=201)
 
-    return hand_over_secret(idempotent("POST /api/users", header.idempotency_key, body, write), secret, secret_hash)
+    response = idempotent("POST /api/users", header.idempotency_key, body, write)
+    return hand_over_secret(response, minted[0] if minted else None)
 
 
 @bp.get("/<int:user_id>", responses={200: UserResponse, 404: ErrorResponse})
 def read_user(path: UserPath) -> Response:
-    """A user's profile: counts, distinctive taste, favourite films and the most recent history (a profile created
-    in the app shows its history to its owner only)."""
+    """A user's profile: counts, distinctive taste, favourite films and the most recent history. A profile created
+    in the app shows all this to its owner (its bearer secret) and the admin token only; anyone else learns only
+    that it exists: its id, name, source and creation time, with `private` true and everything else empty.
+    MovieLens profiles are the public data set's and show everything to everyone."""
     user = services().users.get(path.user_id)
-    if user.recent and not may_read(path.user_id):
-        user = user.model_copy(update={"recent": [], "recent_genres": []})
-    return respond(user)
+    if user.source == "app" and not may_read(path.user_id):
+        user = private_view(user)
+    return _varies_by_reader(respond(user))
 
 
 @bp.delete(
@@ -127,9 +150,14 @@ def list_user_ratings(path: UserPath, query: UserRatingsQuery) -> Response:
 )
 def list_similar_users(path: UserPath, query: SimilarUsersQuery) -> Response:
     """People with similar taste: Two-Tower's nearest users, else (not loaded) those sharing distinctive traits;
-    they are found from the user's history, so a profile created in the app: its owner only."""
+    they are found from the user's history, so a profile created in the app: its owner only. Profiles created in
+    the app that the request may not read are left out (fewer than `k` then)."""
     require_owner(path.user_id, read=True)
-    return respond(services().users.similar(path.user_id, query.k))
+    found = services().users.similar(path.user_id, query.k)
+    # Another person's app profile is never listed: being "similar to" someone would tell its taste.
+    readable = readable_profiles()
+    found = found.model_copy(update={"items": [item for item in found.items if readable(item.user)]})
+    return _varies_by_reader(respond(found))
 
 
 @bp.get(
@@ -167,3 +195,9 @@ def read_user_movie(path: UserMoviePath) -> Response:
     a profile created in the app: its owner only."""
     require_owner(path.user_id, read=True)
     return respond(services().feedback.mark(path.user_id, path.movie_id))
+
+
+def _varies_by_reader(response: Response) -> Response:
+    """Mark an answer that depends on who asks (an app profile's owner sees more): no shared cache may mix them."""
+    response.vary.add("Authorization")
+    return response

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from movie_genie.api import schemas as s
 from movie_genie.api.errors import ApiError, ResourceNotFoundError
@@ -29,6 +29,23 @@ class DataSetProfileError(ApiError):
 
     status = 403
     code = "data_set_profile"
+
+
+# What anyone may see of a profile created in the app that is not theirs: that it exists (and, on its page, since
+# when: `created_at` is required of every profile, and says nothing of its taste or activity).
+PUBLIC_FIELDS = frozenset({"user_id", "display_name", "source", "created_at"})
+SummaryT = TypeVar("SummaryT", bound=s.UserSummary)
+
+
+def private_view(user: SummaryT) -> SummaryT:
+    """A profile created in the app as someone other than its owner sees it: its id, name and source, every other
+    field at its empty default (no counts, taste, favourites or activity), `private` set."""
+    hidden = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in type(user).model_fields.items()
+        if name not in PUBLIC_FIELDS
+    }
+    return user.model_copy(update={**hidden, "private": True})
 
 
 # A new user's first recommendations come from the best model that is loaded.
