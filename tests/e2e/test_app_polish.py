@@ -169,11 +169,17 @@ def test_profile_key_sign_in_elsewhere_export_and_delete(server: Any, new_page: 
 
     # Another browser (its own storage) uses the profile with the pasted key.
     other = new_page(390, 844)
-    other.goto(f"{server.base}/users")
-    other.get_by_text("Use my profile key").click()
+    # Without the key, the profile shows others only that it exists; choosing it asks for the key.
+    other.goto(f"{server.base}/users/{user_id}")
+    expect(other.get_by_test_id("private-profile")).to_be_visible()
+    expect(other.locator("body")).not_to_contain_text(rated[0]["title"])
+    other.get_by_role("button", name="Use this profile").click()
+    expect(other).to_have_url(f"{server.base}/users")
+    expect(other.get_by_test_id("sign-in-with-key")).to_contain_text("Polish tester is private")
+    expect(other.get_by_label("Profile key")).to_be_focused()
     other.get_by_label("Profile key").fill("not-a-key")
     other.get_by_role("button", name="Use this profile").click()
-    expect(other.get_by_test_id("sign-in-with-key").get_by_role("status")).to_contain_text("No profile has this key")
+    expect(other.get_by_test_id("sign-in-with-key")).to_contain_text("No profile has this key")
     other.get_by_label("Profile key").fill(secret)
     screenshot(other, "sign-in-with-key-390", full_page=False)
     other.get_by_role("button", name="Use this profile").click()

@@ -101,13 +101,13 @@ export interface paths {
         };
         /**
          * Users described by their distinctive taste, favourite films and activity, paged; `q` matches an id exactly
-         * @description (listed first), a name, or a taste word such as a genre or tag.
+         * @description (listed first), a name, or a taste word such as a genre or tag. A profile created in the app is listed with its<br/>id and name only (`private`), except to its owner and the admin token, and a taste word never finds it: its<br/>taste is its owner's (MovieLens profiles are the public data set's).
          */
         get: operations["list_users"];
         put?: never;
         /**
          * Create a new user from at least 3 liked films and return their first recommendations and the profile's
-         * @description secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile). With an<br/>Idempotency-Key, a retry answers with the user the first request created (and a new secret, which replaces the<br/>first); the key with another body is a 409.
+         * @description secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile).<br/><br/>With an Idempotency-Key, a retry creates no second profile: it answers 201 with the profile the first request<br/>created and `secret: null`, and `secret_note` says that the key was already used and the profile's secret went<br/>to the first answer. A secret is never minted, replaced or given twice, so whoever learns or guesses a key<br/>cannot take the profile over (a replay used to hand over a new secret that replaced the first). The trade-off:<br/>a client whose first answer was lost keeps a usable, well-formed answer (its profile id and first<br/>recommendations, a plain note saying what happened) but not the profile, and starts again with a new key; a<br/>409 would have told it less and broken clients that read the 201 body. The key with another body is a 409.
          */
         post: operations["create_user"];
         delete?: never;
@@ -124,8 +124,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A user's profile: counts, distinctive taste, favourite films and the most recent history (a profile created
-         * @description in the app shows its history to its owner only).
+         * A user's profile: counts, distinctive taste, favourite films and the most recent history. A profile created
+         * @description in the app shows all this to its owner (its bearer secret) and the admin token only; anyone else learns only<br/>that it exists: its id, name, source and creation time, with `private` true and everything else empty.<br/>MovieLens profiles are the public data set's and show everything to everyone.
          */
         get: operations["read_user"];
         put?: never;
@@ -189,7 +189,7 @@ export interface paths {
         };
         /**
          * People with similar taste: Two-Tower's nearest users, else (not loaded) those sharing distinctive traits;
-         * @description they are found from the user's history, so a profile created in the app: its owner only.
+         * @description they are found from the user's history, so a profile created in the app: its owner only. Profiles created in<br/>the app that the request may not read are left out (fewer than `k` then).
          */
         get: operations["list_similar_users"];
         put?: never;
@@ -1138,7 +1138,9 @@ export interface components {
         };
         /**
          * UserSummary
-         * @description A user in the picker: what is distinctive in their taste, their favourite films and their activity.
+         * @description A user in the picker: what is distinctive in their taste, their favourite films and their activity. A profile
+         *     created in the app shows these to its owner (and the admin token) only: to anyone else it is `private`, with
+         *     its id, name and source and nothing else (every list empty, every count 0, every date of activity null).
          */
         UserSummary: {
             /** User Id */
@@ -1150,6 +1152,12 @@ export interface components {
              * @description 'movielens' (from the data set) or 'app' (created here)
              */
             source: string;
+            /**
+             * Private
+             * @description true: a profile created in the app, seen by someone other than its owner; only its id, name and source are shown (the counts, taste, favourites and activity are hidden, not zero)
+             * @default false
+             */
+            private: boolean;
             /**
              * Rating Count
              * @default 0
@@ -1228,16 +1236,23 @@ export interface components {
         };
         /**
          * NewUser
-         * @description The user just created, their first recommendations and the profile's secret.
+         * @description The user just created, their first recommendations and the profile's secret (null in a replay of the same
+         *     Idempotency-Key: the secret went to the first request only, and `secret_note` says so).
          */
         NewUser: {
             user: components["schemas"]["UserDetail"];
             recommendations: components["schemas"]["Recommendations"];
             /**
              * Secret
-             * @description the profile's bearer secret, shown only in this answer (the server keeps a hash): send it as `Authorization: Bearer <secret>` to rate as this profile and to read its feedback
+             * @description the profile's bearer secret, shown only in the first answer (the server keeps a hash): send it as `Authorization: Bearer <secret>` to rate as this profile and to read its feedback; null when this answer replays an earlier request's (Idempotency-Key), since a secret is never given twice
              */
-            secret: string;
+            secret: string | null;
+            /**
+             * Secret Note
+             * @description why `secret` is null, in words for people (a replayed sign-up); null otherwise
+             * @default null
+             */
+            secret_note: string | null;
         };
         /**
          * Reason
@@ -1305,6 +1320,12 @@ export interface components {
              * @description 'movielens' (from the data set) or 'app' (created here)
              */
             source: string;
+            /**
+             * Private
+             * @description true: a profile created in the app, seen by someone other than its owner; only its id, name and source are shown (the counts, taste, favourites and activity are hidden, not zero)
+             * @default false
+             */
+            private: boolean;
             /**
              * Rating Count
              * @default 0
@@ -1396,7 +1417,7 @@ export interface components {
             liked_movie_ids: number[];
             /**
              * Display Name
-             * @description shown in the picker; no control characters or lone surrogates (null or blank: a default name)
+             * @description shown in the picker; no control characters, invisible format characters (Unicode Cf, e.g. the bidirectional override U+202E), line or paragraph separators or lone surrogates (null or blank: a default name)
              * @default null
              */
             display_name: string | null;

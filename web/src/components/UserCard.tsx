@@ -53,10 +53,18 @@ export function UserCard({
         <h2 className="font-medium">{user.display_name}</h2>
         {score ? <span className="text-xs text-zinc-600 dark:text-zinc-400">{score}</span> : null}
       </div>
-      <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="user-activity">
-        {activityLine(user)}
-      </p>
-      <TasteChips user={user} />
+      {user.private ? (
+        <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="user-activity">
+          A private profile: its taste and films are for its owner to see.
+        </p>
+      ) : (
+        <>
+          <p className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="user-activity">
+            {activityLine(user)}
+          </p>
+          <TasteChips user={user} />
+        </>
+      )}
       {favourites ? (
         <p className="line-clamp-2 text-xs text-zinc-700 dark:text-zinc-300" data-testid="user-favourites">
           <span className="font-medium">Favourites:</span> {favourites}

@@ -19,6 +19,7 @@ const USER: UserDetail = {
   user_id: 7,
   display_name: "MovieLens user 7",
   source: "movielens",
+  private: false,
   rating_count: 3,
   top_genres: ["Drama"],
   taste: [],

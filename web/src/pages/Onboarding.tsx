@@ -57,7 +57,7 @@ export default function Onboarding() {
   const submit = () => {
     create.mutate([...picked.keys()], {
       onSuccess: (created) => {
-        setUserId(created.user.user_id, created.secret);
+        setUserId(created.user.user_id, created.secret ?? undefined);
         void navigate("/");
       },
     });

@@ -11,6 +11,7 @@ const NOIR: UserSummary = {
   user_id: 42,
   display_name: "MovieLens user 42",
   source: "movielens",
+  private: false,
   rating_count: 440,
   top_genres: ["Drama", "Comedy", "Action"],
   taste: [
@@ -26,6 +27,7 @@ const NEWCOMER: UserSummary = {
   user_id: 611,
   display_name: "Ada",
   source: "app",
+  private: false,
   rating_count: 1,
   top_genres: ["Drama"],
   taste: [],

@@ -11,6 +11,7 @@ const USER: UserDetail = {
   user_id: 42,
   display_name: "MovieLens user 42",
   source: "movielens",
+  private: false,
   rating_count: 21,
   top_genres: ["Drama", "Comedy"],
   taste: [{ kind: "genre", name: "Film-Noir", count: 12, lift: 4.26 }],

@@ -208,30 +208,39 @@ export default function UserProfile() {
           </button>
         )}
       </header>
-      {current === userId ? <ProfileKey userId={userId} name={profile.display_name} /> : null}
-      <Taste user={profile} own={current === userId} />
-      {profile.favourites.length ? (
-        <section aria-labelledby="favourites-heading" className={section}>
-          <h2 id="favourites-heading" className={heading}>
-            Favourite films
-          </h2>
-          <ol className="flex flex-wrap gap-2" data-testid="profile-favourites">
-            {profile.favourites.map((movie) => (
-              <li key={movie.movie_id}>
-                <Link
-                  to={`/movies/${movie.movie_id}`}
-                  className="inline-block rounded-md border border-zinc-300 px-3 py-1.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
-                >
-                  {movie.title}
-                  {movie.year ? ` (${movie.year})` : ""}
-                </Link>
-              </li>
-            ))}
-          </ol>
-        </section>
-      ) : null}
-      <SimilarPeople userId={userId} onChoose={choose} />
-      <Ratings userId={userId} own={current === userId} />
+      {profile.private ? (
+        <p className="max-w-prose text-sm text-zinc-700 dark:text-zinc-300" data-testid="private-profile">
+          This profile is private: its taste, favourites and ratings are for its owner. If it is yours, use its key
+          to open it in this browser (&ldquo;Use this profile&rdquo;).
+        </p>
+      ) : (
+        <>
+        {current === userId ? <ProfileKey userId={userId} name={profile.display_name} /> : null}
+        <Taste user={profile} own={current === userId} />
+        {profile.favourites.length ? (
+          <section aria-labelledby="favourites-heading" className={section}>
+            <h2 id="favourites-heading" className={heading}>
+              Favourite films
+            </h2>
+            <ol className="flex flex-wrap gap-2" data-testid="profile-favourites">
+              {profile.favourites.map((movie) => (
+                <li key={movie.movie_id}>
+                  <Link
+                    to={`/movies/${movie.movie_id}`}
+                    className="inline-block rounded-md border border-zinc-300 px-3 py-1.5 text-sm hover:bg-zinc-100 focus-visible:outline-2 focus-visible:outline-violet-600 dark:border-zinc-700 dark:hover:bg-zinc-900"
+                  >
+                    {movie.title}
+                    {movie.year ? ` (${movie.year})` : ""}
+                  </Link>
+                </li>
+              ))}
+            </ol>
+          </section>
+        ) : null}
+        <SimilarPeople userId={userId} onChoose={choose} />
+        <Ratings userId={userId} own={current === userId} />
+        </>
+      )}
     </div>
   );
 }
