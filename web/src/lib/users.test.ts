@@ -25,7 +25,7 @@ describe("user descriptions", () => {
     const taste = [noir, { kind: "genre" as const, name: "War", count: 9, lift: 1.5 }, scorsese];
     expect(tasteLine({ taste })).toBe("Film-Noir, War · martin scorsese");
     expect(tasteLine({ taste: [] })).toBeNull();
-    expect(liftLabel(noir)).toBe("4.3× the average");
-    expect(liftLabel(scorsese)).toBe("20× the average");
+    expect(liftLabel(noir)).toBe("4.3× as much as most people");
+    expect(liftLabel(scorsese)).toBe("20× as much as most people");
   });
 });

@@ -14,10 +14,10 @@ export function activeYears(user: Pick<UserSummary, "first_rated_at" | "last_rat
   return first === last ? String(first) : `${first}–${last}`;
 }
 
-/** "2.2× the average" (one decimal; ×10 and above rounded). */
+/** "2.2× as much as most people" (one decimal; ×10 and above rounded). */
 export function liftLabel(trait: Trait): string {
   const value = trait.lift >= 10 ? Math.round(trait.lift).toString() : trait.lift.toFixed(1);
-  return `${value}× the average`;
+  return `${value}× as much as most people`;
 }
 
 /** A one-line description: "Loves Musical, Children · disney" from the distinctive traits, else null. */

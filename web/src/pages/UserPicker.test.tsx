@@ -46,7 +46,7 @@ describe("UserPicker", () => {
     renderAt(<UserPicker />, "/users");
     const card = await screen.findByRole("article", { name: "MovieLens user 42" });
     expect(within(card).getByText("Film-Noir")).toBeInTheDocument();
-    expect(within(card).getByText("#mafia")).toHaveAttribute("title", "mafia: 2.3× the average (7 films they liked)");
+    expect(within(card).getByText("#mafia")).toHaveAttribute("title", "mafia: 2.3× as much as most people (7 films they liked)");
     expect(within(card).queryByText(/Drama/)).not.toBeInTheDocument();
     expect(within(card).getByTestId("user-favourites")).toHaveTextContent(
       "Favourites: The Maltese Falcon, Double Indemnity, The Big Sleep",

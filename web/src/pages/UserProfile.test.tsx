@@ -56,7 +56,7 @@ describe("UserProfile", () => {
     renderAt(<UserProfile />, "/users/42", "/users/:userId");
     expect(await screen.findByTestId("profile-name")).toHaveTextContent("MovieLens user 42");
     expect(screen.getByTestId("profile-activity")).toHaveTextContent("21 ratings · rated in 2001 · 1 like");
-    expect(screen.getByTestId("profile-taste")).toHaveTextContent("Film-Noir · 4.3× the average · 12 films they liked");
+    expect(screen.getByTestId("profile-taste")).toHaveTextContent("Film-Noir · 4.3× as much as most people · 12 films they liked");
     expect(screen.getByTestId("profile-favourites")).toHaveTextContent("The Maltese Falcon (1950)");
     expect(await screen.findByText(/Two-Tower could not answer/)).toBeInTheDocument();
     const similar = screen.getByTestId("similar-users");

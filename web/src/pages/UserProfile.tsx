@@ -9,7 +9,6 @@ import { Pager } from "../components/Pager";
 import { Skeleton } from "../components/Skeleton";
 import { ProfileKey } from "../components/ProfileKey";
 import { UserCard } from "../components/UserCard";
-import { modelLabel } from "../lib/models";
 import { holdsKey, useSession } from "../lib/session";
 import { usePageTitle } from "../lib/usePageTitle";
 import { activityLine, countOf, liftLabel } from "../lib/users";
@@ -65,7 +64,7 @@ function SimilarPeople({ userId, onChoose }: { userId: number; onChoose: (id: nu
         </h2>
         {similar.data ? (
           <span className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="similar-model">
-            {similar.data.model === "two_tower" ? `Found by ${modelLabel("two_tower")}` : "Shared distinctive genres and tags"}
+            {similar.data.model === "two_tower" ? "People who rated the same films as you" : "People whose taste stands out the same way"}
           </span>
         ) : null}
       </div>
@@ -84,7 +83,7 @@ function SimilarPeople({ userId, onChoose }: { userId: number; onChoose: (id: nu
                 user={item.user}
                 current={item.user.user_id === current}
                 onChoose={onChoose}
-                score={similar.data.model === "two_tower" ? `similarity ${item.score.toFixed(2)}` : `${Math.round(item.score * 100)}% shared`}
+                score={similar.data.model === "two_tower" ? `${Math.round(item.score * 100)}% alike` : `${Math.round(item.score * 100)}% shared`}
               />
             </li>
           ))}
