@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from movie_genie.api.product import FALLBACK_NOTE, UserView, distinctive_genre
+from movie_genie.api.product import FALLBACK_NOTE, UserView
 from movie_genie.api.schemas import ModelName
 from movie_genie.api.services import Services
 from movie_genie.api.services.explanations import Explainer
@@ -268,19 +268,21 @@ def test_the_genre_row_is_the_users_most_distinctive_genre_not_the_most_common(a
     assert all(i["reason"]["genre"] == "Horror" for i in row["items"])
 
 
-def test_the_genre_pick_needs_two_liked_films_smooths_and_falls_back() -> None:
-    shares = {"Drama": 0.4, "Comedy": 0.3, "Film-Noir": 0.01, "Horror": 0.05}
-    # One Film-Noir film among many likes never decides.
-    pick = distinctive_genre({"Drama": 20, "Film-Noir": 1, "Horror": 3}, 24, shares)
-    assert pick is not None and (pick.genre, pick.liked) == ("Horror", 3) and pick.lift and pick.lift > 1
-    assert distinctive_genre({"Drama": 20, "Film-Noir": 2, "Horror": 3}, 25, shares).genre == "Film-Noir"  # type: ignore[union-attr]
-    # Nothing above the catalogue's share with two films: the genre of most likings, said as such.
-    fallback = distinctive_genre({"Drama": 1, "Comedy": 1}, 2, shares)
-    assert fallback is not None and (fallback.genre, fallback.lift) == ("Comedy", None)
-    assert distinctive_genre({}, 0, shares) is None
-    # Ties: the same lift goes to the genre with more films, then by name.
-    even = {"Crime": 0.1, "War": 0.1}
-    assert distinctive_genre({"War": 3, "Crime": 3}, 6, even).genre == "Crime"  # type: ignore[union-attr]
+def test_the_genre_row_follows_the_taste_the_profile_shows(client: FlaskClient) -> None:
+    """One rule for a person's distinctive genre: the genre row names the first genre of the taste their profile
+    (and the home page's greeting) shows, so the two never disagree; without one, the genre of most likings."""
+    distinctive = 0
+    for user_id in range(1, 31):
+        traits = _ok(client, f"/api/users/{user_id}")["taste"]
+        row = {r["id"]: r for r in _ok(client, f"/api/users/{user_id}/home")["rows"]}["your-genres"]
+        first = next((t for t in traits if t["kind"] == "genre"), None)
+        if first is None:
+            assert row["title"].startswith("Most rated "), (user_id, row["title"])
+            continue
+        distinctive += 1
+        assert row["title"] == f"Most loved {first['name']}", (user_id, traits)
+        assert f"({first['count']} films you liked)" in row["purpose"]
+    assert distinctive >= 10, "too few users with a distinctive genre for this to prove anything"
 
 
 def test_a_user_with_no_likings_keeps_the_genre_rows_invitation(client: FlaskClient) -> None:

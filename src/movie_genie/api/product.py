@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,41 +45,6 @@ FALLBACK = ("hybrid", "two_tower", "ease", "popularity")
 ROW_SIZE = 12
 HISTORY_ROW_SIZE = 20
 NO_GENRE = "(no genres listed)"
-# The genre row's genre: liked films it takes at least, and how many pseudo-films at the catalogue's share smooth the
-# person's share (db/taste.py's smoothing), so that one or two films never decide a light user's genre.
-MIN_GENRE_LIKES = 2
-GENRE_PRIOR_FILMS = taste.PRIOR_FILMS
-
-
-@dataclass(frozen=True)
-class GenrePick:
-    """The genre of the genre row: `lift` is how much more of the person's likings carry it than everyone's ratings
-    do (smoothed); None when no genre stands out and it is simply the genre of most of their likings."""
-
-    genre: str
-    liked: int  # the person's liked films of the genre
-    lift: float | None
-
-
-def distinctive_genre(liked: Mapping[str, int], n_liked: int, shares: Mapping[str, float]) -> GenrePick | None:
-    """The genre over-represented most among `n_liked` liked films (`liked`: films per genre) against `shares`
-    (each genre's share of all ratings): lift = (liked in genre + PRIOR x share) / (n_liked + PRIOR) / share, at
-    least MIN_GENRE_LIKES films and above 1, ties to more films then the name. Without one, the genre of most liked
-    films (lift None); None when nothing is liked."""
-    if not liked:
-        return None
-    picks = []
-    for genre, count in liked.items():
-        share = shares.get(genre, 0.0)
-        if count < MIN_GENRE_LIKES or share <= 0.0:
-            continue
-        lift = (count + GENRE_PRIOR_FILMS * share) / (n_liked + GENRE_PRIOR_FILMS) / share
-        if lift > 1.0:
-            picks.append(GenrePick(genre, count, round(lift, 3)))
-    if picks:
-        return min(picks, key=lambda p: (-(p.lift or 0.0), -p.liked, p.genre))
-    genre = min(liked, key=lambda g: (-liked[g], g))
-    return GenrePick(genre, liked[genre], None)
 
 
 def is_liking(mark: repo.Mark) -> bool:
@@ -161,12 +126,11 @@ class UserView:
                     break
         return kept
 
-    def top_genre(self, catalogue: Catalogue) -> GenrePick | None:
-        """The user's most distinctive genre among the films they liked (`distinctive_genre`), or None without
-        likings."""
+    def most_liked_genre(self, catalogue: Catalogue) -> str | None:
+        """The genre of most of the films the user liked (ties by name), or None without likings."""
         films = [catalogue.movies[m] for m in self.liked if m in catalogue.movies]
         counts = Counter(g for movie in films for g in set(movie.genres) if g != NO_GENRE)
-        return distinctive_genre(counts, len(films), catalogue.genre_shares)
+        return min(counts, key=lambda g: (-counts[g], g)) if counts else None
 
 
 class HomeService:
@@ -194,18 +158,21 @@ class HomeService:
             return cached, True
         with self.db.session() as session:
             view = UserView.read(session, user_id, self.recommendations.space)
-        body = s.HomePage(user_id=user_id, excluded=len(view.excluded), rows=self._rows(view)).model_dump_json()
+            # The taste the profile and the home page's greeting show ("stands out: ..."): the genre row follows it.
+            traits = repo.get_user(session, user_id, recent=0).profile.taste
+        rows = self._rows(view, traits)
+        body = s.HomePage(user_id=user_id, excluded=len(view.excluded), rows=rows).model_dump_json()
         self.cache.set(key, body.encode())
         return body.encode(), False
 
-    def _rows(self, view: UserView) -> list[s.HomeRow]:
+    def _rows(self, view: UserView, traits: list[taste.Trait]) -> list[s.HomeRow]:
         claimed: set[int] = set()
         rows = [
             self._model_row(view, claimed, "for-you", "hybrid", "Top picks for you"),
             self._model_row(view, claimed, "up-next", "sasrec", "Up next"),
             self._model_row(view, claimed, "from-history", "bert4rec", "From your whole history"),
             self._because_liked(view, claimed),
-            self._genre_row(view, claimed),
+            self._genre_row(view, claimed, traits),
             self._popular_row(view, claimed),
         ]
         return [*rows, self._history_row(view)]
@@ -260,10 +227,12 @@ class HomeService:
             items=[self._item(r) for r in picked],
         )
 
-    def _genre_row(self, view: UserView, claimed: set[int]) -> s.HomeRow:
-        """The most rated films of the user's most distinctive genre."""
-        pick = view.top_genre(self.catalogue)
-        if pick is None:
+    def _genre_row(self, view: UserView, claimed: set[int], traits: list[taste.Trait]) -> s.HomeRow:
+        """The most rated films of the user's most distinctive genre: the first genre of their taste (db/taste.py,
+        what their profile says stands out), else the genre of most films they liked."""
+        distinctive = next((t for t in traits if t.kind == "genre"), None)
+        genre = distinctive.name if distinctive else view.most_liked_genre(self.catalogue)
+        if genre is None:
             return s.HomeRow(
                 id="your-genres",
                 title="Your genre",
@@ -272,17 +241,16 @@ class HomeService:
                 requested_model="popularity",
                 items=[],
             )
-        genre = pick.genre
         ids = (m for m in self.catalogue.by_popularity if genre in self.catalogue.movies[m].genres)
         picked = view.keep(ids, ROW_SIZE, claimed)
         claimed.update(picked)
-        if pick.lift is None:
+        if distinctive is None:
             title = f"Most rated {genre}"
             purpose = f"{genre} is the genre of most films you liked; these are its most rated films you have not seen."
         else:
             title = f"Most loved {genre}"
             purpose = (
-                f"You like {genre} more than most people do ({pick.liked} films you liked): these are its most "
+                f"You like {genre} more than most people do ({distinctive.count} films you liked): these are its most "
                 "rated films you have not seen."
             )
         return s.HomeRow(

@@ -3,10 +3,8 @@ result lists are built without a query per item; and the counts of films with me
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import get_args
 
 from movie_genie.api import schemas as s
@@ -34,17 +32,6 @@ class Catalogue:
         movies = {card.movie_id: s.MovieSummary.model_validate(card, from_attributes=True) for card in cards}
         order = sorted(movies, key=lambda m: (-movies[m].rating_count, m))
         return cls(movies, genres, order)
-
-    @cached_property
-    def genre_shares(self) -> dict[str, float]:
-        """Each genre's share of the data set's ratings (a film's ratings count once for each of its genres): what a
-        person's liking of a genre is measured against (api/product.py, the genre row)."""
-        ratings: Counter[str] = Counter()
-        for movie in self.movies.values():
-            for genre in set(movie.genres):
-                ratings[genre] += movie.rating_count
-        total = sum(movie.rating_count for movie in self.movies.values())
-        return {g: n / total for g, n in ratings.items()} if total else {}
 
     @property
     def genre_names(self) -> set[str]:
