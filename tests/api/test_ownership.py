@@ -18,6 +18,7 @@ from movie_genie.api.serve import demo_mode_for
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.config import ConfigError, Settings
 from movie_genie.db.models import IdempotencyKey, User
+from tests.api.helpers import bearer, error_message
 from tests.artefacts import Artefacts
 
 ADMIN_TOKEN = "admin-token-for-the-tests-0123456789"
@@ -28,17 +29,6 @@ def _app(app: Flask, artefacts: Artefacts, settings: dict[str, Any], **serving: 
     """Another app on the already-loaded services (cheap), with other settings or serving values."""
     params = artefacts.with_serving(**serving)
     return create_app(artefacts.settings(**settings), params, services=app.extensions[EXTENSION_KEY])
-
-
-def _bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def _error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.get_data(as_text=True)
-    error = response.get_json()["error"]
-    assert error["code"] == code, error
-    return str(error["message"])
 
 
 def _sign_up(client: FlaskClient, liked: list[int] | None = None) -> tuple[int, str]:
@@ -58,12 +48,12 @@ def test_a_movielens_user_is_read_only_outside_demo_mode(production: Flask) -> N
     client = production.test_client()
     before = client.get("/api/users/1/feedback").get_json()["data"]
     body = {"user_id": 1, "movie_id": 3, "kind": "like"}
-    message = _error(client.post("/api/feedback", json=body), 403, "demo_profile_read_only")
+    message = error_message(client.post("/api/feedback", json=body), 403, "demo_profile_read_only")
     assert "demo" in message and "POST /api/users" in message  # what is wrong and what to do
-    _error(client.delete("/api/feedback?user_id=1&movie_id=3&kind=like"), 403, "demo_profile_read_only")
+    error_message(client.delete("/api/feedback?user_id=1&movie_id=3&kind=like"), 403, "demo_profile_read_only")
     # Another profile's secret does not help either.
     _, secret = _sign_up(client)
-    _error(client.post("/api/feedback", json=body, headers=_bearer(secret)), 403, "demo_profile_read_only")
+    error_message(client.post("/api/feedback", json=body, headers=bearer(secret)), 403, "demo_profile_read_only")
     assert client.get("/api/users/1/feedback").get_json()["data"] == before  # public history, unchanged
     assert client.get("/api/access").get_json()["data"] == {"demo_mode": False, "notice": None, "admin": False}
 
@@ -71,9 +61,9 @@ def test_a_movielens_user_is_read_only_outside_demo_mode(production: Flask) -> N
 def test_the_admin_token_writes_as_any_profile(production: Flask) -> None:
     client = production.test_client()
     body = {"user_id": 2, "movie_id": 4, "kind": "watched"}
-    assert client.post("/api/feedback", json=body, headers=_bearer(ADMIN_TOKEN)).status_code in (200, 201)
-    assert client.get("/api/access", headers=_bearer(ADMIN_TOKEN)).get_json()["data"]["admin"] is True
-    removed = client.delete("/api/feedback?user_id=2&movie_id=4&kind=watched", headers=_bearer(ADMIN_TOKEN))
+    assert client.post("/api/feedback", json=body, headers=bearer(ADMIN_TOKEN)).status_code in (200, 201)
+    assert client.get("/api/access", headers=bearer(ADMIN_TOKEN)).get_json()["data"]["admin"] is True
+    removed = client.delete("/api/feedback?user_id=2&movie_id=4&kind=watched", headers=bearer(ADMIN_TOKEN))
     assert removed.status_code == 200
 
 
@@ -92,23 +82,23 @@ def test_an_app_profile_is_written_and_read_with_its_secret_only(client: FlaskCl
     assert secret != their_secret
     # Reading another user's feedback: 401 without a secret (saying how to send one), 403 with someone else's.
     response = client.get(f"/api/users/{theirs}/feedback")
-    assert "Authorization: Bearer" in _error(response, 401, "secret_required")
+    assert "Authorization: Bearer" in error_message(response, 401, "secret_required")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    _error(client.get(f"/api/users/{theirs}/feedback", headers=_bearer(secret)), 403, "not_owner")
+    error_message(client.get(f"/api/users/{theirs}/feedback", headers=bearer(secret)), 403, "not_owner")
     for path in (f"/api/users/{theirs}/movies/2", f"/api/users/{theirs}/ratings", f"/api/users/{theirs}/home"):
-        _error(client.get(path), 401, "secret_required")
-    assert client.get(f"/api/users/{theirs}/feedback", headers=_bearer(their_secret)).status_code == 200
+        error_message(client.get(path), 401, "secret_required")
+    assert client.get(f"/api/users/{theirs}/feedback", headers=bearer(their_secret)).status_code == 200
     # The public profile hides an app profile's history from everyone but its owner.
     assert client.get(f"/api/users/{theirs}").get_json()["data"]["recent"] == []
-    assert client.get(f"/api/users/{theirs}", headers=_bearer(their_secret)).get_json()["data"]["recent"]
+    assert client.get(f"/api/users/{theirs}", headers=bearer(their_secret)).get_json()["data"]["recent"]
     # Writing, even in demo mode: the owner's secret only.
     body = {"user_id": mine, "movie_id": 7, "kind": "rating", "value": 4.0}
-    _error(client.post("/api/feedback", json=body), 401, "secret_required")
-    _error(client.post("/api/feedback", json=body, headers=_bearer(their_secret)), 403, "not_owner")
-    assert client.post("/api/feedback", json=body, headers=_bearer(secret)).status_code == 201
+    error_message(client.post("/api/feedback", json=body), 401, "secret_required")
+    error_message(client.post("/api/feedback", json=body, headers=bearer(their_secret)), 403, "not_owner")
+    assert client.post("/api/feedback", json=body, headers=bearer(secret)).status_code == 201
     delete = f"/api/feedback?user_id={mine}&movie_id=7&kind=rating"
-    _error(client.delete(delete), 401, "secret_required")
-    assert client.delete(delete, headers=_bearer(secret)).get_json()["data"]["removed"] == 1
+    error_message(client.delete(delete), 401, "secret_required")
+    assert client.delete(delete, headers=bearer(secret)).get_json()["data"]["removed"] == 1
     # The server keeps only the secret's hash.
     services: Services = app.extensions[EXTENSION_KEY]
     with services.db.session() as session:
@@ -127,7 +117,7 @@ def test_a_replayed_sign_up_hands_over_no_secret_and_stores_none(client: FlaskCl
     assert again["secret_note"] and first["secret_note"] is None
     user_id = first["user"]["user_id"]
     # The first secret still opens the profile after the replay.
-    assert client.get(f"/api/users/{user_id}/feedback", headers=_bearer(first["secret"])).status_code == 200
+    assert client.get(f"/api/users/{user_id}/feedback", headers=bearer(first["secret"])).status_code == 200
     services: Services = app.extensions[EXTENSION_KEY]
     with services.db.session() as session:
         query = select(IdempotencyKey.response).where(IdempotencyKey.key == headers["Idempotency-Key"])
@@ -154,10 +144,10 @@ def test_creating_50_users_quickly_from_one_client_is_rate_limited_in_production
 def test_feedback_writes_are_rate_limited_per_client_in_production(app: Flask, artefacts: Artefacts) -> None:
     client = _app(app, artefacts, PRODUCTION, write_rate_limit="3 per hour").test_client()
     body = {"user_id": 3, "movie_id": 9, "kind": "watched"}
-    statuses = [client.post("/api/feedback", json=body, headers=_bearer(ADMIN_TOKEN)).status_code for _ in range(3)]
+    statuses = [client.post("/api/feedback", json=body, headers=bearer(ADMIN_TOKEN)).status_code for _ in range(3)]
     assert all(s in (200, 201) for s in statuses)
     # POST and DELETE share one budget.
-    delete = client.delete("/api/feedback?user_id=3&movie_id=9&kind=watched", headers=_bearer(ADMIN_TOKEN))
+    delete = client.delete("/api/feedback?user_id=3&movie_id=9&kind=watched", headers=bearer(ADMIN_TOKEN))
     assert delete.status_code == 429
 
 
@@ -223,8 +213,8 @@ def test_what_is_derived_from_an_app_profiles_history_is_its_owners(client: Flas
     # Recommendations name films the user liked, and what a list leaves out tells what they touched.
     uid, secret = _sign_up(client)
     url = path.format(uid=uid)
-    _error(client.get(url), 401, "secret_required")
+    error_message(client.get(url), 401, "secret_required")
     _, other = _sign_up(client)
-    _error(client.get(url, headers=_bearer(other)), 403, "not_owner")
-    assert client.get(url, headers=_bearer(secret)).status_code == 200
+    error_message(client.get(url, headers=bearer(other)), 403, "not_owner")
+    assert client.get(url, headers=bearer(secret)).status_code == 200
     assert client.get(path.format(uid=1)).status_code == 200  # a MovieLens profile's data set history is public

@@ -13,15 +13,12 @@ from flask.testing import FlaskClient
 
 from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY
+from tests.api.helpers import bearer
 from tests.artefacts import Artefacts
 
 ADMIN_TOKEN = "admin-token-for-the-privacy-tests-0123"
 # Names made here carry no digits: a number in a picker query also matches the names people gave profiles.
 LETTERS = str.maketrans("0123456789", "ghijklmnop")
-
-
-def _bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
 
 
 def _sign_up(client: FlaskClient, name: str, liked: list[int], headers: dict[str, str] | None = None) -> Any:
@@ -61,14 +58,14 @@ def test_a_replayed_sign_up_hands_no_secret_and_keeps_the_first(client: FlaskCli
     assert "already" in replay["secret_note"] and "first" in replay["secret_note"]
     assert first["secret"] and first.get("secret_note") is None
     # The first secret still opens the profile; nothing else does.
-    assert client.get(f"/api/users/{user_id}/feedback", headers=_bearer(first["secret"])).status_code == 200
+    assert client.get(f"/api/users/{user_id}/feedback", headers=bearer(first["secret"])).status_code == 200
     assert client.get(f"/api/users/{user_id}/feedback").status_code == 401
     # A third replay changes nothing either.
     third = client.post(
         "/api/users", json={"liked_movie_ids": [10, 11, 12], "display_name": "Replay Owner"}, headers=headers
     )
     assert third.get_json()["data"]["secret"] is None
-    assert client.get(f"/api/users/{user_id}/feedback", headers=_bearer(first["secret"])).status_code == 200
+    assert client.get(f"/api/users/{user_id}/feedback", headers=bearer(first["secret"])).status_code == 200
 
 
 # --- 2. a private profile's public view --------------------------------------------------------------------------
@@ -103,11 +100,11 @@ def test_an_app_profile_shows_others_only_its_id_and_name(client: FlaskClient, w
     created = _sign_up(client, name, [1, 50, 100]).get_json()["data"]
     user_id, secret = created["user"]["user_id"], created["secret"]
     body = {"user_id": user_id, "movie_id": 7, "kind": "rating", "value": 4.5}
-    assert client.post("/api/feedback", json=body, headers=_bearer(secret)).status_code == 201
+    assert client.post("/api/feedback", json=body, headers=bearer(secret)).status_code == 201
 
     # Anyone else (no secret, another profile's secret): that it exists, its id and its name.
     other_secret = _sign_up(client, _unique_name("Someone Else"), [2, 3, 4]).get_json()["data"]["secret"]
-    for headers in (None, _bearer(other_secret)):
+    for headers in (None, bearer(other_secret)):
         public = client.get(f"/api/users/{user_id}", headers=headers)
         assert public.status_code == 200
         user = public.get_json()["data"]
@@ -118,7 +115,7 @@ def test_an_app_profile_shows_others_only_its_id_and_name(client: FlaskClient, w
 
     # Its owner and the admin token: everything.
     admin = with_admin.test_client()
-    for viewer, headers in ((client, _bearer(secret)), (admin, _bearer(ADMIN_TOKEN))):
+    for viewer, headers in ((client, bearer(secret)), (admin, bearer(ADMIN_TOKEN))):
         own = viewer.get(f"/api/users/{user_id}", headers=headers).get_json()["data"]
         assert own["private"] is False
         assert own["favourites"] and own["like_count"] == 3 and own["rating_count"] == 1 and own["recent"]
@@ -131,7 +128,7 @@ def test_the_picker_finds_an_app_profile_by_its_name_not_its_taste(client: Flask
     liked: being listed for 'war' says the profile likes war films."""
     name = _unique_name("Quiet Fan")
     created = _sign_up(client, name, [50, 172, 181]).get_json()["data"]
-    own = client.get(f"/api/users/{created['user']['user_id']}", headers=_bearer(created["secret"]))
+    own = client.get(f"/api/users/{created['user']['user_id']}", headers=bearer(created["secret"]))
     word = own.get_json()["data"]["taste"][0]["name"].lower()  # its most distinctive genre, as its owner sees it
     total = client.get("/api/users", query_string={"q": word}).get_json()["meta"]["total"]
     listed = [

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.db.models import Base, IdempotencyKey, Impression, ImpressionEvent
+from tests.api.helpers import bearer, error_message
 from tests.artefacts import Artefacts
 
 # Names made by the tests carry no digits: a number in a query also matches the names people gave profiles.
@@ -32,17 +33,6 @@ def _services(app: Flask) -> Services:
     return found
 
 
-def _bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def _error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.get_data(as_text=True)
-    error = response.get_json()["error"]
-    assert error["code"] == code, error
-    return str(error["message"])
-
-
 def _sign_up(
     client: FlaskClient, liked: list[int], name: str | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, str]:
@@ -54,7 +44,7 @@ def _sign_up(
 
 def _mark(client: FlaskClient, secret: str, user_id: int, movie_id: int, kind: str, value: float | None = None) -> None:
     body = {"user_id": user_id, "movie_id": movie_id, "kind": kind, "value": value}
-    response = client.post("/api/feedback", json=body, headers=_bearer(secret))
+    response = client.post("/api/feedback", json=body, headers=bearer(secret))
     assert response.status_code in (200, 201), response.get_data(as_text=True)
 
 
@@ -72,10 +62,10 @@ def test_the_ratings_export_is_a_movielens_ratings_csv_of_current_app_ratings(cl
     _mark(client, secret, user_id, 7, "rating", 3.5)  # changed: the new rating only
     _mark(client, secret, user_id, 8, "rating", 5.0)
     _mark(client, secret, user_id, 9, "rating", 2.0)
-    cleared = client.delete(f"/api/feedback?user_id={user_id}&movie_id=9&kind=rating", headers=_bearer(secret))
+    cleared = client.delete(f"/api/feedback?user_id={user_id}&movie_id=9&kind=rating", headers=bearer(secret))
     assert cleared.get_json()["data"]["removed"] == 1
 
-    response = client.get(f"/api/users/{user_id}/ratings.csv", headers=_bearer(secret))
+    response = client.get(f"/api/users/{user_id}/ratings.csv", headers=bearer(secret))
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == f'attachment; filename="movie-genie-ratings-{user_id}.csv"'
     rows = _csv(response)
@@ -86,10 +76,10 @@ def test_the_ratings_export_is_a_movielens_ratings_csv_of_current_app_ratings(cl
     assert all(now - 600 < int(r[3]) <= now + 1 for r in rows[1:]), "unix seconds of the rating"
 
     # The owner only, as GET /api/users/{id}/ratings.
-    _error(client.get(f"/api/users/{user_id}/ratings.csv"), 401, "secret_required")
+    error_message(client.get(f"/api/users/{user_id}/ratings.csv"), 401, "secret_required")
     _, other = _sign_up(client, [2, 3, 4])
-    _error(client.get(f"/api/users/{user_id}/ratings.csv", headers=_bearer(other)), 403, "not_owner")
-    _error(client.get("/api/users/99999999/ratings.csv"), 404, "not_found")
+    error_message(client.get(f"/api/users/{user_id}/ratings.csv", headers=bearer(other)), 403, "not_owner")
+    error_message(client.get("/api/users/99999999/ratings.csv"), 404, "not_found")
 
 
 def test_the_export_of_a_movielens_user_has_its_data_set_ratings_with_app_ratings_replacing_them(
@@ -141,7 +131,7 @@ def test_a_profile_key_signs_in_to_that_profile(client: FlaskClient) -> None:
 def test_an_unknown_or_empty_key_is_a_401_that_says_where_to_find_the_key(client: FlaskClient) -> None:
     for key in ("not-a-key-of-anyone", "", "   ", ADMIN_TOKEN):
         response = client.post("/api/sign-in", json={"key": key})
-        message = _error(response, 401, "unknown_key")
+        message = error_message(response, 401, "unknown_key")
         assert "No profile has this key" in message and "Your profile key" in message
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
@@ -154,7 +144,7 @@ def test_signing_in_is_rate_limited_per_client_in_production(app: Flask, artefac
         for i in range(4)
     ]
     assert [r.status_code for r in statuses] == [401, 401, 401, 429]
-    _error(statuses[-1], 429, "rate_limited")
+    error_message(statuses[-1], 429, "rate_limited")
     # Another address has its own budget.
     other = client.post("/api/sign-in", json={"key": "guess"}, environ_base={"REMOTE_ADDR": "198.51.100.22"})
     assert other.status_code == 401
@@ -191,7 +181,7 @@ def _rows_of(app: Flask, user_id: int) -> dict[str, int]:
 
 def test_deleting_a_profile_removes_every_row_of_it_and_its_key_opens_nothing(app: Flask, client: FlaskClient) -> None:
     user_id, secret = _sign_up(client, [1, 2, 3, 4], headers={"Idempotency-Key": f"delete-me-{uuid.uuid4().hex}"})
-    owner = _bearer(secret)
+    owner = bearer(secret)
     feedback = {"user_id": user_id, "movie_id": 7, "kind": "rating", "value": 4.5}
     key = {"Idempotency-Key": f"delete-me-rating-{uuid.uuid4().hex}"}
     assert client.post("/api/feedback", json=feedback, headers={**owner, **key}).status_code == 201
@@ -205,9 +195,9 @@ def test_deleting_a_profile_removes_every_row_of_it_and_its_key_opens_nothing(ap
     assert before["idempotency_keys"] == 2, before
 
     # The owner only.
-    _error(client.delete(f"/api/users/{user_id}"), 401, "secret_required")
+    error_message(client.delete(f"/api/users/{user_id}"), 401, "secret_required")
     _, other = _sign_up(client, [5, 6, 7])
-    _error(client.delete(f"/api/users/{user_id}", headers=_bearer(other)), 403, "not_owner")
+    error_message(client.delete(f"/api/users/{user_id}", headers=bearer(other)), 403, "not_owner")
     assert client.get(f"/api/users/{user_id}").status_code == 200
 
     response = client.delete(f"/api/users/{user_id}", headers=owner)
@@ -215,11 +205,11 @@ def test_deleting_a_profile_removes_every_row_of_it_and_its_key_opens_nothing(ap
     assert response.get_json()["data"] == {"user_id": user_id, "deleted": True}
     assert _rows_of(app, user_id) == dict.fromkeys(before, 0)
 
-    _error(client.get(f"/api/users/{user_id}"), 404, "not_found")
-    _error(client.get(f"/api/users/{user_id}/home", headers=owner), 404, "not_found")  # not the cached page
-    _error(client.post("/api/sign-in", json={"key": secret}), 401, "unknown_key")
-    _error(client.post("/api/feedback", json=feedback, headers=owner), 404, "not_found")
-    _error(client.delete(f"/api/users/{user_id}", headers=owner), 404, "not_found")
+    error_message(client.get(f"/api/users/{user_id}"), 404, "not_found")
+    error_message(client.get(f"/api/users/{user_id}/home", headers=owner), 404, "not_found")  # not the cached page
+    error_message(client.post("/api/sign-in", json={"key": secret}), 401, "unknown_key")
+    error_message(client.post("/api/feedback", json=feedback, headers=owner), 404, "not_found")
+    error_message(client.delete(f"/api/users/{user_id}", headers=owner), 404, "not_found")
     # The id is never given to someone else: a browser that remembers it finds it gone.
     assert _sign_up(client, [8, 9, 10])[0] > user_id
 
@@ -229,21 +219,21 @@ def test_a_deleted_profile_with_no_marks_left_gets_no_cached_answer(app: Flask, 
     is deleted as an empty one, so a deleted profile's version must differ."""
     user_id, secret = _sign_up(client, [20, 21, 22])
     for movie_id in (20, 21, 22):
-        client.delete(f"/api/feedback?user_id={user_id}&movie_id={movie_id}&kind=like", headers=_bearer(secret))
-    assert client.get(f"/api/users/{user_id}/home", headers=_bearer(secret)).status_code == 200  # cached now
-    assert client.get(f"/api/recommendations?user_id={user_id}", headers=_bearer(secret)).status_code == 200
-    assert client.delete(f"/api/users/{user_id}", headers=_bearer(secret)).status_code == 200
-    _error(client.get(f"/api/users/{user_id}/home", headers=_bearer(secret)), 404, "not_found")
-    _error(client.get(f"/api/recommendations?user_id={user_id}", headers=_bearer(secret)), 404, "not_found")
+        client.delete(f"/api/feedback?user_id={user_id}&movie_id={movie_id}&kind=like", headers=bearer(secret))
+    assert client.get(f"/api/users/{user_id}/home", headers=bearer(secret)).status_code == 200  # cached now
+    assert client.get(f"/api/recommendations?user_id={user_id}", headers=bearer(secret)).status_code == 200
+    assert client.delete(f"/api/users/{user_id}", headers=bearer(secret)).status_code == 200
+    error_message(client.get(f"/api/users/{user_id}/home", headers=bearer(secret)), 404, "not_found")
+    error_message(client.get(f"/api/recommendations?user_id={user_id}", headers=bearer(secret)), 404, "not_found")
 
 
 def test_a_movielens_profile_cannot_be_deleted(app: Flask, artefacts: Artefacts, client: FlaskClient) -> None:
-    message = _error(client.delete("/api/users/3"), 403, "data_set_profile")  # demo mode: anyone may rate as 3
+    message = error_message(client.delete("/api/users/3"), 403, "data_set_profile")  # demo mode: anyone may rate as 3
     assert "MovieLens" in message and "made in the app" in message
     production = create_app(artefacts.settings(**PRODUCTION), artefacts.params, services=_services(app)).test_client()
-    _error(production.delete("/api/users/3", headers=_bearer(ADMIN_TOKEN)), 403, "data_set_profile")
+    error_message(production.delete("/api/users/3", headers=bearer(ADMIN_TOKEN)), 403, "data_set_profile")
     assert client.get("/api/users/3").status_code == 200
-    _error(client.delete("/api/users/99999999"), 404, "not_found")
+    error_message(client.delete("/api/users/99999999"), 404, "not_found")
 
 
 # --- the spec ----------------------------------------------------------------------------------------------------
