@@ -67,7 +67,7 @@ describe("SearchPage", () => {
     renderAt(<SearchPage />, "/search?genre=Horror&year_min=1970&year_max=1989");
     expect(await screen.findByRole("link", { name: /Halloween/ })).toBeInTheDocument();
     expect(screen.queryByText("Type to search")).not.toBeInTheDocument();
-    expect(screen.getByText(/best-known films in Horror, 1970–1989/)).toBeInTheDocument();
+    expect(screen.getByText(/1 best-known film in Horror, 1970–1989/)).toBeInTheDocument();
     const sent = searches(fetch).at(-1);
     expect(sent?.get("genre")).toBe("Horror");
     expect(sent?.get("year_min")).toBe("1970");

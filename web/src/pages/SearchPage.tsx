@@ -10,6 +10,7 @@ import { MovieCard } from "../components/MovieCard";
 import { SearchBox } from "../components/SearchBox";
 import { Skeleton } from "../components/Skeleton";
 import { useSession } from "../lib/session";
+import { countOf } from "../lib/users";
 import { useDebouncedValue } from "../lib/useDebouncedValue";
 import { usePageTitle } from "../lib/usePageTitle";
 
@@ -19,6 +20,15 @@ const MODES: { value: SearchMode; label: string; hint: string }[] = [
   { value: "lexical", label: "By words", hint: "the exact words in titles, plots and tags" },
   { value: "title", label: "By title", hint: "the film's title, even misspelt" },
 ];
+
+// What each retriever compared, in words, for a hit with no reason of its own: "Matches its title and its words".
+const MATCHED: Record<string, string> = { semantic: "what it is about", lexical: "its words", title: "its title" };
+
+function matchedBy(retrievers: string[]): string | null {
+  const parts = retrievers.map((r) => MATCHED[r] ?? r);
+  if (!parts.length) return null;
+  return `Matches ${parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1) ?? ""}` : (parts[0] ?? "")}`;
+}
 
 function toMode(value: string | null): SearchMode {
   return value === "semantic" || value === "title" || value === "lexical" ? value : "hybrid";
@@ -261,20 +271,20 @@ export default function SearchPage() {
                 >
                   {results.data.did_you_mean}
                 </button>{" "}
-                — did you mean that?
+                instead.
               </p>
             ) : null}
             <p className="mb-3 text-sm text-zinc-600 dark:text-zinc-400" aria-live="polite">
               {debounced
-                ? `${String(results.data.items.length)} films for “${debounced}” (${mode})${filterSummary ? ` in ${filterSummary}` : ""}`
-                : `${String(results.data.items.length)} best-known films in ${filterSummary}`}
+                ? `${countOf(results.data.items.length, "film")} for “${debounced}”${filterSummary ? ` in ${filterSummary}` : ""}`
+                : `${countOf(results.data.items.length, "best-known film")} in ${filterSummary}`}
             </p>
             <ul className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-6" data-testid="search-results">
               {results.data.items.map((hit) => (
                 <li key={hit.movie.movie_id}>
                   <MovieCard
                     movie={hit.movie}
-                    reason={hit.reason?.label ?? (hit.matched_by.length ? `Matched by ${hit.matched_by.join(", ")}` : null)}
+                    reason={hit.reason?.label ?? matchedBy(hit.matched_by)}
                     onOpen={opener(results.data.impression_id, hit.movie.movie_id)}
                   />
                 </li>
