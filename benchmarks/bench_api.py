@@ -121,7 +121,7 @@ class Server:
             )
 
     def wait_ready(self, timeout_s: float = 240.0) -> dict[str, Any]:
-        """Wait until /api/health answers 200 (every model and the index loaded)."""
+        """Wait until /api/health answers 200 (ready: every capability has something serving it)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

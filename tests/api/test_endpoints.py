@@ -47,9 +47,13 @@ def test_health_reports_every_dependency(client: FlaskClient) -> None:
     checks = body["data"]["checks"]
     assert {"database", "search_index", "cache", "model:popularity", "model:two_tower"} <= set(checks)
     assert checks["database"]["ok"] and checks["search_index"]["ok"]
-    healthy = all(c["ok"] for c in checks.values())
-    assert response.status_code == (200 if healthy else 503)
-    assert body["data"]["status"] == ("ok" if healthy else "degraded")
+    # Readiness: every capability served (by its first choice or a fallback), whatever else is down.
+    capabilities = body["data"]["capabilities"]
+    assert set(capabilities) == {"recommendations", "similar_films", "search", "database"}
+    ready = all(c["ok"] for c in capabilities.values())
+    assert response.status_code == (200 if ready else 503)
+    assert body["data"]["status"] == ("ready" if ready else "not_ready")
+    assert body["data"]["degraded"] == (not all(c["ok"] for c in checks.values()))
 
 
 def test_models_lists_versions_and_report(client: FlaskClient) -> None:

@@ -162,7 +162,8 @@ def test_a_corrupt_search_file_is_reported_and_the_rest_serves(
     params = _params_with_artifacts(artefacts, _artifacts_with_truncated(artefacts, tmp_path, broken))
     client = _app(artefacts, params).test_client()  # used to raise: "Worker failed to boot"
     health = client.get("/api/health")
-    assert health.status_code == 503
+    # Not ready without a search index; without the text embeddings similar films still come from Two-Tower.
+    assert health.status_code == (503 if broken.startswith("index/") else 200)
     check = health.get_json()["data"]["checks"]["search_index"]
     assert not check["ok"] and broken.split("/")[0] in check["detail"], check
     assert client.get("/api/recommendations?user_id=1&k=5").status_code == 200

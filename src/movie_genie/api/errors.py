@@ -5,12 +5,16 @@ errors that say a client's input was bad (the database layer's invalid input, th
 400, an unreachable database or a missing artefact to 503. Every other error is the server's: a MovieGenieError
 that no client input explains (a broken checkpoint, a model not fitted, ...) or a bug is logged on the server and
 answered with a generic 500 (code "internal_error", no traceback).
+
+A 5xx message never shows how the server is laid out: `public_text` takes file paths, file names, URLs and module
+names out of it (the server log keeps the whole message).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -74,6 +78,25 @@ class ServiceUnavailableError(ApiError):
     code = "unavailable"
 
 
+# What a 5xx body must not show: a URL (a database address), a file path or file name, a module's dotted name.
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S*", re.IGNORECASE)
+_EXTENSIONS = r"(?:pt|pth|py|pyc|npz|npy|faiss|onnx|parquet|json|ya?ml|db|sqlite3?|csv|pkl|zip|gz|txt|log)"
+_PATH = re.compile(
+    r"(?<!\w)(?:[A-Za-z]:)?(?:~|\.{1,2})?[\\/][^\s'\"`,;()\[\]]+"  # absolute (or ./, ~/, C:\\) paths
+    r"|\b[\w.@+-]+(?:[\\/][\w.@+-]+){2,}"  # relative paths of three parts or more
+    rf"|\b[\w.@+-]+(?:[\\/][\w.@+-]+)*\.{_EXTENSIONS}\b"  # file names (with or without a folder)
+)
+_MODULE = re.compile(r"\b(?:[a-z_][a-z0-9_]*\.)+([A-Z]\w*)")  # sqlite3.OperationalError -> OperationalError
+_HIDDEN_PATH = "(server path hidden)"
+
+
+def public_text(text: str) -> str:
+    """`text` without file paths, file names, URLs or module names, for a response body (log the original)."""
+    text = _URL.sub("(address hidden)", text)
+    text = _PATH.sub(_HIDDEN_PATH, text)
+    return _MODULE.sub(r"\1", text)
+
+
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response:
     """Build the JSON error envelope with the given HTTP status."""
     body = {"error": {"code": code, "message": message, "details": details}}
@@ -95,6 +118,11 @@ def _lower_first(text: str) -> str:
 
 
 def _handle_api_error(exc: ApiError) -> Response:
+    if exc.status >= 500:
+        message = public_text(exc.message)
+        if message != exc.message:
+            log.warning("%s %s answered %d: %s", request.method, request.path, exc.status, exc.message)
+        return error_response(exc.status, exc.code, message, exc.details)
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
@@ -128,7 +156,7 @@ def _handle_domain_error(exc: MovieGenieError) -> Response:
         return error_response(400, "bad_request", str(exc))
     if isinstance(exc, DatabaseUnavailableError | ArtifactMissingError):
         log.warning("dependency unavailable: %s", exc)
-        return error_response(503, "unavailable", str(exc))
+        return error_response(503, "unavailable", public_text(str(exc)))
     # Not the client's input: the server's state or a bug (a client is never told to fix what it cannot).
     return _handle_unexpected(exc)
 

@@ -513,6 +513,13 @@ class SimilarMovies(BaseModel):
     movie_id: int
     collaborative: list[ScoredMovie]
     content: list[ScoredMovie]
+    collaborative_model: str | None = Field(
+        default=None, description="the model of the collaborative list (two_tower); null when none could make it"
+    )
+    content_model: str | None = Field(
+        default=None, description="what made the content list (content: the text embeddings); null when nothing could"
+    )
+    note: str | None = Field(default=None, description="why a list is empty when its model is not loaded")
 
 
 class Recommendations(BaseModel):
@@ -784,10 +791,26 @@ class Check(BaseModel):
     detail: str | None = None
 
 
-class Health(BaseModel):
-    """Overall state and each dependency: database, models, search index, cache."""
+class Capability(BaseModel):
+    """One thing the app does (recommendations, similar films, search, the database) and what serves it now."""
 
-    status: Literal["ok", "degraded"]
+    ok: bool = Field(description="something serves it (its first choice or a fallback)")
+    served_by: str | None = Field(description="the model, retriever or database that serves it; null when none does")
+    missing: list[str] = Field(default_factory=list, description="what it would use but is not loaded")
+    detail: str = Field(description="what serves it and what is missing, in plain words")
+
+
+class Health(BaseModel):
+    """Readiness: "ready" (200) while every capability has something serving it, along its fallback chain;
+    "not_ready" (503) when one has nothing. `degraded` says a dependency is down although every capability is
+    served; `checks` has each dependency: the database, each model, the search index, the cache. Liveness is
+    GET /api/ping."""
+
+    status: Literal["ready", "not_ready"]
+    degraded: bool = Field(description="a dependency is down (see checks) although every capability may be served")
+    capabilities: dict[str, Capability] = Field(
+        description="recommendations, similar_films, search and database: what serves each"
+    )
     checks: dict[str, Check]
 
 

@@ -58,7 +58,8 @@ def read_movie(path: MoviePath) -> Response:
 def list_similar_movies(path: MoviePath, query: SimilarQuery) -> Response:
     """Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings); with `user_id`,
     none of the films that user touched (for a profile created in the app: its owner only), and each list is
-    logged as an impression (meta.impression_ids)."""
+    logged as an impression (meta.impression_ids). A list whose model is not loaded is empty and `note` says why
+    while the other answers; 503 only when no list asked for can be made."""
     if query.user_id is not None:
         require_owner(query.user_id, read=True)
     data, cached = services().movies.similar(path.movie_id, query.k, query.kind, query.user_id)

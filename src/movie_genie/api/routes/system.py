@@ -31,9 +31,12 @@ def ping() -> Response:
 
 @bp.get("/health", responses={200: HealthResponse, 503: HealthResponse})
 def check_health() -> Response:
-    """Readiness: the database, each model, the search index and the cache; 503 when one is down."""
+    """Readiness: 200 "ready" while every capability (recommendations, similar films, search, the database) has a
+    model, retriever or database serving it, its fallbacks included; 503 "not_ready" when one has none. Each
+    capability says what serves it and what is missing, `checks` each dependency (a missing model that a fallback
+    covers is `degraded`, still 200). Liveness is /api/ping."""
     health = services().health()
-    return respond(health, status=200 if health.status == "ok" else 503)
+    return respond(health, status=200 if health.status == "ready" else 503)
 
 
 @bp.get("/access", responses={200: AccessResponse})

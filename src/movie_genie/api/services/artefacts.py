@@ -1,5 +1,6 @@
 """What the services say about the artefact files they load: a short content hash (each model's version, part of
-cache keys) and the message /api/health shows for a file that failed to load."""
+cache keys) and the message /api/health shows for a file that failed to load (in plain words: the file's path and
+the exception go to the server log, never into a response)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def file_version(path: Path) -> str:
     return file_digest(path)[:12]
 
 
-def unreadable(path: Path, exc: BaseException, stage: str) -> str:
-    """What /api/health says about an artefact that failed to load with an unexpected error."""
-    reason = (str(exc).strip().splitlines() or [""])[0][:300]
-    return f"{path} is unreadable ({type(exc).__name__}: {reason}): re-run `movie-genie {stage}`"
+def unreadable(what: str, stage: str) -> str:
+    """What /api/health says about an artefact (`what`: "the search index") that failed to load with an unexpected
+    error; the caller logs the path and the error."""
+    return f"{what} is unreadable: re-run `movie-genie {stage}`"

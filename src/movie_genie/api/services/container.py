@@ -15,15 +15,15 @@ from pydantic import ValidationError
 from movie_genie.api import schemas as s
 from movie_genie.api.cache import Cache, make_cache
 from movie_genie.api.config import ServingConfig
-from movie_genie.api.errors import ApiError, ConflictError
+from movie_genie.api.errors import ApiError, ConflictError, public_text
 from movie_genie.api.impressions import ImpressionLog, ImpressionWriter
-from movie_genie.api.product import HomeService
+from movie_genie.api.product import FALLBACK, LABELS, HomeService
 from movie_genie.api.services.catalogue import Catalogue, count_catalogue_metadata
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.explanations import Explainer
 from movie_genie.api.services.feedback import FeedbackService
 from movie_genie.api.services.item_space import ItemSpace
-from movie_genie.api.services.loaded_models import SERVED, LoadedModels, ReloadPoller, wanted_versions
+from movie_genie.api.services.loaded_models import SERVED, LoadedModels, ReloadPoller, Snapshot, wanted_versions
 from movie_genie.api.services.movies import MovieService
 from movie_genie.api.services.online import OnlineService
 from movie_genie.api.services.recommendations import RecommendationService
@@ -153,7 +153,9 @@ class Services:
         return ReloadPoller(self.versions.state_path, self.refresh_versions, every_s).start()
 
     def health(self) -> s.Health:
-        """Each dependency's state; "degraded" when any is down."""
+        """Readiness: "ready" while every capability (recommendations, similar films, search, the database) has
+        something serving it along its fallback chain, "not_ready" when one has nothing; each dependency's state in
+        `checks` ("degraded" when one is down). Details are plain words: paths and errors go to the log."""
         checks: dict[str, s.Check] = {}
         try:
             # The database itself, not the catalogue in memory: a query on the movies table.
@@ -162,16 +164,33 @@ class Services:
             detail = f"{n_movies} movies" if n_movies else f"0 movies: the catalogue is empty; {EMPTY_CATALOGUE_HELP}"
             checks["database"] = s.Check(ok=n_movies > 0, detail=detail)
         except Exception as exc:  # unreachable, locked, file gone, tables missing: all mean "not ready"
+            log.warning("health: the database does not answer: %s", exc)
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            checks["database"] = s.Check(ok=False, detail=reason)
+            checks["database"] = s.Check(ok=False, detail=f"the database does not answer: {public_text(reason)}")
+        loaded = self.models.snapshot()
         for name in SERVED:
-            loaded = name in self.models.models
-            detail = f"version {self.models.versions[name]}" if loaded else self.models.errors.get(name, "not loaded")
-            checks[f"model:{name}"] = s.Check(ok=loaded, detail=detail)
+            ok = name in loaded.models
+            detail = f"version {loaded.versions[name]}" if ok else loaded.errors.get(name, "not loaded")
+            checks[f"model:{name}"] = s.Check(ok=ok, detail=detail)
         checks["search_index"] = s.Check(ok=self.search.ready, detail=self.search.error or "loaded")
         checks["cache"] = s.Check(ok=self.cache.ping(), detail=self.cache.name)
-        healthy = all(c.ok for c in checks.values())
-        return s.Health(status="ok" if healthy else "degraded", checks=checks)
+        capabilities = {
+            "recommendations": _chain_capability(FALLBACK, loaded, "recommendations"),
+            "similar_films": _similar_capability(loaded, self.search),
+            "search": _search_capability(self.search),
+            "database": s.Capability(
+                ok=checks["database"].ok,
+                served_by=self.db.engine.url.get_backend_name() if checks["database"].ok else None,
+                detail=checks["database"].detail or "",
+            ),
+        }
+        ready = all(c.ok for c in capabilities.values())
+        return s.Health(
+            status="ready" if ready else "not_ready",
+            degraded=not all(c.ok for c in checks.values()),
+            capabilities=capabilities,
+            checks=checks,
+        )
 
     def models_info(self) -> s.ModelsInfo:
         """Every model: the version it serves, its figures from the evaluation report, its retrained versions with
@@ -209,6 +228,60 @@ class Services:
         return s.ModelsInfo(
             models=infos, report=self.report, experiments=self.online.reports(), reload_error=self.models.reload_error
         )
+
+
+def _label(name: str) -> str:
+    """A model's name as people read it ("Two-Tower")."""
+    return LABELS.get(name, name)
+
+
+def _missing_words(missing: list[str], loaded: Snapshot) -> str:
+    """ "hybrid (no trained checkpoint: run `movie-genie train`), Two-Tower (not loaded)"."""
+    return ", ".join(f"{_label(m)} ({loaded.errors.get(m, 'not loaded')})" for m in missing)
+
+
+def _chain_capability(chain: tuple[str, ...], loaded: Snapshot, what: str) -> s.Capability:
+    """Served by the first loaded model of `chain`; not served when none is."""
+    missing = [m for m in chain if m not in loaded.models]
+    served = next((m for m in chain if m in loaded.models), None)
+    order = " → ".join(_label(m) for m in chain)
+    if served is None:
+        detail = f"no model of {order} is loaded: run `movie-genie train` ({_missing_words(missing, loaded)})"
+    elif not missing:
+        detail = f"{_label(served)} makes the {what}"
+    else:
+        detail = (
+            f"{_label(served)} makes the {what} (fallback of {order}); not loaded: {_missing_words(missing, loaded)}"
+        )
+    return s.Capability(ok=served is not None, served_by=served, missing=missing, detail=detail)
+
+
+def _similar_capability(loaded: Snapshot, search: SearchService) -> s.Capability:
+    """Films like a film: Two-Tower (watched by the same people), else the text embeddings (a similar story)."""
+    has_content = search.content_vectors is not None
+    missing = [name for name, ok in (("two_tower", "two_tower" in loaded.models), ("content", has_content)) if not ok]
+    served = next((m for m in ("two_tower", "content") if m not in missing), None)
+    why = {"two_tower": loaded.errors.get("two_tower", "not loaded"), "content": search.content_error or "not loaded"}
+    gone = "; ".join(f"{'Two-Tower' if m == 'two_tower' else 'the text embeddings'}: {why[m]}" for m in missing)
+    if served is None:
+        detail = f"neither Two-Tower nor the text embeddings are loaded ({gone})"
+    elif not missing:
+        detail = "Two-Tower (watched by the same people) and the text embeddings (a similar story)"
+    elif served == "two_tower":
+        detail = f"Two-Tower only: films with a similar story are not shown ({gone})"
+    else:
+        detail = f"the text embeddings only: films watched by the same people are not shown ({gone})"
+    return s.Capability(ok=served is not None, served_by=served, missing=missing, detail=detail)
+
+
+def _search_capability(search: SearchService) -> s.Capability:
+    """The search index: its semantic, lexical (BM25) and title retrievers load together."""
+    if search.engine is None:
+        detail = search.error or "the search index is not loaded: run `movie-genie index`"
+        return s.Capability(ok=False, served_by=None, missing=["search_index"], detail=detail)
+    return s.Capability(
+        ok=True, served_by="search_index", detail="the search index (semantic, lexical and title retrievers)"
+    )
 
 
 def _serving_state(versions: VersionStore) -> ServingState:

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import get_args
 
 from movie_genie.api import schemas as s
-from movie_genie.api.errors import ServiceUnavailableError
+from movie_genie.api.errors import ServiceUnavailableError, public_text
 from movie_genie.api.metrics import time_inference
 from movie_genie.api.services.artefacts import file_version, unreadable
-from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.online import Experiment
 from movie_genie.evaluation.versions import BASE, ServingState, VersionStore
 from movie_genie.models.base import Query, Recommender
@@ -134,7 +133,7 @@ class LoadedModels:
             try:
                 fresh = _load(wanted, self.store.folder, previous=self._snapshot)
             except Exception as exc:  # a broken version never takes the server down
-                self.reload_error = str(exc)
+                self.reload_error = public_text(str(exc))
                 log.error("model reload failed, the loaded models keep serving: %s", exc)
                 return []
             changed = [k for k in fresh.models if self.versions.get(k) != fresh.versions.get(k)]
@@ -158,7 +157,11 @@ def _load(wanted: Wanted, folder_of: Callable[[str], Path], previous: Snapshot |
         folder = folder_of(release)
         path = folder / f"{name}.pt"
         if not path.is_file():
-            errors[key] = f"{path} not found: run `movie-genie train`" if release == BASE else f"{path} not found"
+            log.warning("model %s (%s) not loaded: %s not found", name, release, path)
+            trained = (
+                "run `movie-genie train`" if release == BASE else f"retrain or promote another version than {release}"
+            )
+            errors[key] = f"no trained checkpoint: {trained}"
             continue
         digest = file_version(path)
         if previous is not None and previous.releases.get(key) == release and previous.versions.get(key) == digest:
@@ -170,8 +173,8 @@ def _load(wanted: Wanted, folder_of: Callable[[str], Path], previous: Snapshot |
                     # Warm-up: lazily built tensors (item vectors, ...) are made now, not in the first request.
                     model.recommend(Query(), k=1)
             except Exception as exc:  # an unreadable checkpoint of any kind is reported, never fatal
-                log.error("model %s (%s) not loaded: %s", name, release, exc)
-                errors[key] = str(exc) if isinstance(exc, MovieGenieError) else unreadable(path, exc, "train")
+                log.error("model %s (%s) not loaded from %s: %s", name, release, path, exc)
+                errors[key] = unreadable("its checkpoint", "train")
                 if previous is not None and key in previous.models:  # a reload: the old model keeps serving
                     models[key], versions[key] = previous.models[key], previous.versions[key]
                     releases[key] = previous.releases[key]

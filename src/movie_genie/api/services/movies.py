@@ -14,7 +14,7 @@ from movie_genie.api.product import UserView
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.item_space import ItemSpace
-from movie_genie.api.services.loaded_models import LoadedModels
+from movie_genie.api.services.loaded_models import LoadedModels, Snapshot
 from movie_genie.api.services.search import SearchService
 from movie_genie.db import repository as repo
 from movie_genie.models import reasons
@@ -79,7 +79,11 @@ class MovieService:
             with self.db.session() as session:
                 view = UserView.read(session, user_id, self.space)
             who = f":{user_id}:{self.db.feedback_version(user_id)}"
-        key = f"similar:{self.models.versions.get('two_tower')}:{self.search.version}:{movie_id}:{k}:{kind}{who}"
+        loaded = self.models.snapshot()
+        has_collaborative = "two_tower" in loaded.models
+        has_content = self.search.content_vectors is not None
+        versions = f"{loaded.versions.get('two_tower') if has_collaborative else 'none'}:{self.search.version}"
+        key = f"similar:{versions}:{has_content}:{movie_id}:{k}:{kind}{who}"
         cached = self.cache.get(key)
         count_cache("similar", cached is not None)
         if cached is not None:
@@ -88,11 +92,33 @@ class MovieService:
         want = k + (len(view.excluded) if view is not None else 0)
         collaborative: list[s.ScoredMovie] = []
         content: list[s.ScoredMovie] = []
-        if kind in ("both", "collaborative"):
-            collaborative = self._for_user(view, self._collaborative(movie_id, want), k)
-        if kind in ("both", "content"):
+        notes: list[str] = []
+        # A list whose model is missing is empty and says why, while the other list answers; with nothing to answer
+        # the kind asked for, the missing model's 503 (what to run, in plain words).
+        wants_collaborative, wants_content = kind in ("both", "collaborative"), kind in ("both", "content")
+        if (not wants_collaborative or not has_collaborative) and (not wants_content or not has_content):
+            if wants_collaborative:
+                self.models.get("two_tower", loaded)
+            self.search.similar_recs(movie_id, 1)
+        if wants_collaborative and has_collaborative:
+            collaborative = self._for_user(view, self._collaborative(movie_id, want, loaded), k)
+        elif wants_collaborative:
+            why = loaded.errors.get("two_tower") or "not loaded"
+            notes.append(f"Two-Tower is not running ({why}), so no films watched by the same people are shown.")
+        if wants_content and has_content:
             content = self._for_user(view, self.search.similar(movie_id, want), k)
-        body = to_json_bytes(s.SimilarMovies(movie_id=movie_id, collaborative=collaborative, content=content))
+        elif wants_content:
+            why = self.search.content_error or "not loaded"
+            notes.append(f"The text embeddings are not loaded ({why}), so no films with a similar story are shown.")
+        data = s.SimilarMovies(
+            movie_id=movie_id,
+            collaborative=collaborative,
+            content=content,
+            collaborative_model="two_tower" if wants_collaborative and has_collaborative else None,
+            content_model="content" if wants_content and has_content else None,
+            note=" ".join(notes) or None,
+        )
+        body = to_json_bytes(data)
         self.cache.set(key, body)
         return body, False
 
@@ -114,11 +140,11 @@ class MovieService:
             return "content", self.search.similar_recs(movie_id, k)
         return "popularity", [Recommendation(m, 0.0, None) for m in self.catalogue.by_popularity[:k]]
 
-    def _collaborative(self, movie_id: int, k: int) -> list[s.ScoredMovie]:
-        return self.catalogue.scored(self._collaborative_recs(movie_id, k))
+    def _collaborative(self, movie_id: int, k: int, snapshot: Snapshot | None = None) -> list[s.ScoredMovie]:
+        return self.catalogue.scored(self._collaborative_recs(movie_id, k, snapshot))
 
-    def _collaborative_recs(self, movie_id: int, k: int) -> list[Recommendation]:
-        model = self.models.get("two_tower")
+    def _collaborative_recs(self, movie_id: int, k: int, snapshot: Snapshot | None = None) -> list[Recommendation]:
+        model = self.models.get("two_tower", snapshot)
         if not isinstance(model, SimilarItems):
             raise ServiceUnavailableError(
                 "the loaded two_tower model cannot answer similar items", code="model_unavailable"

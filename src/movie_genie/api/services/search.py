@@ -25,6 +25,7 @@ from movie_genie.db import repository as repo
 from movie_genie.errors import MovieGenieError
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation
+from movie_genie.search.build import MANIFEST_FILE
 from movie_genie.search.embeddings import EMBEDDINGS_FILE, read_embeddings
 from movie_genie.search.engine import SearchEngine, SearchFilters
 
@@ -45,11 +46,16 @@ class SearchService:
     ) -> None:
         self.catalogue, self.cache, self.db, self.models, self.config = catalogue, cache, db, models, config
         self.engine: SearchEngine | None = None
-        self.error: str | None = None
+        self.error: str | None = None  # why search or content neighbours cannot answer, in plain words
+        self.content_error: str | None = None  # why content neighbours cannot answer
         try:
             self.engine = SearchEngine.load(layout.index_dir)
         except Exception as exc:  # a truncated or corrupt file of any kind is reported, never fatal
-            self.error = str(exc) if isinstance(exc, MovieGenieError) else unreadable(layout.index_dir, exc, "index")
+            # In plain words: the folder and the error go to the log, never into a response.
+            if isinstance(exc, MovieGenieError | FileNotFoundError) and not (layout.index_dir / MANIFEST_FILE).exists():
+                self.error = "no search index: run `movie-genie embed` and `movie-genie index`"
+            else:  # built by another version, truncated, corrupt
+                self.error = unreadable("the search index", "index")
             log.error("search index not loaded from %s: %s", layout.index_dir, exc)
         # Content neighbours: L2-normalised sentence vectors, float32 [n, 384], rows aligned with `_content_ids`.
         self._content_ids: np.ndarray | None = None
@@ -60,9 +66,12 @@ class SearchService:
             self._content_ids, self._content_vectors = emb.movie_id, emb.embedding
             self._content_row = {int(m): i for i, m in enumerate(emb.movie_id)}
         except Exception as exc:  # missing, truncated or corrupt: reported, never fatal
-            path = layout.embeddings_dir / EMBEDDINGS_FILE
-            known = isinstance(exc, MovieGenieError | FileNotFoundError)
-            self.error = self.error or (str(exc) if known else unreadable(path, exc, "embed"))
+            if isinstance(exc, FileNotFoundError):
+                why = "no text embeddings: run `movie-genie embed`"
+            else:
+                why = unreadable("the text embeddings", "embed")
+            self.content_error = why
+            self.error = self.error or why
             log.error("text embeddings not loaded from %s: %s", layout.embeddings_dir, exc)
 
     @property
@@ -168,7 +177,7 @@ class SearchService:
         """Films whose description embedding is closest (cosine) to this one's."""
         if self._content_vectors is None or self._content_ids is None:
             raise ServiceUnavailableError(
-                f"content similarity is not available: {self.error}", code="search_unavailable"
+                f"content similarity is not available: {self.content_error}", code="search_unavailable"
             )
         row = self._content_row.get(movie_id)
         if row is None:
