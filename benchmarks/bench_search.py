@@ -23,7 +23,14 @@ The index is built from the shared data with the project's own pipeline function
 Where recall is lost: "best@20 found" is the recall@20 a perfect ordering of every film the retrievers found
 would reach, "best@20 cut-off" the same for the films above the relevance cut-off (SearchEngine.funnel).
 
+Nothing close: NONSENSE_QUERIES (keyboard mashes, random syllables, made-up words, films released after
+ml-latest-small was cut) should return no results, while the judged queries keep theirs. Measured against the same
+index with the rule turned off (`close_min_known_share: 0`) in the same run: queries with results, judged recall@20,
+the share of judged results kept, and hybrid search latency. ABSENT_TITLES_COMMON_WORDS (absent films whose titles
+are ordinary words) are reported beside them: BM25 matches their words, so they are not expected to be empty.
+
 Run: .venv/bin/python benchmarks/bench_search.py [--variant metadata|plain|both] [--repeat N] [--rebuild] [--no-latency]
+     .venv/bin/python benchmarks/bench_search.py --index artifacts/index  (quality + nothing close on a built index)
 Prints tables and writes benchmarks/results/search.json.
 """
 
@@ -67,6 +74,18 @@ PERSONAL_USERS = 5  # users drawn (seed PERSONAL_SEED) among those with at least
 PERSONAL_SEED = 0
 PERSONAL_MIN_RATINGS = 50
 PERSONAL_MAX_NDCG_DROP = 0.05  # the most the mean nDCG@10 may fall with taste (the goal; printed, not enforced)
+# Queries nothing in ml-latest-small is close to; the goal is no results for every one.
+NONSENSE_QUERIES = (
+    "asdfghjkl", "qwpoeiruty", "zxcvbnm", "lkjhgfdsa poiuy", "mnbvcxz qwerty", "hgfkdjs lskdjf",  # keyboard mashes
+    "blorft zimbo", "kratunel vosh", "fremblewick ostrapan", "gloob snarvi tep", "tepo malunika",  # random syllables
+    "snorfling quibbleton", "wuggle frump", "zorbination", "flibbertigrunt", "plonkish vexiloid",  # made-up words
+    "vornak the pleebish",
+    "Oppenheimer", "The Banshees of Inisherin", "Nomadland",  # films released after ml-latest-small was cut
+)  # fmt: skip
+# Absent films whose titles are ordinary words: reported, not a goal (BM25 rightly matches their words).
+ABSENT_TITLES_COMMON_WORDS = (
+    "Everything Everywhere All at Once", "Poor Things", "Past Lives", "Killers of the Flower Moon", "Knives Out",
+)  # fmt: skip
 
 
 def _shared() -> Path:
@@ -336,6 +355,54 @@ def int8_variant(engine: SearchEngine, config: SearchConfig, texts: list[str], r
     }
 
 
+def nothing_close(index_dir: Path, queries: list[dict[str, Any]], repeat: int = 3) -> dict[str, Any]:
+    """Nonsense queries with results, judged recall@20 and judged results kept, with the rule on and off."""
+    engine = SearchEngine.load(index_dir)
+    ranking = engine.config.ranking.model_copy(update={"close_min_known_share": 0.0})  # 0: every query is close
+    off = SearchEngine.load(index_dir, engine.config.model_copy(update={"ranking": ranking}))
+    out: dict[str, Any] = {"nonsense": len(NONSENSE_QUERIES), "judged": len(queries)}
+    for name, eng in (("before", off), ("after", engine)):
+        answers = {q: eng.search(q, k=RECALL_K) for q in NONSENSE_QUERIES + ABSENT_TITLES_COMMON_WORDS}
+        judged = {item["query"]: [h.movie_id for h in eng.search(item["query"], k=RECALL_K).hits] for item in queries}
+        recalls = [recall_at(judged[i["query"]], {int(m) for m in i["relevant"]}, RECALL_K) for i in queries]
+        texts = [i["query"] for i in queries]
+
+        def run(text: str, eng: SearchEngine = eng) -> None:
+            eng.encoder.cache_clear()
+            eng.search(text, k=K)
+
+        out[name] = {
+            "nonsense_with_results": sum(bool(answers[q].hits) for q in NONSENSE_QUERIES),
+            "nonsense_results": {q: [h.title for h in answers[q].hits[:3]] for q in NONSENSE_QUERIES},
+            "absent_common_with_results": sum(bool(answers[q].hits) for q in ABSENT_TITLES_COMMON_WORDS),
+            "no_close_match_flags": sum(answers[q].no_close_match for q in NONSENSE_QUERIES),
+            "judged_recall@20": round(statistics.fmean(recalls), 4),
+            "judged_results": judged,
+            "search_judged": _percentiles(_timed(run, texts, repeat)),
+            "search_nonsense": _percentiles(_timed(run, list(NONSENSE_QUERIES), repeat)),
+        }
+    before, after = out["before"]["judged_results"], out["after"]["judged_results"]
+    total = sum(len(v) for v in before.values())
+    out["judged_results_kept"] = round(sum(len(set(before[q]) & set(after[q])) for q in before) / (total or 1), 4)
+    return out
+
+
+def _nothing_close_table(nc: dict[str, Any]) -> str:
+    b, a = nc["before"], nc["after"]
+    rows = [
+        (f"nonsense queries with results (of {nc['nonsense']})", str(b["nonsense_with_results"]),
+         str(a["nonsense_with_results"])),
+        (f"absent films in ordinary words with results (of {len(ABSENT_TITLES_COMMON_WORDS)})",
+         str(b["absent_common_with_results"]), str(a["absent_common_with_results"])),
+        (f"judged queries ({nc['judged']}): recall@20", f"{b['judged_recall@20']:.3f}", f"{a['judged_recall@20']:.3f}"),
+        ("judged queries: results kept", "100%", f"{nc['judged_results_kept']:.1%}"),
+        ("hybrid search p50 ms, judged", f"{b['search_judged']['p50_ms']:.2f}", f"{a['search_judged']['p50_ms']:.2f}"),
+        ("hybrid search p50 ms, nonsense", f"{b['search_nonsense']['p50_ms']:.2f}",
+         f"{a['search_nonsense']['p50_ms']:.2f}"),
+    ]  # fmt: skip
+    return _table(rows, ("nothing close (hybrid, k = 20)", "rule off", "rule on"))
+
+
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
@@ -350,7 +417,10 @@ def main() -> None:
     parser.add_argument("--prepare-only", action="store_true", help="Build the index and stop.")
     parser.add_argument("--no-latency", action="store_true", help="Measure quality only.")
     parser.add_argument("--repeat", type=int, default=5, help="Passes over the query set for latency.")
+    parser.add_argument("--index", type=Path, help="Measure quality and 'nothing close' on this built index only.")
     args = parser.parse_args()
+    if args.index is not None:
+        return measure_index(args.index)
     config = _config()
     variants = ("metadata", "plain") if args.variant == "both" else (args.variant,)
     index_dirs = {v: prepare(config, args.rebuild, v) for v in variants}
@@ -378,11 +448,15 @@ def main() -> None:
         print(_quality_table(title_qual))
         print(f"\n[{variant}] personalisation: users {personal['users']} x {len(queries)} queries")
         print(_personal_table(personal))
+        close = nothing_close(index_dirs[variant], queries + title_queries)
+        print(f"\n[{variant}] nothing close: the rule off and on, same index")
+        print(_nothing_close_table(close))
         report["variants"][variant] = {
             "movies": len(engine),
             "quality": qual,
             "title_quality": title_qual,
             "personalisation": personal,
+            "nothing_close": close,
             "engine_load_s": round(load_s, 3),
         }
         if args.no_latency or variant != "metadata":
@@ -396,6 +470,31 @@ def main() -> None:
         _print_latency(lat)
         print(f"SearchEngine.load (ONNX encoder, FAISS, BM25, titles): {load_s:.2f} s")
     print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+
+
+def measure_index(index_dir: Path) -> None:
+    """Quality and 'nothing close' on an index built by the pipeline (e.g. artifacts/index); writes the JSON."""
+    engine = SearchEngine.load(index_dir)
+    queries, title_queries = load_queries(), load_queries(section="title_queries")
+    qual, title_qual = quality(engine, queries), quality(engine, title_queries)
+    close = nothing_close(index_dir, queries + title_queries)
+    print(f"\n[{index_dir}] quality on {len(queries)} judged plain-language queries ({len(engine):,} movies)")
+    print(_quality_table(qual))
+    print(f"\n[{index_dir}] quality on {len(title_queries)} judged title queries (franchises, typos)")
+    print(_quality_table(title_qual))
+    print(f"\n[{index_dir}] nothing close: the rule off and on, same index")
+    print(_nothing_close_table(close))
+    print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    report = {
+        "index": str(index_dir),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()},
+        "config": engine.config.model_dump(mode="json"),
+        "variants": {"index": {"movies": len(engine), "quality": qual, "title_quality": title_qual,
+                               "nothing_close": close}},
+    }  # fmt: skip
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")

@@ -70,6 +70,12 @@ class RankingConfig(_Section):
     prior_weight: float = Field(default=0.4, ge=0, le=1)  # share of the popularity x quality prior in the order
     prior_damping: float = Field(default=10.0, ge=0)  # mean rating damped by this many ratings at the global mean
     spelling_min_score: float = Field(default=75.0, ge=0, le=100)  # rapidfuzz 0-100 for a "did you mean" word
+    # "Nothing close": a query none of whose retrievers has real evidence returns no results instead of strangers.
+    # Close = a title matches (title_min_score, a title holding or starting with the query, or a "did you mean"),
+    # or at least this share of its words (stop words aside) occur in some document (0 turns the rule off) ...
+    close_min_known_share: float = Field(default=0.5, ge=0, le=1)
+    # ... or the best document's cosine to the query reaches this (random letter strings reach 0.45-0.55 here).
+    close_min_similarity: float = Field(default=0.55, ge=-1, le=1)
     personal_weight: float = Field(default=0.3, ge=0, le=1)  # share of the Two-Tower affinity among relevant hits
     max_k: int = Field(default=100, ge=1)
     max_query_chars: int = Field(default=500, ge=1)

@@ -12,6 +12,9 @@ Every mode answers the query first: results stop where relevance stops (below `m
 relevance), so a title query returns its films and franchise, not a page padded with strangers. Among relevant
 hits, a popularity x quality prior (`prior_weight`) puts well-known answers first. A query word found in no title
 and no document is corrected to the closest title word when that makes a title match ("did you mean").
+Nothing close: a query that no title matches, most of whose words occur in no document and whose best document is
+semantically far (`close_min_known_share`, `close_min_similarity`) returns no hits and `no_close_match=True`
+("asdfghjkl" used to return a page of unrelated films).
 An empty query with filters browses: the filtered films by the prior.
 Personalisation: the caller passes affinities for candidate movies (the API uses the Two-Tower model; search
 never imports models). They re-order the k hits the query gives without them (never add or swap one in), and the
@@ -103,6 +106,7 @@ class SearchResult:
     took_ms: float
     filters: SearchFilters = field(default_factory=SearchFilters)
     did_you_mean: str | None = None  # the corrected query the results used, when a word was misspelt
+    no_close_match: bool = False  # True when nothing in the catalogue is close to the query: hits is empty
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,9 @@ class SearchEngine:
             return SearchResult(text, mode, [], False, _ms(start), filters)
 
         corrected = None if browse else self._correction(text)
+        if not browse and not self._close(text, corrected):
+            # No retriever has real evidence: an empty answer that says so, never a page of strangers.
+            return SearchResult(text, mode, [], False, _ms(start), filters, no_close_match=True)
         if browse:
             # No query: the filtered films, best known first (the prior is the whole score).
             rows = np.flatnonzero(allowed) if allowed is not None else np.arange(len(self))
@@ -348,6 +355,28 @@ class SearchEngine:
         if fixed is None or not self._matcher.containing(fixed).any():
             return None
         return fixed
+
+    def _close(self, text: str, corrected: str | None) -> bool:
+        """Whether any retriever has real evidence for the query, in the whole catalogue (filters aside).
+
+        Cheapest first: most of the query's words occur in some document (BM25 can match them); a title matches
+        it (fuzzy >= title_min_score, holds it as words, starts with it, or "did you mean" found one); the best
+        document's cosine reaches close_min_similarity (the query is embedded only when the others fail).
+        """
+        rank = self.config.ranking
+        if self._lexical.known_share(text) >= rank.close_min_known_share or corrected is not None:
+            return True
+        if self._matcher.containing(text).any() or self._matcher.suggest(text, 1, 101.0):
+            return True
+        if float(self._matcher.scores(text).max(initial=0.0)) >= rank.title_min_score:
+            return True
+        return self.best_similarity(text) >= rank.close_min_similarity
+
+    def best_similarity(self, text: str) -> float:
+        """Cosine between the query and its nearest movie document (-1 for an empty catalogue)."""
+        vector = self._encoder.embed_query(text)
+        _, sims = vector_search(self._vectors, vector, 1, self.config.vector.hnsw_ef_search, None)  # type: ignore[arg-type]
+        return float(sims[0]) if len(sims) else -1.0
 
     def _evidence_and_relevance(
         self, text: str, mode: Mode, allowed: np.ndarray | None

@@ -77,6 +77,13 @@ class LexicalIndex:
         stems = self.tokens(word)
         return bool(stems) and all(stem in self._retriever.vocab_dict for stem in stems)
 
+    def known_share(self, query: str) -> float:
+        """Share of the query's tokens (stop words aside) that occur in some document; 0 when it has none."""
+        tokens = self.tokens(query)
+        if not tokens:
+            return 0.0
+        return sum(token in self._retriever.vocab_dict for token in tokens) / len(tokens)
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document: float32 [n] (all zero when no query token is in the vocabulary)."""
         n = int(self._retriever.scores["num_docs"])
