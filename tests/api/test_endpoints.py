@@ -169,6 +169,16 @@ def test_search_modes(client: FlaskClient, mode: str) -> None:
         assert data["items"][0]["movie"]["title"] == "Star Wars"
 
 
+def test_search_says_when_nothing_is_close(client: FlaskClient) -> None:
+    """Gibberish gets no films and says so, rather than a page of strangers; filters that exclude everything do not
+    claim that the query itself was far from everything."""
+    data = _ok(client, "/api/search?q=asdfghjkl")["data"]
+    assert (data["items"], data["no_close_match"]) == ([], True)
+    filtered = _ok(client, "/api/search?q=star+wars&genre=Sci-Fi&year_min=2099")["data"]
+    assert (filtered["items"], filtered["no_close_match"]) == ([], False)
+    assert _ok(client, "/api/search?q=star+wars")["data"]["no_close_match"] is False
+
+
 def test_search_filters(client: FlaskClient) -> None:
     data = _ok(client, "/api/search?q=space+adventure&genre=Sci-Fi&year_min=1980&min_ratings=10")["data"]
     for item in data["items"]:

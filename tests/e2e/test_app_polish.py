@@ -347,3 +347,12 @@ def test_picker_ranks_profiles_by_match_and_the_genre_row_names_a_distinctive_ge
     title = genre_row.get_by_role("heading", level=2).inner_text()
     assert title.startswith("Most loved ") and title != "Most loved Drama", title
     expect(genre_row).to_contain_text("more than most people do")
+
+
+def test_search_says_no_close_matches_instead_of_a_page_of_strangers(server: Any, new_page: Any) -> None:
+    page = new_page(390, 844)
+    page.goto(f"{server.base}/search?q=asdfghjkl")
+    expect(page.get_by_text("No close matches for “asdfghjkl”")).to_be_visible()
+    expect(page.locator(f"[data-testid=search-results] {CARD}")).to_have_count(0)
+    page.goto(f"{server.base}/search?q=heat")
+    expect(page.locator(f"[data-testid=search-results] {CARD}").first).to_contain_text("Heat")

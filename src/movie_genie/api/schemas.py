@@ -544,6 +544,11 @@ class SearchResults(BaseModel):
     personalized: bool
     items: list[SearchHit]
     did_you_mean: str | None = Field(default=None, description="the corrected query the results used, if any")
+    no_close_match: bool = Field(
+        default=False,
+        description="nothing in the catalogue is close to the query (gibberish, a film it does not have): items is "
+        "empty; false when filters alone left nothing",
+    )
 
 
 class Suggestion(BaseModel):

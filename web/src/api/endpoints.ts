@@ -37,7 +37,7 @@ export interface SearchParams {
   k?: number;
 }
 
-/** GET /api/health: every dependency's state (a 503 "degraded" still means the server runs). */
+/** GET /api/health: readiness, per capability (a 503 "not_ready" still means the server runs). */
 export async function fetchHealth(signal?: AbortSignal): Promise<Health> {
   return (await envelope(client.GET("/api/health", { signal }))).data;
 }

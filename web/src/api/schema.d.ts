@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database, each model, the search index and the cache; 503 when one is down. */
+        /**
+         * Readiness: 200 "ready" while every capability (recommendations, similar films, search, the database) has a
+         * @description model, retriever or database serving it, its fallbacks included; 503 "not_ready" when one has none. Each<br/>capability says what serves it and what is missing, `checks` each dependency (a missing model that a fallback<br/>covers is `degraded`, still 200). Liveness is /api/ping.
+         */
         get: operations["check_health"];
         put?: never;
         post?: never;
@@ -340,7 +343,7 @@ export interface paths {
         };
         /**
          * Films like this one: collaborative (Two-Tower item vectors) and content (text embeddings); with `user_id`,
-         * @description none of the films that user touched (for a profile created in the app: its owner only), and each list is<br/>logged as an impression (meta.impression_ids).
+         * @description none of the films that user touched (for a profile created in the app: its owner only), and each list is<br/>logged as an impression (meta.impression_ids). A list whose model is not loaded is empty and `note` says why<br/>while the other answers; 503 only when no list asked for can be made.
          */
         get: operations["list_similar_movies"];
         put?: never;
@@ -576,6 +579,32 @@ export interface components {
             meta: components["schemas"]["Meta"];
         };
         /**
+         * Capability
+         * @description One thing the app does (recommendations, similar films, search, the database) and what serves it now.
+         */
+        Capability: {
+            /**
+             * Ok
+             * @description something serves it (its first choice or a fallback)
+             */
+            ok: boolean;
+            /**
+             * Served By
+             * @description the model, retriever or database that serves it; null when none does
+             */
+            served_by: string | null;
+            /**
+             * Missing
+             * @description what it would use but is not loaded
+             */
+            missing?: string[];
+            /**
+             * Detail
+             * @description what serves it and what is missing, in plain words
+             */
+            detail: string;
+        };
+        /**
          * Check
          * @description One dependency's state.
          */
@@ -590,14 +619,29 @@ export interface components {
         };
         /**
          * Health
-         * @description Overall state and each dependency: database, models, search index, cache.
+         * @description Readiness: "ready" (200) while every capability has something serving it, along its fallback chain;
+         *     "not_ready" (503) when one has nothing. `degraded` says a dependency is down although every capability is
+         *     served; `checks` has each dependency: the database, each model, the search index, the cache. Liveness is
+         *     GET /api/ping.
          */
         Health: {
             /**
              * Status
              * @enum {string}
              */
-            status: "ok" | "degraded";
+            status: "ready" | "not_ready";
+            /**
+             * Degraded
+             * @description a dependency is down (see checks) although every capability may be served
+             */
+            degraded: boolean;
+            /**
+             * Capabilities
+             * @description recommendations, similar_films, search and database: what serves each
+             */
+            capabilities: {
+                [key: string]: components["schemas"]["Capability"];
+            };
             /** Checks */
             checks: {
                 [key: string]: components["schemas"]["Check"];
@@ -1882,6 +1926,24 @@ export interface components {
             collaborative: components["schemas"]["ScoredMovie"][];
             /** Content */
             content: components["schemas"]["ScoredMovie"][];
+            /**
+             * Collaborative Model
+             * @description the model of the collaborative list (two_tower); null when none could make it
+             * @default null
+             */
+            collaborative_model: string | null;
+            /**
+             * Content Model
+             * @description what made the content list (content: the text embeddings); null when nothing could
+             * @default null
+             */
+            content_model: string | null;
+            /**
+             * Note
+             * @description why a list is empty when its model is not loaded
+             * @default null
+             */
+            note: string | null;
         };
         /**
          * GenresResponse
@@ -1959,6 +2021,12 @@ export interface components {
              * @default null
              */
             did_you_mean: string | null;
+            /**
+             * No Close Match
+             * @description nothing in the catalogue is close to the query (gibberish, a film it does not have): items is empty; false when filters alone left nothing
+             * @default false
+             */
+            no_close_match: boolean;
         };
         /**
          * SuggestResponse

@@ -19,7 +19,7 @@ export function BackendBanner() {
       markBackendUp();
       await client.refetchQueries({ type: "active" });
     } catch (error) {
-      // Any HTTP answer (even 503 "degraded") means the server runs; only a failed connection keeps the banner.
+      // Any HTTP answer (even 503 "not_ready") means the server runs; only a failed connection keeps the banner.
       if (isBackendDown(error)) markBackendDown((error as Error).message);
       else {
         markBackendUp();

@@ -240,7 +240,11 @@ export default function MovieDetails() {
         items={similar.data?.collaborative.map((r) => ({ movie: r.movie, reason: r.reason?.label ?? null }))}
         isPending={similar.isPending}
         error={similar.error}
-        empty="Not enough ratings to find films like this."
+        empty={
+          similar.data && similar.data.collaborative_model === null
+            ? "This list is not available on the server right now."
+            : "Not enough ratings to find films like this."
+        }
         onOpen={opener("collaborative")}
       />
       <MovieRow
@@ -250,7 +254,11 @@ export default function MovieDetails() {
         items={similar.data?.content.map((r) => ({ movie: r.movie, reason: r.reason?.label ?? null }))}
         isPending={similar.isPending}
         error={similar.error}
-        empty="No description to compare with."
+        empty={
+          similar.data && similar.data.content_model === null
+            ? "This list is not available on the server right now."
+            : "No description to compare with."
+        }
         onOpen={opener("content")}
       />
     </div>

@@ -254,9 +254,16 @@ export default function SearchPage() {
         ) : results.error ? (
           isBackendDown(results.error) ? null : <ErrorNote message={`Search failed: ${errorMessage(results.error)}`} />
         ) : results.data.items.length === 0 ? (
-          <EmptyState title={debounced ? `Nothing found for “${debounced}”` : "No films match these filters"}>
-            Try another mode or fewer filters.
-          </EmptyState>
+          results.data.no_close_match ? (
+            <EmptyState title={`No close matches for “${debounced}”`}>
+              Nothing in the catalogue is close to these words. Check the title&apos;s spelling, or describe the film:
+              “heist thriller”, “films about lonely robots”.
+            </EmptyState>
+          ) : (
+            <EmptyState title={debounced ? `Nothing found for “${debounced}”` : "No films match these filters"}>
+              Try other words, or fewer filters.
+            </EmptyState>
+          )
         ) : (
           <>
             {results.data.did_you_mean ? (

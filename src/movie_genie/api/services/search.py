@@ -137,6 +137,7 @@ class SearchService:
             personalized=result.personalised,
             items=hits,
             did_you_mean=result.did_you_mean,
+            no_close_match=result.no_close_match,
         )
         body = to_json_bytes(data)
         self.cache.set(key, body)
