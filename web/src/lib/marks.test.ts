@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
 
 import type { MovieMark } from "../api/types";
+import { NO_MARK as MARK } from "../test/fixtures";
 import { describeMark, undoChanges } from "./marks";
 
 const BASE = { userId: 7, movieId: 6, title: "Heat" };
-const MARK: MovieMark = {
-  movie_id: 6,
-  rating: null,
-  rating_source: null,
-  liked: false,
-  disliked: false,
-  watched: false,
-  dismissed: false,
-};
 const target = { user_id: 7, movie_id: 6, impression_id: null };
 
 describe("undoChanges: the state before the action comes back", () => {
