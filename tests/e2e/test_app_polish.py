@@ -233,6 +233,13 @@ def test_one_tab_stop_per_card_buttons_named_and_a_title_per_page(server: Any, n
     links.nth(0).focus()
     page.keyboard.press("Tab")
     expect(links.nth(1)).to_be_focused()
+    # A row's dozen cards can be skipped: the row's skip link (shown when focused) lands after the row.
+    skip = page.get_by_role("link", name="Skip past “Top picks for you”")
+    skip.focus()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip past “Up next”")).to_be_focused()
     # Each page names itself.
     links.nth(0).click()
     title = page.get_by_test_id("movie-title").inner_text()

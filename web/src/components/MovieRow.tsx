@@ -70,6 +70,15 @@ export function MovieRow({
           </span>
         ) : null}
         {description ? <p className="w-full text-xs text-zinc-600 dark:text-zinc-400">{description}</p> : null}
+        {items?.length ? (
+          // A keyboard shortcut past the row's dozen cards: shown only when focused (as the page's skip link).
+          <a
+            href={`#after-${id}`}
+            className="sr-only rounded focus:not-sr-only focus:px-2 focus:py-1 focus:text-sm focus:underline"
+          >
+            Skip past “{title}”
+          </a>
+        ) : null}
       </div>
       {isPending ? (
         <CardRowSkeleton />
@@ -105,6 +114,7 @@ export function MovieRow({
           ))}
         </ul>
       )}
+      <span id={`after-${id}`} tabIndex={-1} className="block" />
     </section>
   );
 }
