@@ -12,9 +12,8 @@
 - Models: every list says which model made it; a missing model falls back along FALLBACK.
 - The home page (`HomeService`): rows in a fixed priority, each saying what it is for; a film appears once on the
   page (the history row aside), in the highest row that wants it.
-- The genre row: the person's most distinctive genre (`UserView.top_genre`), the one over-represented most among
-  the films they liked against its share of everyone's ratings, not the genre of most of their likings (Drama for
-  almost everyone).
+- The genre row: the first genre of the person's taste (db/taste.py, what their profile and greeting say stands
+  out), not the genre of most of their likings (Drama for almost everyone); that only without a distinctive one.
 """
 
 from __future__ import annotations
@@ -159,7 +158,7 @@ class HomeService:
         with self.db.session() as session:
             view = UserView.read(session, user_id, self.recommendations.space)
             # The taste the profile and the home page's greeting show ("stands out: ..."): the genre row follows it.
-            traits = repo.get_user(session, user_id, recent=0).profile.taste
+            traits = repo.taste_of(session, user_id)
         rows = self._rows(view, traits)
         body = s.HomePage(user_id=user_id, excluded=len(view.excluded), rows=rows).model_dump_json()
         self.cache.set(key, body.encode())

@@ -1048,6 +1048,12 @@ def _user_stats(session: Session, users: Sequence[Any]) -> dict[int, tuple[int, 
     return stats
 
 
+def taste_of(session: Session, user_id: int) -> list[Trait]:
+    """The user's distinctive genres and tags, as their profile shows them; UserNotFoundError if absent."""
+    user = _require_user(session, user_id)
+    return _profiles(session, [user])[user.user_id].taste
+
+
 def _profiles(session: Session, users: Sequence[Any]) -> dict[int, TasteProfile]:
     """Taste, favourites and activity per user row: stored by `db load` for users without app feedback, computed
     live (db/taste.py, on the population stored by the load) for the others."""

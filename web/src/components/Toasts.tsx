@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 
 /** How long a message stays (an Undo is offered for as long): long enough to read and react, short enough not to
  * pile up. Hovering or focusing it keeps it. */
@@ -14,8 +14,11 @@ type Notify = (message: string, undo?: () => void) => void;
 
 const ToastContext = createContext<Notify | null>(null);
 
-function ToastItem({ toast, onClose }: { toast: Toast; onClose: () => void }) {
+function ToastItem({ toast, onClose: closeById }: { toast: Toast; onClose: (id: number) => void }) {
   const [held, setHeld] = useState(false);
+  const onClose = useCallback(() => {
+    closeById(toast.id);
+  }, [closeById, toast.id]);
   useEffect(() => {
     if (held) return undefined;
     const timer = window.setTimeout(onClose, VISIBLE_MS);
@@ -78,18 +81,6 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const close = useCallback((id: number) => {
     setToasts((before) => before.filter((t) => t.id !== id));
   }, []);
-  const closers = useMemo(
-    () =>
-      new Map(
-        toasts.map((t) => [
-          t.id,
-          () => {
-            close(t.id);
-          },
-        ]),
-      ),
-    [toasts, close],
-  );
   return (
     <ToastContext value={notify}>
       {children}
@@ -99,7 +90,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
         className="pointer-events-none fixed inset-x-0 bottom-0 z-50 mx-auto flex max-w-md flex-col gap-2 p-4"
       >
         {toasts.map((toast) => (
-          <ToastItem key={toast.id} toast={toast} onClose={closers.get(toast.id) ?? (() => undefined)} />
+          <ToastItem key={toast.id} toast={toast} onClose={close} />
         ))}
       </ol>
     </ToastContext>
