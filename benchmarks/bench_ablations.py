@@ -37,17 +37,18 @@ from movie_genie.config import Layout, load_params
 from movie_genie.data.tables import read_info
 from movie_genie.evaluation.metrics import (
     EvalSet,
+    EvaluationParams,
     MetricReport,
     make_validator,
     paired_difference_ci,
     training_test_set,
 )
-from movie_genie.evaluation.training import EvaluationParams, build_model, load_training_data, train_models
 from movie_genie.models.base import Recommender, Refittable
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.hybrid import Hybrid
 from movie_genie.models.registry import checkpoint_path
 from movie_genie.models.seeding import seed_everything
+from movie_genie.training.loop import build_model, load_training_data, train_models
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results" / "ablations"

@@ -37,21 +37,16 @@ from benchmarks.bench_models import _shared
 from movie_genie.config import Layout, load_params
 from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
-from movie_genie.data.split import leave_one_out
+from movie_genie.data.split import dataset_name, leave_one_out
 from movie_genie.evaluation.metrics import (
+    EvaluationParams,
     MetricReport,
     paired_difference_ci,
     test_set,
 )
-from movie_genie.evaluation.training import (
-    EMBEDDINGS_FILE,
-    EvaluationParams,
-    align_embeddings,
-    dataset_name,
-    train_models,
-    training_data_from_frames,
-)
 from movie_genie.models.registry import load_models
+from movie_genie.search.embeddings import EMBEDDINGS_FILE
+from movie_genie.training.loop import align_embeddings, train_models, training_data_from_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "liking.json"

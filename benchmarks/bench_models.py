@@ -35,13 +35,13 @@ from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
 from movie_genie.data.split import leave_one_out
 from movie_genie.evaluation.metrics import evaluate, make_validator, test_set, validation_set
-from movie_genie.evaluation.training import align_embeddings, training_data_from_frames
 from movie_genie.models.base import Query, Recommender, Refittable, TrainingData
 from movie_genie.models.bert4rec import Bert4Rec, Bert4RecConfig
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.ease import Ease, EaseConfig
 from movie_genie.models.popularity import Popularity
 from movie_genie.models.two_tower import TwoTower, TwoTowerConfig
+from movie_genie.training.loop import align_embeddings, training_data_from_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "models.json"

@@ -35,12 +35,14 @@ from sqlalchemy import func, select
 
 from benchmarks.bench_reload import Sandbox, load_test, passed, table
 from movie_genie.api.app import create_app
+from movie_genie.api.harness import AppHarness
 from movie_genie.api.services import EXTENSION_KEY, Services
-from movie_genie.api.simulate import simulate
 from movie_genie.config import Settings, load_params
 from movie_genie.db.engine import make_engine
 from movie_genie.db.models import Impression, ImpressionEvent
-from movie_genie.evaluation.retrain import run_retrain
+from movie_genie.online.serving import ServingStore
+from movie_genie.online.simulator import simulate
+from movie_genie.training.retrain import run_retrain
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "online_loop.json"
@@ -57,6 +59,7 @@ def _simulations(params_file: Path, pairs: list[list[str]], users: int, database
             result = simulate(
                 params,
                 f"{a}-vs-{b}-{design}",
+                AppHarness,
                 users=users,
                 design=design,
                 variants=(a, b),
@@ -167,7 +170,8 @@ def main() -> None:
         engine = make_engine(sandbox.database_url)
         try:
             start = time.perf_counter()
-            manifest = run_retrain(load_params(sandbox.params_file), sandbox.layout, engine, retrain)
+            serving = ServingStore(sandbox.layout).state().active
+            manifest = run_retrain(load_params(sandbox.params_file), sandbox.layout, engine, retrain, serving=serving)
             result["retrain"] = {
                 "version": manifest.id,
                 "seconds": round(time.perf_counter() - start, 1),

@@ -23,8 +23,8 @@ import pandas as pd
 from movie_genie.api.services.item_space import nearest_rows
 from movie_genie.config import Layout, load_params
 from movie_genie.data.liking import split_by_liking
+from movie_genie.data.split import load_split
 from movie_genie.evaluation.metrics import test_set
-from movie_genie.evaluation.training import load_split
 from movie_genie.models.base import ItemVectors
 from movie_genie.models.common import histories_matrix
 from movie_genie.models.registry import load_models

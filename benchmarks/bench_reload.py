@@ -32,10 +32,10 @@ import yaml
 
 from benchmarks.bench_api import Server, _free_port
 from movie_genie.api.services.artefacts import file_version
-from movie_genie.api.simulate import copy_database, sqlite_path
 from movie_genie.config import Layout, Settings, load_params
 from movie_genie.data.tables import read_parquet
-from movie_genie.evaluation.versions import VersionStore
+from movie_genie.online.serving import ServingStore
+from movie_genie.online.simulator import copy_database, sqlite_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "reload.json"
@@ -160,7 +160,7 @@ def load_test(
 ) -> dict[str, Any]:
     """Serve the sandbox with `workers` workers; `clients` clients request `model`'s recommendations for `seconds`
     while `version` is promoted (at 1/3) and rolled back (at 2/3). The figures, as JSON-ready values."""
-    store = VersionStore(sandbox.layout)
+    store = ServingStore(sandbox.layout)
     serving = store.state().version_of(model)
     if serving == version:
         raise SystemExit(f"{model} already serves {version}: roll it back first or name another --version")
@@ -262,7 +262,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    store = VersionStore(Layout.from_params(load_params(args.params)))
+    store = ServingStore(Layout.from_params(load_params(args.params)))
     candidates = [m.id for m in store.manifests() if args.model in m.models]
     version = args.version or (candidates[-1] if candidates else None)
     if version is None:

@@ -20,7 +20,7 @@ of f in the top 10 (a check that the rule fired, not a measure), the users whose
 DELETE, and the p50/p95 latency of the recommendation requests right after a rating (cache misses: the feedback version
 changed).
 
-Everything runs on a copy of the SQLite database (api.simulate.copy_database), deleted afterwards: the product
+Everything runs on a copy of the SQLite database (online.simulator.copy_database), deleted afterwards: the product
 database is never written.
 
 Run: nice -n 10 .venv/bin/python -m benchmarks.bench_responsiveness [--users 100] [--seed 0] [--params params.yaml]
@@ -46,12 +46,12 @@ from sqlalchemy import select
 
 from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY, Services
-from movie_genie.api.simulate import _migrate, copy_database, sqlite_path
 from movie_genie.config import Layout, Params, Settings, load_params
 from movie_genie.db import repository as repo
 from movie_genie.db.models import User
 from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.metrics import bootstrap_ci
+from movie_genie.online.simulator import _migrate, copy_database, sqlite_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "responsiveness.json"  # with every user's lists

@@ -187,14 +187,14 @@ def stage_embed(work: Path, scale: float, progress: Progress) -> dict[str, Any]:
 
 
 def _training_data(work: Path) -> Any:
-    from movie_genie.evaluation.training import load_training_data
+    from movie_genie.training.loop import load_training_data
 
     return load_training_data(_layout(work))[0]
 
 
 def stage_train_popularity(work: Path, scale: float, progress: Progress) -> dict[str, Any]:
-    from movie_genie.evaluation.training import build_model
     from movie_genie.models.registry import checkpoint_path
+    from movie_genie.training.loop import build_model
 
     data = _training_data(work)
     model = build_model("popularity", _params(work).section("models"))
@@ -237,10 +237,10 @@ def stage_train_epoch(name: str) -> Callable[[Path, float, Progress], dict[str, 
     def run(work: Path, scale: float, progress: Progress) -> dict[str, Any]:
         import torch
 
-        from movie_genie.evaluation.training import build_model
         from movie_genie.models.registry import checkpoint_path
         from movie_genie.models.seeding import seed_everything, torch_threads
         from movie_genie.models.sequences import TrainRun
+        from movie_genie.training.loop import build_model
 
         data = _training_data(work)
         model: Any = build_model(name, _params(work).section("models"))
@@ -284,8 +284,15 @@ def stage_train_epoch(name: str) -> Callable[[Path, float, Progress], dict[str, 
 
 def stage_evaluate(work: Path, scale: float, progress: Progress) -> dict[str, Any]:
     """The full-ranking test protocol (every test user, every film, bootstrap intervals) with SASRec's scoring."""
-    from movie_genie.evaluation.metrics import TargetRanks, bootstrap_ci, per_user_metrics, rank_targets, test_set
-    from movie_genie.evaluation.training import EvaluationParams, load_split
+    from movie_genie.data.split import load_split
+    from movie_genie.evaluation.metrics import (
+        EvaluationParams,
+        TargetRanks,
+        bootstrap_ci,
+        per_user_metrics,
+        rank_targets,
+        test_set,
+    )
     from movie_genie.models.registry import checkpoint_path, model_class
 
     params, layout = _params(work), _layout(work)
@@ -364,7 +371,7 @@ def stage_recommend(work: Path, scale: float, progress: Progress) -> dict[str, A
     """model.recommend(history of a test user, k=10) one query at a time, as an API worker serves it."""
     import torch
 
-    from movie_genie.evaluation.training import load_split
+    from movie_genie.data.split import load_split
     from movie_genie.models.base import Query
     from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, model_class
 

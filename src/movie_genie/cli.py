@@ -261,8 +261,8 @@ def db_stats(ctx: _Context) -> None:
 @pass_ctx
 def train_command(ctx: _Context, models: tuple[str, ...]) -> None:
     """Tune on validation, train and save every model to artifacts/models (<name>.pt); multi-process under torchrun."""
-    from movie_genie.evaluation.training import run_train
     from movie_genie.models.distributed import is_main, process_group
+    from movie_genie.training.loop import run_train
 
     with process_group():
         runs = run_train(ctx.params, ctx.layout, list(models) or None, echo=click.echo)
@@ -295,12 +295,14 @@ def retrain_command(ctx: _Context, models: tuple[str, ...]) -> None:
     from movie_genie.config import Settings
     from movie_genie.db.config import DatabaseParams
     from movie_genie.db.engine import make_engine
-    from movie_genie.evaluation.retrain import run_retrain
+    from movie_genie.online.serving import ServingStore
+    from movie_genie.training.retrain import run_retrain
 
     url = Settings.from_env(ctx.layout.data_dir).database_url
     engine = make_engine(url, DatabaseParams.from_params(ctx.params).busy_timeout_ms)
+    serving = ServingStore(ctx.layout).state().active
     try:
-        manifest = run_retrain(ctx.params, ctx.layout, engine, list(models) or None, echo=click.echo)
+        manifest = run_retrain(ctx.params, ctx.layout, engine, list(models) or None, click.echo, serving)
     finally:
         engine.dispose()
     click.echo(
@@ -320,10 +322,11 @@ def models_group() -> None:
 @pass_ctx
 def models_list(ctx: _Context) -> None:
     """Every retrained version with its test NDCG@10 and its difference from the version it would replace."""
-    from movie_genie.evaluation.versions import BASE, VersionStore
     from movie_genie.models.registry import MODEL_NAMES
+    from movie_genie.online.serving import ServingStore
+    from movie_genie.training.versions import BASE
 
-    store = VersionStore(ctx.layout)
+    store = ServingStore(ctx.layout)
     state = store.state()
     click.echo(f"{'version':<18} {'model':<11} {'serving':<8} {'test NDCG@10':>12}  minus the version it replaced")
     for manifest in reversed(store.manifests()):
@@ -344,9 +347,9 @@ def models_list(ctx: _Context) -> None:
 @pass_ctx
 def models_promote(ctx: _Context, version: str, models: tuple[str, ...]) -> None:
     """Serve VERSION for its models (or --model ones); the versions they replace are kept for rollback."""
-    from movie_genie.evaluation.versions import VersionStore
+    from movie_genie.online.serving import ServingStore
 
-    _echo_changes(VersionStore(ctx.layout).promote(version, models), "promoted")
+    _echo_changes(ServingStore(ctx.layout).promote(version, models), "promoted")
 
 
 @models_group.command("rollback")
@@ -354,9 +357,9 @@ def models_promote(ctx: _Context, version: str, models: tuple[str, ...]) -> None
 @pass_ctx
 def models_rollback(ctx: _Context, models: tuple[str, ...]) -> None:
     """Serve again the version each model served before its last promotion."""
-    from movie_genie.evaluation.versions import VersionStore
+    from movie_genie.online.serving import ServingStore
 
-    _echo_changes(VersionStore(ctx.layout).rollback(models), "rolled back")
+    _echo_changes(ServingStore(ctx.layout).rollback(models), "rolled back")
 
 
 @models_group.command("challenge")
@@ -374,8 +377,8 @@ def models_challenge(
     GET /api/experiments/<name>/report); promote or roll back on its result."""
     from pydantic import ValidationError
 
-    from movie_genie.evaluation.online import Experiment
-    from movie_genie.evaluation.versions import VersionStore
+    from movie_genie.online.experiments import Experiment
+    from movie_genie.online.serving import ServingStore
 
     label = experiment_name or f"{name}-{version}".lower()
     try:
@@ -390,7 +393,7 @@ def models_challenge(
         )
     except ValidationError as exc:
         raise click.BadParameter(str(exc.errors()[0]["msg"])) from exc
-    VersionStore(ctx.layout).add_experiment(experiment)
+    ServingStore(ctx.layout).add_experiment(experiment)
     click.echo(f"experiment {label}: {design}, {name} (serving) vs {name}@{version}, {traffic:.0%} of users")
 
 
@@ -418,7 +421,7 @@ def _parse_history(value: str | None) -> list[int] | None:
 @pass_ctx
 def recommend_command(ctx: _Context, user_id: int | None, history: str | None, model: str, k: int) -> None:
     """Print a ranked table of recommendations with reasons, for a known user or a given history."""
-    from movie_genie.evaluation.recommend import recommend_table
+    from movie_genie.models.recommend import recommend_table
 
     if (user_id is None) == (history is None):
         raise click.UsageError("give exactly one of --user-id N or --history 1,2,3")
@@ -449,10 +452,19 @@ def simulate_command(
     """Replay held-out test interactions as traffic through the API on a COPY of the database: each simulated user
     asks for a list (the experiment picks it) and clicks their next film when it is shown; prints the online
     report beside the offline one and the users each design needed (docs/online-evaluation.md)."""
-    from movie_genie.api.simulate import simulate
+    from movie_genie.api.harness import AppHarness
+    from movie_genie.online.simulator import simulate
 
     result = simulate(
-        ctx.params, name, users=users, seed=seed, k=k, design=design, variants=variants or None, horizon=horizon
+        ctx.params,
+        name,
+        AppHarness,
+        users=users,
+        seed=seed,
+        k=k,
+        design=design,
+        variants=variants or None,
+        horizon=horizon,
     )
     path = out or ctx.layout.artifacts_dir / "simulate" / f"{result.experiment.name}.json"
     result.write(path)

@@ -132,7 +132,7 @@ class Layout:
     @property
     def versions_dir(self) -> Path:
         """Model versions made by `movie-genie retrain` (one folder each, old ones kept for rollback) and
-        serving.json, which says the version each model serves (evaluation/versions.py). Not a DVC output: a
+        serving.json, which says the version each model serves (online/serving.py). Not a DVC output: a
         `dvc repro` never deletes them."""
         return self.artifacts_dir / "versions"
 

@@ -16,7 +16,7 @@ from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.config import Params
 from movie_genie.db import impressions as impr
 from movie_genie.db.models import Impression
-from movie_genie.evaluation.online import Experiment, assign
+from movie_genie.online.experiments import Experiment, assign
 from tests.artefacts import Artefacts
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")

@@ -25,8 +25,9 @@ from movie_genie.api.services.artefacts import file_version
 from movie_genie.config import Layout, load_params
 from movie_genie.data.idmap import IdMap
 from movie_genie.db.engine import make_engine
-from movie_genie.evaluation.retrain import SPLIT_FOLDER, run_retrain
-from movie_genie.evaluation.versions import BASE, VersionManifest, VersionStore
+from movie_genie.online.serving import ServingStore
+from movie_genie.training.retrain import SPLIT_FOLDER, run_retrain
+from movie_genie.training.versions import BASE, VersionManifest
 from tests.artefacts import Artefacts
 from tests.live_server import LiveServer, free_port
 
@@ -96,13 +97,14 @@ def new_user(app: Flask) -> int:
 def version(own: Artefacts, new_user: int) -> VersionManifest:
     engine = make_engine(own.database_url)
     try:
-        return run_retrain(own.params, own.layout, engine, ["popularity", "ease"], echo=lambda _: None)
+        serving = ServingStore(own.layout).state().active
+        return run_retrain(own.params, own.layout, engine, ["popularity", "ease"], lambda _: None, serving)
     finally:
         engine.dispose()
 
 
 def test_retrain_folds_app_feedback_into_a_new_version(own: Artefacts, version: VersionManifest, new_user: int) -> None:
-    store = VersionStore(own.layout)
+    store = ServingStore(own.layout)
     assert [m.id for m in store.manifests()] == [version.id] and set(version.models) == {"popularity", "ease"}
     assert version.data.app_events >= 5 and version.data.new_users >= 1
     # The user made in the app is a training user of the new version; their newest mark (the like) is its test item.
@@ -118,7 +120,7 @@ def test_retrain_folds_app_feedback_into_a_new_version(own: Artefacts, version: 
 def test_a_promotion_is_served_without_a_restart_and_rolled_back(
     app: Flask, client: FlaskClient, own: Artefacts, version: VersionManifest
 ) -> None:
-    store, services = VersionStore(own.layout), _services(app)
+    store, services = ServingStore(own.layout), _services(app)
     before = _ok(client.get("/api/recommendations?user_id=5&model=ease&k=5"))["meta"]["model_version"]
     assert before == file_version(store.checkpoint("ease", BASE))
     store.promote(version.id, ["ease"])
@@ -137,7 +139,7 @@ def test_a_promotion_is_served_without_a_restart_and_rolled_back(
 def test_a_broken_version_leaves_the_old_model_serving(
     app: Flask, client: FlaskClient, own: Artefacts, version: VersionManifest
 ) -> None:
-    store, services = VersionStore(own.layout), _services(app)
+    store, services = ServingStore(own.layout), _services(app)
     checkpoint = store.checkpoint("popularity", version.id)
     saved = checkpoint.read_bytes()
     checkpoint.write_bytes(b"not a checkpoint")
@@ -178,7 +180,7 @@ def test_every_worker_swaps_under_load_with_no_failed_request(
 ) -> None:
     """A real server with 2 gunicorn workers, 6 clients requesting all along: promote, wait for every worker to
     serve the new version, roll back, wait again; every request must succeed."""
-    store = VersionStore(own.layout)
+    store = ServingStore(own.layout)
     port = free_port()
     env = {**env_without_proxies, "DATABASE_URL": own.database_url, "HF_HUB_OFFLINE": "1"}
     command = [MOVIE_GENIE, "--params", str(own.params_file), "serve", "--port", str(port), "--workers", "2"]

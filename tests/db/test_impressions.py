@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from movie_genie.api.impressions import ImpressionWriter
 from movie_genie.db import impressions as impr
 from movie_genie.db.engine import make_session_factory
 from movie_genie.db.models import Impression, ImpressionEvent, utcnow
+from movie_genie.online.impressions import ImpressionWriter
 
 
 def _new(user_id: int, movies: list[int], *, experiment: str | None = None, variant: str | None = None,
@@ -72,7 +72,7 @@ def test_a_bad_impression_is_dropped_alone_and_the_writer_goes_on(
     writer.enqueue(_new(1, [1]))
     writer.enqueue(_new(999_999, [1]))  # no such user: the foreign key refuses it, and with it the batch
     writer.enqueue(_new(2, [1]))
-    with caplog.at_level(logging.ERROR, logger="movie_genie.api.impressions"):
+    with caplog.at_level(logging.ERROR, logger="movie_genie.online.impressions"):
         assert writer.flush() == 2  # the batch is retried one by one: only the bad impression is lost
     assert (writer.failed, _count(clean, Impression)) == (1, 2) and "user 999999 failed" in caplog.text
     for movie in (1, 2, 3, 4):

@@ -16,10 +16,10 @@ from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
 from movie_genie.data.split import leave_one_out
 from movie_genie.evaluation.metrics import evaluate, test_set
-from movie_genie.evaluation.training import training_data_from_frames
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.ease import Ease, EaseConfig
 from movie_genie.models.popularity import Popularity
+from movie_genie.training.loop import training_data_from_frames
 
 TOLERANCE = 0.003
 

@@ -19,6 +19,7 @@ from mlflow import MlflowClient
 from movie_genie.config import Layout, Params, load_params
 from movie_genie.data.stages import run_data, run_enrich, run_split
 from movie_genie.evaluation.report import run_evaluate
+from movie_genie.evaluation.schema import TRAINING_LOG_FILE
 from movie_genie.evaluation.tracking import (
     DATASET_TAG,
     EVALUATE_RUN_TAG,
@@ -27,8 +28,8 @@ from movie_genie.evaluation.tracking import (
     STAGE_TAG,
     Tracker,
 )
-from movie_genie.evaluation.training import TRAINING_LOG_FILE, run_train
 from movie_genie.models.bert4rec import Bert4Rec
+from movie_genie.training.loop import run_train
 from tests.artefacts import slice_canonical
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import CanonicalTables, read_movielens
 from movie_genie.data.split import leave_one_out
 from movie_genie.evaluation.metrics import make_validator, ndcg_at_10, training_validation_set
-from movie_genie.evaluation.training import training_data_from_frames
+from movie_genie.training.loop import training_data_from_frames
 from movie_genie.models.base import Recommender, TrainingData, TrainingLog
 from movie_genie.models.popularity import Popularity
 

@@ -11,7 +11,8 @@ import pytest
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.evaluation.metrics import make_validator
-from movie_genie.evaluation.training import EvaluationParams, train_models
+from movie_genie.evaluation.metrics import EvaluationParams
+from movie_genie.training.loop import train_models
 from movie_genie.models import ease as ease_module
 from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.common import interaction_matrix

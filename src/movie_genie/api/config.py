@@ -45,7 +45,7 @@ class ServingConfig(BaseModel):
     web_dist: Path = Path("web/dist")
     # Extra image hosts allowed by the Content-Security-Policy (TMDB posters).
     image_hosts: tuple[str, ...] = ("https://image.tmdb.org",)
-    # Impressions (online evaluation, api/impressions.py): log every served list; a background thread per worker
+    # Impressions (online evaluation, online/impressions.py): log every served list; a background thread per worker
     # writes the queued ones every `impression_flush_ms` or once `impression_batch` are waiting, in one transaction.
     log_impressions: bool = True
     impression_flush_ms: int = Field(default=250, ge=10, le=60_000)

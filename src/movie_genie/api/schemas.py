@@ -28,9 +28,9 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from movie_genie.db.models import MAX_ID, FeedbackKind
 from movie_genie.db.repository import MovieSort
-from movie_genie.evaluation.online import Design, OnlineReport
 from movie_genie.evaluation.schema import EvaluationReport, ModelEntry, PairedDifference, SplitMetrics
 from movie_genie.models.reasons import ReasonKind
+from movie_genie.online.experiments import Design, OnlineReport
 
 MAX_K = 100
 DEFAULT_K = 20

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from movie_genie.config import Layout, Params
 from movie_genie.data.idmap import IdMap
 from movie_genie.data.movielens import sort_ratings
-from movie_genie.data.schema import RATING_COLUMNS, SPLIT_COLUMNS
-from movie_genie.errors import DataError
+from movie_genie.data.schema import ID_MAP_FILE, RATING_COLUMNS, SPLIT_COLUMNS
+from movie_genie.data.tables import read_info, read_parquet
+from movie_genie.errors import ArtifactMissingError, DataError
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,20 @@ def leave_one_out(ratings: pd.DataFrame, movie_ids: pd.Series | np.ndarray, min_
         id_map=id_map,
         duplicates_dropped=len(ordered) - len(deduped),
     )
+
+
+def load_split(layout: Layout) -> tuple[IdMap, dict[str, pd.DataFrame]]:
+    """The id map and train/valid/test frames written by `movie-genie split`."""
+    id_map_path = layout.split_dir / ID_MAP_FILE
+    if not id_map_path.is_file():
+        raise ArtifactMissingError(f"{id_map_path} not found: run `movie-genie split` first")
+    frames = {name: read_parquet(layout.split_dir / f"{name}.parquet") for name in ("train", "valid", "test")}
+    return IdMap.load(id_map_path), frames
+
+
+def dataset_name(params: Params, layout: Layout) -> str:
+    """The data set the processed tables hold (their dataset.json), else params.yaml's `dataset.name`."""
+    try:
+        return str(read_info(layout.processed_dir).get("name") or params.dataset.name)
+    except (ArtifactMissingError, OSError, ValueError):
+        return params.dataset.name

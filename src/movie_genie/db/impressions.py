@@ -1,8 +1,8 @@
 """Impressions (the lists the API served) and what users did with the films they showed: writing them in batches,
 attributing a click or a mark to the impression that showed the film, and reading one experiment's outcomes for
-the online report (evaluation/online.py).
+the online report (online/experiments.py).
 
-    write_impressions(connection, batch)                 # the batched writer's one transaction (api/impressions.py)
+    write_impressions(connection, batch)                 # the batched writer's one transaction (online/impressions.py)
     shown = find_shown(session, impression_id, movie_id)  # was the film in that list? at which position?
     record_event(session, shown, "click")
 """

@@ -207,10 +207,10 @@ IMPRESSION_EVENT_KINDS: tuple[str, ...] = ("click", *FEEDBACK_KINDS)
 
 
 class Impression(Base):
-    """A list the API served to a user (online evaluation, evaluation/online.py): which surface, model and model
+    """A list the API served to a user (online evaluation, online/experiments.py): which surface, model and model
     version, the experiment variant when one assigned it, and the films in the order shown (`movie_ids`; `teams`
     names the ranker that contributed each film of an interleaved list, NULL otherwise). The id is made by the
-    server when it answers (a UUID, hex), so the answer carries it before the batched write (api/impressions.py)
+    server when it answers (a UUID, hex), so the answer carries it before the batched write (online/impressions.py)
     has stored the row. The films are a JSON list, not a row each: a list of 20 is one row to write, and every
     question asked of it (was film X in impression Y, at which position) starts from the impression."""
 

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import special, stats
 from tqdm.auto import tqdm
 
+from movie_genie.config import ConfigError, Params
 from movie_genie.data.liking import DISLIKED_MAX_RATING, LIKED_MIN_RATING, split_by_liking
 from movie_genie.models.base import Recommender, TrainingData, Validator
 from movie_genie.models.common import histories_matrix
@@ -345,3 +346,37 @@ def make_validator(
         return ndcg_at_10(model, eval_set, n_items, batch_size)
 
     return validate
+
+
+@dataclass(frozen=True)
+class EvaluationParams:
+    """The `evaluation` section of params.yaml."""
+
+    seed: int = 0
+    # Validation users sampled for tuning/early stopping (null = all of them).
+    validation_users: int | None = None
+    bootstrap_resamples: int = 1000
+    batch_size: int = 256
+
+    @classmethod
+    def from_params(cls, params: Params) -> EvaluationParams:
+        """Read and check the `evaluation` section."""
+        section = params.section("evaluation")
+        try:
+            value = cls(**section)
+        except TypeError as exc:
+            raise ConfigError(f"params.yaml evaluation section: {exc}") from exc
+        if value.bootstrap_resamples < 0 or value.batch_size < 1:
+            raise ConfigError("params.yaml evaluation: bootstrap_resamples must be >= 0 and batch_size >= 1")
+        return value
+
+    def evaluate(self, model: Recommender, eval_set: EvalSet, n_items: int) -> MetricReport:
+        """Full-ranking metrics of `model` on `eval_set` with these settings (resamples, seed, batch size)."""
+        return evaluate(
+            model,
+            eval_set,
+            n_items,
+            n_bootstrap=self.bootstrap_resamples,
+            seed=self.seed,
+            batch_size=self.batch_size,
+        )

@@ -19,15 +19,18 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter
 
 from movie_genie.config import Layout, Params
+from movie_genie.data.split import dataset_name, load_split
 from movie_genie.evaluation.metrics import (
     CUTOFF,
     PROTOCOL,
+    EvaluationParams,
     MetricReport,
     paired_difference_ci,
     test_set,
     validation_set,
 )
 from movie_genie.evaluation.schema import (
+    TRAINING_LOG_FILE,
     EvaluationReport,
     ModelEntry,
     PairedDifference,
@@ -35,7 +38,6 @@ from movie_genie.evaluation.schema import (
     TrainingRecords,
 )
 from movie_genie.evaluation.tracking import Tracker
-from movie_genie.evaluation.training import TRAINING_LOG_FILE, EvaluationParams, dataset_name, load_split
 from movie_genie.models.registry import load_models
 
 BASELINE = "ease"

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from movie_genie.errors import ArtifactMissingError, DataError
 
+TRAINING_LOG_FILE = "training.json"  # written by the train stage beside the checkpoints, read by the report
+
 # A 95% interval as [low, high]; a list, not a tuple, which the web app's typed client reads as number[].
 Interval = Annotated[list[float], Field(min_length=2, max_length=2)]
 

@@ -16,7 +16,6 @@ from movie_genie.api import schemas as s
 from movie_genie.api.cache import Cache, make_cache
 from movie_genie.api.config import ServingConfig
 from movie_genie.api.errors import ApiError, ConflictError, public_text
-from movie_genie.api.impressions import ImpressionLog, ImpressionWriter
 from movie_genie.api.product import FALLBACK, LABELS, HomeService
 from movie_genie.api.services.catalogue import Catalogue, count_catalogue_metadata
 from movie_genie.api.services.database import Database
@@ -34,9 +33,11 @@ from movie_genie.db import repository as repo
 from movie_genie.db.load import EMPTY_CATALOGUE_HELP
 from movie_genie.db.migrate import ensure_schema_current
 from movie_genie.errors import MovieGenieError
-from movie_genie.evaluation.online import Experiment, OnlineReport, load_experiments
 from movie_genie.evaluation.schema import EvaluationReport
-from movie_genie.evaluation.versions import ExperimentExistsError, ServingState, VersionError, VersionStore
+from movie_genie.online.experiments import Experiment, OnlineReport, load_experiments
+from movie_genie.online.impressions import ImpressionLog, ImpressionWriter
+from movie_genie.online.serving import ExperimentExistsError, ServingState, ServingStore
+from movie_genie.training.versions import VersionError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class Services:
     online: OnlineService
     report: EvaluationReport | None
     catalogue_info: s.CatalogueInfo
-    versions: VersionStore
+    versions: ServingStore
     configured_experiments: tuple[Experiment, ...]  # params.yaml's; serving.json adds those started at run time
     started_at: float = field(default_factory=time.time)
 
@@ -81,7 +82,7 @@ class Services:
         namespace = hashlib.sha1(settings.database_url.encode()).hexdigest()[:8]
         cache = make_cache(settings.redis_url, config.cache_ttl_s, config.cache_max_entries, namespace)
         catalogue = Catalogue.load(db)
-        versions = VersionStore(layout)
+        versions = ServingStore(layout)
         configured = load_experiments(params)
         state = _serving_state(versions)
         experiments = (*configured, *state.experiments)
@@ -284,7 +285,7 @@ def _search_capability(search: SearchService) -> s.Capability:
     )
 
 
-def _serving_state(versions: VersionStore) -> ServingState:
+def _serving_state(versions: ServingStore) -> ServingState:
     """serving.json's state; a damaged file is logged and every model serves its base version (the API starts)."""
     try:
         return versions.state()

@@ -3,9 +3,9 @@ versions, why the others did not, and the hot reload that swaps in a newly promo
 
 The API names a model as the registry does (models/registry.py MODEL_NAMES); SERVED is the order in which
 /api/health and /api/models list them. An experiment may also name `<model>@<version>` (a retrained challenger,
-evaluation/versions.py): those are loaded under that key beside the serving models.
+training/versions.py): those are loaded under that key beside the serving models.
 
-Hot reload: each worker process polls serving.json (VersionStore.state_path) in a background thread. When it
+Hot reload: each worker process polls serving.json (ServingStore.state_path) in a background thread. When it
 changes, the models whose version changed are loaded and warmed up while requests go on being served by the old
 ones; then one reference is swapped. A request reads that reference once (`snapshot`), so it is answered wholly by
 the old models or wholly by the new; none waits and none fails. A version that fails to load leaves the old one
@@ -25,10 +25,11 @@ from movie_genie.api import schemas as s
 from movie_genie.api.errors import ServiceUnavailableError, public_text
 from movie_genie.api.metrics import time_inference
 from movie_genie.api.services.artefacts import file_version, unreadable
-from movie_genie.evaluation.online import Experiment
-from movie_genie.evaluation.versions import BASE, ServingState, VersionStore
 from movie_genie.models.base import Query, Recommender
 from movie_genie.models.registry import MODEL_NAMES, load_model
+from movie_genie.online.experiments import Experiment
+from movie_genie.online.serving import ServingState, ServingStore
+from movie_genie.training.versions import BASE
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +66,14 @@ def wanted_versions(state: ServingState, experiments: Sequence[Experiment]) -> W
 class LoadedModels:
     """The recommenders that loaded, their versions, and why the others did not; swapped whole on a reload."""
 
-    def __init__(self, snapshot: Snapshot, store: VersionStore | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, store: ServingStore | None = None) -> None:
         self._snapshot = snapshot
         self.store = store
         self.reload_error: str | None = None
         self._lock = threading.Lock()  # one reload at a time (the poller, or a test calling reload())
 
     @classmethod
-    def load(cls, models_dir: Path, store: VersionStore | None = None, wanted: Wanted | None = None) -> LoadedModels:
+    def load(cls, models_dir: Path, store: ServingStore | None = None, wanted: Wanted | None = None) -> LoadedModels:
         """Load each wanted key (default: every model from `models_dir`) from its version's folder in `store`;
         one broken model never hides the others."""
         if store is None or wanted is None:

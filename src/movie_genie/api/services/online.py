@@ -1,6 +1,6 @@
 """Online evaluation at serve time: the experiment a user is in and the list it serves them (A/B: the variant's
 model; interleaving: team draft of both rankers), the impression of each served list, clicks and marks attributed
-to the impression that showed the film, and each experiment's report (evaluation/online.py)."""
+to the impression that showed the film, and each experiment's report (online/experiments.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from typing import Any
 from movie_genie.api import schemas as s
 from movie_genie.api.config import ServingConfig
 from movie_genie.api.errors import ResourceNotFoundError
-from movie_genie.api.impressions import ImpressionLog
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.loaded_models import LoadedModels
 from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.db import impressions as impr
 from movie_genie.db.models import utcnow
-from movie_genie.evaluation.online import Experiment, OnlineReport, assign, online_report, team_draft
+from movie_genie.online.experiments import Experiment, OnlineReport, assign, online_report, team_draft
+from movie_genie.online.impressions import ImpressionLog
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class OnlineService:
         self.use_experiments(experiments)
         self.config = config
         # Team draft's coin flips: None (serving) takes a fresh unseeded coin per list; the simulator
-        # (api/simulate.py) sets a seeded one so that a run is reproducible.
+        # (online/simulator.py) sets a seeded one so that a run is reproducible.
         self.coin: random.Random | None = None
 
     def use_experiments(self, experiments: Sequence[Experiment]) -> None:

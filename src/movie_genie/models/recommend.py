@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from movie_genie.config import Layout
+from movie_genie.data.split import load_split
 from movie_genie.data.tables import read_parquet
 from movie_genie.errors import MovieGenieError
-from movie_genie.evaluation.training import load_split
 from movie_genie.models import reasons
 from movie_genie.models.base import Query, Recommendation
 from movie_genie.models.registry import load_model

@@ -1,8 +1,8 @@
 """The simulator (`movie-genie simulate`): held-out interactions replayed as traffic through the real API, so that an
 experiment's online report can be compared with the offline report, and each design's sample size seen.
 
-    result = simulate(params, "ease-vs-popularity", users=300, seed=0)     # a params.yaml experiment
-    result = simulate(params, "sim", design="interleaving", variants=("ease", "popularity"))   # one made here
+    result = simulate(params, "ease-vs-popularity", AppHarness, users=300, seed=0)   # a params.yaml experiment
+    result = simulate(params, "sim", AppHarness, design="interleaving", variants=("ease", "popularity"))
     print(result.table())
 
 What a run does, in order:
@@ -36,27 +36,51 @@ import random
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 from sqlalchemy.engine import make_url
 
-from movie_genie.api.app import create_app
-from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.config import ConfigError, Layout, Params, Settings
 from movie_genie.data.liking import split_by_liking
 from movie_genie.db.engine import make_engine
-from movie_genie.db.impressions import Outcome, experiment_outcomes
+from movie_genie.db.impressions import Outcome
 from movie_genie.db.migrate import current_revision, head_revision, upgrade
 from movie_genie.db.models import FeedbackEvent, Impression, ImpressionEvent, Rating, User
 from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
-from movie_genie.evaluation.online import Experiment, OnlineReport, assign, load_experiments, online_report
 from movie_genie.evaluation.schema import EvaluationReport
+from movie_genie.online.experiments import Experiment, OnlineReport, assign, load_experiments, online_report
+
+
+class AppUnderTest(Protocol):
+    """What a simulation needs of the real app: its test client and the few services it seeds, settles or reads.
+    The API implements it (api/harness.py); this package never imports the API, which sits above it."""
+
+    def client(self) -> AbstractContextManager[FlaskClient]: ...
+
+    def unavailable(self, names: Sequence[str]) -> str | None:
+        """Why some of `names` are not loaded ("model: reason; ..."), or None when all are."""
+
+    def seed_interleaving(self, seed: int) -> None:
+        """Seed team draft's coin, so that a run is reproducible."""
+
+    def settle(self) -> None:
+        """Write every buffered impression, as a worker's next flush does."""
+
+    def outcomes(self, experiment: str) -> list[Outcome]:
+        """The experiment's outcomes as the impressions tables hold them."""
+
+    def close(self) -> None:
+        """Release the app's writer and database connections."""
+
+
+AppFactory = Callable[[Settings, Params], AppUnderTest]
 
 FIRST_CHECKPOINT = 25
 # A simulated user's request id: the impressions rows say which traffic was simulated.
@@ -232,6 +256,7 @@ class Simulation:
 def simulate(
     params: Params,
     name: str,
+    app_factory: AppFactory,
     *,
     users: int = 200,
     seed: int = 0,
@@ -242,8 +267,9 @@ def simulate(
     settings: Settings | None = None,
     workdir: Path | None = None,
 ) -> Simulation:
-    """Run the simulation (see the module docstring); `settings` name the database to copy (default: the
-    environment's), `workdir` keeps the copy (default: a temporary folder, deleted afterwards)."""
+    """Run the simulation (see the module docstring) on the app `app_factory` builds (api.harness.AppHarness);
+    `settings` name the database to copy (default: the environment's), `workdir` keeps the copy (default: a
+    temporary folder, deleted afterwards)."""
     if users < 1:
         raise ConfigError("--users must be at least 1")
     experiment, source = resolve_experiment(params, name, design, variants, horizon)
@@ -261,29 +287,24 @@ def simulate(
         guard = _guard_leaks(copy, sample, histories, targets)
         app_params = _simulation_params(params, experiment)
         app_settings = Settings(database_url=f"sqlite:///{copy}", redis_url=None, tmdb_api_key=None, cors_origins=())
-        app = create_app(app_settings, app_params)
-        services: Services = app.extensions[EXTENSION_KEY]
+        app = app_factory(app_settings, app_params)
         try:
-            missing = [v for v in experiment.variants if v not in services.models.models]
-            if missing:
-                why = "; ".join(f"{m}: {services.models.errors.get(m, 'not loaded')}" for m in missing)
+            why = app.unavailable(experiment.variants)
+            if why:
                 raise ArtifactMissingError(f"the experiment's models must both be loaded ({why})")
-            services.online.coin = random.Random(f"team-draft:{seed}")
-            with app.test_client() as client:
+            app.seed_interleaving(seed)
+            with app.client() as client:
                 simulated = [
                     _visit(
                         client, experiment, u, targets[u], history_sizes[u], k, REQUEST_ID.format(seed=seed, index=i)
                     )
                     for i, u in enumerate(sample)
                 ]
-                services.online.impressions.settle()  # what a worker's next flush does; the report reads the table
+                app.settle()  # what a worker's next flush does; the report reads the table
                 online = _ok(client.get(f"/api/experiments/{experiment.name}/report"))["data"]
-            with services.db.session() as session:
-                outcomes = experiment_outcomes(session, experiment.name)
+            outcomes = app.outcomes(experiment.name)
         finally:
-            if services.online.impressions.writer is not None:
-                services.online.impressions.writer.close()
-            services.db.engine.dispose()
+            app.close()
     mismatched = [u.user_id for u in simulated if u.served_history_size != u.history_size]
     guard["history_size_mismatches"] = mismatched
     guard["summary"] += (

@@ -11,7 +11,7 @@ import pytest
 
 from movie_genie.config import ConfigError, Params
 from movie_genie.db.impressions import Outcome
-from movie_genie.evaluation.online import (
+from movie_genie.online.experiments import (
     INTERLEAVED,
     Experiment,
     assign,

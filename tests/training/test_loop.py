@@ -12,14 +12,9 @@ import pytest
 from movie_genie.config import ConfigError, Params
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import DataError
-from movie_genie.evaluation.training import (
-    EvaluationParams,
-    ModelRun,
-    align_embeddings,
-    align_movies,
-    write_training_log,
-)
+from movie_genie.evaluation.metrics import EvaluationParams
 from movie_genie.models.base import TrainingLog
+from movie_genie.training.loop import ModelRun, align_embeddings, align_movies, write_training_log
 
 ID_MAP = IdMap.build([1], [30, 10, 20])
 

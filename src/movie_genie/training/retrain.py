@@ -1,5 +1,5 @@
 """`movie-genie retrain`: fold the app's marks into the training data and train a new model version beside the
-serving ones (evaluation/versions.py), without touching what is served.
+serving ones (training/versions.py), without touching what is served.
 
 1. The data set's ratings (data/processed) plus every app mark, applied as serving applies them to a user's history
    (`db.repository.interaction_effect`): a rating, like or watched is an interaction at the time it was made, a
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -27,20 +27,17 @@ from sqlalchemy.orm import Session
 
 from movie_genie.config import Layout, Params
 from movie_genie.data.schema import ID_MAP_FILE, RATING_COLUMNS
-from movie_genie.data.split import leave_one_out
-from movie_genie.data.tables import atomic_dir, read_parquet, write_parquet
+from movie_genie.data.split import dataset_name, leave_one_out
+from movie_genie.data.tables import read_parquet, write_parquet
+from movie_genie.files import atomic_dir
 from movie_genie.db import repository as repo
-from movie_genie.evaluation.metrics import EvalSet, MetricReport, paired_difference_ci, test_set
+from movie_genie.evaluation.metrics import EvalSet, EvaluationParams, MetricReport, paired_difference_ci, test_set
 from movie_genie.evaluation.schema import PairedDifference, SplitMetrics
-from movie_genie.evaluation.training import (
-    EMBEDDINGS_FILE,
-    EvaluationParams,
-    align_embeddings,
-    dataset_name,
-    train_models,
-    training_data_from_frames,
-)
-from movie_genie.evaluation.versions import (
+from movie_genie.models.registry import load_model
+from movie_genie.search.embeddings import EMBEDDINGS_FILE
+from movie_genie.training.loop import align_embeddings, train_models, training_data_from_frames
+from movie_genie.training.versions import (
+    BASE,
     MANIFEST_FILE,
     FoldedData,
     VersionedModel,
@@ -48,7 +45,6 @@ from movie_genie.evaluation.versions import (
     VersionStore,
     new_version_id,
 )
-from movie_genie.models.registry import load_model
 
 SPLIT_FOLDER = "split"
 
@@ -107,8 +103,10 @@ def run_retrain(
     engine: Engine,
     names: Sequence[str] | None = None,
     echo: Callable[[str], None] = print,
+    serving: Mapping[str, str] | None = None,
 ) -> VersionManifest:
-    """Train a new version of `names` (default: every model) on the data set plus the app's marks."""
+    """Train a new version of `names` (default: every model) on the data set plus the app's marks; each is compared
+    with the version it would replace (`serving`: model -> the version it serves now; BASE when not named)."""
     settings = EvaluationParams.from_params(params)
     store = VersionStore(layout)
     movies = read_parquet(layout.processed_dir / "movies.parquet")
@@ -136,7 +134,9 @@ def run_retrain(
         models: dict[str, VersionedModel] = {}
         for name, run in runs.items():
             new = settings.evaluate(load_model(folder, name), evaluation_set, split.id_map.n_items)
-            vs_current = _against_serving(store, name, new, evaluation_set, split.id_map.item_ids, settings)
+            vs_current = _against_serving(
+                store, name, (serving or {}).get(name, BASE), new, evaluation_set, split.id_map.item_ids, settings
+            )
             models[name] = VersionedModel(
                 test=SplitMetrics.model_validate(new.to_dict()),
                 training_seconds=run.log.seconds + run.refit_seconds,
@@ -162,6 +162,7 @@ def run_retrain(
 def _against_serving(
     store: VersionStore,
     name: str,
+    serving: str,
     new: MetricReport,
     eval_set: EvalSet,
     item_ids: Sequence[int],
@@ -169,7 +170,6 @@ def _against_serving(
 ) -> PairedDifference | None:
     """The new model's test NDCG@10 minus the serving version's on the same users (paired bootstrap); None when
     there is no serving checkpoint or it was trained on another catalogue (its scores would not line up)."""
-    serving = store.state().version_of(name)
     path = store.checkpoint(name, serving)
     if not path.is_file():
         return None

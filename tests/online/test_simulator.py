@@ -1,4 +1,4 @@
-"""The simulator (`movie-genie simulate`, api/simulate.py) on the session's real artefacts: held-out test films
+"""The simulator (`movie-genie simulate`, online/simulator.py) on the session's real artefacts: held-out test films
 replayed as traffic through the real endpoints, on a copy of the database."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from movie_genie.api.simulate import Simulation, checkpoints, resolve_experiment, simulate
+from movie_genie.api.harness import AppHarness
 from movie_genie.cli import cli
 from movie_genie.config import ConfigError
 from movie_genie.db import repository as repo
 from movie_genie.db.engine import make_engine, make_session_factory, session_scope
 from movie_genie.db.models import Impression, ImpressionEvent, Rating
-from movie_genie.evaluation.online import assign
+from movie_genie.online.experiments import assign
+from movie_genie.online.simulator import Simulation, checkpoints, resolve_experiment, simulate
 from tests.artefacts import Artefacts
 
 VARIANTS = ("ease", "popularity")
@@ -28,6 +29,7 @@ def ab_run(artefacts: Artefacts, tmp_path_factory: pytest.TempPathFactory) -> tu
     result = simulate(
         artefacts.params,
         "sim-ab",
+        AppHarness,
         design="ab",
         variants=VARIANTS,
         users=100,
@@ -90,6 +92,7 @@ def test_interleaving_credits_ease_over_popularity(artefacts: Artefacts) -> None
     result = simulate(
         artefacts.params,
         "sim-interleaving",
+        AppHarness,
         design="interleaving",
         variants=VARIANTS,
         users=300,

@@ -1,5 +1,5 @@
 """Model versions without a server: folding app marks into the training data, and the serving state that
-`movie-genie models promote/rollback/challenge` edit (evaluation/retrain.py, evaluation/versions.py)."""
+`movie-genie models promote/rollback/challenge` edit (training/retrain.py, training/versions.py)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,11 @@ import yaml
 from movie_genie.config import Layout
 from movie_genie.db.repository import FeedbackRow
 from movie_genie.errors import DataError
-from movie_genie.evaluation.online import Experiment
-from movie_genie.evaluation.retrain import fold_feedback
 from movie_genie.evaluation.schema import SplitMetrics
-from movie_genie.evaluation.versions import (
-    BASE,
-    MANIFEST_FILE,
-    ExperimentExistsError,
-    FoldedData,
-    VersionedModel,
-    VersionError,
-    VersionManifest,
-    VersionStore,
-)
+from movie_genie.online.experiments import Experiment
+from movie_genie.online.serving import ExperimentExistsError, ServingStore
+from movie_genie.training.retrain import fold_feedback
+from movie_genie.training.versions import BASE, MANIFEST_FILE, FoldedData, VersionedModel, VersionError, VersionManifest
 
 LATER = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 T = int(LATER.timestamp())
@@ -83,7 +75,7 @@ def _layout(tmp_path: Path) -> Layout:
     return Layout(tmp_path / "data", tmp_path / "artifacts")
 
 
-def _version(store: VersionStore, version: str, *models: str) -> None:
+def _version(store: ServingStore, version: str, *models: str) -> None:
     metrics = SplitMetrics(n_users=10, hr10=0.1, ndcg10=0.05, mrr=0.04, coverage=0.2)
     manifest = VersionManifest(
         id=version,
@@ -99,7 +91,7 @@ def _version(store: VersionStore, version: str, *models: str) -> None:
 
 
 def test_promote_and_rollback_move_each_model_between_versions(tmp_path: Path) -> None:
-    store = VersionStore(_layout(tmp_path))
+    store = ServingStore(_layout(tmp_path))
     assert store.state().version_of("ease") == BASE and store.folder(BASE) == store.base_dir
     _version(store, "v20261130-080000", "ease", "popularity")
     _version(store, "v20261130-090000", "ease")
@@ -120,7 +112,7 @@ def test_promote_and_rollback_move_each_model_between_versions(tmp_path: Path) -
 
 
 def test_version_commands_refuse_what_does_not_exist(tmp_path: Path) -> None:
-    store = VersionStore(_layout(tmp_path))
+    store = ServingStore(_layout(tmp_path))
     with pytest.raises(VersionError, match="none yet: run `movie-genie retrain`"):
         store.promote("v20990101-000000")
     _version(store, "v20261130-080000", "ease")
@@ -132,7 +124,7 @@ def test_version_commands_refuse_what_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_a_damaged_serving_state_is_a_clear_error(tmp_path: Path) -> None:
-    store = VersionStore(_layout(tmp_path))
+    store = ServingStore(_layout(tmp_path))
     store.root.mkdir(parents=True)
     store.state_path.write_text("{not json", encoding="utf-8")
     with pytest.raises(DataError, match=r"not a valid serving state.*deleting serves every model's base version"):
@@ -140,7 +132,7 @@ def test_a_damaged_serving_state_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_challenger_experiment_names_a_model_at_a_version(tmp_path: Path) -> None:
-    store = VersionStore(_layout(tmp_path))
+    store = ServingStore(_layout(tmp_path))
     _version(store, "v20261130-080000", "ease")
     challenge = Experiment(name="ease-new", design="interleaving", variants=("ease", "ease@v20261130-080000"))
     store.add_experiment(challenge)
@@ -165,7 +157,7 @@ def test_the_models_commands_promote_list_and_roll_back(tmp_path: Path) -> None:
         yaml.safe_dump({"paths": {"data_dir": str(layout.data_dir), "artifacts_dir": str(layout.artifacts_dir)}}),
         encoding="utf-8",
     )
-    store = VersionStore(layout)
+    store = ServingStore(layout)
     _version(store, "v20261130-080000", "ease")
     promoted = _cli(params, "models", "promote", "v20261130-080000")
     assert promoted.returncode == 0 and "promoted ease: base -> v20261130-080000" in promoted.stdout

@@ -20,14 +20,14 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from movie_genie.config import ConfigError, Layout, Params
+from movie_genie.config import Layout, Params
 from movie_genie.data.idmap import IdMap
 from movie_genie.data.liking import split_by_liking
-from movie_genie.data.schema import ID_MAP_FILE
-from movie_genie.data.tables import read_info, read_parquet
-from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
-from movie_genie.evaluation.metrics import EvalSet, MetricReport, evaluate, make_validator, training_validation_set
-from movie_genie.evaluation.schema import SplitMetrics, TrainingRecord, TrainingRecords
+from movie_genie.data.split import dataset_name, load_split
+from movie_genie.data.tables import read_parquet
+from movie_genie.errors import DataError, MovieGenieError
+from movie_genie.evaluation.metrics import EvaluationParams, MetricReport, make_validator, training_validation_set
+from movie_genie.evaluation.schema import TRAINING_LOG_FILE, SplitMetrics, TrainingRecord, TrainingRecords
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.models import distributed
 from movie_genie.models.base import (
@@ -41,49 +41,14 @@ from movie_genie.models.base import (
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, model_class
 from movie_genie.models.seeding import seed_everything
+from movie_genie.search.embeddings import EMBEDDINGS_FILE
 
-TRAINING_LOG_FILE = "training.json"
 # Phase-1 copies (fit on training rows only) of refit hybrid components, so the hybrid can be re-tuned honestly.
 TUNING_DIR = "tuning"
-EMBEDDINGS_FILE = "embeddings.npz"
 
 
 class TrainingError(MovieGenieError):
     """The train stage cannot run as asked (unknown model, missing prerequisite model)."""
-
-
-@dataclass(frozen=True)
-class EvaluationParams:
-    """The `evaluation` section of params.yaml."""
-
-    seed: int = 0
-    # Validation users sampled for tuning/early stopping (null = all of them).
-    validation_users: int | None = None
-    bootstrap_resamples: int = 1000
-    batch_size: int = 256
-
-    @classmethod
-    def from_params(cls, params: Params) -> EvaluationParams:
-        """Read and check the `evaluation` section."""
-        section = params.section("evaluation")
-        try:
-            value = cls(**section)
-        except TypeError as exc:
-            raise ConfigError(f"params.yaml evaluation section: {exc}") from exc
-        if value.bootstrap_resamples < 0 or value.batch_size < 1:
-            raise ConfigError("params.yaml evaluation: bootstrap_resamples must be >= 0 and batch_size >= 1")
-        return value
-
-    def evaluate(self, model: Recommender, eval_set: EvalSet, n_items: int) -> MetricReport:
-        """Full-ranking metrics of `model` on `eval_set` with these settings (resamples, seed, batch size)."""
-        return evaluate(
-            model,
-            eval_set,
-            n_items,
-            n_bootstrap=self.bootstrap_resamples,
-            seed=self.seed,
-            batch_size=self.batch_size,
-        )
 
 
 def align_movies(movies: pd.DataFrame, id_map: IdMap) -> pd.DataFrame:
@@ -137,15 +102,6 @@ def training_data_from_frames(
         users=users,
         item_text_embeddings=item_text_embeddings,
     )
-
-
-def load_split(layout: Layout) -> tuple[IdMap, dict[str, pd.DataFrame]]:
-    """The id map and train/valid/test frames written by `movie-genie split`."""
-    id_map_path = layout.split_dir / ID_MAP_FILE
-    if not id_map_path.is_file():
-        raise ArtifactMissingError(f"{id_map_path} not found: run `movie-genie split` first")
-    frames = {name: read_parquet(layout.split_dir / f"{name}.parquet") for name in ("train", "valid", "test")}
-    return IdMap.load(id_map_path), frames
 
 
 def load_training_data(layout: Layout) -> tuple[TrainingData, pd.DataFrame]:
@@ -358,11 +314,3 @@ def run_train(
     data, _ = load_training_data(layout)
     dataset = dataset_name(params, layout)
     return train_models(data, params.section("models"), layout.models_dir, settings, names, echo, dataset, tracker)
-
-
-def dataset_name(params: Params, layout: Layout) -> str:
-    """The data set the processed tables hold (their dataset.json), else params.yaml's `dataset.name`."""
-    try:
-        return str(read_info(layout.processed_dir).get("name") or params.dataset.name)
-    except (ArtifactMissingError, OSError, ValueError):
-        return params.dataset.name

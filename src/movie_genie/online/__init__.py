@@ -1,0 +1,1 @@
+"""Online: impressions, experiments (A/B, interleaving), the serving state that refreshes models, the simulator."""
