@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from movie_genie.data.tables import atomic_dir, read_tables, write_tables
+from movie_genie.data.tables import read_tables, write_tables
+from movie_genie.files import atomic_dir
 
 
 def _tables() -> dict[str, pd.DataFrame]:

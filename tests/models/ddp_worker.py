@@ -18,12 +18,12 @@ from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
 from movie_genie.data.split import leave_one_out
 from movie_genie.evaluation.metrics import make_validator
-from movie_genie.training.loop import training_data_from_frames
 from movie_genie.models import distributed
 from movie_genie.models.base import TrainingData
 from movie_genie.models.bert4rec import Bert4Rec
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.two_tower import TwoTower
+from movie_genie.training.loop import training_data_from_frames
 
 USERS = 300  # the first users of ml-100k, as in tests/models/conftest.py
 

@@ -10,13 +10,12 @@ import pandas as pd
 import pytest
 
 from movie_genie.data.idmap import IdMap
-from movie_genie.evaluation.metrics import make_validator
-from movie_genie.evaluation.metrics import EvaluationParams
-from movie_genie.training.loop import train_models
+from movie_genie.evaluation.metrics import EvaluationParams, make_validator
 from movie_genie.models import ease as ease_module
 from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.common import interaction_matrix
 from movie_genie.models.ease import Ease, EaseConfig, EaseMemoryError, ease_memory_bytes, ease_weights, gram_matrix
+from movie_genie.training.loop import train_models
 
 
 def test_weights_match_the_closed_form_and_have_zero_diagonal() -> None:

@@ -1,4 +1,5 @@
-"""SASRec: causal attention, padding outside the loss, learns from a real ml-100k slice, round-trips checkpoints."""
+"""SASRec: causal attention, padding outside the loss, learns from a real ml-100k slice (checkpoints and refit:
+test_transformer.py)."""
 
 from __future__ import annotations
 
@@ -11,49 +12,19 @@ import pandas as pd
 import pytest
 import torch
 
-from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import Query, TrainingData
-from movie_genie.models.common import with_validation_in_train
-from movie_genie.models.sasrec import SasRec, SasRecConfig, loss_mask
-from movie_genie.models.sequences import ModelConfigError, dislikes_after, pad_left
-from tests.models.conftest import fit_with_early_stopping, popularity_valid_ndcg10, valid_ndcg10
-
-SMALL = SasRecConfig(
-    max_len=30,
-    dim=32,
-    layers=1,
-    heads=2,
-    batch_size=32,
-    lr=3e-3,
-    max_epochs=8,
-    eval_every=2,
-    patience=2,
-    warmup_steps=10,
-    torch_threads=1,
-    progress=False,
-)
-
-
-@pytest.fixture(scope="module")
-def trained(ml100k_slice: TrainingData) -> tuple[SasRec, float]:
-    """A small SASRec trained with early stopping on the slice, and its best validation NDCG@10."""
-    model = SasRec(SMALL)
-    _, best = fit_with_early_stopping(model, ml100k_slice)
-    return model, best
+from movie_genie.models.sasrec import SasRec, loss_mask
+from movie_genie.models.sequences import dislikes_after, pad_left
+from tests.models.conftest import SASREC_SMALL, assert_beats_popularity
 
 
 @pytest.mark.slow
-def test_training_beats_popularity(trained: tuple[SasRec, float], ml100k_slice: TrainingData) -> None:
-    model, best = trained
-    baseline = popularity_valid_ndcg10(ml100k_slice)
-    learned = valid_ndcg10(model, ml100k_slice)
-    assert learned > baseline, f"SASRec valid NDCG@10 {learned:.4f} does not beat popularity {baseline:.4f}"
-    # Early stopping restored the best weights: the model now scores what the log says its best was.
-    assert make_validator(ml100k_slice)(model) == pytest.approx(best)
+def test_training_beats_popularity(trained_sasrec: tuple[SasRec, float], ml100k_slice: TrainingData) -> None:
+    assert_beats_popularity(*trained_sasrec, ml100k_slice)
 
 
-def test_a_position_never_sees_later_items(trained: tuple[SasRec, float]) -> None:
-    model, _ = trained
+def test_a_position_never_sees_later_items(trained_sasrec: tuple[SasRec, float]) -> None:
+    model, _ = trained_sasrec
     net = model.net
     assert net is not None
     tokens = torch.tensor([[0, 0, 5, 9, 40, 41, 300, 7]])  # (1, 8) right-aligned, two padding positions
@@ -68,8 +39,8 @@ def test_a_position_never_sees_later_items(trained: tuple[SasRec, float]) -> Non
     assert not torch.allclose(before[0, 5:], after[0, 5:])
 
 
-def test_padding_never_contributes_to_the_loss(trained: tuple[SasRec, float]) -> None:
-    model, _ = trained
+def test_padding_never_contributes_to_the_loss(trained_sasrec: tuple[SasRec, float]) -> None:
+    model, _ = trained_sasrec
     net = model.net
     assert net is not None
     generator = torch.Generator().manual_seed(0)
@@ -95,7 +66,7 @@ def test_padding_never_contributes_to_the_loss(trained: tuple[SasRec, float]) ->
 
 
 def test_training_windows_cover_every_transition() -> None:
-    model = SasRec(replace(SMALL, max_len=10))
+    model = SasRec(replace(SASREC_SMALL, max_len=10))
     seq = np.arange(1, 38)  # 37 items: 36 transitions
     for seed in range(5):
         rows = model._epoch_rows([seq], np.random.default_rng(seed))
@@ -105,8 +76,8 @@ def test_training_windows_cover_every_transition() -> None:
         assert targets == set(range(2, 38))
 
 
-def test_recommend_from_history_alone(trained: tuple[SasRec, float], ml100k_slice: TrainingData) -> None:
-    model, _ = trained
+def test_recommend_from_history_alone(trained_sasrec: tuple[SasRec, float], ml100k_slice: TrainingData) -> None:
+    model, _ = trained_sasrec
     history = [50, 172, 181, 999_999]  # Star Wars trilogy + an id outside the catalogue (ignored)
     recs = model.recommend(Query(history, exclude=[1]), k=10)
     ids = [r.movie_id for r in recs]
@@ -123,49 +94,6 @@ def test_recommend_from_history_alone(trained: tuple[SasRec, float], ml100k_slic
     )
 
 
-def test_checkpoint_round_trip_gives_identical_scores(trained: tuple[SasRec, float], tmp_path: Path) -> None:
-    model, _ = trained
-    path = tmp_path / "sasrec.pt"
-    model.save(path)
-    loaded = SasRec.load(path)
-    histories = [[], [0], list(range(10, 80))]
-    np.testing.assert_array_equal(model.score_batch(histories), loaded.score_batch(histories))
-    assert loaded.config == model.config
-
-
-def test_sampled_softmax_and_text_features_train(ml100k_slice: TrainingData, tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    text = rng.normal(size=(ml100k_slice.id_map.n_items, 16)).astype(np.float32)
-    data = replace(ml100k_slice, item_text_embeddings=text / np.linalg.norm(text, axis=1, keepdims=True))
-    model = SasRec(replace(SMALL, max_epochs=1, full_softmax_max_items=100, sampled_negatives=256))
-    log = model.fit(data)
-    assert np.isfinite(log.epochs[0]["loss"])
-    assert model.net is not None and model.net.content.text_proj is not None
-    model.save(tmp_path / "s.pt")
-    np.testing.assert_array_equal(SasRec.load(tmp_path / "s.pt").score_batch([[1, 2]]), model.score_batch([[1, 2]]))
-
-
-def test_refit_fine_tunes_on_validation_rows(trained: tuple[SasRec, float], ml100k_slice: TrainingData, tmp_path):
-    model, _ = trained
-    model.save(tmp_path / "s.pt")
-    copy = SasRec.load(tmp_path / "s.pt")
-    copy.config = replace(copy.config, refit_epochs=1)
-    log = copy.refit(with_validation_in_train(ml100k_slice))
-    assert len(log.epochs) == 1 and np.isfinite(log.epochs[0]["loss"])
-    assert not np.allclose(copy.score_batch([[0, 5, 9]]), model.score_batch([[0, 5, 9]]))
-
-
-def test_config_from_params_applies_dataset_overrides() -> None:
-    section = {"dim": 48, "heads": 4, "per_dataset": {"ml-latest-small": {"max_len": 150}}}
-    assert SasRecConfig.from_params(section, "ml-latest-small").max_len == 150
-    assert SasRecConfig.from_params(section, "ml-100k").max_len == SasRecConfig().max_len
-    assert SasRec.from_params(section).config.dim == 48
-    with pytest.raises(ModelConfigError, match="mask_prob"):
-        SasRecConfig.from_params({"mask_prob": 0.2})
-    with pytest.raises(ModelConfigError, match="divisible"):
-        SasRecConfig.from_params({"dim": 30, "heads": 4})
-
-
 def test_a_dislike_is_aligned_with_the_interaction_before_it() -> None:
     interactions = pd.DataFrame(
         {"user_idx": [0, 0, 0, 1, 1], "item_idx": [5, 6, 7, 1, 2], "timestamp": [1, 3, 5, 2, 4]}
@@ -178,10 +106,10 @@ def test_a_dislike_is_aligned_with_the_interaction_before_it() -> None:
     assert [a.tolist() for a in dislikes_after(interactions, None, n_users=2)] == [[-1, -1, -1], [-1, -1]]
 
 
-def test_the_not_to_recommend_loss_lowers_the_disliked_film_at_that_state(trained: tuple[SasRec, float]) -> None:
+def test_the_not_to_recommend_loss_lowers_the_disliked_film_at_that_state(trained_sasrec: tuple[SasRec, float]) -> None:
     """A few steps on a row whose last position was followed by a dislike of the model's own favourite there:
     with dislike_weight the favourite's probability at that state falls; without it, it does not."""
-    base, _ = trained
+    base, _ = trained_sasrec
     row = torch.from_numpy(pad_left([np.array([4, 8, 15, 16, 23])]))  # tokens (1, 5)
     inputs, targets = row[:, :-1], row[:, 1:]
 

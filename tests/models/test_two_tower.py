@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import Query, TrainingData
 from movie_genie.models.common import RecommendRequestError, with_validation_in_train
 from movie_genie.models.two_tower import TwoTower, TwoTowerConfig, UnknownMovieError
-from tests.models.conftest import fit_with_early_stopping, popularity_valid_ndcg10, valid_ndcg10
+from tests.models.conftest import assert_beats_popularity, fit_with_early_stopping
 
 SMALL = TwoTowerConfig(
     max_len=30, dim=32, batch_size=256, sample_frac=0.3, max_epochs=4, patience=2, torch_threads=1, progress=False
@@ -30,11 +29,7 @@ def trained(ml100k_slice: TrainingData) -> tuple[TwoTower, float]:
 
 @pytest.mark.slow
 def test_training_beats_popularity(trained: tuple[TwoTower, float], ml100k_slice: TrainingData) -> None:
-    model, best = trained
-    baseline = popularity_valid_ndcg10(ml100k_slice)
-    learned = valid_ndcg10(model, ml100k_slice)
-    assert learned > baseline, f"Two-Tower valid NDCG@10 {learned:.4f} does not beat popularity {baseline:.4f}"
-    assert make_validator(ml100k_slice)(model) == pytest.approx(best)
+    assert_beats_popularity(*trained, ml100k_slice)
 
 
 def test_training_is_deterministic(ml100k_slice: TrainingData) -> None:

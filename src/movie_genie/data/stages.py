@@ -17,9 +17,10 @@ from movie_genie.data.schema import DATASET_INFO_FILE, ID_MAP_FILE, TABLES
 from movie_genie.data.sources import REGISTRY, resolve_source
 from movie_genie.data.split import leave_one_out
 from movie_genie.data.synthetic import dataset_name, synthetic_tables
-from movie_genie.data.tables import atomic_dir, read_info, read_parquet, read_tables, write_parquet, write_tables
+from movie_genie.data.tables import read_info, read_parquet, read_tables, write_parquet, write_tables
 from movie_genie.data.tmdb import TMDB_API, TmdbClient, fetch_metadata_csv, has_metadata_rows, write_metadata_csv
 from movie_genie.errors import ArtifactMissingError
+from movie_genie.files import atomic_dir
 
 
 def load_dataset(name: str, source: Path | None, cache_dir: Path) -> tuple[CanonicalTables, str]:

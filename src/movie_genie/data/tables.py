@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,33 +13,10 @@ import pyarrow.parquet as pq
 
 from movie_genie.data.schema import DATASET_INFO_FILE, FIELD_TYPES, LIST_COLUMNS, TABLES
 from movie_genie.errors import ArtifactMissingError, DataError
+from movie_genie.files import atomic_dir
 
 # Integer columns that may be missing for some rows; read back as pandas' nullable Int64 instead of float64.
 NULLABLE_INT_COLUMNS = frozenset({"year", "runtime", "tmdb_id", "age"})
-
-
-@contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success it replaces `target`, on any error it is removed.
-
-    Readers therefore see either the old complete folder or the new complete one, never a half-written mix.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        yield tmp
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old.exists() and not target.exists():
-            old.rename(target)  # put the previous output back
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def to_arrow(frame: pd.DataFrame) -> pa.Table:

@@ -19,6 +19,7 @@ import requests
 from tqdm import tqdm
 
 from movie_genie.errors import DataError
+from movie_genie.files import atomic_path, write_text_atomically
 
 TMDB_API = "https://api.themoviedb.org/3"
 CSV_HEADER = ("movieId", "tmdbId", "imdbId", "overview", "tagline", "runtime", "release_date", "original_language",
@@ -102,10 +103,7 @@ class TmdbClient:
             cached: dict[str, Any] | None = json.loads(file.read_text(encoding="utf-8"))
             return cached
         payload = self._get(path, params)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload), encoding="utf-8")
-        tmp.replace(file)
+        write_text_atomically(file, json.dumps(payload))
         return payload
 
     def movie(self, tmdb_id: int) -> dict[str, Any] | None:
@@ -159,10 +157,8 @@ def write_metadata_csv(rows: list[dict[str, Any]], output: Path) -> int:
     """Write rows as a TMDB-style CSV atomically (never a half-written file); no rows gives the header alone."""
     frame = pd.DataFrame(rows, columns=list(CSV_HEADER))
     frame["runtime"] = frame["runtime"].astype("Int64")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_suffix(".tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(output)
+    with atomic_path(output) as tmp:
+        frame.to_csv(tmp, index=False)
     return len(frame)
 
 

@@ -11,7 +11,7 @@ values a report should show.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from movie_genie.data.idmap import IdMap
+from movie_genie.errors import MovieGenieError
+from movie_genie.models.checkpoint import Checkpoint, load_checkpoint
 from movie_genie.models.reasons import Reason
 
 
@@ -84,6 +86,68 @@ class TrainingLog:
 # Given a model mid-training, return its validation NDCG@10 (higher is better). The train stage builds it from
 # movie_genie.evaluation so that models need not import the evaluation layer.
 Validator = Callable[["Recommender"], float]
+
+
+class ModelConfigError(MovieGenieError):
+    """A model section of params.yaml has an unknown key or a value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Base of every model's config: a frozen dataclass of hyperparameters, read from params.yaml one way."""
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
+        """Build from a `models.<name>` section of params.yaml: top-level values, then `per_dataset[dataset]` ones.
+
+        Unknown keys raise ModelConfigError naming the key, so a typo in params.yaml never passes silently.
+        """
+        section = dict(section or {})
+        overrides = section.pop("per_dataset", None) or {}
+        if not isinstance(overrides, Mapping):
+            raise ModelConfigError(f"{cls.__name__}: per_dataset must map data set names to settings")
+        values = dict(section)
+        if dataset is not None and dataset in overrides:
+            values.update(overrides[dataset] or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ModelConfigError(f"{cls.__name__}: unknown params.yaml key(s) {unknown}; valid keys: {sorted(known)}")
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise ModelConfigError(f"{cls.__name__}: invalid params.yaml settings: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The values as a checkpoint stores them: plain JSON-like values, tuples as lists."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+class RecommenderBase:
+    """How every model starts: `Model(config)` (the defaults when None) or `Model.from_params(section, dataset)`,
+    with no catalogue until fit or load."""
+
+    name: ClassVar[str]
+    config_class: ClassVar[type[ModelConfig]]
+    config: Any  # a config_class instance (each model narrows the type)
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        self.config = config or self.config_class()
+        self.id_map: IdMap | None = None
+
+    @classmethod
+    def _restore(cls, path: Path) -> tuple[Self, Checkpoint]:
+        """The model a checkpoint file describes, with its config and catalogue; the caller restores what it learned
+        from the returned checkpoint."""
+        ckpt = load_checkpoint(path, expected_model=cls.name)
+        model = cls(cls.config_class(**ckpt.config))
+        model.id_map = ckpt.id_map
+        return model, ckpt
+
+    @classmethod
+    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
+        """An untrained model configured by its params.yaml section (with the overrides for `dataset`, when given)."""
+        return cls(cls.config_class.from_params(section, dataset))
 
 
 @runtime_checkable

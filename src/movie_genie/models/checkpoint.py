@@ -14,8 +14,6 @@ Writes are atomic (temp file, then rename), so a crash never leaves a half-writt
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ import torch
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import ArtifactMissingError, MovieGenieError
+from movie_genie.files import atomic_path
 
 FORMAT = "movie-genie-checkpoint"
 FORMAT_VERSION = 1
@@ -71,8 +70,6 @@ def save_checkpoint(
     extra: Mapping[str, Any] | None = None,
 ) -> None:
     """Write a checkpoint atomically; `config`/`extra` must be plain values, `state` tensors or arrays."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -82,14 +79,8 @@ def save_checkpoint(
         "state": {k: _to_tensor(v) for k, v in (state or {}).items()},
         "extra": dict(extra or {}),
     }
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_checkpoint(path: Path, expected_model: str | None = None) -> Checkpoint:

@@ -13,8 +13,8 @@ that names the memory it would need (`check_memory`), before any work is done.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
@@ -27,19 +27,26 @@ from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
-from movie_genie.models.base import Query, Recommendation, TrainingData, TrainingLog, Validator
-from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
+from movie_genie.models.base import (
+    ModelConfig,
+    Query,
+    Recommendation,
+    RecommenderBase,
+    TrainingData,
+    TrainingLog,
+    Validator,
+)
+from movie_genie.models.checkpoint import save_checkpoint
 from movie_genie.models.common import (
     NotFittedError,
     histories_matrix,
     interaction_matrix,
     recommendations_from_scores,
 )
-from movie_genie.models.sequences import config_from_params
 
 
 @dataclass(frozen=True)
-class EaseConfig:
+class EaseConfig(ModelConfig):
     """`lambdas`: the L2 grid tried on validation (one value = no tuning); float32 halves time and memory."""
 
     lambdas: tuple[float, ...] = (100.0, 200.0, 500.0, 1000.0)
@@ -55,11 +62,6 @@ class EaseConfig:
         object.__setattr__(self, "lambdas", tuple(float(v) for v in self.lambdas))  # params.yaml gives a list
         if not self.lambdas or any(lam <= 0 for lam in self.lambdas):
             raise ValueError(f"models.ease.lambdas must be a non-empty list of positive numbers, got {self.lambdas}")
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> EaseConfig:
-        """Build from the `models.ease` section of params.yaml (with its `per_dataset` overrides for `dataset`)."""
-        return config_from_params(cls, section, dataset)
 
 
 GIB = 2**30
@@ -156,23 +158,19 @@ def _mirror_upper(a: np.ndarray, block: int = 256) -> None:
         tile[...] = np.triu(tile) + np.triu(tile, 1).T
 
 
-class Ease:
+class Ease(RecommenderBase):
     """Item-item weights B (n_items, n_items); scores are the sum of B's rows for the history's items."""
 
     name: ClassVar[str] = "ease"
+    config_class = EaseConfig
+    config: EaseConfig
 
     def __init__(self, config: EaseConfig | None = None) -> None:
-        self.config = config or EaseConfig()
-        self.id_map: IdMap | None = None
+        super().__init__(config)
         self.chosen_lambda: float | None = None  # the grid's best on validation, set by fit
         self.weights: np.ndarray | None = None  # (n_items, n_items) float32
         # (n_items,) users per item (the Gram diagonal): the ranking for an empty or all-unknown history.
         self.item_counts: np.ndarray | None = None
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
-        """A model configured by its params.yaml section."""
-        return cls(EaseConfig.from_params(section, dataset))
 
     @classmethod
     def tiny_config(cls) -> EaseConfig:
@@ -265,12 +263,10 @@ class Ease:
     def save(self, path: Path) -> None:
         """Write B, the config, the chosen lambda and the id map."""
         id_map, weights, counts = self._fitted()
-        config = asdict(self.config)
-        config["lambdas"] = list(self.config.lambdas)
         save_checkpoint(
             path,
             model=self.name,
-            config=config,
+            config=self.config.to_dict(),
             id_map=id_map,
             state={"weights": weights, "item_counts": counts},
             extra={"chosen_lambda": self.chosen_lambda},
@@ -279,9 +275,7 @@ class Ease:
     @classmethod
     def load(cls, path: Path) -> Self:
         """Rebuild from a checkpoint file alone."""
-        ckpt = load_checkpoint(path, cls.name)
-        model = cls(EaseConfig(**ckpt.config))
-        model.id_map = ckpt.id_map
+        model, ckpt = cls._restore(path)
         model.chosen_lambda = ckpt.extra.get("chosen_lambda")
         model.weights = ckpt.array("weights")
         model.item_counts = ckpt.array("item_counts")

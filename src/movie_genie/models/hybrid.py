@@ -20,7 +20,7 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self, cast
 
@@ -31,7 +31,16 @@ from tqdm.auto import tqdm
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
 from movie_genie.models import reasons
-from movie_genie.models.base import Query, Recommendation, Recommender, TrainingData, TrainingLog, Validator
+from movie_genie.models.base import (
+    ModelConfig,
+    Query,
+    Recommendation,
+    Recommender,
+    RecommenderBase,
+    TrainingData,
+    TrainingLog,
+    Validator,
+)
 from movie_genie.models.checkpoint import CheckpointError, file_digest, load_checkpoint, save_checkpoint
 from movie_genie.models.common import (
     NotFittedError,
@@ -40,7 +49,6 @@ from movie_genie.models.common import (
     top_k_indices,
 )
 from movie_genie.models.registry import checkpoint_path, model_class
-from movie_genie.models.sequences import config_from_params
 
 POPULARITY = "popularity"
 # Weight of the popularity tie-breaker: far below any real difference between standardised scores.
@@ -52,7 +60,7 @@ class HybridConfigError(MovieGenieError):
 
 
 @dataclass(frozen=True)
-class HybridConfig:
+class HybridConfig(ModelConfig):
     """Components to blend, candidate depth, weight grid step and the short-history threshold."""
 
     components: tuple[str, ...] = ("two_tower", "bert4rec", POPULARITY)
@@ -73,11 +81,6 @@ class HybridConfig:
             raise HybridConfigError("models.hybrid: weight_step must be in (0, 1] and refine_step in [0, 1)")
         if self.candidates < 1 or self.short_history < 1:
             raise HybridConfigError("models.hybrid: candidates and short_history must be at least 1")
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> HybridConfig:
-        """Build from the `models.hybrid` section of params.yaml (with `per_dataset` overrides)."""
-        return config_from_params(cls, section, dataset)
 
 
 def _first(pair: tuple[float, dict[str, float]]) -> float:
@@ -124,17 +127,18 @@ def standardise(scores: np.ndarray, histories: Sequence[Sequence[int]], depth: i
     return idx, np.where(valid, z - np.where(np.isfinite(floor), floor, 0.0), 0.0)
 
 
-class Hybrid:
+class Hybrid(RecommenderBase):
     """A weighted blend of standardised component candidates, with reasons."""
 
     name: ClassVar[str] = "hybrid"
+    config_class = HybridConfig
+    config: HybridConfig
 
     def __init__(self, config: HybridConfig | None = None, components: Mapping[str, Recommender] | None = None):
-        self.config = config or HybridConfig()
+        super().__init__(config)
         self.components: dict[str, Recommender] = {}
         if components is not None:
             self.replace_components(components)
-        self.id_map: IdMap | None = None
         self.genres: list[list[str]] = []
         self.popularity: np.ndarray | None = None  # (n_items,) training interaction counts, for reasons/tie-breaks
         self.item_factors: np.ndarray | None = None  # (n_items, f) L2-normalised, for "because you watched"
@@ -144,11 +148,6 @@ class Hybrid:
         self.tuning: list[dict[str, Any]] = []
         # During fit only: component candidates per history tuple, so the weight search scores each user once.
         self._cache: dict[tuple[int, ...], dict[str, tuple[np.ndarray, np.ndarray]]] | None = None
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
-        """A hybrid configured by its params.yaml section; give it trained components before fit."""
-        return cls(HybridConfig.from_params(section, dataset))
 
     @classmethod
     def tiny_config(cls) -> HybridConfig:
@@ -362,12 +361,10 @@ class Hybrid:
             component_path = checkpoint_path(Path(path).parent, name)
             model.save(component_path)
             digests[name] = file_digest(component_path)
-        config = asdict(self.config)
-        config["components"] = list(self.config.components)
         save_checkpoint(
             path,
             model=self.name,
-            config=config,
+            config=self.config.to_dict(),
             id_map=id_map,
             state={"popularity": popularity, "item_factors": factors},
             extra={

@@ -7,47 +7,45 @@ serves new users with an empty history and backs the hybrid's "popular" reasons.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from movie_genie.data.idmap import IdMap
-from movie_genie.models.base import Query, Recommendation, TrainingData, TrainingLog, Validator
-from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
+from movie_genie.models.base import (
+    ModelConfig,
+    Query,
+    Recommendation,
+    RecommenderBase,
+    TrainingData,
+    TrainingLog,
+    Validator,
+)
+from movie_genie.models.checkpoint import save_checkpoint
 from movie_genie.models.common import NotFittedError, interaction_matrix, recommendations_from_scores
-from movie_genie.models.sequences import config_from_params
 
 
 @dataclass(frozen=True)
-class PopularityConfig:
+class PopularityConfig(ModelConfig):
     """Popularity has nothing to tune; `refit_with_valid` counts the validation rows too in the final model."""
 
     refit_with_valid: bool = True
 
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> PopularityConfig:
-        """Build from the `models.popularity` section of params.yaml (with `per_dataset` overrides)."""
-        return config_from_params(cls, section, dataset)
 
-
-class Popularity:
+class Popularity(RecommenderBase):
     """Most-interacted-with movies first, the same list for everyone (minus what they have seen)."""
 
     name: ClassVar[str] = "popularity"
+    config_class = PopularityConfig
+    config: PopularityConfig
 
     def __init__(self, config: PopularityConfig | None = None) -> None:
-        self.config = config or PopularityConfig()
-        self.id_map: IdMap | None = None
+        super().__init__(config)
         # (n_items,) float32: distinct training users per item.
         self.counts: np.ndarray | None = None
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
-        """A model configured by its params.yaml section."""
-        return cls(PopularityConfig.from_params(section, dataset))
 
     @classmethod
     def tiny_config(cls) -> PopularityConfig:
@@ -98,13 +96,11 @@ class Popularity:
     def save(self, path: Path) -> None:
         """Write the counts, config and id map."""
         id_map, counts = self._fitted()
-        save_checkpoint(path, model=self.name, config=asdict(self.config), id_map=id_map, state={"counts": counts})
+        save_checkpoint(path, model=self.name, config=self.config.to_dict(), id_map=id_map, state={"counts": counts})
 
     @classmethod
     def load(cls, path: Path) -> Self:
         """Rebuild from a checkpoint file alone."""
-        ckpt = load_checkpoint(path, cls.name)
-        model = cls(PopularityConfig(**ckpt.config))
-        model.id_map = ckpt.id_map
+        model, ckpt = cls._restore(path)
         model.counts = ckpt.array("counts").astype(np.float32)
         return model

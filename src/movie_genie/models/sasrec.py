@@ -16,82 +16,34 @@ BERT4Rec, and the same item table scores the output (tied weights).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
-from torch import nn
 
-from movie_genie.data.idmap import IdMap
 from movie_genie.models.base import TrainingData
-from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
-from movie_genie.models.common import NotFittedError
-from movie_genie.models.content import ContentProjection, content_buffers
-from movie_genie.models.sequences import (
-    PAD,
-    EncoderBlock,
-    EpochPlan,
-    SequenceRecommender,
-    TrainRun,
-    config_from_params,
-    dislikes_after,
-    evaluating,
-    pad_left,
-    sampled_softmax_loss,
-    user_sequences,
-)
+from movie_genie.models.sequences import PAD, EpochPlan, TrainRun, dislikes_after, pad_left, user_sequences
+from movie_genie.models.transformer import SequenceConfig, SequenceRecommender, SequenceTransformer
 
 
-@dataclass(frozen=True)
-class SasRecConfig:
-    """Hyperparameters (params.yaml `models.sasrec`, with per-data-set overrides)."""
+@dataclass(frozen=True, kw_only=True)
+class SasRecConfig(SequenceConfig):
+    """Hyperparameters (params.yaml `models.sasrec`, with per-data-set overrides) beyond SequenceConfig."""
 
     max_len: int = 50  # items the transformer reads (a training window is max_len + 1 items: inputs and next items)
-    dim: int = 64
-    layers: int = 2
-    heads: int = 2
-    ff_mult: int = 4
-    dropout: float = 0.2
-    all_windows: bool = True  # train on every window of long histories each epoch (every transition once or more)
-    random_crop_prob: float = 0.5  # without all_windows: share of long histories cut at a random window
+    all_windows: bool = True  # every window of a long history each epoch: every transition once or more
     batch_size: int = 16  # small batches: many optimizer steps per epoch on small data sets
     lr: float = 5e-3
-    weight_decay: float = 0.01
     warmup_steps: int = 100
     max_epochs: int = 10
-    eval_every: int = 2
-    patience: int = 3  # validation checks without improvement before stopping
-    refit_with_valid: bool = True  # the train stage then calls refit(train + validation) before the test
-    refit_epochs: int = 2  # fine-tuning epochs of refit (0 = keep the tuned weights)
-    refit_lr_scale: float = 0.3  # refit learning rate = lr * refit_lr_scale (cosine-decayed, no warm-up)
-    use_content: bool = True  # genres + year (+ text embedding when available) fused into item embeddings
-    use_text: bool = True
-    full_softmax_max_items: int = 50_000  # larger catalogues train with a sampled softmax
-    sampled_negatives: int = 4096
+    patience: int = 3
+    refit_epochs: int = 2
     # Weight of the "not to recommend" loss on films the person disliked right after a position (0 = off; full
     # softmax only): -log(1 - p(disliked film)) at the state that preceded the dislike (Wang et al., RecSys 2023).
     dislike_weight: float = 0.0
-    seed: int = 42
-    torch_threads: int = 0  # intra-op threads while training (0 = torch's default); 1 is faster on a busy CPU
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        if self.max_len < 1:
-            raise ValueError("max_len must be at least 1")
-        if self.dim % self.heads:
-            raise ValueError(f"dim ({self.dim}) must be divisible by heads ({self.heads})")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError("dropout must be in [0, 1)")
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> SasRecConfig:
-        """Read `models.sasrec` from params.yaml, applying `per_dataset[dataset]` overrides."""
-        return config_from_params(cls, section, dataset)
 
 
 def causal_mask(tokens: torch.Tensor) -> torch.Tensor:
@@ -106,73 +58,22 @@ def causal_mask(tokens: torch.Tensor) -> torch.Tensor:
     return (lower & keys) | torch.eye(length, dtype=torch.bool)
 
 
-class SasRecNet(nn.Module):
-    """The network: item (+content) and position embeddings -> causal transformer -> scores over items."""
+class SasRecNet(SequenceTransformer):
+    """SASRec's network: the shared transformer with causal attention; the item table scores the states directly."""
 
-    def __init__(
-        self,
-        cfg: SasRecConfig,
-        n_items: int,
-        genres: torch.Tensor | None = None,
-        year: torch.Tensor | None = None,
-        text: torch.Tensor | None = None,
-    ) -> None:
-        super().__init__()
-        self.n_items = n_items
-        d = cfg.dim
-        # Tokens: 0 = padding, 1..n_items = items.
-        self.item_emb = nn.Embedding(n_items + 1, d, padding_idx=PAD)
-        self.pos_emb = nn.Embedding(cfg.max_len, d)
-        self.content = ContentProjection(d, genres, year, text)
-        self.emb_norm = nn.LayerNorm(d)
-        self.emb_drop = nn.Dropout(cfg.dropout)
-        self.blocks = nn.ModuleList(EncoderBlock(d, cfg.heads, cfg.ff_mult * d, cfg.dropout) for _ in range(cfg.layers))
-        self.final_norm = nn.LayerNorm(d)
-        self.out_bias = nn.Parameter(torch.zeros(n_items))  # a learned popularity prior
-        nn.init.normal_(self.item_emb.weight, std=0.02)
-        nn.init.normal_(self.pos_emb.weight, std=0.02)
-        with torch.no_grad():
-            self.item_emb.weight[PAD].zero_()
-
-    def item_table(self) -> torch.Tensor:
-        """Embedding of every token, (n_items + 1, d): id embedding plus projected content for real items."""
-        content = self.content.add_to(torch.zeros(self.n_items, self.item_emb.embedding_dim))
-        return self.item_emb.weight + torch.cat([torch.zeros(1, content.shape[1]), content])
-
-    def encode(self, tokens: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-        """Hidden states (B, T, d) for right-aligned token rows (B, T); position t sees only positions <= t."""
-        length = tokens.shape[1]
-        # Right-aligned positions: the latest item is always position max_len - 1, whatever the padded width.
-        positions = torch.arange(self.pos_emb.num_embeddings - length, self.pos_emb.num_embeddings)
-        x = F.embedding(tokens, table) + self.pos_emb(positions)[None]
-        x = self.emb_drop(self.emb_norm(x))
-        mask = causal_mask(tokens)
-        for block in self.blocks:
-            x = block(x, mask)
-        return self.final_norm(x)
-
-    def logits(self, hidden: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
-        """Scores over the catalogue, (N, n_items), for hidden states (N, d): dot products with the item table."""
-        return F.linear(hidden, table[1 : self.n_items + 1], self.out_bias)
+    def attention_mask(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Position t attends to items at positions <= t (`causal_mask`)."""
+        return causal_mask(tokens)
 
 
 class SasRec(SequenceRecommender):
     """SASRec recommender with a full cross-entropy: fit on the training split, recommend from any history."""
 
     name: ClassVar[str] = "sasrec"
-    clip_grad_norm: ClassVar[float | None] = 5.0
-
-    config_class: ClassVar[type] = SasRecConfig
-    net_class: ClassVar[type] = SasRecNet
+    config_class = SasRecConfig
+    net_class = SasRecNet
     config: SasRecConfig
     net: SasRecNet | None
-
-    @classmethod
-    def tiny_config(cls) -> SasRecConfig:
-        """A config that trains in seconds, for the contract tests."""
-        return SasRecConfig(
-            max_len=20, dim=32, layers=1, heads=2, batch_size=32, max_epochs=2, eval_every=1, progress=False
-        )
 
     # ----------------------------------------------------------------------------------------------- training
     def _plan(self, data: TrainingData, run: TrainRun) -> EpochPlan:
@@ -207,20 +108,11 @@ class SasRec(SequenceRecommender):
     ) -> torch.Tensor:
         """Mean next-item cross-entropy over every real position, plus `dislike_weight` times the mean "not to
         recommend" loss -log(1 - p) over the positions followed by a dislike: inputs/targets/avoid (B, T) tokens."""
-        net, id_map = self._require()
-        table = net.item_table()
         mask = loss_mask(inputs, targets)  # (B, T)
-        hidden = net.encode(inputs, table)[mask]  # (M, d): padding positions never reach the loss
-        items = targets[mask] - 1  # (M,) item indices
-        if id_map.n_items > self.config.full_softmax_max_items:
-            table_items = table[1 : net.n_items + 1]
-            return sampled_softmax_loss(
-                hidden, table_items, net.out_bias, items, self.config.sampled_negatives, generator
-            )
-        logits = net.logits(hidden, table)  # (M, n_items)
-        loss = F.cross_entropy(logits, items)
+        loss, logits = self._catalogue_loss(inputs, mask, targets[mask] - 1, generator)  # logits (M, n_items)
         avoided = avoid[mask]  # (M,) token disliked after each position, 0 for none
-        if self.config.dislike_weight > 0 and bool(avoided.any()):
+        # No logits under the sampled softmax: the "not to recommend" loss needs the full one.
+        if logits is not None and self.config.dislike_weight > 0 and bool(avoided.any()):
             rows = avoided.ne(PAD)
             log_p = F.log_softmax(logits[rows], dim=-1).gather(1, (avoided[rows] - 1)[:, None]).squeeze(1)
             # -log(1 - p), computed from log p without cancellation; p never reaches 1 in float32 here.
@@ -262,46 +154,9 @@ class SasRec(SequenceRecommender):
         return rows
 
     # ---------------------------------------------------------------------------------------------- inference
-    def _require(self) -> tuple[SasRecNet, IdMap]:
-        if self.net is None or self.id_map is None:
-            raise NotFittedError("SasRec is not trained: call fit() or load() first")
-        return self.net, self.id_map
-
-    def score_batch(self, histories: Sequence[Sequence[int]]) -> np.ndarray:
-        """Scores over the catalogue, (len(histories), n_items), from histories of item indices (oldest first).
-
-        The hidden state at the latest item scores the next one; an empty history has none, so the output bias
-        (the learned popularity prior) ranks alone.
-        """
-        net, id_map = self._require()
-        if len(histories) == 0:
-            return np.zeros((0, id_map.n_items), dtype=np.float32)
-        rows = [np.asarray(h, dtype=np.int64)[-self.config.max_len :] + 1 for h in histories]
-        with evaluating(net):
-            table = self._item_table(net)
-            tokens = torch.from_numpy(pad_left(rows))
-            hidden = net.encode(tokens, table)[:, -1]  # (B, d) at the latest item
-            hidden = hidden * tokens[:, -1:].ne(PAD)  # empty histories: zero state
-            scores = net.logits(hidden, table)
-        return scores.numpy()
-
-    # ------------------------------------------------------------------------------------------- persistence
-    def save(self, path: Path) -> None:
-        """Write weights, config, id map and format version to one checkpoint file."""
-        net, id_map = self._require()
-        save_checkpoint(path, model=self.name, config=asdict(self.config), id_map=id_map, state=net.state_dict())
-
-    @classmethod
-    def load(cls, path: Path) -> Self:
-        """Rebuild the model from a checkpoint file alone."""
-        ckpt = load_checkpoint(path, expected_model=cls.name)
-        model = cls(SasRecConfig(**ckpt.config))
-        state = ckpt.state
-        net = SasRecNet(model.config, ckpt.id_map.n_items, **content_buffers(state, "content."))
-        net.load_state_dict(state)
-        net.eval()
-        model.net, model.id_map = net, ckpt.id_map
-        return model
+    def _inference_tokens(self, history: np.ndarray) -> np.ndarray:
+        """The latest max_len items: the state at the latest one scores the next item (an empty history has none)."""
+        return history[-self.config.max_len :] + 1
 
 
 def loss_mask(inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Self, TypeVar, cast
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -21,43 +21,20 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
-from movie_genie.errors import MovieGenieError
 from movie_genie.models import distributed
-from movie_genie.models.base import Query, Recommendation, Recommender, TrainingData, TrainingLog, Validator
+from movie_genie.models.base import (
+    Query,
+    Recommendation,
+    Recommender,
+    RecommenderBase,
+    TrainingData,
+    TrainingLog,
+    Validator,
+)
 from movie_genie.models.common import recommendations_from_scores
-from movie_genie.models.content import ItemContent
 from movie_genie.models.seeding import seed_everything, torch_threads
 
 PAD = 0  # token id of padding in sequence models; item index i is token i + 1
-
-
-class ModelConfigError(MovieGenieError):
-    """A model section of params.yaml has an unknown key or a value of the wrong type."""
-
-
-C = TypeVar("C")
-
-
-def config_from_params(cls: type[C], section: Mapping[str, Any] | None, dataset: str | None = None) -> C:
-    """Build a config dataclass from a params.yaml section: top-level defaults, then `per_dataset[dataset]` overrides.
-
-    Unknown keys raise ModelConfigError naming the key, so a typo in params.yaml never passes silently.
-    """
-    section = dict(section or {})
-    overrides = section.pop("per_dataset", None) or {}
-    if not isinstance(overrides, Mapping):
-        raise ModelConfigError(f"{cls.__name__}: per_dataset must map data set names to settings")
-    values = dict(section)
-    if dataset is not None and dataset in overrides:
-        values.update(overrides[dataset] or {})
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ModelConfigError(f"{cls.__name__}: unknown params.yaml key(s) {unknown}; valid keys: {sorted(known)}")
-    try:
-        return cls(**values)
-    except (TypeError, ValueError) as exc:
-        raise ModelConfigError(f"{cls.__name__}: invalid params.yaml settings: {exc}") from exc
 
 
 @contextmanager
@@ -182,35 +159,6 @@ class TrainRun:
     desc: str  # the progress bar's label
 
 
-class EncoderBlock(nn.Module):
-    """Pre-norm transformer block (self-attention + GELU feed-forward) with a boolean attention mask, shared by the
-    sequence models: BERT4Rec passes a key padding mask (B, 1, 1, T), SASRec a causal one (B, 1, T, T).
-
-    Written out instead of nn.TransformerEncoderLayer to skip dropout on the (B, heads, T, T) attention weights,
-    which cost as much as the matmuls on a CPU and did not help here.
-    """
-
-    def __init__(self, dim: int, heads: int, ff_dim: int, dropout: float) -> None:
-        super().__init__()
-        self.heads = heads
-        self.norm1 = nn.LayerNorm(dim)
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-        self.norm2 = nn.LayerNorm(dim)
-        self.ff1 = nn.Linear(dim, ff_dim)
-        self.ff2 = nn.Linear(ff_dim, dim)
-        self.drop = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """x: (B, T, d); keys: broadcastable to (B, heads, T, T), True where attention is allowed. Returns (B, T, d)."""
-        b, t, d = x.shape
-        # (3, B, heads, T, d / heads)
-        q, k, v = self.qkv(self.norm1(x)).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=keys)
-        x = x + self.drop(self.proj(attended.transpose(1, 2).reshape(b, t, d)))
-        return x + self.drop(self.ff2(F.gelu(self.ff1(self.norm2(x)))))
-
-
 @dataclass(frozen=True)
 class EpochPlan:
     """What a model feeds the shared training loop for one run: its batches and the arguments of its loss."""
@@ -222,8 +170,8 @@ class EpochPlan:
     loss_inputs: Callable[[Any, torch.Generator], tuple[tuple[Any, ...], int]]
 
 
-class TorchRecommender:
-    """The fit/refit recipe and the one training loop of the neural models (BERT4Rec, Two-Tower).
+class TorchRecommender(RecommenderBase):
+    """The fit/refit recipe and the one training loop of the neural models (SASRec, BERT4Rec, Two-Tower).
 
     A subclass builds its network (`_build_net`), plans each run's batches (`_plan`) and computes the loss of one
     batch (`_loss`); the loop here does the rest: AdamW with warm-up and cosine decay, DDP under torchrun, a
@@ -232,9 +180,6 @@ class TorchRecommender:
     progress, refit_with_valid, refit_epochs and refit_lr_scale.
     """
 
-    name: ClassVar[str]
-    config: Any
-    id_map: IdMap | None
     net: torch.nn.Module | None
     clip_grad_norm: ClassVar[float | None] = None  # gradient norm clipping (None = none)
 
@@ -386,57 +331,6 @@ class TorchRecommender:
                 log = self._train(data, None, run)
         log.seconds = time.perf_counter() - start
         return log
-
-
-class SequenceRecommender(TorchRecommender):
-    """What the two transformer sequence models (BERT4Rec, SASRec) share beyond the loop: construction from their
-    config class, a network built with the items' content, an item table cached for inference, and each epoch's
-    rows (`_epoch_rows`, per model) grouped into batches of similar length."""
-
-    config_class: ClassVar[type]  # the model's config dataclass
-    net_class: ClassVar[type]  # its network: net_class(config, n_items, genres=None, year=None, text=None)
-
-    def __init__(self, config: Any = None) -> None:
-        self.config = config or self.config_class()
-        self.id_map: IdMap | None = None
-        self.net = None
-        self._table: torch.Tensor | None = None  # the item table, built once after training for inference
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
-        """A model configured by its params.yaml section (with the overrides for `dataset`, when given)."""
-        return cls(config_from_params(cls.config_class, section, dataset))
-
-    def _build_net(self, data: TrainingData) -> torch.nn.Module:
-        """The network, with genres, year and text fused into the item embeddings when the config says so."""
-        cfg, n_items = self.config, data.id_map.n_items
-        if not cfg.use_content:
-            return self.net_class(cfg, n_items)
-        return self.net_class(cfg, n_items, *ItemContent.from_data(data, use_text=cfg.use_text).tensors())
-
-    def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-        raise NotImplementedError
-
-    def _row_batches(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[list[np.ndarray]]:
-        """This epoch's rows in batches of similar length (less padding), in a random order."""
-        rows = self._epoch_rows(seqs, rng)
-        lengths = np.array([len(r) for r in rows])
-        return [[rows[i] for i in batch] for batch in length_batches(lengths, self.config.batch_size, rng)]
-
-    def _clear_cache(self) -> None:
-        self._table = None
-
-    def _content_only(self, unseen: torch.Tensor) -> None:
-        """Zero the unseen items' id embeddings; their output bias becomes the seen items' median."""
-        net: Any = self._require()[0]  # BERT4Rec's or SASRec's network: item_emb, out_bias, n_items
-        net.item_emb.weight[1 : net.n_items + 1][unseen] = 0.0  # token = item index + 1
-        net.out_bias[unseen] = net.out_bias[~unseen].median()
-
-    def _item_table(self, net: Any) -> torch.Tensor:
-        if self._table is None:
-            with torch.inference_mode():
-                self._table = net.item_table()
-        return self._table
 
 
 def sampled_softmax_loss(

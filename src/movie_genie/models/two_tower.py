@@ -14,8 +14,8 @@ The item vectors also answer "similar movies" and the stored training-user vecto
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -27,8 +27,16 @@ from torch import nn
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
-from movie_genie.models.base import Query, Recommendation, SimilarUser, TrainingData, TrainingLog, Validator
-from movie_genie.models.checkpoint import load_checkpoint, save_checkpoint
+from movie_genie.models.base import (
+    ModelConfig,
+    Query,
+    Recommendation,
+    SimilarUser,
+    TrainingData,
+    TrainingLog,
+    Validator,
+)
+from movie_genie.models.checkpoint import save_checkpoint
 from movie_genie.models.common import NotFittedError, check_k, recommendations_from_scores, top_k_indices
 from movie_genie.models.content import ContentProjection, ItemContent, content_buffers
 from movie_genie.models.sequences import (
@@ -36,7 +44,6 @@ from movie_genie.models.sequences import (
     EpochPlan,
     TorchRecommender,
     TrainRun,
-    config_from_params,
     evaluating,
     pad_left,
     user_sequences,
@@ -51,7 +58,7 @@ class UnknownMovieError(MovieGenieError):
 
 
 @dataclass(frozen=True)
-class TwoTowerConfig:
+class TwoTowerConfig(ModelConfig):
     """Hyperparameters (params.yaml `models.two_tower`, with per-data-set overrides)."""
 
     max_len: int = 50  # history items the user tower reads
@@ -83,11 +90,6 @@ class TwoTowerConfig:
             raise ValueError("max_len and dim must be >= 1 and batch_size >= 2")
         if self.temperature <= 0:
             raise ValueError("temperature must be positive")
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> TwoTowerConfig:
-        """Read `models.two_tower` from params.yaml, applying `per_dataset[dataset]` overrides."""
-        return config_from_params(cls, section, dataset)
 
 
 def _age_bucket(age: float) -> int:
@@ -181,19 +183,15 @@ class TwoTower(TorchRecommender):
     """Two-Tower recommender with similar-movie and similar-user look-ups."""
 
     name: ClassVar[str] = "two_tower"
+    config_class = TwoTowerConfig
+    config: TwoTowerConfig
 
     def __init__(self, config: TwoTowerConfig | None = None) -> None:
-        self.config = config or TwoTowerConfig()
-        self.id_map: IdMap | None = None
+        super().__init__(config)
         self.net: TwoTowerNet | None = None
         self.user_features: np.ndarray | None = None  # (n_users, n_features) codes for training users
         self.user_table: np.ndarray | None = None  # (n_users, d) normalised vectors of the training users
         self._items: np.ndarray | None = None  # cached (n_items, d) item vectors for inference
-
-    @classmethod
-    def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
-        """A model configured by its params.yaml section (with the overrides for `dataset`, when given)."""
-        return cls(TwoTowerConfig.from_params(section, dataset))
 
     @classmethod
     def tiny_config(cls) -> TwoTowerConfig:
@@ -365,13 +363,12 @@ class TwoTower(TorchRecommender):
         if self.user_features is not None:
             state["user_features"] = self.user_features
         extra = {"feature_sizes": [int(e.weight.shape[0]) for e in net.features if isinstance(e, nn.Embedding)]}
-        save_checkpoint(path, model=self.name, config=asdict(self.config), id_map=id_map, state=state, extra=extra)
+        save_checkpoint(path, model=self.name, config=self.config.to_dict(), id_map=id_map, state=state, extra=extra)
 
     @classmethod
     def load(cls, path: Path) -> Self:
         """Rebuild the model from a checkpoint file alone."""
-        ckpt = load_checkpoint(path, expected_model=cls.name)
-        model = cls(TwoTowerConfig(**ckpt.config))
+        model, ckpt = cls._restore(path)
         weights = {k[len("net.") :]: v for k, v in ckpt.state.items() if k.startswith("net.")}
         net = TwoTowerNet(
             model.config,
@@ -381,7 +378,7 @@ class TwoTower(TorchRecommender):
         )
         net.load_state_dict(weights)
         net.eval()
-        model.net, model.id_map = net, ckpt.id_map
+        model.net = net
         model.user_table = ckpt.array("user_table") if "user_table" in ckpt.state else None
         model.user_features = ckpt.array("user_features") if "user_features" in ckpt.state else None
         return model

@@ -7,7 +7,6 @@ Both take DataFrames in the canonical schema (data/schema.py), so tests can pass
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from movie_genie.data.tables import read_parquet
+from movie_genie.files import atomic_dir
 from movie_genie.search.config import SearchConfig
 from movie_genie.search.documents import ENCODER_ID, MovieDocument, build_documents, document_hash
 from movie_genie.search.embeddings import EmbedReport, embed_documents, read_embeddings
@@ -166,54 +166,45 @@ def build_index(
     vectors = _aligned_vectors(docs, embeddings_path, config)  # [n, 384]
     movie_ids = np.array([d.movie_id for d in docs], dtype=np.int64)
 
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with atomic_dir(out_dir) as tmp:
+        catalogue = pd.DataFrame(
+            {
+                "movie_id": movie_ids,
+                "title": [d.title for d in docs],
+                "year": pd.array([d.year for d in docs], dtype="Int64"),
+                "genres": [list(d.genres) for d in docs],
+                "rating_count": rating_counts(ratings, movie_ids),
+                "rating_mean": rating_means(ratings, movie_ids),
+            }
+        )
+        catalogue.to_parquet(tmp / CATALOGUE_FILE, index=False)
 
-    catalogue = pd.DataFrame(
-        {
-            "movie_id": movie_ids,
-            "title": [d.title for d in docs],
-            "year": pd.array([d.year for d in docs], dtype="Int64"),
-            "genres": [list(d.genres) for d in docs],
-            "rating_count": rating_counts(ratings, movie_ids),
-            "rating_mean": rating_means(ratings, movie_ids),
+        vector_index = build_vector_index(vectors, config.vector)
+        save_vector_index(vector_index, tmp / VECTORS_FILE)
+        LexicalIndex.build(docs, config.lexical).save(tmp / BM25_DIR)
+        collab = collab_vectors(ratings, movie_ids, config.collab.dim)
+        if collab is not None:
+            np.save(tmp / COLLAB_FILE, collab)
+
+        export_onnx(model, tmp, config.onnx)
+        # Record how closely the query-time ONNX encoder reproduces the torch vectors on real titles.
+        sample = [d.display_title for d in docs[:: max(1, len(docs) // _AGREEMENT_SAMPLE)]][:_AGREEMENT_SAMPLE]
+        onnx_vectors = OnnxEncoder.load(tmp, config.encoder, config.onnx).encode(sample)
+        torch_vectors = embed_texts(model, sample, config.encoder.batch_size)
+        min_cosine = float((onnx_vectors * torch_vectors).sum(axis=1).min())
+
+        manifest = {
+            "version": INDEX_VERSION,
+            "encoder": ENCODER_ID,
+            "movies": len(docs),
+            "vector_index": type(vector_index).__name__,
+            "onnx_int8": config.onnx.quantize_int8,
+            "onnx_min_cosine_vs_torch": min_cosine,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "config": config.model_dump(mode="json"),
         }
-    )
-    catalogue.to_parquet(tmp / CATALOGUE_FILE, index=False)
+        (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
-    vector_index = build_vector_index(vectors, config.vector)
-    save_vector_index(vector_index, tmp / VECTORS_FILE)
-    LexicalIndex.build(docs, config.lexical).save(tmp / BM25_DIR)
-    collab = collab_vectors(ratings, movie_ids, config.collab.dim)
-    if collab is not None:
-        np.save(tmp / COLLAB_FILE, collab)
-
-    export_onnx(model, tmp, config.onnx)
-    # Record how closely the query-time ONNX encoder reproduces the torch vectors on real titles.
-    sample = [d.display_title for d in docs[:: max(1, len(docs) // _AGREEMENT_SAMPLE)]][:_AGREEMENT_SAMPLE]
-    onnx_vectors = OnnxEncoder.load(tmp, config.encoder, config.onnx).encode(sample)
-    torch_vectors = embed_texts(model, sample, config.encoder.batch_size)
-    min_cosine = float((onnx_vectors * torch_vectors).sum(axis=1).min())
-
-    manifest = {
-        "version": INDEX_VERSION,
-        "encoder": ENCODER_ID,
-        "movies": len(docs),
-        "vector_index": type(vector_index).__name__,
-        "onnx_int8": config.onnx.quantize_int8,
-        "onnx_min_cosine_vs_torch": min_cosine,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "config": config.model_dump(mode="json"),
-    }
-    (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-    old = out_dir.with_name(out_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        out_dir.rename(old)
-    tmp.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
     return IndexReport(
         path=out_dir,
         movies=len(docs),

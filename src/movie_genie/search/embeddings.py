@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from movie_genie.errors import DataError
+from movie_genie.files import atomic_path
 from movie_genie.search.config import EncoderConfig
 from movie_genie.search.documents import MovieDocument, document_hash
 from movie_genie.search.encoder import EMBEDDING_DIM
@@ -62,10 +63,8 @@ def read_embeddings(path: Path) -> Embeddings:
 
 def write_embeddings(path: Path, emb: Embeddings) -> None:
     """Write atomically (temp file + rename), so a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, movie_id=emb.movie_id, embedding=emb.embedding, text_hash=emb.text_hash)
-    tmp.replace(path)
+    with atomic_path(path, suffix=".npz") as tmp:  # np.savez would append .npz to a name without it
+        np.savez(tmp, movie_id=emb.movie_id, embedding=emb.embedding, text_hash=emb.text_hash)
 
 
 def embed_documents(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from movie_genie.files import atomic_path
 from movie_genie.search.config import EncoderConfig, OnnxConfig
 from movie_genie.search.errors import IndexMissingError
 
@@ -103,33 +104,30 @@ def export_onnx(model: SentenceTransformer, out_dir: Path, config: OnnxConfig) -
     sample = model.tokenizer(["a short query", "a second, longer example query"], padding=True, return_tensors="pt")
     args = tuple(sample[name] for name in _INPUTS)
     axes = {name: {0: "batch", 1: "tokens"} for name in _INPUTS} | {"embedding": {0: "batch"}}
-    fp32_path = out_dir / (ONNX_FILE + ".fp32.tmp")
-    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-        # The TorchScript exporter warns about shape-dependent Python branches in transformers' masking code;
-        # those branches are constant for encoder-only BERT (the mask always spans the sequence), and the
-        # ONNX-vs-torch agreement test checks the result on padded batches.
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            wrapper,
-            args,
-            str(fp32_path),
-            input_names=list(_INPUTS),
-            output_names=["embedding"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
     final = out_dir / ONNX_FILE
-    if config.quantize_int8:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    with atomic_path(final) as onnx_path:
+        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+            # The TorchScript exporter warns about shape-dependent Python branches in transformers' masking code;
+            # those branches are constant for encoder-only BERT (the mask always spans the sequence), and the
+            # ONNX-vs-torch agreement test checks the result on padded batches.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapper,
+                args,
+                str(onnx_path),
+                input_names=list(_INPUTS),
+                output_names=["embedding"],
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+        if config.quantize_int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quant_path = out_dir / (ONNX_FILE + ".int8.tmp")
-        # Per-channel MatMul weights keep the vectors closest to fp32 among the dynamic int8 variants tried.
-        quantize_dynamic(fp32_path, quant_path, per_channel=True, weight_type=QuantType.QInt8)
-        fp32_path.unlink()
-        quant_path.replace(final)
-    else:
-        fp32_path.replace(final)
+            # The int8 model replaces the fp32 one in the temporary file, so only one of them ever becomes `final`.
+            with atomic_path(onnx_path) as quant_path:
+                # Per-channel MatMul weights keep the vectors closest to fp32 among the dynamic int8 variants tried.
+                quantize_dynamic(onnx_path, quant_path, per_channel=True, weight_type=QuantType.QInt8)
     shutil.copyfile(model_dir() / TOKENIZER_FILE, out_dir / TOKENIZER_FILE)
     return final
 
