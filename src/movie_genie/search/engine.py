@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, cast
 
@@ -46,12 +45,12 @@ from movie_genie.search.config import SearchConfig
 from movie_genie.search.encoder import OnnxEncoder
 from movie_genie.search.errors import IndexMissingError, SearchInputError
 from movie_genie.search.lexical import LexicalIndex
+from movie_genie.search.results import Funnel, PersonalScores, SearchFilters, SearchHit, SearchResult, Suggestion
 from movie_genie.search.titles import TitleMatcher, normalise
 from movie_genie.search.vector import load_vector_index, vector_search
 
 Mode = Literal["hybrid", "semantic", "lexical", "title"]
 MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical", "title")
-PersonalScores = Mapping[int, float] | Callable[[Sequence[int]], Mapping[int, float]]
 # Words people use for a genre in plain-language queries -> the MovieLens genres they name. Without descriptions
 # a film's genres are the best evidence of what it is ("scary ... haunted house": horror, not House Party 3).
 GENRE_WORDS: dict[str, tuple[str, ...]] = {
@@ -66,65 +65,6 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "thrillers": ("Thriller",), "suspense": ("Thriller",), "war": ("War",), "western": ("Western",),
     "westerns": ("Western",),
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """Optional filters; genres match if a movie has ANY of them (case-insensitive)."""
-
-    genres: tuple[str, ...] = ()
-    year_min: int | None = None
-    year_max: int | None = None
-    min_ratings: int = 0
-
-    @property
-    def active(self) -> bool:
-        """True when any filter would exclude a movie."""
-        return bool(self.genres) or self.year_min is not None or self.year_max is not None or self.min_ratings > 0
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One ranked film; `matched_by` names the lists (semantic/lexical/title/personal) that put it here."""
-
-    movie_id: int
-    title: str
-    year: int | None
-    genres: tuple[str, ...]
-    score: float
-    matched_by: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Ranked hits for one query, and whether personal affinities really re-ranked them."""
-
-    query: str
-    mode: str
-    hits: list[SearchHit]
-    personalised: bool
-    took_ms: float
-    filters: SearchFilters = field(default_factory=SearchFilters)
-    did_you_mean: str | None = None  # the corrected query the results used, when a word was misspelt
-    no_close_match: bool = False  # True when nothing in the catalogue is close to the query: hits is empty
-
-
-@dataclass(frozen=True)
-class Funnel:
-    """A query's candidates before ranking (see SearchEngine.funnel), as movie ids."""
-
-    pool: frozenset[int]  # every film a retriever (or the expansion) returned
-    relevant: frozenset[int]  # those at or above the relevance cut-off: what a search may return
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A title for the search box's drop-down."""
-
-    movie_id: int
-    title: str
-    year: int | None
-    score: float
 
 
 class SearchEngine:
