@@ -35,7 +35,7 @@ from movie_genie.api.services.artefacts import file_version
 from movie_genie.config import Layout, Settings, load_params
 from movie_genie.data.tables import read_parquet
 from movie_genie.online.serving import ServingStore
-from movie_genie.online.simulator import copy_database, sqlite_path
+from movie_genie.online.simulation_db import copy_database, sqlite_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "reload.json"

@@ -20,7 +20,7 @@ of f in the top 10 (a check that the rule fired, not a measure), the users whose
 DELETE, and the p50/p95 latency of the recommendation requests right after a rating (cache misses: the feedback version
 changed).
 
-Everything runs on a copy of the SQLite database (online.simulator.copy_database), deleted afterwards: the product
+Everything runs on a copy of the SQLite database (online.simulation_db.copy_database), deleted afterwards: the product
 database is never written.
 
 Run: nice -n 10 .venv/bin/python -m benchmarks.bench_responsiveness [--users 100] [--seed 0] [--params params.yaml]
@@ -51,7 +51,7 @@ from movie_genie.db import repository as repo
 from movie_genie.db.models import User
 from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.metrics import bootstrap_ci
-from movie_genie.online.simulator import _migrate, copy_database, sqlite_path
+from movie_genie.online.simulation_db import copy_database, migrate_copy, sqlite_path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "responsiveness.json"  # with every user's lists
@@ -216,7 +216,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-responsiveness-") as tmp:
         copy = Path(tmp) / "responsiveness.db"
         copy_database(source, copy)
-        _migrate(copy)
+        migrate_copy(copy)
         settings = Settings(database_url=f"sqlite:///{copy}", redis_url=None, tmdb_api_key=None, cors_origins=())
         app = create_app(settings, params)  # demo mode (the default): MovieLens users are writable
         services: Services = app.extensions[EXTENSION_KEY]

@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -44,18 +42,17 @@ from typing import Any, Protocol
 
 import pandas as pd
 from flask.testing import FlaskClient
-from sqlalchemy import delete, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from movie_genie.config import ConfigError, Layout, Params, Settings
 from movie_genie.data.liking import split_by_liking
 from movie_genie.db.engine import make_engine
 from movie_genie.db.impressions import Outcome
-from movie_genie.db.migrate import current_revision, head_revision, upgrade
-from movie_genie.db.models import FeedbackEvent, Impression, ImpressionEvent, Rating, User
+from movie_genie.db.models import User
 from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
 from movie_genie.evaluation.schema import EvaluationReport
 from movie_genie.online.experiments import Experiment, OnlineReport, assign, load_experiments, online_report
+from movie_genie.online.simulation_db import copy_database, guard_leaks, migrate_copy, sqlite_path
 
 
 class AppUnderTest(Protocol):
@@ -282,9 +279,9 @@ def simulate(
         source_path = sqlite_path(settings.database_url)
         copy = folder / "simulate.db"
         copy_database(source_path, copy)
-        migrated = _migrate(copy)
+        migrated = migrate_copy(copy)
         sample = _sample_users(copy, experiment, targets, users, seed)
-        guard = _guard_leaks(copy, sample, histories, targets)
+        guard = guard_leaks(copy, sample, histories, targets)
         app_params = _simulation_params(params, experiment)
         app_settings = Settings(database_url=f"sqlite:///{copy}", redis_url=None, tmdb_api_key=None, cors_origins=())
         app = app_factory(app_settings, app_params)
@@ -371,50 +368,6 @@ def _read_split(layout: Layout) -> tuple[dict[int, set[int]], dict[int, int], di
     return histories, targets, sizes
 
 
-def sqlite_path(database_url: str) -> Path:
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        raise ConfigError(
-            f"movie-genie simulate works on a copy of a SQLite database file; DATABASE_URL is "
-            f"{url.render_as_string(hide_password=True)!r}. Load one with "
-            "`DATABASE_URL=sqlite:///data/sim.db movie-genie db load` and point DATABASE_URL at it."
-        )
-    path = Path(url.database)
-    if not path.is_file():
-        raise ArtifactMissingError(f"no database at {path}: run `movie-genie db load`")
-    return path
-
-
-def copy_database(source: Path, copy: Path) -> None:
-    """Copy the database file. A database with a write-ahead log (a server has it open, or one did not close) is
-    copied through SQLite's backup API, a consistent snapshot; otherwise the file is complete and copied as is
-    (opening it would create -wal and -shm files next to the product database)."""
-    for stale in (copy, copy.with_name(copy.name + "-wal"), copy.with_name(copy.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    wal = source.with_name(source.name + "-wal")
-    if wal.is_file() and wal.stat().st_size > 0:
-        with sqlite3.connect(source) as src, sqlite3.connect(copy) as dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
-    else:
-        shutil.copyfile(source, copy)
-
-
-def _migrate(copy: Path) -> str | None:
-    """Bring the copy to the schema the code expects (the product database may predate the impressions tables);
-    the revision it was at when it was migrated, else None."""
-    engine = make_engine(f"sqlite:///{copy}")
-    try:
-        current = current_revision(engine)
-        if current == head_revision():
-            return None
-        upgrade(engine)
-        return current or "(empty)"
-    finally:
-        engine.dispose()
-
-
 def _sample_users(copy: Path, experiment: Experiment, targets: dict[int, int], n: int, seed: int) -> list[int]:
     """A seeded sample (in visiting order) of the users with a test target, in the database and enrolled."""
     engine = make_engine(f"sqlite:///{copy}")
@@ -430,42 +383,6 @@ def _sample_users(copy: Path, experiment: Experiment, targets: dict[int, int], n
             "load` on this split, or raise the experiment's traffic"
         )
     return random.Random(seed).sample(candidates, min(n, len(candidates)))
-
-
-def _guard_leaks(
-    copy: Path, sample: list[int], histories: dict[int, set[int]], targets: dict[int, int]
-) -> dict[str, Any]:
-    """On the copy: keep only each simulated user's train + valid ratings (the test one goes), drop their app
-    feedback, and empty the impressions tables, so the API reads the history the offline protocol uses."""
-    engine = make_engine(f"sqlite:///{copy}")
-    removed_test = removed_other = removed_feedback = 0
-    try:
-        with engine.begin() as connection:
-            connection.execute(delete(ImpressionEvent))
-            connection.execute(delete(Impression))
-            for user in sample:
-                rated = set(connection.execute(select(Rating.movie_id).where(Rating.user_id == user)).scalars())
-                extra = sorted(rated - histories[user])
-                if extra:
-                    connection.execute(delete(Rating).where(Rating.user_id == user, Rating.movie_id.in_(extra)))
-                removed_test += int(targets[user] in extra)
-                removed_other += len(extra) - int(targets[user] in extra)
-                removed_feedback += connection.execute(
-                    delete(FeedbackEvent).where(FeedbackEvent.user_id == user)
-                ).rowcount
-    finally:
-        engine.dispose()
-    return {
-        "test_ratings_removed": removed_test,
-        "other_ratings_removed": removed_other,
-        "feedback_events_removed": removed_feedback,
-        "summary": (
-            f"on the copy, {removed_test} simulated users' test ratings removed"
-            + (f", {removed_other} other ratings outside train + valid" if removed_other else "")
-            + (f", {removed_feedback} app feedback events" if removed_feedback else "")
-            + "; impressions tables emptied"
-        ),
-    }
 
 
 def _simulation_params(params: Params, experiment: Experiment) -> Params:
