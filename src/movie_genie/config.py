@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from movie_genie.errors import MovieGenieError
 
 DEFAULT_PARAMS_FILE = Path("params.yaml")
+SectionT = TypeVar("SectionT", bound=BaseModel)
 
 
 class ConfigError(MovieGenieError):
@@ -63,6 +64,13 @@ class Params(BaseModel):
         if not isinstance(value, dict):
             raise ConfigError(f"params.yaml: section '{name}' must be a mapping, got {type(value).__name__}")
         return value
+
+    def validated(self, name: str, model: type[SectionT]) -> SectionT:
+        """A section not modelled here, validated as the owning module's `model`; ConfigError naming the bad key."""
+        try:
+            return model.model_validate(self.section(name))
+        except ValidationError as exc:
+            raise ConfigError(f"params.yaml: section '{name}' is invalid:\n{exc}") from exc
 
 
 def load_params(path: Path | str = DEFAULT_PARAMS_FILE) -> Params:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from movie_genie.config import ConfigError, Params
+from movie_genie.config import Params
 
 
 class ServingConfig(BaseModel):
@@ -63,7 +63,4 @@ class ServingConfig(BaseModel):
     @classmethod
     def from_params(cls, params: Params) -> ServingConfig:
         """Validate params.yaml's `serving` section; raise ConfigError naming the bad key."""
-        try:
-            return cls.model_validate(params.section("serving"))
-        except ValidationError as exc:
-            raise ConfigError(f"params.yaml: invalid `serving` section:\n{exc}") from exc
+        return params.validated("serving", cls)

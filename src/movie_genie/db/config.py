@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from movie_genie.config import ConfigError, Params
+from movie_genie.config import Params
 
 
 class DatabaseParams(BaseModel):
@@ -26,7 +26,4 @@ class DatabaseParams(BaseModel):
     @classmethod
     def from_params(cls, params: Params) -> DatabaseParams:
         """Validate `params.section("database")`; raise ConfigError naming the bad key."""
-        try:
-            return cls.model_validate(params.section("database"))
-        except ValidationError as exc:
-            raise ConfigError(f"params.yaml: section 'database' is invalid:\n{exc}") from exc
+        return params.validated("database", cls)
