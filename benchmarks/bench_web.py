@@ -30,21 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_api import Server, _free_port
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "web.json"
 TARGET_MS = 1500.0
 CARD = "[data-testid=row-for-you] [data-testid=movie-card]"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Records, in the page's own clock (0 = navigation start), when the first "For you" card enters the DOM.
 FIRST_ROW_OBSERVER = (
     "new MutationObserver((_, observer) => {"
@@ -80,9 +71,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[9, 42, 100], help="MovieLens user ids")
     parser.add_argument("--warm", type=int, default=5, help="warm reloads per user after the cold load")
     parser.add_argument("--width", type=int, default=1440, help="viewport width in px")
-    parser.add_argument(
-        "--chromium", type=Path, default=Path(os.environ.get("MOVIE_GENIE_CHROMIUM", "/usr/bin/chromium"))
-    )
+    parser.add_argument("--chromium", type=Path, default=CHROMIUM)
     args = parser.parse_args()
     if not (ROOT / "web" / "dist" / "index.html").is_file():
         raise SystemExit("web/dist is missing: build the web app first with `make web`")

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.live_server import LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,17 +28,6 @@ WEB = ROOT / "web"
 DIST = WEB / "dist"
 # Screenshots, timings and accessibility results: build output, git-ignored.
 RESULTS = WEB / "test-results"
-CHROMIUM = Path(os.environ.get("MOVIE_GENIE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _check_build() -> None:
