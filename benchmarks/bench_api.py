@@ -223,6 +223,26 @@ def run_config(
         server.stop()
 
 
+def run_meta(load_before: tuple[float, float, float], script: str) -> dict[str, Any]:
+    """Where and when a run ran: the machine, its load average before and after, the time and the command."""
+    return {
+        "cpus": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": f"python benchmarks/{script} " + " ".join(sys.argv[1:]),
+    }
+
+
+def write_results(path: Path, meta: dict[str, Any], rows: list[Any], checks: dict[str, Any]) -> None:
+    """Write {meta, results, targets} as JSON to `path` (a file under ROOT) and say so."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"meta": meta, "results": rows, "targets": checks}, indent=2), encoding="utf-8")
+    print(f"\nwrote {path.relative_to(ROOT)}")
+
+
 def main() -> None:
     """Run the load test and write the results."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -310,18 +330,10 @@ def main() -> None:
         "wrk_threads": args.threads,
         "serving": serving,
         "workers": args.workers or serving.get("workers"),
-        "cpus": os.cpu_count(),
-        "loadavg_before": [round(x, 2) for x in load_before],
-        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-        "machine": platform.platform(),
-        "python": platform.python_version(),
         "health": health.get("data", {}).get("checks"),
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "command": "python benchmarks/bench_api.py " + " ".join(sys.argv[1:]),
+        **run_meta(load_before, "bench_api.py"),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"meta": meta, "results": rows, "targets": checks}, indent=2), encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    write_results(RESULTS, meta, rows, checks)
 
 
 if __name__ == "__main__":

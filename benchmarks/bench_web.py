@@ -19,17 +19,14 @@ Prints a table and writes benchmarks/results/web.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_api import Server, _free_port
+from benchmarks.bench_api import Server, _free_port, run_meta, write_results
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,17 +137,9 @@ def main() -> None:
         "viewport_width": args.width,
         "warm_runs_per_user": args.warm,
         "params": str(args.params),
-        "cpus": os.cpu_count(),
-        "loadavg_before": [round(x, 2) for x in load_before],
-        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-        "machine": platform.platform(),
-        "python": platform.python_version(),
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "command": "python benchmarks/bench_web.py " + " ".join(sys.argv[1:]),
+        **run_meta(load_before, "bench_web.py"),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"meta": meta, "results": rows, "targets": checks}, indent=2), encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    write_results(RESULTS, meta, rows, checks)
 
 
 if __name__ == "__main__":
