@@ -53,6 +53,20 @@ class BuiltIndex:
     config: SearchConfig
 
 
+def _build(root: Path, movies: pd.DataFrame, tables: Tables, config: SearchConfig, sentence_model: Any) -> BuiltIndex:
+    """embed + index `movies` under `root`, then SearchEngine.load: the same path the CLI takes."""
+    embeddings = root / "embeddings" / EMBEDDINGS_FILE
+    embed_catalogue(movies, tables.tags, config, embeddings, sentence_model, progress=False)
+    build_index(movies, tables.tags, tables.ratings, embeddings, root / "index", config, sentence_model)
+    return BuiltIndex(
+        path=root / "index",
+        embeddings=embeddings,
+        movies=movies,
+        engine=SearchEngine.load(root / "index"),
+        config=config,
+    )
+
+
 @pytest.fixture(scope="session")
 def latest_small(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory) -> Tables:
     """Real ml-latest-small tables, enriched with the TMDB-style CSV by the data layer's own functions."""
@@ -92,20 +106,8 @@ def small_index(
     sentence_model: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> BuiltIndex:
-    """embed + index over the slice, then SearchEngine.load: the same path the CLI takes."""
-    root = tmp_path_factory.mktemp("search")
-    embeddings = root / "embeddings" / EMBEDDINGS_FILE
-    embed_catalogue(movie_slice, latest_small.tags, search_config, embeddings, sentence_model, progress=False)
-    build_index(
-        movie_slice, latest_small.tags, latest_small.ratings, embeddings, root / "index", search_config, sentence_model
-    )
-    return BuiltIndex(
-        path=root / "index",
-        embeddings=embeddings,
-        movies=movie_slice,
-        engine=SearchEngine.load(root / "index"),
-        config=search_config,
-    )
+    """The slice with its TMDB metadata, embedded and indexed."""
+    return _build(tmp_path_factory.mktemp("search"), movie_slice, latest_small, search_config, sentence_model)
 
 
 @pytest.fixture(scope="session")
@@ -117,17 +119,5 @@ def plain_index(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> BuiltIndex:
     """The same slice without TMDB metadata (titles, genres, years, tags): the default app without a TMDB key."""
-    root = tmp_path_factory.mktemp("search-plain")
     movies = movie_slice[["movie_id", "title", "year", "genres"]].copy()
-    embeddings = root / "embeddings" / EMBEDDINGS_FILE
-    embed_catalogue(movies, latest_small.tags, search_config, embeddings, sentence_model, progress=False)
-    build_index(
-        movies, latest_small.tags, latest_small.ratings, embeddings, root / "index", search_config, sentence_model
-    )
-    return BuiltIndex(
-        path=root / "index",
-        embeddings=embeddings,
-        movies=movies,
-        engine=SearchEngine.load(root / "index"),
-        config=search_config,
-    )
+    return _build(tmp_path_factory.mktemp("search-plain"), movies, latest_small, search_config, sentence_model)
