@@ -10,21 +10,28 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from movie_genie.api.app import create_app
+from movie_genie.config import Params, Settings
 from tests.artefacts import Artefacts
 
 
-@pytest.fixture(scope="session")
-def app(artefacts: Artefacts) -> Flask:
-    """The app on the session's artefacts, responses validated against their declared schemas."""
-    application = create_app(artefacts.settings(), artefacts.params)
+def checked_app(settings: Settings, params: Params) -> Flask:
+    """The app as the API tests drive it: errors through the JSON handlers, responses validated against their
+    declared schemas."""
+    application = create_app(settings, params)
     application.config["TESTING"] = False  # errors must go through the JSON handlers, as in production
     application.validate_response = True  # type: ignore[attr-defined]
     return application
 
 
+@pytest.fixture(scope="session")
+def app(artefacts: Artefacts) -> Flask:
+    """The app on the session's artefacts."""
+    return checked_app(artefacts.settings(), artefacts.params)
+
+
 @pytest.fixture()
 def client(app: Flask) -> Iterator[FlaskClient]:
-    """A test client of the session app."""
+    """A test client of `app` (the session app, or the one a test module defines instead)."""
     with app.test_client() as test_client:
         yield test_client
 

@@ -10,7 +10,6 @@ import threading
 import time
 import urllib.error
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.api.services.artefacts import file_version
 from movie_genie.config import Layout, load_params
@@ -28,6 +26,7 @@ from movie_genie.db.engine import make_engine
 from movie_genie.online.serving import ServingStore
 from movie_genie.training.retrain import SPLIT_FOLDER, run_retrain
 from movie_genie.training.versions import BASE, VersionManifest
+from tests.api.conftest import checked_app
 from tests.artefacts import Artefacts
 from tests.live_server import LiveServer, free_port
 
@@ -52,16 +51,8 @@ def own(artefacts: Artefacts, tmp_path_factory: pytest.TempPathFactory) -> Artef
 
 @pytest.fixture(scope="module")
 def app(own: Artefacts) -> Flask:
-    application = create_app(own.settings(admin_token=ADMIN), own.params)
-    application.config["TESTING"] = False
-    application.validate_response = True  # type: ignore[attr-defined]
-    return application
-
-
-@pytest.fixture()
-def client(app: Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as test_client:
-        yield test_client
+    """The app on this module's artefacts, with an admin token; conftest's `client` is a client of this app."""
+    return checked_app(own.settings(admin_token=ADMIN), own.params)
 
 
 def _services(app: Flask) -> Services:
