@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { modelEntry } from "../test/fixtures";
 import { type ModelEntry, readModelFigures } from "./report";
 
 const split = {
@@ -17,24 +18,8 @@ const split = {
   seconds: 1.2,
 };
 
-function entry(extra: Partial<ModelEntry> = {}): ModelEntry {
-  return {
-    valid: { ...split, hr10: 0.5 },
-    valid_source: "training",
-    test: split,
-    training_seconds: 3,
-    refit_on_train_and_valid: true,
-    epochs: [],
-    config: {},
-    learned: {},
-    ndcg10_vs_ease: 1,
-    vs_ease: null,
-    liked_vs_ease: null,
-    liked_vs_best: null,
-    vs_best: null,
-    ...extra,
-  };
-}
+const entry = (extra: Partial<ModelEntry> = {}): ModelEntry =>
+  modelEntry(split, { valid: { ...split, hr10: 0.5 }, ...extra });
 
 describe("readModelFigures", () => {
   it("reads the test split with intervals given as [low, high]", () => {

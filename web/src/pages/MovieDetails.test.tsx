@@ -4,27 +4,21 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { keys } from "../api/queries";
 import type { CatalogueInfo, MovieDetail } from "../api/types";
 import { renderAt, stubApi } from "../test/api";
+import { movieDetail } from "../test/fixtures";
 import MovieDetails from "./MovieDetails";
 
-const TOY_STORY: MovieDetail = {
-  movie_id: 1,
-  title: "Toy Story",
-  year: 1995,
-  genres: ["Adventure", "Animation", "Children", "Comedy", "Fantasy"],
-  poster_path: null,
-  rating_mean: 3.921,
-  rating_count: 215,
-  overview: null,
-  tagline: null,
-  keywords: [],
-  cast: [],
-  directors: [],
-  runtime: null,
-  language: null,
-  imdb_id: "tt0114709",
-  tmdb_id: 862,
-  tags: ["pixar", "fun"],
-};
+const TOY_STORY: MovieDetail = movieDetail(
+  {
+    movie_id: 1,
+    title: "Toy Story",
+    year: 1995,
+    genres: ["Adventure", "Animation", "Children", "Comedy", "Fantasy"],
+    poster_path: null,
+    rating_mean: 3.921,
+    rating_count: 215,
+  },
+  { imdb_id: "tt0114709", tmdb_id: 862, tags: ["pixar", "fun"] },
+);
 const NO_METADATA: CatalogueInfo = { movies: 9742, with_overview: 0, with_poster: 0 };
 const ENRICHED: CatalogueInfo = { movies: 9742, with_overview: 9523, with_poster: 4435 };
 
