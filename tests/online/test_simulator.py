@@ -22,22 +22,28 @@ from tests.artefacts import Artefacts
 VARIANTS = ("ease", "popularity")
 
 
+def _simulate(
+    artefacts: Artefacts, experiment: str, design: str, *, users: int, seed: int, workdir: Path | None = None
+) -> Simulation:
+    """`simulate` of EASE against popularity through the in-process app on the session's artefacts."""
+    return simulate(
+        artefacts.params,
+        experiment,
+        AppHarness,
+        design=design,
+        variants=VARIANTS,
+        users=users,
+        seed=seed,
+        settings=artefacts.settings(),
+        workdir=workdir,
+    )
+
+
 @pytest.fixture(scope="module")
 def ab_run(artefacts: Artefacts, tmp_path_factory: pytest.TempPathFactory) -> tuple[Simulation, Path]:
     """An A/B experiment between EASE and popularity, 100 simulated users; the database copy kept."""
     workdir = tmp_path_factory.mktemp("simulate-ab")
-    result = simulate(
-        artefacts.params,
-        "sim-ab",
-        AppHarness,
-        design="ab",
-        variants=VARIANTS,
-        users=100,
-        seed=3,
-        settings=artefacts.settings(),
-        workdir=workdir,
-    )
-    return result, workdir / "simulate.db"
+    return _simulate(artefacts, "sim-ab", "ab", users=100, seed=3, workdir=workdir), workdir / "simulate.db"
 
 
 def test_ab_traffic_goes_through_the_real_endpoints(ab_run: tuple[Simulation, Path], artefacts: Artefacts) -> None:
@@ -89,16 +95,7 @@ def test_checkpoints_and_the_offline_comparison(ab_run: tuple[Simulation, Path])
 
 def test_interleaving_credits_ease_over_popularity(artefacts: Artefacts) -> None:
     """Every test user of the slice (300): EASE's films get clearly more clicks than popularity's, as offline."""
-    result = simulate(
-        artefacts.params,
-        "sim-interleaving",
-        AppHarness,
-        design="interleaving",
-        variants=VARIANTS,
-        users=300,
-        seed=0,
-        settings=artefacts.settings(),
-    )
+    result = _simulate(artefacts, "sim-interleaving", "interleaving", users=300, seed=0)
     interleaving = result.online["interleaving"]
     assert interleaving["wins"]["ease"] > 1.5 * interleaving["wins"]["popularity"]
     assert interleaving["p_value"] < 0.05
