@@ -3,6 +3,7 @@ session, and one small index over a slice of real movies (fast to embed) shared 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,20 +54,6 @@ class BuiltIndex:
     config: SearchConfig
 
 
-def _build(root: Path, movies: pd.DataFrame, tables: Tables, config: SearchConfig, sentence_model: Any) -> BuiltIndex:
-    """embed + index `movies` under `root`, then SearchEngine.load: the same path the CLI takes."""
-    embeddings = root / "embeddings" / EMBEDDINGS_FILE
-    embed_catalogue(movies, tables.tags, config, embeddings, sentence_model, progress=False)
-    build_index(movies, tables.tags, tables.ratings, embeddings, root / "index", config, sentence_model)
-    return BuiltIndex(
-        path=root / "index",
-        embeddings=embeddings,
-        movies=movies,
-        engine=SearchEngine.load(root / "index"),
-        config=config,
-    )
-
-
 @pytest.fixture(scope="session")
 def latest_small(shared_datasets: Path, tmp_path_factory: pytest.TempPathFactory) -> Tables:
     """Real ml-latest-small tables, enriched with the TMDB-style CSV by the data layer's own functions."""
@@ -99,25 +86,36 @@ def sentence_model(search_config: SearchConfig) -> Any:
 
 
 @pytest.fixture(scope="session")
-def small_index(
-    latest_small: Tables,
-    movie_slice: pd.DataFrame,
-    search_config: SearchConfig,
-    sentence_model: Any,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> BuiltIndex:
-    """The slice with its TMDB metadata, embedded and indexed."""
-    return _build(tmp_path_factory.mktemp("search"), movie_slice, latest_small, search_config, sentence_model)
+def index_of(
+    latest_small: Tables, search_config: SearchConfig, sentence_model: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str, pd.DataFrame], BuiltIndex]:
+    """A builder: embed + index the given movies in a new folder, then SearchEngine.load (the CLI's path)."""
+
+    def build(name: str, movies: pd.DataFrame) -> BuiltIndex:
+        root = tmp_path_factory.mktemp(name)
+        embeddings = root / "embeddings" / EMBEDDINGS_FILE
+        embed_catalogue(movies, latest_small.tags, search_config, embeddings, sentence_model, progress=False)
+        build_index(
+            movies, latest_small.tags, latest_small.ratings, embeddings, root / "index", search_config, sentence_model
+        )
+        return BuiltIndex(
+            path=root / "index",
+            embeddings=embeddings,
+            movies=movies,
+            engine=SearchEngine.load(root / "index"),
+            config=search_config,
+        )
+
+    return build
 
 
 @pytest.fixture(scope="session")
-def plain_index(
-    latest_small: Tables,
-    movie_slice: pd.DataFrame,
-    search_config: SearchConfig,
-    sentence_model: Any,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> BuiltIndex:
+def small_index(movie_slice: pd.DataFrame, index_of: Callable[[str, pd.DataFrame], BuiltIndex]) -> BuiltIndex:
+    """The slice with its TMDB metadata, embedded and indexed."""
+    return index_of("search", movie_slice)
+
+
+@pytest.fixture(scope="session")
+def plain_index(movie_slice: pd.DataFrame, index_of: Callable[[str, pd.DataFrame], BuiltIndex]) -> BuiltIndex:
     """The same slice without TMDB metadata (titles, genres, years, tags): the default app without a TMDB key."""
-    movies = movie_slice[["movie_id", "title", "year", "genres"]].copy()
-    return _build(tmp_path_factory.mktemp("search-plain"), movies, latest_small, search_config, sentence_model)
+    return index_of("search-plain", movie_slice[["movie_id", "title", "year", "genres"]].copy())
