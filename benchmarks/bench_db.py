@@ -31,10 +31,12 @@ from sqlalchemy.orm import Session
 from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
 from movie_genie.data.tables import write_tables
-from movie_genie.db import repository as repo
 from movie_genie.db.engine import make_engine, make_session_factory
+from movie_genie.db.feedback import add_feedback, user_history
 from movie_genie.db.load import load_processed
 from movie_genie.db.models import FeedbackEvent, Rating, User
+from movie_genie.db.movies import browse_movies, get_movie, get_movies, list_genres, movie_stats
+from movie_genie.db.users import create_user, get_user, list_users
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "db.json"
@@ -114,20 +116,20 @@ def bench_backend(name: str, engine: Engine, processed: Path, repeat: int) -> di
     popular = [100, 50, 181, 258, 294, 286, 288, 1, 300, 121] * 10
     ids = sorted(set(range(1, 101)))
     with factory() as session:
-        user = repo.create_user(session, "Benchmark", [50, 181])
+        user = create_user(session, "Benchmark", [50, 181])
         queries: dict[str, Callable[[], Any]] = {
             "SELECT 1 (baseline)": lambda: session.execute(text("SELECT 1")).scalar(),
-            "list_users (20, stats)": lambda: repo.list_users(session, 1, 20),
-            "get_user (recent 20)": lambda: repo.get_user(session, 13, recent=20),
-            "user_history (636 ratings)": lambda: repo.user_history(session, 13),
-            "browse popularity (20)": lambda: repo.browse_movies(session, per_page=20),
-            "browse Drama by rating (20)": lambda: repo.browse_movies(session, genre="Drama", sort="rating"),
-            "get_movie": lambda: repo.get_movie(session, 50),
-            "get_movies (100)": lambda: repo.get_movies(session, popular),
-            "movie_stats (100)": lambda: repo.movie_stats(session, ids),
+            "list_users (20, stats)": lambda: list_users(session, 1, 20),
+            "get_user (recent 20)": lambda: get_user(session, 13, recent=20),
+            "user_history (636 ratings)": lambda: user_history(session, 13),
+            "browse popularity (20)": lambda: browse_movies(session, per_page=20),
+            "browse Drama by rating (20)": lambda: browse_movies(session, genre="Drama", sort="rating"),
+            "get_movie": lambda: get_movie(session, 50),
+            "get_movies (100)": lambda: get_movies(session, popular),
+            "movie_stats (100)": lambda: movie_stats(session, ids),
             "GROUP BY ratings (100) (baseline)": lambda: _groupby_stats(session, ids),
-            "list_genres": lambda: repo.list_genres(session),
-            "add_feedback (commit)": lambda: repo.add_feedback(session, user.user_id, 1, "rating", 4.0),
+            "list_genres": lambda: list_genres(session),
+            "add_feedback (commit)": lambda: add_feedback(session, user.user_id, 1, "rating", 4.0),
         }
         timings = {label: _timed(fn, repeat) for label, fn in queries.items()}
         session.execute(delete(FeedbackEvent).where(FeedbackEvent.user_id == user.user_id))

@@ -47,7 +47,7 @@ from sqlalchemy import select
 from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.config import Layout, Params, Settings, load_params
-from movie_genie.db import repository as repo
+from movie_genie.db.feedback import user_marks
 from movie_genie.db.models import User
 from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.metrics import bootstrap_ci
@@ -111,7 +111,7 @@ def _user(client: FlaskClient, services: Services, text: TextSpace, user: int) -
     before, _, _ = _top(client, user)
     f = before[0]
     with services.db.session() as session:
-        touched = set(repo.user_marks(session, user).marks)
+        touched = set(user_marks(session, user).marks)
     similar = text.nearest(f, NEIGHBOURS, touched)
     in_before = [m for m in before if m in similar]
     # The rule's own neighbours of f (Two-Tower): circular as a measure, but it shows whether the rule fired.

@@ -119,7 +119,7 @@ def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture(scope="session")
 def engine(databases: _Databases, ml_slice: Slice) -> Engine:
-    """A database at the migration head with the slice loaded (shared by the read-only repository tests)."""
+    """A database at the migration head with the slice loaded (shared by the read-only query tests)."""
     engine = databases.new_engine()
     load_processed(engine, ml_slice.processed_dir, dataset_name="ml-100k", progress=False)
     return engine

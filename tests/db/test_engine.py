@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from movie_genie.db.engine import check_connection, make_engine, make_session_factory, normalize_url, session_scope
+from movie_genie.db.engine import (
+    check_connection,
+    make_engine,
+    make_session_factory,
+    normalize_url,
+    ping,
+    session_scope,
+)
 from movie_genie.db.errors import DatabaseUnavailableError
 
 
@@ -76,3 +84,7 @@ def test_session_scope_rolls_back_on_error(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT x FROM t")).scalars().all() == [2]
     engine.dispose()
+
+
+def test_ping_answers(session: Session) -> None:
+    ping(session)

@@ -16,12 +16,14 @@ from sqlalchemy import Engine, delete, func, select
 from movie_genie.cli import cli
 from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
-from movie_genie.db import repository
 from movie_genie.db.config import DatabaseParams
 from movie_genie.db.engine import make_session_factory
+from movie_genie.db.feedback import add_feedback, user_history
 from movie_genie.db.load import LoadReport, load_processed
 from movie_genie.db.migrate import head_revision, schema_diff, table_counts
 from movie_genie.db.models import Base, Movie, MovieGenre, Rating, User
+from movie_genie.db.movies import get_movie
+from movie_genie.db.users import create_user
 from movie_genie.errors import ArtifactMissingError, DataError
 
 from .conftest import Slice, write_processed
@@ -82,14 +84,14 @@ def test_loading_twice_changes_nothing_and_app_data_survives_a_forced_reload(
     assert first.changed is True
 
     with make_session_factory(engine)() as session:
-        user = repository.create_user(session, "Grace", [1, 50])
-        repository.add_feedback(session, 1, 50, "rating", 2.5)
+        user = create_user(session, "Grace", [1, 50])
+        add_feedback(session, 1, 50, "rating", 2.5)
     with_feedback = checksum(engine)
     report = _load(engine, ml_slice.processed_dir, force=True)
     assert checksum(engine) == with_feedback
     assert report.app_users == 1 and report.feedback_events == 3
     with make_session_factory(engine)() as session:
-        assert repository.user_history(session, user.user_id).movie_ids == [1, 50]
+        assert user_history(session, user.user_id).movie_ids == [1, 50]
 
 
 def test_changed_files_are_reloaded_and_stale_rows_removed_unless_feedback_needs_them(
@@ -98,7 +100,7 @@ def test_changed_files_are_reloaded_and_stale_rows_removed_unless_feedback_needs
     engine = fresh_engine()
     _load(engine, ml_slice.processed_dir)
     with make_session_factory(engine)() as session:
-        repository.add_feedback(session, 2, 1682, "watched")  # pins movie 1682 and user 2
+        add_feedback(session, 2, 1682, "watched")  # pins movie 1682 and user 2
     movies = ml_slice.movies[~ml_slice.movies["movie_id"].isin([1681, 1682])]
     ratings = ml_slice.ratings[
         ~ml_slice.ratings["movie_id"].isin([1681, 1682]) & ~ml_slice.ratings["user_id"].isin([2, 3])
@@ -150,7 +152,7 @@ def test_a_different_data_set_is_refused_while_app_feedback_exists(
     _load(engine, ml_slice.processed_dir)
     other = write_processed(tmp_path / "o", ml_slice.movies, ml_slice.users, ml_slice.ratings, "ml-latest-small")
     with make_session_factory(engine)() as session:
-        repository.add_feedback(session, 1, 1, "like")
+        add_feedback(session, 1, 1, "like")
     with pytest.raises(DataError, match="--reset"):
         _load(engine, other)
 
@@ -207,7 +209,7 @@ def test_each_movie_keeps_its_most_frequent_user_tags(
     engine = fresh_engine()
     load_processed(engine, folder, dataset_name="ml-latest-small", progress=False)
     with make_session_factory(engine)() as session:
-        stored = {m: repository.get_movie(session, m).tags for m in movies["movie_id"]}
+        stored = {m: get_movie(session, m).tags for m in movies["movie_id"]}
     assert stored == {int(m): expected.get(int(m), []) for m in movies["movie_id"]}
     assert stored[1] == ["pixar", "fun"]  # two users tagged Toy Story "pixar", one "fun"
     assert len(stored[296]) == 10 and stored[296][0] == "cult film" and stored[4] == []  # Pulp Fiction: 181
@@ -218,5 +220,5 @@ def test_each_movie_keeps_its_most_frequent_user_tags(
     tags[tags["movie_id"] != 1].to_parquet(folder / "tags.parquet", index=False)  # so do changed tags
     assert load_processed(engine, folder, dataset_name="ml-latest-small", params=params, progress=False).changed
     with make_session_factory(engine)() as session:
-        assert repository.get_movie(session, 1).tags == []
-        assert repository.get_movie(session, 296).tags == expected[296][:2]
+        assert get_movie(session, 1).tags == []
+        assert get_movie(session, 296).tags == expected[296][:2]

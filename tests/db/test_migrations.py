@@ -7,9 +7,10 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine, inspect
 
-from movie_genie.db import migrate, repository
+from movie_genie.db import migrate
 from movie_genie.db.engine import make_session_factory
 from movie_genie.db.errors import SchemaOutOfDateError
+from movie_genie.db.feedback import add_feedback
 from movie_genie.db.load import load_processed
 from movie_genie.db.models import Base
 
@@ -49,7 +50,7 @@ def test_stepping_down_and_up_again_keeps_every_row(fresh_engine: Callable[[], E
     engine = fresh_engine()
     load_processed(engine, ml_slice.processed_dir, dataset_name="ml-100k", progress=False)
     with make_session_factory(engine)() as session:
-        repository.add_feedback(session, 1, 1, "like")
+        add_feedback(session, 1, 1, "like")
     before = migrate.table_counts(engine)
     migrate.downgrade(engine, "0001")
     assert migrate.current_revision(engine) == "0001"

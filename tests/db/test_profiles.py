@@ -10,9 +10,10 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from movie_genie.db import profiles, user_search
-from movie_genie.db import repository as repo
 from movie_genie.db.errors import InvalidInputError, UserNotFoundError
+from movie_genie.db.feedback import NO_USER_VERSION, add_feedback, feedback_version, remove_feedback
 from movie_genie.db.models import Impression, Movie, Rating, User
+from movie_genie.db.users import create_user, list_users
 
 # Names made by the tests carry no digits: a number in a query also matches the names people gave profiles.
 LETTERS = str.maketrans("0123456789", "ghijklmnop")
@@ -66,13 +67,13 @@ def test_a_word_query_ranks_by_words_matched_then_name_then_taste_rank(session: 
             queries.append(f"{word} {term}")
     assert len(queries) >= 3, "the slice's users have taste terms and favourites"
     for query in [*queries, "drama comedy", "noir thriller", "film-noir"]:
-        page = repo.list_users(session, query=query, per_page=100)
+        page = list_users(session, query=query, per_page=100)
         expected = _expected_order(session, query)
         assert [u.user_id for u in page.items] == expected[:100], query
         assert page.total == len(expected), query
     # Paging follows the same order.
     query = queries[0]
-    first, second = (repo.list_users(session, query=query, page=p, per_page=3) for p in (1, 2))
+    first, second = (list_users(session, query=query, page=p, per_page=3) for p in (1, 2))
     assert [u.user_id for u in first.items + second.items] == _expected_order(session, query)[:6]
 
 
@@ -83,13 +84,13 @@ def test_an_app_profile_is_found_by_its_name_never_by_its_taste(session: Session
     rows = session.execute(select(Movie.movie_id, Movie.genres)).all()
     horror = [m for m, genres in rows if "Horror" in (genres or [])][:8]
     comedy = [m for m, genres in rows if list(genres or []) == ["Comedy"]][:8]
-    name_only = repo.create_user(session, f"{word} one", comedy).user_id
-    both = repo.create_user(session, f"{word} two", horror).user_id
-    named_both = repo.create_user(session, f"{word} horror", comedy).user_id
-    ids = [u.user_id for u in repo.list_users(session, query=f"horror {word}", per_page=100).items]
+    name_only = create_user(session, f"{word} one", comedy).user_id
+    both = create_user(session, f"{word} two", horror).user_id
+    named_both = create_user(session, f"{word} horror", comedy).user_id
+    ids = [u.user_id for u in list_users(session, query=f"horror {word}", per_page=100).items]
     assert ids[:3] == [named_both, name_only, both] and len(ids) > 3
     assert ids == _expected_order(session, f"horror {word}")[:100]
-    horror_fans = {u.user_id for u in repo.list_users(session, query="horror", per_page=100).items}
+    horror_fans = {u.user_id for u in list_users(session, query="horror", per_page=100).items}
     assert named_both in horror_fans and both not in horror_fans
 
 
@@ -98,7 +99,7 @@ def test_an_app_profile_is_found_by_its_name_never_by_its_taste(session: Session
 
 def test_the_secret_hash_finds_the_app_profile_only(session: Session) -> None:
     digest = uuid.uuid4().hex * 2
-    user = repo.create_user(session, "Keyed", [1, 2, 3], secret_hash=digest)
+    user = create_user(session, "Keyed", [1, 2, 3], secret_hash=digest)
     found = profiles.find_by_secret_hash(session, digest)
     assert found is not None and (found.user_id, found.display_name) == (user.user_id, "Keyed")
     assert profiles.find_by_secret_hash(session, uuid.uuid4().hex * 2) is None
@@ -108,22 +109,22 @@ def test_the_secret_hash_finds_the_app_profile_only(session: Session) -> None:
 def test_the_export_has_each_films_current_rating(session: Session) -> None:
     rated = {m: r for m, r in session.execute(select(Rating.movie_id, Rating.rating).where(Rating.user_id == 2))}
     movie_id = min(rated)
-    repo.add_feedback(session, 2, movie_id, "rating", 0.5)
-    repo.add_feedback(session, 2, 1682, "rating", 4.5)  # a film the data set has no rating of
-    repo.add_feedback(session, 2, 1681, "like")  # a like is no rating
+    add_feedback(session, 2, movie_id, "rating", 0.5)
+    add_feedback(session, 2, 1682, "rating", 4.5)  # a film the data set has no rating of
+    add_feedback(session, 2, 1681, "like")  # a like is no rating
     rows = profiles.export_ratings(session, 2)
     assert [r.movie_id for r in rows] == sorted({*rated, 1682})
     assert {r.movie_id: r.rating for r in rows} == {**rated, movie_id: 0.5, 1682: 4.5}
     assert all(r.user_id == 2 and r.timestamp > 800_000_000 for r in rows)
-    repo.remove_feedback(session, 2, movie_id, "rating")
+    remove_feedback(session, 2, movie_id, "rating")
     assert {r.movie_id: r.rating for r in profiles.export_ratings(session, 2)}[movie_id] == rated[movie_id]
     with pytest.raises(UserNotFoundError):
         profiles.export_ratings(session, 10_000_000)
 
 
 def test_deleting_an_app_profile_removes_its_rows_and_its_id_is_never_reused(session: Session) -> None:
-    user = repo.create_user(session, "Leaving", [1, 2, 3], secret_hash="ab" * 32)
-    repo.add_feedback(session, user.user_id, 4, "rating", 4.0)
+    user = create_user(session, "Leaving", [1, 2, 3], secret_hash="ab" * 32)
+    add_feedback(session, user.user_id, 4, "rating", 4.0)
     session.add(Impression(id=uuid.uuid4().hex, request_id="r", user_id=user.user_id, surface="home", movie_ids=[5]))
     session.commit()
     assert profiles.user_rows(session, user.user_id)["feedback_events"] == 4
@@ -132,8 +133,8 @@ def test_deleting_an_app_profile_removes_its_rows_and_its_id_is_never_reused(ses
     assert set(profiles.user_rows(session, user.user_id).values()) == {0}
     assert profiles.find_by_secret_hash(session, "ab" * 32) is None
     with session.get_bind().connect() as connection:
-        assert repo.feedback_version(connection, user.user_id) == repo.NO_USER_VERSION
-    assert repo.create_user(session, "Next").user_id == user.user_id + 1  # not the deleted id
+        assert feedback_version(connection, user.user_id) == NO_USER_VERSION
+    assert create_user(session, "Next").user_id == user.user_id + 1  # not the deleted id
     with pytest.raises(UserNotFoundError):
         profiles.delete_app_user(session, user.user_id)
 

@@ -12,11 +12,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from movie_genie.data.liking import LIKED_MIN_RATING
-from movie_genie.db import repository as repo
 from movie_genie.db import taste
 from movie_genie.db.engine import make_session_factory
+from movie_genie.db.feedback import add_feedback, remove_feedback, user_history
 from movie_genie.db.load import _shared_tags
-from movie_genie.db.models import User
+from movie_genie.db.models import MovieGenre, User
+from movie_genie.db.user_stats import live_taste_profiles, taste_profiles
+from movie_genie.db.users import _USER_COLUMNS, create_user, get_user, list_users, user_ratings
 
 from .conftest import Slice
 
@@ -62,10 +64,10 @@ def test_a_film_rated_below_liked_is_never_a_favourite() -> None:
 
 
 def test_stored_taste_equals_the_live_computation(session: Session) -> None:
-    """What `db load` stores (vectorised) is exactly what the repository computes for users with feedback."""
-    users = session.execute(select(*repo._USER_COLUMNS).where(User.source == "movielens")).all()
-    stored = repo._profiles(session, users)
-    live = repo._live_profiles(session, [u.user_id for u in users])
+    """What `db load` stores (vectorised) is exactly what db/user_stats.py computes for users with feedback."""
+    users = session.execute(select(*_USER_COLUMNS).where(User.source == "movielens")).all()
+    stored = taste_profiles(session, users)
+    live = live_taste_profiles(session, [u.user_id for u in users])
     assert stored == live
     assert sum(bool(p.taste) for p in stored.values()) >= len(users) * 0.8
 
@@ -76,7 +78,7 @@ def test_stored_lift_matches_pandas(session: Session, ml_slice: Slice) -> None:
     genres = movies.set_index("movie_id")["genres"]
     pairs = liked.assign(genre=liked["movie_id"].map(genres)).explode("genre")
     population = pairs["genre"].value_counts() / len(liked)
-    user = repo.get_user(session, 1)
+    user = get_user(session, 1)
     first = user.profile.taste[0]
     mine = pairs[pairs["user_id"] == 1]
     n, count = int((liked["user_id"] == 1).sum()), int((mine["genre"] == first.name).sum())
@@ -87,23 +89,21 @@ def test_stored_lift_matches_pandas(session: Session, ml_slice: Slice) -> None:
 
 def test_a_number_matches_that_id_exactly(session: Session) -> None:
     """'4' used to match users 4, 14, 24, 34, 40..49 and 54 (their names hold the digit)."""
-    page = repo.list_users(session, query="4")
+    page = list_users(session, query="4")
     assert [u.user_id for u in page.items] == [4] and page.total == 1
-    assert repo.list_users(session, query="999999").total == 0
+    assert list_users(session, query="999999").total == 0
 
 
 def test_a_number_also_matches_names_people_gave_but_the_id_first(session: Session) -> None:
-    created = repo.create_user(session, "Agent 4")
-    page = repo.list_users(session, query="4")
+    created = create_user(session, "Agent 4")
+    page = list_users(session, query="4")
     assert [u.user_id for u in page.items] == [4, created.user_id]
 
 
 def test_a_taste_word_matches_distinctive_traits_most_distinctive_first(session: Session) -> None:
-    page = repo.list_users(session, query="Film-Noir", per_page=100)
+    page = list_users(session, query="Film-Noir", per_page=100)
     assert page.total >= 2
-    with_it = [
-        u for u in repo.list_users(session, per_page=100).items if "Film-Noir" in [t.name for t in u.profile.taste]
-    ]
+    with_it = [u for u in list_users(session, per_page=100).items if "Film-Noir" in [t.name for t in u.profile.taste]]
     assert {u.user_id for u in page.items} == {u.user_id for u in with_it}
     ranks = [[t.name for t in u.profile.taste].index("Film-Noir") for u in page.items]
     assert ranks == sorted(ranks)
@@ -111,9 +111,9 @@ def test_a_taste_word_matches_distinctive_traits_most_distinctive_first(session:
 
 def test_live_taste_follows_feedback(session: Session) -> None:
     """A new user who likes three Film-Noir films is described by it at once."""
-    noir = [m for (m,) in session.execute(select(repo.MovieGenre.movie_id).where(repo.MovieGenre.genre == "Film-Noir"))]
-    user = repo.create_user(session, "Noir fan", noir[: taste.MIN_LIKED])
-    listed = repo.list_users(session, query="Noir fan").items[0]
+    noir = [m for (m,) in session.execute(select(MovieGenre.movie_id).where(MovieGenre.genre == "Film-Noir"))]
+    user = create_user(session, "Noir fan", noir[: taste.MIN_LIKED])
+    listed = list_users(session, query="Noir fan").items[0]
     assert listed.user_id == user.user_id and listed.profile.taste[0].name == "Film-Noir"
     assert listed.profile.first_rated_at is not None
 
@@ -127,37 +127,37 @@ def _stored_terms(engine: Engine, user_id: int) -> str | None:
 def test_feedback_refreshes_the_users_taste_terms_in_the_same_commit(engine: Engine, session: Session) -> None:
     """The user search matches taste_terms (of MovieLens profiles): a like, a rating or a mark taken back updates
     them at once."""
-    noir = [m for (m,) in session.execute(select(repo.MovieGenre.movie_id).where(repo.MovieGenre.genre == "Film-Noir"))]
-    user = repo.create_user(session, "Soon a noir fan")
+    noir = [m for (m,) in session.execute(select(MovieGenre.movie_id).where(MovieGenre.genre == "Film-Noir"))]
+    user = create_user(session, "Soon a noir fan")
     assert not _stored_terms(engine, user.user_id)
     for m in noir[: taste.MIN_LIKED - 1]:
-        repo.add_feedback(session, user.user_id, m, "like")
-    repo.add_feedback(session, user.user_id, noir[taste.MIN_LIKED - 1], "rating", 5.0)
+        add_feedback(session, user.user_id, m, "like")
+    add_feedback(session, user.user_id, noir[taste.MIN_LIKED - 1], "rating", 5.0)
     terms = _stored_terms(engine, user.user_id)
-    assert terms == taste.terms(repo.get_user(session, user.user_id).profile.taste) and "|film-noir|" in terms
+    assert terms == taste.terms(get_user(session, user.user_id).profile.taste) and "|film-noir|" in terms
     # The terms are kept, but a profile made in the app is found by its name only: a taste word would tell anyone
     # what it likes (issue 31; it was found by "film-noir" before).
-    assert user.user_id not in {u.user_id for u in repo.list_users(session, query="film-noir", per_page=100).items}
+    assert user.user_id not in {u.user_id for u in list_users(session, query="film-noir", per_page=100).items}
     for m in noir[: taste.MIN_LIKED - 1]:
-        repo.remove_feedback(session, user.user_id, m, "like")
-    repo.add_feedback(session, user.user_id, noir[taste.MIN_LIKED - 1], "rating", 1.0)
+        remove_feedback(session, user.user_id, m, "like")
+    add_feedback(session, user.user_id, noir[taste.MIN_LIKED - 1], "rating", 1.0)
     assert "|film-noir|" not in (_stored_terms(engine, user.user_id) or "")
     # A MovieLens user's terms follow their live taste too (data set ratings plus app feedback).
     before = _stored_terms(engine, 1)
     for m in noir[:10]:
-        repo.add_feedback(session, 1, m, "like")
+        add_feedback(session, 1, m, "like")
     after = _stored_terms(engine, 1)
-    assert after == taste.terms(repo.get_user(session, 1).profile.taste) and after != before
+    assert after == taste.terms(get_user(session, 1).profile.taste) and after != before
 
 
 def test_user_ratings_are_paged_newest_first_with_app_ratings_replacing_the_data_set(session: Session) -> None:
-    before = repo.user_history(session, 1)
+    before = user_history(session, 1)
     history = before.movie_ids + before.disliked  # every film rated (dislikes included), interactions first
-    repo.add_feedback(session, 1, history[0], "rating", 1.0)
-    first = repo.user_ratings(session, 1, page=1, per_page=5)
+    add_feedback(session, 1, history[0], "rating", 1.0)
+    first = user_ratings(session, 1, page=1, per_page=5)
     assert first.total == len(history)
     assert (first.items[0].movie_id, first.items[0].value, first.items[0].source) == (history[0], 1.0, "app")
-    everything = [i for p in range(1, 100) for i in repo.user_ratings(session, 1, page=p, per_page=50).items]
+    everything = [i for p in range(1, 100) for i in user_ratings(session, 1, page=p, per_page=50).items]
     assert len(everything) == len(history) and len({i.movie_id for i in everything}) == len(history)
     assert [i.at for i in everything[1:]] == sorted((i.at for i in everything[1:]), reverse=True)
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from movie_genie.api.harness import AppHarness
 from movie_genie.cli import cli
 from movie_genie.config import ConfigError
-from movie_genie.db import repository as repo
 from movie_genie.db.engine import make_engine, make_session_factory, session_scope
+from movie_genie.db.feedback import user_history
 from movie_genie.db.models import Impression, ImpressionEvent, Rating
 from movie_genie.online.experiments import assign
 from movie_genie.online.simulator import Simulation, checkpoints, resolve_experiment, simulate
@@ -71,7 +71,7 @@ def test_ab_traffic_goes_through_the_real_endpoints(ab_run: tuple[Simulation, Pa
         )
         # The leak guard: no simulated user's test film is in the history the API reads.
         for user in result.users:
-            history = repo.user_history(session, user.user_id).movie_ids
+            history = user_history(session, user.user_id).movie_ids
             assert user.target not in history and len(history) == user.history_size
     assert result.leak_guard["test_ratings_removed"] == 100 and result.leak_guard["history_size_mismatches"] == []
     assert all(u.served_history_size == u.history_size for u in result.users)

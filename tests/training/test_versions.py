@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from movie_genie.config import Layout
-from movie_genie.db.repository import FeedbackRow
+from movie_genie.db.feedback import FeedbackRow
 from movie_genie.errors import DataError
 from movie_genie.evaluation.schema import SplitMetrics
 from movie_genie.online.experiments import Experiment

@@ -33,7 +33,7 @@ from movie_genie.api.idempotency import REPLAYED_HEADER
 from movie_genie.api.schemas import UserSummary
 from movie_genie.api.services import services
 from movie_genie.config import Settings
-from movie_genie.db import repository as repo
+from movie_genie.db.profiles import user_owner
 
 EXTENSION_KEY = "movie_genie.access"
 DEMO_NOTICE = "demo mode: anyone on this machine can rate as any MovieLens user"
@@ -138,7 +138,7 @@ def require_owner(user_id: int, *, read: bool = False) -> None:
     if _matches(token, access.admin_token_hash):
         return
     with services().db.session() as session:
-        owner = repo.user_owner(session, user_id)
+        owner = user_owner(session, user_id)
     if owner is None:
         return
     _source, secret_hash = owner

@@ -41,6 +41,16 @@ def describe_url(url: str | URL) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def ping(session: Session) -> None:
+    """Run SELECT 1; raise DatabaseUnavailableError when the database does not answer."""
+    try:
+        session.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError) as exc:
+        session.rollback()
+        url = describe_url(session.get_bind().engine.url)
+        raise DatabaseUnavailableError(f"database {url} does not answer: {exc.orig}") from exc
+
+
 def _set_sqlite_pragmas(busy_timeout_ms: int) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         """Configure each new SQLite connection (the PRAGMAs are per connection)."""
@@ -74,7 +84,7 @@ def make_engine(url: str | URL, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, 
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions bound to the engine; objects stay readable after commit (repository results are plain data)."""
+    """Sessions bound to the engine; objects stay readable after commit (query results are plain data)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

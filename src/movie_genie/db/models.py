@@ -40,6 +40,8 @@ NAMING_CONVENTION = {
 # What a user can do with a film in the app (feedback_events.kind); the API's `kind` values are these.
 FeedbackKind = Literal["rating", "like", "dislike", "watched", "dismiss"]
 FEEDBACK_KINDS: tuple[str, ...] = get_args(FeedbackKind)
+# Where a user's rating of a film comes from: the data set's ratings table or an app feedback event.
+RatingSource = Literal["dataset", "app"]
 # The INTEGER id columns (32-bit on PostgreSQL): ids outside cannot exist, and the API refuses larger ones.
 MIN_ID, MAX_ID = -(2**31), 2**31 - 1
 USER_SOURCES = ("movielens", "app")
@@ -87,7 +89,7 @@ class Movie(Base):
     # load`; NULL until a load after migration 0003, empty where the data set has no tags (ml-100k, ml-1m).
     tags: Mapped[list[str] | None] = mapped_column(JsonList)
     # Aggregates of the data set's ratings, recomputed by `db load`: the sort keys of browsing (indexed, so paging
-    # by popularity or rating never aggregates the ratings table). Live figures with feedback: repository.movie_stats.
+    # by popularity or rating never aggregates the ratings table). Live figures with feedback: movies.movie_stats.
     rating_count: Mapped[int] = mapped_column(Integer, default=0)
     rating_mean: Mapped[float | None] = mapped_column(Float)
     # Damped mean (global mean weighted by params database.rating_prior_weight): the key of "sort by rating".
@@ -173,7 +175,7 @@ class Rating(Base):
 class FeedbackEvent(Base):
     """A mark a user set in the app: a rating (value 0.5..5), a like, a dislike, 'watched' or 'dismiss' ("not
     interested"; value NULL). At most one per (user, movie, kind): the same action twice is one event, a changed
-    rating replaces the old one, and taking a mark back deletes it (repository.add_feedback / remove_feedback)."""
+    rating replaces the old one, and taking a mark back deletes it (feedback.add_feedback / remove_feedback)."""
 
     __tablename__ = "feedback_events"
 

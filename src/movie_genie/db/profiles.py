@@ -1,6 +1,7 @@
 """A profile as its owner handles it: sign in with its key, export its ratings, delete it with everything it left.
 
     user = find_by_secret_hash(session, hash_secret(key))     # None: no app profile has this key
+    source, secret_hash = user_owner(session, user_id)        # who may write as the profile (None: no such id)
     rows = export_ratings(session, user_id)                   # MovieLens ratings.csv rows, by movie id
     delete_app_user(session, user_id)                         # every row of the user, in one transaction
 
@@ -13,16 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any, cast
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from movie_genie.db.errors import InvalidInputError, UserNotFoundError
+from movie_genie.db.errors import InvalidInputError
 from movie_genie.db.models import (
-    MAX_ID,
-    MIN_ID,
     FeedbackEvent,
     IdempotencyKey,
     Impression,
@@ -31,6 +29,7 @@ from movie_genie.db.models import (
     Rating,
     User,
 )
+from movie_genie.db.queries import aware, commit, require_user
 
 # load_state key: the highest id of a deleted profile (new profiles get ids above it).
 DELETED_USER_ID_KEY = "deleted_user_id_max"
@@ -78,24 +77,35 @@ def find_by_secret_hash(session: Session, secret_hash: str) -> SignedIn | None:
     return None if row is None else SignedIn(int(row.user_id), str(row.display_name))
 
 
+def user_owner(session: Session, user_id: int) -> tuple[str, str | None] | None:
+    """A user's source ('movielens' or 'app') and secret hash, or None for an unknown id."""
+    row = session.execute(select(User.source, User.secret_hash).where(User.user_id == user_id)).first()
+    return None if row is None else (str(row.source), row.secret_hash)
+
+
+def set_secret_hash(session: Session, user_id: int, secret_hash: str) -> None:
+    """Replace an app user's secret hash (a new secret handed over) and commit; UserNotFoundError if absent."""
+    require_user(session, user_id).secret_hash = secret_hash
+    commit(session)
+
+
 def export_ratings(session: Session, user_id: int) -> list[ExportedRating]:
     """Every film the user rated, at its current rating, by movie id: an app rating replaces the data set's rating
     of the same film, a cleared app rating is gone (the data set's rating of that film, if any, counts again), as in
     GET /api/users/{id}/ratings. UserNotFoundError for an unknown id."""
-    _require_user(session, user_id)
+    require_user(session, user_id)
     current: dict[int, tuple[float, int]] = {}
     for movie_id, rating, timestamp in session.execute(
         select(Rating.movie_id, Rating.rating, Rating.timestamp).where(Rating.user_id == user_id)
     ):
         current[int(movie_id)] = (float(rating), int(timestamp))
-    # One rating event per (user, film): a changed rating replaced the old one (repository.add_feedback).
+    # One rating event per (user, film): a changed rating replaced the old one (feedback.add_feedback).
     for movie_id, value, created_at in session.execute(
         select(FeedbackEvent.movie_id, FeedbackEvent.value, FeedbackEvent.created_at).where(
             FeedbackEvent.user_id == user_id, FeedbackEvent.kind == "rating", FeedbackEvent.value.is_not(None)
         )
     ):
-        moment = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=UTC)
-        current[int(movie_id)] = (float(cast(float, value)), int(moment.timestamp()))
+        current[int(movie_id)] = (float(cast(float, value)), int(aware(created_at).timestamp()))
     return [ExportedRating(user_id, m, r, ts) for m, (r, ts) in sorted(current.items())]
 
 
@@ -104,7 +114,7 @@ def delete_app_user(session: Session, user_id: int) -> DeletedUser:
     impressions and what was attributed to them, its feedback, any data set ratings, the stored answers of its
     Idempotency-Keys (they hold its profile and marks) and the users row. UserNotFoundError for an unknown id,
     InvalidInputError for a data set profile (the API refuses those first, with a 403)."""
-    user = _require_user(session, user_id)
+    user = require_user(session, user_id)
     if user.source != "app":
         raise InvalidInputError(f"user {user_id} comes from the data set, not the app: it cannot be deleted")
     try:
@@ -199,13 +209,6 @@ def _raise_deleted_max(session: Session, user_id: int) -> None:
         session.add(LoadState(key=DELETED_USER_ID_KEY, value=str(user_id)))
     elif int(row.value or 0) < user_id:
         row.value = str(user_id)
-
-
-def _require_user(session: Session, user_id: int) -> User:
-    user = session.get(User, int(user_id)) if MIN_ID <= int(user_id) <= MAX_ID else None
-    if user is None:
-        raise UserNotFoundError(f"user {user_id} does not exist: pick one from GET /api/users or create one")
-    return user
 
 
 def _count(result: Any) -> int:

@@ -1,4 +1,7 @@
-"""The user picker's word search: which profiles a query of words matches, and in which order (best match first).
+"""The user picker's search: which profiles a query matches, and in which order (best match first).
+
+A bare number matches that user id exactly (first) and the names people gave app users, never every id containing
+its digits.
 
 A query is split into words ("dark comedy", "nolan thriller"). A word matches a profile when it is part of its
 name, part of its occupation, the start of a word of one of its distinctive genres or tags (`users.taste_terms`,
@@ -26,6 +29,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 
 from movie_genie.db.models import MAX_ID, MIN_ID, Movie, User
+from movie_genie.db.queries import escape_like
 
 MAX_WORDS = 8  # words of a query that count (the API allows 200 characters)
 STOP_WORDS = frozenset({"a", "an", "and", "at", "by", "for", "in", "is", "of", "on", "or", "the", "to", "with"})
@@ -57,8 +61,24 @@ def words(query: str) -> list[str]:
     return (meaningful or found)[:MAX_WORDS]
 
 
+def search(dialect: str, query: str) -> WordSearch:
+    """The filter and order of a user list query on `dialect`. A number matches that user id exactly (first) and the
+    names people gave app users, never every id containing its digits; words are `word_search`'s."""
+    q = " ".join(query.split())
+    if not (q.isascii() and q.isdigit()):  # not '³' or '①': str.isdigit accepts them, int() does not
+        return word_search(dialect, q)
+    # MovieLens users are named "MovieLens user N": matching digits in names would match ids by substring.
+    named = User.display_name.ilike("%" + escape_like(q) + "%", escape="\\")
+    conditions: list[ColumnElement[bool]] = [(User.source == "app") & named]
+    exact: ColumnElement[bool] = literal(False)
+    if len(q) < 10 and MIN_ID <= int(q) <= MAX_ID:
+        exact = User.user_id == int(q)
+        conditions.append(exact)
+    return WordSearch(or_(*conditions), [case((exact, 0), else_=1), User.user_id])
+
+
 def word_search(dialect: str, query: str) -> WordSearch:
-    """The filter and order of `query` (not a bare id: the repository keeps the exact-id rule) on `dialect`."""
+    """The filter and order of a query of words (not a bare id: `search` keeps the exact-id rule) on `dialect`."""
     matches = [_word_match(dialect, w) for w in words(query)]
     if not matches:
         return WordSearch(false(), [User.user_id])
@@ -79,7 +99,7 @@ class _Match:
 
 
 def _word_match(dialect: str, word: str) -> _Match:
-    pattern = _escape_like(word)
+    pattern = escape_like(word)
     name: ColumnElement[bool] = User.display_name.ilike(f"%{pattern}%", escape="\\")
     conditions: list[ColumnElement[bool]] = []
     if word.isascii() and word.isdigit():
@@ -137,8 +157,3 @@ def _term_number(terms: Any, position: ColumnElement[int]) -> ColumnElement[int]
 def _position(dialect: str, column: Any, needle: str) -> ColumnElement[int]:
     """Where `needle` starts in `column` (1-based, 0 if absent): strpos on PostgreSQL, instr elsewhere."""
     return func.strpos(column, needle) if dialect == "postgresql" else func.instr(column, needle)
-
-
-def _escape_like(text: str) -> str:
-    """`text` with LIKE's wildcards escaped (escape character backslash)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

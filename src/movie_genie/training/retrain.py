@@ -2,7 +2,7 @@
 serving ones (training/versions.py), without touching what is served.
 
 1. The data set's ratings (data/processed) plus every app mark, applied as serving applies them to a user's history
-   (`db.repository.interaction_effect`): a rating, like or watched is an interaction at the time it was made, a
+   (`db.feedback.interaction_effect`): a rating, like or watched is an interaction at the time it was made, a
    dislike removes the film, "not interested" changes nothing. Users created in the app join with their marks.
 2. The same leave-one-out split as the pipeline: a user's newest mark becomes their test item, so a version is
    judged on what people did in the app after the data set ended.
@@ -29,10 +29,10 @@ from movie_genie.config import Layout, Params
 from movie_genie.data.schema import ID_MAP_FILE, RATING_COLUMNS
 from movie_genie.data.split import dataset_name, leave_one_out
 from movie_genie.data.tables import read_parquet, write_parquet
-from movie_genie.files import atomic_dir
-from movie_genie.db import repository as repo
+from movie_genie.db.feedback import FeedbackRow, feedback_log, interaction_effect
 from movie_genie.evaluation.metrics import EvalSet, EvaluationParams, MetricReport, paired_difference_ci, test_set
 from movie_genie.evaluation.schema import PairedDifference, SplitMetrics
+from movie_genie.files import atomic_dir
 from movie_genie.models.registry import load_model
 from movie_genie.search.embeddings import EMBEDDINGS_FILE
 from movie_genie.training.loop import align_embeddings, train_models, training_data_from_frames
@@ -49,10 +49,10 @@ from movie_genie.training.versions import (
 SPLIT_FOLDER = "split"
 
 
-def fold_feedback(ratings: pd.DataFrame, marks: Iterable[repo.FeedbackRow]) -> tuple[pd.DataFrame, FoldedData]:
+def fold_feedback(ratings: pd.DataFrame, marks: Iterable[FeedbackRow]) -> tuple[pd.DataFrame, FoldedData]:
     """The ratings with the app's marks applied in the order they were made (RATING_COLUMNS; a like or watched has
     no star rating: NaN). Users without marks keep their rows untouched."""
-    by_user: dict[int, list[repo.FeedbackRow]] = defaultdict(list)
+    by_user: dict[int, list[FeedbackRow]] = defaultdict(list)
     n_marks = 0
     for mark in marks:
         by_user[mark.user_id].append(mark)
@@ -65,7 +65,7 @@ def fold_feedback(ratings: pd.DataFrame, marks: Iterable[repo.FeedbackRow]) -> t
         # movie -> (rating, timestamp), in interaction order: a re-touched film moves to the end.
         touches = {int(m): (float(r), int(t)) for m, r, t in own[["movie_id", "rating", "timestamp"]].itertuples(False)}
         for mark in user_marks:
-            effect = repo.interaction_effect(mark.kind, mark.value)
+            effect = interaction_effect(mark.kind, mark.value)
             if effect is None:
                 continue
             touches.pop(mark.movie_id, None)
@@ -114,7 +114,7 @@ def run_retrain(
     users_path = layout.processed_dir / "users.parquet"
     users = read_parquet(users_path) if users_path.is_file() else None
     with Session(engine) as session:
-        combined, folded = fold_feedback(ratings, repo.feedback_log(session))
+        combined, folded = fold_feedback(ratings, feedback_log(session))
     echo(
         f"retrain: {folded.app_events:,} app marks of {folded.app_users:,} users ({folded.new_users:,} new) folded "
         f"into {len(ratings):,} data set ratings -> {folded.ratings:,} interactions"

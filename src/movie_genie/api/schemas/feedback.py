@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 
 from movie_genie.api.schemas.common import IMPRESSION_ID_PATTERN, StrictId, _json_number, _Strict
 from movie_genie.api.schemas.envelope import Envelope, Meta
-from movie_genie.db.models import MAX_ID, FeedbackKind
+from movie_genie.db.models import MAX_ID, FeedbackKind, RatingSource
 
 
 def _half_stars(value: float) -> float:
@@ -105,7 +105,7 @@ class MovieMark(BaseModel):
 
     movie_id: int
     rating: float | None = None
-    rating_source: Literal["dataset", "app"] | None = None
+    rating_source: RatingSource | None = None
     liked: bool = False
     disliked: bool = False
     watched: bool = False

@@ -16,7 +16,7 @@ from movie_genie.api.schemas.common import (
 )
 from movie_genie.api.schemas.envelope import Envelope, ListsMeta, Meta, PageMeta
 from movie_genie.db.models import MAX_ID
-from movie_genie.db.repository import MovieSort
+from movie_genie.db.movies import MovieSort
 from movie_genie.models.reasons import ReasonKind
 
 

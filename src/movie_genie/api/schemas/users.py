@@ -20,6 +20,7 @@ from movie_genie.api.schemas.common import (
 from movie_genie.api.schemas.envelope import Envelope, Meta, PageMeta
 from movie_genie.api.schemas.movies import GenreCount, MovieSummary
 from movie_genie.api.schemas.recommendations import Recommendations
+from movie_genie.db.taste import TraitKind
 
 # What a display name may not contain (NAME_FORBIDDEN_CATEGORIES): control characters (Cc: C0, DEL, C1), format
 # characters (Cf: the bidirectional overrides and isolates such as U+202E, which make a name display as other text,
@@ -111,7 +112,7 @@ class CreateUserBody(_Strict):
 class Trait(BaseModel):
     """A genre or tag the user likes markedly more than everyone does: `lift` times the population's share."""
 
-    kind: Literal["genre", "tag"]
+    kind: TraitKind
     name: str
     count: int = Field(description="the user's liked films carrying it")
     lift: float = Field(description="the user's (smoothed) share over the population's; 2.0 = twice as much")

@@ -12,7 +12,7 @@ One module per job:
 - `users`: the user list, profiles, ratings, similar users, cold-start creation.
 - `feedback`: store, take back, read and list marks.
 - `search`: the search engine, title suggestions, content neighbours.
-- `rows`: response models from the repository's records (same field names).
+- `rows`: response models from the database layer's records (same field names).
 - `online`: experiments (A/B, team-draft interleaving), impressions of served lists, clicks and marks credited to
   them, and each experiment's online report (docs/online-evaluation.md).
 - `container`: `Services` (all of the above, per process), readiness and the models report.

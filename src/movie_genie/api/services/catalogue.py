@@ -9,8 +9,8 @@ from typing import get_args
 
 from movie_genie.api import schemas as s
 from movie_genie.api.services.database import Database
-from movie_genie.db import repository as repo
 from movie_genie.db.errors import InvalidInputError
+from movie_genie.db.movies import canonical_genre, catalogue_cards, catalogue_metadata, list_genres
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation
 
@@ -27,8 +27,8 @@ class Catalogue:
     def load(cls, db: Database) -> Catalogue:
         """Read the movies table once."""
         with db.session() as session:
-            cards = repo.catalogue_cards(session)
-            genres = [s.GenreCount.model_validate(g, from_attributes=True) for g in repo.list_genres(session)]
+            cards = catalogue_cards(session)
+            genres = [s.GenreCount.model_validate(g, from_attributes=True) for g in list_genres(session)]
         movies = {card.movie_id: s.MovieSummary.model_validate(card, from_attributes=True) for card in cards}
         order = sorted(movies, key=lambda m: (-movies[m].rating_count, m))
         return cls(movies, genres, order)
@@ -45,7 +45,7 @@ class Catalogue:
     def canonical_genre(self, genre: str) -> str:
         """The catalogue's spelling of a genre (case-insensitive); 400 listing the valid ones otherwise."""
         try:
-            return repo.canonical_genre(genre, self.genre_names)
+            return canonical_genre(genre, self.genre_names)
         except InvalidInputError:
             if genre in get_args(s.Genre):
                 return genre  # a MovieLens genre this data set does not have: no films, not an error
@@ -76,5 +76,5 @@ def count_catalogue_metadata(db: Database) -> s.CatalogueInfo:
     """Count the films with a plot summary and a poster, once at start (what the database serves, whatever
     dataset.json says; `db load` changes it only together with a restart)."""
     with db.session() as session:
-        counts = repo.catalogue_metadata(session)
+        counts = catalogue_metadata(session)
     return s.CatalogueInfo.model_validate(counts, from_attributes=True)

@@ -29,9 +29,9 @@ from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.api.services.search import SearchService
 from movie_genie.api.services.users import UserService
 from movie_genie.config import Layout, Params, Settings
-from movie_genie.db import repository as repo
 from movie_genie.db.load import EMPTY_CATALOGUE_HELP
 from movie_genie.db.migrate import ensure_schema_current
+from movie_genie.db.movies import count_movies
 from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.schema import EvaluationReport
 from movie_genie.online.experiments import Experiment, OnlineReport, load_experiments
@@ -161,7 +161,7 @@ class Services:
         try:
             # The database itself, not the catalogue in memory: a query on the movies table.
             with self.db.session() as session:
-                n_movies = repo.count_movies(session)
+                n_movies = count_movies(session)
             detail = f"{n_movies} movies" if n_movies else f"0 movies: the catalogue is empty; {EMPTY_CATALOGUE_HELP}"
             checks["database"] = s.Check(ok=n_movies > 0, detail=detail)
         except Exception as exc:  # unreachable, locked, file gone, tables missing: all mean "not ready"

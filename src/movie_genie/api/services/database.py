@@ -14,9 +14,9 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from movie_genie.config import Params, Settings
-from movie_genie.db import repository as repo
 from movie_genie.db.config import DatabaseParams
 from movie_genie.db.engine import SqliteFileGuard, make_engine, make_session_factory, session_scope
+from movie_genie.db.feedback import feedback_version
 
 
 class Database:
@@ -40,7 +40,7 @@ class Database:
 
     def feedback_version(self, user_id: int) -> str:
         """The user's feedback version ("0.0" when none): changes with every write, a mark taken back included
-        (repository.feedback_version). Runs on every cached request, so on a plain connection, not a session."""
+        (db.feedback.feedback_version). Runs on every cached request, so on a plain connection, not a session."""
         self.file_guard.check()
         with self.engine.connect() as connection:
-            return repo.feedback_version(connection, user_id)
+            return feedback_version(connection, user_id)

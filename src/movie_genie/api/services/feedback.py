@@ -6,7 +6,7 @@ from __future__ import annotations
 from movie_genie.api import schemas as s
 from movie_genie.api.metrics import FEEDBACK_EVENTS
 from movie_genie.api.services.database import Database
-from movie_genie.db import repository as repo
+from movie_genie.db.feedback import add_feedback, list_feedback, movie_mark, remove_feedback
 
 
 class FeedbackService:
@@ -18,7 +18,7 @@ class FeedbackService:
     def add(self, user_id: int, movie_id: int, kind: str, value: float | None) -> tuple[s.Feedback, bool]:
         """Validate and store one mark (the same mark twice is stored once); whether it was new."""
         with self.db.session() as session:
-            event = repo.add_feedback(session, user_id, movie_id, kind, value)
+            event = add_feedback(session, user_id, movie_id, kind, value)
         if event.created:
             FEEDBACK_EVENTS.labels(kind=kind).inc()
         return s.Feedback.model_validate(event, from_attributes=True), event.created
@@ -26,17 +26,17 @@ class FeedbackService:
     def remove(self, user_id: int, movie_id: int, kind: str) -> s.RemovedFeedback:
         """Take a mark back (un-like, un-watch, interested again, clear a rating)."""
         with self.db.session() as session:
-            removed = repo.remove_feedback(session, user_id, movie_id, kind)
+            removed = remove_feedback(session, user_id, movie_id, kind)
         return s.RemovedFeedback(user_id=user_id, movie_id=movie_id, kind=kind, removed=removed)
 
     def mark(self, user_id: int, movie_id: int) -> s.MovieMark:
         """What the user did with one film, from their whole history (their data set rating included)."""
         with self.db.session() as session:
-            mark = repo.movie_mark(session, user_id, movie_id)
+            mark = movie_mark(session, user_id, movie_id)
         return s.MovieMark.model_validate(mark, from_attributes=True)
 
     def list_events(self, user_id: int, limit: int) -> list[s.Feedback]:
         """The user's newest events first."""
         with self.db.session() as session:
-            events = repo.list_feedback(session, user_id, limit=limit)
+            events = list_feedback(session, user_id, limit=limit)
         return [s.Feedback.model_validate(e, from_attributes=True) for e in events]

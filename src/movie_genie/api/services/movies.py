@@ -16,7 +16,7 @@ from movie_genie.api.services.database import Database
 from movie_genie.api.services.item_space import ItemSpace
 from movie_genie.api.services.loaded_models import LoadedModels, Snapshot
 from movie_genie.api.services.search import SearchService
-from movie_genie.db import repository as repo
+from movie_genie.db.movies import MovieSummary, browse_movies, get_movie
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation, SimilarItems
 
@@ -41,7 +41,7 @@ class MovieService:
         if query.genre is not None and self.catalogue.canonical_genre(query.genre) not in self.catalogue.genre_names:
             return [], 0  # a MovieLens genre this data set does not have
         with self.db.session() as session:
-            page = repo.browse_movies(
+            page = browse_movies(
                 session,
                 genre=query.genre,
                 year_min=query.year_min,
@@ -65,7 +65,7 @@ class MovieService:
     def get(self, movie_id: int) -> s.MovieDetail:
         """Details with live rating figures (404 for an unknown id)."""
         with self.db.session() as session:
-            detail = repo.get_movie(session, movie_id)
+            detail = get_movie(session, movie_id)
         return s.MovieDetail.model_validate(detail, from_attributes=True)
 
     def similar(self, movie_id: int, k: int, kind: str, user_id: int | None = None) -> tuple[bytes, bool]:
@@ -159,5 +159,5 @@ class MovieService:
         return self.catalogue.genres
 
 
-def _summary(movie: repo.MovieSummary) -> s.MovieSummary:
+def _summary(movie: MovieSummary) -> s.MovieSummary:
     return s.MovieSummary.model_validate(movie, from_attributes=True)

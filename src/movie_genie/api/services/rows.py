@@ -1,4 +1,4 @@
-"""Response models from the repository's records: the repository names its fields as the API does
+"""Response models from the database layer's records: db/ names its fields as the API does
 (`rating_count`, `like_count`, ...), so a record validates into its response model without a field-by-field map."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.loaded_models import LoadedModels
 from movie_genie.config import Layout
-from movie_genie.db import repository as repo
+from movie_genie.db.feedback import user_history
 from movie_genie.errors import MovieGenieError
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation
@@ -146,7 +146,7 @@ class SearchService:
     def _affinity(self, user_id: int) -> Callable[[Sequence[int]], dict[int, float]] | None:
         """The user's Two-Tower scores for candidate movies (None without the model or a history)."""
         with self.db.session() as session:
-            history = repo.user_history(session, user_id)
+            history = user_history(session, user_id)
         model = self.models.models.get("two_tower")
         id_map = model.id_map if model is not None else None
         if model is None or id_map is None or not history.movie_ids:

@@ -16,7 +16,19 @@ from movie_genie.api.services.database import Database
 from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.api.services.rows import from_record
 from movie_genie.db import profiles
-from movie_genie.db import repository as repo
+from movie_genie.db.feedback import user_history
+from movie_genie.db.profiles import user_owner
+from movie_genie.db.user_stats import TasteProfile
+from movie_genie.db.users import (
+    UserDetail,
+    UserSummary,
+    create_user,
+    get_user,
+    list_users,
+    taste_neighbours,
+    user_ratings,
+    users_by_id,
+)
 from movie_genie.models.base import SimilarUser, SimilarUsers
 
 NEW_USER_NAME = "New viewer"
@@ -63,14 +75,14 @@ class UserService:
     def list_users(self, q: str | None, page: int, page_size: int) -> tuple[list[s.UserSummary], int]:
         """A page of users with their stats."""
         with self.db.session() as session:
-            result = repo.list_users(session, page=page, per_page=page_size, query=q)
+            result = list_users(session, page=page, per_page=page_size, query=q)
         return [self._summary(u) for u in result.items], result.total
 
-    def _summary(self, user: repo.UserSummary) -> s.UserSummary:
+    def _summary(self, user: UserSummary) -> s.UserSummary:
         """A user as the picker shows them: distinctive taste, favourite films, activity."""
         return from_record(s.UserSummary, user, **self._profile(user.profile))
 
-    def _profile(self, profile: repo.TasteProfile) -> dict[str, Any]:
+    def _profile(self, profile: TasteProfile) -> dict[str, Any]:
         favourites = [self.catalogue.movies[m] for m in profile.favourite_ids if m in self.catalogue.movies]
         return {
             "taste": [s.Trait.model_validate(t, from_attributes=True) for t in profile.taste],
@@ -82,7 +94,7 @@ class UserService:
     def ratings(self, user_id: int, page: int, page_size: int) -> tuple[list[s.UserRating], int]:
         """A page of every film the user rated, newest first (404 for an unknown id)."""
         with self.db.session() as session:
-            result = repo.user_ratings(session, user_id, page=page, per_page=page_size)
+            result = user_ratings(session, user_id, page=page, per_page=page_size)
         items = [
             s.UserRating(movie=self.catalogue.movies[r.movie_id], rating=r.value or 0.0, at=r.at, source=r.source)
             for r in result.items
@@ -104,7 +116,7 @@ class UserService:
     def require_deletable(self, user_id: int) -> None:
         """404 for an unknown id, 403 for a MovieLens profile (only profiles made in the app can be deleted)."""
         with self.db.session() as session:
-            owner = repo.user_owner(session, user_id)
+            owner = user_owner(session, user_id)
         if owner is None:
             raise ResourceNotFoundError(f"user {user_id} does not exist: pick one from GET /api/users or create one")
         if owner[0] != "app":
@@ -134,7 +146,7 @@ class UserService:
         loaded) the users sharing most of their distinctive genres and tags, saying so."""
         model = self.recommendations.models.models.get("two_tower")
         with self.db.session() as session:
-            history = repo.user_history(session, user_id)
+            history = user_history(session, user_id)
             found: list[SimilarUser] = []
             if isinstance(model, SimilarUsers) and history.movie_ids:
                 with time_inference("two_tower", "similar_users"):
@@ -144,11 +156,11 @@ class UserService:
                 name: Literal["two_tower", "taste"] = "two_tower"
                 note = None
             else:
-                scored = repo.taste_neighbours(session, user_id, k)
+                scored = taste_neighbours(session, user_id, k)
                 name = "taste"
                 why = "it is not loaded" if model is None else "it has no vectors for this user's history"
                 note = f"Two-Tower could not answer ({why}): people who share this user's distinctive genres and tags"
-            users = repo.users_by_id(session, [u for u, _ in scored])
+            users = users_by_id(session, [u for u, _ in scored])
         items = [
             s.SimilarUser(score=round(score, 4), user=self._summary(users[u])) for u, score in scored if u in users
         ]
@@ -157,7 +169,7 @@ class UserService:
     def get(self, user_id: int) -> s.UserDetail:
         """A user's profile (404 for an unknown id)."""
         with self.db.session() as session:
-            return self._detail(repo.get_user(session, user_id, recent=self.RECENT))
+            return self._detail(get_user(session, user_id, recent=self.RECENT))
 
     def create(self, liked_movie_ids: list[int], display_name: str | None, secret_hash: str) -> s.NewUser:
         """Create the user with their likes stored as feedback, then recommend from those likes at once. The answer's
@@ -168,11 +180,11 @@ class UserService:
         # Chosen before the user is written, so a missing model never leaves a user without an answer.
         model = self.recommendations.models.first_loaded(COLD_START_MODELS)
         with self.db.session() as session:
-            detail = repo.create_user(session, display_name or NEW_USER_NAME, liked_movie_ids, secret_hash=secret_hash)
+            detail = create_user(session, display_name or NEW_USER_NAME, liked_movie_ids, secret_hash=secret_hash)
         recs = self.recommendations.for_history(model, liked_movie_ids, s.DEFAULT_K, detail.user_id)
         return s.NewUser(user=self._detail(detail), recommendations=recs, secret="")
 
-    def _detail(self, user: repo.UserDetail) -> s.UserDetail:
+    def _detail(self, user: UserDetail) -> s.UserDetail:
         genre_counts: dict[str, int] = {}
         recent = []
         for item in user.recent:
