@@ -52,7 +52,7 @@ def calibrate(repeats: int = 20, size: int = 1024) -> float:
 def stage_commands(params: Path) -> list[tuple[str, list[str]]]:
     """(name, argv) for every stage of dvc.yaml in order; `train` becomes one `train --model X` per model."""
     from movie_genie.config import load_params
-    from movie_genie.models.registry import MODEL_NAMES
+    from movie_genie.models.catalogue import MODEL_NAMES
 
     configured = load_params(params).section("models")
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]

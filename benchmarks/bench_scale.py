@@ -373,7 +373,8 @@ def stage_recommend(work: Path, scale: float, progress: Progress) -> dict[str, A
 
     from movie_genie.data.split import load_split
     from movie_genie.models.base import Query
-    from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, model_class
+    from movie_genie.models.catalogue import MODEL_NAMES
+    from movie_genie.models.registry import checkpoint_path, model_class
 
     layout = _layout(work)
     torch.set_num_threads(1)  # one intra-op thread per API worker (serving.torch_threads)

@@ -13,6 +13,7 @@ import click
 
 from movie_genie.config import Layout, Params, load_params
 from movie_genie.errors import MovieGenieError
+from movie_genie.models.catalogue import CATALOGUE, EASE
 
 
 class _Context:
@@ -82,7 +83,7 @@ def data_command(ctx: _Context, dataset: str | None, source: Path | None, synthe
     # Say now, not after minutes of later stages, when the catalogue is too large for EASE on this machine.
     info = read_info(ctx.layout.canonical_dir)
     try:
-        check_memory(EaseConfig.from_params(ctx.params.section("models").get("ease"), info["name"]), info["movies"])
+        check_memory(EaseConfig.from_params(ctx.params.section("models").get(EASE.name), info["name"]), info["movies"])
     except EaseMemoryError as exc:
         click.echo(f"warning: {exc}", err=True)
 
@@ -322,7 +323,7 @@ def models_group() -> None:
 @pass_ctx
 def models_list(ctx: _Context) -> None:
     """Every retrained version with its test NDCG@10 and its difference from the version it would replace."""
-    from movie_genie.models.registry import MODEL_NAMES
+    from movie_genie.models.catalogue import MODEL_NAMES
     from movie_genie.online.serving import ServingStore
     from movie_genie.training.versions import BASE
 
@@ -416,7 +417,7 @@ def _parse_history(value: str | None) -> list[int] | None:
 @cli.command("recommend")
 @click.option("--user-id", type=int, default=None, help="A MovieLens user id: their rated movies are the history.")
 @click.option("--history", default=None, help="Comma-separated movie ids (oldest first), e.g. 1,50,181.")
-@click.option("--model", default="hybrid", show_default=True, help="Which trained model to ask.")
+@click.option("--model", default=CATALOGUE.fallback()[0], show_default=True, help="Which trained model to ask.")
 @click.option("-k", "k", type=click.IntRange(1), default=10, show_default=True, help="Number of films.")
 @pass_ctx
 def recommend_command(ctx: _Context, user_id: int | None, history: str | None, model: str, k: int) -> None:

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from movie_genie.api.schemas import MAX_K, MAX_QUERY_CHARS, ModelName
 from movie_genie.evaluation.schema import EvaluationReport
-from movie_genie.models.registry import MODEL_NAMES
+from movie_genie.models.catalogue import MODEL_NAMES
 
 
 def _ok(client: FlaskClient, url: str, status: int = 200, headers: dict[str, str] | None = None) -> Any:

@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from movie_genie.api.app import create_app
-from movie_genie.api.product import FALLBACK
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.config import Params
+from movie_genie.models.catalogue import CATALOGUE
 from tests.artefacts import Artefacts
 
 CAPABILITIES = {"recommendations", "similar_films", "search", "database"}
@@ -107,7 +107,7 @@ def test_health_is_ready_with_every_capability_served(client: FlaskClient) -> No
     assert data["status"] == "ready"
     assert set(data["capabilities"]) == CAPABILITIES
     assert all(c["ok"] and c["served_by"] for c in data["capabilities"].values()), data["capabilities"]
-    assert data["capabilities"]["recommendations"]["served_by"] == FALLBACK[0]
+    assert data["capabilities"]["recommendations"]["served_by"] == CATALOGUE.fallback()[0]
     assert data["capabilities"]["similar_films"]["served_by"] == "two_tower"
     # The per-dependency checks are still there.
     assert {"database", "search_index", "cache", "model:popularity"} <= set(data["checks"])
@@ -127,7 +127,7 @@ def test_health_stays_ready_when_a_model_is_missing_but_its_fallback_serves(
     recommendations = data["capabilities"]["recommendations"]
     assert recommendations["ok"] and recommendations["served_by"] == "ease"
     assert {"hybrid", "two_tower"} <= set(recommendations["missing"])
-    assert "EASE" in recommendations["detail"] and "hybrid" in recommendations["detail"]
+    assert "EASE" in recommendations["detail"] and "Hybrid" in recommendations["detail"]
     similar = data["capabilities"]["similar_films"]
     assert similar["ok"] and similar["served_by"] == "content" and similar["missing"] == ["two_tower"]
     assert not data["checks"]["model:two_tower"]["ok"]  # still reported per dependency
@@ -145,7 +145,8 @@ def test_health_is_503_when_a_capability_has_nothing_serving_it(
     assert data["status"] == "not_ready"
     recommendations = data["capabilities"]["recommendations"]
     assert not recommendations["ok"] and recommendations["served_by"] is None
-    assert set(FALLBACK) <= set(recommendations["missing"]) and "movie-genie train" in recommendations["detail"]
+    assert set(CATALOGUE.fallback()) <= set(recommendations["missing"])
+    assert "movie-genie train" in recommendations["detail"]
     assert data["capabilities"]["search"]["ok"] and data["capabilities"]["database"]["ok"]
     _assert_no_internals(response)
 

@@ -16,10 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from movie_genie.api.product import FALLBACK_NOTE, UserView
 from movie_genie.api.schemas import ModelName
 from movie_genie.api.services import Services
 from movie_genie.api.services.explanations import Explainer
+from movie_genie.api.services.home import FALLBACK_NOTE
+from movie_genie.api.services.user_view import UserView
 from movie_genie.db.models import FeedbackEvent, Rating
 
 USERS = list(range(1, 31))

@@ -18,7 +18,8 @@ import pytest
 from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.metrics import make_validator
 from movie_genie.models.base import Composite, Query, Recommender, TrainingData
-from movie_genie.models.registry import MODEL_NAMES, available_models, model_class
+from movie_genie.models.catalogue import MODEL_NAMES
+from movie_genie.models.registry import available_models, model_class
 
 CONTRACT_MODELS = [name for name in MODEL_NAMES if name in available_models()]
 # Models whose tiny config is a real fit (closed form / blend), so a seconds-long run must beat popularity.

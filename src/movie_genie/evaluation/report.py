@@ -38,9 +38,10 @@ from movie_genie.evaluation.schema import (
     TrainingRecords,
 )
 from movie_genie.evaluation.tracking import Tracker
+from movie_genie.models.catalogue import CATALOGUE, POPULARITY
 from movie_genie.models.registry import load_models
 
-BASELINE = "ease"
+BASELINE = CATALOGUE.baseline()
 METRICS = (("hr10", "HR@10"), ("ndcg10", "NDCG@10"), ("mrr", "MRR"))
 REPORT_FILE = "report.json"
 
@@ -307,7 +308,7 @@ def plot_metrics(report: EvaluationReport, path: Path) -> Path:
             [v - lo for v, (lo, _) in zip(values, cis, strict=True)],
             [hi - v for v, (_, hi) in zip(values, cis, strict=True)],
         ]
-        colours = ["tab:gray" if n in ("popularity", BASELINE) else "tab:blue" for n in names]
+        colours = ["tab:gray" if n in (POPULARITY.name, BASELINE) else "tab:blue" for n in names]
         ax.bar(names, values, yerr=errors, capsize=4, color=colours)
         if BASELINE in names:  # the bar every model is judged against
             ax.axhline(values[names.index(BASELINE)], linestyle="--", linewidth=1, color="tab:red", label="EASE")

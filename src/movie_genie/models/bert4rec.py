@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from movie_genie.models.base import TrainingData
+from movie_genie.models.catalogue import BERT4REC
 from movie_genie.models.sequences import PAD, EpochPlan, TrainRun, pad_left, user_sequences
 from movie_genie.models.transformer import SequenceConfig, SequenceRecommender, SequenceTransformer
 
@@ -77,7 +78,7 @@ class Bert4RecNet(SequenceTransformer):
 class Bert4Rec(SequenceRecommender):
     """BERT4Rec recommender: fit on the training split, recommend from any history of movie ids."""
 
-    name: ClassVar[str] = "bert4rec"
+    name: ClassVar[str] = BERT4REC.name
     config_class = Bert4RecConfig
     net_class = Bert4RecNet
     config: Bert4RecConfig

@@ -36,6 +36,7 @@ from movie_genie.models.base import (
     TrainingLog,
     Validator,
 )
+from movie_genie.models.catalogue import EASE
 from movie_genie.models.checkpoint import save_checkpoint
 from movie_genie.models.common import (
     NotFittedError,
@@ -161,7 +162,7 @@ def _mirror_upper(a: np.ndarray, block: int = 256) -> None:
 class Ease(RecommenderBase):
     """Item-item weights B (n_items, n_items); scores are the sum of B's rows for the history's items."""
 
-    name: ClassVar[str] = "ease"
+    name: ClassVar[str] = EASE.name
     config_class = EaseConfig
     config: EaseConfig
 

@@ -41,6 +41,7 @@ from movie_genie.models.base import (
     TrainingLog,
     Validator,
 )
+from movie_genie.models.catalogue import BERT4REC, EASE, HYBRID, POPULARITY, TWO_TOWER
 from movie_genie.models.checkpoint import CheckpointError, file_digest, load_checkpoint, save_checkpoint
 from movie_genie.models.common import (
     NotFittedError,
@@ -50,7 +51,6 @@ from movie_genie.models.common import (
 )
 from movie_genie.models.registry import checkpoint_path, model_class
 
-POPULARITY = "popularity"
 # Weight of the popularity tie-breaker: far below any real difference between standardised scores.
 TIE_BREAK = 1e-6
 
@@ -63,7 +63,7 @@ class HybridConfigError(MovieGenieError):
 class HybridConfig(ModelConfig):
     """Components to blend, candidate depth, weight grid step and the short-history threshold."""
 
-    components: tuple[str, ...] = ("two_tower", "bert4rec", POPULARITY)
+    components: tuple[str, ...] = (TWO_TOWER.name, BERT4REC.name, POPULARITY.name)
     candidates: int = 200
     weight_step: float = 0.25
     refine_step: float = 0.05  # hill-climbing step after the coarse grid (0 = grid only)
@@ -73,9 +73,9 @@ class HybridConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "components", tuple(self.components))  # params.yaml gives a list
-        if POPULARITY not in self.components:
+        if POPULARITY.name not in self.components:
             raise HybridConfigError("models.hybrid.components must include 'popularity' (the empty-history fallback)")
-        if len(set(self.components)) != len(self.components) or "hybrid" in self.components:
+        if len(set(self.components)) != len(self.components) or HYBRID.name in self.components:
             raise HybridConfigError(f"models.hybrid.components must be distinct models, got {self.components}")
         if not 0 < self.weight_step <= 1 or not 0 <= self.refine_step < 1:
             raise HybridConfigError("models.hybrid: weight_step must be in (0, 1] and refine_step in [0, 1)")
@@ -130,7 +130,7 @@ def standardise(scores: np.ndarray, histories: Sequence[Sequence[int]], depth: i
 class Hybrid(RecommenderBase):
     """A weighted blend of standardised component candidates, with reasons."""
 
-    name: ClassVar[str] = "hybrid"
+    name: ClassVar[str] = HYBRID.name
     config_class = HybridConfig
     config: HybridConfig
 
@@ -152,7 +152,9 @@ class Hybrid(RecommenderBase):
     @classmethod
     def tiny_config(cls) -> HybridConfig:
         """The config the contract tests use (components popularity + EASE, a coarse grid)."""
-        return HybridConfig(components=("ease", POPULARITY), candidates=50, weight_step=0.25, refine_step=0, factors=8)
+        return HybridConfig(
+            components=(EASE.name, POPULARITY.name), candidates=50, weight_step=0.25, refine_step=0, factors=8
+        )
 
     def component_names(self) -> tuple[str, ...]:
         """The models it blends, by registry name."""
@@ -284,7 +286,7 @@ class Hybrid(RecommenderBase):
         """The blend for a history of this length: popularity alone when empty, else the `trial` weights being
         searched, else the learned weights for short or full histories."""
         if history_length == 0:
-            return {POPULARITY: 1.0}
+            return {POPULARITY.name: 1.0}
         if trial is not None:
             return trial
         if history_length < self.config.short_history:
@@ -340,8 +342,8 @@ class Hybrid(RecommenderBase):
         contribution = {
             name: weights.get(name, 0.0) * float(values[idx == item].sum()) for name, (idx, values) in parts.items()
         }
-        top = max(contribution, key=lambda n: contribution[n]) if contribution else POPULARITY
-        if history and top != POPULARITY and contribution[top] > 0:
+        top = max(contribution, key=lambda n: contribution[n]) if contribution else POPULARITY.name
+        if history and top != POPULARITY.name and contribution[top] > 0:
             recent = np.asarray(list(dict.fromkeys(reversed(history)))[:50], dtype=np.int64)  # newest first
             similarity = factors[recent] @ factors[item]
             source = int(recent[int(np.argmax(similarity))])
@@ -419,7 +421,7 @@ class _Trial:
     still masks the full history.
     """
 
-    name: ClassVar[str] = "hybrid"
+    name: ClassVar[str] = HYBRID.name
 
     def __init__(self, hybrid: Hybrid, weights: dict[str, float], short: bool) -> None:
         self.hybrid, self.weights = hybrid, weights

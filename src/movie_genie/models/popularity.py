@@ -24,6 +24,7 @@ from movie_genie.models.base import (
     TrainingLog,
     Validator,
 )
+from movie_genie.models.catalogue import POPULARITY
 from movie_genie.models.checkpoint import save_checkpoint
 from movie_genie.models.common import NotFittedError, interaction_matrix, recommendations_from_scores
 
@@ -38,7 +39,7 @@ class PopularityConfig(ModelConfig):
 class Popularity(RecommenderBase):
     """Most-interacted-with movies first, the same list for everyone (minus what they have seen)."""
 
-    name: ClassVar[str] = "popularity"
+    name: ClassVar[str] = POPULARITY.name
     config_class = PopularityConfig
     config: PopularityConfig
 

@@ -1,8 +1,8 @@
 """Model name -> class, and loading every trained checkpoint for serving.
 
-Classes are imported lazily so a missing optional model never breaks the others. Every class implements the
-`Recommender` protocol of models/base.py (plus whichever optional capabilities it has); adding a model is one
-module, one line here and its `models.<name>` section in params.yaml.
+Classes are imported lazily (from each spec's `loader` in models/catalogue.py) so a missing optional model never
+breaks the others. Every class implements the `Recommender` protocol of models/base.py (plus whichever optional
+capabilities it has).
 """
 
 from __future__ import annotations
@@ -14,17 +14,7 @@ from typing import cast
 
 from movie_genie.errors import ArtifactMissingError, MovieGenieError
 from movie_genie.models.base import Composite, Recommender
-
-# Training order matters: the hybrid blends the models trained before it.
-MODEL_NAMES: tuple[str, ...] = ("popularity", "ease", "bert4rec", "sasrec", "two_tower", "hybrid")
-_CLASSES: dict[str, tuple[str, str]] = {
-    "popularity": ("movie_genie.models.popularity", "Popularity"),
-    "ease": ("movie_genie.models.ease", "Ease"),
-    "bert4rec": ("movie_genie.models.bert4rec", "Bert4Rec"),
-    "sasrec": ("movie_genie.models.sasrec", "SasRec"),
-    "two_tower": ("movie_genie.models.two_tower", "TwoTower"),
-    "hybrid": ("movie_genie.models.hybrid", "Hybrid"),
-}
+from movie_genie.models.catalogue import CATALOGUE, MODEL_NAMES
 
 
 class UnknownModelError(MovieGenieError):
@@ -37,9 +27,15 @@ class ModelUnavailableError(MovieGenieError):
 
 def model_class(name: str) -> type[Recommender]:
     """The class registered under `name`."""
-    if name not in _CLASSES:
-        raise UnknownModelError(f"unknown model '{name}'; choose one of: {', '.join(MODEL_NAMES)}")
-    module_name, class_name = _CLASSES[name]
+    try:
+        spec = CATALOGUE.spec(name)
+    except KeyError:
+        raise UnknownModelError(f"unknown model '{name}'; choose one of: {', '.join(MODEL_NAMES)}") from None
+    if spec.loader is None:
+        raise UnknownModelError(
+            f"model '{name}' is not trained (it is served by search); choose one of: {', '.join(MODEL_NAMES)}"
+        )
+    module_name, _, class_name = spec.loader.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
 
 from movie_genie.models.base import TrainingData
+from movie_genie.models.catalogue import SASREC
 from movie_genie.models.sequences import PAD, EpochPlan, TrainRun, dislikes_after, pad_left, user_sequences
 from movie_genie.models.transformer import SequenceConfig, SequenceRecommender, SequenceTransformer
 
@@ -69,7 +70,7 @@ class SasRecNet(SequenceTransformer):
 class SasRec(SequenceRecommender):
     """SASRec recommender with a full cross-entropy: fit on the training split, recommend from any history."""
 
-    name: ClassVar[str] = "sasrec"
+    name: ClassVar[str] = SASREC.name
     config_class = SasRecConfig
     net_class = SasRecNet
     config: SasRecConfig

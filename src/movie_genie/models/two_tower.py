@@ -36,6 +36,7 @@ from movie_genie.models.base import (
     TrainingLog,
     Validator,
 )
+from movie_genie.models.catalogue import TWO_TOWER
 from movie_genie.models.checkpoint import save_checkpoint
 from movie_genie.models.common import NotFittedError, check_k, recommendations_from_scores, top_k_indices
 from movie_genie.models.content import ContentProjection, ItemContent, content_buffers
@@ -182,7 +183,7 @@ class TwoTowerNet(nn.Module):
 class TwoTower(TorchRecommender):
     """Two-Tower recommender with similar-movie and similar-user look-ups."""
 
-    name: ClassVar[str] = "two_tower"
+    name: ClassVar[str] = TWO_TOWER.name
     config_class = TwoTowerConfig
     config: TwoTowerConfig
 

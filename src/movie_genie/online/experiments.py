@@ -24,7 +24,7 @@ from scipy import stats
 
 from movie_genie.config import ConfigError, Params
 from movie_genie.db.impressions import Outcome
-from movie_genie.models.registry import MODEL_NAMES
+from movie_genie.models.catalogue import MODEL_NAMES
 
 Z95 = 1.959963984540054  # the normal quantile of a two-sided 95% interval
 Design = Literal["ab", "interleaving"]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from movie_genie.errors import DataError
 from movie_genie.files import write_text_atomically
-from movie_genie.models.registry import MODEL_NAMES
+from movie_genie.models.catalogue import MODEL_NAMES
 from movie_genie.online.experiments import Experiment
 from movie_genie.training.versions import BASE, VersionError, VersionStore
 

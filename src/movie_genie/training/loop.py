@@ -38,8 +38,9 @@ from movie_genie.models.base import (
     TrainingData,
     TrainingLog,
 )
+from movie_genie.models.catalogue import MODEL_NAMES
 from movie_genie.models.common import with_validation_in_train
-from movie_genie.models.registry import MODEL_NAMES, checkpoint_path, model_class
+from movie_genie.models.registry import checkpoint_path, model_class
 from movie_genie.models.seeding import seed_everything
 from movie_genie.search.embeddings import EMBEDDINGS_FILE
 

@@ -18,7 +18,7 @@ export const keys = {
   userRatings: (userId: number, page: number, perPage: number) => ["user", userId, "ratings", page, perPage] as const,
   similarUsers: (userId: number, k: number) => ["user", userId, "similar", k] as const,
   /** Without k (or model): a prefix matching every k (and model) of the user, as feedback invalidates them. */
-  recommendations: (userId: number | null, model?: ModelName, k?: number) =>
+  recommendations: (userId: number | null, model?: string, k?: number) =>
     model === undefined
       ? (["recommendations", userId] as const)
       : k === undefined
@@ -231,18 +231,8 @@ export function useCreateUser() {
     onSuccess: (created) => {
       client.setQueryData(keys.user(created.user.user_id), created.user);
       const recs = created.recommendations;
-      if (isModelName(recs.model)) {
-        client.setQueryData(keys.recommendations(created.user.user_id, recs.model, SERVER_DEFAULT_K), recs);
-      }
+      client.setQueryData(keys.recommendations(created.user.user_id, recs.model, SERVER_DEFAULT_K), recs);
     },
   });
 }
 
-// The model names the API accepts (its ModelName), each once: a name the spec adds but this list lacks fails to compile.
-const MODEL_NAMES = ["hybrid", "bert4rec", "sasrec", "two_tower", "popularity", "ease"] as const satisfies readonly ModelName[];
-export type UnlistedModelName = Exclude<ModelName, (typeof MODEL_NAMES)[number]>;
-export const everyModelListed: [UnlistedModelName] extends [never] ? true : false = true;
-
-function isModelName(name: string): name is ModelName {
-  return (MODEL_NAMES as readonly string[]).includes(name);
-}

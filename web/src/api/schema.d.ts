@@ -793,6 +793,29 @@ export interface components {
             p_value: number | null;
         };
         /**
+         * ModelCard
+         * @description A model as people meet it (models/catalogue.py): its name, the label the app shows and what it is good at.
+         */
+        ModelCard: {
+            /** Name */
+            name: string;
+            /**
+             * Label
+             * @description how people read its name, e.g. 'Two-Tower'
+             */
+            label: string;
+            /**
+             * Summary
+             * @description what it is good at, in a sentence for someone who likes films
+             */
+            summary: string;
+            /**
+             * Trained
+             * @description false for text similarity, which search serves from the text embeddings
+             */
+            trained: boolean;
+        };
+        /**
          * ModelEntry
          * @description Everything the report says about one model.
          */
@@ -926,6 +949,11 @@ export interface components {
         ModelsInfo: {
             /** Models */
             models: components["schemas"]["ModelInfo"][];
+            /**
+             * Catalogue
+             * @description every model an answer may name, with its label: the app's one list
+             */
+            catalogue?: components["schemas"]["ModelCard"][];
             /** @default null */
             report: components["schemas"]["EvaluationReport"] | null;
             /** Experiments */

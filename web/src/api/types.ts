@@ -32,6 +32,7 @@ export type HistoryItem = Schemas["HistoryItem"];
 export type NewUser = Schemas["NewUser"];
 export type FeedbackEvent = Schemas["Feedback"];
 export type FeedbackIn = Schemas["FeedbackBody"];
+export type ModelCard = Schemas["ModelCard"];
 export type ModelInfo = Schemas["ModelInfo"];
 export type ModelsInfo = Schemas["ModelsInfo"];
 export type ModelVersionInfo = Schemas["ModelVersionInfo"];

@@ -1,7 +1,7 @@
 /** The models dashboard's "Model versions" panel: the version each model serves and its retrained versions. */
 import type { ModelInfo, ModelVersionInfo, OnlineReport, PairedDifference } from "../api/types";
 import { formatCI, pairedVerdict, signed, utcMinute } from "../lib/format";
-import { modelLabel } from "../lib/models";
+import { useModelWords } from "../lib/models";
 import { EmptyState } from "./EmptyState";
 import { ScrollRegion } from "./ScrollRegion";
 
@@ -76,6 +76,7 @@ function experimentsOf(name: string, version: string, serving: boolean, experime
 /** Each model's serving version and its retrained versions (date, test NDCG@10, the paired difference with the
  * version that served when it was made), with how to make, promote and roll back versions. */
 export function ModelVersions({ models, experiments }: { models: ModelInfo[]; experiments: OnlineReport[] }) {
+  const words = useModelWords();
   const anyRetrained = models.some((m) => (m.versions ?? []).length > 0);
   return (
     <div className="space-y-3">
@@ -108,7 +109,7 @@ export function ModelVersions({ models, experiments }: { models: ModelInfo[]; ex
                     <tr key={row.version} data-testid="version-row" data-version={row.version}>
                       {i === 0 ? (
                         <th scope="rowgroup" rowSpan={rows.length} className="py-2 pr-4 align-top font-medium">
-                          {modelLabel(info.name)}
+                          {words.label(info.name)}
                           <span className="block text-xs font-normal text-zinc-600 dark:text-zinc-400" data-testid="serves">
                             {info.release === null ? (
                               "not loaded"

@@ -17,8 +17,8 @@ export interface RowItem {
 interface MovieRowProps {
   id: string;
   title: string;
-  /** Which model made the row, shown as a badge. */
-  source: string;
+  /** Who made the list (a model's label); none while it is not known. */
+  source?: string;
   description?: string;
   items: RowItem[] | undefined;
   isPending: boolean;
@@ -58,12 +58,14 @@ export function MovieRow({
         <h2 id={headingId} className="text-lg font-semibold tracking-tight">
           {title}
         </h2>
-        <span
-          className="rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-800 dark:bg-violet-900/60 dark:text-violet-200"
-          data-testid="row-model"
-        >
-          {source}
-        </span>
+        {source ? (
+          <span
+            className="rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-800 dark:bg-violet-900/60 dark:text-violet-200"
+            data-testid="row-model"
+          >
+            {source}
+          </span>
+        ) : null}
         {isUpdating && !isPending ? (
           <span className="text-xs text-zinc-600 dark:text-zinc-400" role="status">
             Updating…

@@ -1,7 +1,7 @@
 /** The models dashboard's "Online experiments" panel: each experiment's online report (GET /api/experiments). */
 import type { Estimate, InterleavingReport, OnlineReport } from "../api/types";
 import { formatCI, percent, percentCI, points, pValue } from "../lib/format";
-import { variantLabel } from "../lib/models";
+import { useModelWords } from "../lib/models";
 import { EmptyState } from "./EmptyState";
 import { ScrollRegion } from "./ScrollRegion";
 
@@ -25,6 +25,7 @@ function EstimateCell({ estimate, kind }: { estimate: Estimate; kind: "share" | 
 }
 
 function VariantTable({ report }: { report: OnlineReport }) {
+  const words = useModelWords();
   return (
     <ScrollRegion label="Variants table">
       <table className="w-full text-left text-sm" data-testid="variant-table">
@@ -50,7 +51,7 @@ function VariantTable({ report }: { report: OnlineReport }) {
           {report.per_variant.map((v) => (
             <tr key={v.variant} data-testid="variant-row">
               <th scope="row" className="py-1.5 pr-4 font-medium">
-                {variantLabel(v.variant)}
+                {words.variant(v.variant)}
               </th>
               <td className="py-1.5 pr-4 text-right tabular-nums">{v.impressions.toLocaleString()}</td>
               <td className="py-1.5 pr-4 text-right tabular-nums">{v.users.toLocaleString()}</td>
@@ -68,18 +69,19 @@ function VariantTable({ report }: { report: OnlineReport }) {
 
 /** Interleaving's credit: wins per ranker, ties, impressions without a click, the first ranker's share and p. */
 function InterleavingCredit({ credit }: { credit: InterleavingReport }) {
+  const words = useModelWords();
   const [first = "", second = ""] = credit.teams;
   const share = credit.share_first;
   const figures: { label: string; value: string; interval?: string; title?: string }[] = [
     ...[first, second].map((team) => ({
-      label: `Wins of ${variantLabel(team)}`,
+      label: `Wins of ${words.variant(team)}`,
       value: (credit.wins[team] ?? 0).toLocaleString(),
       title: "interleaved impressions where this ranker's films got more clicks",
     })),
     { label: "Ties", value: credit.ties.toLocaleString(), title: "clicks on both rankers' films alike" },
     { label: "No click", value: credit.no_clicks.toLocaleString() },
     {
-      label: `${variantLabel(first)}'s share of wins`,
+      label: `${words.variant(first)}'s share of wins`,
       value: percent(share.value),
       interval: share.value != null ? percentCI(share) : "",
     },
@@ -106,11 +108,12 @@ function InterleavingCredit({ credit }: { credit: InterleavingReport }) {
 
 /** The fixed-horizon decision in words, with the A/B difference when there is one, and the rule it applied. */
 function DecisionView({ report }: { report: OnlineReport }) {
+  const words = useModelWords();
   const { decision } = report;
   const [first = "", second = ""] = report.variants;
   const verdict =
     decision.verdict === "better" && decision.winner
-      ? `${variantLabel(decision.winner)} is better`
+      ? `${words.variant(decision.winner)} is better`
       : decision.verdict === "no difference"
         ? "No difference"
         : decision.horizon_reached
@@ -128,7 +131,7 @@ function DecisionView({ report }: { report: OnlineReport }) {
         {difference?.value != null ? (
           <span className="tabular-nums">
             {" "}
-            · CTR of {variantLabel(second)} minus {variantLabel(first)}: {points(difference.value)}
+            · CTR of {words.variant(second)} minus {words.variant(first)}: {points(difference.value)}
             {difference.low != null && difference.high != null
               ? ` (${points(difference.low)} to ${points(difference.high)})`
               : ""}
@@ -149,6 +152,7 @@ function when(report: OnlineReport): string {
 }
 
 function ExperimentCard({ report }: { report: OnlineReport }) {
+  const words = useModelWords();
   const [first = "", second = ""] = report.variants;
   return (
     <article
@@ -174,7 +178,7 @@ function ExperimentCard({ report }: { report: OnlineReport }) {
           {report.active ? "running" : "not running"}
         </span>
         <p className="w-full text-xs text-zinc-600 dark:text-zinc-400">
-          {variantLabel(first)} vs {variantLabel(second)} · {when(report)}
+          {words.variant(first)} vs {words.variant(second)} · {when(report)}
         </p>
       </header>
       <VariantTable report={report} />

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 
 import { pairedVerdict, percent, percentCI, points, pValue, utcMinute } from "./format";
-import { variantLabel } from "./models";
+import { MODEL_CARDS } from "../test/fixtures";
+import { modelWords } from "./models";
 
 describe("dashboard formats", () => {
   it("says what a paired interval allows: beats only wholly above 0, worse only wholly below", () => {
@@ -26,8 +27,10 @@ describe("dashboard formats", () => {
   });
 
   it("names experiment variants: a model, a model at a version, interleaving's one arm", () => {
-    expect(variantLabel("two_tower")).toBe("Two-Tower");
-    expect(variantLabel("ease@v20261130-081502")).toBe("EASE @ v20261130-081502");
-    expect(variantLabel("interleaved")).toBe("Both, interleaved");
+    const words = modelWords(MODEL_CARDS);
+    expect(words.variant("two_tower")).toBe("Two-Tower");
+    expect(words.variant("ease@v20261130-081502")).toBe("EASE @ v20261130-081502");
+    expect(words.variant("interleaved")).toBe("Both, interleaved");
+    expect(words.label("a_model_added_later")).toBe("a_model_added_later");
   });
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ModelInfo, ModelsInfo, OnlineReport } from "../api/types";
 import type { ModelEntry } from "../lib/report";
 import { renderAt, stubApi } from "../test/api";
+import { MODEL_CARDS, modelEntry } from "../test/fixtures";
 import Dashboard from "./Dashboard";
 
 // Real-shaped figures of GET /api/models after `movie-genie retrain` twice and `movie-genie models promote` once.
@@ -22,21 +23,7 @@ const split = (ndcg10: number) => ({
   seconds: 1.5,
 });
 
-const entry = (ndcg10: number): ModelEntry => ({
-  valid: null,
-  valid_source: "training",
-  test: split(ndcg10),
-  training_seconds: 3,
-  refit_on_train_and_valid: true,
-  epochs: [],
-  config: {},
-  learned: {},
-  ndcg10_vs_ease: 1,
-  vs_ease: null,
-  liked_vs_ease: null,
-  liked_vs_best: null,
-  vs_best: null,
-});
+const entry = (ndcg10: number): ModelEntry => modelEntry(split(ndcg10));
 
 const CHALLENGER = "v20261130-101500";
 const PROMOTED = "v20261130-081502";
@@ -151,7 +138,14 @@ const AB: OnlineReport = {
 
 function renderDashboard(info: Partial<ModelsInfo>) {
   stubApi({
-    "/api/models": { models: [EASE, POPULARITY, TWO_TOWER], report: null, experiments: [], reload_error: null, ...info },
+    "/api/models": {
+      models: [EASE, POPULARITY, TWO_TOWER],
+      catalogue: MODEL_CARDS,
+      report: null,
+      experiments: [],
+      reload_error: null,
+      ...info,
+    },
   });
   renderAt(<Dashboard />, "/models");
 }

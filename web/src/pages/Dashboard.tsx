@@ -10,7 +10,7 @@ import { ModelVersions, PairedVerdict, ReloadWarning } from "../components/Model
 import { OnlineExperiments } from "../components/OnlineExperiments";
 import { Skeleton } from "../components/Skeleton";
 import { formatCI } from "../lib/format";
-import { MODEL_SUMMARIES, modelLabel } from "../lib/models";
+import { useModelWords } from "../lib/models";
 import { histogramQuantile, latencyHistogramNames, parseHistograms } from "../lib/prometheus";
 import { METRIC_LABELS, type MetricName, type ModelFigures, readModelFigures } from "../lib/report";
 import { usePageTitle } from "../lib/usePageTitle";
@@ -143,6 +143,7 @@ export default function Dashboard() {
 /** Each model in a sentence, with the one figure a film fan can read: how often the film a person went on to love
  * was among its ten suggestions. The tables below are the same figures with their intervals. */
 function ModelGuide({ models }: { models: ModelInfo[] }) {
+  const words = useModelWords();
   return (
     <section aria-labelledby="guide-heading" className="space-y-3">
       <h2 id="guide-heading" className="text-lg font-semibold">
@@ -153,9 +154,9 @@ function ModelGuide({ models }: { models: ModelInfo[] }) {
           const liked = info.evaluation?.test.liked_hr10 ?? null;
           return (
             <li key={info.name} className="rounded-lg border border-zinc-200 p-3 dark:border-zinc-800">
-              <h3 className="font-medium">{modelLabel(info.name)}</h3>
-              {MODEL_SUMMARIES[info.name] ? (
-                <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{MODEL_SUMMARIES[info.name]}</p>
+              <h3 className="font-medium">{words.label(info.name)}</h3>
+              {words.summary(info.name) ? (
+                <p className="mt-1 text-sm text-zinc-700 dark:text-zinc-300">{words.summary(info.name)}</p>
               ) : null}
               {liked !== null ? (
                 <p className="mt-2 text-sm" data-testid="liked-share">
@@ -178,6 +179,7 @@ interface Row {
 }
 
 function ReportView({ models }: { models: ModelInfo[] }) {
+  const words = useModelWords();
   const rows: Row[] = models.map((info) => ({ info, figures: readModelFigures(info.evaluation) }));
   const names = (Object.keys(METRIC_LABELS) as MetricName[]).filter((n) => rows.some((r) => r.figures.metrics[n]));
   const charted = names.filter((n) => rows.some((r) => r.figures.metrics[n]?.low != null));
@@ -215,7 +217,7 @@ function ReportView({ models }: { models: ModelInfo[] }) {
               {rows.map(({ info, figures }) => (
                 <tr key={info.name}>
                   <th scope="row" className="py-2 pr-4 font-medium">
-                    {modelLabel(info.name)}
+                    {words.label(info.name)}
                   </th>
                   <td className="py-2 pr-4 font-mono text-xs">{info.version ?? "—"}</td>
                   <td className="py-2 pr-4">{info.loaded ? "yes" : "no"}</td>
@@ -249,7 +251,7 @@ function ReportView({ models }: { models: ModelInfo[] }) {
                 title={METRIC_LABELS[n]}
                 data={rows.flatMap(({ info, figures }) => {
                   const v = figures.metrics[n];
-                  return v ? [{ label: modelLabel(info.name), value: v.value, low: v.low, high: v.high }] : [];
+                  return v ? [{ label: words.label(info.name), value: v.value, low: v.low, high: v.high }] : [];
                 })}
               />
             ))}
@@ -268,7 +270,7 @@ function ReportView({ models }: { models: ModelInfo[] }) {
                 title={c}
                 series={rows.flatMap(({ info, figures }) => {
                   const values = figures.curves[c];
-                  return values?.length ? [{ name: modelLabel(info.name), values }] : [];
+                  return values?.length ? [{ name: words.label(info.name), values }] : [];
                 })}
               />
             ))}

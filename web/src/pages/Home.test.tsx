@@ -3,6 +3,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { HomePage, MovieSummary, UserDetail } from "../api/types";
 import { renderAt, stubApi } from "../test/api";
+import { MODEL_CARDS } from "../test/fixtures";
+
+// The catalogue the rows' badges are labelled from (GET /api/models).
+const MODELS = { models: [], catalogue: MODEL_CARDS, report: null, experiments: [], reload_error: null };
 import { Home } from "./Home";
 
 const movie = (id: number, title: string): MovieSummary => ({
@@ -84,7 +88,7 @@ describe("Home", () => {
   });
 
   it("renders the server's rows in order, each with its purpose and the model that made it", async () => {
-    stubApi({ "/api/users/7": USER, "/api/users/7/home": HOME }, HOME_META);
+    stubApi({ "/api/users/7": USER, "/api/users/7/home": HOME, "/api/models": MODELS }, HOME_META);
     renderAt(<Home />, "/");
     await screen.findByRole("button", { name: "Not interested in Heat" });
     const forYou = screen.getByTestId("row-for-you");

@@ -9,7 +9,7 @@ import { MovieRow } from "../components/MovieRow";
 import { ReadOnlyNote } from "../components/ReadOnlyNote";
 import { Skeleton } from "../components/Skeleton";
 import { useMark } from "../lib/marks";
-import { modelLabel } from "../lib/models";
+import { type ModelWords, useModelWords } from "../lib/models";
 import { usePageTitle } from "../lib/usePageTitle";
 import { useCanRate, useSession } from "../lib/session";
 import { countOf, tasteLine } from "../lib/users";
@@ -32,8 +32,8 @@ const EMPTY: Record<string, string> = {
   recent: "You have not rated anything yet.",
 };
 
-function rowSource(row: HomeRow): string {
-  return row.history || row.model === null ? "Your history" : modelLabel(row.model);
+function rowSource(row: HomeRow, words: ModelWords): string {
+  return row.history || row.model === null ? "Your history" : words.label(row.model);
 }
 
 /**
@@ -45,6 +45,7 @@ export function Home() {
   const user = useUser(userId);
   const home = useHome(userId);
   const { mark, send } = useMark();
+  const words = useModelWords();
   usePageTitle("Home");
   const canRate = useCanRate(user.data);
   // Dismissed here: hidden at once, before the refetched page (which leaves them out) arrives.
@@ -117,7 +118,7 @@ export function Home() {
             key={row.id}
             id={row.id}
             title={row.title}
-            source={rowSource(row)}
+            source={rowSource(row, words)}
             description={row.purpose}
             items={row.items
               .filter((item) => row.history || !dismissed.has(item.movie.movie_id))

@@ -11,7 +11,7 @@ import { ReadOnlyNote } from "../components/ReadOnlyNote";
 import { Skeleton } from "../components/Skeleton";
 import { StarRating } from "../components/StarRating";
 import { useMark } from "../lib/marks";
-import { modelLabel } from "../lib/models";
+import { useModelWords } from "../lib/models";
 import { usePageTitle } from "../lib/usePageTitle";
 import { useCanRate, useSession } from "../lib/session";
 import { NotFound } from "./NotFound";
@@ -84,6 +84,7 @@ export default function MovieDetails() {
   const mark = useMovieMark(userId, movieId);
   // Similar films leave out every film this user rated or marked.
   const similar = useSimilar(movie.data ? movieId : null, userId);
+  const words = useModelWords();
   // Show what is being sent at once (optimistic); the refetched mark confirms it, an error reverts it.
   const sent = send.isPending && send.variables.movie_id === movieId ? send.variables : undefined;
   const isOn = (kind: FeedbackKind, stored: boolean | undefined) => {
@@ -236,7 +237,7 @@ export default function MovieDetails() {
       <MovieRow
         id="similar-collaborative"
         title="People who liked this also liked"
-        source={modelLabel("two_tower")}
+        source={similar.data?.collaborative_model ? words.label(similar.data.collaborative_model) : undefined}
         items={similar.data?.collaborative.map((r) => ({ movie: r.movie, reason: r.reason?.label ?? null }))}
         isPending={similar.isPending}
         error={similar.error}
@@ -250,7 +251,7 @@ export default function MovieDetails() {
       <MovieRow
         id="similar-content"
         title="Similar in story and style"
-        source={modelLabel("content")}
+        source={similar.data?.content_model ? words.label(similar.data.content_model) : undefined}
         items={similar.data?.content.map((r) => ({ movie: r.movie, reason: r.reason?.label ?? null }))}
         isPending={similar.isPending}
         error={similar.error}

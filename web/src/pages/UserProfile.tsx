@@ -64,7 +64,7 @@ function SimilarPeople({ userId, onChoose }: { userId: number; onChoose: (id: nu
         </h2>
         {similar.data ? (
           <span className="text-xs text-zinc-600 dark:text-zinc-400" data-testid="similar-model">
-            {similar.data.model === "two_tower" ? "People who rated the same films as you" : "People whose taste stands out the same way"}
+            {similar.data.model !== "taste" ? "People who rated the same films as you" : "People whose taste stands out the same way"}
           </span>
         ) : null}
       </div>
@@ -83,7 +83,7 @@ function SimilarPeople({ userId, onChoose }: { userId: number; onChoose: (id: nu
                 user={item.user}
                 current={item.user.user_id === current}
                 onChoose={onChoose}
-                score={similar.data.model === "two_tower" ? `${Math.round(item.score * 100)}% alike` : `${Math.round(item.score * 100)}% shared`}
+                score={similar.data.model !== "taste" ? `${Math.round(item.score * 100)}% alike` : `${Math.round(item.score * 100)}% shared`}
               />
             </li>
           ))}

@@ -1,4 +1,4 @@
-import type { MovieDetail, MovieMark, MovieSummary } from "../api/types";
+import type { ModelCard, MovieDetail, MovieMark, MovieSummary } from "../api/types";
 import type { ModelEntry } from "../lib/report";
 
 /** A film card as the API lists it; only the id and title vary between tests. */
@@ -71,3 +71,10 @@ export const NO_MARK: MovieMark = {
   watched: false,
   dismissed: false,
 };
+
+/** Three models of the server's catalogue (GET /api/models `catalogue`), as models/catalogue.py words them. */
+export const MODEL_CARDS: ModelCard[] = [
+  { name: "two_tower", label: "Two-Tower", summary: "Puts you and every film on one map of taste.", trained: true },
+  { name: "popularity", label: "Popularity", summary: "The films most people have rated.", trained: true },
+  { name: "ease", label: "EASE", summary: "Finds films that the same people tend to rate together.", trained: true },
+];

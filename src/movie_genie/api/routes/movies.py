@@ -62,8 +62,9 @@ def list_similar_movies(path: MoviePath, query: SimilarQuery) -> Response:
     while the other answers; 503 only when no list asked for can be made."""
     if query.user_id is not None:
         require_owner(query.user_id, read=True)
-    data, cached = services().movies.similar(path.movie_id, query.k, query.kind, query.user_id)
-    return respond(data, cached=cached, impression_ids=services().online.log_similar(query.user_id, data))
+    served = services().movies.similar(path.movie_id, query.k, query.kind, query.user_id)
+    impression_ids = services().online.log_lists(query.user_id, "similar", served)
+    return respond(served.body, cached=served.cached, impression_ids=impression_ids)
 
 
 @bp.get("/genres", responses={200: GenresResponse})

@@ -24,8 +24,9 @@ def search_movies(query: SearchQuery) -> Response:
     impression (meta.impression_id)."""
     if query.user_id is not None:
         require_owner(query.user_id, read=True)
-    data, cached = services().search.search(query)
-    return respond(data, cached=cached, impression_id=services().online.log_search(query.user_id, data))
+    served = services().search.search(query)
+    impression_id = services().online.log_search(query.user_id, served)
+    return respond(served.body, cached=served.cached, impression_id=impression_id)
 
 
 @bp.get("/suggest", responses={200: SuggestResponse, 503: ErrorResponse})

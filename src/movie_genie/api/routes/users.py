@@ -181,8 +181,9 @@ def read_user_home(path: UserPath) -> Response:
     its reasons name films the user liked, so a profile created in the app: its owner only. Each recommendation
     row is logged as an impression (meta.impression_ids)."""
     require_owner(path.user_id, read=True)
-    data, cached = services().home.home(path.user_id)
-    return respond(data, cached=cached, impression_ids=services().online.log_home(path.user_id, data))
+    served = services().home.home(path.user_id)
+    impression_ids = services().online.log_lists(path.user_id, "home", served)
+    return respond(served.body, cached=served.cached, impression_ids=impression_ids)
 
 
 @bp.get(

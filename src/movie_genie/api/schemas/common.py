@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from movie_genie.db.models import MAX_ID
+from movie_genie.models.catalogue import CATALOGUE, POPULARITY
 
 MAX_K = 100
 DEFAULT_K = 20
@@ -29,12 +30,15 @@ IMPRESSION_ID_PATTERN = r"^[0-9a-f]{32}$"
 # (FeedbackKind) and browse orders (MovieSort) are the database layer's too.
 YEAR_MIN, YEAR_MAX = 1870, 2100
 
-# The recommenders the API serves, named as the model registry names them (models/registry.py MODEL_NAMES), in the
-# order /api/health and /api/models list them.
-ModelName = Literal["hybrid", "bert4rec", "sasrec", "two_tower", "popularity", "ease"]
+# The recommenders the API serves, as the model catalogue names them (models/catalogue.py), in the order /api/health
+# and /api/models list them; the type checker sees a plain string, since the catalogue decides the values.
+if TYPE_CHECKING:
+    ModelName = str
+else:
+    ModelName = Literal[CATALOGUE.listed()]
 # Old spellings still accepted on input (deprecated): the API called popularity "popular" until its names became
-# the registry's. Answers always say "popularity".
-DEPRECATED_MODEL_NAMES = {"popular": "popularity"}
+# the catalogue's. Answers always say the current name.
+DEPRECATED_MODEL_NAMES = {"popular": POPULARITY.name}
 SearchMode = Literal["hybrid", "semantic", "lexical", "title"]
 SimilarKind = Literal["both", "collaborative", "content"]
 # Every genre a MovieLens data set uses (ml-100k and ml-1m spell it "Children's", ml-latest "Children" and adds

@@ -43,6 +43,15 @@ class ModelVersionInfo(BaseModel):
     )
 
 
+class ModelCard(BaseModel):
+    """A model as people meet it (models/catalogue.py): its name, the label the app shows and what it is good at."""
+
+    name: str
+    label: str = Field(description="how people read its name, e.g. 'Two-Tower'")
+    summary: str = Field(description="what it is good at, in a sentence for someone who likes films")
+    trained: bool = Field(description="false for text similarity, which search serves from the text embeddings")
+
+
 class ModelInfo(BaseModel):
     """A loaded model: its version, its evaluation figures (test split) from the report, its retrained versions and
     the experiments it takes part in."""
@@ -66,6 +75,9 @@ class ModelsInfo(BaseModel):
     report."""
 
     models: list[ModelInfo]
+    catalogue: list[ModelCard] = Field(
+        default_factory=list, description="every model an answer may name, with its label: the app's one list"
+    )
     report: EvaluationReport | None = None
     experiments: list[OnlineReport] = Field(default_factory=list)
     reload_error: str | None = Field(default=None, description="why the last hot reload failed (old models serve)")

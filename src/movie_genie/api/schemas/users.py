@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -21,6 +21,7 @@ from movie_genie.api.schemas.envelope import Envelope, Meta, PageMeta
 from movie_genie.api.schemas.movies import GenreCount, MovieSummary
 from movie_genie.api.schemas.recommendations import Recommendations
 from movie_genie.db.taste import TraitKind
+from movie_genie.models.catalogue import CATALOGUE
 
 # What a display name may not contain (NAME_FORBIDDEN_CATEGORIES): control characters (Cc: C0, DEL, C1), format
 # characters (Cf: the bidirectional overrides and isolates such as U+202E, which make a name display as other text,
@@ -193,12 +194,21 @@ class SimilarUser(BaseModel):
     user: UserSummary
 
 
+# Who finds people with a similar taste: a model that can (models/catalogue.py), else their shared distinctive
+# genres and tags ("taste").
+TASTE = "taste"
+if TYPE_CHECKING:
+    SimilarUsersSource = str
+else:
+    SimilarUsersSource = Literal[(*CATALOGUE.able("similar_users"), TASTE)]
+
+
 class SimilarUsers(BaseModel):
     """People with similar taste, and which model found them ('two_tower', else 'taste': shared distinctive
     genres/tags) with a note when it fell back."""
 
     user_id: int
-    model: Literal["two_tower", "taste"]
+    model: SimilarUsersSource
     note: str | None = None
     items: list[SimilarUser]
 

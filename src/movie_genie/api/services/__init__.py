@@ -35,10 +35,9 @@ from movie_genie.api.services.movies import MovieService
 from movie_genie.api.services.online import OnlineService
 from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.api.services.search import SearchService
-from movie_genie.api.services.users import COLD_START_MODELS, NEW_USER_NAME, UserService
+from movie_genie.api.services.users import NEW_USER_NAME, UserService
 
 __all__ = [
-    "COLD_START_MODELS",
     "EXTENSION_KEY",
     "NEW_USER_NAME",
     "SERVED",

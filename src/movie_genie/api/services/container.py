@@ -16,11 +16,11 @@ from movie_genie.api import schemas as s
 from movie_genie.api.cache import Cache, make_cache
 from movie_genie.api.config import ServingConfig
 from movie_genie.api.errors import ApiError, ConflictError, public_text
-from movie_genie.api.product import FALLBACK, LABELS, HomeService
 from movie_genie.api.services.catalogue import Catalogue, count_catalogue_metadata
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.explanations import Explainer
 from movie_genie.api.services.feedback import FeedbackService
+from movie_genie.api.services.home import HomeService
 from movie_genie.api.services.item_space import ItemSpace
 from movie_genie.api.services.loaded_models import SERVED, LoadedModels, ReloadPoller, Snapshot, wanted_versions
 from movie_genie.api.services.movies import MovieService
@@ -34,6 +34,7 @@ from movie_genie.db.migrate import ensure_schema_current
 from movie_genie.db.movies import count_movies
 from movie_genie.errors import MovieGenieError
 from movie_genie.evaluation.schema import EvaluationReport
+from movie_genie.models.catalogue import CATALOGUE, CONTENT
 from movie_genie.online.experiments import Experiment, OnlineReport, load_experiments
 from movie_genie.online.impressions import ImpressionLog, ImpressionWriter
 from movie_genie.online.serving import ExperimentExistsError, ServingState, ServingStore
@@ -176,7 +177,7 @@ class Services:
         checks["search_index"] = s.Check(ok=self.search.ready, detail=self.search.error or "loaded")
         checks["cache"] = s.Check(ok=self.cache.ping(), detail=self.cache.name)
         capabilities = {
-            "recommendations": _chain_capability(FALLBACK, loaded, "recommendations"),
+            "recommendations": _chain_capability(CATALOGUE.fallback(), loaded, "recommendations"),
             "similar_films": _similar_capability(loaded, self.search),
             "search": _search_capability(self.search),
             "database": s.Capability(
@@ -226,50 +227,56 @@ class Services:
             )
             for name in SERVED
         ]
+        catalogue = [
+            s.ModelCard(name=spec.name, label=spec.label, summary=spec.summary, trained=spec.trained)
+            for spec in sorted(CATALOGUE.specs, key=lambda spec: spec.list_rank)
+        ]
         return s.ModelsInfo(
-            models=infos, report=self.report, experiments=self.online.reports(), reload_error=self.models.reload_error
+            models=infos,
+            catalogue=catalogue,
+            report=self.report,
+            experiments=self.online.reports(),
+            reload_error=self.models.reload_error,
         )
-
-
-def _label(name: str) -> str:
-    """A model's name as people read it ("Two-Tower")."""
-    return LABELS.get(name, name)
 
 
 def _missing_words(missing: list[str], loaded: Snapshot) -> str:
     """ "hybrid (no trained checkpoint: run `movie-genie train`), Two-Tower (not loaded)"."""
-    return ", ".join(f"{_label(m)} ({loaded.errors.get(m, 'not loaded')})" for m in missing)
+    return ", ".join(f"{CATALOGUE.label(m)} ({loaded.errors.get(m, 'not loaded')})" for m in missing)
 
 
 def _chain_capability(chain: tuple[str, ...], loaded: Snapshot, what: str) -> s.Capability:
     """Served by the first loaded model of `chain`; not served when none is."""
     missing = [m for m in chain if m not in loaded.models]
     served = next((m for m in chain if m in loaded.models), None)
-    order = " → ".join(_label(m) for m in chain)
+    order = " → ".join(CATALOGUE.label(m) for m in chain)
     if served is None:
         detail = f"no model of {order} is loaded: run `movie-genie train` ({_missing_words(missing, loaded)})"
     elif not missing:
-        detail = f"{_label(served)} makes the {what}"
+        detail = f"{CATALOGUE.label(served)} makes the {what}"
     else:
-        detail = (
-            f"{_label(served)} makes the {what} (fallback of {order}); not loaded: {_missing_words(missing, loaded)}"
-        )
+        not_loaded = _missing_words(missing, loaded)
+        detail = f"{CATALOGUE.label(served)} makes the {what} (fallback of {order}); not loaded: {not_loaded}"
     return s.Capability(ok=served is not None, served_by=served, missing=missing, detail=detail)
 
 
 def _similar_capability(loaded: Snapshot, search: SearchService) -> s.Capability:
-    """Films like a film: Two-Tower (watched by the same people), else the text embeddings (a similar story)."""
-    has_content = search.content_vectors is not None
-    missing = [name for name, ok in (("two_tower", "two_tower" in loaded.models), ("content", has_content)) if not ok]
-    served = next((m for m in ("two_tower", "content") if m not in missing), None)
-    why = {"two_tower": loaded.errors.get("two_tower", "not loaded"), "content": search.content_error or "not loaded"}
-    gone = "; ".join(f"{'Two-Tower' if m == 'two_tower' else 'the text embeddings'}: {why[m]}" for m in missing)
+    """Films like a film: a model of who watches what (Two-Tower: watched by the same people), else the text
+    embeddings (a similar story)."""
+    collaborative, content = CATALOGUE.able("similar_items")[0], CONTENT.name
+    has = {collaborative: collaborative in loaded.models, content: search.content_vectors is not None}
+    missing = [name for name, ok in has.items() if not ok]
+    served = next((m for m in has if m not in missing), None)
+    why = {collaborative: loaded.errors.get(collaborative, "not loaded"), content: search.content_error or "not loaded"}
+    model = CATALOGUE.label(collaborative)
+    words = {collaborative: model, content: "the text embeddings"}
+    gone = "; ".join(f"{words[m]}: {why[m]}" for m in missing)
     if served is None:
-        detail = f"neither Two-Tower nor the text embeddings are loaded ({gone})"
+        detail = f"neither {model} nor the text embeddings are loaded ({gone})"
     elif not missing:
-        detail = "Two-Tower (watched by the same people) and the text embeddings (a similar story)"
-    elif served == "two_tower":
-        detail = f"Two-Tower only: films with a similar story are not shown ({gone})"
+        detail = f"{model} (watched by the same people) and the text embeddings (a similar story)"
+    elif served == collaborative:
+        detail = f"{model} only: films with a similar story are not shown ({gone})"
     else:
         detail = f"the text embeddings only: films watched by the same people are not shown ({gone})"
     return s.Capability(ok=served is not None, served_by=served, missing=missing, detail=detail)

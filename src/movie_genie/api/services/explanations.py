@@ -1,6 +1,6 @@
 """Why each recommendation is there, found by leave-one-out attribution and returned as data (models/reasons.py).
 
-"Because you liked X" names the film the person liked (product.is_liking: 4★ or more, or a like; never a dislike)
+"Because you liked X" names the film the person liked (user_view.is_liking: 4★ or more, or a like; never a dislike)
 whose removal from the model's input lowers the pick's score the most, and only when that removal would cost the
 pick at least one place in the list (the bar: the drop exceeds the gap to the next film). The model scores the
 history once, and once more without each of the latest liked films, in one batch. When no liked film clears the
@@ -21,6 +21,7 @@ from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.db.taste import NO_GENRE
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation, Recommender
+from movie_genie.models.catalogue import CATALOGUE
 
 
 class Explainer:
@@ -41,7 +42,7 @@ class Explainer:
         """The recommendations with a reason each; `history` = the model's input (movie ids, oldest first),
         `liked` = the person's likings, oldest first."""
         recs = [r if r.reason is None or not r.reason.cites_film else dataclasses.replace(r, reason=None) for r in recs]
-        if name.partition("@")[0] == "popularity":  # the model, whichever version of it
+        if not CATALOGUE.spec(name).attributes_reasons:  # its picks ignore the history: say what is true of them
             return [dataclasses.replace(r, reason=self._popular(r.movie_id)) for r in recs]
         drivers = self._drivers(model, recs, history, liked)
         genres = self._liked_genres(liked)

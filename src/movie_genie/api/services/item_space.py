@@ -10,9 +10,14 @@ import numpy as np
 
 from movie_genie.api.services.loaded_models import LoadedModels
 from movie_genie.models.base import ItemVectors
+from movie_genie.models.catalogue import CATALOGUE
 
 if TYPE_CHECKING:
     from movie_genie.api.services.search import SearchService
+
+
+# The model whose item vectors place films on one map (Two-Tower); without it, the text embeddings.
+SPACE_MODEL = CATALOGUE.able("item_vectors")[0]
 
 
 class ItemSpace:
@@ -25,17 +30,17 @@ class ItemSpace:
 
     def __init__(self, models: LoadedModels, search: SearchService) -> None:
         self.models, self.search = models, search
-        # (two_tower's file version, unit-norm vectors float32 [n, d], movie id -> row, row -> movie id or -1):
+        # (the space model's file version, unit-norm vectors float32 [n, d], movie id -> row, row -> movie id or -1):
         # rebuilt after a reload, never per request.
         self._space: tuple[str | None, np.ndarray | None, dict[int, int], np.ndarray] | None = None
 
     def _current(self) -> tuple[str | None, np.ndarray | None, dict[int, int], np.ndarray]:
-        version = self.models.versions.get("two_tower")
+        version = self.models.versions.get(SPACE_MODEL)
         if self._space is None or self._space[0] != version:
-            two_tower = self.models.models.get("two_tower")
-            if isinstance(two_tower, ItemVectors) and two_tower.id_map is not None:
-                rows = {int(m): i for i, m in enumerate(two_tower.id_map.item_ids)}
-                vectors: np.ndarray | None = np.asarray(two_tower.item_vectors(), dtype=np.float32)
+            model = self.models.models.get(SPACE_MODEL)
+            if isinstance(model, ItemVectors) and model.id_map is not None:
+                rows = {int(m): i for i, m in enumerate(model.id_map.item_ids)}
+                vectors: np.ndarray | None = np.asarray(model.item_vectors(), dtype=np.float32)
             else:
                 vectors, rows = self.search.content_vectors, self.search.content_rows
             ids = np.full(0 if vectors is None else len(vectors), -1, dtype=np.int64)

@@ -26,7 +26,8 @@ from movie_genie.api.errors import ServiceUnavailableError, public_text
 from movie_genie.api.metrics import time_inference
 from movie_genie.api.services.artefacts import file_version, unreadable
 from movie_genie.models.base import Query, Recommender
-from movie_genie.models.registry import MODEL_NAMES, load_model
+from movie_genie.models.catalogue import MODEL_NAMES
+from movie_genie.models.registry import load_model
 from movie_genie.online.experiments import Experiment
 from movie_genie.online.serving import ServingState, ServingStore
 from movie_genie.training.versions import BASE

@@ -10,15 +10,20 @@ from movie_genie.api.cache import Cache
 from movie_genie.api.envelope import to_json_bytes
 from movie_genie.api.errors import ResourceNotFoundError, ServiceUnavailableError
 from movie_genie.api.metrics import count_cache, time_inference
-from movie_genie.api.product import UserView
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.item_space import ItemSpace
 from movie_genie.api.services.loaded_models import LoadedModels, Snapshot
 from movie_genie.api.services.search import SearchService
+from movie_genie.api.services.served import Served, shown
+from movie_genie.api.services.user_view import UserView
 from movie_genie.db.movies import MovieSummary, browse_movies, get_movie
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation, SimilarItems
+from movie_genie.models.catalogue import CATALOGUE, CONTENT, POPULARITY
+
+# Films watched by the same people: the first trained model that can find films like a film (Two-Tower).
+COLLABORATIVE = CATALOGUE.able("similar_items")[0]
 
 
 class MovieService:
@@ -68,7 +73,7 @@ class MovieService:
             detail = get_movie(session, movie_id)
         return s.MovieDetail.model_validate(detail, from_attributes=True)
 
-    def similar(self, movie_id: int, k: int, kind: str, user_id: int | None = None) -> tuple[bytes, bool]:
+    def similar(self, movie_id: int, k: int, kind: str, user_id: int | None = None) -> Served:
         """Collaborative and/or content neighbours, cached per (movie, k, kind); for a user (cached per feedback
         version), none of the films they touched."""
         if movie_id not in self.catalogue.movies:
@@ -80,14 +85,14 @@ class MovieService:
                 view = UserView.read(session, user_id, self.space)
             who = f":{user_id}:{self.db.feedback_version(user_id)}"
         loaded = self.models.snapshot()
-        has_collaborative = "two_tower" in loaded.models
+        has_collaborative = COLLABORATIVE in loaded.models
         has_content = self.search.content_vectors is not None
-        versions = f"{loaded.versions.get('two_tower') if has_collaborative else 'none'}:{self.search.version}"
+        versions = f"{loaded.versions.get(COLLABORATIVE) if has_collaborative else 'none'}:{self.search.version}"
         key = f"similar:{versions}:{has_content}:{movie_id}:{k}:{kind}{who}"
         cached = self.cache.get(key)
         count_cache("similar", cached is not None)
         if cached is not None:
-            return cached, True
+            return Served.from_cache(cached)
         # Asked for enough neighbours that k remain after the user's films are dropped.
         want = k + (len(view.excluded) if view is not None else 0)
         collaborative: list[s.ScoredMovie] = []
@@ -98,13 +103,14 @@ class MovieService:
         wants_collaborative, wants_content = kind in ("both", "collaborative"), kind in ("both", "content")
         if (not wants_collaborative or not has_collaborative) and (not wants_content or not has_content):
             if wants_collaborative:
-                self.models.get("two_tower", loaded)
+                self.models.get(COLLABORATIVE, loaded)
             self.search.similar_recs(movie_id, 1)
         if wants_collaborative and has_collaborative:
             collaborative = self._for_user(view, self._collaborative(movie_id, want, loaded), k)
         elif wants_collaborative:
-            why = loaded.errors.get("two_tower") or "not loaded"
-            notes.append(f"Two-Tower is not running ({why}), so no films watched by the same people are shown.")
+            why = loaded.errors.get(COLLABORATIVE) or "not loaded"
+            model = CATALOGUE.label(COLLABORATIVE)
+            notes.append(f"{model} is not running ({why}), so no films watched by the same people are shown.")
         if wants_content and has_content:
             content = self._for_user(view, self.search.similar(movie_id, want), k)
         elif wants_content:
@@ -114,13 +120,17 @@ class MovieService:
             movie_id=movie_id,
             collaborative=collaborative,
             content=content,
-            collaborative_model="two_tower" if wants_collaborative and has_collaborative else None,
-            content_model="content" if wants_content and has_content else None,
+            collaborative_model=COLLABORATIVE if wants_collaborative and has_collaborative else None,
+            content_model=CONTENT.name if wants_content and has_content else None,
             note=" ".join(notes) or None,
         )
-        body = to_json_bytes(data)
-        self.cache.set(key, body)
-        return body, False
+        lists = {
+            "collaborative": shown(COLLABORATIVE, (i.movie.movie_id for i in collaborative)),
+            "content": shown(None, (i.movie.movie_id for i in content)),
+        }
+        served = Served(to_json_bytes(data), lists)
+        self.cache.set(key, served.to_cache())
+        return served
 
     @staticmethod
     def _for_user(view: UserView | None, items: list[s.ScoredMovie], k: int) -> list[s.ScoredMovie]:
@@ -134,22 +144,22 @@ class MovieService:
     def neighbours(self, movie_id: int, k: int) -> tuple[str, list[Recommendation]]:
         """Films like this one and the model that found them: Two-Tower, else the text embeddings ("content"), else
         the most rated films ("popularity")."""
-        if "two_tower" in self.models.models:
-            return "two_tower", self._collaborative_recs(movie_id, k)
+        if COLLABORATIVE in self.models.models:
+            return COLLABORATIVE, self._collaborative_recs(movie_id, k)
         if self.search.content_vectors is not None:
-            return "content", self.search.similar_recs(movie_id, k)
-        return "popularity", [Recommendation(m, 0.0, None) for m in self.catalogue.by_popularity[:k]]
+            return CONTENT.name, self.search.similar_recs(movie_id, k)
+        return POPULARITY.name, [Recommendation(m, 0.0, None) for m in self.catalogue.by_popularity[:k]]
 
     def _collaborative(self, movie_id: int, k: int, snapshot: Snapshot | None = None) -> list[s.ScoredMovie]:
         return self.catalogue.scored(self._collaborative_recs(movie_id, k, snapshot))
 
     def _collaborative_recs(self, movie_id: int, k: int, snapshot: Snapshot | None = None) -> list[Recommendation]:
-        model = self.models.get("two_tower", snapshot)
+        model = self.models.get(COLLABORATIVE, snapshot)
         if not isinstance(model, SimilarItems):
             raise ServiceUnavailableError(
-                "the loaded two_tower model cannot answer similar items", code="model_unavailable"
+                f"the loaded {COLLABORATIVE} model cannot answer similar items", code="model_unavailable"
             )
-        with time_inference("two_tower", "similar_items"):
+        with time_inference(COLLABORATIVE, "similar_items"):
             recs = model.similar_items(movie_id, k)
         reason = reasons.liked_by_same_viewers()
         return [r if r.reason else dataclasses.replace(r, reason=reason) for r in recs]

@@ -4,7 +4,6 @@ to the impression that showed the film, and each experiment's report (online/exp
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 from collections.abc import Sequence
@@ -16,7 +15,9 @@ from movie_genie.api.config import ServingConfig
 from movie_genie.api.errors import ResourceNotFoundError
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.loaded_models import LoadedModels
-from movie_genie.api.services.recommendations import RecommendationService
+from movie_genie.api.services.recommendations import RECOMMENDATIONS_LIST, RecommendationService
+from movie_genie.api.services.search import SEARCH_LIST
+from movie_genie.api.services.served import Served
 from movie_genie.db import impressions as impr
 from movie_genie.db.models import utcnow
 from movie_genie.online.experiments import Experiment, OnlineReport, assign, online_report, team_draft
@@ -67,26 +68,27 @@ class OnlineService:
         if chosen is not None and chosen[0].design == "interleaving":
             return self._interleaved(user_id, chosen[0], k)
         experiment, variant = chosen if chosen is not None else (None, None)
-        payload, meta = self.recommendations.recommend(user_id, variant if experiment else model, k)
-        movie_ids = [item["movie"]["movie_id"] for item in json.loads(payload)["items"]]
+        served = self.recommendations.recommend(user_id, variant if experiment else model, k)
+        meta = {**served.meta, "cached": served.cached}
         meta["impression_id"] = self.impressions.record(
             user_id,
             "recommendations",
-            movie_ids,
+            served.lists[RECOMMENDATIONS_LIST].movie_ids,
             model=meta["model"],
             model_version=meta["model_version"],
             experiment=experiment.name if experiment else None,
             variant=variant,
         )
         meta.update(experiment=experiment.name if experiment else None, variant=variant)
-        return payload, meta
+        return served.body, meta
 
     def _interleaved(self, user_id: int, experiment: Experiment, k: int) -> tuple[s.Recommendations, dict[str, Any]]:
-        lists, metas = [], []
+        # Each ranker's list computed afresh (the merged list is new anyway), so nothing is read back from bytes.
+        loaded = self.models.snapshot()
+        lists, history_size = [], 0
         for name in experiment.variants:
-            payload, meta = self.recommendations.recommend(user_id, name, k)
-            lists.append(s.Recommendations.model_validate_json(payload))
-            metas.append(meta)
+            ranked, history_size = self.recommendations.fresh(user_id, name, k, self.models.get(name, loaded))
+            lists.append(ranked)
         # A fresh coin for each list (team draft's ties): the teams are stored with the impression, so credit
         # needs no replay.
         merged = team_draft(
@@ -106,7 +108,7 @@ class OnlineService:
             for position, (movie_id, team) in enumerate(merged, start=1)
         ]
         name = "+".join(experiment.variants)
-        versions = [m["model_version"] or "?" for m in metas]
+        versions = [loaded.versions.get(v) or "?" for v in experiment.variants]
         data = s.Recommendations(user_id=user_id, model=name, items=items)
         impression_id = self.impressions.record(
             user_id,
@@ -123,59 +125,38 @@ class OnlineService:
             "requested_model": None,
             "model_version": "+".join(versions),
             "k": k,
-            "history_size": metas[0]["history_size"],
-            "cached": all(m["cached"] for m in metas),
+            "history_size": history_size,
+            "cached": False,
             "impression_id": impression_id,
             "experiment": experiment.name,
             "variant": "interleaved",
         }
         return data, meta
 
-    def log_home(self, user_id: int, page: bytes) -> dict[str, str]:
-        """Log each recommendation row of a served home page as an impression; row id -> impression id."""
-        if not self.impressions.enabled:
+    def log_lists(self, user_id: int | None, surface: str, served: Served) -> dict[str, str]:
+        """Log each list of a served answer (a home page's rows, a film's two neighbour lists) as an impression on
+        `surface:<list id>`; list id -> impression id. Nothing without a user: no one to credit."""
+        if user_id is None or not self.impressions.enabled:
             return {}
         ids: dict[str, str] = {}
-        for row in json.loads(page)["rows"]:
-            if row["history"]:
-                continue
-            model = row["model"]
+        for list_id, shown in served.lists.items():
             impression_id = self.impressions.record(
                 user_id,
-                f"home:{row['id']}",
-                [item["movie"]["movie_id"] for item in row["items"]],
-                model=model,
-                model_version=self.models.versions.get(model) if model else None,
+                f"{surface}:{list_id}",
+                shown.movie_ids,
+                model=shown.model,
+                model_version=self.models.versions.get(shown.model) if shown.model else None,
             )
             if impression_id is not None:
-                ids[row["id"]] = impression_id
+                ids[list_id] = impression_id
         return ids
 
-    def log_search(self, user_id: int | None, page: bytes) -> str | None:
+    def log_search(self, user_id: int | None, served: Served) -> str | None:
         """Log the results of a search a user made as an impression (none without a user: no one to credit)."""
         if user_id is None or not self.impressions.enabled:
             return None
-        movie_ids = [hit["movie"]["movie_id"] for hit in json.loads(page)["items"]]
+        movie_ids = served.lists[SEARCH_LIST].movie_ids
         return self.impressions.record(user_id, "search", movie_ids, model=None, model_version=None)
-
-    def log_similar(self, user_id: int | None, page: bytes) -> dict[str, str]:
-        """Log each list of a film's neighbours shown to a user (collaborative: the Two-Tower's, content: the text
-        embeddings') as an impression; list kind -> impression id."""
-        if user_id is None or not self.impressions.enabled:
-            return {}
-        similar = json.loads(page)
-        ids: dict[str, str] = {}
-        for kind, model in (("collaborative", "two_tower"), ("content", None)):
-            impression_id = self.impressions.record(
-                user_id,
-                f"similar:{kind}",
-                [item["movie"]["movie_id"] for item in similar[kind]],
-                model=model,
-                model_version=self.models.versions.get(model) if model else None,
-            )
-            if impression_id is not None:
-                ids[kind] = impression_id
-        return ids
 
     def impression_user(self, impression_id: str) -> int:
         """The user an impression was shown to; 404 when there is none (this worker's queue is written first)."""

@@ -3,7 +3,7 @@ feedback version, k); the history is read from the database on every cache miss.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -12,16 +12,22 @@ from movie_genie.api.cache import Cache
 from movie_genie.api.config import ServingConfig
 from movie_genie.api.envelope import to_json_bytes
 from movie_genie.api.metrics import count_cache, time_inference
-from movie_genie.api.product import FALLBACK, UserView
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.explanations import Explainer
 from movie_genie.api.services.item_space import ItemSpace
 from movie_genie.api.services.loaded_models import LoadedModels
+from movie_genie.api.services.served import Served, shown
+from movie_genie.api.services.user_view import UserView
 from movie_genie.models.base import Query, Recommendation, Recommender
+from movie_genie.models.catalogue import CATALOGUE
 
 # Most extra candidates asked of a model so that films near a dislike can be pushed below the top k.
 PUSHED_DOWN_EXTRA = 100
+
+
+# The one list of a recommendations answer, as the impression log names it.
+RECOMMENDATIONS_LIST = "recommendations"
 
 
 class RecommendationService:
@@ -40,11 +46,12 @@ class RecommendationService:
         self.db, self.catalogue, self.models, self.cache, self.config = db, catalogue, models, cache, config
         self.explainer, self.space = explainer, space
 
-    def recommend(self, user_id: int, model: str | None, k: int) -> tuple[bytes, dict[str, Any]]:
-        """Serialised recommendations and their meta (model, version, history size, cached). A named model
-        answers or it is a 503; with none named, the first loaded along FALLBACK answers and meta says which."""
-        requested = model or FALLBACK[0]
-        name = model or self.models.first_loaded(FALLBACK)
+    def recommend(self, user_id: int, model: str | None, k: int) -> Served:
+        """Serialised recommendations, their list and meta (model, version, history size). A named model answers
+        or it is a 503; with none named, the first loaded along the catalogue's fallback chain answers and meta says
+        which."""
+        requested = model or CATALOGUE.fallback()[0]
+        name = model or self.models.first_loaded(CATALOGUE.fallback())
         # One snapshot for the whole request: a hot reload in between never pairs one version's list with
         # another's cache key.
         loaded = self.models.snapshot()
@@ -56,16 +63,20 @@ class RecommendationService:
         cached = self.cache.get(key)
         count_cache("recommendations", cached is not None)
         if cached is not None:
-            header, _, body = cached.partition(b"\n")
-            return body, {**meta, **json.loads(header), "cached": True}
+            served = Served.from_cache(cached)
+            return dataclasses.replace(served, meta={**meta, **served.meta})
+        data, history_size = self.fresh(user_id, name, k, recommender)
+        ids = (item.movie.movie_id for item in data.items)
+        served = Served(to_json_bytes(data), {RECOMMENDATIONS_LIST: shown(name, ids)}, {"history_size": history_size})
+        self.cache.set(key, served.to_cache())
+        return dataclasses.replace(served, meta={**meta, **served.meta})
+
+    def fresh(self, user_id: int, name: str, k: int, model: Recommender | None = None) -> tuple[s.Recommendations, int]:
+        """The user's recommendations from `name`, computed now (no cache), and the size of the history they read."""
         with self.db.session() as session:
             view = UserView.read(session, user_id, self.space)
-        recs = self.ranked(name, view, k, recommender)
-        data = s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs))
-        payload = to_json_bytes(data)
-        extra = {"history_size": len(view.history)}
-        self.cache.set(key, json.dumps(extra).encode() + b"\n" + payload)
-        return payload, {**meta, **extra, "cached": False}
+        recs = self.ranked(name, view, k, model)
+        return s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs)), len(view.history)
 
     def ranked(self, name: str, view: UserView, k: int, model: Recommender | None = None) -> list[Recommendation]:
         """The model's top-k for the user, none of the films they touched, each with a reason from their likings

@@ -20,16 +20,25 @@ from movie_genie.api.services.artefacts import unreadable
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.loaded_models import LoadedModels
+from movie_genie.api.services.served import Served, shown
 from movie_genie.config import Layout
 from movie_genie.db.feedback import user_history
 from movie_genie.errors import MovieGenieError
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation
+from movie_genie.models.catalogue import CATALOGUE, CONTENT
 from movie_genie.search.build import MANIFEST_FILE
 from movie_genie.search.embeddings import EMBEDDINGS_FILE, read_embeddings
 from movie_genie.search.engine import SearchEngine, SearchFilters
 
 log = logging.getLogger(__name__)
+
+
+# The one list of a search answer, as the impression log names it.
+SEARCH_LIST = "search"
+# Whose scores say how close a film is to a person's taste when search is personalised: the model that maps people
+# and films together (Two-Tower).
+TASTE_MODEL = CATALOGUE.able("similar_users")[0]
 
 
 class SearchService:
@@ -99,22 +108,22 @@ class SearchService:
             raise ServiceUnavailableError(f"search is not available: {self.error}", code="search_unavailable")
         return self.engine
 
-    def search(self, query: s.SearchQuery) -> tuple[bytes, bool]:
+    def search(self, query: s.SearchQuery) -> Served:
         """Ranked hits, cached per query and filters (and, when personalised, the user's feedback version)."""
         engine = self._engine()
         if query.genre is not None and query.genre.lower() not in {g.lower() for g in engine.genres}:
             # A MovieLens genre (the spec's enum) this data set does not have: no films, not an error.
             empty = s.SearchResults(query=" ".join(query.q.split()), mode=query.mode, personalized=False, items=[])
-            return to_json_bytes(empty), False
+            return Served(to_json_bytes(empty), {SEARCH_LIST: shown(None, [])})
         version = self.db.feedback_version(query.user_id) if query.user_id is not None else None
         text = " ".join(query.q.split())
         key_parts = [text, query.mode, query.k, query.genre, query.year_min, query.year_max, query.min_ratings]
-        key_parts += [query.user_id, version, self.version, self.models.versions.get("two_tower")]
+        key_parts += [query.user_id, version, self.version, self.models.versions.get(TASTE_MODEL)]
         key = "search:" + hashlib.sha1(json.dumps(key_parts).encode()).hexdigest()
         cached = self.cache.get(key)
         count_cache("search", cached is not None)
         if cached is not None:
-            return cached, True
+            return Served.from_cache(cached)
         filters = SearchFilters(
             genres=(query.genre,) if query.genre else (),
             year_min=query.year_min,
@@ -139,22 +148,22 @@ class SearchService:
             did_you_mean=result.did_you_mean,
             no_close_match=result.no_close_match,
         )
-        body = to_json_bytes(data)
-        self.cache.set(key, body)
-        return body, False
+        served = Served(to_json_bytes(data), {SEARCH_LIST: shown(None, (hit.movie.movie_id for hit in hits))})
+        self.cache.set(key, served.to_cache())
+        return served
 
     def _affinity(self, user_id: int) -> Callable[[Sequence[int]], dict[int, float]] | None:
         """The user's Two-Tower scores for candidate movies (None without the model or a history)."""
         with self.db.session() as session:
             history = user_history(session, user_id)
-        model = self.models.models.get("two_tower")
+        model = self.models.models.get(TASTE_MODEL)
         id_map = model.id_map if model is not None else None
         if model is None or id_map is None or not history.movie_ids:
             return None
         indices = id_map.items_to_indices(history.movie_ids[-self.config.history_limit :])
         if not indices:
             return None
-        with time_inference("two_tower", "score"):
+        with time_inference(TASTE_MODEL, "score"):
             scores = np.asarray(model.score_batch([indices]))[0]  # (n_items,)
 
         def affinity(movie_ids: Sequence[int]) -> dict[int, float]:
@@ -183,7 +192,7 @@ class SearchService:
         row = self._content_row.get(movie_id)
         if row is None:
             return []
-        with time_inference("content", "similar_items"):
+        with time_inference(CONTENT.name, "similar_items"):
             sims = self._content_vectors @ self._content_vectors[row]  # (n,) cosine: rows are L2-normalised
             sims[row] = -np.inf
             top = np.argpartition(-sims, min(k, len(sims) - 1))[: k + 1]

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from movie_genie.api import schemas as s
 from movie_genie.api.errors import ApiError, ResourceNotFoundError
 from movie_genie.api.metrics import time_inference
+from movie_genie.api.schemas.users import TASTE
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.recommendations import RecommendationService
@@ -30,6 +31,7 @@ from movie_genie.db.users import (
     users_by_id,
 )
 from movie_genie.models.base import SimilarUser, SimilarUsers
+from movie_genie.models.catalogue import CATALOGUE
 
 NEW_USER_NAME = "New viewer"
 # MovieLens' ratings.csv header (ml-latest, ml-25m, ...): the export reads back with any MovieLens reader.
@@ -61,7 +63,6 @@ def private_view(user: SummaryT) -> SummaryT:
 
 
 # A new user's first recommendations come from the best model that is loaded.
-COLD_START_MODELS = ("hybrid", "two_tower", "bert4rec", "ease", "popularity")
 
 
 class UserService:
@@ -144,22 +145,26 @@ class UserService:
     def similar(self, user_id: int, k: int) -> s.SimilarUsers:
         """People with similar taste: the Two-Tower model's nearest user vectors to this user's history, else (not
         loaded) the users sharing most of their distinctive genres and tags, saying so."""
-        model = self.recommendations.models.models.get("two_tower")
+        finder = CATALOGUE.able("similar_users")[0]
+        model = self.recommendations.models.models.get(finder)
         with self.db.session() as session:
             history = user_history(session, user_id)
             found: list[SimilarUser] = []
             if isinstance(model, SimilarUsers) and history.movie_ids:
-                with time_inference("two_tower", "similar_users"):
+                with time_inference(finder, "similar_users"):
                     found = model.similar_users(history.movie_ids, k + 1)
             if found:
                 scored = [(u.user_id, u.score) for u in found if u.user_id != user_id][:k]
-                name: Literal["two_tower", "taste"] = "two_tower"
+                name = finder
                 note = None
             else:
                 scored = taste_neighbours(session, user_id, k)
-                name = "taste"
+                name = TASTE
                 why = "it is not loaded" if model is None else "it has no vectors for this user's history"
-                note = f"Two-Tower could not answer ({why}): people who share this user's distinctive genres and tags"
+                note = (
+                    f"{CATALOGUE.label(finder)} could not answer ({why}): people who share this user's distinctive "
+                    "genres and tags"
+                )
             users = users_by_id(session, [u for u, _ in scored])
         items = [
             s.SimilarUser(score=round(score, 4), user=self._summary(users[u])) for u, score in scored if u in users
@@ -178,7 +183,7 @@ class UserService:
         if unknown:
             raise ResourceNotFoundError(f"movie ids not in the catalogue: {unknown[:10]}")
         # Chosen before the user is written, so a missing model never leaves a user without an answer.
-        model = self.recommendations.models.first_loaded(COLD_START_MODELS)
+        model = self.recommendations.models.first_loaded(CATALOGUE.fallback())
         with self.db.session() as session:
             detail = create_user(session, display_name or NEW_USER_NAME, liked_movie_ids, secret_hash=secret_hash)
         recs = self.recommendations.for_history(model, liked_movie_ids, s.DEFAULT_K, detail.user_id)
