@@ -4,8 +4,9 @@ The most common genres say nothing about a person (nearly everyone's are Drama a
 (and, where the data set has user tags, each tag of the films) gets a *lift*: the user's share of it among the films
 they liked, divided by the population's share among everyone's liked films. The user's share is smoothed towards
 the population's with PRIOR_FILMS pseudo-films, and a trait needs MIN_SUPPORT films (and MIN_SHARE of the user's),
-so one rating never makes a taste and a light user's lifts stay modest. `db load` stores the traits per user; the
-repository computes them the same way, with the same function, for users who gave feedback in the app.
+so one rating never makes a taste and a light user's lifts stay modest. `db load` stores the traits per user
+(db/aggregates.py); db/user_stats.py computes them the same way, with the same function, for users who gave
+feedback in the app.
 
 "Liked" means rated LIKED_MIN_RATING or more (or liked in the app); a user with fewer than MIN_LIKED such films is
 described by everything they rated but their dislikes instead (some people never give 4 stars; a 1★ film is never
