@@ -56,14 +56,9 @@ def claim_key(
     now = now or utcnow()
     # Expired keys of every scope go first (an indexed range delete): the table holds a day of writes at most.
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now), execution_options=_NO_SYNC)
+    # A claim: no status and no answer yet (both stay NULL until complete_key).
     row = IdempotencyKey(
-        scope=scope,
-        key=key,
-        fingerprint=fingerprint,
-        status=None,
-        response=None,
-        created_at=now,
-        expires_at=now + timedelta(seconds=ttl_s),
+        scope=scope, key=key, fingerprint=fingerprint, created_at=now, expires_at=now + timedelta(seconds=ttl_s)
     )
     session.add(row)
     try:
