@@ -18,7 +18,6 @@ from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.api.services.rows import from_record
 from movie_genie.db import profiles
 from movie_genie.db.feedback import user_history
-from movie_genie.db.profiles import user_owner
 from movie_genie.db.user_stats import TasteProfile
 from movie_genie.db.users import (
     UserDetail,
@@ -117,7 +116,7 @@ class UserService:
     def require_deletable(self, user_id: int) -> None:
         """404 for an unknown id, 403 for a MovieLens profile (only profiles made in the app can be deleted)."""
         with self.db.session() as session:
-            owner = user_owner(session, user_id)
+            owner = profiles.user_owner(session, user_id)
         if owner is None:
             raise ResourceNotFoundError(f"user {user_id} does not exist: pick one from GET /api/users or create one")
         if owner[0] != "app":
