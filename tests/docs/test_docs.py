@@ -22,7 +22,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-from movie_genie.models.registry import MODEL_NAMES
+from movie_genie.models.catalogue import MODEL_NAMES
 from tests.artefacts import Artefacts
 from tests.fresh_clone import FreshClone
 
