@@ -12,12 +12,13 @@ from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from movie_genie.db.models import MAX_ID
+from movie_genie.db.queries import MAX_PER_PAGE
 from movie_genie.models.catalogue import CATALOGUE, POPULARITY
 
 MAX_K = 100
 DEFAULT_K = 20
 MAX_QUERY_CHARS = 200
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = MAX_PER_PAGE  # the database layer's bound: one page size limit
 DEFAULT_PAGE_SIZE = 24
 MAX_PAGE = 10_000
 MIN_COLD_START_LIKES = 3
