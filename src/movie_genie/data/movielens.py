@@ -275,17 +275,30 @@ def detect_layout(archive: Archive) -> str:
     )
 
 
+# Every layout's ratings file and movie list hold the same columns in the same order; only their names and the
+# file format (separator, header, encoding, quoting: read_delimited's `options`) differ.
+def read_ratings(archive: Archive, member: str, names: tuple[str, str, str, str], **options: Any) -> pd.DataFrame:
+    """A ratings file: user id, movie id, rating and unix timestamp, named in the file as in `names`."""
+    user, movie, rating, timestamp = names
+    columns = [Column(user, "user_id", "int"), Column(movie, "movie_id", "int"), Column(rating, "rating", "float"),
+               Column(timestamp, "timestamp", "int")]  # fmt: skip
+    return read_delimited(archive, member, columns, **options)
+
+
+def _read_movie_list(archive: Archive, member: str, names: tuple[str, str, str], **options: Any) -> pd.DataFrame:
+    """The movies table from a movies.dat / movies.csv: id, raw title and "A|B|C" genres, named as in `names`."""
+    movie_id, title, genres = names
+    columns = [Column(movie_id, "movie_id", "int"), Column(title, "raw_title"), Column(genres, "genres")]
+    items = read_delimited(archive, member, columns, **options)
+    return movies_from_titles(
+        items["movie_id"].tolist(), items["raw_title"].tolist(), [g.split("|") for g in items["genres"]]
+    )
+
+
 def read_ml100k(archive: Archive) -> CanonicalTables:
     """ml-100k: u.data (tab), u.item ('|', Latin-1, 19 genre flags), u.user ('|')."""
     archive.require(*LAYOUT_FILES["ml-100k"])
-    ratings = read_delimited(
-        archive,
-        "u.data",
-        [Column("user", "user_id", "int"), Column("item", "movie_id", "int"),
-         Column("rating", "rating", "float"), Column("timestamp", "timestamp", "int")],
-        sep="\t",
-        header=False,
-    )  # fmt: skip
+    ratings = read_ratings(archive, "u.data", ("user", "item", "rating", "timestamp"), sep="\t", header=False)
     item_columns = [
         Column("movie id", "movie_id", "int"),
         Column("movie title", "raw_title"),
@@ -315,24 +328,9 @@ def read_ml100k(archive: Archive) -> CanonicalTables:
 def read_ml1m(archive: Archive) -> CanonicalTables:
     """ml-1m: ratings.dat, movies.dat (Latin-1), users.dat, all '::'-separated."""
     archive.require(*LAYOUT_FILES["ml-1m"])
-    ratings = read_delimited(
-        archive,
-        "ratings.dat",
-        [Column("UserID", "user_id", "int"), Column("MovieID", "movie_id", "int"),
-         Column("Rating", "rating", "float"), Column("Timestamp", "timestamp", "int")],
-        sep="::",
-        header=False,
-    )  # fmt: skip
-    items = read_delimited(
-        archive,
-        "movies.dat",
-        [Column("MovieID", "movie_id", "int"), Column("Title", "raw_title"), Column("Genres", "genres")],
-        sep="::",
-        header=False,
-        encoding="latin-1",
-    )
-    movies = movies_from_titles(
-        items["movie_id"].tolist(), items["raw_title"].tolist(), [g.split("|") for g in items["genres"]]
+    ratings = read_ratings(archive, "ratings.dat", ("UserID", "MovieID", "Rating", "Timestamp"), sep="::", header=False)
+    movies = _read_movie_list(
+        archive, "movies.dat", ("MovieID", "Title", "Genres"), sep="::", header=False, encoding="latin-1"
     )
     users = read_delimited(
         archive,
@@ -352,26 +350,9 @@ def read_ml1m(archive: Archive) -> CanonicalTables:
 def read_csv_layout(archive: Archive) -> CanonicalTables:
     """ml-latest-small / ml-latest / ml-25m / ml-32m: ratings.csv, movies.csv and, when present, tags/links.csv."""
     archive.require(*CSV_FILES)
-    ratings = read_delimited(
-        archive,
-        "ratings.csv",
-        [Column("userId", "user_id", "int"), Column("movieId", "movie_id", "int"),
-         Column("rating", "rating", "float"), Column("timestamp", "timestamp", "int")],
-        sep=",",
-        header=True,
-        quoted=True,
-    )  # fmt: skip
-    items = read_delimited(
-        archive,
-        "movies.csv",
-        [Column("movieId", "movie_id", "int"), Column("title", "raw_title"), Column("genres", "genres")],
-        sep=",",
-        header=True,
-        quoted=True,
-    )
-    movies = movies_from_titles(
-        items["movie_id"].tolist(), items["raw_title"].tolist(), [g.split("|") for g in items["genres"]]
-    )
+    names = ("userId", "movieId", "rating", "timestamp")
+    ratings = read_ratings(archive, "ratings.csv", names, sep=",", header=True, quoted=True)
+    movies = _read_movie_list(archive, "movies.csv", ("movieId", "title", "genres"), sep=",", header=True, quoted=True)
     if archive.has("links.csv"):
         links = read_delimited(
             archive,

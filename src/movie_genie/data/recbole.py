@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from movie_genie.data.archive import Archive
-from movie_genie.data.movielens import CanonicalTables, Column, finish, movies_from_titles, read_delimited
+from movie_genie.data.movielens import CanonicalTables, Column, finish, movies_from_titles, read_delimited, read_ratings
 
 RECBOLE_VERSION = "1.2.1"
 RECBOLE_WHEEL = f"recbole-{RECBOLE_VERSION}-py3-none-any.whl"
@@ -29,14 +29,8 @@ def _raw_title(title: str, year: str) -> str:
 def read_recbole_ml100k(archive: Archive) -> CanonicalTables:
     """Read the canonical ml-100k tables from an opened recbole wheel."""
     archive.require(*MEMBERS)
-    ratings = read_delimited(
-        archive,
-        "ml-100k.inter",
-        [Column("user_id:token", "user_id", "int"), Column("item_id:token", "movie_id", "int"),
-         Column("rating:float", "rating", "float"), Column("timestamp:float", "timestamp", "int")],
-        sep="\t",
-        header=True,
-    )  # fmt: skip
+    names = ("user_id:token", "item_id:token", "rating:float", "timestamp:float")
+    ratings = read_ratings(archive, "ml-100k.inter", names, sep="\t", header=True)
     items = read_delimited(
         archive,
         "ml-100k.item",
