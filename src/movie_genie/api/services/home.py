@@ -130,14 +130,8 @@ class HomeService:
         """Films like the user's most recent liking: Two-Tower neighbours, else text-embedding neighbours."""
         seed = next((m for m in reversed(view.liked) if m in self.catalogue.movies), None)
         if seed is None:
-            return s.HomeRow(
-                id="because-liked",
-                title="Because you liked…",
-                purpose="Like a film or rate it 4★ or more to see films like it here.",
-                model=None,
-                requested_model=SIMILAR_FILMS,
-                items=[],
-            )
+            hint = "Like a film or rate it 4★ or more to see films like it here."
+            return _empty_row("because-liked", "Because you liked…", hint, model=None, requested_model=SIMILAR_FILMS)
         seed_title = self.catalogue.movies[seed].title
         want = ROW_SIZE + len(claimed) + len(view.excluded)
         model, recs = self.movies.neighbours(seed, want)
@@ -159,14 +153,8 @@ class HomeService:
         distinctive = next((t for t in traits if t.kind == "genre"), None)
         genre = distinctive.name if distinctive else view.most_liked_genre(self.catalogue)
         if genre is None:
-            return s.HomeRow(
-                id="your-genres",
-                title="Your genre",
-                purpose="Like or rate films 4★ or more so we learn the genre you like most.",
-                model=POPULARITY.name,
-                requested_model=POPULARITY.name,
-                items=[],
-            )
+            hint = "Like or rate films 4★ or more so we learn the genre you like most."
+            return _empty_row("your-genres", "Your genre", hint, model=POPULARITY.name, requested_model=POPULARITY.name)
         ids = (m for m in self.catalogue.by_popularity if genre in self.catalogue.movies[m].genres)
         picked = view.keep(ids, ROW_SIZE, claimed)
         claimed.update(picked)
@@ -225,6 +213,11 @@ class HomeService:
         movie = self.catalogue.movies[movie_id]
         reason = reasons.popular(movie.rating_count) if genre is None else reasons.popular_in(genre, movie.rating_count)
         return s.HomeItem(movie=movie, reason=self.catalogue.worded(reason))
+
+
+def _empty_row(row_id: str, title: str, hint: str, *, model: str | None, requested_model: str) -> s.HomeRow:
+    """A row the user's history cannot fill yet: it stays on the page, and its purpose says how to fill it."""
+    return s.HomeRow(id=row_id, title=title, purpose=hint, model=model, requested_model=requested_model, items=[])
 
 
 def _pick(view: UserView, recs: Sequence[Recommendation], claimed: set[int]) -> list[Recommendation]:
