@@ -44,10 +44,20 @@ _HTTP_CODES = {
 
 
 class ApiError(Exception):
-    """An error the API answers with a given status, code and message (and optional details)."""
+    """An error the API answers with a given status, code and message (and optional details).
+
+    A subclass names its own in its header: `class ConflictError(ApiError, status=409, code="conflict")`.
+    """
 
     status = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, details: Any = None, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -57,25 +67,16 @@ class ApiError(Exception):
             self.code = code
 
 
-class ResourceNotFoundError(ApiError):
-    """A resource (user, movie, model) that does not exist: 404."""
-
-    status = 404
-    code = "not_found"
+class ResourceNotFoundError(ApiError, status=404, code="not_found"):
+    """A resource (user, movie, model) that does not exist."""
 
 
-class ConflictError(ApiError):
-    """The request clashes with what exists (a name already taken): 409."""
-
-    status = 409
-    code = "conflict"
+class ConflictError(ApiError, status=409, code="conflict"):
+    """The request clashes with what exists (a name already taken)."""
 
 
-class ServiceUnavailableError(ApiError):
-    """A dependency (database, model, index) is not available: 503."""
-
-    status = 503
-    code = "unavailable"
+class ServiceUnavailableError(ApiError, status=503, code="unavailable"):
+    """A dependency (database, model, index) is not available."""
 
 
 # What a 5xx body must not show: a URL (a database address), a file path or file name, a module's dotted name.

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from flask_openapi3.types import ResponseDict
 
 from movie_genie.api.errors import ApiError, error_response
 from movie_genie.api.idempotency import REPLAYED_HEADER
-from movie_genie.api.schemas import UserSummary
+from movie_genie.api.schemas import ErrorResponse, UserSummary
 from movie_genie.api.services import services
 from movie_genie.config import Settings
 from movie_genie.db.profiles import user_owner
@@ -47,22 +48,19 @@ SECURITY_SCHEMES: dict[str, Any] = {
     }
 }
 OWNER_SECURITY: list[dict[str, list[Any]]] = [{"profileSecret": []}, {}]
+# In the spec, the errors of a route that acts for a profile: require_owner's 401 and 403, and the 404 of a profile
+# (or of what the route names) that does not exist.
+OWNER_ERRORS: ResponseDict = {401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse}
 # Operator actions (starting an experiment) take the admin token only.
 ADMIN_SECURITY: list[dict[str, list[Any]]] = [{"profileSecret": []}]
 
 
-class MissingSecretError(ApiError):
-    """The profile has an owner and the request did not say who it is: 401 (with WWW-Authenticate: Bearer)."""
-
-    status = 401
-    code = "unauthorized"
+class MissingSecretError(ApiError, status=401, code="unauthorized"):
+    """The profile has an owner and the request did not say who it is (answered with WWW-Authenticate: Bearer)."""
 
 
-class NotOwnerError(ApiError):
-    """The request may not act as this profile: 403."""
-
-    status = 403
-    code = "forbidden"
+class NotOwnerError(ApiError, status=403, code="forbidden"):
+    """The request may not act as this profile."""
 
 
 @dataclass(frozen=True)

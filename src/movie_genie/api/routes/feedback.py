@@ -6,7 +6,7 @@ from flask import Response
 
 from movie_genie.api.envelope import respond
 from movie_genie.api.idempotency import idempotent
-from movie_genie.api.ownership import OWNER_SECURITY, require_owner
+from movie_genie.api.ownership import OWNER_ERRORS, OWNER_SECURITY, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
     ErrorResponse,
@@ -26,9 +26,7 @@ bp = api_blueprint("feedback", "/api/feedback", "Ratings, likes, dislikes and wa
     responses={
         201: FeedbackResponse,
         200: FeedbackResponse,
-        401: ErrorResponse,
-        403: ErrorResponse,
-        404: ErrorResponse,
+        **OWNER_ERRORS,
         409: ErrorResponse,
         503: ErrorResponse,
     },
@@ -52,13 +50,7 @@ def record_feedback(header: IdempotencyHeader, body: FeedbackBody) -> Response:
 
 @bp.delete(
     "",
-    responses={
-        200: RemovedFeedbackResponse,
-        401: ErrorResponse,
-        403: ErrorResponse,
-        404: ErrorResponse,
-        503: ErrorResponse,
-    },
+    responses={200: RemovedFeedbackResponse, **OWNER_ERRORS, 503: ErrorResponse},
     security=OWNER_SECURITY,
 )
 def remove_feedback(query: FeedbackRemoveQuery) -> Response:

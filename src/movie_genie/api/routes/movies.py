@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from movie_genie.api.envelope import respond
-from movie_genie.api.ownership import OWNER_SECURITY, require_owner
+from movie_genie.api.ownership import OWNER_ERRORS, OWNER_SECURITY, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import (
     ErrorResponse,
@@ -33,7 +33,7 @@ def browse_movies(query: MoviesQuery) -> Response:
 
 @bp.get(
     "/movies/popular",
-    responses={200: MovieListResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    responses={200: MovieListResponse, **OWNER_ERRORS},
     security=OWNER_SECURITY,
 )
 def list_popular_movies(query: PopularQuery) -> Response:
@@ -52,7 +52,7 @@ def read_movie(path: MoviePath) -> Response:
 
 @bp.get(
     "/movies/<int:movie_id>/similar",
-    responses={200: SimilarResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse},
+    responses={200: SimilarResponse, **OWNER_ERRORS, 503: ErrorResponse},
     security=OWNER_SECURITY,
 )
 def list_similar_movies(path: MoviePath, query: SimilarQuery) -> Response:

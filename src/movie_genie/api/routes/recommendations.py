@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from movie_genie.api.envelope import respond
-from movie_genie.api.ownership import OWNER_SECURITY, require_owner
+from movie_genie.api.ownership import OWNER_ERRORS, OWNER_SECURITY, require_owner
 from movie_genie.api.routes._blueprint import api_blueprint
 from movie_genie.api.schemas import ErrorResponse, RecommendationsQuery, RecommendationsResponse
 from movie_genie.api.services import services
@@ -15,13 +15,7 @@ bp = api_blueprint("recommendations", "/api/recommendations", "Personalised reco
 
 @bp.get(
     "",
-    responses={
-        200: RecommendationsResponse,
-        401: ErrorResponse,
-        403: ErrorResponse,
-        404: ErrorResponse,
-        503: ErrorResponse,
-    },
+    responses={200: RecommendationsResponse, **OWNER_ERRORS, 503: ErrorResponse},
     security=OWNER_SECURITY,
 )
 def recommend_movies(query: RecommendationsQuery) -> Response:

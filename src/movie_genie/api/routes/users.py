@@ -8,6 +8,7 @@ from flask import Response
 from movie_genie.api.envelope import respond
 from movie_genie.api.idempotency import idempotent
 from movie_genie.api.ownership import (
+    OWNER_ERRORS,
     OWNER_SECURITY,
     hand_over_secret,
     may_read,
@@ -92,13 +93,7 @@ def read_user(path: UserPath) -> Response:
 
 @bp.delete(
     "/<int:user_id>",
-    responses={
-        200: DeletedUserResponse,
-        401: ErrorResponse,
-        403: ErrorResponse,
-        404: ErrorResponse,
-        503: ErrorResponse,
-    },
+    responses={200: DeletedUserResponse, **OWNER_ERRORS, 503: ErrorResponse},
     security=OWNER_SECURITY,
 )
 def delete_user(path: UserPath) -> Response:
@@ -114,7 +109,7 @@ def delete_user(path: UserPath) -> Response:
 
 @bp.get(
     "/<int:user_id>/ratings.csv",
-    responses={200: RATINGS_CSV_RESPONSE, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    responses={200: RATINGS_CSV_RESPONSE, **OWNER_ERRORS},
     security=OWNER_SECURITY,
 )
 def export_user_ratings(path: UserPath) -> Response:
@@ -132,7 +127,7 @@ def export_user_ratings(path: UserPath) -> Response:
 
 @bp.get(
     "/<int:user_id>/ratings",
-    responses={200: UserRatingsResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    responses={200: UserRatingsResponse, **OWNER_ERRORS},
     security=OWNER_SECURITY,
 )
 def list_user_ratings(path: UserPath, query: UserRatingsQuery) -> Response:
@@ -145,7 +140,7 @@ def list_user_ratings(path: UserPath, query: UserRatingsQuery) -> Response:
 
 @bp.get(
     "/<int:user_id>/similar",
-    responses={200: SimilarUsersResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    responses={200: SimilarUsersResponse, **OWNER_ERRORS},
     security=OWNER_SECURITY,
 )
 def list_similar_users(path: UserPath, query: SimilarUsersQuery) -> Response:
@@ -162,7 +157,7 @@ def list_similar_users(path: UserPath, query: SimilarUsersQuery) -> Response:
 
 @bp.get(
     "/<int:user_id>/feedback",
-    responses={200: FeedbackListResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    responses={200: FeedbackListResponse, **OWNER_ERRORS},
     security=OWNER_SECURITY,
 )
 def list_user_feedback(path: UserPath, query: FeedbackListQuery) -> Response:
@@ -173,7 +168,7 @@ def list_user_feedback(path: UserPath, query: FeedbackListQuery) -> Response:
 
 @bp.get(
     "/<int:user_id>/home",
-    responses={200: HomeResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse},
+    responses={200: HomeResponse, **OWNER_ERRORS, 503: ErrorResponse},
     security=OWNER_SECURITY,
 )
 def read_user_home(path: UserPath) -> Response:
@@ -188,7 +183,7 @@ def read_user_home(path: UserPath) -> Response:
 
 @bp.get(
     "/<int:user_id>/movies/<int:movie_id>",
-    responses={200: MovieMarkResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse},
+    responses={200: MovieMarkResponse, **OWNER_ERRORS},
     security=OWNER_SECURITY,
 )
 def read_user_movie(path: UserMoviePath) -> Response:
