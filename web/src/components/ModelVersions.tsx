@@ -4,6 +4,7 @@ import { formatCI, pairedVerdict, signed, utcMinute } from "../lib/format";
 import { useModelWords } from "../lib/models";
 import { EmptyState } from "./EmptyState";
 import { ScrollRegion } from "./ScrollRegion";
+import { TableHead } from "./TableHead";
 
 const BASE = "base";
 
@@ -85,16 +86,18 @@ export function ModelVersions({ models, experiments }: { models: ModelInfo[]; ex
           <caption className="sr-only">
             Versions of each model: the one it serves, and its retrained versions with test NDCG@10
           </caption>
-          <thead className="whitespace-nowrap text-xs uppercase text-zinc-600 dark:text-zinc-400">
-            <tr>
-              <th scope="col" className="py-2 pr-4">Model</th>
-              <th scope="col" className="py-2 pr-4">Version</th>
-              <th scope="col" className="py-2 pr-4">Trained</th>
-              <th scope="col" className="py-2 pr-4 text-right">Test NDCG@10</th>
-              <th scope="col" className="py-2 pr-4 text-right">vs the version it replaces</th>
-              <th scope="col" className="py-2">Status</th>
-            </tr>
-          </thead>
+          <TableHead
+            className="whitespace-nowrap"
+            flushEnd
+            columns={[
+              { label: "Model" },
+              { label: "Version" },
+              { label: "Trained" },
+              { label: "Test NDCG@10", numeric: true },
+              { label: "vs the version it replaces", numeric: true },
+              { label: "Status" },
+            ]}
+          />
           {models.map((info) => {
             const rows = versionRows(info);
             return (

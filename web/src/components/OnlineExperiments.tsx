@@ -4,6 +4,7 @@ import { formatCI, percent, percentCI, points, pValue } from "../lib/format";
 import { useModelWords } from "../lib/models";
 import { EmptyState } from "./EmptyState";
 import { ScrollRegion } from "./ScrollRegion";
+import { TableHead } from "./TableHead";
 
 const PILL = "inline-block rounded-full px-2 py-0.5 text-xs font-medium";
 const DESIGN_LABELS: Record<OnlineReport["design"], string> = {
@@ -32,21 +33,17 @@ function VariantTable({ report }: { report: OnlineReport }) {
         <caption className="sr-only">
           {report.experiment}: what users did with each variant&apos;s lists, with 95% intervals
         </caption>
-        <thead className="text-xs uppercase text-zinc-600 dark:text-zinc-400">
-          <tr>
-            <th scope="col" className="py-2 pr-4">Variant</th>
-            <th scope="col" className="py-2 pr-4 text-right">Impressions</th>
-            <th scope="col" className="py-2 pr-4 text-right">Users</th>
-            <th scope="col" className="py-2 pr-4 text-right">Clicks</th>
-            <th scope="col" className="py-2 pr-4 text-right" title="impressions with at least one click">CTR</th>
-            <th scope="col" className="py-2 pr-4 text-right" title="mean of 1 / position of the first click (0: none)">
-              MRR
-            </th>
-            <th scope="col" className="py-2 pr-4 text-right" title="impressions after which a film of the list was rated">
-              Rated after
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            { label: "Variant" },
+            { label: "Impressions", numeric: true },
+            { label: "Users", numeric: true },
+            { label: "Clicks", numeric: true },
+            { label: "CTR", numeric: true, title: "impressions with at least one click" },
+            { label: "MRR", numeric: true, title: "mean of 1 / position of the first click (0: none)" },
+            { label: "Rated after", numeric: true, title: "impressions after which a film of the list was rated" },
+          ]}
+        />
         <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
           {report.per_variant.map((v) => (
             <tr key={v.variant} data-testid="variant-row">

@@ -15,6 +15,7 @@ import { histogramQuantile, latencyHistogramNames, parseHistograms } from "../li
 import { METRIC_LABELS, type MetricName, type ModelFigures, readModelFigures } from "../lib/report";
 import { usePageTitle } from "../lib/usePageTitle";
 import { ScrollRegion } from "../components/ScrollRegion";
+import { TableHead } from "../components/TableHead";
 
 function LiveLatency() {
   const metrics = useQuery({
@@ -42,15 +43,16 @@ function LiveLatency() {
       <ScrollRegion label="Latency table">
       <table className="w-full text-left text-sm" data-testid="latency-table">
         <caption className="sr-only">Request latency by endpoint, from this server process</caption>
-        <thead className="text-xs uppercase text-zinc-600 dark:text-zinc-400">
-          <tr>
-            <th scope="col" className="py-2 pr-4">Endpoint</th>
-            <th scope="col" className="py-2 pr-4 text-right">Requests</th>
-            <th scope="col" className="py-2 pr-4 text-right">p50</th>
-            <th scope="col" className="py-2 pr-4 text-right">p95</th>
-            <th scope="col" className="py-2 text-right">p99</th>
-          </tr>
-        </thead>
+        <TableHead
+          flushEnd
+          columns={[
+            { label: "Endpoint" },
+            { label: "Requests", numeric: true },
+            { label: "p50", numeric: true },
+            { label: "p95", numeric: true },
+            { label: "p99", numeric: true },
+          ]}
+        />
         <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
           {rows.map((r) => (
             <tr key={r.key}>
@@ -198,21 +200,15 @@ function ReportView({ models }: { models: ModelInfo[] }) {
         <ScrollRegion label="Test metrics table">
           <table className="w-full text-left text-sm" data-testid="metrics-table">
             <caption className="sr-only">Metrics by model with 95% bootstrap intervals</caption>
-            <thead className="text-xs uppercase text-zinc-600 dark:text-zinc-400">
-              <tr>
-                <th scope="col" className="py-2 pr-4">Model</th>
-                <th scope="col" className="py-2 pr-4">Version</th>
-                <th scope="col" className="py-2 pr-4">Loaded</th>
-                {names.map((n) => (
-                  <th key={n} scope="col" className="py-2 pr-4 text-right">
-                    {METRIC_LABELS[n]}
-                  </th>
-                ))}
-                <th scope="col" className="py-2 pr-4 text-right">
-                  NDCG@10 − EASE
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                { label: "Model" },
+                { label: "Version" },
+                { label: "Loaded" },
+                ...names.map((n) => ({ label: METRIC_LABELS[n], numeric: true })),
+                { label: "NDCG@10 − EASE", numeric: true },
+              ]}
+            />
             <tbody className="divide-y divide-zinc-200 dark:divide-zinc-800">
               {rows.map(({ info, figures }) => (
                 <tr key={info.name}>
