@@ -236,6 +236,12 @@ def run_meta(load_before: tuple[float, float, float], script: str) -> dict[str, 
     }
 
 
+def print_header(header: str) -> None:
+    """Print a table's header line with a rule of dashes under it."""
+    print(header)
+    print("-" * len(header))
+
+
 def write_results(path: Path, meta: dict[str, Any], rows: list[Any], checks: dict[str, Any]) -> None:
     """Write {meta, results, targets} as JSON to `path` (a file under ROOT) and say so."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -284,8 +290,7 @@ def main() -> None:
     )
     header = f"{'config':<9} {'load':<10} {'endpoint':<16} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}"
     header += f" {'vs trivial':>10}"
-    print(header)
-    print("-" * len(header))
+    print_header(header)
     for config, shapes in configs.items():
         for shape, by_endpoint in shapes.items():
             trivial = by_endpoint["trivial"]["rps"]

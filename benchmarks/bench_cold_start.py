@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks.bench_api import print_header
 from benchmarks.bench_models import load_data
 from movie_genie.config import load_params
 from movie_genie.evaluation.metrics import EvalSet, make_validator
@@ -270,8 +271,7 @@ def print_table(result: dict[str, Any]) -> None:
     )
     header = f"{'similar films':<18} {'cold overlap@10':>15} {'cold captured':>13} {'warm overlap@10':>15} "
     header += f"{'warm captured':>13}"
-    print(header)
-    print("-" * len(header))
+    print_header(header)
     for name, row in result["similar"].items():
         print(
             f"{name:<18} {row['cold']['overlap10']:>15.3f} {row['cold']['captured']:>13.3f} "
@@ -281,8 +281,7 @@ def print_table(result: dict[str, Any]) -> None:
     header = f"{'next item':<14} {'HR@10':>7} {'NDCG@10':>8} {'HR@10 among cold':>16} {'median rank':>11} "
     header += f"{'cold share of top 10':>20}"
     print(f"{result['events']} events: a held-out film rated after a history of other films")
-    print(header)
-    print("-" * len(header))
+    print_header(header)
     for name, row in result["next_item"].items():
         share = row.get("top10_share_of_cold")
         print(

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from benchmarks.bench_api import print_header
 from benchmarks.bench_models import load_data
 from movie_genie.config import load_params
 from movie_genie.data.idmap import IdMap
@@ -206,8 +207,7 @@ def print_table(result: dict[str, Any]) -> None:
         f"{'model':<9} {'side':<5} {'valid NDCG@10':>13} {'test NDCG@10':>12} {'time to best s':>14} "
         f"{'to reach ' + format(target, '.4f') + ' s':>18}  setting"
     )
-    print(header)
-    print("-" * len(header))
+    print_header(header)
     for row in result["rows"]:
         reach = row["seconds_to_reach_target"]
         print(
