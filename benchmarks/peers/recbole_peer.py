@@ -47,7 +47,8 @@ from movie_genie.models.base import TrainingData
 from movie_genie.models.bert4rec import Bert4Rec
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.sasrec import SasRec
-from movie_genie.models.transformer import SequenceRecommender, user_sequences
+from movie_genie.models.sequences import user_sequences
+from movie_genie.models.transformer import SequenceRecommender
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
