@@ -32,5 +32,6 @@ describe("dashboard formats", () => {
     expect(words.variant("ease@v20261130-081502")).toBe("EASE @ v20261130-081502");
     expect(words.variant("interleaved")).toBe("Both, interleaved");
     expect(words.label("a_model_added_later")).toBe("a_model_added_later");
+    expect(modelWords([]).label("two_tower")).toBe(""); // still loading: no badge rather than the raw name
   });
 });

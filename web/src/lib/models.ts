@@ -6,7 +6,8 @@ import type { ModelCard } from "../api/types";
 
 /** What the app reads of the catalogue: each model's label and summary. */
 export interface ModelWords {
-  /** The label of a model name ("two_tower" → "Two-Tower"), or the name itself while the catalogue loads. */
+  /** The label of a model name ("two_tower" → "Two-Tower"); "" while the catalogue loads (a badge then waits rather
+   * than flash the raw name), the name itself for one the catalogue lacks. */
   label: (name: string) => string;
   /** What a model is good at, in a sentence; null for a name the catalogue does not have. */
   summary: (name: string) => string | null;
@@ -17,7 +18,7 @@ export interface ModelWords {
 
 export function modelWords(cards: readonly ModelCard[]): ModelWords {
   const byName = new Map(cards.map((card) => [card.name, card]));
-  const label = (name: string) => byName.get(name)?.label ?? name;
+  const label = (name: string) => byName.get(name)?.label ?? (cards.length === 0 ? "" : name);
   return {
     label,
     summary: (name) => byName.get(name)?.summary ?? null,
