@@ -20,6 +20,9 @@ class DatabaseParams(BaseModel):
     # Weight (in ratings) of the global mean in the damped mean used to sort movies by rating, so a film with two
     # 5-star ratings does not outrank one with hundreds of 4.5s.
     rating_prior_weight: float = Field(default=10.0, ge=0.0)
+    # SQLite: how often (seconds) the server re-runs `PRAGMA quick_check` on its database file; a damaged file is
+    # refused (503) instead of read from or written to. It also runs when the server starts.
+    integrity_check_s: float = Field(default=60.0, ge=0.0)
     # Most frequent user tags stored per movie (the film's page shows them); 0 stores none.
     movie_tags: int = Field(default=10, ge=0, le=100)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from movie_genie.db.errors import DatabaseUnavailableError
@@ -147,4 +149,54 @@ class SqliteFileGuard:
             raise DatabaseUnavailableError(
                 f"the database file {self.path} {what} while the server was running: nothing can be stored; "
                 "restore it (or run `movie-genie db load`) and restart the server"
+            )
+
+
+class SqliteIntegrity:
+    """Notices a damaged SQLite file (a flipped byte, a truncated page): SQLite's `PRAGMA quick_check` when the
+    server starts, then again on the first use of the database after `every_s` seconds (about 0.1 s on the default
+    data). While the file fails it, `check` raises DatabaseUnavailableError (503): nothing is read from it and no
+    write is acknowledged into a file that may not give it back. `suspect` asks for a new check at the next use (a
+    query failed with a DatabaseError). For PostgreSQL and in-memory SQLite it checks nothing.
+    """
+
+    def __init__(self, engine: Engine, every_s: float) -> None:
+        database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+        self.engine = engine if database and database != ":memory:" and not database.startswith("file:") else None
+        self.every_s = every_s
+        self.problem: str | None = None
+        self._checked_at = -float("inf")
+        self._lock = threading.Lock()  # one check at a time per process; the others go on with the last verdict
+        self.check_now()
+
+    def check_now(self) -> None:
+        """Run quick_check and keep its verdict (the first problems it lists, or None when the file is sound)."""
+        if self.engine is None:
+            return
+        try:
+            with self.engine.connect() as connection:
+                found = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA quick_check(3)")]
+            self.problem = None if found == ["ok"] else "; ".join(found)
+        except DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
+            self.problem = str(exc.orig) if exc.orig is not None else type(exc).__name__
+        self._checked_at = time.monotonic()
+
+    def suspect(self) -> None:
+        """Check again at the next use."""
+        self._checked_at = -float("inf")
+
+    def check(self) -> None:
+        """Raise DatabaseUnavailableError while the file fails quick_check (re-run when the verdict is stale)."""
+        if self.engine is None:
+            return
+        if time.monotonic() - self._checked_at >= self.every_s and self._lock.acquire(blocking=False):
+            try:
+                self.check_now()
+            finally:
+                self._lock.release()
+        if self.problem is not None:
+            raise DatabaseUnavailableError(
+                f"the database file is damaged (SQLite's integrity check: {self.problem}): nothing can be read from "
+                "it or stored in it safely; restore it from a backup, or rebuild it with `movie-genie db load` "
+                "(which loses the app's feedback), then restart the server"
             )
