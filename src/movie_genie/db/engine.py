@@ -117,6 +117,12 @@ def check_connection(engine: Engine) -> None:
         ) from exc
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine; None for PostgreSQL and in-memory or URI-named SQLite databases."""
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    return Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
+
+
 class SqliteFileGuard:
     """Notices a SQLite database file deleted or replaced under a running server.
 
@@ -127,9 +133,7 @@ class SqliteFileGuard:
     """
 
     def __init__(self, engine: Engine) -> None:
-        url = engine.url
-        database = url.database if url.get_backend_name() == "sqlite" else None
-        self.path = Path(database) if database and database != ":memory:" and not database.startswith("file:") else None
+        self.path = sqlite_file(engine)
         self._identity = self._stat() if self.path is not None else None
 
     def _stat(self) -> tuple[int, int] | None:
@@ -161,8 +165,7 @@ class SqliteIntegrity:
     """
 
     def __init__(self, engine: Engine, every_s: float) -> None:
-        database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
-        self.engine = engine if database and database != ":memory:" and not database.startswith("file:") else None
+        self.engine = engine if sqlite_file(engine) is not None else None
         self.every_s = every_s
         self.problem: str | None = None
         self._checked_at = -float("inf")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Literal
 
 log = logging.getLogger(__name__)
@@ -192,14 +192,14 @@ def _builtin() -> Catalogue:
     return Catalogue([POPULARITY, EASE, BERT4REC, SASREC, TWO_TOWER, HYBRID, CONTENT])
 
 
-def _plugins(catalogue: Catalogue, found: Iterable[object]) -> None:
+def _plugins(catalogue: Catalogue, found: Iterable[EntryPoint]) -> None:
     """Register each entry point's spec before the first composite, so the hybrid trains after it."""
     for entry in found:
         try:
-            spec = entry.load()  # type: ignore[attr-defined]
+            spec = entry.load()
             catalogue.register(spec, before=HYBRID.name)
         except Exception as exc:  # a broken plugin never hides the built-in models
-            log.warning("model plugin %s not registered: %s", getattr(entry, "name", entry), exc)
+            log.warning("model plugin %s not registered: %s", entry.name, exc)
 
 
 CATALOGUE = _builtin()

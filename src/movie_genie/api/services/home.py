@@ -21,7 +21,7 @@ from movie_genie.api.envelope import to_json_bytes
 from movie_genie.api.services.catalogue import Catalogue
 from movie_genie.api.services.database import Database
 from movie_genie.api.services.loaded_models import LoadedModels
-from movie_genie.api.services.movies import MovieService
+from movie_genie.api.services.movies import COLLABORATIVE, MovieService
 from movie_genie.api.services.recommendations import RecommendationService
 from movie_genie.api.services.served import Served, shown
 from movie_genie.api.services.user_view import UserView
@@ -36,8 +36,6 @@ ROW_SIZE = 12
 HISTORY_ROW_SIZE = 20
 # Said after a row's purpose when its own model is not running and the next model of the chain made it.
 FALLBACK_NOTE = "this row's usual model is not running"
-# The model the "Because you liked" row asks first: the first that can find films like a film.
-SIMILAR_FILMS = CATALOGUE.able("similar_items")[0]
 
 
 def history_note(mark: Mark) -> str:
@@ -131,7 +129,7 @@ class HomeService:
         seed = next((m for m in reversed(view.liked) if m in self.catalogue.movies), None)
         if seed is None:
             hint = "Like a film or rate it 4★ or more to see films like it here."
-            return _empty_row("because-liked", "Because you liked…", hint, model=None, requested_model=SIMILAR_FILMS)
+            return _empty_row("because-liked", "Because you liked…", hint, model=None, requested_model=COLLABORATIVE)
         seed_title = self.catalogue.movies[seed].title
         want = ROW_SIZE + len(claimed) + len(view.excluded)
         model, recs = self.movies.neighbours(seed, want)
@@ -142,7 +140,7 @@ class HomeService:
             title=self.catalogue.words(reasons.because_you_liked(seed)),
             purpose=f"Films closest to {seed_title}, your most recent liking, judged by {how}.",
             model=model,
-            requested_model=SIMILAR_FILMS,
+            requested_model=COLLABORATIVE,
             # The row's title names the film; each card says how it is close to it.
             items=[self._item(r) for r in picked],
         )

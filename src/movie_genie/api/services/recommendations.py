@@ -64,11 +64,12 @@ class RecommendationService:
         count_cache("recommendations", cached is not None)
         if cached is not None:
             served = Served.from_cache(cached)
-            return dataclasses.replace(served, meta={**meta, **served.meta})
-        data, history_size = self.fresh(user_id, name, k, recommender)
-        ids = (item.movie.movie_id for item in data.items)
-        served = Served(to_json_bytes(data), {RECOMMENDATIONS_LIST: shown(name, ids)}, {"history_size": history_size})
-        self.cache.set(key, served.to_cache())
+        else:
+            data, history_size = self.fresh(user_id, name, k, recommender)
+            lists = {RECOMMENDATIONS_LIST: shown(name, (item.movie.movie_id for item in data.items))}
+            served = Served(to_json_bytes(data), lists, {"history_size": history_size})
+            self.cache.set(key, served.to_cache())
+        # The cache keeps what only computing tells (history size); the rest is this request's.
         return dataclasses.replace(served, meta={**meta, **served.meta})
 
     def fresh(self, user_id: int, name: str, k: int, model: Recommender | None = None) -> tuple[s.Recommendations, int]:
