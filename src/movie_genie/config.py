@@ -176,6 +176,10 @@ class Settings:
     # Proxies in front of the server whose X-Forwarded-For is trusted (compose: 1, the nginx front door); 0 takes
     # the peer address, so that no client can choose its own rate-limit key.
     trusted_proxies: int = 0
+    # Where rate-limit counters live (api/limit_store.py): a Redis server of their own (RATE_LIMIT_REDIS_URL,
+    # maxmemory-policy noeviction), else a SQLite file that `movie-genie serve` makes for its workers.
+    rate_limit_redis_url: str | None = None
+    rate_limit_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.production and self.demo_mode:
@@ -212,6 +216,7 @@ class Settings:
             demo_mode=not production if demo is None else demo,
             admin_token=os.environ.get("MOVIE_GENIE_ADMIN_TOKEN", "").strip() or None,
             trusted_proxies=int(proxies),
+            rate_limit_redis_url=os.environ.get("RATE_LIMIT_REDIS_URL") or None,
         )
 
 

@@ -23,9 +23,10 @@ from movie_genie.api.config import ServingConfig
 from movie_genie.api.errors import register_error_handlers, validation_error_response
 from movie_genie.api.metrics import init_metrics
 from movie_genie.api.ownership import SECURITY_SCHEMES, init_ownership
+from movie_genie.api.rate_limits import init_rate_limits
 from movie_genie.api.routes import BLUEPRINTS
 from movie_genie.api.schemas import ErrorResponse
-from movie_genie.api.security import DOCS_PREFIX, csp_nonce, init_security, limit_writes
+from movie_genie.api.security import DOCS_PREFIX, csp_nonce, init_security
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.api.web import init_web
 from movie_genie.config import Layout, Params, Settings, load_params
@@ -119,21 +120,18 @@ def _make_app(settings: Settings, config: ServingConfig) -> OpenAPI:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     init_metrics(app)
-    limiter = init_security(app, settings, config)
+    init_security(app, settings, config)
+    init_rate_limits(app, settings, config)
     register_error_handlers(app)
     init_ownership(app, settings)
     app.url_map.converters["int"] = _PathInteger  # before the routes: each rule takes its converter when added
     for blueprint in BLUEPRINTS:
         app.register_api(blueprint)
-    limit_writes(app, limiter, settings, config)
 
     # The spec and the docs at the short, documented paths.
     app.add_url_rule("/api/openapi.json", endpoint="openapi_json", view_func=lambda: app.api_doc)
     app.view_functions["openapi.openapi"] = _docs_redirect
     app.add_url_rule(DOCS_PREFIX, endpoint="docs", view_func=_docs_redirect)
-    # Monitoring must keep working when a client is being rate limited.
-    for endpoint in ("metrics", "system.ping", "system.check_health"):
-        limiter.exempt(app.view_functions[endpoint])
 
     init_web(app, config.web_dist)
     return app

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from limits import parse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from movie_genie.config import Params
 
@@ -33,14 +34,20 @@ class ServingConfig(BaseModel):
     history_limit: int = Field(default=200, ge=1)
     # Largest request body accepted (bytes); bigger ones get 413.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    # flask-limiter rule per client address (e.g. "600 per minute"); null switches rate limiting off.
+    # Rate limits per client address (api/rate_limits.py), in the notation "120 per minute". They apply under
+    # production settings (MOVIE_GENIE_ENV=production), or whenever `rate_limit` is set: a limit on every API
+    # request (null: none beyond the ones below). Reads (GET) and, on top, searches and suggestions (each runs the
+    # encoder) are limited generously; writes (POST and DELETE together) less so; creating a profile and signing in
+    # with a profile key (a person types a key a few times, a guesser many) have their own, small limits.
     rate_limit: str | None = None
-    # Under production settings (MOVIE_GENIE_ENV=production) these limit each client address, whatever
-    # `rate_limit` says: feedback writes (POST and DELETE together), profile creation (POST /api/users) and
-    # signing in with a profile key (POST /api/sign-in: a person types a key a few times, a guesser many).
+    read_rate_limit: str = "1200 per minute"
+    search_rate_limit: str = "300 per minute"
     write_rate_limit: str = "120 per minute"
     create_user_rate_limit: str = "10 per hour"
     sign_in_rate_limit: str = "10 per minute"
+    # After the counters' store fails, writes are refused (503, Retry-After) and reads counted per worker for this
+    # long before the store is asked again.
+    rate_limit_retry_s: float = Field(default=5.0, gt=0, le=300)
     # The built web app (`npm run build` in web/), served at / by the same server.
     web_dist: Path = Path("web/dist")
     # Extra image hosts allowed by the Content-Security-Policy (TMDB posters).
@@ -59,6 +66,16 @@ class ServingConfig(BaseModel):
     # Each worker checks artifacts/versions/serving.json this often and swaps in newly promoted model versions
     # without a restart (`movie-genie models promote`); 0 switches hot reload off.
     reload_poll_s: float = Field(default=2.0, ge=0)
+
+    @field_validator(
+        "rate_limit", "read_rate_limit", "search_rate_limit", "write_rate_limit", "create_user_rate_limit",
+        "sign_in_rate_limit",
+    )  # fmt: skip
+    @classmethod
+    def _rate_limit_notation(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse(value)  # ValueError naming the text it could not read
+        return value
 
     @classmethod
     def from_params(cls, params: Params) -> ServingConfig:

@@ -1,20 +1,19 @@
-"""Security headers (with a Content-Security-Policy), CORS for configured origins only, body size and rate limits.
+"""Security headers (with a Content-Security-Policy), CORS for configured origins only, the body size limit and
+the client's address.
 
-Rate limits key on the client address: the peer's, or with MOVIE_GENIE_TRUSTED_PROXIES=N (compose: 1, the nginx
-front door) the one those proxies put in X-Forwarded-For (werkzeug's ProxyFix). Trusting it without a proxy in
-front would let every client pick its own key.
+The client address (what rate limits count per, api/rate_limits.py) is the peer's, or with
+MOVIE_GENIE_TRUSTED_PROXIES=N (compose: 1, the nginx front door) the one those proxies put in X-Forwarded-For
+(werkzeug's ProxyFix; their X-Forwarded-Proto says whether the client came over TLS). Trusting it without a proxy
+in front would let every client pick its own address.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any, cast
 
 from flask import Flask, Response, abort, g, request
 from flask_cors import CORS
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from movie_genie.api.config import ServingConfig
@@ -85,11 +84,12 @@ def _set_security_headers(config: ServingConfig) -> Callable[[Response], Respons
     return add_headers
 
 
-def init_security(app: Flask, settings: Settings, config: ServingConfig) -> Limiter:
-    """Install headers, CORS, the body size limit and (when configured, or in production) the rate limiter."""
+def init_security(app: Flask, settings: Settings, config: ServingConfig) -> None:
+    """Install headers, CORS, the body size limit and the trusted proxies' client address."""
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+        proxies = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     @app.before_request
     def _reject_large_bodies() -> None:
@@ -108,36 +108,3 @@ def init_security(app: Flask, settings: Settings, config: ServingConfig) -> Limi
             allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
             max_age=600,
         )
-
-    limiter = Limiter(
-        key_func=get_remote_address,
-        app=app,
-        default_limits=[config.rate_limit] if config.rate_limit else [],
-        storage_uri=settings.redis_url or "memory://",
-        headers_enabled=True,
-        enabled=config.rate_limit is not None or settings.production,
-        # A broken limiter store must not take the API down: let requests through and log it.
-        swallow_errors=True,
-    )
-    return limiter
-
-
-# The write endpoints that production limits per client (view function names as the blueprints register them).
-FEEDBACK_WRITES = ("feedback.record_feedback", "feedback.remove_feedback")
-PROFILE_CREATION = "users.create_user"
-SIGN_IN = "sign_in.sign_in"
-
-
-def limit_writes(app: Flask, limiter: Limiter, settings: Settings, config: ServingConfig) -> None:
-    """Under production settings, limit feedback writes (one shared budget), profile creation and signing in with
-    a profile key per client."""
-    if not settings.production:
-        return
-    # The limiter's decorator checks the limit when the view runs (after the body size check, before the view).
-    writes = limiter.shared_limit(config.write_rate_limit, scope="feedback-writes")
-    for endpoint in FEEDBACK_WRITES:
-        app.view_functions[endpoint] = cast(Any, writes(app.view_functions[endpoint]))
-    creation = limiter.limit(config.create_user_rate_limit)
-    app.view_functions[PROFILE_CREATION] = cast(Any, creation(app.view_functions[PROFILE_CREATION]))
-    sign_in = limiter.limit(config.sign_in_rate_limit)
-    app.view_functions[SIGN_IN] = cast(Any, sign_in(app.view_functions[SIGN_IN]))

@@ -1,9 +1,11 @@
 """`movie-genie serve`: gunicorn with several worker processes, each holding its own loaded models.
 
-Before gunicorn starts: the database is migrated to head (so a fresh checkout serves without a separate step) and
-PROMETHEUS_MULTIPROC_DIR points at a fresh folder, so /metrics aggregates every worker. Each worker builds the app
-after the fork (models are loaded once per worker, never per request) with one torch intra-op thread: several
-workers each running torch's default thread count would oversubscribe the CPU and ruin tail latency.
+Before gunicorn starts: the database is migrated to head (so a fresh checkout serves without a separate step),
+PROMETHEUS_MULTIPROC_DIR points at a fresh folder, so /metrics aggregates every worker, and (without
+RATE_LIMIT_REDIS_URL) a fresh SQLite file holds the rate-limit counters that every worker shares. Each worker
+builds the app after the fork (models are loaded once per worker, never per request) with one torch intra-op
+thread: several workers each running torch's default thread count would oversubscribe the CPU and ruin tail
+latency.
 
 This module imports nothing that imports prometheus_client at module level: the multiprocess switch is read when
 prometheus_client is first imported, which must happen after the environment variable is set.
@@ -142,8 +144,13 @@ def serve(params: Params, settings: Settings, options: ServeOptions) -> None:
     settings = demo_mode_for(settings, options.host)
     revision = prepare_database(settings, params)
     log.info("database at revision %s", revision)
-    metrics_dir = Path(tempfile.mkdtemp(prefix="movie-genie-metrics-"))
-    os.environ[MULTIPROC_ENV] = str(metrics_dir)
+    # This server's own files: the workers' metrics, and (without a Redis for them) the rate-limit counters that
+    # every worker shares (not in the metrics folder: prometheus_client reads every *.db file there).
+    runtime = Path(tempfile.mkdtemp(prefix="movie-genie-serve-"))
+    (runtime / "metrics").mkdir()
+    os.environ[MULTIPROC_ENV] = str(runtime / "metrics")
+    if not settings.rate_limit_redis_url:
+        settings = dataclasses.replace(settings, rate_limit_file=runtime / "rate-limits.db")
     # Import (not load) the app's modules once in the master: forked workers start without re-importing torch,
     # pandas, SQLAlchemy... Artefacts are still loaded after the fork (ONNX Runtime and torch thread pools must be
     # created in the process that uses them).
@@ -152,7 +159,7 @@ def serve(params: Params, settings: Settings, options: ServeOptions) -> None:
     try:
         _Gunicorn(params, settings, options).run()
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def options_from(config: ServingConfig, host: str, port: int, workers: int | None) -> ServeOptions:
