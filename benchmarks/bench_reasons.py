@@ -3,14 +3,17 @@
 "Because you liked X" names the liked film whose removal from the model's input lowers the pick's score the most
 (leave-one-out attribution, api/services/explanations.py): each model row scores the history once more per candidate
 film, in one batch. This benchmark builds the home page of a seeded sample of MovieLens users in process (the real
-app on the pipeline's artefacts, cache and impression logging off, so every request does the whole work) twice per
-user, interleaved: with attribution, and with it switched off (no candidate films: every pick gets the fallback
-reason, which costs what the old nearest-liked-film lookup cost). It reports the latency of both (p50, p95 and
-their ratio; the target is a p95 ratio of at most 1.5) and, with attribution, what the reasons say: the share that
-cite a liked film, the largest share of one page's reasons that cite the same film (the rule: at most a third), and
-how often no liked film cleared the bar.
+app on the pipeline's artefacts, cache and impression logging off, so every request does the whole work; as many
+torch threads as a serving worker) three times per user, interleaved: with attribution as served (the rows share the
+scores of the batch they all score, models/shared_scores.py), with attribution scored model by model (no sharing:
+what it cost before), and with it switched off (no candidate films: every pick gets the fallback reason, which costs
+what the old nearest-liked-film lookup cost). It reports the latency of each (p50, p95 and their ratio to "off";
+the target is a p95 ratio of at most 1.5), whether sharing left every page exactly as scored model by model, and,
+with attribution, what the reasons say: the share that cite a liked film, the largest share of one page's reasons
+that cite the same film (the rule: at most a third), and how often no liked film cleared the bar.
 
-Needs the pipeline's artefacts (`make pipeline`). Run: .venv/bin/python -m benchmarks.bench_reasons [--users 60]
+Needs the pipeline's artefacts (`make pipeline`; read from the working directory's data/ and artifacts/). Run:
+.venv/bin/python -m benchmarks.bench_reasons [--users 60]
 Prints a table and writes benchmarks/results/reasons.json (and docs/results/reasons.json, rendered in the docs).
 """
 
@@ -23,14 +26,18 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from movie_genie.api.app import create_app
+from movie_genie.api.config import ServingConfig
 from movie_genie.api.services.explanations import Explainer
 from movie_genie.config import Params, Settings, load_params
+from movie_genie.models import shared_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "reasons.json"
@@ -57,27 +64,36 @@ def reason_stats(page: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+WAYS = ("attributed", "unshared", "off")
+
+
 def run(params: Params, users: int, seed: int) -> dict[str, Any]:
-    """Both ways for each sampled user, interleaved; latencies in ms and the attributed pages' reason figures."""
+    """The three ways for each sampled user, interleaved; latencies in ms, whether sharing changed any page, and the
+    attributed pages' reason figures."""
     raw = params.model_dump(mode="json")
     raw["serving"] = {**raw["serving"], "cache_ttl_s": 0, "log_impressions": False}
-    app = create_app(Settings.from_env(), Params.model_validate(raw))
+    served = Params.model_validate(raw)
+    torch.set_num_threads(ServingConfig.from_params(served).torch_threads)  # as a serving worker runs (api/serve.py)
+    app = create_app(Settings.from_env(), served)
     client = app.test_client()
     sample = random.Random(seed).sample(range(1, 611), users)  # ml-latest-small's MovieLens users
     _home(client, sample[0])  # warm-up: lazy tables and first-call costs
-    times: dict[str, list[float]] = {"attributed": [], "off": []}
+    times: dict[str, list[float]] = {way: [] for way in WAYS}
     stats = []
-    candidates = Explainer.CANDIDATES
+    changed = 0
+    candidates, sharing = Explainer.CANDIDATES, shared_scores.sharing_scores
     try:
-        for user_id in sample:
-            for way in ("attributed", "off") if user_id % 2 else ("off", "attributed"):
-                Explainer.CANDIDATES = candidates if way == "attributed" else 0
-                elapsed, page = _home(client, user_id)
+        for turn, user_id in enumerate(sample):
+            pages = {}
+            for way in WAYS[turn % 3 :] + WAYS[: turn % 3]:  # each way goes first as often as the others
+                Explainer.CANDIDATES = 0 if way == "off" else candidates
+                shared_scores.sharing_scores = nullcontext if way == "unshared" else sharing  # type: ignore[assignment]
+                elapsed, pages[way] = _home(client, user_id)
                 times[way].append(elapsed * 1000)
-                if way == "attributed":
-                    stats.append(reason_stats(page))
+            stats.append(reason_stats(pages["attributed"]))
+            changed += pages["attributed"]["rows"] != pages["unshared"]["rows"]
     finally:
-        Explainer.CANDIDATES = candidates
+        Explainer.CANDIDATES, shared_scores.sharing_scores = candidates, sharing
     kinds: Counter[str] = sum((s["kinds"] for s in stats), Counter())
     total = sum(s["reasons"] for s in stats)
     latency = {w: {"p50": float(np.percentile(t, 50)), "p95": float(np.percentile(t, 95))} for w, t in times.items()}
@@ -87,6 +103,9 @@ def run(params: Params, users: int, seed: int) -> dict[str, Any]:
         "latency_ms": latency,
         "p95_ratio": latency["attributed"]["p95"] / latency["off"]["p95"],
         "p50_ratio": latency["attributed"]["p50"] / latency["off"]["p50"],
+        "unshared_p95_ratio": latency["unshared"]["p95"] / latency["off"]["p95"],
+        "unshared_p50_ratio": latency["unshared"]["p50"] / latency["off"]["p50"],
+        "pages_changed_by_sharing": changed,
         "reasons": total,
         "citing_share": sum(s["citing"] for s in stats) / total,
         "max_top_share": max(s["top_share"] for s in stats),
@@ -101,11 +120,17 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"Home page of {result['users']} MovieLens users (seed {result['seed']}), in process, cache off:",
         "",
-        "| home page | p50 ms | p95 ms |",
-        "|---|---|---|",
-        f"| reasons by attribution | {latency['attributed']['p50']:.1f} | {latency['attributed']['p95']:.1f} |",
-        f"| attribution off | {latency['off']['p50']:.1f} | {latency['off']['p95']:.1f} |",
-        f"| ratio | {result['p50_ratio']:.2f}× | {result['p95_ratio']:.2f}× |",
+        "| home page | p50 ms | p95 ms | p50 / off | p95 / off |",
+        "|---|---|---|---|---|",
+        f"| reasons by attribution (rows share scores) | {latency['attributed']['p50']:.1f} | "
+        f"{latency['attributed']['p95']:.1f} | {result['p50_ratio']:.2f}× | {result['p95_ratio']:.2f}× |",
+        f"| reasons by attribution, scored model by model | {latency['unshared']['p50']:.1f} | "
+        f"{latency['unshared']['p95']:.1f} | {result['unshared_p50_ratio']:.2f}× | "
+        f"{result['unshared_p95_ratio']:.2f}× |",
+        f"| attribution off | {latency['off']['p50']:.1f} | {latency['off']['p95']:.1f} | 1.00× | 1.00× |",
+        "",
+        f"Pages that sharing scores changed (rows, picks or reasons): {result['pages_changed_by_sharing']} of "
+        f"{result['users']}.",
         "",
         f"Of {result['reasons']:,} reasons, {result['citing_share']:.0%} cite a liked film; the most cited film of a "
         f"page explains at most {result['max_top_share']:.0%} of its reasons ({result['mean_top_share']:.0%} on "

@@ -50,6 +50,7 @@ from movie_genie.models.common import (
     top_k_indices,
 )
 from movie_genie.models.registry import checkpoint_path, model_class
+from movie_genie.models.shared_scores import score_batch
 
 # Weight of the popularity tie-breaker: far below any real difference between standardised scores.
 TIE_BREAK = 1e-6
@@ -275,7 +276,9 @@ class Hybrid(RecommenderBase):
             for name, model in self.components.items():
                 if cache is None and needed is not None and name not in needed:
                     continue  # weight 0 for every row: skip the model (BERT4Rec/Two-Tower inference is not free)
-                idx, values = standardise(model.score_batch(todo_histories), todo_histories, self.config.candidates)
+                # Shared within a request: the home page's SASRec and BERT4Rec rows explain their picks on this batch.
+                scores = score_batch(model, todo_histories)
+                idx, values = standardise(scores, todo_histories, self.config.candidates)
                 for row, i in enumerate(todo):
                     fresh[i][name] = (idx[row], values[row])
             if cache is not None:

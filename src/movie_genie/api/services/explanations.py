@@ -22,6 +22,7 @@ from movie_genie.db.taste import NO_GENRE
 from movie_genie.models import reasons
 from movie_genie.models.base import Recommendation, Recommender
 from movie_genie.models.catalogue import CATALOGUE
+from movie_genie.models.shared_scores import score_batch
 
 
 class Explainer:
@@ -74,7 +75,8 @@ class Explainer:
             return {}
         full = list(row_of.values())
         rows = [full] + [[i for m, i in row_of.items() if m != c] for c in candidates]
-        scores = np.asarray(model.score_batch(rows), dtype=np.float64)  # (1 + L, n_items)
+        # Every model row of a page scores these same rows: the hybrid's components share theirs (shared_scores.py).
+        scores = np.asarray(score_batch(model, rows), dtype=np.float64)  # (1 + L, n_items)
         columns = np.array(id_map.items_to_indices(r.movie_id for r in picks), dtype=np.int64)
         own = scores[0, columns]  # (R,)
         drops = own[None, :] - scores[1:, columns]  # (L, R): how much removing each liked film costs each pick

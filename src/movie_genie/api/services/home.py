@@ -28,7 +28,7 @@ from movie_genie.api.services.user_view import UserView
 from movie_genie.db import taste
 from movie_genie.db.feedback import Mark
 from movie_genie.db.user_stats import taste_of
-from movie_genie.models import reasons
+from movie_genie.models import reasons, shared_scores
 from movie_genie.models.base import Recommendation
 from movie_genie.models.catalogue import CATALOGUE, HYBRID, POPULARITY, ModelSpec
 
@@ -81,7 +81,8 @@ class HomeService:
             view = UserView.read(session, user_id, self.recommendations.space)
             # The taste the profile and the home page's greeting show ("stands out: ..."): the genre row follows it.
             traits = taste_of(session, user_id)
-        rows = self._rows(view, traits)
+        with shared_scores.sharing_scores():  # the model rows' attributions score the same batch of histories
+            rows = self._rows(view, traits)
         page = s.HomePage(user_id=user_id, excluded=len(view.excluded), rows=rows)
         lists = {r.id: shown(r.model, (i.movie.movie_id for i in r.items)) for r in rows if not r.history}
         served = Served(to_json_bytes(page), lists)
