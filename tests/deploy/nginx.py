@@ -1,9 +1,10 @@
-"""Debian's nginx running the shipped front-door config (deploy/nginx/movie-genie.conf) on loopback.
+"""Debian's nginx running the shipped front-door config (deploy/nginx/) on loopback.
 
-The shipped file is an `http`-context include (compose mounts it into the official image's conf.d). Here it is
-included by a minimal nginx.conf written into a temporary folder (pid, logs and temp paths there, nothing global),
-with its two marked lines pointed at loopback: the upstream at the server under test, the listener at a free port.
-Every other line is the shipped file, unchanged.
+The shipped site files are `http`-context includes (compose mounts them into the official image). Here they are
+copied into a temporary folder with their lines marked `# test: ...` pointed at loopback (the upstream at the
+server under test, the listeners at free ports) and included by a minimal nginx.conf of the folder's own (pid,
+logs and temp paths there, nothing global) that takes worker_connections and worker_rlimit_nofile from the shipped
+deploy/nginx/nginx.conf. Every other line is the shipped files', unchanged.
 """
 
 from __future__ import annotations
@@ -24,9 +25,15 @@ import pytest
 
 from tests.live_server import free_port
 
-SITE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "movie-genie.conf"
+NGINX_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
+SITE = NGINX_DIR / "movie-genie.conf"
+TLS_SITE = NGINX_DIR / "movie-genie-tls.conf"
+MAIN = NGINX_DIR / "nginx.conf"
+# The files a site includes (relative to the config's folder, as /etc/nginx in the container).
+INCLUDES = ("common.conf", "locations.conf")
 UPSTREAM_LINE = "server app:5001;"
 LISTEN_LINE = "listen 8080;"
+TLS_LISTEN_LINE = "listen 8443 ssl;"
 INSTALL = "apt-get install nginx (.ci/run installs it)"
 
 
@@ -38,26 +45,50 @@ def nginx_binary() -> str:
     return path
 
 
-def write_config(folder: Path, upstream: str, port: int) -> Path:
-    """The shipped site file pointed at `upstream` and 127.0.0.1:`port`, inside a self-contained nginx.conf."""
-    site = SITE.read_text(encoding="utf-8")
-    for line, new in ((UPSTREAM_LINE, f"server {upstream};"), (LISTEN_LINE, f"listen 127.0.0.1:{port};")):
-        assert len(re.findall(re.escape(line), site)) == 1, f"{SITE.name} must hold `{line}` exactly once"
-        site = site.replace(line, new)
+def shipped_capacity() -> tuple[int, int]:
+    """worker_connections and worker_rlimit_nofile of the shipped main config."""
+    text = MAIN.read_text(encoding="utf-8")
+    connections = re.search(r"^\s*worker_connections (\d+);", text, re.M)
+    files = re.search(r"^\s*worker_rlimit_nofile (\d+);", text, re.M)
+    assert connections and files, f"{MAIN.name} must set worker_connections and worker_rlimit_nofile"
+    return int(connections.group(1)), int(files.group(1))
+
+
+def _pointed(text: str, name: str, lines: dict[str, str]) -> str:
+    for line, new in lines.items():
+        if line in text:
+            assert text.count(line) == 1, f"{name} must hold `{line}` at most once"
+            text = text.replace(line, new)
+    return text
+
+
+def write_config(folder: Path, upstream: str, port: int, tls_port: int | None = None) -> Path:
+    """The shipped site (the TLS one when `tls_port` is given: then `folder`/tls must hold fullchain.pem and
+    privkey.pem) pointed at `upstream` and 127.0.0.1:`port`, inside a self-contained nginx.conf."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "movie-genie.conf").write_text(site, encoding="utf-8")
+    lines = {UPSTREAM_LINE: f"server {upstream};", LISTEN_LINE: f"listen 127.0.0.1:{port};"}
+    if tls_port is not None:
+        lines[TLS_LISTEN_LINE] = f"listen 127.0.0.1:{tls_port} ssl;"
+    site = TLS_SITE if tls_port is not None else SITE
+    for source in (site, *(NGINX_DIR / name for name in INCLUDES)):
+        text = _pointed(source.read_text(encoding="utf-8"), source.name, lines)
+        (folder / source.name).write_text(text, encoding="utf-8")
+    common = (folder / "common.conf").read_text(encoding="utf-8")
+    assert f"server {upstream};" in common, f"common.conf must hold `{UPSTREAM_LINE}`"
     temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         path.mkdir(exist_ok=True)
+    connections, files = shipped_capacity()
     # As root, nginx's workers would run as `nobody` and could not write these root-only folders: run them as us.
     user = pwd.getpwuid(os.geteuid()).pw_name
     main = f"""
 daemon off;
 worker_processes 1;
+worker_rlimit_nofile {files};
 {"user " + user + ";" if os.geteuid() == 0 else ""}
 pid {folder / "nginx.pid"};
 error_log {folder / "error.log"} info;
-events {{ worker_connections 1024; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log {folder / "access.log"};
     client_body_temp_path {temp["body"]};
@@ -65,7 +96,7 @@ http {{
     fastcgi_temp_path {temp["fastcgi"]};
     uwsgi_temp_path {temp["uwsgi"]};
     scgi_temp_path {temp["scgi"]};
-    include {folder / "movie-genie.conf"};
+    include {folder / site.name};
 }}
 """
     config = folder / "nginx.conf"
@@ -87,12 +118,15 @@ class Nginx:
     port: int
     process: subprocess.Popen[bytes]
     folder: Path
+    tls_port: int | None = None
 
     @classmethod
-    def start(cls, folder: Path, upstream: str) -> Self:
-        """Write the config, start nginx in the foreground (its own session) and wait until it accepts."""
+    def start(cls, folder: Path, upstream: str, *, tls: bool = False) -> Self:
+        """Write the config (the TLS site when `tls`: `folder`/tls holds the certificate), start nginx in the
+        foreground (its own session) and wait until it accepts."""
         port = free_port()
-        config = write_config(folder, upstream, port)
+        tls_port = free_port() if tls else None
+        config = write_config(folder, upstream, port, tls_port)
         checked = check_config(config)
         assert checked.returncode == 0, f"nginx -t:\n{checked.stderr}"
         log = (folder / "nginx.out").open("wb")
@@ -103,7 +137,7 @@ class Nginx:
             start_new_session=True,
         )
         log.close()
-        proxy = cls(f"http://127.0.0.1:{port}", port, process, folder)
+        proxy = cls(f"http://127.0.0.1:{port}", port, process, folder, tls_port)
         deadline = time.monotonic() + 15
         while True:
             if process.poll() is not None:

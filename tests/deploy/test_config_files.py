@@ -25,9 +25,12 @@ DEPLOY = ROOT / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile"
 COMPOSE = DEPLOY / "docker-compose.yml"
 HOST_MODELS = DEPLOY / "docker-compose.host-models.yml"
+TLS_OVERRIDE = DEPLOY / "docker-compose.tls.yml"
 ENTRYPOINT = DEPLOY / "docker-entrypoint.sh"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "movie-genie.json"
 NGINX_SITE = DEPLOY / "nginx" / "movie-genie.conf"
+NGINX_COMMON = DEPLOY / "nginx" / "common.conf"
+NGINX_LOCATIONS = DEPLOY / "nginx" / "locations.conf"
 BIN = Path(sys.executable).parent
 
 
@@ -40,7 +43,11 @@ def _tool(name: str) -> str:
 
 
 # The secrets compose requires (`${VAR:?message}`: no fallback passwords); `config` is checked with them set.
-COMPOSE_SECRETS = {"POSTGRES_PASSWORD": "test-postgres-password", "GRAFANA_PASSWORD": "test-grafana-password"}
+COMPOSE_SECRETS = {
+    "POSTGRES_PASSWORD": "test-postgres-password",
+    "GRAFANA_PASSWORD": "test-grafana-password",
+    "REDIS_PASSWORD": "test-redis-password",
+}
 
 
 def _run(command: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -69,7 +76,7 @@ def test_entrypoint_passes_shellcheck() -> None:
     assert result.returncode == 0, f"shellcheck:\n{result.stdout}{result.stderr}"
 
 
-@pytest.mark.parametrize("path", [COMPOSE, HOST_MODELS], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [COMPOSE, HOST_MODELS, TLS_OVERRIDE], ids=lambda p: p.name)
 def test_compose_files_match_the_compose_spec(path: Path) -> None:
     # check-jsonschema ships the official compose-spec JSON schema (vendor.compose-spec), so this runs offline.
     result = _run([_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)])
@@ -81,7 +88,7 @@ def test_docker_compose_config_accepts_the_stack(tmp_path: Path) -> None:
     files = ["-f", str(COMPOSE), "-f", str(HOST_MODELS)]
     v2 = shutil.which("docker") and _run(["docker", "compose", "version"]).returncode == 0
     if v2:
-        for args in (["-f", str(COMPOSE)], files):
+        for args in (["-f", str(COMPOSE)], files, ["-f", str(COMPOSE), "-f", str(TLS_OVERRIDE)]):
             result = _run(["docker", "compose", *args, "config", "--quiet"], COMPOSE_SECRETS)
             assert result.returncode == 0, result.stderr
         return
@@ -92,9 +99,15 @@ def test_docker_compose_config_accepts_the_stack(tmp_path: Path) -> None:
     copy = tmp_path / "docker-compose.yml"
     copy.write_text(re.sub(r"(?m)^name:.*\n", "", COMPOSE.read_text(encoding="utf-8")), encoding="utf-8")
     base = ["docker-compose", "--project-directory", str(DEPLOY), "-f", str(copy)]
-    for extra in ([], ["-f", str(HOST_MODELS)]):
+    for extra in ([], ["-f", str(HOST_MODELS)], ["-f", str(TLS_OVERRIDE)]):
         result = _run([*base, *extra, "config", "--quiet"], COMPOSE_SECRETS)
         assert result.returncode == 0, result.stderr
+    tls = yaml.safe_load(_run([*base, "-f", str(TLS_OVERRIDE), "config"], COMPOSE_SECRETS).stdout)["services"]["proxy"]
+    # The override swaps the site for the TLS one (same target) and adds the HTTPS port to the plain one.
+    targets = {v.split(":")[1]: v.split(":")[0] for v in tls["volumes"]}
+    assert Path(targets["/etc/nginx/conf.d/default.conf"]).name == "movie-genie-tls.conf"
+    assert Path(targets["/etc/nginx/tls"]).name == "tls"
+    assert sorted(str(p).rsplit(":", 1)[1].split("/")[0] for p in tls["ports"]) == ["8080", "8443"]
     merged = yaml.safe_load(_run([*base, "-f", str(HOST_MODELS), "config"], COMPOSE_SECRETS).stdout)
     app = merged["services"]["app"]
     assert app["build"]["args"]["TRAIN_AT_BUILD"] == "0"
@@ -153,10 +166,19 @@ def test_the_proxy_is_the_only_door_to_the_app() -> None:
     services = _compose()["services"]
     proxy = services["proxy"]
     assert proxy["ports"] == ["${PUBLISH_ADDRESS:-127.0.0.1}:${APP_PORT:-5001}:8080"]
-    assert proxy["volumes"] == ["./nginx/movie-genie.conf:/etc/nginx/conf.d/default.conf:ro"]
+    assert proxy["volumes"] == [
+        "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro",
+        "./nginx/movie-genie.conf:/etc/nginx/conf.d/default.conf:ro",
+        "./nginx/common.conf:/etc/nginx/common.conf:ro",
+        "./nginx/locations.conf:/etc/nginx/locations.conf:ro",
+    ]
     assert proxy["depends_on"] == {"app": {"condition": "service_healthy"}}
     site = NGINX_SITE.read_text(encoding="utf-8")
-    assert re.search(r"^\s*listen 8080;", site, re.M) and re.search(r"^\s*server app:5001;", site, re.M)
+    assert re.search(r"^\s*listen 8080;", site, re.M)
+    assert re.search(r"^\s*server app:5001;", NGINX_COMMON.read_text(encoding="utf-8"), re.M)
+    # The site's relative includes resolve in /etc/nginx, where compose mounts them.
+    for name in re.findall(r"^\s*include (\S+);", site, re.M):
+        assert f"./nginx/{name}:/etc/nginx/{name}:ro" in proxy["volumes"], name
     # Every published port is on loopback unless PUBLISH_ADDRESS says otherwise.
     for name, service in services.items():
         for port in service.get("ports", []):
@@ -170,7 +192,7 @@ def max_body_bytes() -> int:
 
 
 def test_the_proxy_body_limit_is_the_apps() -> None:
-    site = NGINX_SITE.read_text(encoding="utf-8")
+    site = NGINX_COMMON.read_text(encoding="utf-8")
     size = re.search(r"^\s*client_max_body_size (\d+)([km]?);", site, re.M)
     buffer = re.search(r"^\s*client_body_buffer_size (\d+)([km]?);", site, re.M)
     assert size and buffer
@@ -178,7 +200,8 @@ def test_the_proxy_body_limit_is_the_apps() -> None:
     limit = int(size.group(1)) * units[size.group(2)]
     assert limit == max_body_bytes(), "client_max_body_size must be serving.max_body_bytes of params.yaml"
     assert int(buffer.group(1)) * units[buffer.group(2)] >= limit, "bodies must be buffered in memory whole"
-    assert f"request body too large (limit {limit} bytes)" in site  # the app's own 413 message
+    # the app's own 413 message
+    assert f"request body too large (limit {limit} bytes)" in NGINX_LOCATIONS.read_text(encoding="utf-8")
 
 
 def test_the_shipped_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
@@ -196,17 +219,19 @@ def test_app_reaches_the_compose_database_and_cache() -> None:
     pg = services["postgres"]["environment"]
     assert env["DATABASE_URL"].startswith(f"postgresql+psycopg://{pg['POSTGRES_USER']}:")
     assert env["DATABASE_URL"].endswith(f"@postgres:5432/{pg['POSTGRES_DB']}")
-    assert env["REDIS_URL"].startswith("redis://redis:6379/")
+    assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379/0", env["REDIS_URL"])
+    assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]+\}@limits:6379/0", env["RATE_LIMIT_REDIS_URL"])
     assert services["app"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
+        "limits": {"condition": "service_healthy"},
     }
 
 
 def test_compose_runs_production_settings_with_secrets_from_the_environment() -> None:
     text = COMPOSE.read_text(encoding="utf-8")
     # No fallback passwords: each secret is required (`${VAR:?message}`), so a forgotten one stops `up` at once.
-    assert not re.search(r"\$\{(POSTGRES_PASSWORD|GRAFANA_PASSWORD)(:?-)", text)
+    assert not re.search(r"\$\{(POSTGRES_PASSWORD|GRAFANA_PASSWORD|REDIS_PASSWORD)(:?-)", text)
     services = _compose()["services"]
     env = services["app"]["environment"]
     assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]

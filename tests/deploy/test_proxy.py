@@ -85,8 +85,11 @@ def trickling_clients(port: int, count: int = SLOW_CLIENTS) -> Iterator[list[soc
     sockets = []
     stop = threading.Event()
     try:
-        for _ in range(count):
-            sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+        for i in range(count):
+            # From 16 loopback addresses, 4 each: within the proxy's connections per address (limit_conn), as
+            # many people's slow phones would be; the probe comes from 127.0.0.1.
+            source = (f"127.0.1.{i % 16 + 1}", 0)
+            sock = socket.create_connection(("127.0.0.1", port), timeout=2, source_address=source)
             sock.sendall(_slow_request(60_000))  # under the body limit, so nobody refuses it early
             sockets.append(sock)
 
