@@ -130,7 +130,9 @@ def test_checkpoint_references_component_files(fitted: tuple[Hybrid, dict[str, f
     hybrid, _ = fitted
     path = tmp_path / "hybrid.pt"
     hybrid.save(path)
-    assert {p.name for p in tmp_path.iterdir()} == {"hybrid.pt", "ease.pt", "popularity.pt"}
+    checkpoints = {"hybrid.pt", "ease.pt", "popularity.pt"}
+    # Each checkpoint has its digest beside it (files.py), which loading checks.
+    assert {p.name for p in tmp_path.iterdir()} == checkpoints | {f"{name}.sha256" for name in checkpoints}
     loaded = Hybrid.load(path)
     assert loaded.config == hybrid.config
     assert set(loaded.components) == {"ease", "popularity"}

@@ -8,12 +8,13 @@ A checkpoint is one `torch.save`d dict:
 `config` and `extra` hold only JSON-like values (str, int, float, bool, None, lists, dicts, bytes) and `state`
 only tensors, so files load with `torch.load(weights_only=True)`: reading a checkpoint never runs pickled code.
 Numpy arrays passed in `state` are converted to tensors on save; `Checkpoint.array(key)` gives them back.
-Writes are atomic (temp file, then rename), so a crash never leaves a half-written checkpoint.
+Writes are atomic (temp file, then rename), so a crash never leaves a half-written checkpoint, and record the file's
+SHA-256 beside it (`<name>.pt.sha256`, files.py); loading checks it first, so a damaged file (flipped bytes, a
+truncated copy) is refused instead of serving wrong scores.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ import torch
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import ArtifactMissingError, MovieGenieError
-from movie_genie.files import atomic_path
+from movie_genie.files import DamagedFileError, atomic_path, verify_digest
 
 FORMAT = "movie-genie-checkpoint"
 FORMAT_VERSION = 1
@@ -32,6 +33,10 @@ FORMAT_VERSION = 1
 
 class CheckpointError(MovieGenieError):
     """A checkpoint file exists but cannot be used (corrupt, another model's, or a newer format version)."""
+
+
+class DamagedCheckpointError(CheckpointError):
+    """A checkpoint's bytes differ from the digest recorded when it was saved (flipped bytes, truncated)."""
 
 
 @dataclass
@@ -79,7 +84,7 @@ def save_checkpoint(
         "state": {k: _to_tensor(v) for k, v in (state or {}).items()},
         "extra": dict(extra or {}),
     }
-    with atomic_path(path) as tmp:
+    with atomic_path(path, digest=True) as tmp:
         torch.save(payload, tmp)
 
 
@@ -88,6 +93,10 @@ def load_checkpoint(path: Path, expected_model: str | None = None) -> Checkpoint
     path = Path(path)
     if not path.is_file():
         raise ArtifactMissingError(f"checkpoint {path} not found: run `movie-genie train` first")
+    try:
+        verify_digest(path)
+    except DamagedFileError as exc:
+        raise DamagedCheckpointError(f"{exc}; re-run `movie-genie train`") from exc
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt/truncated files
@@ -110,9 +119,3 @@ def load_checkpoint(path: Path, expected_model: str | None = None) -> Checkpoint
         extra=dict(raw.get("extra", {})),
         version=version,
     )
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a checkpoint file, hex: how a model that builds on another pins the exact file it was made with."""
-    with Path(path).open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
+from movie_genie.files import file_digest, recorded_digest
 from movie_genie.models import reasons
 from movie_genie.models.base import (
     ModelConfig,
@@ -42,7 +43,7 @@ from movie_genie.models.base import (
     Validator,
 )
 from movie_genie.models.catalogue import BERT4REC, EASE, HYBRID, POPULARITY, TWO_TOWER
-from movie_genie.models.checkpoint import CheckpointError, file_digest, load_checkpoint, save_checkpoint
+from movie_genie.models.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from movie_genie.models.common import (
     NotFittedError,
     check_k,
@@ -365,7 +366,7 @@ class Hybrid(RecommenderBase):
         for name, model in self.components.items():
             component_path = checkpoint_path(Path(path).parent, name)
             model.save(component_path)
-            digests[name] = file_digest(component_path)
+            digests[name] = recorded_digest(component_path) or file_digest(component_path)
         save_checkpoint(
             path,
             model=self.name,
@@ -400,7 +401,8 @@ class Hybrid(RecommenderBase):
                 raise CheckpointError(
                     f"the hybrid {path} needs its component checkpoint {component_path}; re-run `movie-genie train`"
                 )
-            if file_digest(component_path) != digests[name]:
+            # The file's recorded digest (checked against its bytes when it is loaded) is the one pinned at training.
+            if (recorded_digest(component_path) or file_digest(component_path)) != digests[name]:
                 raise CheckpointError(
                     f"{component_path} changed after the hybrid {path} was trained on it; retrain the hybrid: "
                     "`movie-genie train --model hybrid`"

@@ -166,7 +166,7 @@ def build_index(
     vectors = _aligned_vectors(docs, embeddings_path, config)  # [n, 384]
     movie_ids = np.array([d.movie_id for d in docs], dtype=np.int64)
 
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, digests=True) as tmp:
         catalogue = pd.DataFrame(
             {
                 "movie_id": movie_ids,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from movie_genie.errors import DataError
-from movie_genie.files import atomic_path
+from movie_genie.files import DamagedFileError, atomic_path, verify_digest
 from movie_genie.search.config import EncoderConfig
 from movie_genie.search.documents import MovieDocument, document_hash
 from movie_genie.search.encoder import EMBEDDING_DIM
@@ -46,12 +46,13 @@ class EmbedReport:
 
 
 def read_embeddings(path: Path) -> Embeddings:
-    """Load and check embeddings.npz; raise DataError when it is malformed."""
+    """Load and check embeddings.npz; raise DataError when it is damaged (its digest) or malformed."""
     try:
+        verify_digest(path)
         with np.load(path, allow_pickle=False) as data:
             movie_id, embedding = data["movie_id"], data["embedding"]
             text_hash = data["text_hash"] if "text_hash" in data else np.full(len(movie_id), "", dtype="<U64")
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, DamagedFileError) as exc:
         raise DataError(
             f"{path} is not a valid embeddings file ({exc}): delete it and run `movie-genie embed`"
         ) from exc
@@ -62,8 +63,8 @@ def read_embeddings(path: Path) -> Embeddings:
 
 
 def write_embeddings(path: Path, emb: Embeddings) -> None:
-    """Write atomically (temp file + rename), so a crash never leaves a half-written file."""
-    with atomic_path(path, suffix=".npz") as tmp:  # np.savez would append .npz to a name without it
+    """Write atomically (temp file + rename), so a crash never leaves a half-written file; record its digest."""
+    with atomic_path(path, suffix=".npz", digest=True) as tmp:  # np.savez would append .npz to a name without it
         np.savez(tmp, movie_id=emb.movie_id, embedding=emb.embedding, text_hash=emb.text_hash)
 
 

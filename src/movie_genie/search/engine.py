@@ -33,21 +33,22 @@ import faiss
 import numpy as np
 import pandas as pd
 
+from movie_genie.files import verify_digest, verify_digests
 from movie_genie.search.build import (
     BM25_DIR,
     CATALOGUE_FILE,
     COLLAB_FILE,
     INDEX_VERSION,
     MANIFEST_FILE,
-    VECTORS_FILE,
 )
 from movie_genie.search.config import SearchConfig
 from movie_genie.search.encoder import OnnxEncoder
 from movie_genie.search.errors import IndexMissingError, SearchInputError
 from movie_genie.search.lexical import LexicalIndex
+from movie_genie.search.loading import load_collab, load_semantic, optional
 from movie_genie.search.results import Funnel, PersonalScores, SearchFilters, SearchHit, SearchResult, Suggestion
 from movie_genie.search.titles import TitleMatcher, normalise
-from movie_genie.search.vector import load_vector_index, vector_search
+from movie_genie.search.vector import vector_search
 
 Mode = Literal["hybrid", "semantic", "lexical", "title"]
 MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical", "title")
@@ -73,14 +74,17 @@ class SearchEngine:
     def __init__(
         self,
         catalogue: pd.DataFrame,
-        vectors: object,
+        vectors: object | None,
         lexical: LexicalIndex,
-        encoder: OnnxEncoder,
+        encoder: OnnxEncoder | None,
         config: SearchConfig,
         manifest: dict[str, object],
         collab: np.ndarray | None = None,
+        unavailable: Mapping[str, Exception] | None = None,
     ) -> None:
         self.config = config
+        # Parts whose files failed to load ("semantic", "collab" -> the error, naming paths: for the log only).
+        self.unavailable = dict(unavailable or {})
         self._collab = collab  # [n, d] unit-norm who-rated-what vectors (zero rows: unrated), or None
         self.manifest = manifest
         self._vectors = vectors
@@ -109,11 +113,17 @@ class SearchEngine:
 
     @classmethod
     def load(cls, index_dir: Path | str, config: SearchConfig | None = None) -> SearchEngine:
-        """Open an index folder written by `movie-genie index`; `config` overrides the one stored in it."""
+        """Open an index folder written by `movie-genie index`; `config` overrides the one stored in it.
+
+        Every file is checked against the digest recorded when it was written (files.verify_digest). A damaged
+        manifest, catalogue or BM25 index refuses the index; damaged semantic vectors or encoder leave the lexical
+        and title retrievers serving, damaged who-rated-what vectors drop only that signal (`unavailable` says why).
+        """
         index_dir = Path(index_dir)
         manifest_path = index_dir / MANIFEST_FILE
         if not manifest_path.exists():
             raise IndexMissingError(f"no search index in {index_dir}: run `movie-genie embed` and `movie-genie index`")
+        verify_digest(manifest_path)
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         if manifest.get("version") != INDEX_VERSION:
             raise IndexMissingError(
@@ -123,15 +133,20 @@ class SearchEngine:
         # One query is too small to split across cores; OpenMP workers spinning beside other processes (web
         # workers, training) cost more than they give. Process-wide setting, like torch.set_num_threads.
         faiss.omp_set_num_threads(config.onnx.threads)
-        catalogue = pd.read_parquet(index_dir / CATALOGUE_FILE)
+        verify_digest(index_dir / CATALOGUE_FILE)
+        verify_digests(index_dir / BM25_DIR)
+        unavailable: dict[str, Exception] = {}
+        semantic = optional("semantic", unavailable, lambda: load_semantic(index_dir, config))
+        collab = optional("collab", unavailable, lambda: load_collab(index_dir / COLLAB_FILE))
         return cls(
-            catalogue=catalogue,
-            vectors=load_vector_index(index_dir / VECTORS_FILE),
+            catalogue=pd.read_parquet(index_dir / CATALOGUE_FILE),
+            vectors=semantic[0] if semantic else None,
             lexical=LexicalIndex.load(index_dir / BM25_DIR),
-            encoder=OnnxEncoder.load(index_dir, config.encoder, config.onnx),
+            encoder=semantic[1] if semantic else None,
             config=config,
             manifest=manifest,
-            collab=np.load(index_dir / COLLAB_FILE) if (index_dir / COLLAB_FILE).exists() else None,
+            collab=collab,
+            unavailable=unavailable,
         )
 
     # ------------------------------------------------------------------ public API
@@ -147,7 +162,18 @@ class SearchEngine:
     @property
     def encoder(self) -> OnnxEncoder:
         """The query encoder (exposed for benchmarks and cache statistics)."""
-        return self._encoder
+        return self._semantic()[1]
+
+    @property
+    def semantic(self) -> bool:
+        """Whether the semantic retriever (vectors and query encoder) loaded."""
+        return self._vectors is not None and self._encoder is not None
+
+    def _semantic(self) -> tuple[object, OnnxEncoder]:
+        if self._vectors is None or self._encoder is None:
+            why = self.unavailable.get("semantic") or "not loaded"
+            raise IndexMissingError(f"semantic search is not available ({why}): run `movie-genie index`")
+        return self._vectors, self._encoder
 
     def search(
         self,
@@ -237,7 +263,7 @@ class SearchEngine:
 
     def embed_query(self, text: str) -> np.ndarray:
         """The query vector float32 [384] (cached)."""
-        return self._encoder.embed_query(text)
+        return self._semantic()[1].embed_query(text)
 
     # ------------------------------------------------------------------ internals
 
@@ -313,9 +339,12 @@ class SearchEngine:
         return self.best_similarity(text) >= rank.close_min_similarity
 
     def best_similarity(self, text: str) -> float:
-        """Cosine between the query and its nearest movie document (-1 for an empty catalogue)."""
-        vector = self._encoder.embed_query(text)
-        _, sims = vector_search(self._vectors, vector, 1, self.config.vector.hnsw_ef_search, None)  # type: ignore[arg-type]
+        """Cosine between the query and its nearest movie document (-1 for an empty catalogue or without the
+        semantic retriever)."""
+        if not self.semantic:
+            return -1.0
+        vectors, encoder = self._semantic()
+        _, sims = vector_search(vectors, encoder.embed_query(text), 1, self.config.vector.hnsw_ef_search, None)  # type: ignore[arg-type]
         return float(sims[0]) if len(sims) else -1.0
 
     def _evidence_and_relevance(
@@ -328,6 +357,7 @@ class SearchEngine:
         expand = self.config.expansion
         if (
             mode == "hybrid"
+            and self.semantic
             and expand.seeds > 0
             and expand.weight > 0
             and relevance
@@ -345,10 +375,10 @@ class SearchEngine:
         """Each retriever's candidates as {row: evidence 0-1}, best first; what 0-1 means is per retriever."""
         rank = self.config.ranking
         lists: dict[str, dict[int, float]] = {}
-        if mode in ("semantic", "hybrid"):
-            vector = self._encoder.embed_query(text)
+        if mode == "semantic" or (mode == "hybrid" and self.semantic):
+            vectors, encoder = self._semantic()
             ef = self.config.vector.hnsw_ef_search
-            rows, sims = vector_search(self._vectors, vector, rank.candidates, ef, allowed)  # type: ignore[arg-type]
+            rows, sims = vector_search(vectors, encoder.embed_query(text), rank.candidates, ef, allowed)  # type: ignore[arg-type]
             if len(rows):
                 lists["semantic"] = _relative(rows, sims)
         if mode in ("lexical", "hybrid"):
@@ -376,11 +406,12 @@ class SearchEngine:
         cfg = self.config.expansion
         ordered = self._with_prior(relevance)  # seeds as the reader would see them: the well-known answers first
         seeds = np.array(sorted(ordered, key=lambda r: (-ordered[r], r))[: cfg.seeds], dtype=np.int64)
-        centroid = self._vectors.reconstruct_batch(seeds).mean(axis=0)  # type: ignore[attr-defined]  # [384]
-        vector = self._encoder.embed_query(text) + cfg.beta * centroid / (float(np.linalg.norm(centroid)) or 1.0)
+        vectors, encoder = self._semantic()
+        centroid = vectors.reconstruct_batch(seeds).mean(axis=0)  # type: ignore[attr-defined]  # [384]
+        vector = encoder.embed_query(text) + cfg.beta * centroid / (float(np.linalg.norm(centroid)) or 1.0)
         vector = (vector / (float(np.linalg.norm(vector)) or 1.0)).astype(np.float32)  # [384] unit
         ef = self.config.vector.hnsw_ef_search
-        rows, sims = vector_search(self._vectors, vector, self.config.ranking.candidates, ef, allowed)  # type: ignore[arg-type]
+        rows, sims = vector_search(vectors, vector, self.config.ranking.candidates, ef, allowed)  # type: ignore[arg-type]
         return _relative(rows, sims) if len(rows) else {}
 
     def _title_evidence(self, text: str, allowed: np.ndarray | None) -> dict[int, float]:

@@ -174,7 +174,9 @@ class Services:
             ok = name in loaded.models
             detail = f"version {loaded.versions[name]}" if ok else loaded.errors.get(name, "not loaded")
             checks[f"model:{name}"] = s.Check(ok=ok, detail=detail)
-        checks["search_index"] = s.Check(ok=self.search.ready, detail=self.search.error or "loaded")
+        missing_parts = "; ".join(self.search.missing_parts.values())
+        search_ok = self.search.ready and not missing_parts
+        checks["search_index"] = s.Check(ok=search_ok, detail=self.search.error or missing_parts or "loaded")
         checks["cache"] = s.Check(ok=self.cache.ping(), detail=self.cache.name)
         capabilities = {
             "recommendations": _chain_capability(CATALOGUE.fallback(), loaded, "recommendations"),
@@ -283,10 +285,14 @@ def _similar_capability(loaded: Snapshot, search: SearchService) -> s.Capability
 
 
 def _search_capability(search: SearchService) -> s.Capability:
-    """The search index: its semantic, lexical (BM25) and title retrievers load together."""
+    """The search index: its lexical (BM25) and title retrievers, and the semantic one unless its files are
+    damaged (then the others serve and `missing` names it)."""
     if search.engine is None:
         detail = search.error or "the search index is not loaded: run `movie-genie index`"
         return s.Capability(ok=False, served_by=None, missing=["search_index"], detail=detail)
+    if search.missing_parts:
+        detail = "the search index without its " + "; ".join(search.missing_parts.values())
+        return s.Capability(ok=True, served_by="search_index", missing=list(search.missing_parts), detail=detail)
     return s.Capability(
         ok=True, served_by="search_index", detail="the search index (semantic, lexical and title retrievers)"
     )

@@ -176,7 +176,7 @@ def _load(wanted: Wanted, folder_of: Callable[[str], Path], previous: Snapshot |
                     model.recommend(Query(), k=1)
             except Exception as exc:  # an unreadable checkpoint of any kind is reported, never fatal
                 log.error("model %s (%s) not loaded from %s: %s", name, release, path, exc)
-                errors[key] = unreadable("its checkpoint", "train")
+                errors[key] = unreadable("its checkpoint", "train", exc)
                 if previous is not None and key in previous.models:  # a reload: the old model keeps serving
                     models[key], versions[key] = previous.models[key], previous.versions[key]
                     releases[key] = previous.releases[key]

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # The one list of a search answer, as the impression log names it.
 SEARCH_LIST = "search"
+# The parts of the search index that may fail alone, in words.
+INDEX_PARTS = {"semantic": "semantic retriever (vectors and query encoder)", "collab": "who-rated-what vectors"}
 # Whose scores say how close a film is to a person's taste when search is personalised: the model that maps people
 # and films together (Two-Tower).
 TASTE_MODEL = CATALOGUE.able("similar_users")[0]
@@ -64,8 +66,13 @@ class SearchService:
             if isinstance(exc, MovieGenieError | FileNotFoundError) and not (layout.index_dir / MANIFEST_FILE).exists():
                 self.error = "no search index: run `movie-genie embed` and `movie-genie index`"
             else:  # built by another version, truncated, corrupt
-                self.error = unreadable("the search index", "index")
+                self.error = unreadable("the search index", "index", exc)
             log.error("search index not loaded from %s: %s", layout.index_dir, exc)
+        # Parts of the index left out (damaged or unreadable) in plain words; the other retrievers serve.
+        self.missing_parts: dict[str, str] = {}
+        for part, error in (self.engine.unavailable if self.engine is not None else {}).items():
+            self.missing_parts[part] = unreadable(f"the {INDEX_PARTS[part]}", "index", error)
+            log.error("search index %s: %s not loaded, the other retrievers serve: %s", layout.index_dir, part, error)
         # Content neighbours: L2-normalised sentence vectors, float32 [n, 384], rows aligned with `_content_ids`.
         self._content_ids: np.ndarray | None = None
         self._content_vectors: np.ndarray | None = None
@@ -78,7 +85,7 @@ class SearchService:
             if isinstance(exc, FileNotFoundError):
                 why = "no text embeddings: run `movie-genie embed`"
             else:
-                why = unreadable("the text embeddings", "embed")
+                why = unreadable("the text embeddings", "embed", exc)
             self.content_error = why
             self.error = self.error or why
             log.error("text embeddings not loaded from %s: %s", layout.embeddings_dir, exc)
@@ -111,6 +118,12 @@ class SearchService:
     def search(self, query: s.SearchQuery) -> Served:
         """Ranked hits, cached per query and filters (and, when personalised, the user's feedback version)."""
         engine = self._engine()
+        if query.mode == "semantic" and not engine.semantic:
+            raise ServiceUnavailableError(
+                f"search by meaning is not available ({self.missing_parts.get('semantic', 'not loaded')}); "
+                "the other search modes answer",
+                code="search_unavailable",
+            )
         if query.genre is not None and query.genre.lower() not in {g.lower() for g in engine.genres}:
             # A MovieLens genre (the spec's enum) this data set does not have: no films, not an error.
             empty = s.SearchResults(query=" ".join(query.q.split()), mode=query.mode, personalized=False, items=[])
