@@ -9,6 +9,7 @@ deploy/nginx/nginx.conf. Every other line is the shipped files', unchanged.
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import re
@@ -16,8 +17,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Self
 
@@ -166,3 +171,32 @@ class Nginx:
         """The end of nginx's error log and output (for failure messages)."""
         parts = [p.read_text(errors="replace")[-3000:] for p in (self.folder / "error.log", self.folder / "nginx.out")]
         return "\n".join(p for p in parts if p)
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers every GET with the scheme and client address nginx forwarded, as JSON."""
+
+    def do_GET(self) -> None:
+        forwarded = {"proto": self.headers.get("X-Forwarded-Proto"), "for": self.headers.get("X-Forwarded-For")}
+        body = json.dumps({"data": forwarded}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@contextmanager
+def echo_upstream() -> Iterator[str]:
+    """A small upstream on loopback for tests of nginx's own behaviour (TLS, limits): host:port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

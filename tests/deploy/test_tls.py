@@ -13,43 +13,20 @@ import shutil
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.deploy.nginx import Nginx
+from tests.deploy.nginx import Nginx, echo_upstream
 
 SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "make-local-certificate.sh"
 
 
-class _Echo(BaseHTTPRequestHandler):
-    """Answers every GET with the forwarded scheme it was given, as JSON."""
-
-    def do_GET(self) -> None:
-        body = json.dumps({"data": {"proto": self.headers.get("X-Forwarded-Proto")}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
-
-
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with echo_upstream() as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
