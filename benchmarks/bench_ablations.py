@@ -79,6 +79,13 @@ ABLATIONS = {
         ("training rows only", "refit on training + validation (params.yaml)"),
         "refit",
     ),
+    "bpr_l2": Ablation(
+        "bpr",
+        "Does the L2 penalty on the vectors of each batch help BPR-MF?",
+        ("no penalty", "l2 penalty (params.yaml)"),
+        "config",
+        ({"l2": 0.0}, {}),
+    ),
     "bert4rec_content": Ablation(
         "bert4rec",
         "Do the films' genres, year and text embedding, added to the item embeddings, help BERT4Rec?",

@@ -77,6 +77,16 @@ EASE = ModelSpec(
     fallback_rank=2,
     baseline=True,
 )
+# Chapter 0 of the course (docs/models/bpr.md): reported beside the others, never a home row nor a fallback.
+BPR = ModelSpec(
+    name="bpr",
+    label="BPR-MF",
+    summary="A map of films learned from who rated what, written from scratch in the course's first chapter: a "
+    "teaching baseline.",
+    purpose="Films near the films you rated on a map learned from who rated what.",
+    loader="movie_genie.models.bpr:Bpr",
+    list_rank=7,
+)
 BERT4REC = ModelSpec(
     name="bert4rec",
     label="BERT4Rec",
@@ -189,7 +199,7 @@ class Catalogue:
 
 
 def _builtin() -> Catalogue:
-    return Catalogue([POPULARITY, EASE, BERT4REC, SASREC, TWO_TOWER, HYBRID, CONTENT])
+    return Catalogue([POPULARITY, EASE, BPR, BERT4REC, SASREC, TWO_TOWER, HYBRID, CONTENT])
 
 
 def _plugins(catalogue: Catalogue, found: Iterable[EntryPoint]) -> None:

@@ -4060,7 +4060,7 @@ export interface operations {
             query: {
                 user_id: number;
                 /** @description omitted: the first loaded of hybrid, two_tower, ease, popularity (meta.model says which answered); 'popular' is a deprecated spelling of 'popularity' */
-                model?: ("hybrid" | "bert4rec" | "sasrec" | "two_tower" | "popularity" | "ease") | null;
+                model?: ("hybrid" | "bert4rec" | "sasrec" | "two_tower" | "popularity" | "ease" | "bpr") | null;
                 k?: number;
             };
             header?: never;
