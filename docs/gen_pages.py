@@ -410,7 +410,7 @@ def report_markdown(report: EvaluationReport, images: Iterable[str]) -> str:
     """The results section from report.json: a summary line, the report's own results renderer, the plots."""
     n_users = report.n_users
     parts = [
-        "*Generated at build time from `artifacts/report/report.json`; never edited by hand.*",
+        f"*Generated at build time from `{report_file_name()}`; never edited by hand.*",
         "",
         f"**Data set** {report.dataset} · **catalogue** {report.n_items:,} items · "
         f"**test users** {n_users['test']:,} · **validation users** {n_users['valid']:,} · "
@@ -445,7 +445,7 @@ def report_section(report_dir: Path, page: str) -> tuple[str, dict[str, Path]]:
         report = EvaluationReport.read(report_file)
     except MovieGenieError as exc:
         raise GenerationError(str(exc)) from exc
-    images = {f"{REPORT_ASSETS}/{png.name}": png for png in sorted(report_dir.glob("*.png"))}
+    images = {f"{REPORT_ASSETS}/{png.name}": png for png in sorted(report_dir.glob("*.png"))} or report_plots(report)
     base = posixpath.dirname(page) or "."
     return report_markdown(report, [posixpath.relpath(p, base) for p in images]), images
 
@@ -470,7 +470,7 @@ def model_report_markdown(report: EvaluationReport, name: str, page: str) -> str
     their intervals, the paired difference to the baseline and what fit chose on validation."""
     evaluation = posixpath.relpath("evaluation.md", posixpath.dirname(page) or ".")
     head = (
-        f"*Generated at build time from `artifacts/report/report.json` ({report.dataset}, "
+        f"*Generated at build time from `{report_file_name()}` ({report.dataset}, "
         f"{report.n_users['test']:,} test users, 95% intervals from {report.bootstrap_resamples:,} bootstrap "
         f"resamples); never typed by hand. Every model side by side: [evaluation]({evaluation}#results).*\n\n"
     )
@@ -526,6 +526,78 @@ def model_report_section(report_dir: Path, name: str, page: str) -> str:
     except MovieGenieError as exc:
         raise GenerationError(str(exc)) from exc
     return model_report_markdown(report, name, page)
+
+
+def load_benchmark(name: str) -> Any:
+    """benchmarks/NAME.py as a module (benchmarks/ is a package of the checkout, not of the installed project)."""
+    import sys
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module(f"benchmarks.{name}")
+
+
+def report_file_name() -> str:
+    """The report the pages show, as a path a reader can open: relative to the repository when inside it."""
+    path = report_dir() / "report.json"
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def report_plots(report: EvaluationReport) -> dict[str, Path]:
+    """{site path: PNG} of the report's plots, drawn at build time by the report's own plotting functions (the
+    committed reference keeps the figures, not the pictures)."""
+    import tempfile
+
+    from movie_genie.evaluation.report import plot_metrics, plot_training_curves
+
+    folder = Path(tempfile.mkdtemp(prefix="report-plots-"))
+    drawn = [plot_metrics(report, folder / "metrics.png"), plot_training_curves(report, folder / "training_curves.png")]
+    return {f"{REPORT_ASSETS}/{png.name}": png for png in drawn}
+
+
+def training_times_markdown(report: EvaluationReport) -> str:
+    """The <!-- gen:training-times --> table: each model's training seconds (fit, validation and refit) from the
+    report, with its share of the train stage, in training order."""
+    seconds = {name: entry.training_seconds or 0.0 for name, entry in report.models.items()}
+    total = sum(seconds.values()) or 1.0
+    rows = ["| model | training seconds | share of the train stage |", "| --- | ---: | ---: |"]
+    rows += [f"| {name} | {value:,.1f} | {100 * value / total:.0f} % |" for name, value in seconds.items()]
+    rows.append(f"| **train stage** | **{sum(seconds.values()):,.1f}** | |")
+    return "\n".join(rows) + "\n"
+
+
+def lookup_figure(data: Any, dotted: str) -> Any:
+    """The value at a dotted path of a JSON document; list items by position ("variants.1.test.ndcg10")."""
+    node = data
+    for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(dotted)
+    return node
+
+
+def figure_section(args: str, page: str) -> str:
+    """The <!-- gen:figure SOURCE:PATH [FORMAT] --> marker: one number from a committed result, formatted (Python's
+    format spec, default .4f; a trailing × or % is kept: `.2f×`, `.1%`). SOURCE is `report` (the reference
+    evaluation report, docs/results/report.json) or a docs/results JSON by name (`liking`, `ablations/ease_refit`).
+    Without the source file the figure reads "(not measured yet)"; a path the file does not have fails the build."""
+    spec, _, fmt = args.partition(" ")
+    source, _, dotted = spec.partition(":")
+    if not dotted:
+        raise GenerationError(f"{page}: <!-- gen:figure {args} --> needs SOURCE:PATH, e.g. report:n_items")
+    path = report_dir() / "report.json" if source == "report" else DOCS / "results" / f"{source}.json"
+    if not path.is_file():
+        return "(not measured yet)"
+    try:
+        value = lookup_figure(json.loads(path.read_text(encoding="utf-8")), dotted)
+    except KeyError:
+        raise GenerationError(f"{page}: <!-- gen:figure {args} -->: {path.name} has no {dotted}") from None
+    fmt = fmt.strip() or ".4f"
+    suffix = fmt[-1] if fmt.endswith("×") else ""
+    return format(value, fmt.removesuffix(suffix)) + suffix
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1176,11 +1248,19 @@ def expand_src_links(text: str, page: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
+# The default data set's report, committed: `python -m benchmarks.reference_report` writes it from a pipeline run.
+REFERENCE_REPORT = DOCS / "results" / "report.json"
+
+
 def report_dir() -> Path:
-    """Where the evaluation report is: $MOVIE_GENIE_DOCS_REPORT, else paths.artifacts_dir in params.yaml."""
+    """Where the evaluation report the pages show is: $MOVIE_GENIE_DOCS_REPORT (a folder), else the committed
+    reference (docs/results/report.json, so a fresh clone's site has every table), else this checkout's own report
+    (paths.artifacts_dir in params.yaml)."""
     override = os.environ.get("MOVIE_GENIE_DOCS_REPORT")
     if override:
         return Path(override)
+    if REFERENCE_REPORT.is_file():
+        return REFERENCE_REPORT.parent
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8")) or {}
     artifacts = Path((params.get("paths") or {}).get("artifacts_dir", "artifacts"))
     return (artifacts if artifacts.is_absolute() else ROOT / artifacts) / "report"
@@ -1228,6 +1308,13 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
             if not args:
                 raise GenerationError(f"{page}: <!-- gen:model-report --> needs a model name, e.g. ease")
             return model_report_section(report_dir(), args, page)
+        if name == "figure":
+            return figure_section(args, page)
+        if name == "training-times":
+            report_file = report_dir() / "report.json"
+            if not report_file.is_file():
+                return report_section(report_dir(), page)[0]
+            return training_times_markdown(EvaluationReport.read(report_file))
         if name == "ablation":
             if not args:
                 raise GenerationError(f"{page}: <!-- gen:ablation --> needs an ablation name, e.g. two_tower_logq")
