@@ -451,11 +451,13 @@ def test_metric_check_catches_a_typed_number() -> None:
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_each_model_page_shows_its_results_and_its_code(name: str) -> None:
-    """Each model page has its generated results section and at least one source excerpt."""
+    """Each model page has its generated results section, at least one source excerpt and exercises with solutions."""
     text = (DOCS / "models" / f"{name.replace('_', '-')}.md").read_text(encoding="utf-8")
     assert f"<!-- gen:model-report {name} -->" in text
     assert "<!-- gen:source models/" in text
-    assert "## Exercises" in text and '??? tip "Hint"' in text
+    exercises = text.split("## Exercises", 1)[1] if "## Exercises" in text else ""
+    # Every exercise has its solution folded under it (pymdownx.details), after an optional hint.
+    assert exercises.count('??? success "Solution"') == len(re.findall(r"^\d+\. \*\*", exercises, re.MULTILINE)) > 0
 
 
 def test_model_report_shows_test_figures_the_paired_difference_and_the_choices(tmp_path: Path) -> None:
