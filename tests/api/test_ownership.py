@@ -5,6 +5,7 @@ production settings turn demo mode off and rate-limit writes and profile creatio
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 import pytest
@@ -109,7 +110,7 @@ def test_an_app_profile_is_written_and_read_with_its_secret_only(client: FlaskCl
 def test_a_replayed_sign_up_hands_over_no_secret_and_stores_none(client: FlaskClient, app: Flask) -> None:
     """A replay used to hand over a new secret that replaced the first: whoever learned the Idempotency-Key took
     the profile over (issue 31). Now the first secret stays the only one and a replay gets none."""
-    headers = {"Idempotency-Key": "ownership-replayed-sign-up-1"}
+    headers = {"Idempotency-Key": f"ownership-replayed-sign-up-{uuid.uuid4().hex}", "Client-Token": uuid.uuid4().hex}
     body = {"liked_movie_ids": [10, 11, 12]}
     first = client.post("/api/users", json=body, headers=headers).get_json()["data"]
     again = client.post("/api/users", json=body, headers=headers).get_json()["data"]

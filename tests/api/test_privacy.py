@@ -44,7 +44,7 @@ def with_admin(app: Flask, artefacts: Artefacts) -> Flask:
 def test_a_replayed_sign_up_hands_no_secret_and_keeps_the_first(client: FlaskClient) -> None:
     """Before: a replay of the key returned a new secret that replaced the first, so whoever learned (or guessed) an
     Idempotency-Key took the profile over."""
-    headers = {"Idempotency-Key": f"privacy-replay-{uuid.uuid4().hex}"}
+    headers = {"Idempotency-Key": f"privacy-replay-{uuid.uuid4().hex}", "Client-Token": uuid.uuid4().hex}
     first = _sign_up(client, "Replay Owner", [10, 11, 12], headers).get_json()["data"]
     again = client.post(
         "/api/users", json={"liked_movie_ids": [10, 11, 12], "display_name": "Replay Owner"}, headers=headers

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY, Services
-from movie_genie.db.models import Base, IdempotencyKey, Impression, ImpressionEvent
+from movie_genie.db.models import Base, IdempotencyKey, Impression, ImpressionEvent, RetiredUserId
 from tests.api.helpers import bearer, error_message
 from tests.artefacts import Artefacts
 
@@ -161,7 +161,8 @@ def _rows_of(app: Flask, user_id: int) -> dict[str, int]:
     counts: dict[str, int] = {}
     with services.db.session() as session:
         for table in Base.metadata.sorted_tables:
-            if "user_id" in table.c:
+            # A deleted profile's id stays retired (only the number): no later profile may get it.
+            if "user_id" in table.c and table.name != RetiredUserId.__tablename__:
                 counts[table.name] = int(
                     session.execute(
                         select(func.count()).select_from(table).where(table.c.user_id == user_id)
@@ -211,7 +212,9 @@ def test_deleting_a_profile_removes_every_row_of_it_and_its_key_opens_nothing(ap
     error_message(client.post("/api/feedback", json=feedback, headers=owner), 404, "not_found")
     error_message(client.delete(f"/api/users/{user_id}", headers=owner), 404, "not_found")
     # The id is never given to someone else: a browser that remembers it finds it gone.
-    assert _sign_up(client, [8, 9, 10])[0] > user_id
+    with _services(app).db.session() as session:
+        assert session.get(RetiredUserId, user_id) is not None
+    assert _sign_up(client, [8, 9, 10])[0] != user_id
 
 
 def test_a_deleted_profile_with_no_marks_left_gets_no_cached_answer(app: Flask, client: FlaskClient) -> None:

@@ -249,14 +249,19 @@ def _key(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex}"
 
 
+# One caller's Client-Token: a sign-up's Idempotency-Key replays only to the token that sent it.
+CLIENT_TOKEN = uuid.uuid4().hex
+
+
 def _post(client: FlaskClient, path: str, body: dict[str, Any], key: str | None) -> Any:
-    headers = {"Idempotency-Key": key} if key is not None else {}
+    headers = {"Idempotency-Key": key, "Client-Token": CLIENT_TOKEN} if key is not None else {}
     return client.post(path, json=body, headers=headers)
 
 
 def test_a_retried_sign_up_creates_one_user(client: FlaskClient) -> None:
     sign_up_retry_1 = _key("sign-up")
     body = {"liked_movie_ids": [1, 2, 3], "display_name": "Retry"}
+    before = _profiles(client)
     first = _post(client, "/api/users", body, sign_up_retry_1)
     assert first.status_code == 201, first.get_data(as_text=True)
     again = _post(client, "/api/users", body, sign_up_retry_1)
@@ -267,10 +272,12 @@ def test_a_retried_sign_up_creates_one_user(client: FlaskClient) -> None:
     assert first_body["data"].pop("secret") and again_body["data"].pop("secret") is None
     assert first_body["data"].pop("secret_note") is None and again_body["data"].pop("secret_note")
     assert again_body == first_body
-    user_id = first.get_json()["data"]["user"]["user_id"]
-    # No second user was created: the next sign-up gets the next id.
-    other = _post(client, "/api/users", body, None).get_json()["data"]["user"]["user_id"]
-    assert other == user_id + 1
+    # No second user was created: the retry left the number of profiles as the first request made it.
+    assert _profiles(client) == before + 1
+
+
+def _profiles(client: FlaskClient) -> int:
+    return int(client.get("/api/users?page_size=1").get_json()["meta"]["total"])
 
 
 def test_a_key_reused_with_another_body_is_a_409(client: FlaskClient) -> None:

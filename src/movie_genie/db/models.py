@@ -44,6 +44,9 @@ FEEDBACK_KINDS: tuple[str, ...] = get_args(FeedbackKind)
 RatingSource = Literal["dataset", "app"]
 # The INTEGER id columns (32-bit on PostgreSQL): ids outside cannot exist, and the API refuses larger ones.
 MIN_ID, MAX_ID = -(2**31), 2**31 - 1
+# Profiles made in the app get a random id from here (about 1.1 billion values, above every data set's user ids),
+# so one profile's id says nothing about another's: ids cannot be listed by counting.
+APP_USER_IDS = range(10**9, MAX_ID + 1)
 USER_SOURCES = ("movielens", "app")
 MIN_RATING = 0.5
 MAX_RATING = 5.0
@@ -259,6 +262,15 @@ class ImpressionEvent(Base):
         CheckConstraint(f"kind IN ({', '.join(repr(k) for k in IMPRESSION_EVENT_KINDS)})", name="kind_known"),
         Index("ix_impression_events_impression_id", "impression_id"),
     )
+
+
+class RetiredUserId(Base):
+    """The id of a deleted app profile: never given to another profile (a browser that still remembers it must find
+    it gone, not someone else's profile)."""
+
+    __tablename__ = "retired_user_ids"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class LoadState(Base):

@@ -6,33 +6,33 @@
     delete_app_user(session, user_id)                         # every row of the user, in one transaction
 
 Deleting is for profiles created in the app only: the data set's users are `db load`'s, and a reload would bring
-them back. The ids of deleted profiles are never given out again (`next_user_id`): a browser that still remembers
-one must find it gone, not someone else's profile.
+them back. A new profile's id is random (`new_user_id`, db/models.py APP_USER_IDS) and the ids of deleted profiles are
+never given out again (retired_user_ids): a browser that still remembers one must find it gone, not someone
+else's profile.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from movie_genie.db.errors import InvalidInputError
 from movie_genie.db.models import (
+    APP_USER_IDS,
     FeedbackEvent,
     IdempotencyKey,
     Impression,
     ImpressionEvent,
-    LoadState,
     Rating,
+    RetiredUserId,
     User,
 )
 from movie_genie.db.queries import aware, commit, require_user
-
-# load_state key: the highest id of a deleted profile (new profiles get ids above it).
-DELETED_USER_ID_KEY = "deleted_user_id_max"
 
 # Bulk deletes: nothing of the user is loaded in the session, so there is nothing to synchronise.
 _NO_SYNC = {"synchronize_session": False}
@@ -131,7 +131,7 @@ def delete_app_user(session: Session, user_id: int) -> DeletedUser:
         rows["idempotency_keys"] = _delete_stored_answers(session, user_id)
         session.delete(user)
         rows["users"] = 1
-        _raise_deleted_max(session, user_id)
+        session.add(RetiredUserId(user_id=user_id))
         session.commit()
     except BaseException:
         session.rollback()
@@ -139,11 +139,15 @@ def delete_app_user(session: Session, user_id: int) -> DeletedUser:
     return DeletedUser(user_id, rows)
 
 
-def next_user_id(session: Session) -> int:
-    """The id of the next profile: above every user's id and every deleted profile's (never reused)."""
-    highest = int(session.execute(select(func.coalesce(func.max(User.user_id), 0))).scalar_one())
-    deleted = session.execute(select(LoadState.value).where(LoadState.key == DELETED_USER_ID_KEY)).scalar()
-    return max(highest, int(deleted or 0)) + 1
+def new_user_id(session: Session) -> int:
+    """A random id for a new profile (APP_USER_IDS) that no user has and no deleted profile had. Another worker may
+    take the same id before our insert: the primary key refuses ours and the caller draws again."""
+    while True:
+        user_id = APP_USER_IDS.start + secrets.randbelow(len(APP_USER_IDS))
+        taken = exists().where(User.user_id == user_id)
+        retired = exists().where(RetiredUserId.user_id == user_id)
+        if not session.execute(select(taken | retired)).scalar():
+            return user_id
 
 
 def user_rows(session: Session, user_id: int) -> dict[str, int]:
@@ -200,15 +204,6 @@ def _mentions_user(response: str | None, user_id: int) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
-
-
-def _raise_deleted_max(session: Session, user_id: int) -> None:
-    """Remember the highest deleted id, so that no later profile gets it."""
-    row = session.get(LoadState, DELETED_USER_ID_KEY)
-    if row is None:
-        session.add(LoadState(key=DELETED_USER_ID_KEY, value=str(user_id)))
-    elif int(row.value or 0) < user_id:
-        row.value = str(user_id)
 
 
 def _count(result: Any) -> int:

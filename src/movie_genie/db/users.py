@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from movie_genie.db import user_search
 from movie_genie.db.errors import DatabaseUnavailableError, InvalidInputError
 from movie_genie.db.models import FeedbackEvent, Movie, Rating, RatingSource, User, utcnow
-from movie_genie.db.profiles import next_user_id
+from movie_genie.db.profiles import new_user_id
 from movie_genie.db.queries import (
     Page,
     aware,
@@ -158,7 +158,8 @@ def get_user(session: Session, user_id: int, recent: int = 20) -> UserDetail:
 def create_user(
     session: Session, display_name: str, liked_movie_ids: Sequence[int] = (), *, secret_hash: str | None = None
 ) -> UserDetail:
-    """Create an app user (id above every existing id) with their liked movies stored as 'like' feedback; commit.
+    """Create an app user (a random id, db/profiles.py new_user_id) with their liked movies stored as 'like'
+    feedback; commit.
     `secret_hash` is the hash of the owner's bearer secret (the secret itself is never stored)."""
     name = " ".join(str(display_name).split())
     if not name or len(name) > MAX_DISPLAY_NAME:
@@ -168,9 +169,9 @@ def create_user(
         raise InvalidInputError(f"at most {MAX_LIKED_MOVIES} liked movies, got {len(liked)}")
     require_movies(session, liked)
     for attempt in range(_SIGN_UP_ATTEMPTS):
-        # Above every id so far (MovieLens ids and deleted profiles' included). Another worker may take the same id
-        # between our read and our insert: then the primary key refuses ours and we try the next one.
-        user_id = next_user_id(session)
+        # Random, unused and never used. Another worker may take the same id between our read and our insert: then
+        # the primary key refuses ours and we draw another.
+        user_id = new_user_id(session)
         try:
             now = utcnow()
             session.add(User(user_id=user_id, source="app", display_name=name, created_at=now, secret_hash=secret_hash))

@@ -110,7 +110,7 @@ export interface paths {
         put?: never;
         /**
          * Create a new user from at least 3 liked films and return their first recommendations and the profile's
-         * @description secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile).<br/><br/>With an Idempotency-Key, a retry creates no second profile: it answers 201 with the profile the first request<br/>created and `secret: null`, and `secret_note` says that the key was already used and the profile's secret went<br/>to the first answer. A secret is never minted, replaced or given twice, so whoever learns or guesses a key<br/>cannot take the profile over (a replay used to hand over a new secret that replaced the first). The trade-off:<br/>a client whose first answer was lost keeps a usable, well-formed answer (its profile id and first<br/>recommendations, a plain note saying what happened) but not the profile, and starts again with a new key; a<br/>409 would have told it less and broken clients that read the 201 body. The key with another body is a 409.
+         * @description secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile).<br/><br/>With an Idempotency-Key and a Client-Token, a retry from the same caller creates no second profile: it answers<br/>201 with the profile the first request created and `secret: null`, and `secret_note` says that the key was<br/>already used and the profile's secret went to the first answer. A secret is never minted, replaced or given<br/>twice. The key replays only to the caller that sent it (the same Client-Token and body): anyone else who learns<br/>or guesses a key gets a 409, never the profile; without a Client-Token a repeat of the key is a 409 as well<br/>(the profile was made once, and there is no caller to recognise).
          */
         post: operations["create_user"];
         delete?: never;
@@ -439,7 +439,7 @@ export interface paths {
         put?: never;
         /**
          * Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere.
-         * @description With an Idempotency-Key, a retry answers what the first request answered; the key with another body is a 409.<br/>Only the profile's owner may write (its bearer secret; MovieLens profiles in demo mode only): else 401/403.<br/>A new mark is credited to the impression that showed the film (`impression_id`, else the user's newest).
+         * @description With an Idempotency-Key, a retry answers what the first request answered; the key with another body or from<br/>another caller (another Authorization or Client-Token) is a 409.<br/>Only the profile's owner may write (its bearer secret; MovieLens profiles in demo mode only): else 401/403.<br/>A new mark is credited to the impression that showed the film (`impression_id`, else the user's newest).
          */
         post: operations["record_feedback"];
         /**
@@ -2656,6 +2656,8 @@ export interface operations {
             header?: {
                 /** @description a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces */
                 "Idempotency-Key"?: string | null;
+                /** @description a random value the client keeps (e.g. one UUID per browser): an Idempotency-Key replays only to the caller with the same Client-Token (and Authorization). A sign-up has no Authorization, so its key replays only with this header; without it a repeat of the key is a 409 */
+                "Client-Token"?: string | null;
             };
             path?: never;
             cookie?: never;
@@ -4158,6 +4160,8 @@ export interface operations {
             header?: {
                 /** @description a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces */
                 "Idempotency-Key"?: string | null;
+                /** @description a random value the client keeps (e.g. one UUID per browser): an Idempotency-Key replays only to the caller with the same Client-Token (and Authorization). A sign-up has no Authorization, so its key replays only with this header; without it a repeat of the key is a 409 */
+                "Client-Token"?: string | null;
             };
             path?: never;
             cookie?: never;

@@ -34,7 +34,8 @@ bp = api_blueprint("feedback", "/api/feedback", "Ratings, likes, dislikes and wa
 )
 def record_feedback(header: IdempotencyHeader, body: FeedbackBody) -> Response:
     """Store a mark (201); the same mark again changes nothing (200). Cached answers are invalidated everywhere.
-    With an Idempotency-Key, a retry answers what the first request answered; the key with another body is a 409.
+    With an Idempotency-Key, a retry answers what the first request answered; the key with another body or from
+    another caller (another Authorization or Client-Token) is a 409.
     Only the profile's owner may write (its bearer secret; MovieLens profiles in demo mode only): else 401/403.
     A new mark is credited to the impression that showed the film (`impression_id`, else the user's newest)."""
     require_owner(body.user_id)
@@ -45,7 +46,7 @@ def record_feedback(header: IdempotencyHeader, body: FeedbackBody) -> Response:
             services().online.attribute(body.user_id, body.movie_id, body.kind, body.value, body.impression_id)
         return respond(event, status=201 if created else 200)
 
-    return idempotent("POST /api/feedback", header.idempotency_key, body, write)
+    return idempotent("POST /api/feedback", header, body, write)
 
 
 @bp.delete(

@@ -61,13 +61,12 @@ def create_user(header: IdempotencyHeader, body: CreateUserBody) -> Response:
     """Create a new user from at least 3 liked films and return their first recommendations and the profile's
     secret (shown once: send it as `Authorization: Bearer <secret>` to rate as this profile).
 
-    With an Idempotency-Key, a retry creates no second profile: it answers 201 with the profile the first request
-    created and `secret: null`, and `secret_note` says that the key was already used and the profile's secret went
-    to the first answer. A secret is never minted, replaced or given twice, so whoever learns or guesses a key
-    cannot take the profile over (a replay used to hand over a new secret that replaced the first). The trade-off:
-    a client whose first answer was lost keeps a usable, well-formed answer (its profile id and first
-    recommendations, a plain note saying what happened) but not the profile, and starts again with a new key; a
-    409 would have told it less and broken clients that read the 201 body. The key with another body is a 409."""
+    With an Idempotency-Key and a Client-Token, a retry from the same caller creates no second profile: it answers
+    201 with the profile the first request created and `secret: null`, and `secret_note` says that the key was
+    already used and the profile's secret went to the first answer. A secret is never minted, replaced or given
+    twice. The key replays only to the caller that sent it (the same Client-Token and body): anyone else who learns
+    or guesses a key gets a 409, never the profile; without a Client-Token a repeat of the key is a 409 as well
+    (the profile was made once, and there is no caller to recognise)."""
     minted: list[str] = []  # the secret of the profile this request creates; stays empty on a replay
 
     def write() -> Response:
@@ -75,7 +74,7 @@ def create_user(header: IdempotencyHeader, body: CreateUserBody) -> Response:
         minted.append(secret)
         return respond(services().users.create(body.liked_movie_ids, body.display_name, secret_hash), status=201)
 
-    response = idempotent("POST /api/users", header.idempotency_key, body, write)
+    response = idempotent("POST /api/users", header, body, write, replay_needs_caller=True)
     return hand_over_secret(response, minted[0] if minted else None)
 
 

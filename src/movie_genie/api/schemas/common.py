@@ -172,8 +172,9 @@ class UserMoviePath(_Strict):
 
 
 class IdempotencyHeader(BaseModel):
-    """An optional key that makes a write safe to retry: the same key with the same body answers what the first
-    request answered (and writes nothing again); with another body it is a 409."""
+    """An optional key that makes a write safe to retry: the same key with the same body from the same caller (the
+    same Authorization and Client-Token headers) answers what the first request answered (and writes nothing
+    again); with another body or from another caller it is a 409."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -184,4 +185,14 @@ class IdempotencyHeader(BaseModel):
         max_length=MAX_IDEMPOTENCY_KEY,
         pattern=r"^[!-~]+$",
         description="a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces",
+    )
+    client_token: str | None = Field(
+        default=None,
+        alias="Client-Token",
+        min_length=16,
+        max_length=MAX_IDEMPOTENCY_KEY,
+        pattern=r"^[!-~]+$",
+        description="a random value the client keeps (e.g. one UUID per browser): an Idempotency-Key replays only "
+        "to the caller with the same Client-Token (and Authorization). A sign-up has no Authorization, so its key "
+        "replays only with this header; without it a repeat of the key is a 409",
     )
