@@ -133,7 +133,7 @@ class Bpr(RecommenderBase):
                     optimiser.zero_grad()
                     loss.backward()
                     optimiser.step()
-                    total += float(loss) * len(batch)
+                    total += float(loss.detach()) * len(batch)
                 entry = {"epoch": float(epoch), "loss": total / len(users)}
                 if validate is not None and (epoch % cfg.eval_every == 0 or epoch == epochs):
                     entry["valid_ndcg10"] = score = float(validate(self))
