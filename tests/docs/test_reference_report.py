@@ -106,3 +106,12 @@ def test_training_times_list_every_model_of_the_report() -> None:
     table = gen.training_times_markdown(report)
     assert "| ease | 3.2 | 2 % |" in table and "| bert4rec | 170.0 | 98 % |" in table
     assert "| **train stage** | **173.2** | |" in table
+
+
+def test_the_primers_long_tail_is_computed_from_the_shipped_data() -> None:
+    """The primer's figure needs no pipeline: it is drawn from the zip in datasets/ at build time."""
+    text, plot = gen.long_tail_section("models/bpr.md")
+    assert "9,724 rated films" in text and "100,836 ratings" in text  # ml-latest-small, as GroupLens publishes it
+    assert "(../assets/primer/long_tail.png)" in text
+    assert plot["assets/primer/long_tail.png"].read_bytes().startswith(b"\x89PNG")
+    assert "<!-- gen:long-tail -->" in (ROOT / "docs" / "models" / "bpr.md").read_text(encoding="utf-8")
