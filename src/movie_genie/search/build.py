@@ -22,13 +22,14 @@ from movie_genie.search.documents import ENCODER_ID, MovieDocument, build_docume
 from movie_genie.search.embeddings import EmbedReport, embed_documents, read_embeddings
 from movie_genie.search.encoder import OnnxEncoder, embed_texts, export_onnx
 from movie_genie.search.errors import IndexMissingError
+from movie_genie.search.fields import field_columns
 from movie_genie.search.lexical import LexicalIndex
 from movie_genie.search.vector import build_vector_index, save_vector_index
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: the catalogue holds the people, tags and keywords fields (fields.py)
 MANIFEST_FILE = "manifest.json"
 CATALOGUE_FILE = "catalogue.parquet"
 VECTORS_FILE = "vectors.faiss"
@@ -175,6 +176,7 @@ def build_index(
                 "genres": [list(d.genres) for d in docs],
                 "rating_count": rating_counts(ratings, movie_ids),
                 "rating_mean": rating_means(ratings, movie_ids),
+                **field_columns(movies, tags, config.encoder.max_tags),
             }
         )
         catalogue.to_parquet(tmp / CATALOGUE_FILE, index=False)

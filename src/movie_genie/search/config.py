@@ -66,7 +66,9 @@ class RankingConfig(_Section):
     title_contains_score: float = Field(default=0.9, ge=0, le=1)  # title evidence when it holds the query's words
     min_relevance: float = Field(default=0.25, ge=0, le=1)  # results stop below this share of the best relevance
     title_query_min_relevance: float = Field(default=0.4, ge=0, le=1)  # the same when a title holds the query
-    genre_weight: float = Field(default=0.5, ge=0)  # evidence for a film of a genre the query names ("scary")
+    genre_weight: float = Field(default=0.5, ge=0)  # evidence for a film of a mood's genre ("scary": Horror)
+    theme_weight: float = Field(default=0.5, ge=0)  # evidence for a film whose keywords or tags the query names
+    understand: bool = True  # read people, genres, decades, moods and themes (understanding.py) in hybrid mode
     prior_weight: float = Field(default=0.4, ge=0, le=1)  # share of the popularity x quality prior in the order
     prior_damping: float = Field(default=10.0, ge=0)  # mean rating damped by this many ratings at the global mean
     spelling_min_score: float = Field(default=75.0, ge=0, le=100)  # rapidfuzz 0-100 for a "did you mean" word

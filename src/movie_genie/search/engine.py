@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Literal, cast
 
@@ -44,28 +45,17 @@ from movie_genie.search.build import (
 from movie_genie.search.config import SearchConfig
 from movie_genie.search.encoder import OnnxEncoder
 from movie_genie.search.errors import IndexMissingError, SearchInputError
+from movie_genie.search.fields import CatalogueFields
 from movie_genie.search.lexical import LexicalIndex
 from movie_genie.search.loading import load_collab, load_semantic, optional
 from movie_genie.search.results import Funnel, PersonalScores, SearchFilters, SearchHit, SearchResult, Suggestion
+from movie_genie.search.scoring import both_masks, prior, relative, top_rows
 from movie_genie.search.titles import TitleMatcher, normalise
+from movie_genie.search.understanding import QueryReader, Understanding
 from movie_genie.search.vector import vector_search
 
 Mode = Literal["hybrid", "semantic", "lexical", "title"]
 MODES: tuple[str, ...] = ("hybrid", "semantic", "lexical", "title")
-# Words people use for a genre in plain-language queries -> the MovieLens genres they name. Without descriptions
-# a film's genres are the best evidence of what it is ("scary ... haunted house": horror, not House Party 3).
-GENRE_WORDS: dict[str, tuple[str, ...]] = {
-    "action": ("Action",), "adventure": ("Adventure",), "animated": ("Animation",), "animation": ("Animation",),
-    "cartoon": ("Animation",), "cartoons": ("Animation",), "kids": ("Children",), "children": ("Children",),
-    "family": ("Children",), "comedy": ("Comedy",), "comedies": ("Comedy",), "funny": ("Comedy",),
-    "crime": ("Crime",), "gangster": ("Crime",), "documentary": ("Documentary",), "documentaries": ("Documentary",),
-    "drama": ("Drama",), "fantasy": ("Fantasy",), "noir": ("Film-Noir",), "horror": ("Horror",),
-    "scary": ("Horror",), "frightening": ("Horror",), "musical": ("Musical",), "musicals": ("Musical",),
-    "mystery": ("Mystery",), "romance": ("Romance",), "romantic": ("Romance",), "love": ("Romance",),
-    "scifi": ("Sci-Fi",), "sci": ("Sci-Fi",), "science": ("Sci-Fi",), "thriller": ("Thriller",),
-    "thrillers": ("Thriller",), "suspense": ("Thriller",), "war": ("War",), "western": ("Western",),
-    "westerns": ("Western",),
-}  # fmt: skip
 
 
 class SearchEngine:
@@ -96,7 +86,7 @@ class SearchEngine:
         self._years = catalogue["year"].astype("Int64").to_numpy(dtype=np.int64, na_value=-1)  # [n], -1 unknown
         self._genres = [tuple(str(g) for g in gs) for gs in catalogue["genres"]]
         self._rating_counts = catalogue["rating_count"].to_numpy(dtype=np.int64)  # [n]
-        self._prior = _prior(catalogue, config.ranking.prior_damping)  # [n] 0-1, popularity x quality
+        self._prior = prior(catalogue, config.ranking.prior_damping)  # [n] 0-1, popularity x quality
         known: dict[str, str] = {}
         for gs in self._genres:
             for g in gs:
@@ -107,7 +97,8 @@ class SearchEngine:
             for low, name in known.items()
         }
         self._matcher = TitleMatcher(self._titles, self._rating_counts)
-        self._genre_words = {w: gs for w, gs in GENRE_WORDS.items() if all(g.lower() in known for g in gs)}
+        self._fields = CatalogueFields(catalogue, config.lexical.stemmer)
+        self._reader = QueryReader(self._fields, sorted(known.values()), self._matcher.has_word)
 
     # ------------------------------------------------------------------ loading
 
@@ -182,8 +173,11 @@ class SearchEngine:
         k: int = 20,
         filters: SearchFilters | None = None,
         personal_scores: PersonalScores | None = None,
+        ignore: Collection[str] = (),
     ) -> SearchResult:
-        """Rank movies for a query (or, with an empty query and filters, browse); raise SearchInputError if invalid."""
+        """Rank movies for a query (or, with an empty query and filters, browse); raise SearchInputError if invalid.
+
+        `ignore` holds the keys of readings ("person:Tom Hanks") to read as plain words instead (a removed chip)."""
         start = time.perf_counter()
         filters = filters or SearchFilters()
         browse = isinstance(query, str) and not query.strip() and filters.active
@@ -196,18 +190,33 @@ class SearchEngine:
         if allowed is not None and not allowed.any():
             return SearchResult(text, mode, [], False, _ms(start), filters)
 
-        corrected = None if browse else self._correction(text)
+        understood = Understanding() if browse else self.understand(text, mode, ignore)
+        # A name is not a misspelt title ("tom hanx" is Tom Hanks, not a title word): no "did you mean" for it.
+        corrected = None if browse or understood.of("person") else self._correction(text)
         if not browse and not self._close(text, corrected):
             # No retriever has real evidence: an empty answer that says so, never a page of strangers.
             return SearchResult(text, mode, [], False, _ms(start), filters, no_close_match=True)
-        if browse:
-            # No query: the filtered films, best known first (the prior is the whole score).
+        understood = Understanding() if corrected else understood
+        allowed = both_masks(allowed, self._understood_mask(understood))
+        answer = partial(
+            SearchResult, query=text, mode=mode, filters=filters, understood=understood.items,
+            people_need_details=understood.people_need_details,
+        )  # fmt: skip
+        if allowed is not None and not allowed.any():
+            return answer(hits=[], personalised=False, took_ms=_ms(start))
+        query_words = understood.rest if understood.items else text
+        if browse or not self._lexical.tokens(query_words):
+            # No words left to search (an empty query, or "tom hanks comedies" read whole): the allowed films,
+            # best known first (the prior is the whole score).
             rows = np.flatnonzero(allowed) if allowed is not None else np.arange(len(self))
             rows = rows[np.lexsort((rows, -self._prior[rows]))][: self.config.ranking.candidates]
             evidence: dict[str, dict[int, float]] = {}
             relevance = {int(r): float(self._prior[r]) for r in rows}
+            browse = True
         else:
-            evidence, relevance = self._evidence_and_relevance(corrected or text, cast(Mode, mode), allowed)
+            evidence, relevance = self._evidence_and_relevance(
+                corrected or query_words, cast(Mode, mode), allowed, understood
+            )
         scores = relevance if browse else self._with_prior(relevance)
         rows_ranked = sorted(scores, key=lambda r: (-scores[r], -self._rating_counts[r], r))
         base_top = rows_ranked[:k]
@@ -221,11 +230,38 @@ class SearchEngine:
 
         hits = []
         for row in rows_ranked[:k]:
-            matched = tuple(n for n in ("semantic", "lexical", "title") if evidence.get(n, {}).get(row, 0.0) > 0)
+            found_by = ("semantic", "lexical", "title", "theme")
+            matched = tuple(n for n in found_by if evidence.get(n, {}).get(row, 0.0) > 0)
             if row in used_personal and personalised:
                 matched += ("personal",)
             hits.append(self._hit(row, scores[row], matched))
-        return SearchResult(text, mode, hits, personalised, _ms(start), filters, corrected)
+        return answer(hits=hits, personalised=personalised, took_ms=_ms(start), did_you_mean=corrected)
+
+    def understand(self, text: str, mode: str = "hybrid", ignore: Collection[str] = ()) -> Understanding:
+        """The people, genres, decades, moods and themes a query names (understanding.py); nothing in the
+        single-retriever modes, for a query a title holds ("star wars", "war of the worlds") or when turned off."""
+        if mode != "hybrid" or not self.config.ranking.understand or self._matcher.containing(text).any():
+            return Understanding()
+        return self._reader.read(text, ignore)
+
+    def _understood_mask(self, understood: Understanding) -> np.ndarray | None:
+        """Films every filtering reading allows (its person's films, its genre, its decade), bool [n]; or None."""
+        mask: np.ndarray | None = None
+        for reading in understood.items:
+            if not reading.filters:
+                continue
+            if reading.kind == "person" and reading.rows is not None:
+                keep = np.zeros(len(self), dtype=bool)
+                keep[reading.rows] = True
+            elif reading.kind == "genre":
+                keep = self._genre_masks[reading.value.lower()]
+            elif reading.kind == "decade":
+                first = int(reading.value[:4])
+                keep = (self._years >= first) & (self._years < first + 10)
+            else:
+                continue
+            mask = keep if mask is None else mask & keep
+        return mask
 
     def funnel(self, query: str, mode: str = "hybrid") -> Funnel:
         """Where a query's answers come from: every film a retriever found, and those above the relevance cut-off.
@@ -235,8 +271,12 @@ class SearchEngine:
         """
         text = self._check_query(query)
         self._check_mode(mode)
-        text = self._correction(text) or text
-        evidence, relevance = self._evidence_and_relevance(text, cast(Mode, mode), None)
+        understood = self.understand(text, mode)
+        corrected = None if understood.of("person") else self._correction(text)
+        understood = Understanding() if corrected else understood
+        allowed = self._understood_mask(understood)
+        words = corrected or (understood.rest if understood.items else text)
+        evidence, relevance = self._evidence_and_relevance(words or text, cast(Mode, mode), allowed, understood)
         lists = evidence if mode == "hybrid" else {mode: evidence.get(mode, {})}
         ids = self._movie_ids
         return Funnel(
@@ -348,11 +388,14 @@ class SearchEngine:
         return float(sims[0]) if len(sims) else -1.0
 
     def _evidence_and_relevance(
-        self, text: str, mode: Mode, allowed: np.ndarray | None
+        self, text: str, mode: Mode, allowed: np.ndarray | None, understood: Understanding
     ) -> tuple[dict[str, dict[int, float]], dict[int, float]]:
-        """Every retriever's evidence (plus the expansion and the neighbourhood in hybrid mode) and the fused
-        relevance of the films above the cut-off."""
+        """Every retriever's evidence (plus the themes, moods, expansion and neighbourhood in hybrid mode) and the
+        fused relevance of the films above the cut-off."""
         evidence = self._evidence(text, mode, allowed)
+        if mode == "hybrid":
+            evidence.update(self._theme_evidence(understood, allowed))
+            evidence.update(self._mood_evidence(understood, evidence))
         relevance = self._relevance(evidence, mode)
         expand = self.config.expansion
         if (
@@ -364,7 +407,7 @@ class SearchEngine:
             and not _title_query(evidence, self.config.ranking.title_contains_score)
         ):
             evidence["expansion"] = self._expansion(text, relevance, allowed)
-            evidence.update(self._genre_evidence(text, evidence))
+            evidence.update(self._mood_evidence(understood, evidence))
             relevance = self._relevance(evidence, mode)
         if mode == "hybrid" and self._collab is not None and self.config.collab.weight > 0 and relevance:
             evidence["collab"] = self._neighbourhood(relevance, allowed)
@@ -380,21 +423,36 @@ class SearchEngine:
             ef = self.config.vector.hnsw_ef_search
             rows, sims = vector_search(vectors, encoder.embed_query(text), rank.candidates, ef, allowed)  # type: ignore[arg-type]
             if len(rows):
-                lists["semantic"] = _relative(rows, sims)
+                lists["semantic"] = relative(rows, sims)
         if mode in ("lexical", "hybrid"):
             bm25 = self._lexical.scores(text)  # [n]
-            found = _top(bm25, rank.candidates, allowed, minimum=1e-9)
+            found = top_rows(bm25, rank.candidates, allowed, minimum=1e-9)
             best = max(found.values(), default=0.0)
             lists["lexical"] = {r: v / best for r, v in found.items()}
         if mode in ("title", "hybrid"):
             lists["title"] = self._title_evidence(text, allowed)
-        if mode == "hybrid":
-            lists.update(self._genre_evidence(text, lists))
         return lists
 
-    def _genre_evidence(self, text: str, lists: Mapping[str, Mapping[int, float]]) -> dict[str, dict[int, float]]:
-        """{"genre": {row: 1}} for found films of a genre the query names ("scary" -> Horror); {} if it names none."""
-        named = {g.lower() for w in normalise(text).split(" ") for g in self._genre_words.get(w, ())}
+    def _theme_evidence(self, understood: Understanding, allowed: np.ndarray | None) -> dict[str, dict[int, float]]:
+        """{"theme": {row: 0-1}}: films whose keywords or tags carry the themes the query names, each theme
+        weighted by how rare it is (idf), 1 for a film that carries them all; {} when it names none."""
+        themes = [u for u in understood.of("theme") if u.rows is not None and len(u.rows)]
+        if not themes:
+            return {}
+        n = len(self)
+        weights = [np.log((n + 1) / (len(u.rows) + 1)) for u in themes if u.rows is not None]
+        score = np.zeros(n, dtype=np.float32)
+        for u, w in zip(themes, weights, strict=True):
+            score[u.rows] += w
+        score /= sum(weights) or 1.0
+        return {"theme": top_rows(score, self.config.ranking.candidates, allowed, 1e-9, self._rating_counts)}
+
+    def _mood_evidence(
+        self, understood: Understanding, lists: Mapping[str, Mapping[int, float]]
+    ) -> dict[str, dict[int, float]]:
+        """{"genre": {row: 1}} for found films of a mood's genre ("funny" -> Comedy) or of a genre a description
+        names ("submarine thriller"); {} if the query names none."""
+        named = {u.value.lower() for u in understood.of("mood", "genre") if not u.filters}
         if not named:
             return {}
         # Only films another retriever found: a genre alone never makes a film relevant.
@@ -412,7 +470,7 @@ class SearchEngine:
         vector = (vector / (float(np.linalg.norm(vector)) or 1.0)).astype(np.float32)  # [384] unit
         ef = self.config.vector.hnsw_ef_search
         rows, sims = vector_search(vectors, vector, self.config.ranking.candidates, ef, allowed)  # type: ignore[arg-type]
-        return _relative(rows, sims) if len(rows) else {}
+        return relative(rows, sims) if len(rows) else {}
 
     def _title_evidence(self, text: str, allowed: np.ndarray | None) -> dict[int, float]:
         """1 for the title itself, `title_contains_score` for titles that hold the query as words or start with it
@@ -425,7 +483,7 @@ class SearchEngine:
         for row, s in self._matcher.suggest(text, rank.candidates, 101.0, allowed):
             contains[row] |= s >= 100  # the title starts with the query
         scores[contains] = np.maximum(scores[contains], rank.title_contains_score)
-        return _top(scores, rank.candidates, allowed, minimum=1e-9, tie_break=self._rating_counts)
+        return top_rows(scores, rank.candidates, allowed, minimum=1e-9, tie_break=self._rating_counts)
 
     def _neighbourhood(self, relevance: Mapping[int, float], allowed: np.ndarray | None) -> dict[int, float]:
         """Films near the centroid of the best hits' who-rated-what vectors, as evidence 0-1 (best 1)."""
@@ -438,7 +496,7 @@ class SearchEngine:
         if norm == 0:
             return {}
         sims = self._collab @ (centroid / norm)  # [n] cosine (0 for unrated films)
-        found = _top(sims, rank.candidates, allowed, minimum=1e-6)
+        found = top_rows(sims, rank.candidates, allowed, minimum=1e-6)
         if not found:
             return {}
         values = list(found.values())
@@ -453,6 +511,7 @@ class SearchEngine:
         weights["collab"] = self.config.collab.weight
         weights["expansion"] = self.config.expansion.weight
         weights["genre"] = rank.genre_weight
+        weights["theme"] = rank.theme_weight
         names = list(lists) if mode == "hybrid" else [mode]
         # Genre evidence only lifts films: it does not raise the bar for queries that name no genre.
         total = sum(weights[n] for n in names if n != "genre") or 1.0
@@ -516,50 +575,9 @@ class SearchEngine:
         )
 
 
-def _top(
-    scores: np.ndarray,
-    k: int,
-    allowed: np.ndarray | None,
-    minimum: float,
-    tie_break: np.ndarray | None = None,
-) -> dict[int, float]:
-    """Best k rows with score >= minimum among allowed rows, as {row: score} best first."""
-    ok = scores >= minimum
-    if allowed is not None:
-        ok &= allowed
-    candidates = np.flatnonzero(ok)
-    if candidates.size == 0:
-        return {}
-    if candidates.size > k:
-        candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
-    secondary = -tie_break[candidates] if tie_break is not None else candidates
-    order = candidates[np.lexsort((secondary, -scores[candidates]))]
-    return {int(r): float(scores[r]) for r in order}
-
-
-def _relative(rows: np.ndarray, sims: np.ndarray) -> dict[int, float]:
-    """Cosines relative to this query's candidates, {row: 0-1}: the best is 1, the last candidate 0."""
-    top, floor = float(sims[0]), float(sims[-1])
-    span = top - floor if top - floor > 1e-6 else 1.0
-    return {int(r): max(0.0, (float(c) - floor) / span) for r, c in zip(rows, sims, strict=True)}
-
-
 def _title_query(lists: Mapping[str, Mapping[int, float]], contains_score: float) -> bool:
     """Whether a title holds the query ("star wars"): then its films are the answer, and relevance stops higher."""
     return max(lists.get("title", {}).values(), default=0.0) >= contains_score
-
-
-def _prior(catalogue: pd.DataFrame, damping: float) -> np.ndarray:
-    """Popularity x quality of every movie, 0-1: log ratings over the most rated, times the damped mean / 5."""
-    counts = catalogue["rating_count"].to_numpy(dtype=np.float64)  # [n]
-    popularity = np.log1p(counts) / (np.log1p(counts.max()) or 1.0)
-    if "rating_mean" not in catalogue.columns:  # an index built before the mean was stored
-        return popularity
-    means = catalogue["rating_mean"].to_numpy(dtype=np.float64)
-    rated = np.isfinite(means) & (counts > 0)
-    overall = float(np.average(means[rated], weights=counts[rated])) if rated.any() else 3.5
-    damped = (np.where(rated, means, 0.0) * counts + overall * damping) / (counts + damping + 1e-9)
-    return popularity * np.clip(damped / 5.0, 0.0, 1.0)
 
 
 def _ms(start: float) -> float:

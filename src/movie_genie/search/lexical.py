@@ -26,7 +26,7 @@ _META = "lexical.json"
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 # Words that describe the request, not the film ("scary movie about ..."), dropped from queries only: indexed
 # titles keep them, and the title retriever still finds "Scary Movie".
-_STOPWORDS = frozenset(STOPWORDS_EN) | {"movie", "movies", "film", "films", "flick", "flicks", "about"}
+QUERY_STOPWORDS = frozenset(STOPWORDS_EN) | {"movie", "movies", "film", "films", "flick", "flicks", "about"}
 
 
 def lexical_text(doc: MovieDocument, title_boost: int) -> str:
@@ -69,7 +69,7 @@ class LexicalIndex:
 
     def tokens(self, query: str) -> list[str]:
         """The query's stemmed, stop-word-free tokens (may be empty, e.g. for emoji)."""
-        words = [w for w in _TOKEN.findall(query.lower()) if w not in _STOPWORDS]
+        words = [w for w in _TOKEN.findall(query.lower()) if w not in QUERY_STOPWORDS]
         return list(self._stemmer.stemWords(words))
 
     def knows(self, word: str) -> bool:

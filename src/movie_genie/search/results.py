@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from movie_genie.search.understanding import Understood
+
 # Affinities for candidate movies, {movie_id: score}, or a function that gives them for the candidates' ids (the API
 # passes the Two-Tower model's; search never imports models).
 PersonalScores = Mapping[int, float] | Callable[[Sequence[int]], Mapping[int, float]]
@@ -50,6 +52,8 @@ class SearchResult:
     filters: SearchFilters = field(default_factory=SearchFilters)
     did_you_mean: str | None = None  # the corrected query the results used, when a word was misspelt
     no_close_match: bool = False  # True when nothing in the catalogue is close to the query: hits is empty
+    understood: tuple[Understood, ...] = ()  # the people, genres, decades, moods and themes the query names
+    people_need_details: bool = False  # a name only user tags could read: people search needs film details
 
 
 @dataclass(frozen=True)

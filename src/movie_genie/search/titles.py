@@ -84,6 +84,10 @@ class TitleMatcher:
         self._word_weight = np.asarray([weight[w] for w in self._words], dtype=np.int64)
         self._word_set = frozenset(self._words)
 
+    def has_word(self, word: str) -> bool:
+        """Whether the word (3+ letters) occurs in some title."""
+        return normalise(word) in self._word_set
+
     def scores(self, query: str) -> np.ndarray:
         """Best fuzzy score of each movie's title forms against the query: float32 [n], 0-100."""
         q = normalise(query)

@@ -1,0 +1,119 @@
+"""Query understanding on real ml-latest-small films: people, genres, decades, moods and themes read from the
+catalogue's own fields, filtering or lifting films, and removable (`ignore`) like the app's chips."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+from tests.search.conftest import BuiltIndex, Tables
+
+# Films viewers tagged "Tom Hanks" (Catch Me If You Can, Toy Story 2, Road to Perdition, The Da Vinci Code), and
+# films a first-name match used to return for "tom hanks": Tom Jones, Peeping Tom and three Tom Segura specials.
+TAGGED_TOM_HANKS = {5989, 3114, 5464, 45447}
+FIRST_NAME_ONLY = {1948, 2488, 128914, 162344, 183959}
+
+
+@pytest.fixture(scope="module")
+def tom_index(
+    movie_slice: pd.DataFrame, latest_small: Tables, index_of: Callable[[str, pd.DataFrame], BuiltIndex]
+) -> BuiltIndex:
+    """The slice plus the Tom films above, without film details (the default data set: no cast, no plots)."""
+    extra = latest_small.movies[latest_small.movies["movie_id"].isin(TAGGED_TOM_HANKS | FIRST_NAME_ONLY)]
+    movies = pd.concat([movie_slice, extra]).drop_duplicates("movie_id").reset_index(drop=True)
+    return index_of("search-tom", movies[["movie_id", "title", "year", "genres"]].copy())
+
+
+def _cast_of(index: BuiltIndex) -> dict[int, set[str]]:
+    movies = index.movies
+    return {
+        int(m): set(list(c) + list(d))
+        for m, c, d in zip(movies["movie_id"], movies["cast"], movies["directors"], strict=True)
+    }
+
+
+def test_a_name_reads_as_a_person_and_returns_only_their_films(small_index: BuiltIndex) -> None:
+    result = small_index.engine.search("tom hanks", k=20)
+    assert [(u.kind, u.value, u.source) for u in result.understood] == [("person", "Tom Hanks", "people")]
+    cast = _cast_of(small_index)
+    assert len(result.hits) >= 3
+    assert all("Tom Hanks" in cast[h.movie_id] for h in result.hits)
+    assert not result.people_need_details
+
+
+def test_a_misspelt_name_still_finds_the_person(small_index: BuiltIndex) -> None:
+    result = small_index.engine.search("tom hnaks", k=20)
+    assert [u.value for u in result.understood if u.kind == "person"] == ["Tom Hanks"]
+
+
+def test_a_person_and_a_genre_filter_together_and_a_removed_genre_stops_filtering(small_index: BuiltIndex) -> None:
+    both = small_index.engine.search("tom hanks comedies", k=20)
+    assert [(u.kind, u.value) for u in both.understood] == [("person", "Tom Hanks"), ("genre", "Comedy")]
+    assert both.hits and all("Comedy" in h.genres for h in both.hits)
+    person_only = small_index.engine.search("tom hanks comedies", k=20, ignore=("genre:Comedy",))
+    assert [(u.kind, u.value) for u in person_only.understood] == [("person", "Tom Hanks")]
+    cast = _cast_of(small_index)
+    assert all("Tom Hanks" in cast[h.movie_id] for h in person_only.hits)
+    # "comedies" is a plain word now: it ranks his films, it no longer excludes any.
+    assert person_only.filters.genres == () and len(person_only.hits) >= len(both.hits)
+
+
+def test_a_decade_and_a_genre_filter_by_year_and_genre(small_index: BuiltIndex) -> None:
+    result = small_index.engine.search("90s sci-fi", k=20)
+    assert [(u.kind, u.value) for u in result.understood] == [("decade", "1990s"), ("genre", "Sci-Fi")]
+    assert result.hits
+    assert all(h.year is not None and 1990 <= h.year <= 1999 and "Sci-Fi" in h.genres for h in result.hits)
+
+
+def test_a_mood_lifts_a_genre_without_filtering(small_index: BuiltIndex) -> None:
+    result = small_index.engine.search("funny movie about toys", k=20)
+    assert ("mood", "Comedy") in [(u.kind, u.value) for u in result.understood]
+    assert result.hits[0].movie_id in {1, 3114}  # Toy Story, Toy Story 2
+
+
+def test_a_theme_reads_the_keywords_by_stem(small_index: BuiltIndex) -> None:
+    result = small_index.engine.search("films about giant robots", k=20)
+    themes = [u for u in result.understood if u.kind == "theme"]
+    assert [(u.value, u.source) for u in themes] == [("giant robot", "keywords")]
+    assert "theme" in result.hits[0].matched_by
+
+
+@pytest.mark.parametrize("query", ["star wars", "the godfather", "toy story"])
+def test_a_title_query_is_not_read_as_people_or_genres(small_index: BuiltIndex, query: str) -> None:
+    assert small_index.engine.search(query, k=5).understood == ()
+
+
+def test_without_cast_data_a_name_finds_the_films_tagged_with_it_and_never_a_first_name_match(
+    tom_index: BuiltIndex,
+) -> None:
+    result = tom_index.engine.search("tom hanks", k=20)
+    assert result.people_need_details
+    assert [(u.kind, u.value, u.source) for u in result.understood] == [("person", "Tom Hanks", "tags")]
+    assert {h.movie_id for h in result.hits} == TAGGED_TOM_HANKS
+    assert not {h.movie_id for h in result.hits} & FIRST_NAME_ONLY
+
+
+def test_without_cast_data_a_removed_person_reads_the_words_again(tom_index: BuiltIndex) -> None:
+    result = tom_index.engine.search("tom hanks", k=20, ignore=("person:Tom Hanks",))
+    assert result.understood == () and not result.people_need_details
+    assert result.hits  # the old word search: whatever matches "tom" and "hanks"
+
+
+def test_a_place_tag_is_not_read_as_a_person(tom_index: BuiltIndex) -> None:
+    # "New York" is written like a name, but "york" is a title word: a theme at most, never "needs film details".
+    result = tom_index.engine.search("new york", k=5)
+    assert not result.people_need_details
+    assert all(u.kind != "person" for u in result.understood)
+
+
+def test_single_retriever_modes_read_nothing(small_index: BuiltIndex) -> None:
+    for mode in ("semantic", "lexical", "title"):
+        assert small_index.engine.search("tom hanks comedies", mode=mode, k=5).understood == ()
+
+
+def test_understanding_can_be_turned_off(small_index: BuiltIndex) -> None:
+    ranking = small_index.config.ranking.model_copy(update={"understand": False})
+    off = type(small_index.engine).load(small_index.path, small_index.config.model_copy(update={"ranking": ranking}))
+    assert off.search("tom hanks comedies", k=5).understood == ()
