@@ -35,6 +35,8 @@ export interface SearchParams {
   yearMax?: number | undefined;
   userId?: number | undefined;
   k?: number;
+  /** Readings of the query to drop (`Understood.key`): their words are searched as plain words. */
+  ignore?: string[];
 }
 
 /** GET /api/health: readiness, per capability (a 503 "not_ready" still means the server runs). */
@@ -154,6 +156,7 @@ export async function searchMovies(params: SearchParams, signal?: AbortSignal): 
     year_max: params.yearMax,
     user_id: params.userId,
     k: params.k ?? 24,
+    ignore: params.ignore?.length ? params.ignore : undefined,
   };
   const body = await envelope(client.GET("/api/search", { params: { query }, signal }));
   return { ...body.data, impression_id: body.meta.impression_id ?? null };

@@ -2055,6 +2055,49 @@ export interface components {
              * @default false
              */
             no_close_match: boolean;
+            /**
+             * Understood
+             * @description how the query was read, in query order
+             * @default []
+             */
+            understood: components["schemas"]["Understood"][];
+            /**
+             * People Need Details
+             * @description the query names a person, but the catalogue has no cast or directors (no film details): only films whose user tags name them are shown
+             * @default false
+             */
+            people_need_details: boolean;
+        };
+        /**
+         * Understood
+         * @description How part of the query was read: a person, genre, decade (these filter), a mood or a theme (these lift).
+         */
+        Understood: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "person" | "genre" | "mood" | "decade" | "theme";
+            /**
+             * Value
+             * @description what it was read as: "Tom Hanks", "Comedy", "1990s", "alien invasion"
+             */
+            value: string;
+            /**
+             * Words
+             * @description the query's words it was read from
+             */
+            words: string;
+            /**
+             * Source
+             * @description the catalogue field it matched: people, tags, keywords, genres or year
+             */
+            source: string;
+            /**
+             * Key
+             * @description send it back in `ignore` to search without this reading
+             */
+            key: string;
         };
         /**
          * SuggestResponse
@@ -3899,6 +3942,8 @@ export interface operations {
                 min_ratings?: number;
                 user_id?: number | null;
                 k?: number;
+                /** @description readings of the query to drop, as `understood[].key` gives them ("person:Tom Hanks"): their words are searched as plain words (the app's removed chips); repeat the parameter for several */
+                ignore?: string[];
             };
             header?: never;
             path?: never;

@@ -22,6 +22,8 @@ export type SearchResults = Schemas["SearchResults"];
 /** Search results as the app shows them: with the impression they were logged as (null: not logged, e.g. no user). */
 export type ShownSearchResults = SearchResults & { impression_id: string | null };
 export type Suggestion = Schemas["Suggestion"];
+/** How part of a search query was read (a person, genre, decade, mood or theme): the app shows it as a chip. */
+export type Understood = Schemas["Understood"];
 export type GenreCount = Schemas["GenreCount"];
 export type UserSummary = Schemas["UserSummary"];
 export type UserDetail = Schemas["UserDetail"];

@@ -63,7 +63,7 @@ describe("SearchPage", () => {
   });
 
   it("browses by filters alone: a genre and years with an empty box list films, not 'Type to search'", async () => {
-    const fetch = api({ query: "", mode: "hybrid", personalized: false, items: [hit(1, "Halloween", 1978)] });
+    const fetch = api({ query: "", mode: "hybrid", personalized: false, understood: [], people_need_details: false, items: [hit(1, "Halloween", 1978)] });
     renderAt(<SearchPage />, "/search?genre=Horror&year_min=1970&year_max=1989");
     expect(await screen.findByRole("link", { name: /Halloween/ })).toBeInTheDocument();
     expect(screen.queryByText("Type to search")).not.toBeInTheDocument();
@@ -75,7 +75,7 @@ describe("SearchPage", () => {
   });
 
   it("applies a year when Enter is pressed in the year field, without leaving it", async () => {
-    const fetch = api({ query: "", mode: "hybrid", personalized: false, items: [hit(1, "Halloween", 1978)] });
+    const fetch = api({ query: "", mode: "hybrid", personalized: false, understood: [], people_need_details: false, items: [hit(1, "Halloween", 1978)] });
     renderAt(<SearchPage />, "/search?genre=Horror");
     await screen.findByRole("link", { name: /Halloween/ });
     const from = screen.getByLabelText("From year");
@@ -87,7 +87,7 @@ describe("SearchPage", () => {
   });
 
   it("applies typed years when Enter is pressed in the search box", async () => {
-    const fetch = api({ query: "robots", mode: "hybrid", personalized: false, items: [hit(2, "I, Robot", 2004)] });
+    const fetch = api({ query: "robots", mode: "hybrid", personalized: false, understood: [], people_need_details: false, items: [hit(2, "I, Robot", 2004)] });
     renderAt(<SearchPage />, "/search?q=robots");
     await screen.findByRole("link", { name: /I, Robot/ });
     const to = screen.getByLabelText("To year");
@@ -101,7 +101,7 @@ describe("SearchPage", () => {
   });
 
   it("Escape with suggestions open closes them and keeps the query and its results", async () => {
-    api({ query: "godfather", mode: "hybrid", personalized: false, items: [hit(858, "The Godfather", 1972)] });
+    api({ query: "godfather", mode: "hybrid", personalized: false, understood: [], people_need_details: false, items: [hit(858, "The Godfather", 1972)] });
     renderAt(<SearchPage />, "/search?q=godfather");
     await screen.findByRole("link", { name: /The Godfather/ });
     const box = screen.getByRole("combobox", { name: "Search films" });
@@ -123,11 +123,41 @@ describe("SearchPage", () => {
       personalized: false,
       items: [hit(858, "The Godfather", 1972)],
       did_you_mean: "godfather",
+      understood: [],
+      people_need_details: false,
     });
     renderAt(<SearchPage />, "/search?q=godfater");
     const fix = await screen.findByRole("button", { name: "godfather" });
     expect(screen.getByText(/Showing results for/)).toBeInTheDocument();
     await userEvent.click(fix);
     expect(screen.getByRole("combobox", { name: "Search films" })).toHaveValue("godfather");
+  });
+
+  it("shows how the query was read as chips; removing one searches again without it, and it can be put back", async () => {
+    const fetch = api({
+      query: "tom hanks comedies",
+      mode: "hybrid",
+      personalized: false,
+      items: [hit(1, "Toy Story 2", 1999)],
+      understood: [
+        { kind: "person", value: "Tom Hanks", words: "tom hanks", source: "tags", key: "person:Tom Hanks" },
+        { kind: "genre", value: "Comedy", words: "comedies", source: "genres", key: "genre:Comedy" },
+      ],
+      people_need_details: true,
+    });
+    renderAt(<SearchPage />, "/search?q=tom+hanks+comedies");
+    const chips = await screen.findByRole("list", { name: "How the search read your words" });
+    expect(chips).toHaveTextContent("Person: Tom Hanks");
+    expect(chips).toHaveTextContent("Genre: Comedy");
+    const notice = screen.getByRole("complementary", { name: "People search needs film details" });
+    expect(notice).toHaveTextContent("films viewers tagged “Tom Hanks”");
+    await userEvent.click(screen.getByRole("button", { name: "Search without genre Comedy" }));
+    await waitFor(() => {
+      expect(searches(fetch).at(-1)?.getAll("ignore")).toEqual(["genre:Comedy"]);
+    });
+    await userEvent.click(await screen.findByRole("button", { name: "Read genre Comedy again" }));
+    await waitFor(() => {
+      expect(searches(fetch).at(-1)?.getAll("ignore")).toEqual([]);
+    });
   });
 });

@@ -7,6 +7,7 @@ import type { SearchMode } from "../api/types";
 import { EmptyState, ErrorNote } from "../components/EmptyState";
 import { MetadataNotice } from "../components/MetadataNotice";
 import { MovieCard } from "../components/MovieCard";
+import { PeopleNeedDetails, QueryChips } from "../components/QueryChips";
 import { SearchBox } from "../components/SearchBox";
 import { Skeleton } from "../components/Skeleton";
 import { useSession } from "../lib/session";
@@ -22,7 +23,12 @@ const MODES: { value: SearchMode; label: string; hint: string }[] = [
 ];
 
 // What each retriever compared, in words, for a hit with no reason of its own: "Matches its title and its words".
-const MATCHED: Record<string, string> = { semantic: "what it is about", lexical: "its words", title: "its title" };
+const MATCHED: Record<string, string> = {
+  semantic: "what it is about",
+  lexical: "its words",
+  title: "its title",
+  theme: "its keywords or tags",
+};
 
 function matchedBy(retrievers: string[]): string | null {
   const parts = retrievers.map((r) => MATCHED[r] ?? r);
@@ -61,11 +67,20 @@ export default function SearchPage() {
   const yearMax = toYear(params.get("year_max"));
   const [yearMinText, setYearMinText] = useState(yearMin !== undefined ? String(yearMin) : "");
   const [yearMaxText, setYearMaxText] = useState(yearMax !== undefined ? String(yearMax) : "");
+  const ignore = params.getAll("ignore");
   const browsing = !debounced && (Boolean(genre) || yearMin !== undefined || yearMax !== undefined);
   const genres = useGenres();
   const suggestions = useSuggestions(debounced);
   const { userId } = useSession();
-  const results = useSearch({ q: debounced, mode, genre: genre || undefined, yearMin, yearMax, userId: userId ?? undefined });
+  const results = useSearch({
+    q: debounced,
+    mode,
+    genre: genre || undefined,
+    yearMin,
+    yearMax,
+    userId: userId ?? undefined,
+    ignore,
+  });
   usePageTitle(debounced ? `Search: ${debounced}` : "Search");
 
   // Keep the URL in step with what was typed (shareable, back button works) without a history entry per key.
@@ -73,6 +88,8 @@ export default function SearchPage() {
     setParams(
       (current) => {
         const next = new URLSearchParams(current);
+        // A new query is read afresh: the chips removed from the last one do not carry over.
+        if ((current.get("q") ?? "") !== debounced) next.delete("ignore");
         if (debounced) next.set("q", debounced);
         else next.delete("q");
         return next;
@@ -116,6 +133,20 @@ export default function SearchPage() {
       event.preventDefault();
       applyYears();
     }
+  };
+
+  // Remove a chip (its words are then searched as plain words) or put it back.
+  const setIgnored = (key: string, on: boolean) => {
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        const keys = next.getAll("ignore").filter((k) => k !== key);
+        next.delete("ignore");
+        for (const k of on ? [...keys, key] : keys) next.append("ignore", k);
+        return next;
+      },
+      { replace: true },
+    );
   };
 
   const filterSummary = [genre, yearRange(yearMin, yearMax)].filter(Boolean).join(", ");
@@ -235,6 +266,23 @@ export default function SearchPage() {
           </div>
         </div>
       </div>
+      {debounced && results.data ? (
+        <div className="space-y-3">
+          <QueryChips
+            understood={results.data.understood}
+            ignored={ignore}
+            onIgnore={(key) => {
+              setIgnored(key, true);
+            }}
+            onRestore={(key) => {
+              setIgnored(key, false);
+            }}
+          />
+          {results.data.people_need_details ? (
+            <PeopleNeedDetails name={results.data.understood.find((u) => u.kind === "person")?.value} />
+          ) : null}
+        </div>
+      ) : null}
       <section aria-labelledby="results-heading" aria-busy={results.isFetching}>
         <h2 id="results-heading" className="sr-only">
           Results

@@ -29,6 +29,8 @@ const SEARCH = {
   query: "heist",
   mode: "hybrid",
   personalized: true,
+  understood: [],
+  people_need_details: false,
   items: [hit(6, "Heat", 1), hit(2019, "Rififi", 2)],
   did_you_mean: null,
 };

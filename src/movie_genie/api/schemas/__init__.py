@@ -97,6 +97,7 @@ from movie_genie.api.schemas.search import (
     Suggestion,
     SuggestQuery,
     SuggestResponse,
+    Understood,
 )
 from movie_genie.api.schemas.system import (
     AccessInfo,
@@ -263,6 +264,7 @@ __all__ = [
     "SuggestResponse",
     "Suggestion",
     "Trait",
+    "Understood",
     "UserDetail",
     "UserMoviePath",
     "UserPath",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from movie_genie.api.schemas.common import (
@@ -19,6 +21,8 @@ from movie_genie.api.schemas.envelope import CachedMeta, Envelope, Meta
 from movie_genie.api.schemas.movies import ScoredMovie
 from movie_genie.db.models import MAX_ID
 
+# Most readings one query may drop (a query of 500 characters has far fewer readings).
+MAX_IGNORED = 20
 # A search query: blank (browse) or with at least one letter or digit (Python's isalnum, as the engine checks).
 _QUERY_PATTERN = r"^\s*$|[^\W_]"
 
@@ -39,6 +43,12 @@ class SearchQuery(_Strict):
     min_ratings: int = Field(default=0, ge=0, le=1_000_000)
     user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     k: int = Field(default=DEFAULT_K, ge=1, le=MAX_K)
+    ignore: list[str] = Field(
+        default=[],
+        max_length=MAX_IGNORED,
+        description='readings of the query to drop, as `understood[].key` gives them ("person:Tom Hanks"): '
+        "their words are searched as plain words (the app's removed chips); repeat the parameter for several",
+    )
 
     @model_validator(mode="after")
     def _valid(self) -> SearchQuery:
@@ -70,6 +80,16 @@ class SearchHit(ScoredMovie):
     matched_by: list[str] = Field(default=[])
 
 
+class Understood(BaseModel):
+    """How part of the query was read: a person, genre, decade (these filter), a mood or a theme (these lift)."""
+
+    kind: Literal["person", "genre", "mood", "decade", "theme"]
+    value: str = Field(description='what it was read as: "Tom Hanks", "Comedy", "1990s", "alien invasion"')
+    words: str = Field(description="the query's words it was read from")
+    source: str = Field(description="the catalogue field it matched: people, tags, keywords, genres or year")
+    key: str = Field(description="send it back in `ignore` to search without this reading")
+
+
 class SearchResults(BaseModel):
     """Ranked search results."""
 
@@ -82,6 +102,12 @@ class SearchResults(BaseModel):
         default=False,
         description="nothing in the catalogue is close to the query (gibberish, a film it does not have): items is "
         "empty; false when filters alone left nothing",
+    )
+    understood: list[Understood] = Field(default=[], description="how the query was read, in query order")
+    people_need_details: bool = Field(
+        default=False,
+        description="the query names a person, but the catalogue has no cast or directors (no film details): only "
+        "films whose user tags name them are shown",
     )
 
 

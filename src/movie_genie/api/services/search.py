@@ -131,7 +131,7 @@ class SearchService:
         version = self.db.feedback_version(query.user_id) if query.user_id is not None else None
         text = " ".join(query.q.split())
         key_parts = [text, query.mode, query.k, query.genre, query.year_min, query.year_max, query.min_ratings]
-        key_parts += [query.user_id, version, self.version, self.models.versions.get(TASTE_MODEL)]
+        key_parts += [query.user_id, version, self.version, self.models.versions.get(TASTE_MODEL), sorted(query.ignore)]
         key = "search:" + hashlib.sha1(json.dumps(key_parts).encode()).hexdigest()
         cached = self.cache.get(key)
         count_cache("search", cached is not None)
@@ -145,7 +145,9 @@ class SearchService:
         )
         personal = self._affinity(query.user_id) if query.user_id is not None else None
         with time_inference("search", query.mode):
-            result = engine.search(text, mode=query.mode, k=query.k, filters=filters, personal_scores=personal)
+            result = engine.search(
+                text, mode=query.mode, k=query.k, filters=filters, personal_scores=personal, ignore=query.ignore
+            )
         hits: list[s.SearchHit] = []
         for hit in result.hits:
             movie = self.catalogue.movies.get(hit.movie_id)
@@ -160,6 +162,11 @@ class SearchService:
             items=hits,
             did_you_mean=result.did_you_mean,
             no_close_match=result.no_close_match,
+            understood=[
+                s.Understood(kind=u.kind, value=u.value, words=u.words, source=u.source, key=u.key)
+                for u in result.understood
+            ],
+            people_need_details=result.people_need_details,
         )
         served = Served(to_json_bytes(data), {SEARCH_LIST: shown(None, (hit.movie.movie_id for hit in hits))})
         self.cache.set(key, served.to_cache())
