@@ -67,9 +67,12 @@ def _pointed(text: str, name: str, lines: dict[str, str]) -> str:
     return text
 
 
-def write_config(folder: Path, upstream: str, port: int, tls_port: int | None = None) -> Path:
+def write_config(
+    folder: Path, upstream: str, port: int, tls_port: int | None = None, connections: int | None = None
+) -> Path:
     """The shipped site (the TLS one when `tls_port` is given: then `folder`/tls must hold fullchain.pem and
-    privkey.pem) pointed at `upstream` and 127.0.0.1:`port`, inside a self-contained nginx.conf."""
+    privkey.pem) pointed at `upstream` and 127.0.0.1:`port`, inside a self-contained nginx.conf; `connections`
+    replaces the shipped worker_connections (a benchmark's baseline)."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = {UPSTREAM_LINE: f"server {upstream};", LISTEN_LINE: f"listen 127.0.0.1:{port};"}
     if tls_port is not None:
@@ -83,7 +86,8 @@ def write_config(folder: Path, upstream: str, port: int, tls_port: int | None = 
     temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         path.mkdir(exist_ok=True)
-    connections, files = shipped_capacity()
+    shipped, files = shipped_capacity()
+    connections = connections or shipped
     # As root, nginx's workers would run as `nobody` and could not write these root-only folders: run them as us.
     user = pwd.getpwuid(os.geteuid()).pw_name
     main = f"""
@@ -126,12 +130,12 @@ class Nginx:
     tls_port: int | None = None
 
     @classmethod
-    def start(cls, folder: Path, upstream: str, *, tls: bool = False) -> Self:
-        """Write the config (the TLS site when `tls`: `folder`/tls holds the certificate), start nginx in the
-        foreground (its own session) and wait until it accepts."""
+    def start(cls, folder: Path, upstream: str, *, tls: bool = False, connections: int | None = None) -> Self:
+        """Write the config (the TLS site when `tls`: `folder`/tls holds the certificate; `connections` instead of
+        the shipped worker_connections), start nginx in the foreground (its own session), wait until it accepts."""
         port = free_port()
         tls_port = free_port() if tls else None
-        config = write_config(folder, upstream, port, tls_port)
+        config = write_config(folder, upstream, port, tls_port, connections)
         checked = check_config(config)
         assert checked.returncode == 0, f"nginx -t:\n{checked.stderr}"
         log = (folder / "nginx.out").open("wb")
