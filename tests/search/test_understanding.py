@@ -117,3 +117,10 @@ def test_understanding_can_be_turned_off(small_index: BuiltIndex) -> None:
     ranking = small_index.config.ranking.model_copy(update={"understand": False})
     off = type(small_index.engine).load(small_index.path, small_index.config.model_copy(update={"ranking": ranking}))
     assert off.search("tom hanks comedies", k=5).understood == ()
+
+
+def test_without_cast_data_an_untagged_name_says_so_instead_of_matching_its_first_name(tom_index: BuiltIndex) -> None:
+    # "tom" starts a name viewers tagged (Tom Hanks); no film is tagged "Tom Cruise" and there is no cast list.
+    result = tom_index.engine.search("tom cruise", k=20)
+    assert [(u.kind, u.value, u.source) for u in result.understood] == [("person", "Tom Cruise", "query")]
+    assert result.people_need_details and result.hits == [] and not result.no_close_match

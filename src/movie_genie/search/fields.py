@@ -85,7 +85,6 @@ class CatalogueFields:
             for word in set(key.split(" ")):
                 by_word.setdefault(word, []).append(key)
         self._people_by_word = by_word  # a name's words -> the names that hold them (fuzzy candidates)
-        self._name_tag_first_words = {key.split(" ")[0] for key in self._name_tags}
 
     @property
     def has_people(self) -> bool:
@@ -120,9 +119,10 @@ class CatalogueFields:
         entry = self._name_tags.get(normalise(span))
         return FieldMatch("tags", *entry) if entry is not None else None
 
-    def starts_a_name_tag(self, word: str) -> bool:
-        """Whether some tag written as a name starts with this word ("tom": Tom Hanks, Tom Hardy)."""
-        return normalise(word) in self._name_tag_first_words
+    @property
+    def name_tags(self) -> list[str]:
+        """Every user tag written as a name, normalised ("tom hanks", "new york")."""
+        return list(self._name_tags)
 
     def theme(self, span: str) -> list[FieldMatch]:
         """The keyword and the tag a span names, compared by stems ("dinosaurs" -> keyword "dinosaur")."""

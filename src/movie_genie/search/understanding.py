@@ -79,6 +79,9 @@ class QueryReader:
     def __init__(self, fields: CatalogueFields, genres: Sequence[str], title_word: Callable[[str], bool]) -> None:
         self._fields = fields
         self._title_word = title_word  # whether a word occurs in some title
+        # Without cast data, the first names people wrote in name tags ("tom" of Tom Hanks; not "new" of New York):
+        # a query that starts with one and is no tag or title names someone the catalogue cannot look up.
+        self._first_names = {t.split(" ")[0] for t in fields.name_tags if not title_word(t.split(" ")[-1])}
         self._genres: dict[str, str] = {fields.stem_key(g): g for g in genres}
         known = {g.lower(): g for g in genres}
         self._genres.update(
@@ -112,7 +115,7 @@ class QueryReader:
             j for r, (_, at, width) in zip(items, found, strict=True) if r.filters for j in range(at, at + width)
         }
         rest = " ".join(w for j, w in enumerate(words) if j not in dropped)
-        need_details = any(r.kind == "person" and r.source == "tags" for r in items)
+        need_details = any(r.kind == "person" and r.source in ("tags", "query") for r in items)
         return Understanding(tuple(items), rest, need_details)
 
     def _read_at(self, words: list[str], i: int, ignore: Collection[str]) -> tuple[Understood | None, int]:
@@ -136,6 +139,9 @@ class QueryReader:
             person = self._fields.person(span) if self._fields.has_people else self._name_tag(span)
             if person is not None:
                 out.append(Understood("person", person.value, span, person.field, person.rows))
+            elif width == 2 and self._unknown_name(span):
+                # "tom cruise" with no cast data and no tag: say so, rather than match "tom" in titles.
+                out.append(Understood("person", span.title(), span, "query", np.empty(0, dtype=np.int64)))
         if width <= 2:
             genre = self._genres.get(self._fields.stem_key(span))
             if genre is not None:
@@ -150,6 +156,15 @@ class QueryReader:
             rows = np.unique(np.concatenate([m.rows for m in themes]))
             out.append(Understood("theme", themes[0].value, span, "+".join(m.field for m in themes), rows))
         return out
+
+    def _unknown_name(self, span: str) -> bool:
+        """Whether a two-word span looks like a name the catalogue cannot look up: no cast data, it starts with a
+        first name of the name tags, and its second word is no stop word, genre, decade, mood, tag or keyword."""
+        first, second = span.split(" ")
+        if self._fields.has_people or first not in self._first_names or second in QUERY_STOPWORDS:
+            return False
+        plain = self._fields.stem_key(second) not in self._genres and _decade(second) is None
+        return plain and second not in self._moods and not self._fields.theme(span)
 
     def _name_tag(self, span: str) -> FieldMatch | None:
         """Without cast data, a user tag written as a name reads as a person when its last word is in no title
