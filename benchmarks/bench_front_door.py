@@ -18,7 +18,7 @@ counters in the server's shared SQLite file) behind Debian's nginx running the s
 Run on the repository's own pipeline outputs (params.yaml, data/, artifacts/ after `make pipeline`), or on a
 folder built by tests/artefacts.py (MOVIE_GENIE_API_ARTEFACTS or --artefacts):
     .venv/bin/python -m benchmarks.bench_front_door [--artefacts /tmp/api-artefacts] [--sockets 5000]
-Prints a table and writes benchmarks/results/front_door.json. Bounded: about a minute; loopback only.
+Prints a table and writes benchmarks/results/front_door.json. Bounded: about two minutes; loopback only.
 """
 
 from __future__ import annotations
