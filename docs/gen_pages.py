@@ -498,7 +498,7 @@ def model_report_markdown(report: EvaluationReport, name: str, page: str) -> str
     else:
         parts.append(
             f"**Against {vs.against}** (test NDCG@10 of this model minus {vs.against}'s, paired bootstrap over the "
-            f"same users): {signed(vs)}, so it **{verdict(vs)}**."
+            f"same users): {signed(vs)}, so it {'' if vs.beats else 'is '}**{verdict(vs)}**."
         )
     parts.append("")
     if entry.learned:
