@@ -39,7 +39,7 @@ def score_batch(model: Recommender, histories: Sequence[Sequence[int]]) -> np.nd
     memo = _MEMO.get()
     if memo is None:
         return model.score_batch(histories)
-    key = (id(model), tuple(tuple(int(i) for i in h) for h in histories))
+    key = (id(model), tuple(map(tuple, histories)))  # numpy and Python ints hash and compare alike
     found = memo.get(key)
     if found is None:
         scores = model.score_batch(histories)
