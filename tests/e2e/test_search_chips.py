@@ -37,7 +37,7 @@ def test_a_new_query_forgets_the_removed_chips(server: Any, new_page: Any) -> No
     page = new_page(390, 844)
     page.goto(f"{server.base}/search?q=90s+comedies&ignore={quote('genre:Comedy')}")
     expect(page.get_by_role("button", name="Read genre Comedy again")).to_be_visible()
-    box = page.get_by_role("combobox")
+    box = page.get_by_role("combobox", name="Search films")
     box.fill("90s dramas")
     expect(page.get_by_role("list", name="How the search read your words")).to_contain_text("Genre: Drama")
     expect(page.get_by_role("button", name="Read genre Comedy again")).to_have_count(0)

@@ -14,6 +14,8 @@ from tests.search.conftest import BuiltIndex, Tables
 # films a first-name match used to return for "tom hanks": Tom Jones, Peeping Tom and three Tom Segura specials.
 TAGGED_TOM_HANKS = {5989, 3114, 5464, 45447}
 FIRST_NAME_ONLY = {1948, 2488, 128914, 162344, 183959}
+# Warrior, tagged "Tom Hardy": with Tom Hanks, two name tags start with "tom", so "tom" reads as a first name.
+TAGGED_TOM_HARDY = {89774}
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,9 @@ def tom_index(
     movie_slice: pd.DataFrame, latest_small: Tables, index_of: Callable[[str, pd.DataFrame], BuiltIndex]
 ) -> BuiltIndex:
     """The slice plus the Tom films above, without film details (the default data set: no cast, no plots)."""
-    extra = latest_small.movies[latest_small.movies["movie_id"].isin(TAGGED_TOM_HANKS | FIRST_NAME_ONLY)]
+    extra = latest_small.movies[
+        latest_small.movies["movie_id"].isin(TAGGED_TOM_HANKS | FIRST_NAME_ONLY | TAGGED_TOM_HARDY)
+    ]
     movies = pd.concat([movie_slice, extra]).drop_duplicates("movie_id").reset_index(drop=True)
     return index_of("search-tom", movies[["movie_id", "title", "year", "genres"]].copy())
 
@@ -120,7 +124,7 @@ def test_understanding_can_be_turned_off(small_index: BuiltIndex) -> None:
 
 
 def test_without_cast_data_an_untagged_name_says_so_instead_of_matching_its_first_name(tom_index: BuiltIndex) -> None:
-    # "tom" starts a name viewers tagged (Tom Hanks); no film is tagged "Tom Cruise" and there is no cast list.
+    # "tom" starts names viewers tagged (Tom Hanks, Tom Hardy); no film is tagged "Tom Cruise", and no cast list.
     result = tom_index.engine.search("tom cruise", k=20)
     assert [(u.kind, u.value, u.source) for u in result.understood] == [("person", "Tom Cruise", "query")]
     assert result.people_need_details and result.hits == [] and not result.no_close_match

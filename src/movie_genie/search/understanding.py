@@ -14,6 +14,7 @@ ignored (`ignore`) and those words are read as plain words again.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -78,10 +79,13 @@ class QueryReader:
 
     def __init__(self, fields: CatalogueFields, genres: Sequence[str], title_word: Callable[[str], bool]) -> None:
         self._fields = fields
-        self._title_word = title_word  # whether a word occurs in some title
-        # Without cast data, the first names people wrote in name tags ("tom" of Tom Hanks; not "new" of New York):
-        # a query that starts with one and is no tag or title names someone the catalogue cannot look up.
-        self._first_names = {t.split(" ")[0] for t in fields.name_tags if not title_word(t.split(" ")[-1])}
+        # Whether a word occurs in some title; one or two letters ("II", "X") count as title words.
+        self._title_word = lambda word: len(word) < 3 or title_word(word)
+        # Without cast data, the first names of people's name tags ("tom": Tom Hanks, Tom Hardy; not "new" of New
+        # York): a word that starts two or more of them. A query that starts with one and is no tag or title names
+        # someone the catalogue cannot look up.
+        starts = Counter(t.split(" ")[0] for t in fields.name_tags if not self._title_word(t.split(" ")[-1]))
+        self._first_names = {w for w, n in starts.items() if n >= 2 and w not in QUERY_STOPWORDS}
         self._genres: dict[str, str] = {fields.stem_key(g): g for g in genres}
         known = {g.lower(): g for g in genres}
         self._genres.update(
