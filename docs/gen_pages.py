@@ -819,10 +819,13 @@ def _fenced(language: str, text: str) -> str:
     return f"{fence}{language}\n{text.rstrip()}\n{fence}"
 
 
-def notebook_markdown(notebook: Any) -> str:
+def notebook_markdown(notebook: Any, images: dict[str, bytes] | None = None, prefix: str = "") -> str:
     """Markdown cells as they are (a leading title is the page's own), code cells as Python blocks, each followed by
-    what it printed and returned; stderr (warnings, progress bars) is left out. Images are not supported: a
-    notebook here prints its results as text, which the site and a terminal show alike."""
+    what it printed and returned; stderr (warnings, progress bars) is left out. A PNG a cell shows (a matplotlib
+    figure) is kept when `images` is given: stored there as PREFIXcell-N-K.png, linked beside the page;
+    without it, or for any other rich output, the build fails and says to print text instead."""
+    import base64
+
     parts: list[str] = []
     for number, cell in enumerate(notebook.cells):
         source = cell.source.strip()
@@ -834,43 +837,59 @@ def notebook_markdown(notebook: Any) -> str:
         if cell.cell_type != "code" or not source:
             continue
         parts.append(_fenced("python", source))
-        printed = []
+        printed, pictures = [], []
         for output in cell.get("outputs", []):
             if output.output_type == "stream" and output.name == "stdout":
                 printed.append(output.text)
             elif output.output_type in {"execute_result", "display_data"}:
                 data = output.get("data", {})
-                if "text/plain" not in data:
+                if "image/png" in data and images is not None:
+                    name = f"{prefix}cell-{number}-{len(pictures)}.png"
+                    images[name] = base64.b64decode(data["image/png"])
+                    pictures.append(f"![Figure of cell {number}]({name})")
+                elif "text/plain" not in data:
                     raise GenerationError(f"cell {number} shows {sorted(data)}: print text instead")
-                printed.append(data["text/plain"] + "\n")
+                else:
+                    printed.append(data["text/plain"] + "\n")
         if printed:
             parts.append(_fenced("text", "".join(printed)))
+        parts += pictures
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def notebook_section(notebook_path: str, page: str) -> str:
-    """The <!-- gen:notebook PATH --> section: the notebook run from a clean kernel, or its code and how to run it."""
+def notebook_section(notebook_path: str, page: str, standalone: bool = False) -> tuple[str, dict[str, Path]]:
+    """The <!-- gen:notebook PATH [standalone] --> section: the notebook run from a clean kernel (with the figures it
+    draws), or its code and how to run it. A `standalone` notebook needs no pipeline output (it trains what it shows),
+    so it runs in every build."""
+    import tempfile
+
     import nbformat
 
     path = DOCS / notebook_path
     if not path.is_file():
         raise GenerationError(f"{page}: <!-- gen:notebook {notebook_path} --> names no notebook in docs/")
     download = posixpath.relpath(notebook_path, posixpath.dirname(page) or ".")
-    missing = notebook_inputs_missing(notebook_project())
+    missing = [] if standalone else notebook_inputs_missing(notebook_project())
     if missing:
         head = (
             '!!! info "Not executed in this build"\n\n'
             f"    The notebook reads the pipeline's outputs, which this checkout lacks ({', '.join(missing)}). "
             "Run `make pipeline`, then `make docs`, to see every cell's output here.\n"
         )
-        return f"{head}\n{notebook_markdown(nbformat.read(path, as_version=4))}"
+        return f"{head}\n{notebook_markdown(nbformat.read(path, as_version=4))}", {}
     notebook, seconds = execute_notebook(path, notebook_project())
     head = (
         f"*Executed cell by cell in a fresh kernel when this site was built ({seconds:.0f} s in all); every output "
         f"below is what the code printed then. [Download the notebook]({download}) and run it yourself in any "
         "Jupyter front end with the project's `.venv` as its kernel.*\n"
     )
-    return f"{head}\n{notebook_markdown(notebook)}"
+    images: dict[str, bytes] = {}
+    text = notebook_markdown(notebook, images, prefix=f"{Path(notebook_path).stem}-")
+    folder, copies = Path(tempfile.mkdtemp(prefix="notebook-figures-")), {}
+    for name, data in images.items():  # beside the page, so the page links them by file name
+        (folder / name).write_bytes(data)
+        copies[posixpath.join(posixpath.dirname(page), name)] = folder / name
+    return f"{head}\n{text}", copies
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1374,9 +1393,14 @@ def expand_page(text: str, page: str, inputs: Mapping[str, str]) -> tuple[str, d
             copies.update(plot)
             return text
         if name == "notebook":
-            if not args.endswith(".ipynb"):
+            if not args.split(" ")[0].endswith(".ipynb"):
                 raise GenerationError(f"{page}: <!-- gen:notebook {args} --> needs a notebook path under docs/")
-            return notebook_section(args, page)
+            notebook, _, flag = args.partition(" ")
+            if flag.strip() not in {"", "standalone"}:
+                raise GenerationError(f"{page}: <!-- gen:notebook {args} -->: the only option is `standalone`")
+            text, figures = notebook_section(notebook, page, standalone=flag.strip() == "standalone")
+            copies.update(figures)
+            return text
         raise GenerationError(f"{page}: unknown marker <!-- gen:{name} -->")
 
     return expand_src_links(_MARKER.sub(replace, text), page), copies

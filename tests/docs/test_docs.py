@@ -579,7 +579,7 @@ def test_the_tutorial_has_its_notebooks() -> None:
     assert {p.name for p in NOTEBOOKS} >= {"models.ipynb", "search.ipynb"}
     for notebook in NOTEBOOKS:
         page = notebook.with_suffix(".md").read_text(encoding="utf-8")
-        assert f"<!-- gen:notebook notebooks/{notebook.name} -->" in page
+        assert re.search(rf"<!-- gen:notebook notebooks/{re.escape(notebook.name)}( standalone)? -->", page)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
@@ -609,6 +609,10 @@ def test_notebook_renders_code_and_what_it_printed() -> None:
     cell.outputs = [new_output("display_data", data={"image/png": "iVBOR"})]
     with pytest.raises(gen.GenerationError, match="print text instead"):
         gen.notebook_markdown(nbformat.from_dict(notebook))
+    cell.outputs = [new_output("display_data", data={"image/png": "iVBORw=="})]
+    images: dict[str, bytes] = {}  # given a place for them, figures are kept and linked beside the page
+    text = gen.notebook_markdown(nbformat.from_dict(notebook), images, prefix="nb-")
+    assert "![Figure of cell 1](nb-cell-1-0.png)" in text and images == {"nb-cell-1-0.png": b"\x89PNG"}
 
 
 def test_notebook_pages_show_the_outputs_of_this_build(site: Path) -> None:
