@@ -81,12 +81,14 @@ def two_workers(request: pytest.FixtureRequest, artefacts: Artefacts, tmp_path: 
         env["RATE_LIMIT_REDIS_URL"] = store.url
     port = free_port()
     command = [MOVIE_GENIE, "--params", str(params), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    server = LiveServer.start([*command, "--workers", "2"], port=port, workers=2, env=env, log=tmp_path / "serve.log")
     try:
-        yield server
+        server = LiveServer.start([*command, "--workers", "2"], port=port, workers=2, env=env, log=tmp_path / "log")
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
-        if store is not None:
+        if store is not None:  # also when the server did not start
             store.stop()
 
 
