@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -171,9 +172,11 @@ def test_a_failed_store_refuses_writes_and_keeps_reads_limited(
 def test_cache_pressure_does_not_reset_a_limit(loaded: Flask, artefacts: Artefacts, tmp_path: Path) -> None:
     """Old code: the counters lived in the cache's allkeys-lru Redis; filling the cache evicted them and the
     limited client got a fresh budget."""
-    cache = RedisServer.start_new(tmp_path / "cache", "--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru")
-    limits = RedisServer.start_new(tmp_path / "limits", "--maxmemory-policy", "noeviction")
-    try:
+    with ExitStack() as stack:
+        cache = RedisServer.start_new(tmp_path / "cache", "--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru")
+        stack.callback(cache.stop)
+        limits = RedisServer.start_new(tmp_path / "limits", "--maxmemory-policy", "noeviction")
+        stack.callback(limits.stop)
         settings = {"redis_url": cache.url, "rate_limit_redis_url": limits.url}
         app = production_app(loaded, artefacts, settings, sign_in_rate_limit="3 per hour")
         client = app.test_client()
@@ -189,9 +192,6 @@ def test_cache_pressure_does_not_reset_a_limit(loaded: Flask, artefacts: Artefac
         kept = redis.Redis.from_url(limits.url)
         assert kept.keys(f"{REDIS_PREFIX}sign-ins:*"), "the counter is in the limits' own Redis"
         kept.close()
-    finally:
-        cache.stop()
-        limits.stop()
 
 
 def test_a_store_that_evicts_is_refused_at_start(loaded: Flask, artefacts: Artefacts, tmp_path: Path) -> None:
