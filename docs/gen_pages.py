@@ -9,7 +9,7 @@ Whole generated pages:
 Markers expanded inside hand-written pages (a marker is an HTML comment, so the page still reads as Markdown):
   <!-- gen:stages -->            the DVC stage table from dvc.yaml (+ the params each stage reads)
   <!-- gen:params SECTION -->    the params.yaml section (dotted path) as a table with its comments
-  <!-- gen:params SECTION module:Class -->   every field of a config dataclass: default, params.yaml value, comment
+  <!-- gen:params SECTION module:Class -->   every field of a config class: default, params.yaml value, comment
   <!-- gen:report -->            the evaluation results table and plots from artifacts/report/report.json
   <!-- gen:compose -->           the services of deploy/docker-compose.yml
   <!-- gen:metrics -->           the Prometheus metrics of movie_genie.api.metrics
@@ -23,9 +23,12 @@ Markers expanded inside hand-written pages (a marker is an HTML comment, so the 
                                     instructions when there is no report
   <!-- gen:ablation NAME -->     an ablation's table from docs/results/ablations/NAME.json, written by
                                     benchmarks/bench_ablations.py, with the command that reproduces it
-  <!-- gen:liking -->            the liking benchmark's seeds table from docs/results/liking.json (benchmarks/bench_liking.py)
-  <!-- gen:reasons -->           the reasons benchmark's table from docs/results/reasons.json (benchmarks/bench_reasons.py);
-  <!-- gen:pushdown -->, <!-- gen:responsiveness -->   likewise, from benchmarks/bench_pushdown.py and bench_responsiveness.py
+  <!-- gen:liking -->            the liking benchmark's seeds table from docs/results/liking.json
+                                    (benchmarks/bench_liking.py)
+  <!-- gen:reasons -->           the reasons benchmark's table from docs/results/reasons.json
+                                    (benchmarks/bench_reasons.py);
+  <!-- gen:pushdown -->, <!-- gen:responsiveness -->   likewise, from benchmarks/bench_pushdown.py and
+                                    bench_responsiveness.py
   <!-- gen:scale -->             the scale benchmark's table, growth exponents and log-log plot from
                                     docs/results/scale.json (benchmarks/bench_scale.py)
   <!-- gen:notebook PATH -->     the notebook docs/PATH executed in a fresh kernel at build time, with its outputs
@@ -39,7 +42,6 @@ Every generator is a plain function of its inputs so tests/docs can call it dire
 from __future__ import annotations
 
 import ast
-import dataclasses
 import enum
 import html
 import importlib
@@ -171,7 +173,7 @@ def params_table(params_text: str, section: str) -> str:
 
 
 def _field_comments(cls: type) -> dict[str, str]:
-    """Field name -> the comment on its line (or the comment lines right above it) in a dataclass's source."""
+    """Field name -> the comment on its line (or the comment lines right above it) in a config class's source."""
     source = textwrap.dedent(inspect.getsource(cls))
     comments_by_line: dict[int, str] = {}
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -194,7 +196,7 @@ def _field_comments(cls: type) -> dict[str, str]:
 
 
 def config_table(params_text: str, section: str, config_path: str) -> str:
-    """Every field of a config dataclass: its default in code, its value in params.yaml, and what it does.
+    """Every field of a config (a pydantic Section): its default in code, its value in params.yaml, and what it does.
 
     `config_path` is "module:Class". The params.yaml comment wins over the code comment; `per_dataset`
     overrides are listed per data set. A params.yaml key the config does not know fails the build (the code
@@ -209,7 +211,7 @@ def config_table(params_text: str, section: str, config_path: str) -> str:
     except KeyError:
         values = {}
     overrides: Mapping[str, Mapping[str, Any]] = values.get("per_dataset") or {}
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = list(cls.model_fields)
     unknown = sorted(set(values) - set(names) - {"per_dataset"})
     unknown += sorted({k for o in overrides.values() for k in o} - set(names))
     if unknown:
@@ -222,18 +224,13 @@ def config_table(params_text: str, section: str, config_path: str) -> str:
         "| parameter | default in code | params.yaml | what it does |",
         "| --- | --- | --- | --- |",
     ]
-    for field in dataclasses.fields(cls):
-        if field.default is not dataclasses.MISSING:
-            default = _format_value(field.default)
-        elif field.default_factory is not dataclasses.MISSING:
-            default = _format_value(field.default_factory())
-        else:
-            default = "required"
-        setting = [_format_value(values[field.name])] if field.name in values else []
-        setting += [f"{name}: {_format_value(o[field.name])}" for name, o in overrides.items() if field.name in o]
-        what = yaml_comments.get(f"{section}.{field.name}") or code_comments.get(field.name, "")
+    for name, field in cls.model_fields.items():
+        default = "required" if field.is_required() else _format_value(field.get_default(call_default_factory=True))
+        setting = [_format_value(values[name])] if name in values else []
+        setting += [f"{data_set}: {_format_value(o[name])}" for data_set, o in overrides.items() if name in o]
+        what = yaml_comments.get(f"{section}.{name}") or code_comments.get(name, "")
         cells = "<br>".join(_cell(x) for x in setting)
-        rows.append(f"| `{field.name}` | {_cell(default)} | {cells} | {_cell(what)} |")
+        rows.append(f"| `{name}` | {_cell(default)} | {cells} | {_cell(what)} |")
     return "\n".join(rows) + "\n"
 
 
@@ -731,7 +728,7 @@ def scale_section(page: str) -> tuple[str, dict[str, Path]]:
 
     if str(ROOT) not in sys.path:  # benchmarks/ is a package of the checkout, not of the installed project
         sys.path.insert(0, str(ROOT))
-    from benchmarks.bench_scale import plot_costs, scale_markdown
+    from benchmarks.scale_report import plot_costs, scale_markdown
 
     try:
         payload = json.loads(SCALE_RESULT.read_text(encoding="utf-8"))

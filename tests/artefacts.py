@@ -62,7 +62,7 @@ def tiny_models_section() -> dict[str, Any]:
         tiny = getattr(cls, "tiny_config", None)
         if tiny is not None:
             config = tiny()
-            values = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+            values = config.to_dict()
             if "refit_epochs" in values:
                 values["refit_epochs"] = 0
             if "torch_threads" in values:

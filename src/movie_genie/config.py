@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -24,11 +24,18 @@ class ConfigError(MovieGenieError):
     """A params.yaml or environment value is missing or invalid; the message says which and why."""
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """The one idiom for configuration read from params.yaml: a frozen pydantic model per section (or model), whose
+    fields declare types, bounds and defaults; an unknown key is an error, never silently ignored."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def changed(self, **changes: Any) -> Self:
+        """A copy with some values changed, validated like params.yaml (pydantic's model_copy would not check)."""
+        return self.model_validate({**self.model_dump(), **changes})
 
-class DatasetParams(_Section):
+
+class DatasetParams(Section):
     """Which MovieLens data set to use and where it comes from."""
 
     name: str = "ml-latest-small"
@@ -36,13 +43,13 @@ class DatasetParams(_Section):
     metadata_csv: str | None = None
 
 
-class SplitParams(_Section):
+class SplitParams(Section):
     """Leave-one-out split settings."""
 
     min_interactions: int = Field(default=3, ge=3)
 
 
-class PathParams(_Section):
+class PathParams(Section):
     """Where pipeline outputs live, relative to the project root."""
 
     data_dir: Path = Path("data")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
@@ -53,7 +52,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path) ->
 
 
 def _write_params(root: Path, data_dir: Path, artifacts_dir: Path) -> Path:
-    tiny = json.loads(json.dumps(dataclasses.asdict(Bert4Rec.tiny_config())))
+    tiny = json.loads(json.dumps(Bert4Rec.tiny_config().to_dict()))
     bert4rec = {**tiny, "refit_epochs": 0, "torch_threads": 1}
     raw = {
         "dataset": {"name": "ml-100k"},

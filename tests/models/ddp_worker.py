@@ -9,7 +9,6 @@ saves the model's checkpoint OUT/<model>.pt, as the train stage does.
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -44,7 +43,7 @@ def main(out: Path, datasets: Path) -> None:
         data = ml100k_slice(datasets)
         validate = make_validator(data)
         for cls in (Bert4Rec, TwoTower):
-            model = cls(replace(cls.tiny_config(), torch_threads=1))
+            model = cls(cls.tiny_config().changed(torch_threads=1))
             log = model.fit(data, validate)
             model.refit(with_validation_in_train(data))
             assert model.net is not None

@@ -3,8 +3,6 @@ test_transformer.py)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 import torch
@@ -23,7 +21,7 @@ def test_training_beats_popularity_and_logs_curves(
 
 
 def test_training_is_deterministic(ml100k_slice: TrainingData) -> None:
-    config = replace(BERT4REC_SMALL, max_epochs=1)
+    config = BERT4REC_SMALL.changed(max_epochs=1)
     histories = [[0, 5, 9], [49, 171, 180, 99]]
     first, second = Bert4Rec(config), Bert4Rec(config)
     log_a, log_b = first.fit(ml100k_slice), second.fit(ml100k_slice)
@@ -65,7 +63,7 @@ def test_recommend_from_history_alone(trained_bert4rec: tuple[Bert4Rec, float], 
 def test_recency_masking_prefers_recent_positions(trained_bert4rec: tuple[Bert4Rec, float]) -> None:
     model, _ = trained_bert4rec
     uniform = model.config
-    model.config = replace(uniform, mask_recency=0.8, mask_prob=0.2, last_mask_prob=0.0)
+    model.config = uniform.changed(mask_recency=0.8, mask_prob=0.2, last_mask_prob=0.0)
     try:
         tokens = torch.arange(1, 31).repeat(2000, 1)  # (2000, 30): full rows
         _, mask = model._mask(tokens, torch.Generator().manual_seed(0))

@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-from dataclasses import asdict, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -82,7 +81,7 @@ def test_checkpoint_loads_and_recommends_like_a_single_process_one(
     state = model.net.state_dict()
     assert all(torch.equal(state[key], value) for key, value in replica.items())  # rank 0 saved what the ranks hold
 
-    single = cls(replace(cls.tiny_config(), torch_threads=1))  # the worker's config, in this one process
+    single = cls(cls.tiny_config().changed(torch_threads=1))  # the worker's config, in this one process
     single.fit(ml100k_slice)
     single.save(tmp_path / f"{cls.name}.pt")
     reference = cls.load(tmp_path / f"{cls.name}.pt")
@@ -111,7 +110,7 @@ def test_torchrun_train_command_writes_once_from_rank_zero(shared_datasets: Path
     raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     raw["paths"] = {"data_dir": str(tmp_path / "data"), "artifacts_dir": str(tmp_path / "artifacts")}
     raw["dataset"] = {**raw["dataset"], "name": "ml-100k", "source": None, "metadata_csv": None}
-    tiny = {**asdict(TwoTower.tiny_config()), "max_epochs": 1, "refit_epochs": 1, "torch_threads": 1}
+    tiny = {**TwoTower.tiny_config().to_dict(), "max_epochs": 1, "refit_epochs": 1, "torch_threads": 1}
     raw["models"] = {**raw["models"], "two_tower": tiny}
     raw["evaluation"] = {**raw["evaluation"], "validation_users": 100, "bootstrap_resamples": 10}
     params = tmp_path / "params.yaml"

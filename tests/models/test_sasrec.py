@@ -4,7 +4,6 @@ test_transformer.py)."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +65,7 @@ def test_padding_never_contributes_to_the_loss(trained_sasrec: tuple[SasRec, flo
 
 
 def test_training_windows_cover_every_transition() -> None:
-    model = SasRec(replace(SASREC_SMALL, max_len=10))
+    model = SasRec(SASREC_SMALL.changed(max_len=10))
     seq = np.arange(1, 38)  # 37 items: 36 transitions
     for seed in range(5):
         rows = model._epoch_rows([seq], np.random.default_rng(seed))
@@ -120,7 +119,7 @@ def test_the_not_to_recommend_loss_lowers_the_disliked_film_at_that_state(traine
     after = {}
     for weight in (0.0, 5.0):
         model = _copy(base)
-        model.config = replace(model.config, dislike_weight=weight)
+        model.config = model.config.changed(dislike_weight=weight)
         assert model.net is not None
         model.net.train()
         optimizer = torch.optim.SGD(model.net.parameters(), lr=0.05)

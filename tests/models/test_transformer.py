@@ -40,7 +40,7 @@ def test_refit_fine_tunes_on_validation_rows(
 ) -> None:
     trained.save(tmp_path / "model.pt")
     copy = type(trained).load(tmp_path / "model.pt")
-    copy.config = replace(copy.config, refit_epochs=1)
+    copy.config = copy.config.changed(refit_epochs=1)
     log = copy.refit(with_validation_in_train(ml100k_slice))
     assert len(log.epochs) == 1 and np.isfinite(log.epochs[0]["loss"])
     assert not np.allclose(copy.score_batch([[0, 5, 9]]), trained.score_batch([[0, 5, 9]]))
@@ -53,7 +53,7 @@ def test_sampled_softmax_and_text_features_train(
     rng = np.random.default_rng(0)
     text = rng.normal(size=(ml100k_slice.id_map.n_items, 16)).astype(np.float32)
     data = replace(ml100k_slice, item_text_embeddings=text / np.linalg.norm(text, axis=1, keepdims=True))
-    model = model_class(replace(small, max_epochs=1, full_softmax_max_items=100, sampled_negatives=256))
+    model = model_class(small.changed(max_epochs=1, full_softmax_max_items=100, sampled_negatives=256))
     log = model.fit(data)
     assert np.isfinite(log.epochs[0]["loss"])
     assert model.net is not None and model.net.content.text_proj is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ def test_training_beats_popularity(trained: tuple[TwoTower, float], ml100k_slice
 
 
 def test_training_is_deterministic(ml100k_slice: TrainingData) -> None:
-    config = replace(SMALL, max_epochs=1, sample_frac=0.1)
+    config = SMALL.changed(max_epochs=1, sample_frac=0.1)
     first, second = TwoTower(config), TwoTower(config)
     log_a, log_b = first.fit(ml100k_slice), second.fit(ml100k_slice)
     assert log_a.epochs[0]["loss"] == log_b.epochs[0]["loss"]
@@ -103,7 +102,7 @@ def test_refit_fine_tunes_and_updates_user_vectors(
     model, _ = trained
     model.save(tmp_path / "t.pt")
     copy = TwoTower.load(tmp_path / "t.pt")
-    copy.config = replace(copy.config, refit_epochs=1, sample_frac=0.1)
+    copy.config = copy.config.changed(refit_epochs=1, sample_frac=0.1)
     log = copy.refit(with_validation_in_train(ml100k_slice))
     assert len(log.epochs) == 1 and np.isfinite(log.epochs[0]["loss"])
     assert not np.allclose(copy.score_batch([[0, 5, 9]]), model.score_batch([[0, 5, 9]]))

@@ -6,19 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from limits import parse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from movie_genie.config import Params
+from movie_genie.config import Params, Section
 
 
-class ServingConfig(BaseModel):
+class ServingConfig(Section):
     """How `movie-genie serve` runs; every field is read by the api package.
 
     The request bounds (k <= 100, q <= 200 characters, page sizes) are part of the API contract and live in
     `api.schemas`, where the OpenAPI spec shows them.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # gunicorn: one process per core; a few threads per worker overlap database I/O with inference.
     workers: int = Field(default=2, ge=1, le=64)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from movie_genie.config import Params
+from movie_genie.config import Params, Section
 
 
-class DatabaseParams(BaseModel):
+class DatabaseParams(Section):
     """Tunable values of the database layer."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Rows per INSERT batch during `db load`: large enough to amortise round trips, small enough for SQLite's
     # bound-parameter limit (SQLAlchemy splits further where needed) and for a smooth progress bar.

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from scipy import special, stats
 from tqdm.auto import tqdm
 
-from movie_genie.config import ConfigError, Params
+from movie_genie.config import Params, Section
 from movie_genie.data.liking import DISLIKED_MAX_RATING, LIKED_MIN_RATING, split_by_liking
 from movie_genie.models.base import Recommender, TrainingData, Validator
 from movie_genie.models.common import histories_matrix
@@ -348,27 +349,19 @@ def make_validator(
     return validate
 
 
-@dataclass(frozen=True)
-class EvaluationParams:
+class EvaluationParams(Section):
     """The `evaluation` section of params.yaml."""
 
     seed: int = 0
     # Validation users sampled for tuning/early stopping (null = all of them).
-    validation_users: int | None = None
-    bootstrap_resamples: int = 1000
-    batch_size: int = 256
+    validation_users: int | None = Field(default=None, ge=1)
+    bootstrap_resamples: int = Field(default=1000, ge=0)
+    batch_size: int = Field(default=256, ge=1)
 
     @classmethod
     def from_params(cls, params: Params) -> EvaluationParams:
-        """Read and check the `evaluation` section."""
-        section = params.section("evaluation")
-        try:
-            value = cls(**section)
-        except TypeError as exc:
-            raise ConfigError(f"params.yaml evaluation section: {exc}") from exc
-        if value.bootstrap_resamples < 0 or value.batch_size < 1:
-            raise ConfigError("params.yaml evaluation: bootstrap_resamples must be >= 0 and batch_size >= 1")
-        return value
+        """Validate the `evaluation` section; raise ConfigError naming the bad key."""
+        return params.validated("evaluation", cls)
 
     def evaluate(self, model: Recommender, eval_set: EvalSet, n_items: int) -> MetricReport:
         """Full-ranking metrics of `model` on `eval_set` with these settings (resamples, seed, batch size)."""

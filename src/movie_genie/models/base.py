@@ -11,13 +11,15 @@ values a report should show.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
+from movie_genie.config import Section
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
 from movie_genie.models.checkpoint import Checkpoint, load_checkpoint
@@ -92,9 +94,9 @@ class ModelConfigError(MovieGenieError):
     """A model section of params.yaml has an unknown key or a value of the wrong type."""
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    """Base of every model's config: a frozen dataclass of hyperparameters, read from params.yaml one way."""
+class ModelConfig(Section):
+    """Base of every model's config: a frozen pydantic model of hyperparameters (`config.Section`, the project's one
+    config idiom), read from params.yaml one way."""
 
     @classmethod
     def from_params(cls, section: Mapping[str, Any] | None, dataset: str | None = None) -> Self:
@@ -109,18 +111,18 @@ class ModelConfig:
         values = dict(section)
         if dataset is not None and dataset in overrides:
             values.update(overrides[dataset] or {})
-        known = {f.name for f in fields(cls)}
+        known = set(cls.model_fields)
         unknown = sorted(set(values) - known)
         if unknown:
             raise ModelConfigError(f"{cls.__name__}: unknown params.yaml key(s) {unknown}; valid keys: {sorted(known)}")
         try:
             return cls(**values)
-        except (TypeError, ValueError) as exc:
+        except ValidationError as exc:
             raise ModelConfigError(f"{cls.__name__}: invalid params.yaml settings: {exc}") from exc
 
     def to_dict(self) -> dict[str, Any]:
         """The values as a checkpoint stores them: plain JSON-like values, tuples as lists."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.model_dump().items()}
 
 
 class RecommenderBase:
@@ -155,7 +157,7 @@ class Recommender(Protocol):
     """What every model offers: build from params, fit, recommend for a query, score in batches, save/load itself."""
 
     name: ClassVar[str]
-    config: Any  # the hyperparameters (a frozen dataclass read from params.yaml), never values learned by fit
+    config: Any  # the hyperparameters (a frozen pydantic model read from params.yaml), never values learned by fit
     id_map: IdMap | None  # the catalogue it was trained on (None before fit/load)
 
     @classmethod

@@ -14,12 +14,12 @@ The same item table scores the output (tied weights), which regularises well on 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import torch
+from pydantic import model_validator
 from torch import nn
 
 from movie_genie.models.base import TrainingData
@@ -28,7 +28,6 @@ from movie_genie.models.sequences import PAD, EpochPlan, TrainRun, pad_left, use
 from movie_genie.models.transformer import SequenceConfig, SequenceRecommender, SequenceTransformer
 
 
-@dataclass(frozen=True, kw_only=True)
 class Bert4RecConfig(SequenceConfig):
     """Hyperparameters (params.yaml `models.bert4rec`, with per-data-set overrides) beyond SequenceConfig."""
 
@@ -46,14 +45,15 @@ class Bert4RecConfig(SequenceConfig):
     last_mask_prob: float = 0.25  # share of rows that also mask their last position (matches inference)
     min_window: int = 5  # shortest older window kept when all_windows cuts a history
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check_masking(self) -> Self:
         if self.max_len < 2:
             raise ValueError("max_len must be at least 2 (one item and the [MASK])")
-        super().__post_init__()
         if not 0.0 < self.mask_prob < 1.0:
             raise ValueError("mask_prob must be in (0, 1)")
         if not 0.0 < self.mask_recency <= 1.0:
             raise ValueError("mask_recency must be in (0, 1]")
+        return self
 
 
 class Bert4RecNet(SequenceTransformer):

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import psutil
 import scipy.sparse as sp
+from pydantic import model_validator
 from scipy.linalg import get_lapack_funcs
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
@@ -46,7 +46,6 @@ from movie_genie.models.common import (
 )
 
 
-@dataclass(frozen=True)
 class EaseConfig(ModelConfig):
     """`lambdas`: the L2 grid tried on validation (one value = no tuning); float32 halves time and memory."""
 
@@ -59,10 +58,11 @@ class EaseConfig(ModelConfig):
     # Most memory (GiB) a fit may take; None = 80% of the memory available when the fit starts.
     memory_budget_gib: float | None = None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "lambdas", tuple(float(v) for v in self.lambdas))  # params.yaml gives a list
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         if not self.lambdas or any(lam <= 0 for lam in self.lambdas):
             raise ValueError(f"models.ease.lambdas must be a non-empty list of positive numbers, got {self.lambdas}")
+        return self
 
 
 GIB = 2**30
@@ -165,13 +165,11 @@ class Ease(RecommenderBase):
     name: ClassVar[str] = EASE.name
     config_class = EaseConfig
     config: EaseConfig
-
-    def __init__(self, config: EaseConfig | None = None) -> None:
-        super().__init__(config)
-        self.chosen_lambda: float | None = None  # the grid's best on validation, set by fit
-        self.weights: np.ndarray | None = None  # (n_items, n_items) float32
-        # (n_items,) users per item (the Gram diagonal): the ranking for an empty or all-unknown history.
-        self.item_counts: np.ndarray | None = None
+    # What fit learns (None until fit or load):
+    chosen_lambda: float | None = None  # the grid's best on validation
+    weights: np.ndarray | None = None  # (n_items, n_items) float32
+    # (n_items,) users per item (the Gram diagonal): the ranking for an empty or all-unknown history.
+    item_counts: np.ndarray | None = None
 
     @classmethod
     def tiny_config(cls) -> EaseConfig:

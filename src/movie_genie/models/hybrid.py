@@ -20,11 +20,11 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self, cast
 
 import numpy as np
+from pydantic import model_validator
 from scipy.sparse.linalg import svds
 from tqdm.auto import tqdm
 
@@ -61,7 +61,6 @@ class HybridConfigError(MovieGenieError):
     """The hybrid's components or weights are inconsistent (e.g. a component model is missing)."""
 
 
-@dataclass(frozen=True)
 class HybridConfig(ModelConfig):
     """Components to blend, candidate depth, weight grid step and the short-history threshold."""
 
@@ -73,8 +72,8 @@ class HybridConfig(ModelConfig):
     factors: int = 32
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "components", tuple(self.components))  # params.yaml gives a list
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         if POPULARITY.name not in self.components:
             raise HybridConfigError("models.hybrid.components must include 'popularity' (the empty-history fallback)")
         if len(set(self.components)) != len(self.components) or HYBRID.name in self.components:
@@ -83,6 +82,7 @@ class HybridConfig(ModelConfig):
             raise HybridConfigError("models.hybrid: weight_step must be in (0, 1] and refine_step in [0, 1)")
         if self.candidates < 1 or self.short_history < 1:
             raise HybridConfigError("models.hybrid: candidates and short_history must be at least 1")
+        return self
 
 
 def _first(pair: tuple[float, dict[str, float]]) -> float:

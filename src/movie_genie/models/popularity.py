@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -29,7 +28,6 @@ from movie_genie.models.checkpoint import save_checkpoint
 from movie_genie.models.common import NotFittedError, interaction_matrix, recommendations_from_scores
 
 
-@dataclass(frozen=True)
 class PopularityConfig(ModelConfig):
     """Popularity has nothing to tune; `refit_with_valid` counts the validation rows too in the final model."""
 
@@ -42,11 +40,7 @@ class Popularity(RecommenderBase):
     name: ClassVar[str] = POPULARITY.name
     config_class = PopularityConfig
     config: PopularityConfig
-
-    def __init__(self, config: PopularityConfig | None = None) -> None:
-        super().__init__(config)
-        # (n_items,) float32: distinct training users per item.
-        self.counts: np.ndarray | None = None
+    counts: np.ndarray | None = None  # what fit learns: (n_items,) float32, distinct training users per item
 
     @classmethod
     def tiny_config(cls) -> PopularityConfig:

@@ -16,7 +16,6 @@ BERT4Rec, and the same item table scores the output (tied weights).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
@@ -30,7 +29,6 @@ from movie_genie.models.sequences import PAD, EpochPlan, TrainRun, dislikes_afte
 from movie_genie.models.transformer import SequenceConfig, SequenceRecommender, SequenceTransformer
 
 
-@dataclass(frozen=True, kw_only=True)
 class SasRecConfig(SequenceConfig):
     """Hyperparameters (params.yaml `models.sasrec`, with per-data-set overrides) beyond SequenceConfig."""
 

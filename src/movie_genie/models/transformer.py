@@ -8,13 +8,13 @@ read at inference (`_inference_tokens`) and the config defaults.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Self
 
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
+from pydantic import model_validator
 from torch import nn
 
 from movie_genie.data.idmap import IdMap
@@ -32,8 +32,6 @@ from movie_genie.models.sequences import (
 )
 
 
-# kw_only: the fields whose defaults differ per model have none here, and each model's config sets them.
-@dataclass(frozen=True, kw_only=True)
 class SequenceConfig(ModelConfig):
     """Hyperparameters both sequence models have (params.yaml `models.sasrec` / `models.bert4rec`)."""
 
@@ -63,13 +61,15 @@ class SequenceConfig(ModelConfig):
     torch_threads: int = 0  # intra-op threads while training (0 = torch's default); 1 is faster on a busy CPU
     progress: bool = True
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check_shape(self) -> Self:
         if self.max_len < 1:
             raise ValueError("max_len must be at least 1")
         if self.dim % self.heads:
             raise ValueError(f"dim ({self.dim}) must be divisible by heads ({self.heads})")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError("dropout must be in [0, 1)")
+        return self
 
 
 class EncoderBlock(nn.Module):

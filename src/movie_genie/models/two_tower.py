@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
+from pydantic import model_validator
 from torch import nn
 
 from movie_genie.data.idmap import IdMap
@@ -58,7 +58,6 @@ class UnknownMovieError(MovieGenieError):
     """A movie id that is not in the model's catalogue was asked about."""
 
 
-@dataclass(frozen=True)
 class TwoTowerConfig(ModelConfig):
     """Hyperparameters (params.yaml `models.two_tower`, with per-data-set overrides)."""
 
@@ -86,11 +85,13 @@ class TwoTowerConfig(ModelConfig):
     torch_threads: int = 0  # intra-op threads while training (0 = torch's default); 1 is faster on a busy CPU
     progress: bool = True
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> Self:
         if self.max_len < 1 or self.dim < 1 or self.batch_size < 2:
             raise ValueError("max_len and dim must be >= 1 and batch_size >= 2")
         if self.temperature <= 0:
             raise ValueError("temperature must be positive")
+        return self
 
 
 def _age_bucket(age: float) -> int:

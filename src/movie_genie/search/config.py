@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from movie_genie.config import ConfigError, Params
+from movie_genie.config import ConfigError, Params, Section
 
 # Keys older index manifests may hold that the ranking no longer reads (reciprocal rank fusion's constant).
 _RETIRED_RANKING_KEYS = frozenset({"rrf_k"})
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EncoderConfig(_Section):
+class EncoderConfig(Section):
     """Sentence encoder and the document text it embeds; changing any value re-embeds the changed documents."""
 
     max_seq_length: int = Field(default=256, ge=16, le=512)  # tokens; all-MiniLM-L6-v2 was trained with 256
@@ -27,7 +23,7 @@ class EncoderConfig(_Section):
     max_tags: int = Field(default=10, ge=0)  # most frequent user tags kept per movie document
 
 
-class OnnxConfig(_Section):
+class OnnxConfig(Section):
     """The ONNX copy of the encoder used at query time."""
 
     quantize_int8: bool = False  # int8 is ~2x faster but only ~0.99 mean / 0.97 min cosine to torch
@@ -35,7 +31,7 @@ class OnnxConfig(_Section):
     query_cache_size: int = Field(default=2048, ge=0)  # LRU entries of query embeddings (0 disables)
 
 
-class VectorConfig(_Section):
+class VectorConfig(Section):
     """FAISS: exact inner product for small catalogues, HNSW above `hnsw_min_movies`."""
 
     hnsw_min_movies: int = Field(default=50_000, ge=1)
@@ -44,7 +40,7 @@ class VectorConfig(_Section):
     hnsw_ef_search: int = Field(default=128, ge=8)
 
 
-class LexicalConfig(_Section):
+class LexicalConfig(Section):
     """BM25 over the same documents; the title is repeated `title_boost` times to weigh it up."""
 
     k1: float = Field(default=1.5, gt=0)
@@ -53,7 +49,7 @@ class LexicalConfig(_Section):
     stemmer: str = "english"  # a Snowball language (PyStemmer)
 
 
-class RankingConfig(_Section):
+class RankingConfig(Section):
     """Query-time ranking: evidence weights, the relevance cut-off, the prior, personalisation, limits."""
 
     candidates: int = Field(default=200, ge=1)  # taken from each retriever before fusion
@@ -91,7 +87,7 @@ class RankingConfig(_Section):
         return raw
 
 
-class CollabConfig(_Section):
+class CollabConfig(Section):
     """Collaborative neighbourhood: item vectors from who rated what (truncated SVD, built by `movie-genie index`).
 
     At query time the best hits' vectors form a centroid; films near it gain `weight` of evidence. Without plot
@@ -104,7 +100,7 @@ class CollabConfig(_Section):
     weight: float = Field(default=0.0, ge=0)  # weight of the neighbourhood evidence (0: off; see params.yaml)
 
 
-class ExpansionConfig(_Section):
+class ExpansionConfig(Section):
     """Query expansion from the best hits (pseudo-relevance feedback, Rocchio style, hybrid mode only).
 
     The query's vector plus `beta` x the centroid of the `seeds` best first-pass hits' document vectors is searched
@@ -117,7 +113,7 @@ class ExpansionConfig(_Section):
     weight: float = Field(default=1.0, ge=0)  # weight of the expanded list in the fusion
 
 
-class SearchConfig(_Section):
+class SearchConfig(Section):
     """The whole `search` section."""
 
     encoder: EncoderConfig = EncoderConfig()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -201,7 +201,7 @@ def train_models(
         log = model.fit(data, validate)
         valid_report = settings.evaluate(model, valid_set, data.id_map.n_items)
         run = ModelRun(
-            name, log, valid_report, config=_json_ready(asdict(model.config)), learned=_json_ready(model.learned())
+            name, log, valid_report, config=_json_ready(model.config.to_dict()), learned=_json_ready(model.learned())
         )
         tuned[name] = model
         if isinstance(model, Refittable) and model.refits:
@@ -225,7 +225,7 @@ def train_models(
         final[name] = final_model
         runs[name] = run
         if tracker is not None:
-            run.mlflow_run_id = tracker.log_model_run(run.record(), dataset or "unknown", asdict(settings))
+            run.mlflow_run_id = tracker.log_model_run(run.record(), dataset or "unknown", settings.model_dump())
         if main:
             write_training_log(models_dir, {name: run})
         echo(

@@ -1728,15 +1728,15 @@ export interface components {
          * @description GET /api/users/{user_id}/movies/{movie_id}.
          */
         MovieMarkResponse: {
-            data: components["schemas"]["MovieMark"];
+            data: components["schemas"]["Mark"];
             meta: components["schemas"]["Meta"];
         };
         /**
-         * MovieMark
-         * @description What one user did with one film, from their whole history: their rating (the latest app rating, else the
-         *     data set's) and their marks.
+         * Mark
+         * @description Everything one user did with one film: their rating (the latest app rating, else the data set's), and the
+         *     like / dislike / watched / not-interested marks they set in the app.
          */
-        MovieMark: {
+        Mark: {
             /** Movie Id */
             movie_id: number;
             /**

@@ -50,7 +50,7 @@ export type HomeRow = Schemas["HomeRow"];
 export type ShownHomeRow = HomeRow & { impression_id: string | null };
 export type ShownHomePage = Omit<HomePage, "rows"> & { rows: ShownHomeRow[] };
 export type HomeItem = Schemas["HomeItem"];
-export type MovieMark = Schemas["MovieMark"];
+export type MovieMark = Schemas["Mark"];
 export type CatalogueInfo = Schemas["CatalogueInfo"];
 export type AccessInfo = Schemas["AccessInfo"];
 

@@ -9,7 +9,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_va
 
 from movie_genie.api.schemas.common import IMPRESSION_ID_PATTERN, StrictId, _json_number, _Strict
 from movie_genie.api.schemas.envelope import Envelope, Meta
-from movie_genie.db.models import MAX_ID, FeedbackKind, RatingSource
+from movie_genie.db.feedback import Mark as MovieMark  # the database's answer is the API's: one type, declared once
+from movie_genie.db.models import MAX_ID, FeedbackKind
 
 
 def _half_stars(value: float) -> float:
@@ -97,19 +98,6 @@ class RemovedFeedback(BaseModel):
     movie_id: int
     kind: str
     removed: int
-
-
-class MovieMark(BaseModel):
-    """What one user did with one film, from their whole history: their rating (the latest app rating, else the
-    data set's) and their marks."""
-
-    movie_id: int
-    rating: float | None = None
-    rating_source: RatingSource | None = None
-    liked: bool = False
-    disliked: bool = False
-    watched: bool = False
-    dismissed: bool = False
 
 
 class Click(BaseModel):

@@ -3,10 +3,14 @@ take one back, read what a user did with a film, and list their events."""
 
 from __future__ import annotations
 
+from pydantic import TypeAdapter
+
 from movie_genie.api import schemas as s
 from movie_genie.api.metrics import FEEDBACK_EVENTS
 from movie_genie.api.services.database import Database
 from movie_genie.db.feedback import add_feedback, list_feedback, movie_mark, remove_feedback
+
+_MARK_JSON = TypeAdapter(s.MovieMark)  # the database's Mark is the API's schema: serialised as it is, no copy
 
 
 class FeedbackService:
@@ -29,11 +33,10 @@ class FeedbackService:
             removed = remove_feedback(session, user_id, movie_id, kind)
         return s.RemovedFeedback(user_id=user_id, movie_id=movie_id, kind=kind, removed=removed)
 
-    def mark(self, user_id: int, movie_id: int) -> s.MovieMark:
-        """What the user did with one film, from their whole history (their data set rating included)."""
+    def mark(self, user_id: int, movie_id: int) -> bytes:
+        """What the user did with one film, from their whole history (their data set rating included), as JSON."""
         with self.db.session() as session:
-            mark = movie_mark(session, user_id, movie_id)
-        return s.MovieMark.model_validate(mark, from_attributes=True)
+            return _MARK_JSON.dump_json(movie_mark(session, user_id, movie_id))
 
     def list_events(self, user_id: int, limit: int) -> list[s.Feedback]:
         """The user's newest events first."""
