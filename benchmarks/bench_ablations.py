@@ -23,7 +23,6 @@ them.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
@@ -33,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from benchmarks.output import write_json
 from movie_genie.config import Layout, load_params
 from movie_genie.data.tables import read_info
 from movie_genie.evaluation.metrics import (
@@ -139,12 +139,12 @@ class Variant:
 def _configured(name: str, params: Any, dataset: str, changes: dict[str, Any]) -> Recommender:
     """A fresh model from params.yaml's section (with the data set's overrides), then `changes`, without progress."""
     model = build_model(name, params.section("models"), dataset)
-    fields = {f.name for f in dataclasses.fields(model.config)}
+    fields = set(type(model.config).model_fields)
     unknown = sorted(set(changes) - fields)
     if unknown:
         raise SystemExit(f"{name} has no config field(s) {unknown}")
     quiet = {"progress": False} if "progress" in fields else {}
-    return type(model)(dataclasses.replace(model.config, **changes, **quiet))
+    return type(model)(model.config.changed(**changes, **quiet))
 
 
 def _fit(model: Recommender, data: Any, validate: Any, seed: int) -> float | None:
@@ -307,9 +307,7 @@ def main() -> None:
     for name in args.ablation or sorted(ABLATIONS):
         result = run(name)
         print(table(result), flush=True)
-        out = RESULTS / f"{name}.json"
-        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out.relative_to(ROOT)}")
+        write_json(RESULTS / f"{name}.json", result)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,8 @@ from typing import Any
 
 import yaml
 
+from benchmarks.output import print_header, write_json
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "api.json"
 TARGETS = {"recommendations": 20.0, "search": 25.0}  # p99 ms
@@ -236,19 +238,6 @@ def run_meta(load_before: tuple[float, float, float], script: str) -> dict[str, 
     }
 
 
-def print_header(header: str) -> None:
-    """Print a table's header line with a rule of dashes under it."""
-    print(header)
-    print("-" * len(header))
-
-
-def write_results(path: Path, meta: dict[str, Any], rows: list[Any], checks: dict[str, Any]) -> None:
-    """Write {meta, results, targets} as JSON to `path` (a file under ROOT) and say so."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"meta": meta, "results": rows, "targets": checks}, indent=2), encoding="utf-8")
-    print(f"\nwrote {path.relative_to(ROOT)}")
-
-
 def main() -> None:
     """Run the load test and write the results."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -338,7 +327,7 @@ def main() -> None:
         "health": health.get("data", {}).get("checks"),
         **run_meta(load_before, "bench_api.py"),
     }
-    write_results(RESULTS, meta, rows, checks)
+    write_json(RESULTS, {"meta": meta, "results": rows, "targets": checks})
 
 
 if __name__ == "__main__":

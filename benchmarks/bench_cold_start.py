@@ -26,7 +26,6 @@ Prints a table and writes benchmarks/results/cold_start-<dataset>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -37,8 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.bench_api import print_header
 from benchmarks.bench_models import load_data
+from benchmarks.output import print_header, write_json
 from movie_genie.config import load_params
 from movie_genie.evaluation.metrics import EvalSet, make_validator
 from movie_genie.models.base import Recommender, TrainingData
@@ -305,9 +304,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     result["load_average"] = list(os.getloadavg())
     print_table(result)
     output = args.output or RESULTS / f"cold_start-{args.dataset}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {output}")
+    write_json(output, result)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from benchmarks.output import write_json
 from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
 from movie_genie.data.tables import write_tables
@@ -202,10 +203,8 @@ def main() -> None:
         for label, t in r["queries"].items():
             print(f"  {label:<36} {t['median_ms']:10.2f} {t['p95_ms']:8.2f} {t['x_select1']:11.1f}")
         print(f"  movie_stats(100) is {r['movie_stats_vs_groupby']:.1f}x faster than aggregating the ratings table")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "repeat": args.repeat}
-    RESULTS.write_text(json.dumps({"meta": meta, "results": results}, indent=2), encoding="utf-8")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    write_json(RESULTS, {"meta": meta, "results": results})
 
 
 if __name__ == "__main__":

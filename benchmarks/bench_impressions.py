@@ -36,6 +36,7 @@ import yaml
 from sqlalchemy import create_engine, func, select
 
 from benchmarks.bench_api import Server, _free_port, _get_json
+from benchmarks.output import write_json
 from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY
 from movie_genie.config import Layout, Settings, load_params
@@ -197,9 +198,7 @@ def _report(args: argparse.Namespace, latencies: dict[str, list[float]], written
     if not args.a_a and written < len(latencies["logging"]):
         print(f"only {written} of {len(latencies['logging'])} impressions were written", file=sys.stderr)
     name = "impressions-in-process.json" if args.in_process else "impressions-a-a.json" if args.a_a else RESULTS.name
-    target = RESULTS.with_name(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(RESULTS.with_name(name), result)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ Prints a table and writes benchmarks/results/models.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from benchmarks.output import write_json
 from movie_genie.config import load_params
 from movie_genie.data.archive import Archive
 from movie_genie.data.movielens import read_movielens
@@ -186,11 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     results["load_average_end"] = list(os.getloadavg())
     print_table(results)
     print(f"load average (1/5/15 min) at start {results['load_average_start']}, end {results['load_average_end']}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(args.output)
-    print(f"wrote {args.output}")
+    write_json(args.output, results)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from benchmarks.bench_reload import Sandbox, load_test, passed, table
+from benchmarks.output import write_json
 from movie_genie.api.app import create_app
 from movie_genie.api.harness import AppHarness
 from movie_genie.api.services import EXTENSION_KEY, Services
@@ -183,8 +184,7 @@ def main() -> None:
             sandbox, retrain[0], manifest.id, args.clients, args.seconds, args.workers, Path(tmp) / "serve.log"
         )
         result["logged"] = _logged(sandbox.database_url)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    write_json(RESULTS, result)
 
     print("\n1. Simulated experiments (every enrolled test user; horizon 1: decided once, on all of them)")
     print(f"{'pair':<22} {'design':<13} {'users':>5} {'offline':<10} {'online':<28} {'needed':>6}  agrees")

@@ -17,7 +17,6 @@ Prints a table and writes benchmarks/results/pipeline.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -30,6 +29,8 @@ from typing import Any
 
 import torch
 import yaml
+
+from benchmarks.output import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "pipeline.json"
@@ -125,9 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         "stages": rows,
         "peak_rss_children_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    print(f"-> {RESULTS.relative_to(ROOT)} (stage output: {log})")
+    write_json(RESULTS, payload)
+    print(f"stage output: {log}")
     return 0
 
 

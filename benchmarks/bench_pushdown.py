@@ -13,13 +13,13 @@ Prints a table and writes benchmarks/results/pushdown.json (and docs/results/pus
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.output import write_json
 from movie_genie.api.services.item_space import nearest_rows
 from movie_genie.config import Layout, load_params
 from movie_genie.data.liking import split_by_liking
@@ -70,9 +70,7 @@ def main() -> None:
     result = {"command": "python -m benchmarks.bench_pushdown", "users": len(users), "rows": rows}
     print(table(result))
     for path in (RESULTS, DOCS_RESULTS):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS} and {DOCS_RESULTS}")
+        write_json(path, result)
 
 
 def table(result: dict[str, Any]) -> str:

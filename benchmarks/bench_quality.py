@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from benchmarks.output import write_json
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "quality.json"
 CLI = [sys.executable, "-m", "movie_genie.cli"]
@@ -99,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "results": results,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    print(f"-> {RESULTS.relative_to(ROOT)}")
+    write_json(RESULTS, payload)
     return 0
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from benchmarks.bench_api import Server, _free_port
+from benchmarks.output import write_json
 from movie_genie.api.services.artefacts import file_version
 from movie_genie.config import Layout, Settings, load_params
 from movie_genie.data.tables import read_parquet
@@ -271,10 +272,8 @@ def main() -> None:
         sandbox = Sandbox.make(args.params, Path(tmp))
         result = load_test(sandbox, args.model, version, args.clients, args.seconds, args.workers, Path(tmp) / "log")
     result = {"benchmark": "reload", "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}, **result}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(RESULTS, result)
     print(table(result))
-    print(f"-> {RESULTS}")
     if not passed(result):
         raise SystemExit(1)
 

@@ -31,7 +31,6 @@ summary the docs render).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -44,6 +43,7 @@ import numpy as np
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from benchmarks.output import write_json
 from movie_genie.api.app import create_app
 from movie_genie.api.services import EXTENSION_KEY, Services
 from movie_genie.config import Layout, Params, Settings, load_params
@@ -250,10 +250,8 @@ def main() -> None:
     }
     summary = {name: value for name, value in result.items() if name != "records"}
     for path, payload in ((RESULTS, result), (DOCS_RESULTS, summary)):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        write_json(path, payload)
     print(table(result))
-    print(f"-> {RESULTS.relative_to(ROOT)}, {DOCS_RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

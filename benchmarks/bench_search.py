@@ -29,6 +29,10 @@ index with the rule turned off (`close_min_known_share: 0`) in the same run: que
 the share of judged results kept, and hybrid search latency. ABSENT_TITLES_COMMON_WORDS (absent films whose titles
 are ordinary words) are reported beside them: BM25 matches their words, so they are not expected to be empty.
 
+Query understanding (people, genres, decades, moods, themes; search/understanding.py): judged queries, person
+queries and hybrid latency with understanding off ("before") and on ("after"), same index, same run
+(benchmarks/search_understanding.py).
+
 Run: .venv/bin/python benchmarks/bench_search.py [--variant metadata|plain|both] [--repeat N] [--rebuild] [--no-latency]
      .venv/bin/python benchmarks/bench_search.py --index artifacts/index  (quality + nothing close on a built index)
 Prints tables and writes benchmarks/results/search.json.
@@ -60,6 +64,11 @@ from movie_genie.search.embeddings import EMBEDDINGS_FILE
 from movie_genie.search.encoder import embed_texts, load_sentence_model
 from movie_genie.search.engine import SearchEngine
 
+try:  # run as a script (benchmarks/ on sys.path) or as a module (python -m benchmarks.bench_search)
+    import search_understanding as understanding
+except ImportError:
+    from benchmarks import search_understanding as understanding
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKDIRS = {
     "metadata": ROOT / "artifacts" / "bench" / "search-ml-latest-small",
@@ -67,6 +76,7 @@ WORKDIRS = {
 }
 QUERIES = ROOT / "benchmarks" / "data" / "search_queries.yaml"
 RESULTS = ROOT / "benchmarks" / "results" / "search.json"
+DOCS_RESULTS = ROOT / "docs" / "results" / "search.json"
 QUALITY_MODES = ("semantic", "lexical", "title", "hybrid")
 K = 10
 RECALL_K = 20
@@ -403,6 +413,52 @@ def _nothing_close_table(nc: dict[str, Any]) -> str:
     return _table(rows, ("nothing close (hybrid, k = 20)", "rule off", "rule on"))
 
 
+def understanding_report(
+    index_dir: Path, variant: str, queries: list[dict[str, Any]], title_queries: list[dict[str, Any]], repeat: int
+) -> dict[str, Any]:
+    """Judged and person queries, and hybrid latency, with query understanding off and on (search_understanding)."""
+    out: dict[str, Any] = {}
+    for name, engine in understanding.engines(index_dir).items():
+        out[name] = {
+            "judged": understanding.hybrid(engine, queries, ndcg_at, recall_at),
+            "titles": understanding.hybrid(engine, title_queries, ndcg_at, recall_at),
+        }
+    if variant == "metadata":
+        movies = read_tables(WORKDIRS["metadata"] / "processed")["movies"]
+        out["people"] = understanding.people_with_metadata(index_dir, movies)
+    else:
+        plain = read_tables(WORKDIRS[variant] / "processed")
+        out["people"] = understanding.people_without_metadata(index_dir, plain["movies"], plain["tags"])
+    texts = [q["query"] for q in queries] + [p.lower() for p in understanding.PERSON_QUERIES]
+    out["latency"] = understanding.latency(index_dir, texts, repeat)
+    return out
+
+
+def _understanding_table(read: dict[str, Any]) -> str:
+    b, a, people, lat = read["before"], read["after"], read["people"], read["latency"]
+    rows = [
+        ("judged queries: nDCG@10", f"{b['judged']['ndcg@10']:.3f}", f"{a['judged']['ndcg@10']:.3f}"),
+        ("judged queries: recall@20", f"{b['judged']['recall@20']:.3f}", f"{a['judged']['recall@20']:.3f}"),
+        ("title queries: nDCG@10", f"{b['titles']['ndcg@10']:.3f}", f"{a['titles']['ndcg@10']:.3f}"),
+    ]
+    if "precision@10_shown" in people["after"]:
+        for key, label in (("precision@10_shown", "of those shown"), ("precision@10", "strict, over 10")):
+            rows.append((f"person queries: precision@10 ({label})", f"{people['before'][key]:.3f}",
+                         f"{people['after'][key]:.3f}"))  # fmt: skip
+    else:
+        for key, label in (
+            ("first_name_only", "results matching only a first name"),
+            ("results", "results"),
+            ("says_people_need_details", "answers saying people need film details"),
+        ):
+            rows.append((f"person queries: {label}", str(people["before"][key]), str(people["after"][key])))
+    rows += [
+        ("hybrid search p50 ms (interleaved)", f"{lat['before']['p50_ms']:.2f}", f"{lat['after']['p50_ms']:.2f}"),
+        ("hybrid search p95 ms (interleaved)", f"{lat['before']['p95_ms']:.2f}", f"{lat['after']['p95_ms']:.2f}"),
+    ]
+    return _table(rows, ("query understanding (hybrid, k = 20)", "off", "on"))
+
+
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))  # noqa: E731
@@ -451,12 +507,16 @@ def main() -> None:
         close = nothing_close(index_dirs[variant], queries + title_queries)
         print(f"\n[{variant}] nothing close: the rule off and on, same index")
         print(_nothing_close_table(close))
+        read = understanding_report(index_dirs[variant], variant, queries, title_queries, args.repeat)
+        print(f"\n[{variant}] query understanding: off (before) and on (after), same index")
+        print(_understanding_table(read))
         report["variants"][variant] = {
             "movies": len(engine),
             "quality": qual,
             "title_quality": title_qual,
             "personalisation": personal,
             "nothing_close": close,
+            "understanding": read,
             "engine_load_s": round(load_s, 3),
         }
         if args.no_latency or variant != "metadata":
@@ -473,6 +533,9 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    if len(variants) == 2:
+        DOCS_RESULTS.write_text(json.dumps(understanding.docs_summary(report), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {DOCS_RESULTS.relative_to(ROOT)} (the figures docs/search.md quotes)")
 
 
 def measure_index(index_dir: Path) -> None:
@@ -481,19 +544,22 @@ def measure_index(index_dir: Path) -> None:
     queries, title_queries = load_queries(), load_queries(section="title_queries")
     qual, title_qual = quality(engine, queries), quality(engine, title_queries)
     close = nothing_close(index_dir, queries + title_queries)
+    read = understanding_report(index_dir, "plain", queries, title_queries, 3)
     print(f"\n[{index_dir}] quality on {len(queries)} judged plain-language queries ({len(engine):,} movies)")
     print(_quality_table(qual))
     print(f"\n[{index_dir}] quality on {len(title_queries)} judged title queries (franchises, typos)")
     print(_quality_table(title_qual))
     print(f"\n[{index_dir}] nothing close: the rule off and on, same index")
     print(_nothing_close_table(close))
+    print(f"\n[{index_dir}] query understanding: off (before) and on (after), same index")
+    print(_understanding_table(read))
     print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     report = {
         "index": str(index_dir),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_avg": os.getloadavg()},
         "config": engine.config.model_dump(mode="json"),
         "variants": {"index": {"movies": len(engine), "quality": qual, "title_quality": title_qual,
-                               "nothing_close": close}},
+                               "nothing_close": close, "understanding": read}},
     }  # fmt: skip
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -23,7 +23,6 @@ Prints a table and writes benchmarks/results/search_finetune[_holdout].json.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import time
@@ -35,6 +34,7 @@ import pandas as pd
 import torch
 
 from benchmarks import bench_search
+from benchmarks.output import write_json
 from movie_genie.data.tables import read_tables
 from movie_genie.data.tags import top_tags
 from movie_genie.evaluation.metrics import paired_difference_ci
@@ -208,8 +208,7 @@ def main() -> None:
         "results": results,
         "hybrid_recall@20_difference": {"mean": mean, "ci95": [low, high]},
     }
-    out.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_json(out, report)
 
 
 if __name__ == "__main__":

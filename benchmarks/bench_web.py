@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_api import Server, _free_port, run_meta, write_results
+from benchmarks.bench_api import Server, _free_port, run_meta
+from benchmarks.output import write_json
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,7 +140,7 @@ def main() -> None:
         "params": str(args.params),
         **run_meta(load_before, "bench_web.py"),
     }
-    write_results(RESULTS, meta, rows, checks)
+    write_json(RESULTS, {"meta": meta, "results": rows, "targets": checks})
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import sys
 import time
 import venv
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +114,7 @@ def train_ours(
 ) -> dict[str, Any]:
     """Fit with early stopping on validation, fine-tune on train + validation, test; the validation curve in time."""
     n_items = data.id_map.n_items
-    model.config = replace(model.config, torch_threads=threads)  # the peer's thread count, whatever params.yaml says
+    model.config = model.config.changed(torch_threads=threads)  # the peer's thread count, whatever params.yaml says
     log = model.fit(data, make_validator(data))
     test_before_refit = evaluate(model, test, n_items, n_bootstrap=0).ndcg10
     start = time.perf_counter()

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # benchmarks/ is a package of the checkout, as docs/gen_pages.py imports it
     sys.path.insert(0, str(ROOT))
-bench = importlib.import_module("benchmarks.bench_scale")
+bench = importlib.import_module("benchmarks.scale_report")
 STAGES, cell, scale_markdown = bench.STAGES, bench.cell, bench.scale_markdown
 growth_exponents = bench.growth_exponents
 
