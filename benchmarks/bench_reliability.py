@@ -108,14 +108,14 @@ def retried_sign_ups(base: str, rounds: int) -> Result:
     statuses: list[int] = []
     duplicates = 0
     for _ in range(rounds):
-        key = uuid.uuid4().hex
+        key, client = uuid.uuid4().hex, uuid.uuid4().hex  # a replay answers only the caller that sent the key
         ids = []
         for _attempt in range(2):
             request = urllib.request.Request(
                 base + "/api/users",
                 data=json.dumps({"liked_movie_ids": [1, 2, 3]}).encode(),
                 method="POST",
-                headers={"Content-Type": "application/json", "Idempotency-Key": key},
+                headers={"Content-Type": "application/json", "Idempotency-Key": key, "Client-Token": client},
             )
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:

@@ -56,6 +56,17 @@ def test_cors_only_for_configured_origins(app: Flask, artefacts: Any) -> None:
     client = _app(app, artefacts, {"cors_origins": (allowed,)}).test_client()
     preflight = client.options("/api/feedback", headers={"Origin": allowed, "Access-Control-Request-Method": "POST"})
     assert preflight.headers.get("Access-Control-Allow-Origin") == allowed
+    # A sign-up's retry headers must pass the preflight, or a cross-origin app could never replay one.
+    sign_up = client.options(
+        "/api/users",
+        headers={
+            "Origin": allowed,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, idempotency-key, client-token",
+        },
+    )
+    allowed_headers = sign_up.headers.get("Access-Control-Allow-Headers", "").lower()
+    assert {"idempotency-key", "client-token"} <= {h.strip() for h in allowed_headers.split(",")}
     other = client.get("/api/ping", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
 

@@ -105,6 +105,6 @@ def init_security(app: Flask, settings: Settings, config: ServingConfig) -> None
             app,
             resources={r"/api/*": {"origins": list(settings.cors_origins)}},
             methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+            allow_headers=["Content-Type", "Authorization", "Idempotency-Key", "Client-Token"],
             max_age=600,
         )
