@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,29 @@ class Artefacts:
         raw = self.params.model_dump(mode="json")
         raw["serving"] = {**raw.get("serving", {}), **serving}
         return Params.model_validate(raw)
+
+    def with_artifacts_dir(self, artifacts_dir: Path) -> Params:
+        """The session's params reading their artefacts from another folder (e.g. `copy_with_own_file`'s)."""
+        raw = self.params.model_dump(mode="json")
+        raw["paths"] = {**raw["paths"], "artifacts_dir": str(artifacts_dir)}
+        return Params.model_validate(raw)
+
+    def copy_with_own_file(self, folder: Path, relative: str) -> Path:
+        """A copy of the artefacts folder in `folder` whose files link to the session's, except `relative` (a path
+        under the artefacts folder): a real copy, with its digest record, that a test may damage. Returns its path."""
+        source = self.layout.artifacts_dir
+        target = folder / "artifacts"
+        for path in source.rglob("*"):
+            copy = target / path.relative_to(source)
+            if path.is_dir():
+                copy.mkdir(parents=True, exist_ok=True)
+                continue
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            if path.relative_to(source).as_posix() in (relative, relative + ".sha256"):
+                shutil.copyfile(path, copy)
+            else:
+                copy.symlink_to(path)
+        return target / relative
 
 
 def tiny_models_section() -> dict[str, Any]:

@@ -114,29 +114,11 @@ def test_the_spec_lists_the_genres_and_the_idempotency_header(client: FlaskClien
 # --- broken artefacts ------------------------------------------------------------------------------------------
 
 
-def _params_with_artifacts(artefacts: Artefacts, artifacts_dir: Path) -> Params:
-    raw = artefacts.params.model_dump(mode="json")
-    raw["paths"] = {**raw["paths"], "artifacts_dir": str(artifacts_dir)}
-    return Params.model_validate(raw)
-
-
 def _artifacts_with_truncated(artefacts: Artefacts, tmp_path: Path, broken: str) -> Path:
-    """A copy of the artefacts folder (links to the real files) where `broken` is a truncated copy of the real one."""
-    source = artefacts.layout.artifacts_dir
-    target = tmp_path / "artifacts"
-    for path in source.rglob("*"):
-        copy = target / path.relative_to(source)
-        if path.is_dir():
-            copy.mkdir(parents=True, exist_ok=True)
-        elif path.relative_to(source).as_posix() == broken:
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            data = path.read_bytes()
-            copy.write_bytes(data[: max(1, len(data) // 3)])
-        else:
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.symlink_to(path)
-    assert (target / broken).stat().st_size < (source / broken).stat().st_size
-    return target
+    """A copy of the artefacts folder (links to the real files) where `broken` is cut to a third of its bytes."""
+    copy = artefacts.copy_with_own_file(tmp_path, broken)
+    copy.write_bytes(copy.read_bytes()[: max(1, copy.stat().st_size // 3)])
+    return tmp_path / "artifacts"
 
 
 def _app(artefacts: Artefacts, params: Params, database_url: str | None = None) -> Flask:
@@ -159,7 +141,7 @@ def _app(artefacts: Artefacts, params: Params, database_url: str | None = None) 
 def test_a_corrupt_search_file_is_reported_and_the_rest_serves(
     artefacts: Artefacts, tmp_path: Path, broken: str
 ) -> None:
-    params = _params_with_artifacts(artefacts, _artifacts_with_truncated(artefacts, tmp_path, broken))
+    params = artefacts.with_artifacts_dir(_artifacts_with_truncated(artefacts, tmp_path, broken))
     client = _app(artefacts, params).test_client()  # used to raise: "Worker failed to boot"
     health = client.get("/api/health")
     # Not ready without the index's catalogue or manifest; without the semantic retriever (vectors, encoder) the
@@ -182,7 +164,7 @@ def test_a_corrupt_checkpoint_is_reported_and_the_default_falls_back(artefacts: 
     # hybrid do not load; the default answers with the next loaded model of hybrid -> two_tower -> ease -> popularity.
     components = artefacts.params.section("models")["hybrid"]["components"]
     broken = next(c for c in components if c not in ("two_tower", "popularity"))
-    params = _params_with_artifacts(artefacts, _artifacts_with_truncated(artefacts, tmp_path, f"models/{broken}.pt"))
+    params = artefacts.with_artifacts_dir(_artifacts_with_truncated(artefacts, tmp_path, f"models/{broken}.pt"))
     client = _app(artefacts, params).test_client()
     checks = client.get("/api/health").get_json()["data"]["checks"]
     assert not checks[f"model:{broken}"]["ok"] and not checks["model:hybrid"]["ok"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from movie_genie.api.app import create_app
-from movie_genie.config import Params
 from movie_genie.files import DamagedFileError, digest_path, record_digest, verify_digest
 from movie_genie.models.catalogue import CATALOGUE
 from movie_genie.models.checkpoint import CheckpointError, DamagedCheckpointError, load_checkpoint
@@ -50,29 +48,15 @@ def truncate(path: Path) -> None:
 
 
 def _damaged_copy(artefacts: Artefacts, tmp_path: Path, relative: str) -> Path:
-    """A copy of the artefacts folder whose files link to the session's, except `relative`: a real copy (with its
-    digest record) that the test may damage. Returns that file's path."""
-    source = artefacts.layout.artifacts_dir
-    target = tmp_path / "artifacts"
-    for path in source.rglob("*"):
-        copy = target / path.relative_to(source)
-        if path.is_dir():
-            copy.mkdir(parents=True, exist_ok=True)
-            continue
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        if path.relative_to(source).as_posix() in (relative, relative + ".sha256"):
-            shutil.copyfile(path, copy)
-        else:
-            copy.symlink_to(path)
-    damaged = target / relative
+    """A copy of the artefacts folder whose file `relative` is a real copy (with its digest record) the test may
+    damage. Returns that file's path."""
+    damaged = artefacts.copy_with_own_file(tmp_path, relative)
     assert damaged.is_file() and digest_path(damaged).is_file(), f"the pipeline wrote no digest for {relative}"
     return damaged
 
 
 def _app_on(artefacts: Artefacts, artifacts_dir: Path) -> Flask:
-    raw = artefacts.params.model_dump(mode="json")
-    raw["paths"] = {**raw["paths"], "artifacts_dir": str(artifacts_dir)}
-    app = create_app(artefacts.settings(), Params.model_validate(raw))
+    app = create_app(artefacts.settings(), artefacts.with_artifacts_dir(artifacts_dir))
     app.config["TESTING"] = False  # errors through the JSON handlers, as in production
     app.validate_response = True  # type: ignore[attr-defined]
     return app
