@@ -16,6 +16,9 @@ Nothing close: a query that no title matches, most of whose words occur in no do
 semantically far (`close_min_known_share`, `close_min_similarity`) returns no hits and `no_close_match=True`
 ("asdfghjkl" used to return a page of unrelated films).
 An empty query with filters browses: the filtered films by the prior.
+Query understanding (hybrid mode, understanding.py): the people, genres and decades a query names filter the films
+and leave the retrievers' text ("tom hanks comedies" lists his comedies); moods and themes lift; `ignore` reads a
+reading's words as plain words again; every result says how its query was read (`understood`).
 Personalisation: the caller passes affinities for candidate movies (the API uses the Two-Tower model; search
 never imports models). They re-order the k hits the query gives without them (never add or swap one in), and the
 result says `personalised=True` only when that changed their order.
