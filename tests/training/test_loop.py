@@ -21,7 +21,7 @@ ID_MAP = IdMap.build([1], [30, 10, 20])
 
 def test_evaluation_params_are_validated() -> None:
     assert EvaluationParams.from_params(Params.model_validate({})).bootstrap_resamples == 1000
-    with pytest.raises(ConfigError, match="(?s)sed.*Extra inputs are not permitted"):  # a typo names itself
+    with pytest.raises(ConfigError, match=r"(?s)sed.*Extra inputs are not permitted"):  # a typo names itself
         EvaluationParams.from_params(Params.model_validate({"evaluation": {"sed": 1}}))
     with pytest.raises(ConfigError, match="batch_size"):
         EvaluationParams.from_params(Params.model_validate({"evaluation": {"batch_size": 0}}))
