@@ -2698,9 +2698,9 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
                 /** @description a random value the client keeps (e.g. one UUID per browser): an Idempotency-Key replays only to the caller with the same Client-Token (and Authorization). A sign-up has no Authorization, so its key replays only with this header; without it a repeat of the key is a 409 */
-                "Client-Token"?: string | null;
+                "Client-Token"?: string;
             };
             path?: never;
             cookie?: never;
@@ -4204,9 +4204,9 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
                 /** @description a random value the client keeps (e.g. one UUID per browser): an Idempotency-Key replays only to the caller with the same Client-Token (and Authorization). A sign-up has no Authorization, so its key replays only with this header; without it a repeat of the key is a 409 */
-                "Client-Token"?: string | null;
+                "Client-Token"?: string;
             };
             path?: never;
             cookie?: never;

@@ -7,8 +7,9 @@ import re
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from movie_genie.db.models import MAX_ID
@@ -171,6 +172,20 @@ class UserMoviePath(_Strict):
     movie_id: int = Field(ge=1, le=MAX_ID, description="MovieLens movie id")
 
 
+MIN_CLIENT_TOKEN = 16  # characters: long enough that another caller cannot guess it
+
+
+# Optional headers' values: printable ASCII without spaces. Absent is never `null` in the spec (SkipJsonSchema on the
+# fields below), or a client generated from it sends the text "null" (schemathesis did).
+HEADER_TEXT = r"^[!-~]+$"
+IdempotencyKeyText = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_IDEMPOTENCY_KEY, pattern=HEADER_TEXT)
+]
+ClientTokenText = Annotated[
+    str, StringConstraints(min_length=MIN_CLIENT_TOKEN, max_length=MAX_IDEMPOTENCY_KEY, pattern=HEADER_TEXT)
+]
+
+
 class IdempotencyHeader(BaseModel):
     """An optional key that makes a write safe to retry: the same key with the same body from the same caller (the
     same Authorization and Client-Token headers) answers what the first request answered (and writes nothing
@@ -178,20 +193,14 @@ class IdempotencyHeader(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    idempotency_key: str | None = Field(
+    idempotency_key: IdempotencyKeyText | SkipJsonSchema[None] = Field(
         default=None,
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=MAX_IDEMPOTENCY_KEY,
-        pattern=r"^[!-~]+$",
         description="a unique value per intended write (e.g. a UUID), kept 24 hours; printable ASCII, no spaces",
     )
-    client_token: str | None = Field(
+    client_token: ClientTokenText | SkipJsonSchema[None] = Field(
         default=None,
         alias="Client-Token",
-        min_length=16,
-        max_length=MAX_IDEMPOTENCY_KEY,
-        pattern=r"^[!-~]+$",
         description="a random value the client keeps (e.g. one UUID per browser): an Idempotency-Key replays only "
         "to the caller with the same Client-Token (and Authorization). A sign-up has no Authorization, so its key "
         "replays only with this header; without it a repeat of the key is a 409",
