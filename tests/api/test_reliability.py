@@ -249,7 +249,7 @@ def test_a_retried_sign_up_creates_one_user(client: FlaskClient) -> None:
     again = _post(client, "/api/users", body, sign_up_retry_1)
     assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
     # The profile's secret is never stored with the answer, and a replay gets none (it used to get a new one that
-    # replaced the first, which let whoever learned the key take the profile over: tests/api/test_privacy.py).
+    # replaced the first, which let whoever learned the key take the profile over: tests/reliability/test_privacy.py).
     first_body, again_body = first.get_json(), again.get_json()
     assert first_body["data"].pop("secret") and again_body["data"].pop("secret") is None
     assert first_body["data"].pop("secret_note") is None and again_body["data"].pop("secret_note")
