@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,17 @@ class Artefacts:
         raw = self.params.model_dump(mode="json")
         raw["paths"] = {**raw["paths"], "artifacts_dir": str(artifacts_dir)}
         return Params.model_validate(raw)
+
+    def database_copy(self, folder: Path) -> Path:
+        """A consistent copy of the session's SQLite database in `folder` (WAL rows included), made by SQLite itself.
+
+        Never copy the file with plain I/O: closing any other descriptor of a SQLite file drops the process's POSIX
+        locks on it, after which another process (a server under test) may checkpoint and delete the -wal and -shm
+        files under this process's open connections, and its next connection fails with "disk I/O error"."""
+        copy = folder / "movie_genie.db"
+        with sqlite3.connect(self.database_url.removeprefix("sqlite:///")) as db:
+            db.execute("VACUUM INTO ?", (str(copy),))
+        return copy
 
     def copy_with_own_file(self, folder: Path, relative: str) -> Path:
         """A copy of the artefacts folder in `folder` whose files link to the session's, except `relative` (a path

@@ -7,7 +7,6 @@ acknowledged and then lost, a retry writing twice) and checks what it does now.
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,9 +188,7 @@ def test_the_default_answers_with_the_hybrid_and_says_so(client: FlaskClient) ->
 @pytest.fixture()
 def vanishing(artefacts: Artefacts, tmp_path: Path) -> Iterator[tuple[FlaskClient, Path]]:
     """An app on a copy of the session database, and that copy's path (to delete under the running app)."""
-    source = Path(artefacts.database_url.removeprefix("sqlite:///"))
-    copy = tmp_path / "movie_genie.db"
-    shutil.copyfile(source, copy)
+    copy = artefacts.database_copy(tmp_path)
     app = _app(artefacts, artefacts.params, f"sqlite:///{copy}")
     with app.test_client() as client:
         yield client, copy

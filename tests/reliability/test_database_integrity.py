@@ -20,14 +20,6 @@ from movie_genie.db.errors import DatabaseUnavailableError
 from tests.artefacts import Artefacts
 
 
-def _copy(artefacts: Artefacts, folder: Path) -> Path:
-    source = Path(artefacts.database_url.removeprefix("sqlite:///"))
-    copy = folder / "movie_genie.db"
-    with sqlite3.connect(source) as db:  # the WAL's rows too: a plain file copy could miss them
-        db.execute("VACUUM INTO ?", (str(copy),))
-    return copy
-
-
 def _damage(path: Path) -> None:
     """Overwrite the ratings table's root page with garbage, as a bad disk or a torn write would leave it."""
     with sqlite3.connect(path) as db:
@@ -58,7 +50,7 @@ def _unavailable(response: Any) -> str:
 @pytest.fixture()
 def running(artefacts: Artefacts, tmp_path: Path) -> Iterator[tuple[FlaskClient, Path, Services]]:
     """An app on a sound copy that would re-check the file only once an hour (damage between two checks)."""
-    copy = _copy(artefacts, tmp_path)
+    copy = artefacts.database_copy(tmp_path)
     app = _app(artefacts, copy, integrity_check_s=3600)
     services: Services = app.extensions[EXTENSION_KEY]
     with app.test_client() as client:
@@ -69,7 +61,7 @@ def running(artefacts: Artefacts, tmp_path: Path) -> Iterator[tuple[FlaskClient,
 def test_a_server_does_not_start_on_a_damaged_file_and_says_what_to_do(artefacts: Artefacts, tmp_path: Path) -> None:
     """The catalogue is read from the database at start: a damaged file stops `movie-genie serve` with this message
     (the CLI prints it and exits 2) instead of serving from it."""
-    copy = _copy(artefacts, tmp_path)
+    copy = artefacts.database_copy(tmp_path)
     _damage(copy)
     with pytest.raises(DatabaseUnavailableError) as refused:
         _app(artefacts, copy, integrity_check_s=60)

@@ -237,9 +237,7 @@ def test_a_corrupt_checkpoint_is_reported_without_its_path(artefacts: Artefacts,
 
 
 def test_a_vanished_database_is_503_without_its_path(artefacts: Artefacts, tmp_path: Path) -> None:
-    source = Path(artefacts.database_url.removeprefix("sqlite:///"))
-    copy = tmp_path / "movie_genie.db"
-    copy.write_bytes(source.read_bytes())
+    copy = artefacts.database_copy(tmp_path)
     app = create_app(artefacts.settings(database_url=f"sqlite:///{copy}"), artefacts.params)
     app.config["TESTING"] = False
     client = app.test_client()

@@ -39,17 +39,24 @@ WRONG_KEY = {"key": "not-a-profile-key"}  # POST /api/sign-in: a 401 that writes
 
 
 @pytest.fixture(scope="module")
-def loaded(artefacts: Artefacts) -> Flask:
+def database(artefacts: Artefacts, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The module's own copy of the session database: its servers write sign-ins and sign-ups to it."""
+    return f"sqlite:///{artefacts.database_copy(tmp_path_factory.mktemp('rate-limits-db'))}"
+
+
+@pytest.fixture(scope="module")
+def loaded(artefacts: Artefacts, database: str) -> Flask:
     """The session's artefacts loaded once; each test builds its app around these services."""
-    return create_app(artefacts.settings(), artefacts.params)
+    return create_app(artefacts.settings(database_url=database), artefacts.params)
 
 
 def production_app(loaded: Flask, artefacts: Artefacts, settings: dict[str, Any], **serving: Any) -> Flask:
     """An app under production settings (limits on) with these settings and serving values."""
+    services = loaded.extensions[EXTENSION_KEY]
     app = create_app(
-        artefacts.settings(**PRODUCTION, **settings),
+        artefacts.settings(**PRODUCTION, **settings, database_url=str(services.db.engine.url)),
         artefacts.with_serving(**serving),
-        services=loaded.extensions[EXTENSION_KEY],
+        services=services,
     )
     app.config["TESTING"] = False
     return app
@@ -64,7 +71,9 @@ def from_address(address: str) -> dict[str, Any]:
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-def two_workers(request: pytest.FixtureRequest, artefacts: Artefacts, tmp_path: Path) -> Iterator[LiveServer]:
+def two_workers(
+    request: pytest.FixtureRequest, artefacts: Artefacts, database: str, tmp_path: Path
+) -> Iterator[LiveServer]:
     """`movie-genie serve` with 2 workers under production settings, sign-ins limited to 6 a minute per client,
     the counters in the server's shared SQLite file (no Redis) or in a Redis of their own."""
     raw = yaml.safe_load(artefacts.params_file.read_text(encoding="utf-8"))
@@ -74,7 +83,7 @@ def two_workers(request: pytest.FixtureRequest, artefacts: Artefacts, tmp_path: 
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env = {k: v for k, v in env.items() if k not in ("REDIS_URL", "RATE_LIMIT_REDIS_URL", "PROMETHEUS_MULTIPROC_DIR")}
     # One trusted proxy: each round below is a new client, named in X-Forwarded-For.
-    env.update(DATABASE_URL=artefacts.database_url, MOVIE_GENIE_ENV="production", MOVIE_GENIE_TRUSTED_PROXIES="1")
+    env.update(DATABASE_URL=database, MOVIE_GENIE_ENV="production", MOVIE_GENIE_TRUSTED_PROXIES="1")
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     store = None
     if request.param == "redis":
