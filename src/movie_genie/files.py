@@ -122,6 +122,12 @@ def recorded_digest(path: Path) -> str | None:
     return words[0].lower() if words else ""
 
 
+def content_digest(path: Path) -> str:
+    """The SHA-256 that names a file's content: the one recorded when it was written (its loader checks the bytes
+    against it), else computed from the bytes (a file older than digests). Cheap for large checkpoints."""
+    return recorded_digest(path) or file_digest(path)
+
+
 def verify_digest(path: Path) -> bool:
     """Check `path` against its recorded SHA-256 before it is read: True when it matches; False when nothing was
     recorded (logged: it loads unverified) or there is no such file (its reader says so); DamagedFileError when the

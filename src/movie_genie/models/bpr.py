@@ -79,11 +79,9 @@ class Bpr(RecommenderBase):
     name: ClassVar[str] = BPR.name
     config_class = BprConfig
     config: BprConfig
-
-    def __init__(self, config: BprConfig | None = None) -> None:
-        super().__init__(config)
-        self.net: BprNet | None = None
-        self.best_epoch = 0
+    # What fit learns (unset until fit or load), declared as EASE and popularity declare theirs:
+    net: BprNet | None = None
+    best_epoch: int = 0  # the validation check that kept the weights (refit trains this many epochs)
 
     @classmethod
     def tiny_config(cls) -> BprConfig:

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import MovieGenieError
-from movie_genie.files import file_digest, recorded_digest
+from movie_genie.files import content_digest
 from movie_genie.models import reasons
 from movie_genie.models.base import (
     ModelConfig,
@@ -366,7 +366,7 @@ class Hybrid(RecommenderBase):
         for name, model in self.components.items():
             component_path = checkpoint_path(Path(path).parent, name)
             model.save(component_path)
-            digests[name] = recorded_digest(component_path) or file_digest(component_path)
+            digests[name] = content_digest(component_path)
         save_checkpoint(
             path,
             model=self.name,
@@ -402,7 +402,7 @@ class Hybrid(RecommenderBase):
                     f"the hybrid {path} needs its component checkpoint {component_path}; re-run `movie-genie train`"
                 )
             # The file's recorded digest (checked against its bytes when it is loaded) is the one pinned at training.
-            if (recorded_digest(component_path) or file_digest(component_path)) != digests[name]:
+            if content_digest(component_path) != digests[name]:
                 raise CheckpointError(
                     f"{component_path} changed after the hybrid {path} was trained on it; retrain the hybrid: "
                     "`movie-genie train --model hybrid`"

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from movie_genie.files import DamagedFileError, file_digest, recorded_digest
+from movie_genie.files import DamagedFileError, content_digest
 
 
 def file_version(path: Path) -> str:
-    """A short content hash of an artefact (the first 12 hex digits of its SHA-256: the one recorded when it was
-    written, checked against its bytes when it is loaded; else computed): changes whenever the file is retrained;
-    "unknown" when there is no such file."""
+    """A short content hash of an artefact (the first 12 hex digits of `files.content_digest`): changes whenever the
+    file is retrained; "unknown" when there is no such file."""
     if not path.is_file():
         return "unknown"
-    return (recorded_digest(path) or file_digest(path))[:12]
+    return content_digest(path)[:12]
 
 
 def unreadable(what: str, stage: str, error: BaseException | None = None) -> str:
