@@ -420,3 +420,25 @@ def test_a_cited_film_is_a_liked_one_that_drives_the_score_and_none_dominates(ap
             assert max(Counter(cited).values()) <= reasons / 3, f"user {user_id}: one film dominates the reasons"
         checked += len(cited)
     assert checked >= 10, f"only {checked} reasons cited a film: too few to check the rule"
+
+
+def test_no_film_explains_more_than_a_third_of_a_rows_picks(app: Flask, client: FlaskClient) -> None:
+    """The cap holds per row as the person sees it: a lower model row is ranked past the films the rows above claim,
+    and its reasons are counted over the 12 films it shows (it once capped a third of the longer list it ranked, so
+    one film explained 5 of the 12 picks of MovieLens user 600's "Up next" row)."""
+    services = _services(app)
+    checked = 0
+    for user_id in USERS:
+        with services.db.session() as session:
+            liked = set(UserView.read(session, user_id, services.recommendations.space).liked)
+        if len(liked) < 5:
+            continue
+        home = _ok(client, f"/api/users/{user_id}/home")
+        for row in home["rows"]:
+            cited = Counter(f for i in row["items"] if (f := _cited(i["reason"])) is not None)
+            if not cited or row["history"]:
+                continue
+            film, times = cited.most_common(1)[0]
+            assert times <= len(row["items"]) / 3, f"user {user_id}, row {row['id']}: {film} explains {times} picks"
+            checked += 1
+    assert checked >= 20, f"only {checked} rows cited a film: too few to check the rule"

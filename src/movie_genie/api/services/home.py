@@ -105,8 +105,8 @@ class HomeService:
         assert spec.home_row is not None
         first = spec.name
         model = self.models.first_loaded(CATALOGUE.fallback_chain(first))
-        recs = self.recommendations.ranked(model, view, ROW_SIZE + len(claimed))
-        picked = _pick(view, recs, claimed)
+        picked = self.recommendations.ranked(model, view, ROW_SIZE, claimed=claimed)
+        claimed.update(r.movie_id for r in picked)
         return s.HomeRow(
             id=spec.home_row.id,
             title=spec.home_row.title,

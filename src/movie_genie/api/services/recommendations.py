@@ -4,7 +4,7 @@ feedback version, k); the history is read from the database on every cache miss.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from movie_genie.api import schemas as s
@@ -79,15 +79,21 @@ class RecommendationService:
         recs = self.ranked(name, view, k, model)
         return s.Recommendations(user_id=user_id, model=name, items=self.catalogue.scored(recs)), len(view.history)
 
-    def ranked(self, name: str, view: UserView, k: int, model: Recommender | None = None) -> list[Recommendation]:
-        """The model's top-k for the user, none of the films they touched, each with a reason from their likings
-        (`model`: the one loaded under `name` that the caller already holds)."""
+    def ranked(
+        self, name: str, view: UserView, k: int, model: Recommender | None = None, claimed: Collection[int] = ()
+    ) -> list[Recommendation]:
+        """The model's top-k for the user, none of the films they touched nor the `claimed` ones (a higher row of
+        the page shows them), each with a reason from their likings (`model`: the one loaded under `name` that the
+        caller already holds)."""
         model = model or self.models.get(name)
-        # Enough candidates that k remain when the films near the user's dislikes are pushed below the others.
-        want = k + min(len(view.avoided), PUSHED_DOWN_EXTRA)
+        # Enough candidates that k remain when the claimed films are left out and the films near the user's
+        # dislikes are pushed below the others.
+        want = k + len(claimed) + min(len(view.avoided), PUSHED_DOWN_EXTRA)
         recs = self._run(model, name, view.history, view.excluded, want, view.user_id)
         by_id = {r.movie_id: r for r in recs}
-        recs = [by_id[m] for m in view.ordered(by_id)][:k]
+        # Explained only once cut to what is shown: the explainer's cap on one film's share of the reasons is a
+        # share of the list the person sees.
+        recs = [by_id[m] for m in view.keep(by_id, k, claimed)]
         return self.explainer.explain(model, name, recs, self._recent(view.history), view.liked)
 
     def for_history(self, name: str, movie_ids: Sequence[int], k: int, user_id: int) -> s.Recommendations:
