@@ -21,4 +21,14 @@ export default tseslint.config(
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
     },
   },
+  {
+    // The service worker: its own globals and TypeScript project (the WebWorker library instead of the DOM).
+    extends: [js.configs.recommended, ...tseslint.configs.strictTypeChecked],
+    files: ["sw/**/*.ts"],
+    languageOptions: {
+      ecmaVersion: 2022,
+      globals: globals.serviceworker,
+      parserOptions: { project: ["./tsconfig.sw.json"], tsconfigRootDir: import.meta.dirname },
+    },
+  },
 );

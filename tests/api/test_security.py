@@ -140,6 +140,21 @@ def test_serves_the_spa_with_client_side_routes(app: Flask, artefacts: Any, buil
     assert client.get("/assets/../../etc/passwd").data == index.data
 
 
+def test_installable_app_files_are_revalidated_and_typed(app: Flask, artefacts: Any, built_web: Path) -> None:
+    # The service worker and the manifest keep their names across builds: a cached copy would keep phones on an old
+    # build, so they are revalidated on every use; the browser accepts each only with its own content type.
+    (built_web / "sw.js").write_text("self.addEventListener('fetch', () => {})")
+    (built_web / "manifest.webmanifest").write_text('{"name": "Movie Genie"}')
+    client = _app(app, artefacts, web_dist=str(built_web)).test_client()
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and worker.headers["Cache-Control"] == "no-cache"
+    assert worker.mimetype in ("text/javascript", "application/javascript")
+    assert "script-src 'self'" in worker.headers["Content-Security-Policy"]  # worker-src falls back to it
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200 and manifest.headers["Cache-Control"] == "no-cache"
+    assert manifest.mimetype == "application/manifest+json"
+
+
 def test_without_a_build_explains_how_to_make_one(app: Flask, artefacts: Any, tmp_path: Path) -> None:
     client = _app(app, artefacts, web_dist=str(tmp_path / "missing")).test_client()
     page = client.get("/")

@@ -4,11 +4,14 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
+import { registerSW } from "virtual:pwa-register";
 
 import { ApiError, errorMessage, isBackendDown } from "./api/errors";
 import { App } from "./App";
+import { OfflineNotice } from "./components/OfflineNotice";
 import { ToastProvider } from "./components/Toasts";
 import { markBackendDown, markBackendUp } from "./lib/backendStatus";
+import { watchOffline } from "./lib/offlineStatus";
 import { SessionProvider } from "./lib/session";
 
 /** Every answer tells whether the backend is up; a failed connection raises the banner, any answer lowers it. */
@@ -30,6 +33,11 @@ const queryClient = new QueryClient({
   },
 });
 
+// The installable app's service worker (sw/sw.ts): with a new build it takes over and the page reloads onto it, so a
+// phone never keeps running an old build. Kept home rows are dated on screen (OfflineNotice).
+watchOffline();
+registerSW({ immediate: true });
+
 const root = document.getElementById("root");
 if (!root) throw new Error("index.html has no #root element");
 
@@ -39,6 +47,7 @@ createRoot(root).render(
       <SessionProvider>
         <ToastProvider>
           <BrowserRouter>
+            <OfflineNotice />
             <App />
           </BrowserRouter>
         </ToastProvider>

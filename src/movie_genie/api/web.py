@@ -54,6 +54,10 @@ def serve_spa_path(path: str) -> Response:
         if relative.startswith("assets/"):
             # Vite names bundles by content hash: a changed file gets a new name, so they never go stale.
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            # Files with fixed names (the service worker sw.js, the app manifest, icons) keep their name across
+            # builds: revalidated on every use, so a phone learns of a new build at its next start.
+            response.headers["Cache-Control"] = "no-cache"
         return response
     return _index()
 
