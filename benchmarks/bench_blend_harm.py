@@ -1,22 +1,28 @@
 """Dislike-aware hybrid blend: does tuning the hybrid's weights against harm cut it, without retraining a component?
 
 Today the train stage tunes the hybrid's blend weights on validation liked-next NDCG@10 (training/loop.py). Here,
-for each harm weight w, the hybrid (params.yaml's config) is tuned the same way — on the components trained on
+for each harm weight w, the hybrid (its params file's config) is tuned the same way — on the components trained on
 training rows only (`<models>/tuning/`, or the saved model where none was refit) — but on the objective
 liked-next NDCG@10 - w x disliked-next HR@10 over the validation users, then blends the final components (`<models>`)
 and is evaluated on test: next-item NDCG@10, liked-next NDCG@10 and HR@10, disliked-next HR@10 and the
-disliked / liked ratio (the goal: at most 0.4), with paired 95% intervals against w = 0 (today's objective). The
-components are one training (the pipeline's seed); the blend search itself is deterministic.
+disliked / liked ratio. The blend search itself is deterministic; what varies between seeds is the components.
 
-Needs the pipeline's data/ and artifacts/ (`make pipeline`). Run:
-.venv/bin/python -m benchmarks.bench_blend_harm [--models artifacts/models] [--harm-weights 0 0.25 0.5 1 2]
+Seeds: one params file per training seed (`--params a.yaml b.yaml c.yaml`), each naming the artifacts folder its
+components were trained into with `movie-genie --params <file> train`; the output records each file's model seeds.
+The table shows mean ± sd over seeds; the paired comparisons against the first harm weight (today's objective)
+average each user's values over the seeds first (the hybrid "on the mean"), then bootstrap the per-user difference.
+A weight meets the issue's goals when, on the seed means: liked-next NDCG@10 is not lower than at the first weight
+(and its paired interval not wholly below 0), disliked / liked HR@10 is at most 0.4, and next-item NDCG@10 falls by
+at most 5% relative.
+
+Needs the data/ and trained models of each params file (`make pipeline`, or `movie-genie --params <file> train`).
+Run: .venv/bin/python -m benchmarks.bench_blend_harm [--params params.yaml ...] [--harm-weights 0 0.25 0.5 1 2]
 Prints a table and writes benchmarks/results/blend_harm.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from movie_genie.config import Layout, load_params
+from benchmarks.output import write_json
+from movie_genie.config import Layout, Params, load_params
 from movie_genie.data.split import dataset_name
 from movie_genie.evaluation.metrics import (
     CUTOFF,
@@ -75,8 +82,17 @@ def components(hybrid: Hybrid, models_dir: Path) -> tuple[dict[str, Recommender]
     return tuning, final
 
 
-def run(params_file: Path, models_dir: Path, harm_weights: Sequence[float]) -> dict[str, Any]:
-    """Tune and evaluate the hybrid once per harm weight; test figures, weights and paired differences vs w = 0."""
+def model_seeds(params: Params) -> dict[str, int]:
+    """The `seed` of every model section that has one (what differs between the params files of a seed check)."""
+    models = params.section("models")
+    return {
+        name: int(values["seed"]) for name, values in models.items() if isinstance(values, dict) and "seed" in values
+    }
+
+
+def run_seed(params_file: Path, harm_weights: Sequence[float]) -> dict[str, Any]:
+    """Tune and evaluate the hybrid once per harm weight on one params file's trained components: test figures,
+    learned weights and per-user values."""
     params = load_params(params_file)
     settings = EvaluationParams.from_params(params)
     layout = Layout(ROOT / params.paths.data_dir, ROOT / params.paths.artifacts_dir)
@@ -90,9 +106,15 @@ def run(params_file: Path, models_dir: Path, harm_weights: Sequence[float]) -> d
     users = training_test_set(data, test)
     template = build_model(HYBRID.name, params.section("models"), dataset)
     assert isinstance(template, Hybrid)
-    tuning, final = components(template, models_dir)
-    out: dict[str, Any] = {"dataset": dataset, "validation_users": {"liked": len(liked), "disliked": len(disliked)}}
-    per_user: dict[float, dict[str, np.ndarray]] = {}
+    tuning, final = components(template, layout.models_dir)
+    out: dict[str, Any] = {
+        "params": params_file.name,
+        "dataset": dataset,
+        "seeds": model_seeds(params),
+        "validation_users": {"liked": len(liked), "disliked": len(disliked)},
+        "runs": {},
+        "per_user": {},
+    }
     for weight in harm_weights:
         hybrid = build_model(HYBRID.name, params.section("models"), dataset)
         assert isinstance(hybrid, Hybrid)
@@ -102,61 +124,95 @@ def run(params_file: Path, models_dir: Path, harm_weights: Sequence[float]) -> d
         report = settings.evaluate(hybrid, users, n_items)
         figures = {f: float(getattr(report, f)) for f in FIGURES}
         figures["ratio"] = figures["disliked_hr10"] / max(figures["liked_hr10"], 1e-12)
-        out.setdefault("runs", {})[str(weight)] = {**figures, **hybrid.learned()}
-        per_user[weight] = {f: report.per_user[f] for f in PAIRED}
-        print(f"harm weight {weight}: {figures} weights {hybrid.weights}", flush=True)
-    base = harm_weights[0]
-    for weight in harm_weights[1:]:
-        out.setdefault("paired_vs_first", {})[str(weight)] = {
-            f: dict(
-                zip(
-                    ("difference", "low", "high"),
-                    paired_difference_ci(per_user[weight][f], per_user[base][f], settings.bootstrap_resamples, 0),
-                    strict=True,
-                )
-            )
-            for f in PAIRED
-        }
+        out["runs"][str(weight)] = {**figures, **hybrid.learned()}
+        out["per_user"][str(weight)] = {f: report.per_user[f] for f in PAIRED}
+        print(f"{params_file.name} harm weight {weight}: {figures} weights {hybrid.weights}", flush=True)
     return out
 
 
+def summarise(seeds: list[dict[str, Any]], harm_weights: Sequence[float], resamples: int) -> dict[str, Any]:
+    """Per harm weight: mean ± sd over seeds, the paired differences against the first weight on the seed-averaged
+    per-user values, and whether the issue's three goals hold."""
+    weights = [str(w) for w in harm_weights]
+    summary: dict[str, Any] = {}
+    for weight in weights:
+        row: dict[str, Any] = {}
+        for figure in (*FIGURES, "ratio"):
+            values = np.array([s["runs"][weight][figure] for s in seeds], dtype=np.float64)
+            sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            row[figure] = {"mean": float(values.mean()), "sd": sd, "per_seed": values.tolist()}
+        # The goal's ratio is of the figures on the mean, not the mean of the ratios.
+        row["ratio_of_means"] = row["disliked_hr10"]["mean"] / max(row["liked_hr10"]["mean"], 1e-12)
+        summary[weight] = row
+    base = weights[0]
+    for weight in weights[1:]:
+        paired: dict[str, Any] = {}
+        for figure in PAIRED:
+            mean = np.mean([s["per_user"][weight][figure] for s in seeds], axis=0)
+            first = np.mean([s["per_user"][base][figure] for s in seeds], axis=0)
+            difference, low, high = paired_difference_ci(mean, first, resamples, 0)
+            paired[figure] = {"difference": difference, "low": low, "high": high}
+        summary[weight]["paired_vs_first"] = paired
+    for weight in weights:
+        row, first = summary[weight], summary[base]
+        liked = row.get("paired_vs_first", {}).get("liked_ndcg10", {"difference": 0.0, "high": 0.0})
+        summary[weight]["goals"] = {
+            "liked_next_not_lower": liked["difference"] >= 0 and liked["high"] >= 0,
+            "harm_ratio_at_most_0.4": row["ratio_of_means"] <= 0.4,
+            "next_item_within_5pct": row["ndcg10"]["mean"] >= 0.95 * first["ndcg10"]["mean"],
+        }
+    return summary
+
+
 def table(result: dict[str, Any]) -> str:
-    """Markdown: the test figures per harm weight, then the paired differences against the first."""
+    """Markdown: the test figures per harm weight (mean ± sd over seeds), then the paired differences against the
+    first weight and the goals."""
     lines = [
+        f"seeds: {len(result['seeds'])} ({'; '.join(str(s) for s in result['seeds'])})",
+        "",
         "| harm weight | next NDCG@10 | liked-next NDCG@10 | liked-next HR@10 | disliked-next HR@10 "
-        "| disliked / liked |",
+        "| disliked / liked (of the means) |",
         "|---|---|---|---|---|---|",
     ]
-    for weight, r in result["runs"].items():
-        lines.append(
-            f"| {weight} | {r['ndcg10']:.4f} | {r['liked_ndcg10']:.4f} | {r['liked_hr10']:.3f} | "
-            f"{r['disliked_hr10']:.3f} | {r['ratio']:.2f} |"
-        )
+    for weight, r in result["summary"].items():
+        cells = [f"{r[f]['mean']:.4f} ± {r[f]['sd']:.4f}" for f in FIGURES]
+        lines.append(f"| {weight} | " + " | ".join(cells) + f" | {r['ratio_of_means']:.2f} |")
     lines += [
         "",
-        "| harm weight | minus first: next NDCG@10 | liked-next NDCG@10 | disliked-next HR@10 |",
-        "|---|---|---|---|",
+        "| harm weight | minus first: next NDCG@10 | liked-next NDCG@10 | disliked-next HR@10 | goals met |",
+        "|---|---|---|---|---|",
     ]
-    for weight, figures in result.get("paired_vs_first", {}).items():
-        cells = [f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]" for d in (figures[f] for f in PAIRED)]
-        lines.append(f"| {weight} | " + " | ".join(cells) + " |")
+    for weight, r in result["summary"].items():
+        if "paired_vs_first" not in r:
+            continue
+        pairs = r["paired_vs_first"]
+        cells = [f"{d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]" for d in (pairs[f] for f in PAIRED)]
+        met = ", ".join(goal for goal, ok in r["goals"].items() if ok) or "none"
+        lines.append(f"| {weight} | " + " | ".join(cells) + f" | {met} |")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the benchmark, print the table and write the JSON."""
+    """Run the benchmark over every params file (one per seed), print the table and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--params", type=Path, default=ROOT / "params.yaml", help="its paths say where data/ is")
-    parser.add_argument("--models", type=Path, default=ROOT / "artifacts" / "models")
+    parser.add_argument(
+        "--params", type=Path, nargs="+", default=[ROOT / "params.yaml"], help="one per seed: its models and data"
+    )
     parser.add_argument("--harm-weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0, 2.0])
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    result = run(args.params, args.models, args.harm_weights)
-    result["command"] = "python -m benchmarks.bench_blend_harm " + " ".join(sys.argv[1:] if argv is None else argv)
+    seeds = [run_seed(path, args.harm_weights) for path in args.params]
+    resamples = EvaluationParams.from_params(load_params(args.params[0])).bootstrap_resamples
+    result: dict[str, Any] = {
+        "command": "python -m benchmarks.bench_blend_harm " + " ".join(sys.argv[1:] if argv is None else argv),
+        "dataset": seeds[0]["dataset"],
+        "validation_users": seeds[0]["validation_users"],
+        "seeds": [s["seeds"] for s in seeds],
+        "summary": summarise(seeds, args.harm_weights, resamples),
+        "per_seed": [{k: v for k, v in s.items() if k != "per_user"} for s in seeds],
+    }
     print(table(result))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output}")
+    write_json(args.output, result)
 
 
 if __name__ == "__main__":
