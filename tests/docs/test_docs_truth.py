@@ -67,8 +67,8 @@ def test_every_local_url_uses_the_configured_port(page: Path) -> None:
 
 
 def test_the_api_reference_examples_use_the_configured_port() -> None:
-    """The generated REST API page's curl examples (docs/gen_pages.py) target the same port."""
-    source = (DOCS / "gen_pages.py").read_text(encoding="utf-8")
+    """The generated REST API page's curl examples (docs/gen/api_reference.py) target the same port."""
+    source = (DOCS / "gen" / "api_reference.py").read_text(encoding="utf-8")
     assert not wrong_ports(source, {serving_port()})
 
 

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from docs.gen.common import GenerationError
+from docs.gen.primer import long_tail_section
+from docs.gen.report import figure_section, report_dir, report_section, training_times_markdown
+from docs.gen.results import load_benchmark
 from movie_genie.config import Layout, load_params
 from movie_genie.evaluation.schema import EvaluationReport
 from movie_genie.models.catalogue import MODEL_NAMES
-from tests.docs.test_docs import _fixture_report, gen
+from tests.docs.test_gen_results import _fixture_report
 
 ROOT = Path(__file__).resolve().parents[2]
-reference_report = gen.load_benchmark("reference_report")  # benchmarks/ is the checkout's, not an installed package
+reference_report = load_benchmark("reference_report")
 DEFAULT_DATASET, REFERENCE, trimmed = (
     reference_report.DEFAULT_DATASET,
     reference_report.REFERENCE,
@@ -41,8 +45,8 @@ def test_the_docs_read_the_reference_when_nothing_else_is_named(monkeypatch: pyt
     """A fresh clone's build reads the committed file, so every results table is filled without the pipeline."""
     monkeypatch.delenv("MOVIE_GENIE_DOCS_REPORT", raising=False)
     _reference()
-    assert gen.report_dir() == REFERENCE.parent
-    text, images = gen.report_section(gen.report_dir(), "evaluation.md")
+    assert report_dir() == REFERENCE.parent
+    text, images = report_section(report_dir(), "evaluation.md")
     assert "docs/results/report.json" in text and set(images) == {
         "assets/report/metrics.png",
         "assets/report/training_curves.png",
@@ -64,11 +68,11 @@ def test_figure_markers_read_the_committed_results() -> None:
     """<!-- gen:figure SOURCE:PATH FORMAT --> prints one number of a committed result; a wrong path fails."""
     ablation = json.loads((ROOT / "docs" / "results" / "ablations" / "ease_refit.json").read_text(encoding="utf-8"))
     value = ablation["variants"][1]["test"]["ndcg10"]
-    assert gen.figure_section("ablations/ease_refit:variants.1.test.ndcg10", "x.md") == f"{value:.4f}"
-    assert gen.figure_section("ablations/ease_refit:variants.1.test.ndcg10 .1%", "x.md") == f"{value:.1%}"
-    with pytest.raises(gen.GenerationError, match="has no"):
-        gen.figure_section("ablations/ease_refit:no.such.path", "x.md")
-    assert gen.figure_section("no_such_result:a.b", "x.md") == "(not measured yet)"
+    assert figure_section("ablations/ease_refit:variants.1.test.ndcg10", "x.md") == f"{value:.4f}"
+    assert figure_section("ablations/ease_refit:variants.1.test.ndcg10 .1%", "x.md") == f"{value:.1%}"
+    with pytest.raises(GenerationError, match="has no"):
+        figure_section("ablations/ease_refit:no.such.path", "x.md")
+    assert figure_section("no_such_result:a.b", "x.md") == "(not measured yet)"
 
 
 def _fresh_report() -> EvaluationReport:
@@ -103,14 +107,14 @@ def test_a_fresh_pipeline_run_agrees_with_the_reference() -> None:
 def test_training_times_list_every_model_of_the_report() -> None:
     """getting-started's timing table: every model of the report, SASRec included, and the train stage's total."""
     report = EvaluationReport.model_validate(_fixture_report())
-    table = gen.training_times_markdown(report)
+    table = training_times_markdown(report)
     assert "| ease | 3.2 | 2 % |" in table and "| bert4rec | 170.0 | 98 % |" in table
     assert "| **train stage** | **173.2** | |" in table
 
 
 def test_the_primers_long_tail_is_computed_from_the_shipped_data() -> None:
     """The primer's figure needs no pipeline: it is drawn from the zip in datasets/ at build time."""
-    text, plot = gen.long_tail_section("models/bpr.md")
+    text, plot = long_tail_section("models/bpr.md")
     assert "9,724 rated films" in text and "100,836 ratings" in text  # ml-latest-small, as GroupLens publishes it
     assert "(../assets/primer/long_tail.png)" in text
     assert plot["assets/primer/long_tail.png"].read_bytes().startswith(b"\x89PNG")

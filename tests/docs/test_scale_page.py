@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from benchmarks.scale_report import STAGES, cell, growth_exponents, scale_markdown
+from docs.gen import results
+from docs.gen.common import GenerationError
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # benchmarks/ is a package of the checkout, as docs/gen_pages.py imports it
-    sys.path.insert(0, str(ROOT))
-bench = importlib.import_module("benchmarks.scale_report")
-STAGES, cell, scale_markdown = bench.STAGES, bench.cell, bench.scale_markdown
-growth_exponents = bench.growth_exponents
-
-
-def _load_gen_pages() -> Any:
-    spec = importlib.util.spec_from_file_location("docs_gen_pages_scale", ROOT / "docs" / "gen_pages.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-gen: Any = _load_gen_pages()
 
 
 def _row(scale: float, stage: str, seconds: float, status: str = "ok", **extra: object) -> dict[str, object]:
@@ -58,11 +41,11 @@ def test_cells_say_capped_refused_and_skipped() -> None:
 
 
 def test_the_committed_result_renders_every_stage_at_every_scale(tmp_path: Path) -> None:
-    assert gen.SCALE_RESULT.is_file(), "docs/results/scale.json is missing: python -m benchmarks.bench_scale --publish"
-    raw = gen.SCALE_RESULT.read_text()
+    assert results.SCALE_RESULT.is_file(), "no docs/results/scale.json: python -m benchmarks.bench_scale --publish"
+    raw = results.SCALE_RESULT.read_text()
     assert "/tmp/" not in raw and "/work/" not in raw  # no path of the machine that ran it
     payload = json.loads(raw)
-    text, plot = gen.scale_section("scale.md")
+    text, plot = results.scale_section("scale.md")
     scales = sorted(float(s) for s in payload["sizes"])
     assert len(scales) == 4
     for stage in STAGES:
@@ -75,9 +58,9 @@ def test_the_committed_result_renders_every_stage_at_every_scale(tmp_path: Path)
 def test_a_result_of_another_shape_fails_the_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     broken = tmp_path / "scale.json"
     broken.write_text(json.dumps({"rows": []}))
-    monkeypatch.setattr(gen, "SCALE_RESULT", broken)
-    with pytest.raises(gen.GenerationError, match="not a scale benchmark result"):
-        gen.scale_section("scale.md")
+    monkeypatch.setattr(results, "SCALE_RESULT", broken)
+    with pytest.raises(GenerationError, match="not a scale benchmark result"):
+        results.scale_section("scale.md")
 
 
 def test_scale_markdown_lists_latency_ratio_and_vector_index_verdict() -> None:
