@@ -53,8 +53,11 @@ web-api: install $(WEB_DEPS) ## refresh web/openapi.json from the API and regene
 	$(BIN)/movie-genie openapi > web/openapi.json
 	cd web && npm run gen:api
 
-run: pipeline web ## set up, run the pipeline and serve on http://127.0.0.1:5001
-	$(BIN)/movie-genie serve --host $(HOST) --port $(PORT)
+# Setup (pip and npm side by side), then `movie-genie run`: it serves as soon as the quick models and search are
+# ready and trains the other models behind the server, which switches to each as it is ready.
+run: ## set up, serve on http://127.0.0.1:5001 within minutes, train the heavier models behind it
+	$(MAKE) --no-print-directory -j2 install web
+	$(BIN)/movie-genie run --host $(HOST) --port $(PORT)
 
 serve: install web ## serve the already-built artefacts
 	$(BIN)/movie-genie serve --host $(HOST) --port $(PORT)

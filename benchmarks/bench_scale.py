@@ -305,8 +305,7 @@ def ddp_benchmark(work: Path, env: dict[str, str], epochs: int = 2) -> list[dict
             argv = [*launch, *cli]
             with (work / "stages.log").open("ab") as out:
                 subprocess.run(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=True)
-            log = json.loads((work / "artifacts" / "models" / "training.json").read_text())
-            epochs_log = log["models"][name]["epochs"]
+            epochs_log = json.loads((work / "artifacts" / "models" / "training" / f"{name}.json").read_text())["epochs"]
             # The first epoch's wall time (the last one also validates); `seconds` is cumulative from the start.
             per_epoch[procs] = epochs_log[0]["seconds"]
         speedup = per_epoch[1] / per_epoch[2]

@@ -151,18 +151,17 @@ def serve(ctx: _Context, host: str, port: int, workers: int | None) -> None:
 @cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5001, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.pass_context
-def run_all(click_ctx: click.Context, host: str, port: int) -> None:
-    """Run the DVC pipeline (every stage not up to date), then serve (what `make run` does after setup)."""
-    import os
-    import subprocess
+@pass_ctx
+def run_all(ctx: _Context, host: str, port: int) -> None:
+    """Run the pipeline and serve as soon as the quick models and search are ready; the other models train behind
+    the server, which switches to each when it is ready (what `make run` does after setup)."""
+    from movie_genie.training.first_run import PipelineError, run_first
 
-    # dvc and movie-genie (which dvc.yaml's stages call) sit next to this interpreter in the virtual environment.
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    if subprocess.run([str(bin_dir / "dvc"), "repro"], env=env, check=False).returncode != 0:
-        raise click.ClickException("the pipeline failed (see the stage output above); fix it and run again")
-    click_ctx.invoke(serve, host=host, port=port, workers=None)
+    try:
+        code = run_first(ctx.layout, ctx.params_file, ["--host", host, "--port", str(port)], echo=click.echo)
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
 
 
 @cli.command()

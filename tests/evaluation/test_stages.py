@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from movie_genie.cli import cli
 from movie_genie.errors import ArtifactMissingError, MovieGenieError
-from movie_genie.evaluation.schema import EvaluationReport
+from movie_genie.evaluation.schema import EvaluationReport, TrainingRecords
 
 
 def _params(root: Path) -> Path:
@@ -54,7 +54,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, shared_datasets: Path) -> 
 def test_train_writes_checkpoints_and_training_log(project: Path) -> None:
     models = project / "artifacts" / "models"
     assert {p.name for p in models.glob("*.pt")} == {"popularity.pt", "ease.pt", "hybrid.pt"}
-    log = json.loads((models / "training.json").read_text())["models"]
+    log = TrainingRecords.read(models).model_dump(mode="json")["models"]
     assert [e["lambda"] for e in log["ease"]["epochs"]] == [200.0, 500.0]
     assert log["ease"]["refit"] is True and log["ease"]["valid"]["n_users"] == 943
     assert log["hybrid"]["best_valid_ndcg10"] >= log["ease"]["best_valid_ndcg10"] - 1e-9
@@ -136,8 +136,8 @@ def test_training_is_deterministic(project: Path, tmp_path: Path) -> None:
     other.write_text(yaml.safe_dump(raw))
     result = _run(other, "train", "--model", "popularity", "--model", "ease", "--model", "hybrid")
     assert result.exit_code == 0, result.output
-    first = json.loads((project / "artifacts" / "models" / "training.json").read_text())["models"]
-    second = json.loads((tmp_path / "artifacts" / "models" / "training.json").read_text())["models"]
+    first = TrainingRecords.read(project / "artifacts" / "models").model_dump(mode="json")["models"]
+    second = TrainingRecords.read(tmp_path / "artifacts" / "models").model_dump(mode="json")["models"]
     for name in ("popularity", "ease", "hybrid"):
         assert first[name]["valid"]["ndcg10"] == second[name]["valid"]["ndcg10"]
         assert first[name]["config"] == second[name]["config"]
@@ -153,8 +153,8 @@ def test_hybrid_alone_is_tuned_on_training_only_copies(project: Path, tmp_path: 
     shutil.copytree(project / "artifacts" / "models", tmp_path / "artifacts" / "models")
     result = _run(other, "train", "--model", "hybrid")
     assert result.exit_code == 0, result.output + repr(result.exception)
-    first = json.loads((project / "artifacts" / "models" / "training.json").read_text())["models"]["hybrid"]
-    again = json.loads((tmp_path / "artifacts" / "models" / "training.json").read_text())["models"]["hybrid"]
+    first = TrainingRecords.read(project / "artifacts" / "models").model_dump(mode="json")["models"]["hybrid"]
+    again = TrainingRecords.read(tmp_path / "artifacts" / "models").model_dump(mode="json")["models"]["hybrid"]
     assert again["valid"]["ndcg10"] == first["valid"]["ndcg10"]
     (tmp_path / "artifacts" / "models" / "tuning" / "ease.pt").unlink()
     result = _run(other, "train", "--model", "hybrid")

@@ -18,7 +18,7 @@ from mlflow import MlflowClient
 from movie_genie.config import Layout, Params, load_params
 from movie_genie.data.stages import run_data, run_enrich, run_split
 from movie_genie.evaluation.report import run_evaluate
-from movie_genie.evaluation.schema import TRAINING_LOG_FILE
+from movie_genie.evaluation.schema import TrainingRecords
 from movie_genie.evaluation.tracking import (
     DATASET_TAG,
     EVALUATE_RUN_TAG,
@@ -109,7 +109,7 @@ def test_train_and_evaluate_are_tracked_in_a_sqlite_store(
     client = MlflowClient(uri)
     runs = _runs(client)
     assert set(runs) == {*MODELS, "evaluate"}
-    training = json.loads((layout.models_dir / TRAINING_LOG_FILE).read_text(encoding="utf-8"))["models"]
+    training = TrainingRecords.read(layout.models_dir).model_dump(mode="json")["models"]
     evaluate_id = runs["evaluate"].info.run_id
     for name in MODELS:
         run, log, entry = runs[name], training[name], report["models"][name]
@@ -174,7 +174,7 @@ def test_a_file_store_works_when_mlflow_allows_it(
     client = MlflowClient(uri)
     runs = _runs(client)
     assert set(runs) == {"popularity", "evaluate"}
-    training = json.loads((layout.models_dir / TRAINING_LOG_FILE).read_text(encoding="utf-8"))["models"]
+    training = TrainingRecords.read(layout.models_dir).model_dump(mode="json")["models"]
     curve = [(0, pytest.approx(training["popularity"]["best_valid_ndcg10"]))]
     assert _steps(client, runs["popularity"].info.run_id, "valid_ndcg10") == curve
     assert {Path(a.path).name for a in client.list_artifacts(runs["evaluate"].info.run_id, "report")} == REPORT_FILES
@@ -209,7 +209,7 @@ def test_an_unreachable_server_loses_no_model(
     lines, report = _stages(params, layout, ["popularity", "ease"])
     assert sum("cannot reach the server" in line for line in lines) == 2
     assert {p.name for p in layout.models_dir.glob("*.pt")} == {"popularity.pt", "ease.pt"}
-    training = json.loads((layout.models_dir / TRAINING_LOG_FILE).read_text(encoding="utf-8"))["models"]
+    training = TrainingRecords.read(layout.models_dir).model_dump(mode="json")["models"]
     assert all(entry.get("mlflow_run_id") is None for entry in training.values())
     assert set(report["models"]) == {"popularity", "ease"}
 
@@ -255,6 +255,6 @@ def test_without_the_variable_nothing_is_tracked_and_mlflow_is_never_imported(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "MLflow" not in done.stdout
-    training = json.loads((layout.models_dir / TRAINING_LOG_FILE).read_text(encoding="utf-8"))["models"]
+    training = TrainingRecords.read(layout.models_dir).model_dump(mode="json")["models"]
     assert training["popularity"]["mlflow_run_id"] is None
     assert not (tmp_path / "mlruns").exists() and not list(tmp_path.glob("*.db"))

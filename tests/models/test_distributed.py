@@ -124,7 +124,7 @@ def test_torchrun_train_command_writes_once_from_rank_zero(shared_datasets: Path
     assert result.stdout.count("train: two_tower: valid NDCG@10") == 1  # rank 0 reports, rank 1 stays quiet
     assert result.stdout.count("train: 1 model(s)") == 1
     models_dir = tmp_path / "artifacts" / "models"
-    assert (models_dir / "training.json").is_file()
+    assert (models_dir / "training" / "two_tower.json").is_file()
     assert len(TwoTower.load(models_dir / "two_tower.pt").recommend(Query([1, 50, 181]), k=5)) == 5
 
 

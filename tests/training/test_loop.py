@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from movie_genie.config import ConfigError, Params
 from movie_genie.data.idmap import IdMap
 from movie_genie.errors import DataError
 from movie_genie.evaluation.metrics import EvaluationParams
+from movie_genie.evaluation.schema import TrainingRecords
 from movie_genie.models.base import TrainingLog
 from movie_genie.training.loop import ModelRun, align_embeddings, align_movies, write_training_log
 
@@ -53,6 +53,6 @@ def test_embeddings_are_aligned_or_rejected(tmp_path: Path) -> None:
 def test_training_log_merges_runs(tmp_path: Path) -> None:
     write_training_log(tmp_path, {"ease": ModelRun("ease", TrainingLog(seconds=2.0), None)})
     write_training_log(tmp_path, {"popularity": ModelRun("popularity", TrainingLog(seconds=1.0), None)})
-    models = json.loads((tmp_path / "training.json").read_text())["models"]
+    models = TrainingRecords.read(tmp_path).model_dump(mode="json")["models"]
     assert set(models) == {"ease", "popularity"}
     assert models["ease"]["total_seconds"] == 2.0

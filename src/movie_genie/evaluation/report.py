@@ -1,7 +1,8 @@
 """The `evaluate` stage: every trained model on validation and test, written as JSON, Markdown and PNG plots.
 
-Validation metrics come from training.json (the phase-1 model, trained on training rows only, so they are not
-inflated by a refit that saw the validation targets); test metrics are computed here from the final checkpoints.
+Validation metrics come from the training records, training/<name>.json (the phase-1 model, trained on training
+rows only, so they are not inflated by a refit that saw the validation targets); test metrics are computed here from
+the final checkpoints.
 Every model is compared with EASE and with the best model by a paired bootstrap over the same test users; "beats"
 is said only when the difference's whole 95% interval is above zero. The report's shape is `schema.EvaluationReport`.
 """
@@ -30,7 +31,7 @@ from movie_genie.evaluation.metrics import (
     validation_set,
 )
 from movie_genie.evaluation.schema import (
-    TRAINING_LOG_FILE,
+    REPORT_FILE,
     EvaluationReport,
     ModelEntry,
     PairedDifference,
@@ -43,7 +44,6 @@ from movie_genie.models.registry import load_models
 
 BASELINE = CATALOGUE.baseline()
 METRICS = (("hr10", "HR@10"), ("ndcg10", "NDCG@10"), ("mrr", "MRR"))
-REPORT_FILE = "report.json"
 
 
 @dataclass
@@ -64,7 +64,7 @@ def build_report(params: Params, layout: Layout, echo: Callable[[str], None] = p
     settings = EvaluationParams.from_params(params)
     id_map, frames = load_split(layout)
     models = load_models(layout.models_dir)
-    training = TrainingRecords.read(layout.models_dir / TRAINING_LOG_FILE).models
+    training = TrainingRecords.read(layout.models_dir).models
     valid_set = validation_set(frames["train"], frames["valid"])
     final_test_set = test_set(frames["train"], frames["valid"], frames["test"])
     dataset = dataset_name(params, layout)
@@ -323,7 +323,7 @@ def plot_metrics(report: EvaluationReport, path: Path) -> Path:
 
 
 def plot_training_curves(report: EvaluationReport, path: Path) -> Path:
-    """Per-model validation NDCG@10 (and any loss) per epoch or tuning step, from training.json."""
+    """Per-model validation NDCG@10 (and any loss) per epoch or tuning step, from the training records."""
     curves = {n: e.epochs for n, e in report.models.items() if len(e.epochs) > 1}
     fig, axes = plt.subplots(1, max(len(curves), 1), figsize=(4 * max(len(curves), 1), 3.4), squeeze=False)
     if not curves:
@@ -378,7 +378,7 @@ def run_evaluate(params: Params, layout: Layout, echo: Callable[[str], None] = p
     report = build_report(params, layout, echo)
     files = write_report(report, layout.report_dir)
     if tracker is not None:
-        training = TrainingRecords.read(layout.models_dir / TRAINING_LOG_FILE).models
+        training = TrainingRecords.read(layout.models_dir).models
         runs = {name: record.mlflow_run_id for name, record in training.items() if record.mlflow_run_id}
         tracker.log_report(report, files.all(), runs)
     return files

@@ -13,8 +13,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from movie_genie.errors import ArtifactMissingError, DataError
+from movie_genie.models.catalogue import MODEL_NAMES
 
-TRAINING_LOG_FILE = "training.json"  # written by the train stage beside the checkpoints, read by the report
+# training/<name>.json beside the checkpoints: each model's train stage writes its own record (one DVC output per
+# model), the report reads them all.
+TRAINING_RECORDS_DIR = "training"
+REPORT_FILE = "report.json"  # in the report folder, beside report.md and the plots
 
 # A 95% interval as [low, high]; a list, not a tuple, which the web app's typed client reads as number[].
 Interval = Annotated[list[float], Field(min_length=2, max_length=2)]
@@ -45,7 +49,8 @@ class SplitMetrics(BaseModel):
 
 
 class TrainingRecord(BaseModel):
-    """One model's entry of training.json: what the train stage did (the report reads validation figures here)."""
+    """One model's training record (training/<name>.json): what its train stage did (the report reads validation
+    figures here)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -63,23 +68,31 @@ class TrainingRecord(BaseModel):
 
 
 class TrainingRecords(BaseModel):
-    """training.json: one record per trained model (a `train --model X` run replaces X's record only)."""
+    """The training records of a models folder, one per trained model, in the catalogue's order."""
 
     models: dict[str, TrainingRecord] = Field(default_factory=dict)
 
     @classmethod
-    def read(cls, path: Path) -> TrainingRecords:
-        """The records in `path`; none when the file is missing or from an older format (it is rewritten whole)."""
-        if not path.is_file():
-            return cls()
-        try:
-            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError, ValidationError):
-            return cls()
+    def read(cls, models_dir: Path) -> TrainingRecords:
+        """Every readable record in `models_dir`/training (a missing folder: none; a file from an older format is
+        skipped, and rewritten when that model is trained again)."""
+        records: dict[str, TrainingRecord] = {}
+        for path in sorted((models_dir / TRAINING_RECORDS_DIR).glob("*.json")):
+            try:
+                record = TrainingRecord.model_validate_json(path.read_text(encoding="utf-8"))
+            except (OSError, ValidationError):
+                continue
+            records[record.name] = record
+        order = {name: i for i, name in enumerate(MODEL_NAMES)}
+        return cls(models=dict(sorted(records.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))))
 
-    def write(self, path: Path) -> None:
-        """Write as indented JSON, atomically."""
-        _write_atomically(path, self.model_dump_json(indent=2) + "\n")
+    @staticmethod
+    def write(models_dir: Path, record: TrainingRecord) -> Path:
+        """Write one model's record as indented JSON, atomically (replacing only that model's file)."""
+        path = models_dir / TRAINING_RECORDS_DIR / f"{record.name}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, record.model_dump_json(indent=2) + "\n")
+        return path
 
 
 class PairedDifference(BaseModel):

@@ -4,7 +4,7 @@
 params; its epoch (or tuning-step) curves as metric histories, one step per row of the training log; the final
 validation figures and the training seconds as metrics; the git commit as a tag. `movie-genie evaluate` records one
 run with the report files as artifacts and every model's test figures as metrics, and adds the test figures to each
-model's training run too (training.json keeps that run's id).
+model's training run too (its training record keeps that run's id).
 
 Tracking is a record of the work, not the work: when the store cannot be reached or refuses a call, the stage prints
 one warning, stops tracking for the rest of the command and goes on, so checkpoints and reports are always written.

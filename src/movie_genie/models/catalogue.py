@@ -50,6 +50,8 @@ class ModelSpec:
     home_row: HomeRow | None = None
     attributes_reasons: bool = True  # False: its picks ignore the history, so no liked film can explain them
     baseline: bool = False  # the reference the report states every model's ratio against
+    # Trained in seconds: a first `movie-genie run` serves as soon as these are ready and trains the rest behind it.
+    quick: bool = False
 
     @property
     def trained(self) -> bool:
@@ -66,6 +68,7 @@ POPULARITY = ModelSpec(
     list_rank=4,
     fallback_rank=3,
     attributes_reasons=False,
+    quick=True,
 )
 EASE = ModelSpec(
     name="ease",
@@ -76,6 +79,7 @@ EASE = ModelSpec(
     list_rank=5,
     fallback_rank=2,
     baseline=True,
+    quick=True,
 )
 # Chapter 0 of the course (docs/models/bpr.md): reported beside the others, never a home row nor a fallback.
 BPR = ModelSpec(
@@ -164,6 +168,10 @@ class Catalogue:
     def trained(self) -> tuple[str, ...]:
         """The models the train stage makes, in training order."""
         return tuple(s.name for s in self.specs if s.trained)
+
+    def quick(self) -> tuple[str, ...]:
+        """The models a first run trains before it serves (the others train behind the running server)."""
+        return tuple(s.name for s in self.specs if s.trained and s.quick)
 
     def listed(self) -> tuple[str, ...]:
         """The trained models in the order the API lists them."""

@@ -50,7 +50,7 @@ from movie_genie.db.engine import make_engine
 from movie_genie.db.impressions import Outcome
 from movie_genie.db.models import User
 from movie_genie.errors import ArtifactMissingError, DataError, MovieGenieError
-from movie_genie.evaluation.schema import EvaluationReport
+from movie_genie.evaluation.schema import REPORT_FILE, EvaluationReport
 from movie_genie.online.experiments import Experiment, OnlineReport, assign, load_experiments, online_report
 from movie_genie.online.simulation_db import copy_database, guard_leaks, migrate_copy, sqlite_path
 
@@ -425,7 +425,7 @@ def _visit(
 
 
 def _offline(layout: Layout, experiment: Experiment) -> dict[str, Any] | None:
-    path = layout.report_dir / "report.json"
+    path = layout.report_dir / REPORT_FILE
     try:
         report = EvaluationReport.read(path)
     except MovieGenieError:

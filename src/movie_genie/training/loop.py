@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -27,7 +28,7 @@ from movie_genie.data.split import dataset_name, load_split
 from movie_genie.data.tables import read_parquet
 from movie_genie.errors import DataError, MovieGenieError
 from movie_genie.evaluation.metrics import EvaluationParams, MetricReport, make_validator, training_validation_set
-from movie_genie.evaluation.schema import TRAINING_LOG_FILE, SplitMetrics, TrainingRecord, TrainingRecords
+from movie_genie.evaluation.schema import SplitMetrics, TrainingRecord, TrainingRecords
 from movie_genie.evaluation.tracking import Tracker
 from movie_genie.models import distributed
 from movie_genie.models.base import (
@@ -43,6 +44,7 @@ from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.registry import checkpoint_path, model_class
 from movie_genie.models.seeding import seed_everything
 from movie_genie.search.embeddings import EMBEDDINGS_FILE
+from movie_genie.training.progress import progress_path, training_model
 
 # Phase-1 copies (fit on training rows only) of refit hybrid components, so the hybrid can be re-tuned honestly.
 TUNING_DIR = "tuning"
@@ -118,7 +120,7 @@ def load_training_data(layout: Layout) -> tuple[TrainingData, pd.DataFrame]:
 
 @dataclass
 class ModelRun:
-    """What training one model produced, for training.json and the report."""
+    """What training one model produced, for its training record and the report."""
 
     name: str
     log: TrainingLog
@@ -130,7 +132,7 @@ class ModelRun:
     mlflow_run_id: str | None = None  # set when the run was tracked (evaluate adds the test figures to it)
 
     def record(self) -> TrainingRecord:
-        """Its entry of training.json."""
+        """Its training record (training/<name>.json)."""
         return TrainingRecord(
             name=self.name,
             seconds=self.log.seconds,
@@ -165,10 +167,12 @@ def train_models(
     echo: Callable[[str], None] = print,
     dataset: str | None = None,
     tracker: Tracker | None = None,
+    model_progress: Callable[[str], AbstractContextManager[object]] = lambda _name: nullcontext(),
 ) -> dict[str, ModelRun]:
     """Fit, validate, refit and save each model (every registered one, in registry order, when names is None).
 
-    With a `tracker`, each model's run is also logged to MLflow as soon as its checkpoint is saved.
+    With a `tracker`, each model's run is also logged to MLflow as soon as its checkpoint is saved; each model's
+    training runs inside `model_progress(name)`, which records when it starts and ends.
     """
     wanted = list(names) if names else list(MODEL_NAMES)
     # Under torchrun every rank runs this stage (BERT4Rec and Two-Tower train as one DDP job); only rank 0 writes.
@@ -191,47 +195,46 @@ def train_models(
     if main:
         models_dir.mkdir(parents=True, exist_ok=True)
     for name in wanted:
-        model = build_model(name, models_section, dataset)
-        final_components: dict[str, Recommender] = {}
-        if isinstance(model, Composite):
-            tuning_components, final_components = _component_inputs(model, tuned, final, models_dir)
-            model.replace_components(tuning_components)
-        seed_everything(settings.seed)
-        echo(f"train: fitting {name} ...")
-        log = model.fit(data, validate)
-        valid_report = settings.evaluate(model, valid_set, data.id_map.n_items)
-        run = ModelRun(
-            name, log, valid_report, config=_json_ready(model.config.to_dict()), learned=_json_ready(model.learned())
-        )
-        tuned[name] = model
-        if isinstance(model, Refittable) and model.refits:
-            if name in composite_components:
-                # The hybrid must be tuned on models that never saw validation targets: keep the phase-1 model
-                # in memory and on disk (a later `train --model hybrid` loads it), refit a copy.
-                if main:
-                    model.save(checkpoint_path(models_dir / TUNING_DIR, name))
-                final_model = _copy_model(model)
+        with model_progress(name):  # `movie-genie run` tells the app which models are still training
+            model = build_model(name, models_section, dataset)
+            final_components: dict[str, Recommender] = {}
+            if isinstance(model, Composite):
+                tuning_components, final_components = _component_inputs(model, tuned, final, models_dir)
+                model.replace_components(tuning_components)
+            seed_everything(settings.seed)
+            echo(f"train: fitting {name} ...")
+            log = model.fit(data, validate)
+            valid_report = settings.evaluate(model, valid_set, data.id_map.n_items)
+            config, learned = _json_ready(model.config.to_dict()), _json_ready(model.learned())
+            run = ModelRun(name, log, valid_report, config=config, learned=learned)
+            tuned[name] = model
+            if main and not isinstance(model, Composite):
+                # The training-only (phase-1) model, which a hybrid is tuned on so its blend never sees validation
+                # targets through a component: saved for every model, so each train stage has the same outputs and
+                # a later `train --model hybrid` loads it. For a model that is not refit it is the final model.
+                model.save(checkpoint_path(models_dir / TUNING_DIR, name))
+            if isinstance(model, Refittable) and model.refits:
+                # A hybrid later in this run is tuned on the phase-1 model in memory: refit a copy of it.
+                final_model = _copy_model(model) if name in composite_components else model
+                seed_everything(settings.seed)
+                refit_log = cast(Refittable, final_model).refit(refit_data)
+                run.refit, run.refit_seconds = True, float(refit_log.seconds)
             else:
                 final_model = model
-            seed_everything(settings.seed)
-            refit_log = cast(Refittable, final_model).refit(refit_data)
-            run.refit, run.refit_seconds = True, float(refit_log.seconds)
-        else:
-            final_model = model
-        if isinstance(final_model, Composite):
-            final_model.replace_components(final_components)
-        if main:
-            final_model.save(checkpoint_path(models_dir, name))
-        final[name] = final_model
-        runs[name] = run
-        if tracker is not None:
-            run.mlflow_run_id = tracker.log_model_run(run.record(), dataset or "unknown", settings.model_dump())
-        if main:
-            write_training_log(models_dir, {name: run})
-        echo(
-            f"train: {name}: valid NDCG@10 {valid_report.ndcg10:.4f} HR@10 {valid_report.hr10:.4f} "
-            f"({run.log.seconds + run.refit_seconds:.1f} s) -> {checkpoint_path(models_dir, name)}"
-        )
+            if isinstance(final_model, Composite):
+                final_model.replace_components(final_components)
+            if main:
+                final_model.save(checkpoint_path(models_dir, name))
+            final[name] = final_model
+            runs[name] = run
+            if tracker is not None:
+                run.mlflow_run_id = tracker.log_model_run(run.record(), dataset or "unknown", settings.model_dump())
+            if main:
+                write_training_log(models_dir, {name: run})
+            echo(
+                f"train: {name}: valid NDCG@10 {valid_report.ndcg10:.4f} HR@10 {valid_report.hr10:.4f} "
+                f"({run.log.seconds + run.refit_seconds:.1f} s) -> {checkpoint_path(models_dir, name)}"
+            )
     return runs
 
 
@@ -240,8 +243,8 @@ def _quiet(_: str) -> None:
 
 
 def _components_of_composites(models_section: dict[str, Any], dataset: str | None) -> set[str]:
-    """The models a composite (the hybrid) is built on: when refit they keep a training-only copy, so the composite
-    can be tuned honestly now or by a later `train --model hybrid`."""
+    """The models a composite (the hybrid) is built on: one of them that is refit is refit as a copy, so a composite
+    later in the same run is tuned on its training-only model in memory."""
     names: set[str] = set()
     for name in MODEL_NAMES:
         model = build_model(name, models_section, dataset)
@@ -297,13 +300,10 @@ def _copy_model(model: Recommender) -> Recommender:
         return type(model).load(path)
 
 
-def write_training_log(models_dir: Path, runs: dict[str, ModelRun]) -> Path:
-    """Merge this run's entries into training.json (a `--model` run keeps the other models' entries)."""
-    path = models_dir / TRAINING_LOG_FILE
-    records = TrainingRecords.read(path)
-    records.models.update({name: run.record() for name, run in runs.items()})
-    records.write(path)
-    return path
+def write_training_log(models_dir: Path, runs: dict[str, ModelRun]) -> None:
+    """Write each run's training record (a `--model` run leaves the other models' records as they are)."""
+    for run in runs.values():
+        TrainingRecords.write(models_dir, run.record())
 
 
 def run_train(
@@ -314,4 +314,15 @@ def run_train(
     tracker = Tracker.from_env(layout.data_dir, echo)
     data, _ = load_training_data(layout)
     dataset = dataset_name(params, layout)
-    return train_models(data, params.section("models"), layout.models_dir, settings, names, echo, dataset, tracker)
+    progress = progress_path(layout)
+    return train_models(
+        data,
+        params.section("models"),
+        layout.models_dir,
+        settings,
+        names,
+        echo,
+        dataset,
+        tracker,
+        model_progress=lambda name: training_model(progress, name) if distributed.is_main() else nullcontext(),
+    )

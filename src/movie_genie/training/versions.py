@@ -1,7 +1,7 @@
 """Model versions: what `movie-genie retrain` makes (online/serving.py holds which version each model serves).
 
     artifacts/versions/
-      v20261130-081502/        one folder per retrain: <name>.pt checkpoints, training.json, the split it was
+      v20261130-081502/        one folder per retrain: <name>.pt checkpoints, training records, the split it was
         version.json           trained on, and its manifest (data folded in, test figures, candidate - current)
       serving.json             the serving state: the version each model serves (absent: "base", the pipeline's
                                artifacts/models), the versions it replaced (for rollback), runtime experiments

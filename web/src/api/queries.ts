@@ -39,12 +39,13 @@ export const keys = {
   access: ["access"] as const,
 };
 
-/** Backend health, polled so the banner clears by itself when the server comes back. */
+/** Backend health, polled so the banner clears by itself when the server comes back, and every few seconds while a
+ * first run still trains models behind the server (the rows switch to each as it is ready). */
 export function useHealth() {
   return useQuery({
     queryKey: keys.health,
     queryFn: ({ signal }) => api.fetchHealth(signal),
-    refetchInterval: 15_000,
+    refetchInterval: (query) => (query.state.data?.preparing ? 4_000 : 15_000),
     retry: false,
   });
 }

@@ -646,6 +646,55 @@ export interface components {
             checks: {
                 [key: string]: components["schemas"]["Check"];
             };
+            /**
+             * @description models still training behind the running server on a first run (they do not make it degraded)
+             * @default null
+             */
+            preparing: components["schemas"]["Preparing"] | null;
+        };
+        /**
+         * Preparing
+         * @description The models a first `movie-genie run` trains behind the running server: each is served as soon as it is
+         *     ready, without a restart; until then the others answer for it.
+         */
+        Preparing: {
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * Ready
+             * @description how many of `models` are trained
+             */
+            ready: number;
+            /** Total */
+            total: number;
+            /** Models */
+            models: components["schemas"]["PreparingModel"][];
+        };
+        /**
+         * PreparingModel
+         * @description One model a first run still had to train when the server started.
+         */
+        PreparingModel: {
+            /** Name */
+            name: string;
+            /**
+             * Label
+             * @description how people read its name
+             */
+            label: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "waiting" | "training" | "ready" | "failed";
+            /**
+             * Seconds
+             * @description how long its training took (ready or failed); null before
+             */
+            seconds: number | null;
         };
         /**
          * AccessResponse

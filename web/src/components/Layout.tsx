@@ -6,6 +6,7 @@ import { useAccess, useHealth, useUser } from "../api/queries";
 import { useSession } from "../lib/session";
 import { useTheme } from "../lib/theme";
 import { BackendBanner } from "./BackendBanner";
+import { PreparingBanner } from "./PreparingBanner";
 
 const navClass = ({ isActive }: { isActive: boolean }) =>
   `inline-flex min-h-11 items-center rounded-md px-2.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-violet-600 ${
@@ -17,7 +18,7 @@ export function Layout() {
   const { userId } = useSession();
   const [theme, toggleTheme] = useTheme();
   useHealth(); // polled: raises the banner when the server stops, lowers it when it is back
-  const user = useUser(userId);
+    const user = useUser(userId);
   const access = useAccess();
   const { pathname } = useLocation();
   // A new page starts at its top, not where the last one was scrolled to.
@@ -39,6 +40,7 @@ export function Layout() {
         Skip to content
       </a>
       <BackendBanner />
+      <PreparingBanner />
       {/* Sticky only where there is height to spare: on a phone the header scrolls away with the page. */}
       <header className="z-30 border-b sm:sticky sm:top-0 border-zinc-200 bg-white/90 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
         <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-1 px-4 py-2">

@@ -119,6 +119,8 @@ from movie_genie.api.schemas.system import (
     OnlineReportsResponse,
     Ping,
     PingResponse,
+    Preparing,
+    PreparingModel,
 )
 from movie_genie.api.schemas.users import (
     NAME_FORBIDDEN_CATEGORIES,
@@ -233,6 +235,8 @@ __all__ = [
     "Ping",
     "PingResponse",
     "PopularQuery",
+    "Preparing",
+    "PreparingModel",
     "Rating",
     "Reason",
     "RecommendationMeta",

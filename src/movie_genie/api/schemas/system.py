@@ -99,6 +99,25 @@ class Capability(BaseModel):
     detail: str = Field(description="what serves it and what is missing, in plain words")
 
 
+class PreparingModel(BaseModel):
+    """One model a first run still had to train when the server started."""
+
+    name: str
+    label: str = Field(description="how people read its name")
+    state: Literal["waiting", "training", "ready", "failed"]
+    seconds: float | None = Field(description="how long its training took (ready or failed); null before")
+
+
+class Preparing(BaseModel):
+    """The models a first `movie-genie run` trains behind the running server: each is served as soon as it is
+    ready, without a restart; until then the others answer for it."""
+
+    started_at: datetime
+    ready: int = Field(description="how many of `models` are trained")
+    total: int
+    models: list[PreparingModel]
+
+
 class Health(BaseModel):
     """Readiness: "ready" (200) while every capability has something serving it, along its fallback chain;
     "not_ready" (503) when one has nothing. `degraded` says a dependency is down although every capability is
@@ -111,6 +130,10 @@ class Health(BaseModel):
         description="recommendations, similar_films, search and database: what serves each"
     )
     checks: dict[str, Check]
+    preparing: Preparing | None = Field(
+        default=None,
+        description="models still training behind the running server on a first run (they do not make it degraded)",
+    )
 
 
 class CatalogueInfo(BaseModel):

@@ -33,11 +33,12 @@ from movie_genie.db.load import EMPTY_CATALOGUE_HELP
 from movie_genie.db.migrate import ensure_schema_current
 from movie_genie.db.movies import count_movies
 from movie_genie.errors import MovieGenieError
-from movie_genie.evaluation.schema import EvaluationReport
+from movie_genie.evaluation.schema import REPORT_FILE, EvaluationReport
 from movie_genie.models.catalogue import CATALOGUE, CONTENT
 from movie_genie.online.experiments import Experiment, OnlineReport, load_experiments
 from movie_genie.online.impressions import ImpressionLog, ImpressionWriter
 from movie_genie.online.serving import ExperimentExistsError, ServingState, ServingStore
+from movie_genie.training.progress import Preparing, progress_path, read_progress
 from movie_genie.training.versions import VersionError
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class Services:
             search=search,
             home=HomeService(db, catalogue, models, recommendations, movies, cache),
             online=online,
-            report=_read_report(layout.report_dir / "report.json"),
+            report=_read_report(layout.report_dir / REPORT_FILE),
             catalogue_info=count_catalogue_metadata(db),
             versions=versions,
             configured_experiments=configured,
@@ -123,6 +124,7 @@ class Services:
         state = self.versions.state()
         experiments = (*self.configured_experiments, *state.experiments)
         changed = self.models.reload(wanted_versions(state, experiments))
+        self.report = _read_report(self.layout.report_dir / REPORT_FILE)  # a first run writes it last
         self.online.use_experiments(experiments)
         return changed
 
@@ -151,8 +153,10 @@ class Services:
         return self.online.report(experiment.name)
 
     def watch_versions(self, every_s: float) -> ReloadPoller:
-        """Poll serving.json every `every_s` seconds in a daemon thread (one per worker: `movie-genie serve`)."""
-        return ReloadPoller(self.versions.state_path, self.refresh_versions, every_s).start()
+        """Poll serving.json, a first run's progress file and the evaluation report every `every_s` seconds in a
+        daemon thread (one per worker: `movie-genie serve`)."""
+        paths = (self.versions.state_path, progress_path(self.layout), self.layout.report_dir / REPORT_FILE)
+        return ReloadPoller(paths, self.refresh_versions, every_s).start()
 
     def health(self) -> s.Health:
         """Readiness: "ready" while every capability (recommendations, similar films, search, the database) has
@@ -170,9 +174,13 @@ class Services:
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             checks["database"] = s.Check(ok=False, detail=f"the database does not answer: {public_text(reason)}")
         loaded = self.models.snapshot()
+        preparing = read_progress(progress_path(self.layout))
+        training = {f"model:{name}" for name in preparing.pending} if preparing else set()
         for name in SERVED:
             ok = name in loaded.models
             detail = f"version {loaded.versions[name]}" if ok else loaded.errors.get(name, "not loaded")
+            if not ok and f"model:{name}" in training:
+                detail = "still training: the other models answer for it until it is ready"
             checks[f"model:{name}"] = s.Check(ok=ok, detail=detail)
         missing_parts = "; ".join(self.search.missing_parts.values())
         search_ok = self.search.ready and not missing_parts
@@ -191,9 +199,11 @@ class Services:
         ready = all(c.ok for c in capabilities.values())
         return s.Health(
             status="ready" if ready else "not_ready",
-            degraded=not all(c.ok for c in checks.values()),
+            # A model still training on a first run is expected, not a fault.
+            degraded=not all(c.ok for key, c in checks.items() if key not in training),
             capabilities=capabilities,
             checks=checks,
+            preparing=_preparing_view(preparing),
         )
 
     def models_info(self) -> s.ModelsInfo:
@@ -305,6 +315,18 @@ def _serving_state(versions: ServingStore) -> ServingState:
     except MovieGenieError as exc:
         log.error("%s", exc)
         return ServingState()
+
+
+def _preparing_view(preparing: Preparing | None) -> s.Preparing | None:
+    """The first run's progress as the API shows it; None once nothing is being prepared."""
+    if preparing is None:
+        return None
+    models = [
+        s.PreparingModel(name=m.name, label=CATALOGUE.label(m.name), state=m.state, seconds=m.seconds)
+        for m in preparing.models
+    ]
+    ready = sum(m.state == "ready" for m in models)
+    return s.Preparing(started_at=preparing.started_at, ready=ready, total=len(models), models=models)
 
 
 def _read_report(path: Path) -> EvaluationReport | None:

@@ -5,11 +5,12 @@ The API names a model as the registry does (models/registry.py MODEL_NAMES); SER
 /api/health and /api/models list them. An experiment may also name `<model>@<version>` (a retrained challenger,
 training/versions.py): those are loaded under that key beside the serving models.
 
-Hot reload: each worker process polls serving.json (ServingStore.state_path) in a background thread. When it
-changes, the models whose version changed are loaded and warmed up while requests go on being served by the old
-ones; then one reference is swapped. A request reads that reference once (`snapshot`), so it is answered wholly by
-the old models or wholly by the new; none waits and none fails. A version that fails to load leaves the old one
-serving and the error in /api/models.
+Hot reload: each worker process polls serving.json (ServingStore.state_path) in a background thread, with the
+progress file of a first run that trains models behind the server (training/progress.py). When one changes, the
+models whose version changed (or whose checkpoint appeared) are loaded and warmed up while requests go on being
+served by the old ones; then one reference is swapped. A request reads that reference once (`snapshot`), so it is
+answered wholly by the old models or wholly by the new; none waits and none fails. A version that fails to load
+leaves the old one serving and the error in /api/models.
 """
 
 from __future__ import annotations
@@ -159,6 +160,11 @@ def _load(wanted: Wanted, folder_of: Callable[[str], Path], previous: Snapshot |
         folder = folder_of(release)
         path = folder / f"{name}.pt"
         if not path.is_file():
+            if previous is not None and previous.releases.get(key) == release and key in previous.models:
+                # Its stage is retraining it (DVC removes a stage's outputs first): the old model keeps serving.
+                models[key], versions[key], releases[key] = previous.models[key], previous.versions[key], release
+                by_folder.setdefault(folder, {})[name] = models[key]
+                continue
             log.warning("model %s (%s) not loaded: %s not found", name, release, path)
             trained = (
                 "run `movie-genie train`" if release == BASE else f"retrain or promote another version than {release}"
@@ -187,10 +193,11 @@ def _load(wanted: Wanted, folder_of: Callable[[str], Path], previous: Snapshot |
 
 
 class ReloadPoller:
-    """A daemon thread per worker that calls `on_change` when serving.json changes (checked every `every_s`)."""
+    """A daemon thread per worker that calls `on_change` when one of `paths` changes (checked every `every_s`):
+    serving.json, the first run's progress file, the evaluation report."""
 
-    def __init__(self, path: Path, on_change: Callable[[], object], every_s: float) -> None:
-        self.path, self.on_change, self.every_s = path, on_change, every_s
+    def __init__(self, paths: Sequence[Path], on_change: Callable[[], object], every_s: float) -> None:
+        self.paths, self.on_change, self.every_s = tuple(paths), on_change, every_s
         self._seen = self._stamp()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="model-reload", daemon=True)
@@ -202,12 +209,8 @@ class ReloadPoller:
     def stop(self) -> None:
         self._stop.set()
 
-    def _stamp(self) -> tuple[int, int] | None:
-        try:
-            info = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return info.st_mtime_ns, info.st_size
+    def _stamp(self) -> tuple[tuple[int, int] | None, ...]:
+        return tuple(_file_stamp(path) for path in self.paths)
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
@@ -217,4 +220,13 @@ class ReloadPoller:
                 try:
                     self.on_change()
                 except Exception:  # the poller must outlive any one bad change
-                    log.exception("reacting to a change of %s failed", self.path)
+                    log.exception("reacting to a change of %s failed", ", ".join(map(str, self.paths)))
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time, size), or None for a missing file."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_mtime_ns, info.st_size
