@@ -35,7 +35,8 @@ def _check_build() -> None:
     index = DIST / "index.html"
     if not index.is_file():
         pytest.fail("web/dist is missing: build the web app first with `make web`")
-    sources = [p for p in (WEB / "src").rglob("*") if p.is_file()] + [WEB / "index.html", WEB / "package-lock.json"]
+    sources = [p for folder in ("src", "sw") for p in (WEB / folder).rglob("*") if p.is_file()]
+    sources += [WEB / "index.html", WEB / "package-lock.json"]
     newest = max(p.stat().st_mtime for p in sources)
     if newest > index.stat().st_mtime:
         stale = max(sources, key=lambda p: p.stat().st_mtime).relative_to(ROOT)
