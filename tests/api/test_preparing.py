@@ -63,6 +63,10 @@ def test_a_model_still_training_is_ready_not_degraded_and_said_in_words(first_ru
     response = app.test_client().get(f"/api/recommendations?user_id=1&model={HEAVY}")
     assert response.status_code == 503
     assert app.test_client().get("/api/recommendations?user_id=1&k=10").status_code == 200
+    # Its home row is made by the next model of the chain, and says its own model is still learning.
+    rows = app.test_client().get("/api/users/1/home").get_json()["data"]["rows"]
+    up_next = next(row for row in rows if row["requested_model"] == HEAVY)
+    assert up_next["model"] != HEAVY and "still learning" in up_next["purpose"], up_next["purpose"]
 
 
 def test_each_checkpoint_is_served_as_it_appears_without_a_restart(first_run) -> None:

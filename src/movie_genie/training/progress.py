@@ -73,6 +73,12 @@ def read_progress(path: Path) -> Preparing | None:
     return preparing if _alive(preparing.pid) else None
 
 
+def pending_models(path: Path) -> list[str]:
+    """The models a running first run still has to deliver (none when no pipeline trains behind the server)."""
+    preparing = read_progress(path)
+    return preparing.pending if preparing else []
+
+
 def mark_model(path: Path, name: str, state: ModelState) -> None:
     """Record that `name` started training, or finished (ready/failed); nothing when no pipeline runs or the file
     does not list the model (a `movie-genie train` run by hand)."""

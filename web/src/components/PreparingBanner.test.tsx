@@ -38,7 +38,7 @@ describe("PreparingBanner", () => {
     renderAt(<PreparingBanner />, "/");
     const banner = await screen.findByTestId("preparing-banner");
     expect(banner).toHaveTextContent("Better recommendations are on their way.");
-    expect(banner).toHaveTextContent("0 of 2 models are ready, SASRec is learning now.");
+    expect(banner).toHaveTextContent("0 of 2 models ready; SASRec is learning now.");
     expect(banner).toHaveTextContent("no need to reload");
     expect(screen.getByRole("progressbar", { name: "0 of 2 models ready" })).toBeInTheDocument();
   });
@@ -59,7 +59,7 @@ describe("PreparingBanner", () => {
 
     stubApi({ "/api/health": healthWhilePreparing(["sasrec"]) });
     await client.refetchQueries({ queryKey: ["health"] });
-    await screen.findByText(/1 of 2 models are ready, BERT4Rec is learning now/);
+    await screen.findByText(/1 of 2 models ready; BERT4Rec is learning now/);
     await waitFor(() => { expect(client.getQueryState(["home", 1])?.isInvalidated).toBe(true); });
 
     stubApi({ "/api/health": { ...healthWhilePreparing(["sasrec", "bert4rec"]), preparing: null } });

@@ -43,16 +43,15 @@ export function PreparingBanner() {
     >
       <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-1.5 text-sm">
         <p className="min-w-0 flex-1">
-          <strong className="font-semibold">Better recommendations are on their way.</strong>{" "}
-          {preparing.ready} of {preparing.total} models are ready
-          {training ? `, ${training.label} is learning now` : ""}. Until they are, simpler models fill your rows;
-          they improve by themselves, no need to reload.
+          <strong className="font-semibold">Better recommendations are on their way.</strong> {preparing.ready} of{" "}
+          {preparing.total} models ready{training ? `; ${training.label} is learning now` : ""}. Your rows switch to
+          them by themselves, no need to reload.
           {failed.length > 0
             ? ` ${failed.map((model) => model.label).join(", ")} could not be trained: the terminal running make run says why.`
             : ""}
         </p>
         <progress
-          className="h-2 w-full accent-violet-600 sm:w-40"
+          className="h-2 w-full overflow-hidden rounded-full sm:w-40 [&::-moz-progress-bar]:bg-violet-600 [&::-webkit-progress-bar]:bg-violet-200 [&::-webkit-progress-value]:bg-violet-600 dark:[&::-webkit-progress-bar]:bg-violet-900"
           value={preparing.ready}
           max={preparing.total}
           aria-label={`${preparing.ready} of ${preparing.total} models ready`}

@@ -38,7 +38,7 @@ from movie_genie.models.catalogue import CATALOGUE, CONTENT
 from movie_genie.online.experiments import Experiment, OnlineReport, load_experiments
 from movie_genie.online.impressions import ImpressionLog, ImpressionWriter
 from movie_genie.online.serving import ExperimentExistsError, ServingState, ServingStore
-from movie_genie.training.progress import Preparing, progress_path, read_progress
+from movie_genie.training.progress import Preparing, pending_models, progress_path, read_progress
 from movie_genie.training.versions import VersionError
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,9 @@ class Services:
             users=UserService(db, catalogue, recommendations),
             feedback=FeedbackService(db),
             search=search,
-            home=HomeService(db, catalogue, models, recommendations, movies, cache),
+            home=HomeService(
+                db, catalogue, models, recommendations, movies, cache, lambda: pending_models(progress_path(layout))
+            ),
             online=online,
             report=_read_report(layout.report_dir / REPORT_FILE),
             catalogue_info=count_catalogue_metadata(db),

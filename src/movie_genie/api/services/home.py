@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from movie_genie.api import schemas as s
 from movie_genie.api.cache import Cache
@@ -34,8 +34,10 @@ from movie_genie.models.catalogue import CATALOGUE, HYBRID, POPULARITY, ModelSpe
 
 ROW_SIZE = 12
 HISTORY_ROW_SIZE = 20
-# Said after a row's purpose when its own model is not running and the next model of the chain made it.
+# Said after a row's purpose when its own model is not running and the next model of the chain made it ...
 FALLBACK_NOTE = "this row's usual model is not running"
+# ... and when that model is still being trained by a first `movie-genie run`.
+TRAINING_NOTE = "this row's own model is still learning and takes over when it is ready"
 
 
 def history_note(mark: Mark) -> str:
@@ -65,9 +67,11 @@ class HomeService:
         recommendations: RecommendationService,
         movies: MovieService,
         cache: Cache,
+        still_training: Callable[[], Collection[str]] = lambda: (),
     ) -> None:
         self.db, self.catalogue, self.models = db, catalogue, models
         self.recommendations, self.movies, self.cache = recommendations, movies, cache
+        self.still_training = still_training  # the models a first run has not trained yet
 
     def home(self, user_id: int) -> Served:
         """The serialised page and its rows' lists, cached per (user, feedback version, model versions)."""
@@ -107,10 +111,13 @@ class HomeService:
         model = self.models.first_loaded(CATALOGUE.fallback_chain(first))
         picked = self.recommendations.ranked(model, view, ROW_SIZE, claimed=claimed)
         claimed.update(r.movie_id for r in picked)
+        purpose = self._purpose(model)
+        if model != first:
+            purpose += f" ({TRAINING_NOTE if first in self.still_training() else FALLBACK_NOTE})"
         return s.HomeRow(
             id=spec.home_row.id,
             title=spec.home_row.title,
-            purpose=self._purpose(model) if model == first else f"{self._purpose(model)} ({FALLBACK_NOTE})",
+            purpose=purpose,
             model=model,
             requested_model=first,
             items=[self._item(r) for r in picked],
