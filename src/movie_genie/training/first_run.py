@@ -65,8 +65,7 @@ def run_first(
 
     if dvc("repro", *first_stages()) != 0:
         raise PipelineError("the pipeline failed (see the stage output above); fix it and run again")
-    status = subprocess.run([str(bin_dir / "dvc"), "status", "--json"], env=env, capture_output=True, text=True)
-    to_train = models_to_train(json.loads(status.stdout or "{}")) if status.returncode == 0 else list(MODEL_NAMES)
+    to_train = _models_still_to_train(bin_dir, env)
     progress = progress_path(layout)
     if to_train:
         start_progress(progress, to_train)
@@ -85,6 +84,20 @@ def run_first(
     finally:
         finish_progress(progress)
         _stop(server)
+
+
+def _models_still_to_train(bin_dir: Path, env: dict[str, str]) -> list[str]:
+    """What `dvc status` says the rest of the pipeline will train; when it cannot say, every model that is not
+    quick (the progress file then lists a few that may turn out up to date, and goes when the pipeline ends)."""
+    status = subprocess.run([str(bin_dir / "dvc"), "status", "--json"], env=env, capture_output=True, text=True)
+    try:
+        return models_to_train(json.loads(status.stdout)) if status.returncode == 0 else _not_quick()
+    except ValueError:
+        return _not_quick()
+
+
+def _not_quick() -> list[str]:
+    return [name for name in MODEL_NAMES if name not in CATALOGUE.quick()]
 
 
 def _wait(child: subprocess.Popen[bytes]) -> int:
