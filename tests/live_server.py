@@ -27,6 +27,19 @@ STARTUP_TIMEOUT_S = 180
 BURST = 8  # concurrent GETs per burst when reaching every worker
 
 
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM to a server started in its own session (its master stops its workers); kill the whole group if it
+    is still running after `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -82,14 +95,13 @@ class LiveServer:
 
     def stop(self) -> None:
         """SIGTERM to the gunicorn master, which stops its workers; kill the whole group if it hangs."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_process_group(self.process, timeout=30)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def get(
         self, path: str, timeout: float = 15.0, headers: dict[str, str] | None = None

@@ -117,11 +117,8 @@ def server(
     backend = str(request.param)
     folder = tmp_path_factory.mktemp(f"deploy-{backend}")
     if backend == "sqlite-local":
-        server = _start(backend, artefacts, f"sqlite:///{folder / 'movie_genie.db'}", None, folder / "serve.log")
-        try:
+        with _start(backend, artefacts, f"sqlite:///{folder / 'movie_genie.db'}", None, folder / "serve.log") as server:
             yield server
-        finally:
-            server.stop()
         return
 
     cache = _redis_client()
@@ -130,11 +127,8 @@ def server(
         conn.execute(f'CREATE DATABASE "{name}"')
     database_url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        server = _start(backend, artefacts, database_url, REDIS_URL, folder / "serve.log")
-        try:
+        with _start(backend, artefacts, database_url, REDIS_URL, folder / "serve.log") as server:
             yield server
-        finally:
-            server.stop()
     finally:
         cache.flushdb()
         cache.close()

@@ -14,7 +14,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -28,7 +27,7 @@ from typing import Self
 
 import pytest
 
-from tests.live_server import free_port
+from tests.live_server import free_port, stop_process_group
 
 NGINX_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 SITE = NGINX_DIR / "movie-genie.conf"
@@ -162,14 +161,13 @@ class Nginx:
 
     def stop(self) -> None:
         """SIGTERM to the master (fast shutdown), which stops its worker; kill the group if it hangs."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_process_group(self.process, timeout=10)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def log_tail(self) -> str:
         """The end of nginx's error log and output (for failure messages)."""

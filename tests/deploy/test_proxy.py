@@ -46,21 +46,16 @@ NGINX_CLIENT_TIMEOUT_S = 10
 def app(artefacts: Artefacts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server of its own (the attacks must not disturb the shared ones): the entry point on a fresh SQLite."""
     folder = tmp_path_factory.mktemp("proxy-app")
-    server = _start("sqlite-local", artefacts, f"sqlite:///{folder / 'movie_genie.db'}", None, folder / "serve.log")
-    try:
+    database = f"sqlite:///{folder / 'movie_genie.db'}"
+    with _start("sqlite-local", artefacts, database, None, folder / "serve.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def proxy(app: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
     """nginx with the shipped config, its upstream at the app."""
-    nginx = Nginx.start(tmp_path_factory.mktemp("nginx"), app.base.removeprefix("http://"))
-    try:
+    with Nginx.start(tmp_path_factory.mktemp("nginx"), app.base.removeprefix("http://")) as nginx:
         yield nginx
-    finally:
-        nginx.stop()
 
 
 @pytest.fixture(scope="module")
@@ -272,11 +267,8 @@ def test_what_nginx_refuses_is_answered_in_the_api_error_shape(
 
 
 def test_a_down_app_is_a_json_502(tmp_path: Path) -> None:
-    nginx = Nginx.start(tmp_path / "nginx", f"127.0.0.1:{free_port()}")  # nothing listens there
-    try:
+    with Nginx.start(tmp_path / "nginx", f"127.0.0.1:{free_port()}") as nginx:  # nothing listens there
         answer = raw(nginx.port, _get("/api/recommendations?user_id=1"))
-    finally:
-        nginx.stop()
     assert answer.status == 502 and answer.headers["Content-Type"] == "application/json", answer
     assert answer.json()["error"]["code"] == "bad_gateway"
 

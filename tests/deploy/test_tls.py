@@ -36,11 +36,8 @@ def tls_proxy(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         pytest.fail("openssl is not installed: apt-get install openssl", pytrace=False)
     made = subprocess.run(["sh", str(SCRIPT), str(folder / "tls")], capture_output=True, text=True, check=False)
     assert made.returncode == 0, made.stderr
-    nginx = Nginx.start(folder, upstream, tls=True)
-    try:
+    with Nginx.start(folder, upstream, tls=True) as nginx:
         yield nginx
-    finally:
-        nginx.stop()
 
 
 def _https(proxy: Nginx, path: str) -> http.client.HTTPResponse:
@@ -72,15 +69,12 @@ def test_plain_http_redirects_to_https_without_hsts(tls_proxy: Nginx) -> None:
 
 
 def test_the_plain_site_sends_no_hsts(upstream: str, tmp_path: Path) -> None:
-    nginx = Nginx.start(tmp_path / "nginx", upstream)
-    try:
+    with Nginx.start(tmp_path / "nginx", upstream) as nginx:
         connection = http.client.HTTPConnection("127.0.0.1", nginx.port, timeout=10)
         connection.request("GET", "/api/ping")
         response = connection.getresponse()
         assert response.status == 200 and json.loads(response.read())["data"]["proto"] == "http"
         assert response.getheader("Strict-Transport-Security") is None
-    finally:
-        nginx.stop()
 
 
 def test_the_certificate_script_passes_shellcheck() -> None:

@@ -32,12 +32,8 @@ SLOW_BODY = (
 
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
-    with echo_upstream() as upstream:
-        nginx = Nginx.start(tmp_path_factory.mktemp("nginx-limits"), upstream)
-        try:
-            yield nginx
-        finally:
-            nginx.stop()
+    with echo_upstream() as upstream, Nginx.start(tmp_path_factory.mktemp("nginx-limits"), upstream) as nginx:
+        yield nginx
 
 
 def _answer(sock: socket.socket, timeout: float = 3.0) -> bytes:

@@ -92,11 +92,10 @@ def two_workers(
     port = free_port()
     command = [MOVIE_GENIE, "--params", str(params), "serve", "--host", "127.0.0.1", "--port", str(port)]
     try:
-        server = LiveServer.start([*command, "--workers", "2"], port=port, workers=2, env=env, log=tmp_path / "log")
-        try:
+        with LiveServer.start(
+            [*command, "--workers", "2"], port=port, workers=2, env=env, log=tmp_path / "log"
+        ) as server:
             yield server
-        finally:
-            server.stop()
     finally:
         if store is not None:  # also when the server did not start
             store.stop()
