@@ -75,6 +75,20 @@ def test_training_windows_cover_every_transition() -> None:
         assert targets == set(range(2, 38))
 
 
+def test_max_windows_keeps_the_latest_window_and_draws_the_others() -> None:
+    seq = np.arange(1, 38)  # 37 items: the latest window of 11 and four older ones at max_len 10
+    every = SasRec(SASREC_SMALL.changed(max_len=10))._epoch_rows([seq], np.random.default_rng(0))
+    capped = SasRec(SASREC_SMALL.changed(max_len=10, max_windows=2))
+    drawn = set()
+    for seed in range(20):
+        rows = capped._epoch_rows([seq, seq[:5]], np.random.default_rng(seed))
+        assert len(rows) == 3  # two windows of the long history, the short one whole
+        np.testing.assert_array_equal(rows[0], seq[-11:])
+        np.testing.assert_array_equal(rows[2], seq[:5])
+        drawn.add(int(rows[1][0]))
+    assert len(every) == 5 and len(drawn) > 2  # the older window differs from epoch to epoch
+
+
 def test_recommend_from_history_alone(trained_sasrec: tuple[SasRec, float], ml100k_slice: TrainingData) -> None:
     model, _ = trained_sasrec
     history = [50, 172, 181, 999_999]  # Star Wars trilogy + an id outside the catalogue (ignored)

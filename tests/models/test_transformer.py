@@ -8,11 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
 
 from movie_genie.models.base import ModelConfigError, TrainingData
 from movie_genie.models.bert4rec import Bert4Rec
 from movie_genie.models.common import with_validation_in_train
 from movie_genie.models.sasrec import SasRec
+from movie_genie.models.sequences import SOFTMAX_CHUNK_ROWS, full_softmax_loss
 from movie_genie.models.transformer import SequenceConfig, SequenceRecommender
 from tests.models.conftest import BERT4REC_SMALL, SASREC_SMALL
 
@@ -74,3 +77,37 @@ def test_config_from_params_applies_dataset_overrides(model_class: type[Sequence
         config_class.from_params({unknown_key: 64})
     with pytest.raises(ModelConfigError, match="divisible"):
         config_class.from_params({"dim": 30, "heads": 4})
+
+
+@pytest.mark.parametrize("avoid_weight", [0.0, 50.0])
+def test_full_softmax_loss_matches_autograd(avoid_weight: float) -> None:
+    """The chunked loss with its hand-written gradient gives autograd's value and gradients for the plain formula:
+    cross-entropy over the whole catalogue plus the weighted "not to recommend" term on the rows that have one."""
+    generator = torch.Generator().manual_seed(0)
+    n_rows, n_items, dim = SOFTMAX_CHUNK_ROWS * 2 + 7, 300, 16  # a last block shorter than the others
+    hidden = torch.randn(n_rows, dim, generator=generator)
+    items = torch.randn(n_items, dim, generator=generator) * 0.5
+    bias = torch.randn(n_items, generator=generator) * 0.1
+    targets = torch.randint(0, n_items, (n_rows,), generator=generator)
+    avoid = torch.where(torch.rand(n_rows, generator=generator) < 0.3, torch.randint(0, n_items, (n_rows,)), -1)
+    avoid[0] = int(torch.argmax(hidden[0] @ items.T + bias))  # the state's favourite: a large p
+
+    def leaves() -> list[torch.Tensor]:
+        return [t.clone().requires_grad_() for t in (hidden, items, bias)]
+
+    h, w, b = leaves()
+    fused = full_softmax_loss(h, w, b, targets, avoid, avoid_weight)
+    fused.backward()
+    h2, w2, b2 = leaves()
+    logits = F.linear(h2, w2, b2)
+    expected = F.cross_entropy(logits, targets)
+    rows = avoid.ge(0)
+    log_p = F.log_softmax(logits[rows], dim=-1).gather(1, avoid[rows][:, None]).squeeze(1)
+    expected = expected + avoid_weight * -torch.log((-torch.expm1(log_p)).clamp(min=1e-6)).mean()
+    expected.backward()
+    torch.testing.assert_close(fused, expected)
+    for got, want in ((h, h2), (w, w2), (b, b2)):
+        torch.testing.assert_close(got.grad, want.grad, rtol=1e-4, atol=1e-6)
+    # Under no_grad (validation-style calls) the value is the same and no gradient is computed.
+    with torch.no_grad():
+        torch.testing.assert_close(full_softmax_loss(hidden, items, bias, targets, avoid, avoid_weight), expected)

@@ -106,14 +106,15 @@ class Bert4Rec(SequenceRecommender):
         self, tokens: torch.Tensor, inputs: torch.Tensor, mask: torch.Tensor, generator: torch.Generator
     ) -> torch.Tensor:
         """Mean cross-entropy at the masked positions of one batch: tokens/inputs/mask (B, T) -> scalar."""
-        return self._catalogue_loss(inputs, mask, tokens[mask] - 1, generator)[0]
+        return self._catalogue_loss(inputs, mask, tokens[mask] - 1, generator)
 
     def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
         """This epoch's training rows (token arrays of at most max_len items).
 
         Default: one row per user, the latest `max_len` items (or, for `random_crop_prob` of long histories, a random
         window). With `all_windows`, a long history is cut into consecutive windows ending at its latest item, the
-        older cuts shifted by a random offset each epoch, so every item is trained on once per epoch.
+        older cuts shifted by a random offset each epoch, so every item is trained on once per epoch (with
+        `max_windows`, the latest and a random draw of the older windows).
         """
         cfg = self.config
         rows = []
@@ -121,11 +122,12 @@ class Bert4Rec(SequenceRecommender):
             if len(seq) <= cfg.max_len:
                 rows.append(seq)
             elif cfg.all_windows:
-                rows.append(seq[-cfg.max_len :])
+                windows = [seq[-cfg.max_len :]]
                 end = len(seq) - cfg.max_len - int(rng.integers(0, cfg.max_len))
                 while end >= cfg.min_window:
-                    rows.append(seq[max(0, end - cfg.max_len) : end])
+                    windows.append(seq[max(0, end - cfg.max_len) : end])
                     end -= cfg.max_len
+                rows.extend(self._cap_windows(windows, rng))
             elif rng.random() < cfg.random_crop_prob:
                 end = int(rng.integers(cfg.max_len, len(seq) + 1))
                 rows.append(seq[end - cfg.max_len : end])

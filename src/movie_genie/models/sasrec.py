@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812 (the PyTorch convention)
 
 from movie_genie.models.base import TrainingData
 from movie_genie.models.catalogue import SASREC
@@ -108,24 +107,19 @@ class SasRec(SequenceRecommender):
         """Mean next-item cross-entropy over every real position, plus `dislike_weight` times the mean "not to
         recommend" loss -log(1 - p) over the positions followed by a dislike: inputs/targets/avoid (B, T) tokens."""
         mask = loss_mask(inputs, targets)  # (B, T)
-        loss, logits = self._catalogue_loss(inputs, mask, targets[mask] - 1, generator)  # logits (M, n_items)
-        avoided = avoid[mask]  # (M,) token disliked after each position, 0 for none
-        # No logits under the sampled softmax: the "not to recommend" loss needs the full one.
-        if logits is not None and self.config.dislike_weight > 0 and bool(avoided.any()):
-            rows = avoided.ne(PAD)
-            log_p = F.log_softmax(logits[rows], dim=-1).gather(1, (avoided[rows] - 1)[:, None]).squeeze(1)
-            # -log(1 - p), computed from log p without cancellation; p never reaches 1 in float32 here.
-            unlikelihood = -torch.log((-torch.expm1(log_p)).clamp(min=1e-6))
-            loss = loss + self.config.dislike_weight * unlikelihood.mean()
-        return loss
+        # avoid[mask] - 1: the item disliked after each position, -1 for none.
+        return self._catalogue_loss(
+            inputs, mask, targets[mask] - 1, generator, avoid[mask] - 1, self.config.dislike_weight
+        )
 
     def _epoch_rows(self, seqs: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
         """This epoch's training rows (token arrays of at most max_len + 1 items, so at most max_len targets).
 
         With `all_windows`, a long history is cut into windows ending at its latest item; the older cuts end at a
         random point of the previous window each epoch, so their contexts vary and no transition is skipped (the
-        latest ones may be trained twice, which is where inference looks). Otherwise one row per user: the latest
-        window or, for `random_crop_prob` of long histories, a random one.
+        latest ones may be trained twice, which is where inference looks); `max_windows` keeps the latest and a random
+        draw of the others. Otherwise one row per user: the latest window or, for `random_crop_prob` of long
+        histories, a random one.
         """
         cfg = self.config
         width = cfg.max_len + 1
@@ -134,17 +128,18 @@ class SasRec(SequenceRecommender):
             if len(seq) <= width:
                 rows.append(seq)
             elif cfg.all_windows:
-                rows.append(seq[-width:])
+                windows = [seq[-width:]]
                 # Older windows: the first ends at a random point of the latest window (repeating 0..max_len - 1 of
                 # its targets, the ones nearest inference), each next one an item after the previous one starts, so
                 # together their targets cover every transition while the cuts move from epoch to epoch.
                 end = len(seq) - cfg.max_len + int(rng.integers(0, cfg.max_len))
                 while True:
                     start = max(0, end - width)
-                    rows.append(seq[start:end])
+                    windows.append(seq[start:end])
                     if start == 0:
                         break
                     end = start + 1
+                rows.extend(self._cap_windows(windows, rng))
             elif rng.random() < cfg.random_crop_prob:
                 end = int(rng.integers(width, len(seq) + 1))
                 rows.append(seq[end - width : end])
