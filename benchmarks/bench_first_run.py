@@ -78,6 +78,12 @@ class Run:
                 start_new_session=True,  # Ctrl-C goes to the whole group, as in a terminal
             )
 
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def stamp(self, phase: str) -> None:
         if phase not in self.phases:
             self.phases[phase] = round(time.monotonic() - self.start, 1)
@@ -139,17 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before, calibration_before = os.getloadavg()[0], calibrate()
 
     print("first make run (a clean clone):")
-    first = Run(clone, env, work / "first-run.log")
-    try:
+    with Run(clone, env, work / "first-run.log") as first:
         phases = first.watch()
-    finally:
-        first.stop()
     print("second make run (nothing changed):")
-    second = Run(clone, env, work / "second-run.log")
-    try:
+    with Run(clone, env, work / "second-run.log") as second:
         second_phases = second.watch()
-    finally:
-        second.stop()
     load_after, calibration_after = os.getloadavg()[0], calibrate()
 
     measured = {
