@@ -164,3 +164,11 @@ def test_a_new_profile_never_sees_the_previous_profiles_kept_rows(server: Any, p
     kept = page.evaluate(KEPT_PATHS)
     assert f"/api/users/{second_id}/home" in kept
     assert not [path for path in kept if f"/users/{first_id}" in path], kept
+    # Deleting the profile (its owner's request, through the worker) deletes its kept rows too.
+    status = page.evaluate(
+        "([id, key]) => fetch(`/api/users/${id}`, {method: 'DELETE', headers: {Authorization: `Bearer ${key}`}})"
+        ".then(r => r.status)",
+        [second_id, second_secret],
+    )
+    assert status in (200, 204)
+    assert not [path for path in page.evaluate(KEPT_PATHS) if path.startswith("/api/users/")]
