@@ -13,6 +13,7 @@ A second run with nothing changed finds every stage up to date, so it serves wit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -57,11 +58,13 @@ def run_first(
     """Run the serving stages, serve, train the rest behind the server; the server's exit status."""
     bin_dir = Path(sys.executable).parent  # dvc and movie-genie (which the stages call) sit beside this interpreter
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    # SIGTERM (a service manager, a test) stops the server and the training like Ctrl-C does, never orphans them.
+    # Ctrl-C and SIGTERM (a service manager, a test) stop the server and the training, never orphan them (Ctrl-C
+    # too when a shell started this in the background, which ignores SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(128 + signal.SIGTERM))
 
     def dvc(*args: str) -> int:
-        return _wait(subprocess.Popen([str(bin_dir / "dvc"), *args], env=env))
+        return _wait(_start([str(bin_dir / "dvc"), *args], env))
 
     if dvc("repro", *first_stages()) != 0:
         raise PipelineError("the pipeline failed (see the stage output above); fix it and run again")
@@ -70,7 +73,7 @@ def run_first(
     if to_train:
         start_progress(progress, to_train)
     serve = [str(bin_dir / "movie-genie"), "--params", str(params_file), "serve", *serve_args]
-    server = subprocess.Popen(serve, env=env)
+    server = _start(serve, env)
     try:
         if to_train:
             labels = ", ".join(CATALOGUE.label(name) for name in to_train)
@@ -100,6 +103,11 @@ def _not_quick() -> list[str]:
     return [name for name in MODEL_NAMES if name not in CATALOGUE.quick()]
 
 
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A child in a process group of its own, so stopping it stops what it started too (DVC's running stage)."""
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
 def _wait(child: subprocess.Popen[bytes]) -> int:
     """The child's exit status; when this process is interrupted meanwhile, the child is stopped too."""
     try:
@@ -109,12 +117,15 @@ def _wait(child: subprocess.Popen[bytes]) -> int:
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:
-    """Stop a child still running: SIGTERM (gunicorn and DVC shut down cleanly), SIGKILL after 30 s."""
-    if child.poll() is not None:
-        return
-    child.terminate()
-    try:
+    """Stop a child and everything in its process group (DVC does not pass SIGTERM on to the stage it runs):
+    SIGTERM to the group (gunicorn and DVC shut down cleanly), SIGKILL to whatever is left after 30 s."""
+    _signal_group(child, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         child.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
+    _signal_group(child, signal.SIGKILL)
+    child.wait()
+
+
+def _signal_group(child: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # when the whole group has exited
+        os.killpg(child.pid, sig)
