@@ -14,18 +14,28 @@ from tests.search.conftest import BuiltIndex, Tables
 # films a first-name match used to return for "tom hanks": Tom Jones, Peeping Tom and three Tom Segura specials.
 TAGGED_TOM_HANKS = {5989, 3114, 5464, 45447}
 FIRST_NAME_ONLY = {1948, 2488, 128914, 162344, 183959}
-# Warrior, tagged "Tom Hardy": with Tom Hanks, two name tags start with "tom", so "tom" reads as a first name.
+# Warrior, tagged "Tom Hardy".
 TAGGED_TOM_HARDY = {89774}
+# Films whose titles hold only the first name or only the surname of a full name no film is tagged with ("julia
+# roberts", "meg ryan") or that is tagged on one film (The Empire Strikes Back: "Harrison Ford"); "julia roberts"
+# used to return the four Julia films, "harrison ford" Harrison's Flowers and Harrison Bergeron.
+NAME_WORDS_IN_TITLES = {
+    "julia roberts": {8943, 32234, 70293, 129333, 1171, 3035, 6702},  # Being Julia, Julia x2, Julie & Julia; Roberts
+    "meg ryan": {2028, 4339, 108188},  # Saving Private Ryan, Von Ryan's Express, Jack Ryan
+    "harrison ford": {5221, 56022, 90863, 7193, 55363},  # Harrison's Flowers, Harrison Bergeron, ...; Ford Fairlane
+}
+TAGGED_HARRISON_FORD = {1196}
+TAGGED_SPIELBERG = {4370, 1198}  # A.I., Raiders of the Lost Ark
 
 
 @pytest.fixture(scope="module")
 def tom_index(
     movie_slice: pd.DataFrame, latest_small: Tables, index_of: Callable[[str, pd.DataFrame], BuiltIndex]
 ) -> BuiltIndex:
-    """The slice plus the Tom films above, without film details (the default data set: no cast, no plots)."""
-    extra = latest_small.movies[
-        latest_small.movies["movie_id"].isin(TAGGED_TOM_HANKS | FIRST_NAME_ONLY | TAGGED_TOM_HARDY)
-    ]
+    """The slice plus the named films above, without film details (the default data set: no cast, no plots)."""
+    named = TAGGED_TOM_HANKS | FIRST_NAME_ONLY | TAGGED_TOM_HARDY | TAGGED_HARRISON_FORD | TAGGED_SPIELBERG
+    named |= set().union(*NAME_WORDS_IN_TITLES.values())
+    extra = latest_small.movies[latest_small.movies["movie_id"].isin(named)]
     movies = pd.concat([movie_slice, extra]).drop_duplicates("movie_id").reset_index(drop=True)
     return index_of("search-tom", movies[["movie_id", "title", "year", "genres"]].copy())
 
@@ -128,3 +138,47 @@ def test_without_cast_data_an_untagged_name_says_so_instead_of_matching_its_firs
     result = tom_index.engine.search("tom cruise", k=20)
     assert [(u.kind, u.value, u.source) for u in result.understood] == [("person", "Tom Cruise", "query")]
     assert result.people_need_details and result.hits == [] and not result.no_close_match
+
+
+@pytest.mark.parametrize("query", ["julia roberts", "meg ryan"])
+def test_without_cast_data_an_untagged_full_name_returns_no_film_that_only_shares_a_name_word(
+    tom_index: BuiltIndex, query: str
+) -> None:
+    # The defect: "julia roberts" returned Julia (1977), Being Julia and Julie & Julia. No film is tagged with her.
+    result = tom_index.engine.search(query, k=20)
+    assert [(u.kind, u.value, u.source) for u in result.understood] == [("person", query.title(), "query")]
+    assert result.people_need_details and result.hits == []
+
+
+def test_without_cast_data_a_tagged_name_whose_surname_is_a_title_word_reads_as_that_person(
+    tom_index: BuiltIndex,
+) -> None:
+    result = tom_index.engine.search("harrison ford", k=20)
+    assert [(u.kind, u.value, u.source) for u in result.understood] == [("person", "Harrison Ford", "tags")]
+    assert {h.movie_id for h in result.hits} == TAGGED_HARRISON_FORD
+
+
+def test_without_cast_data_a_surname_alone_finds_the_films_tagged_with_the_name(tom_index: BuiltIndex) -> None:
+    result = tom_index.engine.search("spielberg", k=20)
+    assert {h.movie_id for h in result.hits[:2]} == TAGGED_SPIELBERG
+
+
+@pytest.mark.parametrize(("query", "title"), [("tom jones", 1948), ("bob roberts", 1171), ("julie julia", 70293)])
+def test_a_title_that_looks_like_a_name_is_searched_as_a_title(tom_index: BuiltIndex, query: str, title: int) -> None:
+    result = tom_index.engine.search(query, k=5)
+    assert all(u.kind != "person" for u in result.understood) and not result.people_need_details
+    assert result.hits[0].movie_id == title
+
+
+@pytest.mark.parametrize("query", ["julia roberts", "tom hanks"])
+def test_with_cast_data_a_full_name_returns_only_that_persons_films(small_index: BuiltIndex, query: str) -> None:
+    result = small_index.engine.search(query, k=20)
+    cast = _cast_of(small_index)
+    assert [(u.kind, u.value) for u in result.understood] == [("person", query.title())]
+    assert result.hits and all(query.title() in cast[h.movie_id] for h in result.hits)
+
+
+def test_with_cast_data_a_surname_alone_leads_with_that_persons_films(small_index: BuiltIndex) -> None:
+    result = small_index.engine.search("spielberg", k=10)
+    cast = _cast_of(small_index)
+    assert result.hits and "Steven Spielberg" in cast[result.hits[0].movie_id]

@@ -101,7 +101,12 @@ class SearchEngine:
         }
         self._matcher = TitleMatcher(self._titles, self._rating_counts)
         self._fields = CatalogueFields(catalogue, config.lexical.stemmer)
-        self._reader = QueryReader(self._fields, sorted(known.values()), self._matcher.has_word)
+        self._reader = QueryReader(
+            self._fields,
+            sorted(known.values()),
+            self._matcher.has_word,
+            lambda phrase: bool(self._matcher.containing(phrase).any()),
+        )
 
     # ------------------------------------------------------------------ loading
 

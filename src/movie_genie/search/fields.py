@@ -119,11 +119,6 @@ class CatalogueFields:
         entry = self._name_tags.get(normalise(span))
         return FieldMatch("tags", *entry) if entry is not None else None
 
-    @property
-    def name_tags(self) -> list[str]:
-        """Every user tag written as a name, normalised ("tom hanks", "new york")."""
-        return list(self._name_tags)
-
     def theme(self, span: str) -> list[FieldMatch]:
         """The keyword and the tag a span names, compared by stems ("dinosaurs" -> keyword "dinosaur")."""
         key = self.stem_key(span)

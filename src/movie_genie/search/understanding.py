@@ -14,9 +14,10 @@ ignored (`ignore`) and those words are read as plain words again.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
+from importlib.resources import files
 from typing import Literal
 
 import numpy as np
@@ -77,15 +78,17 @@ class Understanding:
 class QueryReader:
     """Reads queries against one catalogue's fields and genres."""
 
-    def __init__(self, fields: CatalogueFields, genres: Sequence[str], title_word: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        fields: CatalogueFields,
+        genres: Sequence[str],
+        title_word: Callable[[str], bool],
+        title_phrase: Callable[[str], bool],
+    ) -> None:
         self._fields = fields
         # Whether a word occurs in some title; one or two letters ("II", "X") count as title words.
         self._title_word = lambda word: len(word) < 3 or title_word(word)
-        # Without cast data, the first names of people's name tags ("tom": Tom Hanks, Tom Hardy; not "new" of New
-        # York): a word that starts two or more of them. A query that starts with one and is no tag or title names
-        # someone the catalogue cannot look up.
-        starts = Counter(t.split(" ")[0] for t in fields.name_tags if not self._title_word(t.split(" ")[-1]))
-        self._first_names = {w for w, n in starts.items() if n >= 2 and w not in QUERY_STOPWORDS}
+        self._title_phrase = title_phrase  # whether some title holds the words in this order ("tom jones")
         self._genres: dict[str, str] = {fields.stem_key(g): g for g in genres}
         known = {g.lower(): g for g in genres}
         self._genres.update(
@@ -162,21 +165,48 @@ class QueryReader:
         return out
 
     def _unknown_name(self, span: str) -> bool:
-        """Whether a two-word span looks like a name the catalogue cannot look up: no cast data, it starts with a
-        first name of the name tags, and its second word is no stop word, genre, decade, mood, tag or keyword."""
-        first, second = span.split(" ")
-        if self._fields.has_people or first not in self._first_names or second in QUERY_STOPWORDS:
+        """Whether a two-word span looks like a name the catalogue cannot look up: no cast data, a first name and a
+        surname (_looks_like_name), no title holds it ("tom jones"), and its second word is no stop word, genre,
+        decade, mood, tag or keyword."""
+        second = span.split(" ")[1]
+        if self._fields.has_people or not _looks_like_name(span) or second in QUERY_STOPWORDS:
             return False
         plain = self._fields.stem_key(second) not in self._genres and _decade(second) is None
-        return plain and second not in self._moods and not self._fields.theme(span)
+        return plain and second not in self._moods and not self._fields.theme(span) and not self._title_phrase(span)
 
     def _name_tag(self, span: str) -> FieldMatch | None:
-        """Without cast data, a user tag written as a name reads as a person when its last word is in no title
-        ("Tom Hanks"; not "New York" or "Star Wars", which stay themes)."""
+        """Without cast data, a user tag written as a name reads as a person when no title holds it and it looks
+        like a name or its last word is in no title ("Tom Hanks", "Harrison Ford"; not "New York" or "Star Wars",
+        which stay themes)."""
         match = self._fields.name_tag(span)
-        if match is None or self._title_word(span.split(" ")[-1]):
+        if match is None or self._title_phrase(span):
             return None
-        return match
+        if _looks_like_name(span) or not self._title_word(span.split(" ")[-1]):
+            return match
+        return None
+
+
+@cache
+def _census_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, surnames), lower-cased, from the US census lists the `names` package ships (about 5,500 first
+    names, 88,800 surnames)."""
+
+    def read(*lists: str) -> frozenset[str]:
+        data = files("names")
+        return frozenset(
+            line.split(" ", 1)[0].lower() for name in lists for line in data.joinpath(name).read_text().splitlines()
+        )
+
+    return read("dist.male.first", "dist.female.first"), read("dist.all.last")
+
+
+def _looks_like_name(span: str) -> bool:
+    """Whether a span of two or more words starts with a first name and ends with a surname ("julia roberts",
+    "meg ryan"; not "star wars" or "alien invasion"). Without cast data this is the only sign that a query names
+    a person, so "julia" alone no longer finds "Julie & Julia" when "julia roberts" was asked for."""
+    words = span.split(" ")
+    first, last = _census_names()
+    return len(words) >= 2 and words[0] in first and words[-1] in last
 
 
 def _genre(found: list[tuple[Understood, int, int]], word: int) -> bool:
