@@ -25,6 +25,7 @@ SHOWN = {
     "sign-in-phone": "sign-in-with-key-390",
     "models-phone": "models-390",
     "onboarding-phone": "onboarding-360",
+    "offline-phone": "offline-home-390",  # docs/install-app.md's, from tests/e2e/test_installable_app.py
 }
 MAX_WIDTH = 900
 MAX_HEIGHT = 2400  # a long full-page shot is cut: the top of a page is what the docs discuss

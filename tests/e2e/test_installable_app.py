@@ -156,6 +156,13 @@ def test_a_new_profile_never_sees_the_previous_profiles_kept_rows(server: Any, p
     _controlled(page)
     page.reload()
     expect(page.locator(FOR_YOU).first).to_be_visible()
+    assert f"/api/users/{first_id}/home" in page.evaluate(KEPT_PATHS)
+    # Another person's profile page reads their profile: not kept, and the current profile's rows stay.
+    page.goto(f"{server.base}/users/9")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    kept = page.evaluate(KEPT_PATHS)
+    assert "/api/users/9" not in kept and f"/api/users/{first_id}/home" in kept, kept
     # The second profile's home, read online, replaces the first's kept rows.
     use_profile(page, server.base, second_id, second_secret)
     page.goto(f"{server.base}/")

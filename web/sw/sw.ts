@@ -34,12 +34,20 @@ async function forgetProfiles(cache: Cache, keep: number | null): Promise<void> 
   }
 }
 
-/** Network first; a successful answer is kept (replacing any other profile's), a failed connection gets the copy. */
-async function readKeepingCopy(request: Request, userId: number | null): Promise<Response> {
+/** Whether the request comes from the app's Home page: only there is a profile read the current profile's own (the
+ * profile page of someone else, /users/<id>, reads theirs). */
+async function fromHome(clientId: string): Promise<boolean> {
+  const client = clientId ? await self.clients.get(clientId) : undefined;
+  return client !== undefined && new URL(client.url).pathname === "/";
+}
+
+/** Network first; a successful answer is kept (a profile's only when read by Home, replacing any other profile's),
+ * a failed connection gets the kept copy. */
+async function readKeepingCopy(request: Request, userId: number | null, clientId: string): Promise<Response> {
   const cache = await caches.open(READS_CACHE);
   try {
     const response = await fetch(request);
-    if (response.status === 200) {
+    if (response.status === 200 && (userId === null || (await fromHome(clientId)))) {
       await cache.put(request, await keptCopy(response.clone(), new Date()));
       if (userId !== null) await forgetProfiles(cache, userId);
     }
@@ -65,7 +73,7 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.method === "GET") {
     const kept = keptRead(url);
-    if (kept) event.respondWith(readKeepingCopy(request, kept.userId));
+    if (kept) event.respondWith(readKeepingCopy(request, kept.userId, event.clientId));
   } else if (request.method === "DELETE" && /^\/api\/users\/\d+$/.test(url.pathname)) {
     event.respondWith(deleteProfile(request));
   }

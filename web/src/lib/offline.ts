@@ -1,8 +1,8 @@
 /**
  * What the installed app keeps for offline use, shared by the service worker (sw/service-worker.ts) and the page.
  *
- * Only a few reads are kept: the current profile's home rows and profile (what the home page shows) and the
- * server-wide answers the home page needs. Writes are never kept: offline they are refused with words. A kept copy is
+ * Only a few reads are kept: the current profile's home rows and profile, as the Home page reads them (another
+ * person's profile page is not kept), and the server-wide answers the home page needs. Writes are never kept: offline they are refused with words. A kept copy is
  * stamped with the time it was fetched and answers only a request carrying the same credentials (`Vary:
  * Authorization`), and the worker keeps one profile's copies at a time, so no profile's rows are shown to another.
  * This file has no DOM or worker types: both builds import it.
