@@ -182,3 +182,9 @@ def test_with_cast_data_a_surname_alone_leads_with_that_persons_films(small_inde
     result = small_index.engine.search("spielberg", k=10)
     cast = _cast_of(small_index)
     assert result.hits and "Steven Spielberg" in cast[result.hits[0].movie_id]
+
+
+def test_stop_words_in_a_description_are_not_read_as_a_name(tom_index: BuiltIndex) -> None:
+    # The census lists hold "in" as a first name and "world" as a surname; "in world" is no one.
+    result = tom_index.engine.search("soldiers in world war ii", k=5)
+    assert all(u.kind != "person" for u in result.understood) and not result.people_need_details

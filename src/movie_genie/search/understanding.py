@@ -205,8 +205,9 @@ def _looks_like_name(span: str) -> bool:
     "meg ryan"; not "star wars" or "alien invasion"). Without cast data this is the only sign that a query names
     a person, so "julia" alone no longer finds "Julie & Julia" when "julia roberts" was asked for."""
     words = span.split(" ")
-    first, last = _census_names()
-    return len(words) >= 2 and words[0] in first and words[-1] in last
+    first, last = _census_names()  # the lists hold a few words too ("in", "world"): stop words are no names
+    named = len(words) >= 2 and words[0] in first and words[-1] in last
+    return named and not any(w in QUERY_STOPWORDS for w in words)
 
 
 def _genre(found: list[tuple[Understood, int, int]], word: int) -> bool:
