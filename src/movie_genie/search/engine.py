@@ -201,11 +201,18 @@ class SearchEngine:
         understood = Understanding() if browse else self.understand(text, mode, ignore)
         # A name is not a misspelt title ("tom hanx" is Tom Hanks, not a title word): no "did you mean" for it.
         corrected = None if browse or understood.of("person") else self._correction(text)
+        understood_mask = None if corrected else self._understood_mask(understood)
+        if understood_mask is not None and not understood_mask.any():
+            # Its readings leave no film ("tom cruise" with no cast data): say how it was read, skip the retrievers.
+            return SearchResult(
+                text, mode, [], False, _ms(start), filters, understood=understood.items,
+                people_need_details=understood.people_need_details,
+            )  # fmt: skip
         if not browse and not self._close(text, corrected):
             # No retriever has real evidence: an empty answer that says so, never a page of strangers.
             return SearchResult(text, mode, [], False, _ms(start), filters, no_close_match=True)
         understood = Understanding() if corrected else understood
-        allowed = both_masks(allowed, self._understood_mask(understood))
+        allowed = both_masks(allowed, understood_mask)
         answer = partial(
             SearchResult, query=text, mode=mode, filters=filters, understood=understood.items,
             people_need_details=understood.people_need_details,
