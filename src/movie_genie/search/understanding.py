@@ -89,6 +89,8 @@ class QueryReader:
         # Whether a word occurs in some title; one or two letters ("II", "X") count as title words.
         self._title_word = lambda word: len(word) < 3 or title_word(word)
         self._title_phrase = title_phrase  # whether some title holds the words in this order ("tom jones")
+        if not fields.has_people:
+            _census_names()  # read the name lists with the index (~0.1 s), not on the first query that needs them
         self._genres: dict[str, str] = {fields.stem_key(g): g for g in genres}
         known = {g.lower(): g for g in genres}
         self._genres.update(
