@@ -9,6 +9,8 @@ disliked / liked ratio. The blend search itself is deterministic; what varies be
 
 Seeds: one params file per training seed (`--params a.yaml b.yaml c.yaml`), each naming the artifacts folder its
 components were trained into with `movie-genie --params <file> train`; the output records each file's model seeds.
+A seed's file is params.yaml with every model's `seed` + offset (as benchmarks/bench_liking.py moves them) and its
+own `paths.artifacts_dir` (EASE and popularity have no seed: their checkpoints can be linked from the first).
 The table shows mean ± sd over seeds; the paired comparisons against the first harm weight (today's objective)
 average each user's values over the seeds first (the hybrid "on the mean"), then bootstrap the per-user difference.
 A weight meets the issue's goals when, on the seed means: liked-next NDCG@10 is not lower than at the first weight
