@@ -37,8 +37,8 @@ pipeline: install ## data -> split -> train -> evaluate -> index -> db (skips up
 
 # --- web app (web/: React + TypeScript + Vite) ---------------------------------------------------------------
 # `npm ci` runs when the lock file changed, the build when any source changed (make compares timestamps).
-WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json \
-	web/vite.config.ts web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json
+WEB_SOURCES := $(shell find web/src web/sw web/public -type f 2>/dev/null) web/index.html web/package.json \
+	web/vite.config.ts web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json web/tsconfig.sw.json
 WEB_DEPS := web/node_modules/.package-lock.json
 
 $(WEB_DEPS): web/package-lock.json
