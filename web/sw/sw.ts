@@ -11,7 +11,7 @@
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
 
-import { keptCopy, keptRead, profileOf, READS_CACHE_PREFIX } from "../src/lib/offline";
+import { keptCopy, keptRead, profileOf, READS_CACHE_PREFIX, serverUnreachable } from "../src/lib/offline";
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -51,6 +51,8 @@ async function readKeepingCopy(request: Request, userId: number | null, clientId
       await cache.put(request, await keptCopy(response.clone(), new Date()));
       if (userId !== null) await forgetProfiles(cache, userId);
     }
+    // Behind a proxy (compose's nginx), a stopped app server is a 502/504 rather than a failed connection.
+    if (serverUnreachable(response.status)) return (await cache.match(request)) ?? response;
     return response;
   } catch (error) {
     // Vary: Authorization on the copy: only a request with the same key (or none, like the original) matches.

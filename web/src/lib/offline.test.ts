@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 
-import { homeReadOf, keptCopy, keptRead, offlineNotice, profileOf, readableTime, SAVED_AT_HEADER, savedAtOf } from "./offline";
+import {
+  homeReadOf,
+  keptCopy,
+  keptRead,
+  offlineNotice,
+  profileOf,
+  readableTime,
+  SAVED_AT_HEADER,
+  savedAtOf,
+  serverUnreachable,
+} from "./offline";
 
 const at = (path: string) => new URL(path, "http://localhost");
 
@@ -44,6 +54,14 @@ describe("a kept copy", () => {
   it("is told apart from a live answer, and an unreadable stamp counts as none", () => {
     expect(savedAtOf(new Response("{}"))).toBeNull();
     expect(savedAtOf(new Response("{}", { headers: { [SAVED_AT_HEADER]: "yesterday" } }))).toBeNull();
+  });
+});
+
+describe("when a kept copy answers instead of the server", () => {
+  it("a proxy's bad gateway or timeout means the app server did not answer; its own answers, 503 included, do not", () => {
+    expect(serverUnreachable(502)).toBe(true);
+    expect(serverUnreachable(504)).toBe(true);
+    for (const status of [200, 304, 400, 401, 403, 404, 429, 500, 503]) expect(serverUnreachable(status), String(status)).toBe(false);
   });
 });
 

@@ -39,6 +39,12 @@ export function homeReadOf(url: URL): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** Whether an answer means the app server did not answer (a proxy in front of it said so: bad gateway, gateway
+ * timeout), so a kept copy serves better. 503 is not one: the app itself answers it (e.g. still starting). */
+export function serverUnreachable(status: number): boolean {
+  return status === 502 || status === 504;
+}
+
 /** The copy to keep of a live answer: the same body and headers, stamped with `savedAt`, and varying by the
  * Authorization header so that only a request with the same key (or, like the original, none) is answered by it. */
 export async function keptCopy(response: Response, savedAt: Date): Promise<Response> {
