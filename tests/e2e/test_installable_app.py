@@ -7,16 +7,23 @@ docs shows one)."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import struct
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.browser import CARD, api, new_profile, screenshot, use_profile, write_result
+from tests.e2e.conftest import DIST, ROOT
+from tests.live_server import LiveServer, free_port
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 FOR_YOU = f"[data-testid=row-for-you] {CARD}"
@@ -179,3 +186,64 @@ def test_a_new_profile_never_sees_the_previous_profiles_kept_rows(server: Any, p
     )
     assert status in (200, 204)
     assert not [path for path in page.evaluate(KEPT_PATHS) if path.startswith("/api/users/")]
+
+
+@pytest.fixture()
+def own_build(e2e_artefacts: Any, tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
+    """A server of the test's own serving a copy of web/dist (the test then changes it: a new build) on a copy of
+    the database."""
+    dist = tmp_path / "dist"
+    shutil.copytree(DIST, dist)
+    params = yaml.safe_load(Path(e2e_artefacts.params_file).read_text(encoding="utf-8"))
+    params["serving"] = {**params["serving"], "web_dist": str(dist)}
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
+    database = Path(e2e_artefacts.database_url.removeprefix("sqlite:///"))
+    copy = tmp_path / database.name
+    for suffix in ("", "-wal", "-shm"):
+        if database.with_name(database.name + suffix).is_file():
+            shutil.copy2(database.with_name(database.name + suffix), copy.with_name(copy.name + suffix))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}", "HF_HUB_OFFLINE": "1"}
+    for name in ("REDIS_URL", "MOVIE_GENIE_ENV", "MOVIE_GENIE_DEMO_MODE", "MOVIE_GENIE_TRUSTED_PROXIES"):
+        env.pop(name, None)
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("movie-genie")), "--params", str(params_file)]
+    command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    running = LiveServer.start(command, port=port, workers=1, env=env, log=tmp_path / "gunicorn.log", cwd=ROOT)
+    try:
+        yield running, dist
+    finally:
+        running.stop()
+
+
+def test_a_new_build_replaces_the_old_one_at_the_next_start(own_build: Any, phone: BrowserContext) -> None:
+    server, dist = own_build
+    page = phone.new_page()
+    page.goto(f"{server.base}/users")
+    page.evaluate("localStorage.setItem('movie-genie.user', '9')")  # a MovieLens profile (local demo mode)
+    page.goto(f"{server.base}/")
+    _controlled(page)
+    page.reload()
+    expect(page.locator(FOR_YOU).first).to_be_visible()
+    old_caches = page.evaluate("caches.keys()")
+
+    # A new build: index.html changes, and with it its revision in the worker's file list (as Vite and the plugin
+    # write them; the hashed bundles are unchanged here).
+    index = dist / "index.html"
+    index.write_text(index.read_text().replace("<head>", '<head><meta name="build" content="second">', 1))
+    worker = dist / "sw.js"
+    text, count = re.subn(
+        r'"revision":"[0-9a-f]+","url":"index.html"', '"revision":"second","url":"index.html"', worker.read_text()
+    )
+    assert count == 1, "the worker's file list has no index.html entry"
+    worker.write_text(text)
+
+    # The next start still opens at once (the old build, from the phone), finds the new worker, which takes over,
+    # and the page reloads onto the new build; the old build's kept reads are gone.
+    page.reload()
+    expect(page.locator("meta[name=build]")).to_have_count(1, timeout=30_000)
+    expect(page.locator(FOR_YOU).first).to_be_visible()
+    new_caches = page.evaluate("caches.keys()")
+    old_reads = [name for name in old_caches if name.startswith("movie-genie-reads-")]
+    assert old_reads and not set(old_reads) & set(new_caches), (old_caches, new_caches)
+    assert any(name.startswith("movie-genie-reads-") for name in new_caches), new_caches
