@@ -84,8 +84,10 @@ def save_checkpoint(
         "state": {k: _to_tensor(v) for k, v in (state or {}).items()},
         "extra": dict(extra or {}),
     }
-    with atomic_path(path, digest=True) as tmp:
-        torch.save(payload, tmp)
+    with atomic_path(path, digest=True) as tmp, tmp.open("wb") as out:
+        # A file object, not the path: torch names the archive inside after a path (here a random temporary name),
+        # which made two saves of one model differ and DVC see a stage's unchanged output as modified.
+        torch.save(payload, out)
 
 
 def load_checkpoint(path: Path, expected_model: str | None = None) -> Checkpoint:
