@@ -78,6 +78,10 @@ def test_each_checkpoint_is_served_as_it_appears_without_a_restart(first_run) ->
     for path in aside.iterdir():
         shutil.move(path, layout.models_dir / path.name)
     mark_model(progress, HEAVY, "ready")
+    # Trained, not yet loaded by this worker (its poller looks every reload_poll_s): expected, not degraded.
+    health = _health(app)
+    assert health["degraded"] is False, health["checks"]
+    assert health["checks"][f"model:{HEAVY}"] == {"ok": False, "detail": "trained: loading it now"}
     assert services.refresh_versions() == [HEAVY]  # what each worker's poller does when the file changes
     health = _health(app)
     assert health["checks"][f"model:{HEAVY}"]["ok"] is True

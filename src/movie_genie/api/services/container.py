@@ -177,12 +177,18 @@ class Services:
             checks["database"] = s.Check(ok=False, detail=f"the database does not answer: {public_text(reason)}")
         loaded = self.models.snapshot()
         preparing = read_progress(progress_path(self.layout))
-        training = {f"model:{name}" for name in preparing.pending} if preparing else set()
+        # A first run's models that have not failed: still training, or trained and about to be loaded (each
+        # worker loads a checkpoint within reload_poll_s of its appearing). Expected, so they are not a fault.
+        coming = {m.name: m.state for m in preparing.models if m.state != "failed"} if preparing else {}
         for name in SERVED:
             ok = name in loaded.models
             detail = f"version {loaded.versions[name]}" if ok else loaded.errors.get(name, "not loaded")
-            if not ok and f"model:{name}" in training:
-                detail = "still training: the other models answer for it until it is ready"
+            if not ok and name in coming:
+                detail = (
+                    "trained: loading it now"
+                    if coming[name] == "ready"
+                    else "still training: the other models answer for it until it is ready"
+                )
             checks[f"model:{name}"] = s.Check(ok=ok, detail=detail)
         missing_parts = "; ".join(self.search.missing_parts.values())
         search_ok = self.search.ready and not missing_parts
@@ -201,8 +207,7 @@ class Services:
         ready = all(c.ok for c in capabilities.values())
         return s.Health(
             status="ready" if ready else "not_ready",
-            # A model still training on a first run is expected, not a fault.
-            degraded=not all(c.ok for key, c in checks.items() if key not in training),
+            degraded=not all(c.ok for key, c in checks.items() if key.removeprefix("model:") not in coming),
             capabilities=capabilities,
             checks=checks,
             preparing=_preparing_view(preparing),
