@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_api import Server, _free_port, run_meta
+from benchmarks.bench_web import CARD, FIRST_ROW_OBSERVER
 from benchmarks.output import print_header, write_json
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 
@@ -49,14 +50,6 @@ PHONE: dict[str, Any] = {
     "is_mobile": True,
     "has_touch": True,
 }
-CARD = "[data-testid=row-for-you] [data-testid=movie-card]"
-# Records, in the page's own clock (0 = navigation start), when the first "For you" card enters the DOM.
-FIRST_ROW_OBSERVER = (
-    "new MutationObserver((_, observer) => {"
-    f"  if (document.querySelector('{CARD}')) {{"
-    "    window.__firstRowMs = performance.now(); observer.disconnect(); }"
-    "}).observe(document, { childList: true, subtree: true });"
-)
 CONTROLLED = (
     "async () => { await navigator.serviceWorker.ready; if (!navigator.serviceWorker.controller) await new Promise("
     "r => navigator.serviceWorker.addEventListener('controllerchange', r, {once: true})); return true; }"

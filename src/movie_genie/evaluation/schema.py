@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from movie_genie.errors import ArtifactMissingError, DataError
+from movie_genie.files import write_text_atomically
 from movie_genie.models.catalogue import MODEL_NAMES
 
 # training/<name>.json beside the checkpoints: each model's train stage writes its own record (one DVC output per
@@ -90,8 +91,7 @@ class TrainingRecords(BaseModel):
     def write(models_dir: Path, record: TrainingRecord) -> Path:
         """Write one model's record as indented JSON, atomically (replacing only that model's file)."""
         path = models_dir / TRAINING_RECORDS_DIR / f"{record.name}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, record.model_dump_json(indent=2) + "\n")
+        write_text_atomically(path, record.model_dump_json(indent=2) + "\n")
         return path
 
 
@@ -171,10 +171,4 @@ class EvaluationReport(BaseModel):
 
     def write(self, path: Path) -> None:
         """Write as indented JSON, atomically (a reader never sees half a report)."""
-        _write_atomically(path, self.model_dump_json(indent=2) + "\n")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+        write_text_atomically(path, self.model_dump_json(indent=2) + "\n")
